@@ -1,0 +1,41 @@
+/* The bootcheck root task: reports what the kernel handed over (entry
+ * registers, BootInfo, extra bootinfo, initial caps), checks it, prints one
+ * summary line and halts the system. See README.md for the output format. */
+#include "roottask.h"
+
+#include "check.h"
+#include "print.h"
+#include "syscalls.h"
+
+void roottask_main(void) __attribute__((noreturn));
+
+void roottask_main(void)
+{
+    rt_line("start");
+
+    bool bi_usable = check_entry_state(&entry_state);
+    seL4_Word bi_va = entry_state.x[0];
+    const seL4_BootInfo *bi = bi_usable ? (const seL4_BootInfo *)(uintptr_t)bi_va : 0;
+    if (bi != 0)
+        check_bootinfo(bi, bi_va);
+
+    check_caps(bi);
+
+    /* A Yield must come back to us: we are the only runnable thread. */
+    sys_yield();
+    rt_check(true, "yield", "SysYield did not return");
+
+    rt_fact("checks", "%u %u", rt_checks_run(), rt_checks_failed());
+    if (rt_checks_failed() == 0)
+        rt_line("boot OK");
+    else
+        rt_line("boot FAILED: %s", rt_first_failure());
+
+    sys_debug_halt();
+
+    /* DebugHalt is a debug-build syscall; if this kernel lacks it, say so and
+     * keep yielding rather than spinning silently. */
+    rt_line("DebugHalt returned; yielding forever");
+    for (;;)
+        sys_yield();
+}
