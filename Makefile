@@ -1,0 +1,69 @@
+# bootcheck: build and verify AArch64 boot loaders and the seL4 hand-off.
+# Each room contributes one make fragment; this file holds the shared
+# variables and the user-facing targets.
+
+SHELL      := /bin/bash
+BUILD      ?= build
+CROSS      ?= aarch64-linux-gnu-
+CC_TARGET  := $(CROSS)gcc
+OBJCOPY    := $(CROSS)objcopy
+HOSTCC     ?= gcc
+PYTHON     ?= /usr/bin/python3
+QEMU       ?= qemu-system-aarch64
+MACHINE    ?= virt
+CPU        ?= cortex-a53
+MEM        ?= 1024
+
+# Flags for everything that runs on bare metal.
+TARGET_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                 -fno-pic -fno-pie -mcpu=cortex-a53 -mstrict-align -fno-stack-protector \
+                 -fno-asynchronous-unwind-tables -mgeneral-regs-only
+TARGET_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+                  -Wl,--no-warn-rwx-segments
+HOST_CFLAGS   := -std=c11 -Wall -Wextra -Werror -O2 -g
+
+# The arm64 libfdt comes from Debian's package, unpacked into build/ because
+# the amd64 and arm64 libfdt-dev packages cannot be installed side by side.
+ARM64_SYSROOT := $(BUILD)/deps/arm64
+LIBFDT_ARM64  := $(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu/libfdt.a
+
+COMMON_DIR := loader/common
+
+# Defaults for make image / run / debug: the project's own stand-in kernel and root task.
+KERNEL    ?= $(BUILD)/targets/standin/kernel.elf
+ROOTTASK  ?= $(BUILD)/roottask/roottask.elf
+DTB       ?=
+OUT       ?= $(BUILD)/image.elf
+SEL4_KERNEL ?=
+PYTEST_ARGS ?=
+
+.PHONY: all deps verify image run debug bench clean
+all:
+
+include loader/loader.mk
+-include targets/targets.mk
+-include roottask/roottask.mk
+-include fixtures/fixtures.mk
+-include harness/harness.mk
+
+deps:
+	./.ci/install-deps
+
+$(LIBFDT_ARM64):
+	@mkdir -p $(ARM64_SYSROOT)/debs
+	cd $(ARM64_SYSROOT)/debs && apt-get download libfdt-dev:arm64 2>/dev/null
+	dpkg-deb -x $(ARM64_SYSROOT)/debs/libfdt-dev_*_arm64.deb $(ARM64_SYSROOT)
+	@test -f $@ || { echo "error: $@ missing after unpacking libfdt-dev:arm64 (run make deps)"; exit 1; }
+
+# Packs any kernel + root task (+ DTB) into a bootable loader image, without
+# recompiling the loader.
+image: $(LOADER_LIB) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(KERNEL)) \
+       $(if $(filter $(BUILD)/%,$(ROOTTASK)),$(ROOTTASK))
+	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"
+
+run: image
+	@echo "bootcheck: booting $(OUT) on -machine $(MACHINE) -cpu $(CPU) -m $(MEM) (quit: Ctrl-A x)"
+	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -m $(MEM) -nographic -kernel $(OUT)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,98 @@
+#include "cpio.h"
+
+#include "fmt.h"
+
+#define NEWC_HDR_LEN 110
+
+static int parse_hex8(const uint8_t *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        uint8_t c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static uint64_t align4(uint64_t v)
+{
+    return (v + 3) & ~(uint64_t)3;
+}
+
+static int streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+int cpio_find(const void *archive, uint64_t size, const char *name,
+              struct cpio_member *out, char err[CPIO_ERR_LEN])
+{
+    const uint8_t *base = archive;
+    uint64_t off = 0;
+    for (;;) {
+        if (off > size || size - off < NEWC_HDR_LEN) {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive truncated: header at offset 0x%lx needs 110 bytes, %lu left"
+                        " (no TRAILER!!! entry)",
+                        (unsigned long)off, (unsigned long)(off > size ? 0 : size - off));
+            return -1;
+        }
+        const uint8_t *h = base + off;
+        if (h[0] != '0' || h[1] != '7' || h[2] != '0' || h[3] != '7' || h[4] != '0' ||
+            (h[5] != '1' && h[5] != '2')) {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive: bad CPIO magic at offset 0x%lx (want 070701, newc)",
+                        (unsigned long)off);
+            return -1;
+        }
+        uint32_t filesize, namesize;
+        /* Field order: magic(6) ino mode uid gid nlink mtime filesize devmajor
+         * devminor rdevmajor rdevminor namesize check, 8 hex digits each. */
+        if (parse_hex8(h + 6 + 6 * 8, &filesize) != 0 || parse_hex8(h + 6 + 11 * 8, &namesize) != 0) {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive: non-hex size field in CPIO header at offset 0x%lx",
+                        (unsigned long)off);
+            return -1;
+        }
+        uint64_t name_off = off + NEWC_HDR_LEN;
+        if (namesize == 0 || namesize > size - name_off) {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive: member name (%u bytes) at offset 0x%lx runs past the end",
+                        namesize, (unsigned long)name_off);
+            return -1;
+        }
+        const char *mname = (const char *)base + name_off;
+        if (mname[namesize - 1] != '\0') {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive: member name at offset 0x%lx is not NUL-terminated",
+                        (unsigned long)name_off);
+            return -1;
+        }
+        uint64_t data_off = align4(name_off + namesize);
+        if (data_off > size || filesize > size - data_off) {
+            bc_snprintf(err, CPIO_ERR_LEN,
+                        "payload archive: member '%s' (%u bytes at offset 0x%lx) runs past the"
+                        " %lu-byte archive",
+                        mname, filesize, (unsigned long)data_off, (unsigned long)size);
+            return -1;
+        }
+        if (streq(mname, "TRAILER!!!"))
+            return 0;
+        if (streq(mname, name)) {
+            out->name = mname;
+            out->data = base + data_off;
+            out->size = filesize;
+            return 1;
+        }
+        off = align4(data_off + filesize);
+    }
+}

@@ -1,0 +1,26 @@
+/* Reader for the payload archive: CPIO "newc" (magic 070701), as written by
+ * `cpio -o -H newc`. Validates every header field it uses against the buffer. */
+#ifndef BOOTCHECK_CPIO_H
+#define BOOTCHECK_CPIO_H
+
+#include <stdint.h>
+
+#define CPIO_ERR_LEN 160
+
+/* Standard member names in a bootcheck payload. */
+#define PAYLOAD_KERNEL   "kernel.elf"
+#define PAYLOAD_ROOTTASK "roottask.elf"
+#define PAYLOAD_DTB      "kernel.dtb"
+
+struct cpio_member {
+    const char *name;       /* points into the archive; NUL-terminated */
+    const uint8_t *data;
+    uint64_t size;
+};
+
+/* Finds member `name`. Returns 1 if found, 0 if the archive is valid but has
+ * no such member, -1 if the archive is malformed (err then says how). */
+int cpio_find(const void *archive, uint64_t size, const char *name,
+              struct cpio_member *out, char err[CPIO_ERR_LEN]);
+
+#endif

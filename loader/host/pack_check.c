@@ -1,0 +1,97 @@
+/* pack-check: validates a kernel, a root task and an optional DTB before they
+ * are packed into a loader image, and prints the boot plan the loader will
+ * follow on a QEMU virt machine with the given RAM. Runs the loader's own
+ * shared code (ELF validation, placement), so a payload that passes here
+ * fails at boot only for reasons that depend on the machine.
+ *
+ * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/elf.h"
+#include "../common/plan.h"
+#include "../../targets/machines/qemu_virt.h"
+
+static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "pack: error: cannot open %s '%s': %s\n", what, path, strerror(errno));
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "pack: error: cannot read %s '%s'\n", what, path);
+        exit(1);
+    }
+    fclose(f);
+    *size = (uint64_t)n;
+    return buf;
+}
+
+static void load_elf(const char *path, const char *name, struct elf_image *img)
+{
+    uint64_t size;
+    unsigned char *data = read_file(path, name, &size);
+    char err[ELF_ERR_LEN];
+    if (elf_validate(img, data, size, err) != 0) {
+        fprintf(stderr, "pack: error: %s (%s): %s\n", name, path, err);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 7) {
+        fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
+        return 2;
+    }
+    struct elf_image kernel, roottask;
+    load_elf(argv[1], "kernel.elf", &kernel);
+    load_elf(argv[2], "roottask.elf", &roottask);
+
+    struct plan_inputs in = { .kernel = &kernel, .roottask = &roottask };
+    in.ram[0].start = VIRT_RAM_BASE;
+    in.ram[0].end = VIRT_RAM_BASE + strtoull(argv[4], NULL, 0) * 1024 * 1024;
+    in.nram = 1;
+    in.loader.start = strtoull(argv[5], NULL, 0);
+    in.loader.end = strtoull(argv[6], NULL, 0);
+
+    if (strcmp(argv[3], "-") != 0) {
+        uint64_t size;
+        unsigned char *fdt = read_file(argv[3], "DTB", &size);
+        int err = size < sizeof(struct fdt_header) ? -FDT_ERR_TRUNCATED : fdt_check_header(fdt);
+        if (err == 0 && fdt_totalsize(fdt) > size)
+            err = -FDT_ERR_TRUNCATED;
+        if (err == 0)
+            err = fdt_check_full(fdt, fdt_totalsize(fdt));
+        if (err != 0) {
+            fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: %s\n", argv[3],
+                    fdt_strerror(err));
+            return 1;
+        }
+        in.dtb_size = fdt_totalsize(fdt);
+    } else {
+        /* QEMU's DTB is packed by the loader to a few KiB; 16 KiB is a safe bound. */
+        in.dtb_size = 0x4000;
+    }
+
+    struct boot_plan plan;
+    char err[PLAN_ERR_LEN];
+    if (plan_boot(&in, &plan, err) != 0) {
+        fprintf(stderr, "pack: error: %s\n", err);
+        return 1;
+    }
+    printf("pack: %s kernel paddr [0x%lx..0x%lx), roottask paddr [0x%lx..0x%lx) entry 0x%lx\n",
+           plan.flavour == KERNEL_HYP ? "EL2 (hyp)" : "EL1",
+           (unsigned long)plan.kernel_phys.start, (unsigned long)plan.kernel_phys.end,
+           (unsigned long)plan.user_phys.start, (unsigned long)plan.user_phys.end,
+           (unsigned long)roottask.entry);
+    return 0;
+}

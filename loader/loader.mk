@@ -1,0 +1,45 @@
+# loader/: the bare-metal elfloader, its shared core (loader/common, also
+# compiled for the host) and the pack step that appends a payload.
+
+LOADER_BUILD   := $(BUILD)/loader
+LOADER_LINK_ADDR ?= 0x48000000
+LOADER_SRCS_C  := $(wildcard loader/src/*.c) $(wildcard $(COMMON_DIR)/*.c)
+LOADER_SRCS_S  := $(wildcard loader/src/*.S)
+LOADER_OBJS    := $(patsubst %.c,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_C)) \
+                  $(patsubst %.S,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_S))
+LOADER_LIB     := $(LOADER_BUILD)/loader.a
+LOADER_LDS     := loader/src/loader.ld
+# Extra -D flags for deliberately broken loader builds used by the tests.
+LOADER_DEFINES ?=
+
+LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
+                  -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
+
+$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+	@mkdir -p $(dir $@)
+	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
+
+$(LOADER_BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC_TARGET) -c $< -o $@
+
+$(LOADER_LIB): $(LOADER_OBJS)
+	rm -f $@
+	$(CROSS)ar rcs $@ $^
+
+# Host build of the shared core: validates inputs before packing, with the
+# same code the loader runs at boot.
+PACK_CHECK := $(LOADER_BUILD)/pack-check
+$(PACK_CHECK): loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c $(COMMON_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c) -lfdt
+
+LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
+LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
+              LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
+              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
+              loader/pack.sh
+
+.PHONY: loader
+loader: $(LOADER_LIB) $(PACK_CHECK)
+all: loader

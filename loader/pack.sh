@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Packs a kernel ELF, a root-task ELF and an optional DTB into a bootable
+# loader image: a CPIO (newc) archive linked behind the already-compiled
+# loader. Nothing of the loader is recompiled.
+#
+# usage: pack.sh KERNEL ROOTTASK [DTB] OUT
+# env:   CROSS LOADER_LIB LOADER_LDS LOADER_LINK_ADDR LIBFDT_ARM64 PACK_CHECK
+#        PACK_RAM_MIB (RAM assumed by the pre-check), OVERRIDE (test-only
+#        hand-off override file), PACK_UNCHECKED=1 (skip the pre-check, to
+#        build deliberately broken images for the loader's own checks).
+set -euo pipefail
+kernel=${1:-}; roottask=${2:-}; dtb=${3:-}; out=${4:-}
+die() { echo "pack: error: $*" >&2; exit 1; }
+
+[ -n "$kernel" ] || die "no kernel given (KERNEL=path)"
+[ -n "$roottask" ] || die "no root task given (ROOTTASK=path)"
+[ -n "$out" ] || die "no output path given (OUT=path)"
+[ -f "$kernel" ] || die "kernel '$kernel' does not exist"
+[ -f "$roottask" ] || die "root task '$roottask' does not exist"
+[ -z "$dtb" ] || [ -f "$dtb" ] || die "DTB '$dtb' does not exist"
+[ -z "${OVERRIDE:-}" ] || [ -f "$OVERRIDE" ] || die "override file '$OVERRIDE' does not exist"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/payload"
+cp "$kernel" "$work/payload/kernel.elf"
+cp "$roottask" "$work/payload/roottask.elf"
+members=(kernel.elf roottask.elf)
+if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
+if [ -n "${OVERRIDE:-}" ]; then cp "$OVERRIDE" "$work/payload/handoff.override"; members+=(handoff.override); fi
+touch -d @0 "$work/payload"/*
+(cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
+    > "$work/payload.cpio"
+
+printf '\t.section .payload, "a"\n\t.incbin "%s"\n' "$work/payload.cpio" > "$work/payload.S"
+"${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
+
+link() {
+    "${CROSS}gcc" -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+        -Wl,--no-warn-rwx-segments -T "$LOADER_LDS" -Wl,--defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
+        -Wl,--whole-archive "$LOADER_LIB" -Wl,--no-whole-archive "$work/payload.o" \
+        "$LIBFDT_ARM64" -lgcc -o "$1"
+}
+link "$work/image.elf"
+
+if [ "${PACK_UNCHECKED:-0}" != 1 ]; then
+    end=$("${CROSS}nm" "$work/image.elf" | awk '$3 == "__loader_end" { print "0x" $1 }')
+    "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "$end"
+fi
+mkdir -p "$(dirname "$out")"
+mv "$work/image.elf" "$out"
+echo "pack: wrote $out"

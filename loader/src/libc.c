@@ -1,0 +1,139 @@
+/* The few C library functions libfdt needs, written for bare metal: no
+ * errno, no locale, no thread-local storage (a hosted libc's TLS errno
+ * would write through TPIDR_EL0, which nothing has set up here). */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+unsigned long strtoul(const char *s, char **end, int base);
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    if (d < s) {
+        while (n--)
+            *d++ = *s++;
+    } else {
+        while (n--)
+            d[n] = s[n];
+    }
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    uint8_t *d = dst;
+    while (n--)
+        *d++ = (uint8_t)c;
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (; n > 0; n--, x++, y++)
+        if (*x != *y)
+            return *x < *y ? -1 : 1;
+    return 0;
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+    const uint8_t *p = s;
+    for (; n > 0; n--, p++)
+        if (*p == (uint8_t)c)
+            return (void *)(uintptr_t)p;
+    return NULL;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        n++;
+    return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c)
+            return (char *)(uintptr_t)s;
+        if (*s == '\0')
+            return NULL;
+    }
+}
+
+char *strrchr(const char *s, int c)
+{
+    const char *last = NULL;
+    for (;; s++) {
+        if (*s == (char)c)
+            last = s;
+        if (*s == '\0')
+            return (char *)(uintptr_t)last;
+    }
+}
+
+static int digit_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+    return 99;
+}
+
+unsigned long strtoul(const char *s, char **end, int base)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        base = 16;
+    } else if (base == 0) {
+        base = s[0] == '0' ? 8 : 10;
+    }
+    unsigned long v = 0;
+    for (int d; (d = digit_value(*s)) < base; s++)
+        v = (v > (ULONG_MAX - (unsigned long)d) / (unsigned long)base) ? ULONG_MAX
+                                                                       : v * (unsigned long)base + (unsigned long)d;
+    if (end != NULL)
+        *end = (char *)(uintptr_t)s;
+    return v;
+}
+
+/* libfdt is built with the stack protector. */
+uintptr_t __stack_chk_guard = 0x5a5aa5a5deadbeefu;
+void __stack_chk_fail(void);
+void loader_fail(const char *fmt, ...) __attribute__((noreturn));
+void __stack_chk_fail(void)
+{
+    loader_fail("stack smashing detected in the loader");
+}

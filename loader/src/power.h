@@ -1,0 +1,20 @@
+#ifndef LOADER_POWER_H
+#define LOADER_POWER_H
+
+enum psci_conduit {
+    PSCI_CONDUIT_UNKNOWN = 0,
+    PSCI_CONDUIT_HVC,
+    PSCI_CONDUIT_SMC,
+};
+
+/* Set from the DTB's /psci "method" once it is known. */
+void power_set_conduit(enum psci_conduit c);
+const char *power_conduit_name(void);
+
+/* Stops the machine so that QEMU exits: PSCI SYSTEM_OFF. Never returns. */
+void loader_halt(void) __attribute__((noreturn));
+
+/* Prints "loader: error: <msg>" and stops the machine. */
+void loader_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif
