@@ -3,6 +3,7 @@
 #include <libfdt.h>
 
 #include "../../targets/machines/qemu_virt.h"
+#include "enter.h"
 #include "power.h"
 #include "uart.h"
 
@@ -10,13 +11,15 @@ static void check_blob(void *fdt, uint64_t avail, const char *what)
 {
     int err = fdt_check_header(fdt);
     if (err != 0)
-        loader_fail("%s is not a valid DTB: fdt_check_header: %s", what, fdt_strerror(err));
+        loader_fail("%s is not a valid DTB: fdt_check_header: %s (libfdt error %d)", what,
+                    fdt_strerror(err), err);
     if (fdt_totalsize(fdt) > avail)
         loader_fail("%s is not a valid DTB: totalsize %u exceeds the %lu bytes available", what,
                     fdt_totalsize(fdt), (unsigned long)avail);
     err = fdt_check_full(fdt, fdt_totalsize(fdt));
     if (err != 0)
-        loader_fail("%s is not a valid DTB: fdt_check_full: %s", what, fdt_strerror(err));
+        loader_fail("%s is not a valid DTB: fdt_check_full: %s (libfdt error %d)", what,
+                    fdt_strerror(err), err);
 }
 
 static uint64_t read_cells(const fdt32_t *p, int cells)
@@ -73,12 +76,19 @@ static void read_psci(const void *fdt)
         power_set_conduit(PSCI_CONDUIT_SMC);
 }
 
+extern uint8_t __dtb_scratch_start[], __dtb_scratch_end[];
+
 void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *out)
 {
     if (payload_dtb != NULL) {
         out->source = "payload kernel.dtb";
-        check_blob(payload_dtb, payload_dtb_size, out->source);
-        out->fdt = payload_dtb;
+        uint64_t room = (uint64_t)(__dtb_scratch_end - __dtb_scratch_start);
+        if (payload_dtb_size > room)
+            loader_fail("%s is %lu bytes; the loader takes DTBs up to %lu bytes", out->source,
+                        (unsigned long)payload_dtb_size, (unsigned long)room);
+        load_copy(__dtb_scratch_start, payload_dtb, payload_dtb_size);
+        check_blob(__dtb_scratch_start, payload_dtb_size, out->source);
+        out->fdt = __dtb_scratch_start;
     } else {
         void *qemu_dtb = (void *)(uintptr_t)VIRT_QEMU_DTB_ADDR;
         if (fdt_magic(qemu_dtb) != FDT_MAGIC)

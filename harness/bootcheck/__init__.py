@@ -1,0 +1,1 @@
+"""bootcheck's Python side: run QEMU, pack images, compute expectations."""

@@ -1,0 +1,87 @@
+"""Shared fixtures: paths of built artifacts, QEMU boots with their serial
+logs kept under reports/logs/, and the optional real seL4 kernel."""
+
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from bootcheck import images, qemu  # noqa: E402
+
+ROOT = images.ROOT
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+REPORTS = os.path.join(ROOT, "reports")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--sel4-kernel", default=os.environ.get("SEL4_KERNEL", ""),
+                     help="path to a real seL4 13.x kernel.elf (qemu-arm-virt, AArch64)")
+
+
+class Artifacts:
+    """Where `make all` put things."""
+    loader_lib = os.path.join(BUILD, "loader", "loader.a")
+    standin_kernel = os.path.join(BUILD, "targets", "standin", "kernel.elf")
+    roottask = os.path.join(BUILD, "roottask", "roottask.elf")
+    probe_el1 = os.path.join(BUILD, "fixtures", "probe-el1.elf")
+    probe_hyp = os.path.join(BUILD, "fixtures", "probe-hyp.elf")
+    virt_dtb = os.path.join(BUILD, "fixtures", "virt-1g.dtb")
+    fixtures = os.path.join(BUILD, "fixtures")
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    return Artifacts
+
+
+def _require(path, what):
+    if not os.path.exists(path):
+        pytest.fail(f"{what} is missing at {path}: run `make all` first")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sel4_kernel(request):
+    path = request.config.getoption("--sel4-kernel")
+    if not path:
+        pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=path/to/kernel.elf)")
+    if not os.path.isfile(path):
+        pytest.fail(f"SEL4_KERNEL={path} does not exist")
+    return os.path.abspath(path)
+
+
+def _safe_name(nodeid):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-150:]
+
+
+class Booter:
+    """Packs and boots images for one test; keeps every serial log."""
+
+    def __init__(self, request, tmp_path):
+        self.request = request
+        self.tmp_path = tmp_path
+        self.count = 0
+        self.results = []
+
+    def pack(self, kernel, roottask, **kw):
+        self.count += 1
+        out = self.tmp_path / f"image{self.count}.elf"
+        return images.pack_ok(_require(kernel, "kernel"), _require(roottask, "root task"),
+                              out, **kw)
+
+    def boot(self, image, **kw):
+        os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
+        log = os.path.join(REPORTS, "logs", _safe_name(self.request.node.nodeid) +
+                           f".{len(self.results)}.log")
+        result = qemu.boot(image, log_path=log, **kw)
+        self.results.append(result)
+        print(f"--- serial of {image} ({result.elapsed:.2f}s) ---\n{result.serial}")
+        return result
+
+
+@pytest.fixture
+def booter(request, tmp_path):
+    return Booter(request, tmp_path)
