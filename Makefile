@@ -40,11 +40,10 @@ PYTEST_ARGS ?=
 .PHONY: all deps verify image run debug bench clean
 all:
 
+# Every room's fragments: <room>/*.mk and one level below (e.g. harness/emu/emu.mk).
 include loader/loader.mk
--include targets/targets.mk
--include roottask/roottask.mk
--include fixtures/fixtures.mk
--include harness/harness.mk
+include $(sort $(filter-out loader/loader.mk,$(wildcard loader/*.mk targets/*.mk targets/*/*.mk \
+    roottask/*.mk fixtures/*.mk fixtures/*/*.mk harness/*.mk harness/*/*.mk)))
 
 deps:
 	./.ci/install-deps
