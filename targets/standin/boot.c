@@ -1,0 +1,302 @@
+/* init_kernel: the hand-off checks seL4 13.0.0 makes, in its order and with
+ * its messages, then the root task's address space, capabilities, BootInfo
+ * and thread. _start (head.S) calls it and then restore_user_context. */
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "config.h"
+#include "cspace.h"
+#include "freemem.h"
+#include "kassert.h"
+#include "pagetable.h"
+#include "power.h"
+#include "region.h"
+#include "sel4_abi.h"
+#include "thread.h"
+#include "uart.h"
+#include "vspace.h"
+
+typedef uint64_t paddr_t;
+typedef int64_t sword_t;
+typedef uint64_t vptr_t;
+
+void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
+                 paddr_t dtb_addr_p, uint32_t dtb_size);
+
+/* End of the kernel image, page aligned (kernel.ld). */
+extern char ki_end[];
+extern char kernel_stack_alloc[];
+
+#define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
+
+/* What seL4's init_cpu does that matters to a root task: the kernel stack
+ * for exception entry in TPIDR_EL1, FP/SIMD usable without trapping, and no
+ * EL0 access to the timer registers. (VBAR_EL1 is set in head.S so that even
+ * a fault in here is reported.) */
+static void init_cpu(void)
+{
+    uint64_t stack_top = (uint64_t)(uintptr_t)kernel_stack_alloc + KERNEL_STACK_SIZE;
+    __asm__ volatile("msr tpidr_el1, %0" : : "r"(stack_top));
+    uint64_t cpacr;
+    __asm__ volatile("mrs %0, cpacr_el1" : "=r"(cpacr));
+    __asm__ volatile("msr cpacr_el1, %0\n isb" : : "r"(cpacr | CPACR_FPEN_NO_TRAP));
+    __asm__ volatile("msr cntkctl_el1, xzr\n isb");
+}
+
+static struct region paddr_to_kregion(uint64_t start, uint64_t end)
+{
+    return (struct region){ start + PPTR_BASE, end + PPTR_BASE };
+}
+
+/* The hand-off values and everything derived from them. */
+struct boot_state {
+    struct region ui_p_reg;     /* [x0, x1) */
+    struct region ui_v_reg;     /* ui_p_reg - pv_offset */
+    uint64_t pv_offset;
+    uint64_t v_entry;
+    uint64_t ipcbuf_vptr, bi_frame_vptr, extra_bi_vptr;
+    uint64_t dtb_paddr;
+    uint32_t dtb_size;
+    uint64_t extra_len;         /* bytes of extra BootInfo content */
+    unsigned extra_bi_bits;
+    struct region it_v_reg;
+    struct region reserved[MAX_RESERVED_REGIONS];   /* kernel-window regions */
+    unsigned n_reserved;
+};
+
+static int check_dtb(struct boot_state *s)
+{
+    if (s->dtb_size == 0)
+        return 1;
+    uint64_t dtb_end = s->dtb_paddr + s->dtb_size;
+    if (dtb_end < s->dtb_paddr) {
+        kprintf("ERROR: DTB location at %lx len %lu invalid\n", (unsigned long)s->dtb_paddr,
+                (unsigned long)s->dtb_size);
+        return 0;
+    }
+    if (dtb_end >= PADDR_TOP) {
+        kprintf("ERROR: DTB at [%lx..%lx] exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
+                (unsigned long)dtb_end, (unsigned long)PADDR_TOP);
+        return 0;
+    }
+    s->extra_len += sizeof(seL4_BootInfoHeader) + s->dtb_size;
+    return 1;
+}
+
+static int check_user_top(struct boot_state *s)
+{
+    s->extra_bi_bits = extra_bi_size_bits(s->extra_len);
+    s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + BIT(s->extra_bi_bits) };
+    if (s->it_v_reg.end >= USER_TOP) {
+        /* No space before "exceeds": seL4's format string has none either. */
+        kprintf("ERROR: userland image virt [%lx..%lx]exceeds USER_TOP (%lx)\n",
+                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end,
+                (unsigned long)USER_TOP);
+        return 0;
+    }
+    return 1;
+}
+
+/* seL4's fixed order: kernel image, DTB (only if it has an address and a
+ * size), user image (only if it starts inside the kernel window). */
+static void build_reserved_list(struct boot_state *s)
+{
+    s->n_reserved = 0;
+    s->reserved[s->n_reserved++] =
+        paddr_to_kregion(KERNEL_PADDR, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
+    if (s->dtb_size > 0 && s->dtb_paddr != 0)
+        s->reserved[s->n_reserved++] = paddr_to_kregion(s->dtb_paddr, s->dtb_paddr + s->dtb_size);
+    if (s->ui_p_reg.start < PADDR_TOP)
+        s->reserved[s->n_reserved++] = paddr_to_kregion(s->ui_p_reg.start, s->ui_p_reg.end);
+}
+
+/* Real seL4 has no explicit check here: its debug build trips an assertion
+ * in the frame-entry constructor while mapping a misaligned user image (x0).
+ * The stand-in checks all three addresses the contract requires to be page
+ * aligned, at the same point of the boot, in the same message shape. */
+static void assert_user_image_aligned(const struct boot_state *s)
+{
+    if ((s->ui_p_reg.start & ~PTE_ADDR_MASK) != 0)
+        kassert_failed(SEL4_FRAME_ALIGN_CONDITION, __FILE__, __LINE__, SEL4_FRAME_ASSERT_FUNCTION);
+    if ((s->ui_p_reg.end & (BIT(PAGE_BITS) - 1)) != 0)
+        kassert_failed("(ui_p_reg_end & 0xfffull) == 0", __FILE__, __LINE__,
+                       SEL4_FRAME_ASSERT_FUNCTION);
+    if ((s->ui_v_reg.start & (BIT(PAGE_BITS) - 1)) != 0)
+        kassert_failed("((ui_p_reg_start - pv_offset) & 0xfffull) == 0", __FILE__, __LINE__,
+                       SEL4_FRAME_ASSERT_FUNCTION);
+}
+
+static uint64_t *root_vspace(void)
+{
+    return (uint64_t *)(uintptr_t)rootserver.vspace;
+}
+
+/* Links every paging structure covering it_v_reg, caps in seL4's order: all
+ * level-1 tables, then level-2, then level-3. */
+static int create_it_address_space(const struct boot_state *s, seL4_BootInfo *bi)
+{
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, SEL4_CAP_TAG_VSPACE, rootserver.vspace);
+    uint64_t next_table = rootserver.paging.start;
+    bi->userImagePaging.start = cspace_first_free();
+    static const unsigned level_shift[] = { 39, 30, 21 };   /* span of one table at level 1, 2, 3 */
+    for (unsigned level = 1; level <= 3; level++) {
+        unsigned shift = level_shift[level - 1];
+        for (uint64_t va = ROUND_DOWN(s->it_v_reg.start, shift); va < s->it_v_reg.end;
+             va += BIT(shift)) {
+            user_vspace_link_table(root_vspace(), va, level, (uint64_t *)(uintptr_t)next_table);
+            if (cspace_append(SEL4_CAP_TAG_PAGE_TABLE, next_table) == 0)
+                return 0;
+            next_table += BIT(PAGE_TABLE_BITS);
+        }
+    }
+    bi->userImagePaging.end = cspace_first_free();
+    return 1;
+}
+
+static int map_frames(uint64_t paddr_start, uint64_t paddr_end, uint64_t vaddr_start,
+                      enum user_frame_rights rights, seL4_SlotRegion *caps)
+{
+    caps->start = cspace_first_free();
+    for (uint64_t p = paddr_start, v = vaddr_start; p < paddr_end;
+         p += BIT(PAGE_BITS), v += BIT(PAGE_BITS)) {
+        user_vspace_map_frame(root_vspace(), v, p, rights);
+        if (cspace_append(SEL4_CAP_TAG_FRAME, p) == 0)
+            return 0;
+    }
+    caps->end = cspace_first_free();
+    return 1;
+}
+
+static void create_initial_thread(const struct boot_state *s)
+{
+    /* seL4's tcb_t pointer is the middle of the 2 KiB TCB object; the first
+     * half holds the thread's own CNode slots. */
+    struct tcb *tcb = (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(TCB_BITS - 1));
+    tcb->registers[REG_X0] = s->bi_frame_vptr;
+    tcb->registers[REG_NEXT_IP] = s->v_entry;
+    tcb->registers[REG_SPSR] = SPSR_USER_INITIAL;
+    const char name[] = "rootserver";
+    for (unsigned i = 0; i < sizeof name; i++)
+        tcb->name[i] = name[i];
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_TCB, SEL4_CAP_TAG_THREAD, (uint64_t)(uintptr_t)tcb);
+    ksCurThread = tcb;
+}
+
+static void create_control_caps(void)
+{
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_CNODE, SEL4_CAP_TAG_CNODE, rootserver.cnode);
+    cspace_set_initial(SEL4_CAP_IRQ_CONTROL, SEL4_CAP_TAG_IRQ_CONTROL, 0);
+    cspace_set_initial(SEL4_CAP_ASID_CONTROL, SEL4_CAP_TAG_ASID_CONTROL, 0);
+    cspace_set_initial(SEL4_CAP_DOMAIN, SEL4_CAP_TAG_DOMAIN, 0);
+}
+
+static void create_asid_pool(void)
+{
+    /* The pool's entry for the root task's ASID names its VSpace. */
+    uint64_t *pool = (uint64_t *)(uintptr_t)rootserver.asid_pool;
+    pool[ROOT_TASK_ASID] = rootserver.vspace;
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_ASID_POOL, SEL4_CAP_TAG_ASID_POOL, rootserver.asid_pool);
+}
+
+/* Instruction fetches of the root task must see what the loader wrote. */
+static void sync_caches_for_user(void)
+{
+    __asm__ volatile("dsb ish\n ic iallu\n dsb ish\n isb" : : : "memory");
+}
+
+static int try_init_kernel(struct boot_state *s)
+{
+    vspace_activate_kernel();
+    init_cpu();
+    kprintf("Bootstrapping kernel\n");
+
+    if (!check_dtb(s) || !check_user_top(s))
+        return 0;
+    build_reserved_list(s);
+    if (!init_freemem(s->reserved, s->n_reserved, s->it_v_reg, s->extra_bi_bits)) {
+        kprintf("ERROR: free memory management initialization failed\n");
+        return 0;
+    }
+
+    cspace_init(rootserver.cnode);
+    create_control_caps();
+    seL4_BootInfo *bi = (seL4_BootInfo *)(uintptr_t)rootserver.boot_info;
+    bootinfo_populate(bi, s->ipcbuf_vptr, s->extra_len);
+
+    if (!create_it_address_space(s, bi)) {
+        kprintf("ERROR: address space creation for initial thread failed\n");
+        return 0;
+    }
+    assert_user_image_aligned(s);
+
+    user_vspace_map_frame(root_vspace(), s->bi_frame_vptr, kptr_to_paddr((void *)bi),
+                          USER_FRAME_RW_XN);
+    cspace_set_initial(SEL4_CAP_BOOT_INFO_FRAME, SEL4_CAP_TAG_FRAME, rootserver.boot_info);
+
+    if (s->extra_len > 0) {
+        bootinfo_write_extra(rootserver.extra_bi, s->dtb_paddr, s->dtb_size, s->extra_len);
+        uint64_t extra_p = kptr_to_paddr((void *)(uintptr_t)rootserver.extra_bi);
+        if (!map_frames(extra_p, extra_p + BIT(s->extra_bi_bits), s->extra_bi_vptr,
+                        USER_FRAME_RW_XN, &bi->extraBIPages)) {
+            kprintf("ERROR: mapping extra boot info to initial thread failed\n");
+            return 0;
+        }
+    }
+
+    user_vspace_map_frame(root_vspace(), s->ipcbuf_vptr,
+                          kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf), USER_FRAME_RW_XN);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_IPC_BUFFER, SEL4_CAP_TAG_FRAME, rootserver.ipc_buf);
+
+    if (!map_frames(s->ui_p_reg.start, s->ui_p_reg.end, s->ui_v_reg.start, USER_FRAME_RWX,
+                    &bi->userImageFrames)) {
+        kprintf("ERROR: could not create all userland image frames\n");
+        return 0;
+    }
+
+    create_asid_pool();
+    create_initial_thread(s);
+
+    struct region reserved_phys[MAX_RESERVED_REGIONS + 1];
+    unsigned n_phys = 0;
+    for (unsigned i = 0; i < s->n_reserved; i++)
+        reserved_phys[n_phys++] = (struct region){ s->reserved[i].start - PPTR_BASE,
+                                                   s->reserved[i].end - PPTR_BASE };
+    if (s->ui_p_reg.start >= PADDR_TOP)
+        reserved_phys[n_phys++] = s->ui_p_reg;
+    if (!bootinfo_create_untypeds(bi, reserved_phys, n_phys))
+        return 0;
+    bi->empty = (seL4_SlotRegion){ cspace_first_free(), ROOT_CNODE_SLOTS };
+
+    user_vspace_activate(root_vspace());
+    sync_caches_for_user();
+    kprintf("Booting all finished, dropped to user space\n");
+    return 1;
+}
+
+static __attribute__((noreturn)) void fail(const char *message, const char *file, unsigned line,
+                                           const char *function)
+{
+    kprintf("seL4 called fail at %s:%u in function %s, saying \"%s\"\n", file, line, function,
+            message);
+    halt();
+}
+
+void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
+                 paddr_t dtb_addr_p, uint32_t dtb_size)
+{
+    struct boot_state s = {
+        .ui_p_reg = { ui_p_reg_start, ui_p_reg_end },
+        .ui_v_reg = { ui_p_reg_start - (uint64_t)pv_offset, ui_p_reg_end - (uint64_t)pv_offset },
+        .pv_offset = (uint64_t)pv_offset,
+        .v_entry = v_entry,
+        .dtb_paddr = dtb_addr_p,
+        .dtb_size = dtb_size,
+    };
+    /* IPC buffer right after the image, then BootInfo, then extra BootInfo. */
+    s.ipcbuf_vptr = s.ui_v_reg.end;
+    s.bi_frame_vptr = s.ipcbuf_vptr + BIT(PAGE_BITS);
+    s.extra_bi_vptr = s.bi_frame_vptr + BIT(PAGE_BITS);
+
+    if (!try_init_kernel(&s))
+        fail("ERROR: kernel init failed", __FILE__, __LINE__, __func__);
+}

@@ -1,0 +1,43 @@
+/* Platform and layout constants of the stand-in kernel.
+ *
+ * Every number here is one the real seL4 13.0.0 (qemu-arm-virt, aarch64,
+ * EL1 build) also uses, because the point of the stand-in is that a loader,
+ * a root task and a GDB script cannot tell the two apart at the hand-off.
+ * Shared by C and assembly, so only plain #defines. */
+#ifndef STANDIN_CONFIG_H
+#define STANDIN_CONFIG_H
+
+/* Kernel window: PA 0 appears at PPTR_BASE, so kernel VA = PA + PPTR_BASE. */
+#define PPTR_BASE           0xffffff8000000000
+#define PPTR_TOP            0xffffffffc0000000
+/* Highest physical address the window reaches (exclusive): 511 GiB. */
+#define PADDR_TOP           0x7fc0000000
+/* Where the kernel image is linked and loaded. */
+#define KERNEL_PADDR        0x40000000
+#define KERNEL_VADDR        (PPTR_BASE + KERNEL_PADDR)
+/* Kernel device window: one 4 KiB page per device, UART first. */
+#define KDEV_BASE           0xffffffffffe00000
+#define UART_PADDR          0x09000000
+#define UART_VADDR          KDEV_BASE
+
+/* QEMU virt -m 1024 RAM, compiled in like seL4's avail_p_regs. */
+#define RAM_START           0x40000000
+#define RAM_END             0x80000000
+
+/* Device untypeds cover physical space up to the 40-bit PA limit of the
+ * cortex-a53 (ID_AA64MMFR0_EL1.PARange = 2). */
+#define PHYS_ADDR_TOP       0x10000000000
+
+#define USER_TOP            0x00007fffffffffff
+
+/* Sizes of the kernel's own stacks. */
+#define KERNEL_STACK_SIZE   4096
+#define FAULT_STACK_SIZE    4096
+
+/* PSCI function id (SMC32 calling convention). */
+#define PSCI_SYSTEM_OFF     0x84000008
+
+/* The ASID the root task runs under (seL4's IT_ASID). */
+#define ROOT_TASK_ASID      1
+
+#endif

@@ -1,0 +1,17 @@
+/* Decoding of ESR_EL1 for the one-line fault reports. */
+#ifndef STANDIN_ESR_H
+#define STANDIN_ESR_H
+
+#include <stdint.h>
+
+#define ESR_EC(esr)         (((esr) >> 26) & 0x3f)
+#define ESR_EC_SVC64        0x15
+
+/* Human name of the exception class, e.g. "data abort from a lower EL". */
+const char *esr_class_name(uint64_t esr);
+
+/* For aborts: the fault status ("translation fault, level 3") and, for data
+ * aborts, ", write" or ", read"; otherwise "". Written into buf. */
+void esr_fault_detail(uint64_t esr, char *buf, unsigned len);
+
+#endif

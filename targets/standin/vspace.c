@@ -1,0 +1,104 @@
+#include "vspace.h"
+
+#include "kassert.h"
+#include "pagetable.h"
+
+#define TABLE_ALIGN __attribute__((aligned(PT_PAGE_SIZE)))
+
+/* The kernel's tables live in its own image (BSS, zeroed by the loader),
+ * like seL4's armKSGlobalKernel* arrays, so nothing has to be allocated
+ * before the kernel can print. */
+static uint64_t kernel_level0[PT_ENTRIES] TABLE_ALIGN;
+static uint64_t kernel_level1[PT_ENTRIES] TABLE_ALIGN;
+static uint64_t kernel_device_level2[PT_ENTRIES] TABLE_ALIGN;
+static uint64_t kernel_device_level3[PT_ENTRIES] TABLE_ALIGN;
+/* TTBR0 while the kernel runs before the root task exists: maps nothing, so
+ * a stray lower-half access faults instead of hitting the loader's map. */
+static uint64_t empty_user_level0[PT_ENTRIES] TABLE_ALIGN;
+
+/* Kernel window attributes: normal memory, kernel-only, never user-executable.
+ * Global (no nG): the window is the same in every address space. */
+#define KERNEL_WINDOW_BLOCK (PTE_VALID | PTE_TYPE_BLOCK | PTE_LEAF_NORMAL | PTE_AP_RW_EL1 | PTE_UXN)
+#define KERNEL_DEVICE_PAGE  (PTE_VALID | PTE_PAGE | PTE_LEAF_DEVICE | PTE_AP_RW_EL1)
+
+static uint64_t table_descriptor(const uint64_t *table)
+{
+    return kptr_to_paddr(table) | PTE_TYPE_TABLE;
+}
+
+static void build_kernel_tables(void)
+{
+    kernel_level0[PT_INDEX(PPTR_BASE, 0)] = table_descriptor(kernel_level1);
+
+    /* PA [0, PADDR_TOP) in 1 GiB blocks from PPTR_BASE up to PPTR_TOP: the
+     * kernel image, the DTB and every root-server object are reached here. */
+    for (uint64_t paddr = 0; paddr < PADDR_TOP; paddr += PT_L1_BLOCK_SIZE)
+        kernel_level1[PT_INDEX(PPTR_BASE + paddr, 1)] = paddr | KERNEL_WINDOW_BLOCK;
+
+    /* The last GiB of the address space holds the device page(s). */
+    kernel_level1[PT_INDEX(KDEV_BASE, 1)] = table_descriptor(kernel_device_level2);
+    kernel_device_level2[PT_INDEX(KDEV_BASE, 2)] = table_descriptor(kernel_device_level3);
+    kernel_device_level3[PT_INDEX(UART_VADDR, 3)] = UART_PADDR | KERNEL_DEVICE_PAGE;
+}
+
+void vspace_activate_kernel(void)
+{
+    build_kernel_tables();
+    uint64_t ttbr1 = kptr_to_paddr(kernel_level0);
+    uint64_t ttbr0 = kptr_to_paddr(empty_user_level0);
+    /* The new TTBR1 maps the running code at the same VA->PA as the loader's
+     * tables did, so execution continues across the switch; the TLB flush
+     * drops the loader's translations (including its TTBR0 identity map). */
+    __asm__ volatile(
+        "dsb ishst\n"
+        "msr ttbr1_el1, %0\n"
+        "msr ttbr0_el1, %1\n"
+        "isb\n"
+        "tlbi vmalle1\n"
+        "dsb ish\n"
+        "isb\n"
+        : : "r"(ttbr1), "r"(ttbr0) : "memory");
+}
+
+static uint64_t *next_table(uint64_t entry)
+{
+    return paddr_to_kptr(entry & PTE_ADDR_MASK);
+}
+
+void user_vspace_link_table(uint64_t *root, uint64_t vaddr, unsigned level, uint64_t *table)
+{
+    uint64_t *parent = root;
+    for (unsigned l = 0; l + 1 < level; l++)
+        parent = next_table(parent[PT_INDEX(vaddr, l)]);
+    parent[PT_INDEX(vaddr, level - 1)] = table_descriptor(table);
+}
+
+void user_vspace_map_frame(uint64_t *root, uint64_t vaddr, uint64_t paddr,
+                           enum user_frame_rights rights)
+{
+    /* The same guard seL4's frame-entry constructor has in its debug build. */
+    if ((paddr & ~PTE_ADDR_MASK) != 0)
+        kassert_failed(SEL4_FRAME_ALIGN_CONDITION, __FILE__, __LINE__, SEL4_FRAME_ASSERT_FUNCTION);
+
+    uint64_t *table = root;
+    for (unsigned l = 0; l < 3; l++)
+        table = next_table(table[PT_INDEX(vaddr, l)]);
+
+    uint64_t pte = paddr | PTE_VALID | PTE_PAGE | PTE_LEAF_NORMAL | PTE_AP_RW_ALL | PTE_NG | PTE_PXN;
+    if (rights == USER_FRAME_RW_XN)
+        pte |= PTE_UXN;
+    table[PT_INDEX(vaddr, 3)] = pte;
+}
+
+void user_vspace_activate(uint64_t *root)
+{
+    uint64_t ttbr0 = kptr_to_paddr(root) | ((uint64_t)ROOT_TASK_ASID << 48);
+    __asm__ volatile(
+        "dsb ishst\n"
+        "msr ttbr0_el1, %0\n"
+        "isb\n"
+        "tlbi vmalle1\n"
+        "dsb ish\n"
+        "isb\n"
+        : : "r"(ttbr0) : "memory");
+}
