@@ -256,8 +256,12 @@ static int try_init_kernel(struct boot_state *s)
     create_asid_pool();
     create_initial_thread(s);
 
-    struct region reserved_phys[MAX_RESERVED_REGIONS + 1];
+    /* Ascending: the kernel's device frames lie below RAM, the rest in or
+     * above it. */
+    struct region reserved_phys[MAX_RESERVED_REGIONS + 3];
     unsigned n_phys = 0;
+    reserved_phys[n_phys++] = (struct region){ GICD_PADDR, GICD_PADDR + BIT(PAGE_BITS) };
+    reserved_phys[n_phys++] = (struct region){ GICC_PADDR, GICC_PADDR + BIT(PAGE_BITS) };
     for (unsigned i = 0; i < s->n_reserved; i++)
         reserved_phys[n_phys++] = (struct region){ s->reserved[i].start - PPTR_BASE,
                                                    s->reserved[i].end - PPTR_BASE };

@@ -28,6 +28,12 @@
  * cortex-a53 (ID_AA64MMFR0_EL1.PARange = 2). */
 #define PHYS_ADDR_TOP       0x10000000000
 
+/* Frames seL4 keeps for itself on this board (GIC distributor and CPU
+ * interface): they are left out of the device untypeds, as seL4 does, even
+ * though the stand-in never touches the GIC. */
+#define GICD_PADDR          0x08000000
+#define GICC_PADDR          0x08010000
+
 #define USER_TOP            0x00007fffffffffff
 
 /* Sizes of the kernel's own stacks. */
