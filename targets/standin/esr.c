@@ -13,11 +13,11 @@ const char *esr_class_name(uint64_t esr)
     case 0x16: return "HVC from AArch64";
     case 0x17: return "SMC from AArch64";
     case 0x18: return "trapped MSR/MRS/system instruction";
-    case 0x20: return "instruction abort from a lower EL";
-    case 0x21: return "instruction abort from the same EL";
+    case 0x20: return "instruction abort";
+    case 0x21: return "instruction abort";
     case 0x22: return "PC alignment fault";
-    case 0x24: return "data abort from a lower EL";
-    case 0x25: return "data abort from the same EL";
+    case 0x24: return "data abort";
+    case 0x25: return "data abort";
     case 0x26: return "SP alignment fault";
     case 0x2c: return "trapped floating-point exception";
     case 0x2f: return "SError interrupt";

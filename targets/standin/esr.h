@@ -7,7 +7,8 @@
 #define ESR_EC(esr)         (((esr) >> 26) & 0x3f)
 #define ESR_EC_SVC64        0x15
 
-/* Human name of the exception class, e.g. "data abort from a lower EL". */
+/* Human name of the exception class, e.g. "data abort" (the EC value
+ * printed beside it tells which EL the abort came from). */
 const char *esr_class_name(uint64_t esr);
 
 /* For aborts: the fault status ("translation fault, level 3") and, for data
