@@ -87,7 +87,11 @@ static int check_user_top(struct boot_state *s)
 {
     s->extra_bi_bits = extra_bi_size_bits(s->extra_len);
     s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + BIT(s->extra_bi_bits) };
-    if (s->it_v_reg.end >= USER_TOP) {
+    /* A start at or above USER_TOP can make the end wrap around to a small
+     * value; seL4's single comparison would miss that, the true end is
+     * still past USER_TOP, so it is reported the same way. */
+    if (s->it_v_reg.end >= USER_TOP || s->it_v_reg.start >= USER_TOP ||
+        s->it_v_reg.end < s->it_v_reg.start) {
         /* No space before "exceeds": seL4's format string has none either. */
         kprintf("ERROR: userland image virt [%lx..%lx]exceeds USER_TOP (%lx)\n",
                 (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end,

@@ -2,6 +2,8 @@
 
 #include "kassert.h"
 #include "pagetable.h"
+#include "power.h"
+#include "uart.h"
 
 #define TABLE_ALIGN __attribute__((aligned(PT_PAGE_SIZE)))
 
@@ -31,7 +33,9 @@ static void build_kernel_tables(void)
     kernel_level0[PT_INDEX(PPTR_BASE, 0)] = table_descriptor(kernel_level1);
 
     /* PA [0, PADDR_TOP) in 1 GiB blocks from PPTR_BASE up to PPTR_TOP: the
-     * kernel image, the DTB and every root-server object are reached here. */
+     * kernel image, the DTB and every root-server object are reached here.
+     * Like seL4's window it covers device space too, as normal memory; the
+     * kernel touches devices only through the device page below. */
     for (uint64_t paddr = 0; paddr < PADDR_TOP; paddr += PT_L1_BLOCK_SIZE)
         kernel_level1[PT_INDEX(PPTR_BASE + paddr, 1)] = paddr | KERNEL_WINDOW_BLOCK;
 
@@ -62,6 +66,13 @@ void vspace_activate_kernel(void)
 
 static uint64_t *next_table(uint64_t entry)
 {
+    /* Callers link every table before they use it; following an empty
+     * entry would scribble on physical page 0's neighbourhood instead. */
+    if ((entry & PTE_TYPE_MASK) != PTE_TYPE_TABLE) {
+        kprintf("stand-in: kernel bug: user page-table walk hit a non-table entry 0x%lx, halting\n",
+                (unsigned long)entry);
+        power_off();
+    }
     return paddr_to_kptr(entry & PTE_ADDR_MASK);
 }
 
