@@ -180,3 +180,17 @@ def test_accepts_like_sel4(case, kernel, artifacts, booter, tmp_path):
     r = boot_with_override(kernel, make_regs(h), artifacts, booter, tmp_path, case)
     assert_in_order(r.lines, ["Bootstrapping kernel", reserved_line,
                               "Booting all finished, dropped to user space", "roottask: start"], r)
+
+
+# A user image starting at or above USER_TOP whose region end wraps past 2^64:
+# seL4's single end comparison lets it through and a later assertion stops
+# the boot; the stand-in reports it with the USER_TOP line instead.
+def test_standin_rejects_wrapping_user_region(artifacts, booter, tmp_path):
+    kernel = artifacts.standin_kernel
+    _, h = planned(kernel, artifacts)
+    v_start = 0xfffffffffffff000
+    r = boot_with_override(kernel, {"x2": (h.x[0] - v_start) & MASK64}, artifacts, booter,
+                           tmp_path, "wrap")
+    hits = [l for l in r.lines if l.startswith(f"ERROR: userland image virt [{v_start:x}..")]
+    assert hits and hits[0].endswith(f"]exceeds USER_TOP ({USER_TOP:x})"), r.describe()
+    assert_init_failed(r, r.lines.index(hits[0]) + 1)
