@@ -29,10 +29,12 @@ extern char kernel_stack_alloc[];
 
 #define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
 
-/* What seL4's init_cpu does that matters to a root task: the kernel stack
- * for exception entry in TPIDR_EL1, FP/SIMD usable without trapping, and no
- * EL0 access to the timer registers. (VBAR_EL1 is set in head.S so that even
- * a fault in here is reported.) */
+/* The parts of seL4's init_cpu a root task can notice: the kernel stack for
+ * exception entry in TPIDR_EL1, no EL0 access to the timer registers, and
+ * FP/SIMD that works at EL0. seL4 traps the first FP use and then enables
+ * it for the thread; with a single thread, enabling it up front looks the
+ * same from user space. (VBAR_EL1 is set in head.S so that even a fault in
+ * here is reported.) */
 static void init_cpu(void)
 {
     uint64_t stack_top = (uint64_t)(uintptr_t)kernel_stack_alloc + KERNEL_STACK_SIZE;
