@@ -10,6 +10,10 @@ static int overlaps(struct mem_range a, struct mem_range b)
 
 static int inside_ram(const struct plan_inputs *in, struct mem_range r)
 {
+    /* A range whose page-rounded end wrapped past 2^64 would otherwise pass
+     * both tests below for any start inside RAM. */
+    if (r.end < r.start)
+        return 0;
     for (unsigned i = 0; i < in->nram; i++)
         if (r.start >= in->ram[i].start && r.end <= in->ram[i].end)
             return 1;

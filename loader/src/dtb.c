@@ -3,77 +3,39 @@
 #include <libfdt.h>
 
 #include "../../targets/machines/qemu_virt.h"
+#include "../common/dtb_parse.h"
 #include "enter.h"
 #include "power.h"
 #include "uart.h"
 
+/* The checks themselves live in loader/common/dtb_parse.c, shared with the
+ * host fuzzer; here a failure stops the machine with their sentence. */
 static void check_blob(void *fdt, uint64_t avail, const char *what)
 {
-    int err = fdt_check_header(fdt);
-    if (err != 0)
-        loader_fail("%s is not a valid DTB: fdt_check_header: %s (libfdt error %d)", what,
-                    fdt_strerror(err), err);
-    if (fdt_totalsize(fdt) > avail)
-        loader_fail("%s is not a valid DTB: totalsize %u exceeds the %lu bytes available", what,
-                    fdt_totalsize(fdt), (unsigned long)avail);
-    err = fdt_check_full(fdt, fdt_totalsize(fdt));
-    if (err != 0)
-        loader_fail("%s is not a valid DTB: fdt_check_full: %s (libfdt error %d)", what,
-                    fdt_strerror(err), err);
-}
-
-static uint64_t read_cells(const fdt32_t *p, int cells)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < cells; i++)
-        v = (v << 32) | fdt32_to_cpu(p[i]);
-    return v;
+    char err[DTB_ERR_LEN];
+    if (dtb_check_blob(fdt, avail, what, err) != 0)
+        loader_fail("%s", err);
 }
 
 static void read_memory(const void *fdt, struct dtb_info *out)
 {
-    int ac = fdt_address_cells(fdt, 0);
-    int sc = fdt_size_cells(fdt, 0);
-    if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
-        loader_fail("DTB (%s): unsupported #address-cells %d / #size-cells %d at the root",
-                    out->source, ac, sc);
-    out->nram = 0;
-    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-         node >= 0; node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
-        int len;
-        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-        if (reg == NULL || len <= 0 || len % (4 * (ac + sc)) != 0)
-            loader_fail("DTB (%s): memory node %s has a malformed reg property", out->source,
-                        fdt_get_name(fdt, node, NULL));
-        for (int i = 0; i < len / (4 * (ac + sc)); i++) {
-            const fdt32_t *cell = reg + i * (ac + sc);
-            uint64_t base = read_cells(cell, ac);
-            uint64_t size = read_cells(cell + ac, sc);
-            if (size == 0)
-                continue;
-            if (out->nram == PLAN_MAX_RAM)
-                loader_fail("DTB (%s): more than %d RAM ranges", out->source, PLAN_MAX_RAM);
-            out->ram[out->nram].start = base;
-            out->ram[out->nram].end = base + size;
-            out->nram++;
-        }
-    }
-    if (out->nram == 0)
-        loader_fail("DTB (%s) has no /memory node with a non-empty reg", out->source);
+    char err[DTB_ERR_LEN];
+    if (dtb_read_memory(fdt, out->source, out->ram, &out->nram, err) != 0)
+        loader_fail("%s", err);
 }
 
 static void read_psci(const void *fdt)
 {
-    int node = fdt_path_offset(fdt, "/psci");
-    if (node < 0)
-        return;
-    const char *method = fdt_getprop(fdt, node, "method", NULL);
-    if (method == NULL)
-        return;
-    if (method[0] == 'h' && method[1] == 'v' && method[2] == 'c')
+    switch (dtb_read_psci(fdt)) {
+    case DTB_PSCI_HVC:
         power_set_conduit(PSCI_CONDUIT_HVC);
-    else if (method[0] == 's' && method[1] == 'm' && method[2] == 'c')
+        break;
+    case DTB_PSCI_SMC:
         power_set_conduit(PSCI_CONDUIT_SMC);
+        break;
+    case DTB_PSCI_UNKNOWN:
+        break;
+    }
 }
 
 extern uint8_t __dtb_scratch_start[], __dtb_scratch_end[];
