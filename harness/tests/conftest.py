@@ -11,6 +11,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from bootcheck import images, qemu  # noqa: E402
 
+pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
+
 ROOT = images.ROOT
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 REPORTS = os.path.join(ROOT, "reports")
