@@ -1,0 +1,162 @@
+"""Boot cost per stage, in guest instructions from reset: deterministic on any
+machine, unlike seconds.
+
+QEMU 7.2 runs the image under record/replay (`-icount shift=0,rr=record`),
+which makes its instruction counter exact and readable (`info replay`), with
+the gdbstub on a pipe to gdb (`target remote | qemu ... -gdb stdio`: no TCP
+port to pick, and QEMU dies with gdb). gdb stops at each stage's first
+instruction in turn and reads the counter. Measured alternatives: the
+`-singlestep -d exec,nochain` trace (bootcheck.insn_trace) gives the same
+counts up to the kernel but is ~30x slower and, without icount, lets
+wall-clock timer interrupts add instructions after the drop to user space;
+Debian ships QEMU with -plugin support but no plugins and no qemu-plugin.h.
+
+Stages (seL4 13.0.0 on AArch64): the loader's jump into the kernel is the
+kernel ELF's entry; then `init_kernel`; then `restore_user_context` (the
+first return to user space); then the root task's ELF entry."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from . import expect
+
+QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+GDB = os.environ.get("GDB", "gdb-multiarch")
+
+STAGE_NAMES = ("kernel_entry", "init_kernel", "restore_user_context", "roottask_entry")
+STAGE_TITLES = {
+    "kernel_entry": "loader: reset to kernel jump",
+    "init_kernel": "kernel: entry to init_kernel",
+    "restore_user_context": "kernel: init_kernel to restore_user_context",
+    "roottask_entry": "kernel: restore_user_context to root task",
+}
+
+_COUNT = re.compile(r"^@@stage (\S+)\n.*instruction count = (\d+)", re.M)
+
+
+@dataclass
+class Stage:
+    name: str
+    pc: int
+    instructions: int | None = None     # cumulative from reset; None: not reached
+
+
+@dataclass
+class BootCost:
+    label: str
+    image: str
+    machine: str
+    stages: list
+    notes: list = field(default_factory=list)
+    serial: str = ""
+
+    def cumulative(self, name):
+        return next((s.instructions for s in self.stages if s.name == name), None)
+
+    def reached_all(self):
+        return all(s.instructions is not None for s in self.stages)
+
+    def as_dict(self):
+        """The JSON form used by the report, the baseline and bench.json."""
+        return {"label": self.label, "image": os.path.basename(self.image),
+                "machine": self.machine, "notes": list(self.notes),
+                "stages": [{"name": s.name, "pc": f"0x{s.pc:x}",
+                            "instructions": s.instructions} for s in self.stages]}
+
+
+def stages_for(kernel_elf, roottask_elf):
+    """The stage addresses, from the ELF files; stages whose symbol is missing
+    (a stripped kernel) are left out and named in the notes."""
+    k = expect.elf_facts(kernel_elf)
+    u = expect.elf_facts(roottask_elf)
+    stages, notes = [Stage("kernel_entry", k.entry)], []
+    for sym in ("init_kernel", "restore_user_context"):
+        if sym in k.symbols:
+            stages.append(Stage(sym, k.symbols[sym][0]))
+        else:
+            notes.append(f"kernel has no symbol {sym}: stage not measured")
+    stages.append(Stage("roottask_entry", u.entry))
+    return stages, notes
+
+
+def machine_for(kernel_elf):
+    """A hyp kernel (entry below the upper half) needs EL2."""
+    hyp = expect.elf_facts(kernel_elf).entry < expect.UPPER_HALF
+    return "virt,virtualization=on" if hyp else "virt"
+
+
+def _gdb_script(qemu_cmd, stages):
+    lines = ["set pagination off", "set confirm off",
+             "target remote | exec " + " ".join(qemu_cmd)]
+    for s in stages:
+        # One breakpoint at a time: each stage is the first hit after the last.
+        lines += [f"hbreak *0x{s.pc:x}", "continue", f"echo @@stage {s.name}\\n",
+                  "monitor info replay", "delete"]
+    lines.append("kill")
+    return "\n".join(lines) + "\n"
+
+
+def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cortex-a53",
+            mem=1024, timeout=120.0):
+    """Count instructions from reset to each stage of one boot of `image`."""
+    stages, notes = stages_for(kernel_elf, roottask_elf)
+    machine = machine or machine_for(kernel_elf)
+    work = tempfile.mkdtemp(prefix="bootcost-")
+    serial_path = os.path.join(work, "serial.txt")
+    qemu_cmd = [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem),
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-serial", f"file:{serial_path}",
+                "-icount", f"shift=0,rr=record,rrfile={os.path.join(work, 'replay.bin')}",
+                "-gdb", "stdio", "-S", "-kernel", os.path.abspath(image)]
+    script = os.path.join(work, "stages.gdb")
+    with open(script, "w") as f:
+        f.write(_gdb_script(qemu_cmd, stages))
+    # gdb's output goes to a file, not a pipe, so that what it printed before
+    # a timeout kill is not lost in a buffer.
+    out_path = os.path.join(work, "gdb.out")
+    try:
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen([GDB, "-nx", "-q", "-batch", "-x", script],
+                                    stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                notes.append(f"timed out after {timeout:.0f}s")
+            finally:
+                # gdb and the QEMU it spawned share the new session's group.
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=10)
+        with open(out_path, errors="replace") as f:
+            output = f.read()
+        counts = {m.group(1): int(m.group(2)) for m in _COUNT.finditer(output)}
+        for s in stages:
+            s.instructions = counts.get(s.name)
+        if not any(counts.values()) and "instruction count" not in output:
+            notes.append("no count read; gdb said: " + output.strip()[-500:])
+        serial = ""
+        if os.path.exists(serial_path):
+            with open(serial_path, errors="replace") as f:
+                serial = f.read()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return BootCost(label or os.path.basename(image), str(image), machine, stages, notes,
+                    serial)
+
+
+def stage_deltas(cost_dict):
+    """[(stage name, instructions spent in that stage or None)] from as_dict()."""
+    out, prev = [], 0
+    for s in cost_dict["stages"]:
+        n = s["instructions"]
+        out.append((s["name"], None if n is None or prev is None else n - prev))
+        prev = n
+    return out

@@ -1,0 +1,105 @@
+"""Boot cost per stage, in guest instructions (bootcheck.bootcost): every stage
+is reached in order, the count is the same on every run, and two independent
+counters agree on the loader stage (QEMU's exec trace; Unicorn's emu-check
+when it is built). Each measurement is attached to the report, which compares
+it with reports/baseline.json."""
+
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+
+from bootcheck import bootcost, insn_trace
+
+pytestmark = pytest.mark.qemu
+
+def sha8(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:8]
+
+
+@pytest.fixture(params=["standin", "sel4"])
+def kernel_and_label(request, artifacts):
+    if request.param == "standin":
+        return artifacts.standin_kernel, "bootcheck loader + stand-in kernel"
+    kernel = request.getfixturevalue("sel4_kernel")
+    # Counts are only comparable for the same kernel file.
+    return kernel, f"bootcheck loader + seL4 {sha8(kernel)}"
+
+
+@pytest.fixture
+def standin_image(artifacts, booter):
+    return booter.pack(artifacts.standin_kernel, artifacts.roottask, dtb=artifacts.virt_dtb)
+
+
+def measure_ok(image, kernel, artifacts, label=None):
+    cost = bootcost.measure(image, kernel, artifacts.roottask, label=label, timeout=90)
+    counts = [s.instructions for s in cost.stages]
+    assert cost.reached_all(), (f"stages not reached: {cost.as_dict()} {cost.notes}\n"
+                                f"--- serial ---\n{cost.serial}")
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), (
+        f"stages out of order: {cost.as_dict()}")
+    return cost
+
+
+def test_boot_cost_per_stage(kernel_and_label, artifacts, booter, record_property):
+    kernel, label = kernel_and_label
+    image = booter.pack(kernel, artifacts.roottask, dtb=artifacts.virt_dtb)
+    cost = measure_ok(image, kernel, artifacts, label)
+    record_property("bootcost", cost.as_dict())
+    record_property("serial", cost.serial)
+    assert [s.name for s in cost.stages] == list(bootcost.STAGE_NAMES)
+    # By the kernel's entry the loader has announced the jump, and the kernel
+    # has printed nothing yet.
+    assert "loader: jumping to kernel at" in cost.serial, cost.serial
+    assert "Booting all finished" in cost.serial or "Bootstrapping kernel" in cost.serial
+
+
+def test_boot_cost_is_deterministic(standin_image, artifacts):
+    first = measure_ok(standin_image, artifacts.standin_kernel, artifacts)
+    second = measure_ok(standin_image, artifacts.standin_kernel, artifacts)
+    assert first.as_dict()["stages"] == second.as_dict()["stages"]
+
+
+def test_loader_stage_matches_exec_trace(standin_image, artifacts, record_property):
+    cost = measure_ok(standin_image, artifacts.standin_kernel, artifacts)
+    entry = cost.stages[0]
+    traced = insn_trace.count_to_pc(standin_image, entry.pc, timeout=60)
+    record_property("instructions", traced)
+    assert traced == entry.instructions, (
+        f"to kernel entry 0x{entry.pc:x}: record/replay counter {entry.instructions}, "
+        f"exec trace {traced}")
+
+
+def _instruction_count(doc):
+    """emu-check's reset-to-kernel count: the 'instructions' field, at the top
+    level or in the first nested object that has one."""
+    if isinstance(doc, dict):
+        if isinstance(doc.get("instructions"), int):
+            return doc["instructions"]
+        doc = list(doc.values())
+    if isinstance(doc, list):
+        for v in doc:
+            n = _instruction_count(v)
+            if n is not None:
+                return n
+    return None
+
+
+def test_loader_stage_matches_unicorn(standin_image, artifacts, tmp_path, record_property):
+    emu_check = os.path.join(os.path.dirname(artifacts.fixtures), "harness", "emu-check")
+    if not os.access(emu_check, os.X_OK):
+        pytest.skip(f"no Unicorn emu-check at {emu_check} (built by harness/emu/emu.mk)")
+    out = tmp_path / "emu.json"
+    proc = subprocess.run([emu_check, standin_image, "--json", str(out)], timeout=120,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert out.exists(), f"emu-check wrote no JSON (exit {proc.returncode}):\n{proc.stdout}"
+    unicorn = _instruction_count(json.loads(out.read_text()))
+    assert unicorn is not None, f"no instruction count in {out.read_text()[:2000]}"
+    record_property("instructions", unicorn)
+    cost = measure_ok(standin_image, artifacts.standin_kernel, artifacts)
+    assert unicorn == cost.stages[0].instructions, (
+        f"instructions from reset to the kernel's first instruction: QEMU "
+        f"{cost.stages[0].instructions}, Unicorn {unicorn}")
