@@ -1,0 +1,72 @@
+"""Human-readable verdicts of a gdb scenario run: which stop failed or was
+never reached, the last stop reached, where the guest was when the run
+ended (PC, EL, ESR/ELR/FAR) and the last serial lines."""
+
+SERIAL_TAIL = 12
+
+
+def _hex(v):
+    return f"0x{v:x}" if isinstance(v, int) else str(v)
+
+
+def failed_checks(result):
+    out = []
+    for stop in result.get("stops", []):
+        for c in stop.get("checks", []):
+            if not c.get("ok"):
+                rhs = c.get("expected", c["rhs"])
+                rhs = f"[{_hex(rhs[0])}, {_hex(rhs[1])})" if isinstance(rhs, list) else _hex(rhs)
+                why = c.get("error") or f"got {_hex(c.get('actual'))}, expected {c['op']} {rhs} ({c['rhs']})"
+                out.append(f'stop "{stop["name"]}": {c["lhs"]}: {why}')
+    return out
+
+
+def stop_number(stops, record):
+    """1-based position among the scenario's own stops (a "returns" check
+    shares the number of the stop it belongs to)."""
+    upto = stops[:stops.index(record) + 1]
+    return sum(1 for s in upto if "returns_of" not in s)
+
+
+def first_unreached(result):
+    return next((s for s in result.get("stops", []) if not s.get("reached")), None)
+
+
+def end_state_lines(end):
+    if "pc" not in end:
+        return [f"state at end: unreadable ({end.get('unreadable', 'no target')})"]
+    line = f"state at end: PC={_hex(end['pc'])} EL={end['el']} CPSR={_hex(end['cpsr'])}"
+    lines = [line]
+    for el in (1, 2):
+        if f"ESR_EL{el}" in end:
+            lines.append(f"  ESR_EL{el}={_hex(end[f'ESR_EL{el}'])} ({end[f'ESR_EL{el}_decoded']}) "
+                         f"ELR_EL{el}={_hex(end.get(f'ELR_EL{el}'))} FAR_EL{el}={_hex(end.get(f'FAR_EL{el}'))}")
+    return lines
+
+
+def describe(prepared, run):
+    """The diagnosis text for one run (also printed for passing runs)."""
+    r = run.result
+    lines = [f"scenario {prepared.name}: gdb run took {run.elapsed:.1f}s; ended by {run.ended_by}"]
+    if "error" in r:
+        lines.append(f"gdb side failed: {r['error']}")
+        lines.append("--- gdb output ---\n" + "\n".join(run.gdb_output.splitlines()[-15:]))
+    stops = r.get("stops", [])
+    reached = [s for s in stops if s.get("reached")]
+    missing = first_unreached(r)
+    if missing is not None:
+        n = stop_number(stops, missing)
+        lines.append(f'stop {n} of {len(prepared.plan["stops"])} "{missing["name"]}" at '
+                     f'{_hex(missing["address"])} was never reached')
+    if reached:
+        last = reached[-1]
+        lines.append(f'last stop reached: {stop_number(stops, last)} "{last["name"]}" at PC={_hex(last.get("pc", last["address"]))}'
+                     + (f' EL={last["el"]}' if "el" in last else ""))
+    else:
+        lines.append("last stop reached: none")
+    lines += failed_checks(r)
+    lines += end_state_lines(r.get("end", {}))
+    tail = [l for l in run.serial.splitlines() if l.strip()][-SERIAL_TAIL:]
+    lines.append(f"last serial lines ({len(tail)}):")
+    lines += [f"  | {l}" for l in tail]
+    return "\n".join(lines)

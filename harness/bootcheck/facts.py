@@ -1,0 +1,97 @@
+"""Named values a scenario can refer to (handoff.x0, bootinfo.va,
+kernel.sym.rootserver, ...), all computed from the input files by
+bootcheck.expect and seL4's rules (facts file §2.3, §3, §4.1), never taken
+from a run's output."""
+
+from . import expect
+
+PAGE = expect.PAGE
+# seL4 13.0.0 qemu-arm-virt: the kernel window maps PA 0 at PPTR_BASE.
+PPTR_BASE_EL1 = 0xffffff8000000000
+PPTR_BASE_HYP = 0x0000008000000000
+PADDR_TOP = 0x7fc0000000
+USER_TOP_EL1 = 0x00007fffffffffff
+USER_TOP_HYP = 0x000000ffffffffff
+RAM_BASE = 0x40000000
+BOOTINFO_HEADER_BYTES = 16
+MASK64 = (1 << 64) - 1
+
+
+def extra_bi_size_bits(extra_len):
+    """seL4's calculate_extra_bi_size_bits: log2 of the extra-BootInfo
+    region, rounded up to whole pages and up to a power of two."""
+    if extra_len == 0:
+        return 0
+    rounded = expect.round_up(extra_len, PAGE)
+    msb = rounded.bit_length() - 1
+    return msb + 1 if extra_len > (1 << msb) else msb
+
+
+def user_layout(prefix, x, hyp):
+    """The root task's virtual layout the kernel derives from x0..x5 (§4.1)."""
+    x0, x1, x2, _, x4, x5 = x
+    ui_v_start = (x0 - x2) & MASK64
+    ui_v_end = (x1 - x2) & MASK64
+    dtb_size = x5 & 0xffffffff
+    extra_len = BOOTINFO_HEADER_BYTES + dtb_size if dtb_size else 0
+    bits = extra_bi_size_bits(extra_len)
+    extra = ui_v_end + 2 * PAGE
+    return {
+        f"{prefix}.ui_v_start": ui_v_start,
+        f"{prefix}.ui_v_end": ui_v_end,
+        f"{prefix}.ipc_buffer": ui_v_end,
+        f"{prefix}.bootinfo": ui_v_end + PAGE,
+        f"{prefix}.extra_bi": extra,
+        f"{prefix}.extra_len": extra_len,
+        f"{prefix}.it_v_start": ui_v_start,
+        f"{prefix}.it_v_end": extra + (1 << bits),
+        f"{prefix}.user_top": USER_TOP_HYP if hyp else USER_TOP_EL1,
+    }
+
+
+def symbol_facts(prefix, elf):
+    return {f"{prefix}.sym.{name}": value for name, (value, _) in elf.symbols.items()}
+
+
+def dtb_size_of(path):
+    """FDT header totalsize: what the loader hands over as x5."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:4] != b"\xd0\x0d\xfe\xed":
+        raise ValueError(f"{path} is not a flattened device tree")
+    return int.from_bytes(head[4:8], "big")
+
+
+def compute(kernel, roottask, loader_image, dtb, mem_mib):
+    """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
+    k = expect.elf_facts(kernel)
+    u = expect.elf_facts(roottask)
+    dtb_size = dtb_size_of(dtb) if dtb else 0
+    h = expect.expected_handoff(kernel, roottask, dtb_size)
+    window = PPTR_BASE_HYP if h.hyp else PPTR_BASE_EL1
+    facts = {
+        "kernel.entry": k.entry,
+        "kernel.phys_start": h.kernel_phys[0],
+        "kernel.phys_end": h.kernel_phys[1],
+        "kernel.hyp": int(h.hyp),
+        "kernel.el": 2 if h.hyp else 1,
+        "kernel.window": window,
+        "kernel.ram_window_start": window + RAM_BASE,
+        "kernel.ram_window_end": window + RAM_BASE + mem_mib * 1024 * 1024,
+        "kernel.paddr_top": PADDR_TOP,
+        "roottask.entry": u.entry,
+        "roottask.virt_start": h.user_virt[0],
+        "roottask.virt_end": h.user_virt[1],
+        "dtb.size": dtb_size,
+        "bootinfo.va": h.user_virt[1] + PAGE,
+        "ipc_buffer.va": h.user_virt[1],
+    }
+    facts.update({f"handoff.x{i}": v for i, v in enumerate(h.x)})
+    facts.update(user_layout("expected", h.x, h.hyp))
+    facts.update(symbol_facts("kernel", k))
+    facts.update(symbol_facts("roottask", u))
+    if loader_image:
+        li = expect.elf_facts(loader_image)
+        facts["loader.entry"] = li.entry
+        facts.update(symbol_facts("loader", li))
+    return facts

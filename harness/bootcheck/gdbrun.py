@@ -1,0 +1,145 @@
+"""Runs one scenario plan in gdb-multiarch (batch mode) with QEMU started by
+gdb over a pipe, under a wall-clock budget.
+
+Supervision: QEMU gets an HMP monitor on a private UNIX socket. When an
+end-of-run serial line appears or the time budget is spent, the supervisor
+sends `stop` there: the guest pauses, gdb's `continue` returns and the gdb
+side records where the guest was (that is the diagnosis) before killing
+QEMU. If gdb does not finish within a grace period after that, gdb's process
+group and QEMU's (gdb starts the pipe command in a group of its own; its pid
+is written to a file) are killed. Nothing outlives run()."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+GDB = os.environ.get("GDB", "gdb-multiarch")
+QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+HARNESS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+RUN_SCRIPT = os.path.join(HARNESS_DIR, "gdb", "run_scenario.py")
+GRACE_SECONDS = 10.0
+
+
+@dataclass
+class GdbRun:
+    result: dict            # what the gdb side wrote (or {"error": ...})
+    serial: str
+    ended_by: str           # why the guest stopped running
+    elapsed: float
+    gdb_output: str
+    killed: bool
+
+
+def qemu_argv(image, machine, cpu, mem, serial_log, monitor):
+    return [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), "-display", "none",
+            "-monitor", f"unix:{monitor},server=on,wait=off", "-serial", f"file:{serial_log}",
+            "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", str(image)]
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+    except OSError:
+        return ""
+
+
+def _monitor_stop(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            s.connect(path)
+            s.sendall(b"stop\n")
+            s.recv(4096)
+    except OSError:
+        pass
+
+
+def _is_qemu(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return os.path.basename(f.read().split(b"\0")[0]).startswith(b"qemu-system")
+    except OSError:
+        return False
+
+
+def _kill_qemu(pidfile):
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return
+    if _is_qemu(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
+    """plan: the dict bootcheck.scenario built (without the run-specific paths)."""
+    rundir = tempfile.mkdtemp(prefix="bcg")   # short: UNIX socket paths are limited
+    serial_log = os.path.join(rundir, "serial.log")
+    monitor = os.path.join(rundir, "mon.sock")
+    plan = dict(plan)
+    plan.update(
+        qemu=qemu_argv(image, machine, cpu, mem, serial_log, monitor),
+        serial_log=serial_log, pidfile=os.path.join(rundir, "qemu.pid"),
+        result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR)
+    plan_path = os.path.join(rundir, "plan.json")
+    with open(plan_path, "w") as f:
+        json.dump(plan, f)
+    gdb_log = os.path.join(rundir, "gdb.out")
+    start = time.monotonic()
+    with open(gdb_log, "wb") as out:
+        proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", RUN_SCRIPT], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=dict(os.environ, BOOTCHECK_PLAN=plan_path))
+    ended_by = None
+    killed = False
+    last_stop_sent = 0.0
+    try:
+        while proc.poll() is None:
+            now = time.monotonic()
+            if ended_by is None:
+                serial = _read(serial_log)
+                hit = next((p for p in end_on if p in serial), None)
+                if hit:
+                    ended_by = f"serial line {hit!r} (end of run)"
+                elif now - start > seconds:
+                    ended_by = f"time budget of {seconds} s spent"
+            if ended_by is not None and now - last_stop_sent > 0.5:
+                _monitor_stop(monitor)
+                last_stop_sent = now
+            if now - start > seconds + GRACE_SECONDS:
+                killed = True
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            killed = True
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        _kill_qemu(plan["pidfile"])
+    elapsed = time.monotonic() - start
+    serial = _read(serial_log)
+    gdb_output = _read(gdb_log)
+    try:
+        with open(plan["result"]) as f:
+            result = json.load(f)
+    except (OSError, ValueError):
+        result = {"error": "gdb wrote no result" + (" (killed after the grace period)" if killed else "")}
+    if ended_by is None:
+        end = result.get("end", {})
+        ended_by = ("guest shut down (PSCI SYSTEM_OFF)" if end.get("event") == "SIGQUIT"
+                    else f"gdb saw {end.get('event')}")
+    if keep_serial:
+        shutil.copyfile(serial_log, keep_serial) if os.path.exists(serial_log) else None
+    shutil.rmtree(rundir, ignore_errors=True)
+    return GdbRun(result, serial, ended_by, elapsed, gdb_output, killed)

@@ -1,0 +1,118 @@
+"""Shared by the scenario tests: resolve a scenario's inputs, pack its image
+(once per input set per session), run it in gdb and judge the outcome."""
+
+import os
+import re
+
+import pytest
+
+from bootcheck import diagnosis, gdbrun, images, scenario
+
+from conftest import BUILD, REPORTS, ROOT, Artifacts
+
+SCENARIO_DIR = os.path.join(ROOT, "scenarios")
+FIXTURE_DTBS = {"virt-1g": Artifacts.virt_dtb}
+_packed = {}
+
+
+def scenario_cases():
+    """(path, kernel index, id) for every scenario file and kernel; a file
+    that does not even load still gets one case, which fails with the reason."""
+    cases = []
+    for name in sorted(os.listdir(SCENARIO_DIR)):
+        if not name.endswith(".toml"):
+            continue
+        path = os.path.join(SCENARIO_DIR, name)
+        stem = name[:-5]
+        try:
+            ids = scenario.kernel_ids(path)
+        except scenario.ScenarioError:
+            cases.append(pytest.param(path, 0, id=stem))
+            continue
+        cases += [pytest.param(path, i, id=f"{stem}-{k}") for i, k in enumerate(ids)]
+    return cases
+
+
+def kernel_paths(request):
+    """Kernel names usable in scenarios; None values are skipped by the caller."""
+    def sel4():
+        return request.getfixturevalue("sel4_kernel")
+
+    def sel4_hyp():
+        explicit = os.environ.get("SEL4_HYP_KERNEL")
+        if explicit:
+            return explicit
+        beside = os.path.join(os.path.dirname(sel4()), "kernel-hyp.elf")
+        if not os.path.isfile(beside):
+            pytest.skip("no hyp seL4 kernel (SEL4_HYP_KERNEL=path, or kernel-hyp.elf beside SEL4_KERNEL)")
+        return beside
+
+    def standin():
+        if not os.path.isfile(Artifacts.standin_kernel):
+            pytest.skip(f"stand-in kernel not built yet ({Artifacts.standin_kernel}; `make standin`)")
+        return Artifacts.standin_kernel
+
+    return {"sel4": sel4, "sel4-hyp": sel4_hyp, "standin": standin}
+
+
+def pack_once(kernel, roottask, dtb, mem, tmp_dir):
+    key = (kernel, os.path.getmtime(kernel), roottask, os.path.getmtime(roottask), dtb, mem)
+    if key not in _packed:
+        out = os.path.join(tmp_dir, f"scenario-image-{len(_packed)}.elf")
+        _packed[key] = images.pack_ok(kernel, roottask, out, dtb=dtb, mem=mem)
+    return _packed[key]
+
+
+def run_scenario(path, kernel_index, request, tmp_path_factory):
+    """Loads, prepares and runs one scenario; returns (prepared, run)."""
+    try:
+        data = scenario.load(path)
+        name = data["kernels"][kernel_index]
+        getters = kernel_paths(request)
+        paths = {k: None for k in getters}
+        if name in getters:
+            paths[name] = getters[name]()
+        kernel, roottask, dtb = scenario.resolve_inputs(path, data, kernel_index, paths, ROOT,
+                                                        BUILD, FIXTURE_DTBS)
+        mem = data.get("machine", {}).get("mem", 1024)
+        image = pack_once(kernel, roottask, dtb, mem, str(tmp_path_factory.getbasetemp()))
+        prepared = scenario.prepare(path, data, kernel_index, kernel, roottask, dtb, image)
+    except scenario.ScenarioError as e:
+        pytest.fail(f"malformed scenario: {e}", pytrace=False)
+    os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
+    log = os.path.join(REPORTS, "logs", re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".serial.log")
+    run = gdbrun.run(prepared.plan, image, prepared.machine, prepared.cpu, prepared.mem,
+                     prepared.seconds, prepared.end_on, keep_serial=log)
+    return prepared, run
+
+
+def serial_problems(prepared, serial):
+    lines = [l.rstrip() for l in serial.splitlines()]
+    problems = []
+    for kind, text in prepared.serial_expect:
+        found = (text in lines) if kind == "line" else any(re.fullmatch(text, l) for l in lines)
+        if not found:
+            problems.append(f"serial: expected {'line' if kind == 'line' else 'a line matching'} {text!r}")
+    for _, text in prepared.serial_forbid:
+        if text in serial:
+            problems.append(f"serial: forbidden text {text!r} appeared")
+    return problems
+
+
+def judge(prepared, run):
+    """All the reasons the run does not meet its scenario ([] = pass)."""
+    text = diagnosis.describe(prepared, run)
+    r = run.result
+    problems = []
+    if "error" in r:
+        problems.append(f"gdb side: {r['error']}")
+    missing = diagnosis.first_unreached(r)
+    if prepared.unreached is None and (missing is not None or not r.get("all_reached")):
+        problems.append("not every stop was reached")
+    if prepared.unreached is not None and (missing is None or missing["name"] != prepared.unreached):
+        problems.append(f"expected the run to end before stop {prepared.unreached!r}")
+    problems += diagnosis.failed_checks(r)
+    problems += serial_problems(prepared, run.serial)
+    if run.killed:
+        problems.append("gdb had to be killed")
+    return problems, text

@@ -1,0 +1,40 @@
+"""QEMU + GDB scenarios: every scenarios/*.toml file, once per kernel it
+lists. Select with -k (e.g. -k 'contract and standin')."""
+
+import os
+
+import pytest
+
+from bootcheck import scenario
+
+from scenario_runner import ROOT, judge, run_scenario, scenario_cases
+
+pytestmark = pytest.mark.qemu
+
+
+@pytest.mark.parametrize("path,kernel_index", scenario_cases())
+def test_scenario(path, kernel_index, request, tmp_path_factory):
+    prepared, run = run_scenario(path, kernel_index, request, tmp_path_factory)
+    problems, text = judge(prepared, run)
+    print(text)
+    assert not problems, "\n".join(problems) + "\n\n" + text
+
+
+def test_unreachable_stop_is_diagnosed(request, tmp_path_factory, artifacts):
+    """The probe kernel powers off right after reporting: the root-task
+    stop cannot be reached, and the diagnosis must say so precisely."""
+    from bootcheck import expect
+    path = os.path.join(ROOT, "scenarios", "diagnose-probe-poweroff.toml")
+    prepared, run = run_scenario(path, 0, request, tmp_path_factory)
+    _, text = judge(prepared, run)
+    print(text)
+    entry = expect.elf_facts(artifacts.roottask).entry
+    probe = expect.elf_facts(artifacts.probe_el1)
+    assert f'stop 2 of 2 "root task entry" at 0x{entry:x} was never reached' in text
+    assert f'last stop reached: 1 "kernel _start" at PC=0x{probe.entry:x} EL=1' in text
+    assert "ended by guest shut down (PSCI SYSTEM_OFF)" in text
+    end = run.result["end"]
+    assert end["el"] == 1 and probe.vmin <= end["pc"] < probe.vmax, text
+    assert f"state at end: PC=0x{end['pc']:x} EL=1" in text
+    assert "ESR_EL1=" in text and "ELR_EL1=" in text and "FAR_EL1=" in text
+    assert "  | probe: done" in text.splitlines(), text
