@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from . import facts as facts_mod
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gdb"))
-from bcgdb import expr  # noqa: E402
+from bcgdb import expr, pagetable  # noqa: E402
 
 ELF_ROLES = ("kernel", "roottask", "loader")
 OPS = ("eq", "ne", "in")
@@ -185,6 +185,8 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
     machine = data.get("machine", {})
     mem = machine.get("mem", 1024)
     known = facts_mod.compute(kernel, roottask, loader_image, dtb, mem)
+    known["pagetable.TCR_EL2_SEL4_HYP"] = pagetable.TCR_EL2_SEL4_HYP
+    known["pagetable.MAIR_VALUE"] = pagetable.MAIR_VALUE
     elfs = {"kernel": expect.elf_facts(kernel), "roottask": expect.elf_facts(roottask),
             "loader": expect.elf_facts(loader_image)}
     effective = [known[f"handoff.x{i}"] for i in range(6)]
