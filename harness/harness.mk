@@ -1,4 +1,6 @@
 # harness/: the pytest driver (and, later, the Unicorn and GDB harnesses).
+# verify fails when pytest fails, and also on a regression against
+# reports/baseline.json (harness/regress.py; `make baseline` accepts a run).
 
 PYTEST := $(PYTHON) -m pytest
 REPORTS := reports
@@ -7,4 +9,5 @@ REPORTS := reports
 verify: all
 	@mkdir -p $(REPORTS)
 	cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
-	    $(PYTEST) --junitxml=../$(REPORTS)/junit.xml $(PYTEST_ARGS)
+	    $(PYTEST) --junitxml=../$(REPORTS)/junit.xml $(PYTEST_ARGS); status=$$?; \
+	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; exit $$status

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""Boot-cost benchmark (`make bench`): guest instructions per boot stage for
+the project's loader with the stand-in kernel and root task, with a real seL4
+kernel when given, and side by side with another loader image for the same
+kernel and root task; plus how long the harness itself takes. Writes
+reports/bench.md and reports/bench.json."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bootcheck import bootcost, expect, images, insn_trace, qemu  # noqa: E402
+from bootcheck.images import ROOT  # noqa: E402
+
+
+def payload_bytes(kernel, roottask):
+    """What the loader has to place: both ELFs' loaded sizes."""
+    return sum(s[4] for path in (kernel, roottask) for s in expect.elf_facts(path).segments)
+
+
+def measure(label, image, kernel, roottask):
+    cost = bootcost.measure(image, kernel, roottask, label=label)
+    d = cost.as_dict()
+    d["payload_bytes"] = payload_bytes(kernel, roottask)
+    d["notes"] = cost.notes
+    return d
+
+
+def timed(fn):
+    start = time.monotonic()
+    value = fn()
+    return value, round(time.monotonic() - start, 2)
+
+
+def harness_timings(image, build, time_verify):
+    t = {}
+    boot, t["one_qemu_boot_s"] = timed(lambda: qemu.boot(
+        image, timeout=60, stop_patterns=qemu.DEFAULT_STOP_PATTERNS + ("roottask: boot OK",)))
+    t["one_qemu_boot_ended"] = boot.describe().split(";")[0]
+    kernel = os.path.join(build, "targets", "standin", "kernel.elf")
+    roottask = os.path.join(build, "roottask", "roottask.elf")
+    _, t["bootcost_one_image_s"] = timed(lambda: bootcost.measure(image, kernel, roottask))
+    entry = expect.elf_facts(kernel).entry
+    _, t["exec_trace_loader_stage_s"] = timed(lambda: insn_trace.count_to_pc(image, entry))
+    emu_check = os.path.join(build, "harness", "emu-check")
+    if os.access(emu_check, os.X_OK):
+        with tempfile.TemporaryDirectory() as d:
+            proc, t["unicorn_emu_check_one_image_s"] = timed(lambda: subprocess.run(
+                [emu_check, image, "--json", os.path.join(d, "emu.json")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300))
+            t["unicorn_emu_check_exit"] = proc.returncode
+    if time_verify:
+        proc, t["make_verify_s"] = timed(lambda: subprocess.run(
+            ["make", "-C", ROOT, "--no-print-directory", "verify"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        t["make_verify_exit"] = proc.returncode
+    return t
+
+
+def side_by_side(ours, other):
+    """Per stage: instructions spent in it by both images, and other/ours; the
+    kernel stages should match, the loader stage is what differs."""
+    theirs = dict(bootcost.stage_deltas(other))
+    rows = []
+    for name, a in bootcost.stage_deltas(ours):
+        b = theirs.get(name)
+        rows.append({"stage": name, "ours": a, "other": b,
+                     "ratio": round(b / a, 2) if a and b is not None else None})
+    total = [c["stages"][-1]["instructions"] for c in (ours, other)]
+    rows.append({"stage": "total to root task", "ours": total[0], "other": total[1],
+                 "ratio": round(total[1] / total[0], 2) if all(total) else None})
+    return rows
+
+
+def render_md(result):
+    fmt = lambda n: "not reached" if n is None else f"{n:,}"   # noqa: E731
+    out = ["# bootcheck boot-cost benchmark", "",
+           "Guest instructions from reset (QEMU record/replay icount: identical on every "
+           "run and machine). Images are packed like `make image` (no payload DTB: the "
+           "loader uses QEMU's).", "",
+           "| image | payload bytes | " + " | ".join(bootcost.STAGE_NAMES) + " |",
+           "|---|---:|" + "---:|" * len(bootcost.STAGE_NAMES)]
+    for c in result["images"]:
+        counts = {s["name"]: s["instructions"] for s in c["stages"]}
+        out.append(f"| {c['label']} | {c['payload_bytes']:,} | " +
+                   " | ".join(fmt(counts.get(n)) for n in bootcost.STAGE_NAMES) + " |")
+    if result.get("comparison"):
+        cmp = result["comparison"]
+        out += ["", f"## {cmp['other']} vs {cmp['ours']}", "",
+                "| instructions in stage | ours | other | other / ours |", "|---|---:|---:|---:|"]
+        for r in cmp["rows"]:
+            ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+            out.append(f"| {r['stage']} | {fmt(r['ours'])} | {fmt(r['other'])} | {ratio} |")
+    out += ["", "## Harness wall time (this machine)", "", "| what | value |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in result["timings"].items()]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--roottask", default=None, help="default: the project's root task")
+    ap.add_argument("--sel4-kernel", default="")
+    ap.add_argument("--other-image", default="",
+                    help="another loader image packing the same kernel and root task")
+    ap.add_argument("--other-kernel", default="",
+                    help="the kernel inside --other-image (default: --sel4-kernel, else stand-in)")
+    ap.add_argument("--time-verify", action="store_true", help="also time `make verify` (slow)")
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "reports"))
+    args = ap.parse_args(argv)
+
+    build = os.path.abspath(args.build)
+    standin = os.path.join(build, "targets", "standin", "kernel.elf")
+    roottask = os.path.abspath(args.roottask or os.path.join(build, "roottask", "roottask.elf"))
+    sel4 = os.path.abspath(args.sel4_kernel) if args.sel4_kernel else ""
+    result = {"images": [], "timings": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        ours = {}           # kernel path -> (image, measurement) with our loader
+
+        def ours_for(kernel, label):
+            if kernel not in ours:
+                image = images.pack_ok(kernel, roottask,
+                                       os.path.join(work, f"ours{len(ours)}.elf"))
+                ours[kernel] = (image, measure(label, image, kernel, roottask))
+                result["images"].append(ours[kernel][1])
+            return ours[kernel]
+
+        ours_for(standin, "bootcheck loader + stand-in")
+        if sel4:
+            ours_for(sel4, "bootcheck loader + seL4")
+        if args.other_image:
+            kernel = os.path.abspath(args.other_kernel or sel4 or standin)
+            _, mine = ours_for(kernel, f"bootcheck loader + {os.path.basename(kernel)}")
+            other = measure(f"other: {os.path.basename(args.other_image)}",
+                            args.other_image, kernel, roottask)
+            result["images"].append(other)
+            result["comparison"] = {"ours": mine["label"], "other": other["label"],
+                                    "rows": side_by_side(mine, other)}
+        result["timings"] = harness_timings(ours[standin][0], build, args.time_verify)
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "bench.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    md = render_md(result)
+    with open(os.path.join(args.out_dir, "bench.md"), "w") as f:
+        f.write(md)
+    print(md)
+    unreached = [c["label"] for c in result["images"]
+                 if any(s["instructions"] is None for s in c["stages"])]
+    if unreached:
+        print(f"bench: stages not reached by: {', '.join(unreached)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

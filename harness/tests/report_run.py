@@ -1,0 +1,61 @@
+"""Runs pytest in a subprocess on a small synthetic test file that uses the
+report plugin, so the report tests see what a real session writes: one test
+passes with a page-table map, one fails at a known stop with a write map and a
+serial from `booter`, one is skipped, one errors in its fixture."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+FAILING_TEST = "test_synthetic_boot_stops_early"
+FAILING_STOP = "stop-at-init_kernel"
+SERIAL_MARK = "synthetic serial: loader jumped"
+
+SYNTHETIC = textwrap.dedent(f'''
+    import types
+    import pytest
+
+    @pytest.fixture
+    def booter():
+        boot = types.SimpleNamespace(command=["qemu-synthetic", "-kernel", "x.elf"],
+                                     serial="{SERIAL_MARK}\\n")
+        return types.SimpleNamespace(results=[boot])
+
+    @pytest.fixture
+    def broken_fixture():
+        raise RuntimeError("fixture could not start")
+
+    def test_synthetic_passes_with_map(record_property):
+        record_property("ptmap", "PTMAP-PASSING 0x40000000 -> 0x40000000")
+        record_property("instructions", 123456)
+
+    def {FAILING_TEST}(booter, record_property):
+        record_property("stop", "{FAILING_STOP}")
+        record_property("writemap", "WRITEMAP-FAILING [0x40000000..0x40001000)")
+        assert 1 + 1 == 3, "the synthetic boot never reached the root task"
+
+    def test_synthetic_skipped():
+        pytest.skip("synthetic skip reason")
+
+    def test_synthetic_errors(broken_fixture):
+        pass
+''')
+
+NODE = "test_synthetic.py::"
+
+
+def run_synthetic(tmp_path, *extra):
+    """Returns (completed process, reports directory)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_synthetic.py").write_text(SYNTHETIC)
+    out = tmp_path / "reports"
+    env = dict(os.environ, PYTHONPATH=HARNESS)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "bootcheck.report",
+                           "-p", "no:cacheprovider", f"--bootcheck-reports={out}", "-q",
+                           *extra, "test_synthetic.py"],
+                          cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=120)
+    return proc, out
