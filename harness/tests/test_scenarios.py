@@ -38,3 +38,21 @@ def test_unreachable_stop_is_diagnosed(request, tmp_path_factory, artifacts):
     assert f"state at end: PC=0x{end['pc']:x} EL=1" in text
     assert "ESR_EL1=" in text and "ELR_EL1=" in text and "FAR_EL1=" in text
     assert "  | probe: done" in text.splitlines(), text
+
+
+def test_wrong_expectation_fails(request, tmp_path, tmp_path_factory, artifacts):
+    """The oracle can say no: a condition that contradicts the ELF files,
+    a serial line that never comes and a forbidden one that does all fail."""
+    if not os.path.isfile(artifacts.standin_kernel):
+        pytest.skip("stand-in kernel not built yet (`make standin`)")
+    path = tmp_path / "wrong.toml"
+    path.write_text('kernels = ["standin"]\n[budget]\nseconds = 10\n'
+                    '[[stops]]\nname = "kernel _start"\nat = "_start"\n'
+                    '[stops.expect]\nx0 = "handoff.x1"\nel = 0\n'
+                    '[serial]\nexpect = ["no such line"]\nforbid = ["Bootstrapping kernel"]\n')
+    prepared, run = run_scenario(str(path), 0, request, tmp_path_factory)
+    problems, text = judge(prepared, run)
+    assert 'stop "kernel _start": x0: got 0x' in "\n".join(problems), text
+    assert any(p.startswith('stop "kernel _start": el: got 0x1, expected eq 0x0') for p in problems), problems
+    assert "serial: expected line 'no such line'" in problems
+    assert "serial: forbidden text 'Bootstrapping kernel' appeared" in problems
