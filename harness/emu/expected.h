@@ -1,0 +1,48 @@
+/* What a correct loader must leave behind for this image, computed from the
+ * input files before the run: the boot plan (loader/common/plan.c, the rules
+ * the pack step also checks), the memory the loader may write, the kernel's
+ * rootserver structure, and the complete translation map. Nothing here is
+ * read back from the run. */
+#ifndef EMU_EXPECTED_H
+#define EMU_EXPECTED_H
+
+#include <stdint.h>
+
+#include "../../loader/common/plan.h"
+#include "../../loader/common/ptwalk.h"
+#include "image.h"
+#include "qemu_dtb.h"
+
+#define EMU_MAX_REGIONS 12
+#define EMU_MAX_MAP     16
+
+struct emu_region {
+    const char *name;
+    uint64_t start, end;     /* [start, end), physical */
+};
+
+struct emu_expected {
+    int ok;                  /* 0: problem says why nothing can be expected */
+    char problem[256];
+    struct boot_plan plan;
+    unsigned kernel_el;
+    const char *dtb_source;  /* "payload kernel.dtb", "QEMU" or "none" */
+    uint64_t loader_start, loader_end;
+    struct emu_region allowed[EMU_MAX_REGIONS];
+    unsigned nallowed;
+    int has_rootserver;
+    uint64_t rootserver_pa, rootserver_size;
+    /* Translation map per table: [0] TTBR0_ELx, [1] TTBR1_EL1 (EL1 kernels). */
+    struct ptwalk_range map[2][EMU_MAX_MAP];
+    unsigned nmap[2];
+};
+
+void emu_expected_compute(const struct emu_image *img, const struct emu_machine *m,
+                          const struct emu_qemu_dtb *qdtb, struct emu_expected *out);
+
+/* The kernel's ELF byte at physical address pa (0 in .bss and gaps); -1 if
+ * pa is outside the kernel image. */
+int emu_expected_kernel_byte(const struct emu_image *img, const struct emu_expected *e,
+                             uint64_t pa);
+
+#endif

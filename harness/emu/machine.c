@@ -1,0 +1,231 @@
+#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_NORESERVE */
+
+#include "machine.h"
+
+#include <sys/mman.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../targets/machines/qemu_virt.h"
+
+/* Where the one-instruction reset stub for an EL2 start lives, only until it
+ * has run: flash in QEMU's map, which the loader has no business touching. */
+#define EMU_STUB_ADDR  0x0u
+#define EMU_STUB_SIZE  0x1000u
+#define INSN_ERET      0xd69f03e0u
+
+/* SCR_EL3: NS | HCE (HVC enabled, the loader's PSCI conduit at EL1) | RW
+ * (lower levels are AArch64; without it Unicorn walks EL1 tables in the
+ * AArch32 format). */
+#define SCR_EL3_BOOT   0x501u
+#define HCR_EL2_RW     (UINT64_C(1) << 31)
+#define PSTATE_EL1H_MASKED 0x3c5u
+#define PSTATE_EL2H_MASKED 0x3c9u
+#define PSTATE_EL3H_MASKED 0x3cdu
+
+static uint64_t uart_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc; (void)offset; (void)size; (void)user;
+    return 0;   /* FR = 0: never busy, so polling loops proceed */
+}
+
+static void uart_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc; (void)size;
+    struct emu_machine *m = user;
+    if (offset != 0)        /* only DR carries output */
+        return;
+    if (m->uart_len + 1 >= m->uart_cap) {
+        size_t cap = m->uart_cap ? m->uart_cap * 2 : 4096;
+        char *p = realloc(m->uart, cap);
+        if (p == NULL)
+            return;
+        m->uart = p;
+        m->uart_cap = cap;
+    }
+    m->uart[m->uart_len++] = (char)(value & 0xff);
+    m->uart[m->uart_len] = '\0';
+}
+
+static bool unmapped_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                            int64_t value, void *user)
+{
+    (void)size; (void)value;
+    struct emu_machine *m = user;
+    if (!m->unmodelled) {
+        m->unmodelled = 1;
+        m->unmodelled_addr = addr;
+        m->unmodelled_write = type == UC_MEM_WRITE_UNMAPPED;
+        uc_reg_read(uc, UC_ARM64_REG_PC, &m->unmodelled_pc);
+    }
+    return false;   /* stops the emulation */
+}
+
+static int fail(char *err, size_t errlen, const char *what, uc_err e)
+{
+    snprintf(err, errlen, "%s: %s", what, uc_strerror(e));
+    return -1;
+}
+
+int emu_machine_create(struct emu_machine *m, uint64_t ram_size, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->ram_base = VIRT_RAM_BASE;
+    m->ram_size = ram_size;
+    uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &m->uc);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "uc_open", e);
+    e = uc_ctl_set_cpu_model(m->uc, UC_CPU_ARM64_A53);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "selecting cortex-a53", e);
+    /* Untouched pages cost nothing: RAM reads as zero, as QEMU's does. */
+    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+    if (ram == MAP_FAILED) {
+        snprintf(err, errlen, "cannot allocate %lu bytes of guest RAM", (unsigned long)ram_size);
+        return -1;
+    }
+    m->ram = ram;
+    e = uc_mem_map_ptr(m->uc, m->ram_base, ram_size, UC_PROT_ALL, m->ram);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "mapping RAM", e);
+    e = uc_mmio_map(m->uc, VIRT_UART_BASE, VIRT_UART_SIZE, uart_read, m, uart_write, m);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "mapping the PL011", e);
+    uc_hook h;
+    e = uc_hook_add(m->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped_access, m, 1, 0);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "adding the unmapped-access hook", e);
+    return 0;
+}
+
+void emu_machine_destroy(struct emu_machine *m)
+{
+    if (m->uc != NULL)
+        uc_close(m->uc);
+    if (m->ram != NULL)
+        munmap(m->ram, m->ram_size);
+    free(m->uart);
+    memset(m, 0, sizeof *m);
+}
+
+int emu_machine_alias_ram(struct emu_machine *m, uint64_t va_offset, char *err, size_t errlen)
+{
+    if (va_offset == 0)
+        return 0;
+    uc_err e = uc_mem_map_ptr(m->uc, m->ram_base + va_offset, m->ram_size, UC_PROT_ALL, m->ram);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "mapping the kernel VA window", e);
+    return 0;
+}
+
+int emu_ram_poison(struct emu_machine *m, uint64_t pa, uint64_t len)
+{
+    uint8_t *p = emu_ram_at(m, pa, len);
+    if (p == NULL)
+        return -1;
+    memset(p, EMU_RAM_POISON, len);
+    return 0;
+}
+
+uint8_t *emu_ram_at(struct emu_machine *m, uint64_t pa, uint64_t len)
+{
+    if (pa < m->ram_base || pa - m->ram_base > m->ram_size || len > m->ram_size - (pa - m->ram_base))
+        return NULL;
+    return m->ram + (pa - m->ram_base);
+}
+
+static int write_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
+                        unsigned crm, unsigned op2, uint64_t value)
+{
+    uc_arm64_cp_reg r = { .crn = crn, .crm = crm, .op0 = op0, .op1 = op1, .op2 = op2, .val = value };
+    return uc_reg_write(m->uc, UC_ARM64_REG_CP_REG, &r) == UC_ERR_OK ? 0 : -1;
+}
+
+uint64_t emu_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
+                    unsigned crm, unsigned op2)
+{
+    uc_arm64_cp_reg r = { .crn = crn, .crm = crm, .op0 = op0, .op1 = op1, .op2 = op2 };
+    uc_reg_read(m->uc, UC_ARM64_REG_CP_REG, &r);
+    return r.val;
+}
+
+uint64_t emu_reg(struct emu_machine *m, int regid)
+{
+    uint64_t v = 0;
+    uc_reg_read(m->uc, regid, &v);
+    return v;
+}
+
+/* Unicorn caches the EL in translation flags, so writing PSTATE cannot move
+ * the CPU to EL2. Instead start at EL3 on a single `eret` whose SPSR_EL3
+ * names EL2h, then remove the stub so it is not part of the board. */
+static int reset_to_el2(struct emu_machine *m, uint64_t entry, char *err, size_t errlen)
+{
+    uint32_t stub = INSN_ERET;
+    uc_err e = uc_mem_map(m->uc, EMU_STUB_ADDR, EMU_STUB_SIZE, UC_PROT_READ | UC_PROT_EXEC);
+    if (e == UC_ERR_OK)
+        e = uc_mem_write(m->uc, EMU_STUB_ADDR, &stub, sizeof stub);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "placing the EL2 reset stub", e);
+    uint64_t pstate = PSTATE_EL3H_MASKED, elr = entry;
+    if (write_sysreg(m, 3, 6, 4, 0, 0, PSTATE_EL2H_MASKED) != 0 ||   /* SPSR_EL3 */
+        uc_reg_write(m->uc, UC_ARM64_REG_ELR_EL3, &elr) != UC_ERR_OK ||
+        uc_reg_write(m->uc, UC_ARM64_REG_ELR_EL1, &elr) != UC_ERR_OK ||
+        uc_reg_write(m->uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK) {
+        snprintf(err, errlen, "cannot set up the EL3 -> EL2 reset");
+        return -1;
+    }
+    e = uc_emu_start(m->uc, EMU_STUB_ADDR, UINT64_MAX, 0, 1);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "running the EL2 reset stub", e);
+    e = uc_mem_unmap(m->uc, EMU_STUB_ADDR, EMU_STUB_SIZE);
+    if (e != UC_ERR_OK)
+        return fail(err, errlen, "removing the EL2 reset stub", e);
+    uint64_t now = emu_reg(m, UC_ARM64_REG_PSTATE), pc = emu_reg(m, UC_ARM64_REG_PC);
+    if (((now >> 2) & 3) != 2 || pc != entry) {
+        snprintf(err, errlen, "EL2 reset stub ended at EL%lu PC 0x%lx, not EL2 at 0x%lx",
+                 (unsigned long)((now >> 2) & 3), (unsigned long)pc, (unsigned long)entry);
+        return -1;
+    }
+    return 0;
+}
+
+int emu_machine_reset(struct emu_machine *m, unsigned el, uint64_t entry, char *err, size_t errlen)
+{
+    if (write_sysreg(m, 3, 6, 1, 1, 0, SCR_EL3_BOOT) != 0) {
+        snprintf(err, errlen, "cannot write SCR_EL3");
+        return -1;
+    }
+    uint64_t zero = 0;
+    uc_reg_write(m->uc, UC_ARM64_REG_X0, &zero);
+    if (el == 2)
+        return reset_to_el2(m, entry, err, errlen);   /* HCR_EL2 stays 0, as in QEMU */
+    if (write_sysreg(m, 3, 4, 1, 1, 0, HCR_EL2_RW) != 0) {
+        snprintf(err, errlen, "cannot write HCR_EL2");
+        return -1;
+    }
+    uint64_t pstate = PSTATE_EL1H_MASKED;
+    if (uc_reg_write(m->uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK ||
+        uc_reg_write(m->uc, UC_ARM64_REG_PC, &entry) != UC_ERR_OK) {
+        snprintf(err, errlen, "cannot set the EL1 reset state");
+        return -1;
+    }
+    return 0;
+}
+
+const char *emu_uart_last_line(const struct emu_machine *m, char *buf, size_t len)
+{
+    size_t end = m->uart_len;
+    while (end > 0 && (m->uart[end - 1] == '\n' || m->uart[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start > 0 && m->uart[start - 1] != '\n' && m->uart[start - 1] != '\r')
+        start--;
+    size_t n = end - start < len - 1 ? end - start : len - 1;
+    memcpy(buf, m->uart ? m->uart + start : "", n);
+    buf[n] = '\0';
+    return buf;
+}

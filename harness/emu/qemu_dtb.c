@@ -1,0 +1,89 @@
+#include "qemu_dtb.h"
+
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int set_memory_size(void *fdt, uint64_t base, uint64_t size, char *err, size_t errlen)
+{
+    int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
+    int len;
+    const fdt32_t *reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
+    int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
+    if (reg == NULL || ac != 2 || sc != 2 || len != 16) {
+        snprintf(err, errlen, "QEMU DTB has no /memory node with a 2+2-cell reg to resize");
+        return -1;
+    }
+    fdt32_t cells[4] = {
+        cpu_to_fdt32((uint32_t)(base >> 32)), cpu_to_fdt32((uint32_t)base),
+        cpu_to_fdt32((uint32_t)(size >> 32)), cpu_to_fdt32((uint32_t)size),
+    };
+    if (fdt_setprop_inplace(fdt, node, "reg", cells, sizeof cells) != 0) {
+        snprintf(err, errlen, "cannot set the QEMU DTB's /memory reg");
+        return -1;
+    }
+    return 0;
+}
+
+int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t image_lowest_paddr,
+                         struct emu_qemu_dtb *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot open QEMU DTB '%s' (run make all)", path);
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *blob = malloc(n > 0 ? (size_t)n : 1);
+    if (blob == NULL || n <= 0 || fread(blob, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(blob);
+        snprintf(err, errlen, "cannot read QEMU DTB '%s'", path);
+        return -1;
+    }
+    fclose(f);
+    void *packed = NULL;
+    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
+        snprintf(err, errlen, "'%s' is not a valid DTB", path);
+        goto out;
+    }
+    if (set_memory_size(blob, m->ram_base, m->ram_size, err, errlen) != 0)
+        goto out;
+    out->addr = m->ram_base;
+    out->size = fdt_totalsize(blob);
+    out->placed = image_lowest_paddr >= m->ram_base + QEMU_DTB_MIN_IMAGE_OFFSET;
+    if (out->size > m->ram_size) {
+        snprintf(err, errlen, "QEMU DTB (%lu bytes) does not fit in RAM", (unsigned long)out->size);
+        goto out;
+    }
+    /* What a loader hands over after packing the blob in place. */
+    packed = malloc(out->size);
+    if (packed == NULL || (memcpy(packed, blob, out->size), fdt_pack(packed)) != 0) {
+        snprintf(err, errlen, "fdt_pack failed on '%s'", path);
+        goto out;
+    }
+    out->packed_size = fdt_totalsize(packed);
+    free(packed);
+    out->blob = blob;
+    return 0;
+out:
+    free(packed);
+    free(blob);
+    return -1;
+}
+
+void emu_qemu_dtb_write(struct emu_machine *m, const struct emu_qemu_dtb *d)
+{
+    if (d->placed)
+        memcpy(emu_ram_at(m, d->addr, d->size), d->blob, d->size);
+}
+
+void emu_qemu_dtb_free(struct emu_qemu_dtb *d)
+{
+    free(d->blob);
+    d->blob = NULL;
+}

@@ -1,0 +1,120 @@
+#include "report.h"
+
+#include <string.h>
+
+static const char *status_name(enum emu_check_status s)
+{
+    return s == EMU_CHECK_PASS ? "pass" : s == EMU_CHECK_FAIL ? "fail" : "not_run";
+}
+
+void emu_report_text(FILE *f, const struct emu_report *r)
+{
+    fprintf(f, "emu-check: %s at EL%u, %lu MiB RAM\n", r->image, r->el, (unsigned long)r->ram_mib);
+    fprintf(f, "emu-check: %s\n", r->run->message);
+    fprintf(f, "emu-check: instructions from reset to kernel entry: %lu\n",
+            r->run->outcome == EMU_REACHED_KERNEL ? (unsigned long)r->run->instructions : 0ul);
+    for (int i = 0; i < EMU_NCHECKS; i++) {
+        const struct emu_check *c = &r->checks[i];
+        fprintf(f, "%-7s %-18s %s\n", c->status == EMU_CHECK_PASS ? "PASS" :
+                c->status == EMU_CHECK_FAIL ? "FAIL" : "NOT RUN", c->name, sb_str(&c->message));
+    }
+}
+
+static void json_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch == '\n')
+            fputs("\\n", f);
+        else if (ch == '\r')
+            fputs("\\r", f);
+        else if (ch < 0x20 || ch >= 0x7f)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_cstr(FILE *f, const char *s)
+{
+    json_string(f, s, strlen(s));
+}
+
+static void json_hex(FILE *f, uint64_t v)
+{
+    fprintf(f, "\"0x%lx\"", (unsigned long)v);
+}
+
+static void json_expected(FILE *f, const struct emu_expected *e)
+{
+    fprintf(f, "  \"expected\": {\"ok\": %s, \"problem\": ", e->ok ? "true" : "false");
+    json_cstr(f, e->problem);
+    if (e->ok) {
+        fprintf(f, ", \"kernel_el\": %u, \"dtb_source\": ", e->kernel_el);
+        json_cstr(f, e->dtb_source);
+        fprintf(f, ", \"handoff\": [");
+        for (int i = 0; i < 6; i++) {
+            json_hex(f, e->plan.handoff[i]);
+            fputs(i < 5 ? ", " : "]", f);
+        }
+    }
+    fputs("},\n", f);
+}
+
+static void json_entry(FILE *f, const struct emu_entry_state *s)
+{
+    fputs("  \"entry_state\": ", f);
+    if (s == NULL) {
+        fputs("null,\n", f);
+        return;
+    }
+    fputs("{\"x\": [", f);
+    for (int i = 0; i < 6; i++) {
+        json_hex(f, s->x[i]);
+        fputs(i < 5 ? ", " : "]", f);
+    }
+    fprintf(f, ", \"el\": %u, \"pstate\": ", s->el);
+    json_hex(f, s->pstate);
+    fputs(", \"sctlr\": ", f); json_hex(f, s->sctlr);
+    fputs(", \"tcr\": ", f); json_hex(f, s->tcr);
+    fputs(", \"mair\": ", f); json_hex(f, s->mair);
+    fputs(", \"ttbr0\": ", f); json_hex(f, s->ttbr0);
+    fputs(", \"ttbr1\": ", f); json_hex(f, s->ttbr1);
+    fputs("},\n", f);
+}
+
+int emu_report_json(const char *path, const struct emu_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fputs("{\n  \"image\": ", f);
+    json_cstr(f, r->image);
+    fprintf(f, ",\n  \"el\": %u,\n  \"ram_mib\": %lu,\n  \"budget\": %lu,\n  \"outcome\": \"%s\",\n"
+            "  \"message\": ", r->el, (unsigned long)r->ram_mib, (unsigned long)r->budget,
+            emu_outcome_name(r->run->outcome));
+    json_cstr(f, r->run->message);
+    fprintf(f, ",\n  \"instructions\": %lu,\n  \"last_pc\": ", (unsigned long)r->run->instructions);
+    json_hex(f, r->run->last_pc);
+    fputs(",\n  \"kernel_entry\": ", f);
+    json_hex(f, r->run->kernel_entry);
+    fprintf(f, ",\n  \"stores\": %lu,\n  \"uart\": ", (unsigned long)r->run->nstores);
+    json_string(f, r->m->uart ? r->m->uart : "", r->m->uart_len);
+    fputs(",\n", f);
+    json_expected(f, r->exp);
+    json_entry(f, r->entry);
+    fputs("  \"checks\": [\n", f);
+    for (int i = 0; i < EMU_NCHECKS; i++) {
+        const struct emu_check *c = &r->checks[i];
+        fprintf(f, "    {\"name\": \"%s\", \"status\": \"%s\", \"message\": ", c->name,
+                status_name(c->status));
+        json_cstr(f, sb_str(&c->message));
+        fputs(i < EMU_NCHECKS - 1 ? "},\n" : "}\n", f);
+    }
+    fputs("  ]\n}\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}

@@ -1,0 +1,52 @@
+/* Runs a loaded machine from reset until the loader branches to the kernel
+ * entry, counting instructions within a budget and recording every store. */
+#ifndef EMU_RUN_H
+#define EMU_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "machine.h"
+
+enum emu_outcome {
+    EMU_REACHED_KERNEL,     /* PC == kernel entry: the hand-off state is checkable */
+    EMU_STOPPED_MACHINE,    /* PSCI SYSTEM_OFF / RESET: the loader's error stop */
+    EMU_BUDGET_EXHAUSTED,
+    EMU_UNMODELLED_ACCESS,
+    EMU_EXCEPTION,          /* any other exception (abort, undefined, SVC, ...) */
+    EMU_ERROR,              /* Unicorn itself failed */
+};
+
+/* One guest store. The loader runs identity-mapped, so addr is physical. */
+struct emu_store {
+    uint64_t addr, pc;
+    uint64_t value;          /* the stored bytes, for size <= 8 (DC ZVA: 0) */
+    uint32_t size;
+};
+
+struct emu_run {
+    enum emu_outcome outcome;
+    uint64_t instructions;   /* executed from reset up to (not including) the entry */
+    uint64_t last_pc;
+    uint64_t kernel_entry;   /* 0: unknown (no payload) */
+    uint32_t intno;          /* for EMU_STOPPED_MACHINE / EMU_EXCEPTION */
+    uint64_t psci_function;
+    struct emu_store *stores;
+    size_t nstores, stores_cap;
+    char message[512];       /* one sentence describing the outcome */
+};
+
+struct emu_run_config {
+    uint64_t budget;         /* instructions */
+    uint64_t kernel_entry;   /* 0: run until something else stops it */
+};
+
+/* Runs m (already reset) with the image's symbols for messages. */
+void emu_run(struct emu_machine *m, const struct emu_image *img, const struct emu_run_config *cfg,
+             struct emu_run *out);
+void emu_run_free(struct emu_run *r);
+
+const char *emu_outcome_name(enum emu_outcome o);
+
+#endif
