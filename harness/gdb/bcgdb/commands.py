@@ -1,0 +1,164 @@
+"""Helper commands for the interactive session (`make debug`):
+handoff, pt-walk VA, bootinfo, el, serial."""
+
+import gdb
+
+from . import esr, pagetable, target
+from .expr import ExprError
+
+BOOTINFO_WORDS = [(0, "extraLen"), (8, "nodeID"), (16, "numNodes"), (24, "numIOPTLevels"),
+                  (32, "ipcBuffer")]
+BOOTINFO_REGIONS = [(40, "empty"), (56, "sharedFrames"), (72, "userImageFrames"),
+                    (88, "userImagePaging"), (104, "ioSpaceCaps"), (120, "extraBIPages"),
+                    (152, "untyped")]
+UNTYPED_LIST = 168
+
+
+def current_el():
+    return (target.register("cpsr") >> 2) & 3
+
+
+def regime(va):
+    el = current_el()
+    if el == 2:
+        return "TTBR0_EL2", target.register("TCR_EL2") & 0x3f, target.register("TTBR0_EL2"), \
+            target.register("MAIR_EL2")
+    name, txsz = pagetable.select_regime(va, target.register("TCR_EL1"), 1)
+    return name, txsz, target.register(name), target.register("MAIR_EL1")
+
+
+def walk(va):
+    name, txsz, ttbr, mair = regime(va)
+    phys = lambda pa: int.from_bytes(target.read_physical(pa, 8), "little")  # noqa: E731
+    return pagetable.walk(phys, va, ttbr, txsz, name), mair
+
+
+def read_va(va, size):
+    """User or kernel memory by VA: through gdb, else through our own walk."""
+    try:
+        return int.from_bytes(target.read_virtual(va, size), "little")
+    except ExprError:
+        w, _ = walk(va)
+        if w.pa is None:
+            raise ExprError(f"0x{va:x} is not mapped: {w.fault}")
+        return int.from_bytes(target.read_physical(w.pa, size), "little")
+
+
+class Handoff(gdb.Command):
+    """handoff: x0..x5 at the kernel's _start, decoded, against the values
+    computed from the ELF files (bootcheck.expect)."""
+
+    def __init__(self, expected):
+        super().__init__("handoff", gdb.COMMAND_USER)
+        self.expected = expected      # callable -> [x0..x5] or None
+
+    def invoke(self, arg, from_tty):
+        x = [target.register(f"x{i}") for i in range(6)]
+        want = self.expected()
+        names = ["ui_p_reg_start", "ui_p_reg_end (exclusive)", "pv_offset", "v_entry",
+                 "dtb_addr_p", "dtb_size (low 32 bits used)"]
+        for i in range(6):
+            mark = "" if want is None else ("  ok" if x[i] == want[i] else f"  MISMATCH: expected 0x{want[i]:x}")
+            print(f"x{i} = 0x{x[i]:016x}  {names[i]}{mark}")
+        m64 = (1 << 64) - 1
+        print(f"user image: phys [0x{x[0]:x}..0x{x[1]:x}) = {(x[1] - x[0]) // 4096} pages, "
+              f"virt [0x{(x[0] - x[2]) & m64:x}..0x{(x[1] - x[2]) & m64:x}), entry 0x{x[3]:x}")
+        bi = ((x[1] - x[2]) & m64) + 0x1000
+        print(f"root task will get: IPC buffer 0x{bi - 0x1000:x}, BootInfo 0x{bi:x} (x0 at EL0)")
+        if x[5] & 0xffffffff and x[4]:
+            try:
+                magic = int.from_bytes(target.read_physical(x[4], 4), "big")
+                print(f"DTB: [0x{x[4]:x}..0x{x[4] + (x[5] & 0xffffffff):x}) magic 0x{magic:08x}"
+                      + (" (FDT)" if magic == 0xd00dfeed else " (NOT an FDT)"))
+            except ExprError as e:
+                print(f"DTB: unreadable: {e}")
+        else:
+            print("DTB: none (x4/x5 = 0)")
+        print(f"EL{current_el()}, SCTLR.M={target.register('SCTLR' if current_el() == 1 else 'SCTLR_EL2') & 1}")
+
+
+class PtWalk(gdb.Command):
+    """pt-walk VA: translate VA through the current stage-1 tables, level by
+    level, with the leaf's attributes."""
+
+    def __init__(self):
+        super().__init__("pt-walk", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        va = int(gdb.parse_and_eval(arg)) & ((1 << 64) - 1)
+        w, mair = walk(va)
+        print(f"VA 0x{va:x} via {w.ttbr_name}")
+        for s in w.steps:
+            print(f"  L{s.level} table 0x{s.table:x}[{s.index}] = 0x{s.descriptor:016x}")
+        if w.pa is None:
+            print(f"  -> {w.fault}")
+            return
+        kind = {1 << 30: "1 GiB block", 2 << 20: "2 MiB block", 4096: "4 KiB page"}[w.size]
+        print(f"  -> PA 0x{w.pa:x} ({kind})")
+        print("  " + ", ".join(f"{k}={v}" for k, v in w.attributes(mair).items()))
+
+
+class BootInfo(gdb.Command):
+    """bootinfo [VA]: the seL4_BootInfo at VA (default x0, at root-task entry)."""
+
+    def __init__(self):
+        super().__init__("bootinfo", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        va = int(gdb.parse_and_eval(arg or "$x0")) & ((1 << 64) - 1)
+        print(f"seL4_BootInfo at 0x{va:x}")
+        for off, name in BOOTINFO_WORDS:
+            print(f"  {name:24} 0x{read_va(va + off, 8):x}")
+        for off, name in BOOTINFO_REGIONS:
+            start, end = read_va(va + off, 8), read_va(va + off + 8, 8)
+            print(f"  {name:24} [0x{start:x}, 0x{end:x})  {end - start} caps")
+        print(f"  {'initThreadCNodeSizeBits':24} {read_va(va + 136, 8)}")
+        start, end = read_va(va + 152, 8), read_va(va + 160, 8)
+        for i in range(min(end - start, 4)):
+            paddr = read_va(va + UNTYPED_LIST + 16 * i, 8)
+            bits = read_va(va + UNTYPED_LIST + 16 * i + 8, 2)
+            print(f"  untypedList[{i}]  paddr 0x{paddr:x} sizeBits {bits & 0xff} "
+                  f"{'device' if bits >> 8 else 'RAM'}")
+        if end - start > 4:
+            print(f"  ... {end - start - 4} more untypeds")
+
+
+class El(gdb.Command):
+    """el: current exception level, stack pointer selection, DAIF, and the
+    syndrome registers of the EL that takes exceptions from here."""
+
+    def __init__(self):
+        super().__init__("el", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        cpsr = target.register("cpsr")
+        el = (cpsr >> 2) & 3
+        print(f"EL{el}{'h' if cpsr & 1 else 't'} (CPSR 0x{cpsr:x}, DAIF {(cpsr >> 6) & 0xf:04b})")
+        for n in ((1, 2) if el == 2 else (1,)):
+            if not target.has_register(f"ESR_EL{n}"):
+                continue
+            e = target.register(f"ESR_EL{n}")
+            print(f"ESR_EL{n} 0x{e:x}: {esr.describe(e)}; ELR_EL{n} 0x{target.register(f'ELR_EL{n}'):x}"
+                  f" FAR_EL{n} 0x{target.register(f'FAR_EL{n}'):x}")
+
+
+class Serial(gdb.Command):
+    """serial [N]: the last N (default 15) lines of the guest's serial output."""
+
+    def __init__(self, path):
+        super().__init__("serial", gdb.COMMAND_USER)
+        self.path = path
+
+    def invoke(self, arg, from_tty):
+        with open(self.path, errors="replace") as f:
+            lines = f.read().replace("\r", "").splitlines()
+        for line in lines[-int(arg or 15):]:
+            print(f"| {line}")
+
+
+def register_all(expected, serial_path):
+    Handoff(expected)
+    PtWalk()
+    BootInfo()
+    El()
+    Serial(serial_path)

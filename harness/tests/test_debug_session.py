@@ -1,0 +1,68 @@
+"""`make debug`, driven non-interactively (GDB_ARGS="-batch -ex ..."): the
+breakpoints stop where they should and the helper commands print values
+that agree with the ELF files and with QEMU's own translation."""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+
+import pytest
+
+from bootcheck import expect
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.qemu
+
+COMMANDS = ["continue", "handoff", "continue", "continue", "continue", "bootinfo", "el",
+            "pt-walk 0x400000", "monitor gva2gpa 0x400000", "pt-walk $$pc", "serial 2", "kill"]
+
+
+def run_debug(kernel, roottask, dtb, out, debug_dir, timeout=60):
+    gdb_args = "-batch " + " ".join(f"-ex {shlex.quote(c)}" for c in COMMANDS)
+    cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "debug", f"KERNEL={kernel}",
+           f"ROOTTASK={roottask}", f"DTB={dtb}", f"OUT={out}", f"GDB_ARGS={gdb_args}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f"make debug did not finish in {timeout}s:\n{output}")
+    finally:
+        pidfile = os.path.join(debug_dir, "qemu.pid")
+        if os.path.exists(pidfile):
+            pid = int(open(pidfile).read().strip() or 0)
+            if pid and os.path.exists(f"/proc/{pid}") and b"qemu" in open(f"/proc/{pid}/cmdline", "rb").read():
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail("QEMU outlived the debug session")
+    return output
+
+
+def test_make_debug_commands(artifacts, tmp_path):
+    if not os.path.isfile(artifacts.standin_kernel):
+        pytest.skip("stand-in kernel not built yet (`make standin`)")
+    out = run_debug(artifacts.standin_kernel, artifacts.roottask, artifacts.virt_dtb,
+                    tmp_path / "debug.elf", os.path.join(os.path.dirname(artifacts.fixtures), "debug"))
+    dtb_size = int.from_bytes(open(artifacts.virt_dtb, "rb").read(8)[4:8], "big")
+    h = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask, dtb_size)
+    k = expect.elf_facts(artifacts.standin_kernel)
+    u = expect.elf_facts(artifacts.roottask)
+    for name in ("init_kernel", "restore_user_context"):
+        assert f"breakpoint: {name} at 0x{k.symbols[name][0]:x}" in out, out
+    for i in range(6):
+        assert re.search(rf"^x{i} = 0x{h.x[i]:016x} .*  ok$", out, re.M), out
+    assert f"DTB: [0x{h.x[4]:x}..0x{h.x[4] + dtb_size:x}) magic 0xd00dfeed (FDT)" in out
+    bi = h.user_virt[1] + 0x1000
+    assert f"seL4_BootInfo at 0x{bi:x}" in out
+    assert re.search(rf"^  ipcBuffer +0x{h.user_virt[1]:x}$", out, re.M), out
+    pages = (h.user_virt[1] - h.user_virt[0]) // 4096
+    assert re.search(rf"^  userImageFrames +\[0x[0-9a-f]+, 0x[0-9a-f]+\)  {pages} caps$", out, re.M), out
+    assert "EL0t (CPSR 0x40" in out
+    entry_pa = h.x[0] + (u.entry - h.user_virt[0])
+    assert f"  -> PA 0x{entry_pa:x} (4 KiB page)" in out
+    assert f"gpa: 0x{entry_pa:x}" in out, "pt-walk and QEMU's gva2gpa disagree"
+    assert "AttrIndx=4 (MAIR 0xff Normal write-back), AP=EL1 RW, EL0 RW" in out
