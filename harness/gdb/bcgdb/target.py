@@ -15,7 +15,9 @@ def quiet(command):
 
 def register(name):
     try:
-        return int(gdb.parse_and_eval(f"${name}")) & ((1 << 64) - 1)
+        value = gdb.parse_and_eval(f"${name}")
+        # Mask to the register's width: cpsr is a signed 32-bit int to gdb.
+        return int(value) & ((1 << (8 * value.type.sizeof)) - 1)
     except gdb.error as e:
         raise ExprError(f"cannot read register {name}: {e}") from None
 
