@@ -1,0 +1,149 @@
+#include "dtb_parse.h"
+
+#include <libfdt.h>
+
+#include "fmt.h"
+
+static int blocks_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+    return a0 < b1 && b0 < a1;
+}
+
+/* fdt_check_full does not bound the memory reservation map: its entries may
+ * run on into the structure block. fdt_pack then lays the blocks out with that
+ * many entries and writes past totalsize (found by harness/fuzz/fuzz_dtb.c),
+ * and the kernel would read structure bytes as reservations. */
+static int check_reservation_map(const void *fdt, const char *what, char err[DTB_ERR_LEN])
+{
+    int n = fdt_num_mem_rsv(fdt);
+    uint64_t start = fdt_off_mem_rsvmap(fdt);
+    if (n < 0) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "%s is not a valid DTB: memory reservation map at 0x%lx has no terminating"
+                    " entry inside totalsize %u", what, (unsigned long)start, fdt_totalsize(fdt));
+        return -1;
+    }
+    uint64_t end = start + ((uint64_t)n + 1) * sizeof(struct fdt_reserve_entry);
+    /* Before version 17 the header has no structure block size. */
+    uint64_t struct_end = fdt_version(fdt) >= 17 ?
+        (uint64_t)fdt_off_dt_struct(fdt) + fdt_size_dt_struct(fdt) : fdt_off_dt_struct(fdt);
+    uint64_t strings_end = (uint64_t)fdt_off_dt_strings(fdt) + fdt_size_dt_strings(fdt);
+    if (blocks_overlap(start, end, fdt_off_dt_struct(fdt), struct_end) ||
+        blocks_overlap(start, end, fdt_off_dt_strings(fdt), strings_end)) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "%s is not a valid DTB: memory reservation map [0x%lx..0x%lx) (%d entries and"
+                    " the terminator) overlaps the structure block at 0x%x or the strings block at"
+                    " 0x%x", what, (unsigned long)start, (unsigned long)end, n,
+                    fdt_off_dt_struct(fdt), fdt_off_dt_strings(fdt));
+        return -1;
+    }
+    return 0;
+}
+
+int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[DTB_ERR_LEN])
+{
+    /* fdt_check_header reads the whole header whatever the blob's size; past
+     * avail it would read stale scratch memory. */
+    if (avail < sizeof(struct fdt_header)) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "%s is not a valid DTB: %lu bytes are too few for an FDT header (%lu)", what,
+                    (unsigned long)avail, (unsigned long)sizeof(struct fdt_header));
+        return -1;
+    }
+    int rc = fdt_check_header(fdt);
+    if (rc != 0) {
+        bc_snprintf(err, DTB_ERR_LEN, "%s is not a valid DTB: fdt_check_header: %s (libfdt error %d)",
+                    what, fdt_strerror(rc), rc);
+        return -1;
+    }
+    if (fdt_totalsize(fdt) > avail) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "%s is not a valid DTB: totalsize %u exceeds the %lu bytes available", what,
+                    fdt_totalsize(fdt), (unsigned long)avail);
+        return -1;
+    }
+    rc = fdt_check_full(fdt, fdt_totalsize(fdt));
+    if (rc != 0) {
+        bc_snprintf(err, DTB_ERR_LEN, "%s is not a valid DTB: fdt_check_full: %s (libfdt error %d)",
+                    what, fdt_strerror(rc), rc);
+        return -1;
+    }
+    return check_reservation_map(fdt, what, err);
+}
+
+/* fdt32_ld, not a dereference: a property is only 4-byte aligned if the blob is. */
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < cells; i++)
+        v = (v << 32) | fdt32_ld(p + i);
+    return v;
+}
+
+int dtb_read_memory(const void *fdt, const char *source, struct mem_range ram[PLAN_MAX_RAM],
+                    unsigned *nram, char err[DTB_ERR_LEN])
+{
+    int ac = fdt_address_cells(fdt, 0);
+    int sc = fdt_size_cells(fdt, 0);
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "DTB (%s): unsupported #address-cells %d / #size-cells %d at the root",
+                    source, ac, sc);
+        return -1;
+    }
+    *nram = 0;
+    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
+         node >= 0; node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
+        int len;
+        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+        if (reg == NULL || len <= 0 || len % (4 * (ac + sc)) != 0) {
+            const char *name = fdt_get_name(fdt, node, NULL);
+            bc_snprintf(err, DTB_ERR_LEN, "DTB (%s): memory node %s has a malformed reg property",
+                        source, name != NULL ? name : "(null)");
+            return -1;
+        }
+        for (int i = 0; i < len / (4 * (ac + sc)); i++) {
+            const fdt32_t *cell = reg + i * (ac + sc);
+            uint64_t base = read_cells(cell, ac);
+            uint64_t size = read_cells(cell + ac, sc);
+            if (size == 0)
+                continue;
+            if (*nram == PLAN_MAX_RAM) {
+                bc_snprintf(err, DTB_ERR_LEN, "DTB (%s): more than %d RAM ranges", source,
+                            PLAN_MAX_RAM);
+                return -1;
+            }
+            ram[*nram].start = base;
+            ram[*nram].end = base + size;
+            (*nram)++;
+        }
+    }
+    if (*nram == 0) {
+        bc_snprintf(err, DTB_ERR_LEN, "DTB (%s) has no /memory node with a non-empty reg", source);
+        return -1;
+    }
+    return 0;
+}
+
+/* Matches the method's first three characters, as the loader always has
+ * ("hvc", "smc"), but never reads past the property. */
+static int method_is(const char *method, int len, const char *want)
+{
+    return len >= 3 && method[0] == want[0] && method[1] == want[1] && method[2] == want[2];
+}
+
+enum dtb_psci_method dtb_read_psci(const void *fdt)
+{
+    int node = fdt_path_offset(fdt, "/psci");
+    if (node < 0)
+        return DTB_PSCI_UNKNOWN;
+    int len;
+    const char *method = fdt_getprop(fdt, node, "method", &len);
+    if (method == NULL)
+        return DTB_PSCI_UNKNOWN;
+    if (method_is(method, len, "hvc"))
+        return DTB_PSCI_HVC;
+    if (method_is(method, len, "smc"))
+        return DTB_PSCI_SMC;
+    return DTB_PSCI_UNKNOWN;
+}

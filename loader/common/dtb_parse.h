@@ -1,0 +1,38 @@
+/* The pure part of the loader's DTB handling: validating a blob with libfdt
+ * and reading RAM (/memory) and the PSCI method (/psci) from it. Shared by
+ * the loader (arm64 libfdt, loader/src/dtb.c) and host builds (-lfdt: the
+ * fuzzer in harness/fuzz/), so both run exactly the same checks.
+ *
+ * Nothing here prints or stops: failures return -1 with the sentence the
+ * loader prints after "loader: error: ". */
+#ifndef BOOTCHECK_DTB_PARSE_H
+#define BOOTCHECK_DTB_PARSE_H
+
+#include <stdint.h>
+
+#include "plan.h"
+
+/* As long as the loader's error line, so messages are cut at the same place. */
+#define DTB_ERR_LEN 256
+
+enum dtb_psci_method {
+    DTB_PSCI_UNKNOWN = 0,   /* no /psci, no method, or neither hvc nor smc */
+    DTB_PSCI_HVC,
+    DTB_PSCI_SMC,
+};
+
+/* Checks that fdt[0..avail) holds one complete, well-formed blob
+ * (fdt_check_header, totalsize within avail, fdt_check_full). `what` names
+ * the blob in the message. */
+int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[DTB_ERR_LEN]);
+
+/* Reads every non-empty reg range of the device_type = "memory" nodes, with
+ * the root's #address-cells / #size-cells (1 or 2 each), into ram[0..*nram).
+ * Needs a blob that passed dtb_check_blob. `source` names it in the message. */
+int dtb_read_memory(const void *fdt, const char *source, struct mem_range ram[PLAN_MAX_RAM],
+                    unsigned *nram, char err[DTB_ERR_LEN]);
+
+/* The conduit named by /psci's "method" property. */
+enum dtb_psci_method dtb_read_psci(const void *fdt);
+
+#endif
