@@ -2,8 +2,10 @@
 
 #include <stdint.h>
 
+/* sign ('-' or 0) counts toward width and goes before zero padding but after
+ * space padding, as in printf. */
 static void put_uint(bc_putc_fn putc, void *ctx, uint64_t v, unsigned base,
-                     int upper, int width, char pad)
+                     int upper, int width, char pad, char sign)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
@@ -12,8 +14,12 @@ static void put_uint(bc_putc_fn putc, void *ctx, uint64_t v, unsigned base,
         tmp[len++] = digits[v % base];
         v /= base;
     } while (v != 0);
-    for (int i = len; i < width; i++)
+    if (sign != '\0' && pad == '0')
+        putc(sign, ctx);
+    for (int i = len + (sign != '\0'); i < width; i++)
         putc(pad, ctx);
+    if (sign != '\0' && pad != '0')
+        putc(sign, ctx);
     while (len > 0)
         putc(tmp[--len], ctx);
 }
@@ -64,29 +70,23 @@ void bc_vformat(bc_putc_fn putc, void *ctx, const char *fmt, va_list ap)
         case 'd':
         case 'i': {
             int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-            uint64_t mag = (uint64_t)v;
-            if (v < 0) {
-                putc('-', ctx);
-                mag = 0 - mag;
-                if (width > 0)
-                    width--;
-            }
-            put_uint(putc, ctx, mag, 10, 0, width, pad);
+            uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+            put_uint(putc, ctx, mag, 10, 0, width, pad, v < 0 ? '-' : '\0');
             break;
         }
         case 'u':
             put_uint(putc, ctx, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned),
-                     10, 0, width, pad);
+                     10, 0, width, pad, '\0');
             break;
         case 'x':
         case 'X':
             put_uint(putc, ctx, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned),
-                     16, *p == 'X', width, pad);
+                     16, *p == 'X', width, pad, '\0');
             break;
         case 'p':
             putc('0', ctx);
             putc('x', ctx);
-            put_uint(putc, ctx, (uint64_t)(uintptr_t)va_arg(ap, void *), 16, 0, 16, '0');
+            put_uint(putc, ctx, (uint64_t)(uintptr_t)va_arg(ap, void *), 16, 0, 16, '0', '\0');
             break;
         default:
             putc('%', ctx);
