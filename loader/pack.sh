@@ -7,30 +7,46 @@
 # env:   CROSS LOADER_LIB LOADER_LDS LOADER_LINK_ADDR LIBFDT_ARM64 PACK_CHECK
 #        PACK_RAM_MIB (RAM assumed by the pre-check), OVERRIDE (test-only
 #        hand-off override file), PACK_UNCHECKED=1 (skip the pre-check, to
-#        build deliberately broken images for the loader's own checks).
+#        build deliberately broken images for the loader's own checks),
+#        PAYLOAD_CPIO=archive (test-only, needs PACK_UNCHECKED=1: link this
+#        archive as the payload instead of building one from KERNEL, ROOTTASK
+#        and DTB, which are then ignored; the pre-check cannot read an archive,
+#        and this is the only way to give the loader a malformed one).
 set -euo pipefail
 kernel=${1:-}; roottask=${2:-}; dtb=${3:-}; out=${4:-}
 die() { echo "pack: error: $*" >&2; exit 1; }
 
-[ -n "$kernel" ] || die "no kernel given (KERNEL=path)"
-[ -n "$roottask" ] || die "no root task given (ROOTTASK=path)"
+payload_cpio=${PAYLOAD_CPIO:-}
+if [ -n "$payload_cpio" ]; then
+    [ "${PACK_UNCHECKED:-0}" = 1 ] || die "PAYLOAD_CPIO is test-only and needs PACK_UNCHECKED=1"
+    [ -f "$payload_cpio" ] || die "payload archive '$payload_cpio' does not exist"
+else
+    [ -n "$kernel" ] || die "no kernel given (KERNEL=path)"
+    [ -n "$roottask" ] || die "no root task given (ROOTTASK=path)"
+fi
 [ -n "$out" ] || die "no output path given (OUT=path)"
-[ -f "$kernel" ] || die "kernel '$kernel' does not exist"
-[ -f "$roottask" ] || die "root task '$roottask' does not exist"
-[ -z "$dtb" ] || [ -f "$dtb" ] || die "DTB '$dtb' does not exist"
-[ -z "${OVERRIDE:-}" ] || [ -f "$OVERRIDE" ] || die "override file '$OVERRIDE' does not exist"
+if [ -z "$payload_cpio" ]; then
+    [ -f "$kernel" ] || die "kernel '$kernel' does not exist"
+    [ -f "$roottask" ] || die "root task '$roottask' does not exist"
+    [ -z "$dtb" ] || [ -f "$dtb" ] || die "DTB '$dtb' does not exist"
+    [ -z "${OVERRIDE:-}" ] || [ -f "$OVERRIDE" ] || die "override file '$OVERRIDE' does not exist"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/payload"
-cp "$kernel" "$work/payload/kernel.elf"
-cp "$roottask" "$work/payload/roottask.elf"
-members=(kernel.elf roottask.elf)
-if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
-if [ -n "${OVERRIDE:-}" ]; then cp "$OVERRIDE" "$work/payload/handoff.override"; members+=(handoff.override); fi
-touch -d @0 "$work/payload"/*
-(cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
-    > "$work/payload.cpio"
+if [ -n "$payload_cpio" ]; then
+    cp "$payload_cpio" "$work/payload.cpio"
+else
+    mkdir "$work/payload"
+    cp "$kernel" "$work/payload/kernel.elf"
+    cp "$roottask" "$work/payload/roottask.elf"
+    members=(kernel.elf roottask.elf)
+    if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
+    if [ -n "${OVERRIDE:-}" ]; then cp "$OVERRIDE" "$work/payload/handoff.override"; members+=(handoff.override); fi
+    touch -d @0 "$work/payload"/*
+    (cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
+        > "$work/payload.cpio"
+fi
 
 printf '\t.section .payload, "a"\n\t.incbin "%s"\n' "$work/payload.cpio" > "$work/payload.S"
 "${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
