@@ -79,6 +79,12 @@ def boot(image, machine="virt", cpu="cortex-a53", mem=1024, timeout=30.0,
                 continue
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
+                # EOF comes a moment before QEMU has exited: wait for it (up
+                # to the deadline) so that its exit status is known.
+                try:
+                    proc.wait(timeout=max(0.0, start + timeout - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    timed_out = True
                 break
             out += chunk
             text = out.decode("utf-8", "replace")
