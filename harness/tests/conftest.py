@@ -3,6 +3,7 @@ logs kept under reports/logs/, and the optional real seL4 kernel."""
 
 import os
 import re
+import signal
 import sys
 
 import pytest
@@ -16,6 +17,19 @@ pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, resul
 ROOT = images.ROOT
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 REPORTS = os.path.join(ROOT, "reports")
+
+
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def pytest_configure(config):
+    # SIGTERM (kill, a CI cancel) would end Python without running finally
+    # blocks, and QEMU, in its own session, would keep running. Handled like
+    # Ctrl-C, the runner kills its process group on the way out
+    # (harness/tests/test_hygiene.py).
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def pytest_addoption(parser):

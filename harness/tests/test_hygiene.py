@@ -1,0 +1,144 @@
+"""Process hygiene: an interrupted test run leaves no QEMU and no temporary
+directories behind.
+
+Each case starts pytest in its own session on a generated test that packs
+the real loader with a kernel that spins forever (`b .`) and boots it through
+the harness runner. Once that QEMU is running, the inner pytest gets SIGINT
+(Ctrl-C) or SIGTERM (kill, a CI cancel); within a few seconds no process of
+that run may remain and its TMPDIR must be empty. The run is recognised by a
+unique marker in every path it uses, so other runs on the machine are left
+alone."""
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+TESTS = os.path.join(HARNESS, "tests")
+
+KERNEL_VADDR = 0xffffff8040000000      # an EL1 kernel at the start of virt's RAM
+KERNEL_PADDR = 0x40000000
+BRANCH_TO_SELF = 0x14000000            # AArch64 `b .`
+PAGE = 0x1000
+
+
+def spin_kernel_elf():
+    """An ELF64 AArch64 ET_EXEC whose one segment is a branch to itself."""
+    code = struct.pack("<I", BRANCH_TO_SELF)
+    ehdr_size, phdr_size = 64, 56
+    ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    ehdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 183, 1, KERNEL_VADDR, ehdr_size, 0, 0,
+                               ehdr_size, phdr_size, 1, 64, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, PAGE, KERNEL_VADDR, KERNEL_PADDR, len(code), len(code),
+                       PAGE)
+    head = ehdr + phdr
+    return head + bytes(PAGE - len(head)) + code
+
+
+INNER_TEST = '''
+import os
+import sys
+
+sys.path.insert(0, {harness!r})
+from bootcheck import images, qemu
+
+
+def test_spins_until_interrupted(tmp_path):
+    image = images.pack_ok({kernel!r}, {roottask!r}, tmp_path / "spin-image.elf")
+    qemu.boot(image, timeout=300, stop_patterns=())
+'''
+
+
+def processes_with(marker):
+    """(pid, command line) of every process whose command line names marker."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append((int(pid), cmdline))
+    return found
+
+
+def wait_for(predicate, seconds, step=0.1):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def qemu_of(marker):
+    return [p for p in processes_with(marker) if "qemu-system" in p[1]]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifacts, signum):
+    for path in (artifacts.roottask, artifacts.loader_lib):
+        if not os.path.exists(path):
+            pytest.fail(f"{path} is missing: run `make all` first")
+    marker = f"bootcheck-hygiene-{uuid.uuid4().hex}"
+    run_dir = tmp_path / marker
+    inner_tmp = run_dir / "tmp"
+    inner_tmp.mkdir(parents=True)
+    kernel = run_dir / "spin-kernel.elf"
+    kernel.write_bytes(spin_kernel_elf())
+    test_file = run_dir / "test_spin.py"
+    test_file.write_text(textwrap.dedent(INNER_TEST.format(
+        harness=HARNESS, kernel=str(kernel), roottask=artifacts.roottask)))
+    (run_dir / "pytest.ini").write_text("[pytest]\n")
+
+    env = dict(os.environ, TMPDIR=str(inner_tmp), PYTHONPATH=TESTS)
+    # -p conftest: the project's conftest, so the run behaves as `make verify` does.
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
+           "-c", str(run_dir / "pytest.ini"), "--rootdir", str(run_dir),
+           "--basetemp", str(run_dir / "basetemp"), str(test_file)]
+    inner = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        running = wait_for(lambda: qemu_of(marker), 90)
+        if not running:
+            inner.kill()
+            out = inner.communicate(timeout=10)[0].decode("utf-8", "replace")
+            pytest.fail(f"QEMU of the inner run never started; its output:\n{out}")
+        # QEMU has really begun: the spin kernel is reached well within a second.
+        time.sleep(1.0)
+        assert inner.poll() is None, "the inner run ended before it was interrupted"
+
+        inner.send_signal(signum)
+        try:
+            out = inner.communicate(timeout=15)[0].decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"pytest did not stop within 15 s of {signal.Signals(signum).name}")
+        left = wait_for(lambda: not processes_with(marker), 5) or processes_with(marker)
+        assert left is True, (f"processes of the interrupted run survive "
+                              f"{signal.Signals(signum).name}: {left}\n{out}")
+        assert "KeyboardInterrupt" in out, f"the run was not interrupted cleanly:\n{out}"
+        assert sorted(os.listdir(inner_tmp)) == [], \
+            f"temporary files left in the run's TMPDIR: {sorted(os.listdir(inner_tmp))}"
+    finally:
+        # Never leave anything of this run behind, whatever failed above.
+        if inner.poll() is None:
+            os.killpg(inner.pid, signal.SIGKILL)
+            inner.wait(timeout=10)
+        for pid, _ in processes_with(marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
