@@ -3,6 +3,8 @@
  * that report faults, FP/SIMD enabled (libfdt and the C library use SIMD
  * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss. */
 
+#include "mutations.h"
+
     .section .text.start, "ax"
     .global _start
 _start:
@@ -19,8 +21,10 @@ _start:
     mov     x11, #0x33ff            /* CPTR_EL2: RES1 bits, TFP = 0 */
     msr     cptr_el2, x11
 1:  msr     vbar_el1, x10
+#ifndef BC_MUTATE_SKIP_FP_ENABLE
     mov     x11, #(3 << 20)         /* CPACR_EL1.FPEN: no FP/SIMD traps */
     msr     cpacr_el1, x11
+#endif
     isb
 
     ldr     x0, =__bss_start

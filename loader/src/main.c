@@ -10,6 +10,7 @@
 #include "dtb.h"
 #include "enter.h"
 #include "mmu.h"
+#include "mutations.h"
 #include "override.h"
 #include "power.h"
 #include "sysreg.h"
@@ -45,7 +46,9 @@ static void load_elf(const struct elf_image *img, int by_vaddr, uint64_t delta, 
 {
     /* Zero the whole destination first so gaps between segments and the
      * page-rounded tail hold no stale bytes, then copy the file contents. */
+#ifndef BC_MUTATE_SKIP_BSS_ZERO
     load_zero((void *)(uintptr_t)dest.start, dest.end - dest.start);
+#endif
     for (unsigned i = 0; i < img->nload; i++) {
         struct elf_segment seg;
         elf_segment_get(img, i, &seg);
@@ -119,12 +122,24 @@ void loader_main(uint64_t boot_x0)
         cache_clean_range(plan.dtb_phys.start, plan.dtb_phys.end);
     }
     load_elf(&kernel, 0, 0, plan.kernel_phys);
+#ifdef BC_MUTATE_WRITE_ROOTSERVER
+    uint64_t rootserver;
+    if (elf_symbol_lookup(&kernel, "rootserver", &rootserver, 0) == 0)
+        *(volatile uint64_t *)(uintptr_t)(rootserver - plan.kernel_virt_offset) =
+            BC_MUTANT_ROOTSERVER_VALUE;
+#endif
+#ifdef BC_MUTATE_STRAY_WRITE
+    *(volatile uint64_t *)(uintptr_t)__loader_end = BC_MUTANT_STRAY_VALUE;
+#endif
     load_elf(&roottask, 1, plan.user_pv_offset, plan.user_phys);
 
     struct handoff_regs regs = { 0 };
     for (int i = 0; i < 6; i++)
         regs.x[i] = plan.handoff[i];
     override_apply(regs.x);
+#ifdef BC_MUTATE_WRONG_X1
+    regs.x[1] += PLAN_PAGE;
+#endif
     regs.entry = plan.kernel_entry;
     regs.vbar = (uintptr_t)loader_vectors;
     mmu_build_handoff(&plan, in.loader, &regs);

@@ -4,6 +4,7 @@
 
 #include "../common/pagetable.h"
 #include "../../targets/machines/qemu_virt.h"
+#include "mutations.h"
 #include "power.h"
 #include "sysreg.h"
 
@@ -101,7 +102,12 @@ static void map_kernel_window(uint64_t *root, const struct boot_plan *plan)
                                       PT_L2_BLOCK_SIZE);
     uint64_t vend = PLAN_ROUND_UP(plan->kernel_phys.end + plan->kernel_virt_offset,
                                   PT_L2_BLOCK_SIZE);
-    pt_map(root, vstart, vstart - plan->kernel_virt_offset, vend - vstart, PTE_LEAF_NORMAL, 2);
+#ifdef BC_MUTATE_KERNEL_DEVICE
+    uint64_t attrs = (PTE_LEAF_NORMAL & ~PTE_ATTRINDX_MASK) | PTE_ATTRINDX(MAIR_IDX_DEVICE_nGnRnE);
+#else
+    uint64_t attrs = PTE_LEAF_NORMAL;
+#endif
+    pt_map(root, vstart, vstart - plan->kernel_virt_offset, vend - vstart, attrs, 2);
 }
 
 void mmu_build_handoff(const struct boot_plan *plan, struct mem_range loader,
@@ -126,5 +132,8 @@ void mmu_build_handoff(const struct boot_plan *plan, struct mem_range loader,
                  TCR_EL1_AS;
         r->sctlr = SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_SA0;
     }
+#ifdef BC_MUTATE_CACHES_OFF
+    r->sctlr &= ~SCTLR_C;
+#endif
     dsb_sy();
 }

@@ -1,0 +1,34 @@
+/* Deliberately broken loader builds, for showing that the Unicorn suite
+ * (harness/emu) catches each kind of hand-off bug. Nothing here is compiled
+ * into a normal build: each switch is a -D flag given only to a mutant build
+ * (harness/emu/emu.mk builds one loader library per switch under
+ * build/emu/mutants/<name>/). Every file that uses a switch includes this
+ * header, which is how emu.mk finds the files to recompile.
+ *
+ *   BC_MUTATE_SKIP_BSS_ZERO     load_elf() does not zero the destination, so
+ *                               the kernel's .bss keeps whatever RAM held.
+ *                               Caught by: elf_loading.
+ *   BC_MUTATE_KERNEL_DEVICE     the kernel window is mapped with MAIR index 0
+ *                               (Device-nGnRnE) instead of Normal WB.
+ *                               Caught by: page_tables.
+ *   BC_MUTATE_WRITE_ROOTSERVER  after loading, stores a word into the kernel's
+ *                               `rootserver` symbol (seL4 fills it itself).
+ *                               Caught by: rootserver (and elf_loading).
+ *   BC_MUTATE_WRONG_X1          hands over x1 (root task end) one page too high.
+ *                               Caught by: handoff_registers.
+ *   BC_MUTATE_STRAY_WRITE       stores a word at __loader_end, memory the
+ *                               loader does not own. Caught by: writes.
+ *   BC_MUTATE_CACHES_OFF        enters the kernel with SCTLR.C clear.
+ *                               Caught by: cpu_state.
+ *   BC_MUTATE_SKIP_FP_ENABLE    crt0 leaves CPACR_EL1.FPEN at its reset value:
+ *                               libfdt's SIMD code traps in QEMU, but Unicorn
+ *                               2.0.1 never traps FP. Caught by: the UART
+ *                               transcript comparison with QEMU (EL1 start).
+ */
+#ifndef LOADER_MUTATIONS_H
+#define LOADER_MUTATIONS_H
+
+#define BC_MUTANT_ROOTSERVER_VALUE 0xbadc0ffee0ddf00dull
+#define BC_MUTANT_STRAY_VALUE      0x5742a7e5742a7e57ull
+
+#endif
