@@ -121,12 +121,7 @@ void check_page_tables(const struct emu_ctx *x, struct emu_check *c)
         compare_table(x, c, "TTBR0_EL1", s->ttbr0, t0sz, 0, (s->tcr & TCR_EPD0) != 0, 0);
         compare_table(x, c, "TTBR1_EL1", s->ttbr1, t1sz, 1, (s->tcr & TCR_EPD1) != 0, 1);
     }
-    if (c->status == EMU_CHECK_PASS) {
-        unsigned n = x->exp->nmap[0] + x->exp->nmap[1];
-        sb_printf(&c->message, "%u mapped ranges, exactly as expected:\n", n);
-        print_map(&c->message, s->el == 2 ? "TTBR0_EL2" : "TTBR0_EL1", x->exp->map[0],
-                  x->exp->nmap[0], s->mair, s->el == 2);
-        if (s->el != 2)
-            print_map(&c->message, "TTBR1_EL1", x->exp->map[1], x->exp->nmap[1], s->mair, 0);
-    }
+    if (c->status == EMU_CHECK_PASS)
+        sb_printf(&c->message, "%u mapped ranges, exactly the expected map",
+                  x->exp->nmap[0] + x->exp->nmap[1]);
 }

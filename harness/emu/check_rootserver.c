@@ -41,7 +41,7 @@ void check_rootserver(const struct emu_ctx *x, struct emu_check *c)
         if (bad <= MAX_REPORTED) {
             char sym[128];
             sb_printf(&c->message,
-                      "  store of %u bytes, value 0x%lx, at 0x%lx (rootserver+0x%lx) from PC 0x%lx (%s)\n",
+                      "  %u-byte store of 0x%lx at 0x%lx (rootserver+0x%lx) from PC 0x%lx (%s)\n",
                       s->size, (unsigned long)s->value, (unsigned long)s->addr,
                       (unsigned long)(lo - rs), (unsigned long)s->pc,
                       emu_symbolize(&x->img->syms, s->pc, sym, sizeof sym));

@@ -25,13 +25,13 @@ void check_writes(const struct emu_ctx *x, struct emu_check *c)
         if (bad++ < MAX_REPORTED) {
             char sym[128];
             sb_printf(&c->message,
-                      "store of %u bytes at 0x%lx from PC 0x%lx (%s) is outside the allowed-write map\n",
+                      "%u-byte store at 0x%lx from PC 0x%lx (%s) is outside the allowed-write map\n",
                       s->size, (unsigned long)s->addr, (unsigned long)s->pc,
                       emu_symbolize(&x->img->syms, s->pc, sym, sizeof sym));
         }
     }
     if (bad == 0) {
-        sb_printf(&c->message, "all %lu stores inside the allowed-write map", (unsigned long)r->nstores);
+        sb_printf(&c->message, "all %lu recorded stores inside the allowed-write map", (unsigned long)r->nstores);
         return;
     }
     c->status = EMU_CHECK_FAIL;

@@ -28,3 +28,40 @@ $(EMU_DTB_EL2):
 .PHONY: emu
 emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2)
 all: emu
+
+# Mutant loaders: one library per switch of loader/src/mutations.h. Only the
+# files that include mutations.h are recompiled with the switch; the rest are
+# the normal build's objects.
+EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray_write \
+                     caches_off skip_fp_enable
+EMU_MUTANTS_DIR   := $(BUILD)/emu/mutants
+EMU_MUTATED_SRCS  := $(shell grep -l 'mutations\.h' $(LOADER_SRCS_C) $(LOADER_SRCS_S))
+EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basename $(EMU_MUTATED_SRCS))),\
+                                  $(LOADER_OBJS))
+
+define EMU_MUTANT_RULES
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+	@mkdir -p $$(dir $$@)
+	$(CC_TARGET) $(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/src/mutations.h
+	@mkdir -p $$(dir $$@)
+	$(CC_TARGET) -DBC_MUTATE_$(2) -c $$< -o $$@
+$(EMU_MUTANTS_DIR)/$(1)/loader.a: $(EMU_SHARED_OBJS) \
+        $(patsubst %,$(EMU_MUTANTS_DIR)/$(1)/obj/%.o,$(basename $(EMU_MUTATED_SRCS)))
+	rm -f $$@
+	$(CROSS)ar rcs $$@ $$^
+endef
+$(foreach m,$(EMU_MUTANTS),$(eval $(call EMU_MUTANT_RULES,$(m),$(shell echo $(m) | tr a-z A-Z))))
+
+EMU_MUTANT_LIBS := $(patsubst %,$(EMU_MUTANTS_DIR)/%/loader.a,$(EMU_MUTANTS))
+.PHONY: emu-mutants
+emu-mutants: $(EMU_MUTANT_LIBS)
+all: emu-mutants
+
+# Packs KERNEL/ROOTTASK/DTB into OUT with the MUTANT loader (pack.sh reads
+# LOADER_LIB from its environment; LOADER_PACK passes this target's value).
+.PHONY: emu-mutant-image
+emu-mutant-image: LOADER_LIB = $(EMU_MUTANTS_DIR)/$(MUTANT)/loader.a
+emu-mutant-image: $(EMU_MUTANTS_DIR)/$(MUTANT)/loader.a $(LOADER_PACK_DEPS)
+	@test -n "$(MUTANT)" || { echo "emu-mutant-image: MUTANT=<one of $(EMU_MUTANTS)>"; exit 1; }
+	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"

@@ -106,15 +106,23 @@ static uint64_t kernel_va_offset(const struct emu_image *img)
     return s.vaddr - s.paddr;
 }
 
-/* Where the loader must write every byte itself starts as garbage. */
-static void poison_destinations(struct emu_machine *m, const struct emu_expected *e)
+/* Where the loader must write every byte itself starts as garbage, except
+ * the part of QEMU's DTB that holds data (the loader reads it first). */
+static void poison_destinations(struct emu_machine *m, const struct emu_expected *e,
+                                const struct emu_qemu_dtb *qdtb)
 {
     if (!e->ok)
         return;
+    uint64_t keep_start = qdtb->placed ? qdtb->addr : 0;
+    uint64_t keep_end = qdtb->placed ? qdtb->addr + qdtb->used : 0;
     const struct mem_range r[3] = { e->plan.kernel_phys, e->plan.dtb_phys, e->plan.user_phys };
-    for (int i = 0; i < 3; i++)
-        if (r[i].end > r[i].start)
-            emu_ram_poison(m, r[i].start, r[i].end - r[i].start);
+    for (int i = 0; i < 3; i++) {
+        uint64_t start = r[i].start, end = r[i].end;
+        if (start >= keep_start && start < keep_end)
+            start = keep_end;
+        if (end > start)
+            emu_ram_poison(m, start, end - start);
+    }
 }
 
 static int die(const char *what, const char *err)
@@ -145,8 +153,8 @@ int main(int argc, char **argv)
 
     struct emu_expected exp;
     emu_expected_compute(&img, &m, &qdtb, &exp);
-    poison_destinations(&m, &exp);
     emu_qemu_dtb_write(&m, &qdtb);
+    poison_destinations(&m, &exp, &qdtb);
 
     struct emu_run run;
     struct emu_run_config cfg = { .budget = o.budget,

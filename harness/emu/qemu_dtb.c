@@ -55,6 +55,9 @@ int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t
         goto out;
     out->addr = m->ram_base;
     out->size = fdt_totalsize(blob);
+    out->used = fdt_off_dt_struct(blob) + fdt_size_dt_struct(blob);
+    if (fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob) > out->used)
+        out->used = fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob);
     out->placed = image_lowest_paddr >= m->ram_base + QEMU_DTB_MIN_IMAGE_OFFSET;
     if (out->size > m->ram_size) {
         snprintf(err, errlen, "QEMU DTB (%lu bytes) does not fit in RAM", (unsigned long)out->size);

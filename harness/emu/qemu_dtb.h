@@ -16,6 +16,7 @@
 struct emu_qemu_dtb {
     int placed;                 /* QEMU would have written it (image high enough) */
     uint64_t addr, size;        /* where, and its totalsize as written */
+    uint64_t used;              /* bytes up to the end of its last block; free space follows */
     uint64_t packed_size;       /* totalsize after fdt_pack, as a loader packs it */
     void *blob;
 };

@@ -15,8 +15,12 @@ void emu_report_text(FILE *f, const struct emu_report *r)
             r->run->outcome == EMU_REACHED_KERNEL ? (unsigned long)r->run->instructions : 0ul);
     for (int i = 0; i < EMU_NCHECKS; i++) {
         const struct emu_check *c = &r->checks[i];
-        fprintf(f, "%-7s %-18s %s\n", c->status == EMU_CHECK_PASS ? "PASS" :
-                c->status == EMU_CHECK_FAIL ? "FAIL" : "NOT RUN", c->name, sb_str(&c->message));
+        const char *msg = sb_str(&c->message);
+        int len = (int)strlen(msg);
+        while (len > 0 && msg[len - 1] == '\n')
+            len--;
+        fprintf(f, "%-7s %-18s %.*s\n", c->status == EMU_CHECK_PASS ? "PASS" :
+                c->status == EMU_CHECK_FAIL ? "FAIL" : "NOT RUN", c->name, len, msg);
     }
 }
 

@@ -16,22 +16,26 @@
 #define PSCI_SYSTEM_OFF     0x84000008u
 #define PSCI_SYSTEM_RESET   0x84000009u
 
-/* DC ZVA, Xt: Unicorn writes the block without calling memory hooks, so the
- * runner hooks each such instruction of the loader and records the store. */
-#define INSN_DC_ZVA_MASK    0xffffffe0u
-#define INSN_DC_ZVA         0xd50b7420u
-
 struct run_state {
     struct emu_machine *m;
     const struct emu_image *img;
     struct emu_run *out;
     uint64_t budget;
-    uint64_t dczva_block;
     uint64_t kernel_entry;
 };
 
+/* While memory hooks are installed, Unicorn performs DC ZVA as single-byte
+ * stores; runs of zero stores from one PC are merged into one record. */
 static void record_store(struct emu_run *r, uint64_t addr, uint32_t size, uint64_t value, uint64_t pc)
 {
+    if (r->nstores > 0 && value == 0) {
+        struct emu_store *last = &r->stores[r->nstores - 1];
+        if (last->pc == pc && last->value == 0 && last->addr + last->size == addr &&
+            last->size < UINT32_MAX - size) {
+            last->size += size;
+            return;
+        }
+    }
     if (r->nstores == r->stores_cap) {
         size_t cap = r->stores_cap ? r->stores_cap * 2 : 65536;
         struct emu_store *p = realloc(r->stores, cap * sizeof *p);
@@ -71,20 +75,6 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     record_store(s->out, addr, (uint32_t)size, (uint64_t)value, pc);
 }
 
-static void on_dc_zva(uc_engine *uc, uint64_t address, uint32_t size, void *user)
-{
-    (void)size;
-    struct run_state *s = user;
-    uint32_t insn;
-    if (uc_mem_read(uc, address, &insn, sizeof insn) != UC_ERR_OK)
-        return;
-    uint64_t xt = 0;
-    unsigned rt = insn & 0x1f;
-    if (rt != 31)
-        uc_reg_read(uc, UC_ARM64_REG_X0 + (int)rt, &xt);
-    record_store(s->out, xt & ~(s->dczva_block - 1), (uint32_t)s->dczva_block, 0, address);
-}
-
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     struct run_state *s = user;
@@ -111,26 +101,6 @@ static const char *exception_name(uint32_t intno)
     case EXCP_SMC: return "SMC";
     }
     return "exception";
-}
-
-/* Hooks every DC ZVA in the loader's executable segments. */
-static void hook_dc_zva(struct run_state *s)
-{
-    const struct elf_image *e = &s->img->elf;
-    for (unsigned i = 0; i < e->nload; i++) {
-        struct elf_segment seg;
-        elf_segment_get(e, i, &seg);
-        if (!(seg.flags & ELF_PF_X))
-            continue;
-        for (uint64_t off = 0; off + 4 <= seg.filesz; off += 4) {
-            uint32_t insn;
-            memcpy(&insn, s->img->file + seg.offset + off, 4);
-            if ((insn & INSN_DC_ZVA_MASK) != INSN_DC_ZVA)
-                continue;
-            uc_hook h;
-            uc_hook_add(s->m->uc, &h, UC_HOOK_CODE, on_dc_zva, s, seg.paddr + off, seg.paddr + off);
-        }
-    }
 }
 
 static void describe(struct run_state *s, uc_err err)
@@ -195,15 +165,12 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     memset(out, 0, sizeof *out);
     out->kernel_entry = cfg->kernel_entry;
     out->outcome = EMU_ERROR;
-    struct run_state s = { m, img, out, cfg->budget, 0, cfg->kernel_entry };
-    /* DCZID_EL0.BS: log2 of the block size in words. */
-    s.dczva_block = UINT64_C(4) << (emu_sysreg(m, 3, 3, 0, 0, 7) & 0xf);
+    struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry };
 
     uc_hook code, write, intr;
     uc_hook_add(m->uc, &code, UC_HOOK_CODE, on_code, &s, 1, 0);
     uc_hook_add(m->uc, &write, UC_HOOK_MEM_WRITE, on_write, &s, 1, 0);
     uc_hook_add(m->uc, &intr, UC_HOOK_INTR, on_interrupt, &s, 1, 0);
-    hook_dc_zva(&s);
 
     uint64_t pc = emu_reg(m, UC_ARM64_REG_PC);
     /* Not uc_emu_start's `until`: with it, 2.0.1 takes a prefetch abort on

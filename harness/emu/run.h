@@ -21,7 +21,7 @@ enum emu_outcome {
 /* One guest store. The loader runs identity-mapped, so addr is physical. */
 struct emu_store {
     uint64_t addr, pc;
-    uint64_t value;          /* the stored bytes, for size <= 8 (DC ZVA: 0) */
+    uint64_t value;          /* the stored bytes; a record over 8 bytes is all zeros */
     uint32_t size;
 };
 
