@@ -1,0 +1,76 @@
+"""Fuzz regressions: every input that once crashed a fuzz target
+(harness/fuzz/regressions/<target>/), and the seed corpora, replayed through
+the same target code built with ASan + UBSan (build/sanitize/replay-<target>,
+from harness/fuzz/fuzz.mk). Also boots the loader on each DTB regression: it
+must refuse the blob with one error line, not corrupt its memory packing it."""
+
+import os
+import struct
+import subprocess
+
+import pytest
+
+from bootcheck import images, qemu
+
+ROOT = images.ROOT
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+REGRESSIONS = os.path.join(ROOT, "harness", "fuzz", "regressions")
+TARGETS = ("elf", "cpio", "plan", "dtb")
+
+
+def inputs_of(target):
+    paths = []
+    for base in (os.path.join(REGRESSIONS, target), os.path.join(BUILD, "fuzz", "seeds", target)):
+        if os.path.isdir(base):
+            paths += sorted(os.path.join(base, n) for n in os.listdir(base) if not n.startswith("."))
+    return paths
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("target", TARGETS)
+def test_replay_under_sanitizers(target):
+    replay = os.path.join(BUILD, "sanitize", f"replay-{target}")
+    if not os.path.exists(replay):
+        pytest.fail(f"{replay} is missing: run `make all` first")
+    inputs = inputs_of(target)
+    assert inputs, f"no seeds or regressions for {target}: run `make all` first"
+    proc = subprocess.run([replay, *inputs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, errors="replace", timeout=120)
+    tail = "\n".join(proc.stderr.splitlines()[-40:])
+    assert proc.returncode == 0, f"replay-{target} failed (exit {proc.returncode}):\n{tail}"
+    assert proc.stdout.strip() == f"replay: {len(inputs)} inputs passed", proc.stdout
+
+
+def reservation_map(blob):
+    """(start, end, entries) of the FDT memory reservation map, read as libfdt
+    counts it: 16-byte (address, size) entries up to the first size of 0."""
+    start = struct.unpack_from(">I", blob, 16)[0]
+    totalsize = struct.unpack_from(">I", blob, 4)[0]
+    n = 0
+    while start + 16 * (n + 1) <= totalsize:
+        if struct.unpack_from(">Q", blob, start + 16 * n + 8)[0] == 0:
+            return start, start + 16 * (n + 1), n
+        n += 1
+    return start, None, n
+
+
+def dtb_regressions():
+    base = os.path.join(REGRESSIONS, "dtb")
+    return sorted(os.listdir(base)) if os.path.isdir(base) else []
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", dtb_regressions())
+def test_loader_refuses_dtb_regression(booter, artifacts, name):
+    path = os.path.join(REGRESSIONS, "dtb", name)
+    blob = open(path, "rb").read()
+    start, end, n = reservation_map(blob)
+    assert end is not None, "these regressions have a terminated reservation map"
+    struct_off, strings_off = struct.unpack_from(">II", blob, 8)
+    image = booter.pack(artifacts.probe_el1, artifacts.roottask, dtb=path)
+    result = booter.boot(image, timeout=20)
+    want = (f"loader: error: payload kernel.dtb is not a valid DTB: memory reservation map "
+            f"[{start:#x}..{end:#x}) ({n} entries and the terminator) overlaps the structure "
+            f"block at {struct_off:#x} or the strings block at {strings_off:#x}")
+    assert want in result.lines, result.describe()
+    assert result.exit_code == 0, result.describe()
