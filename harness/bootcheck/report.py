@@ -37,6 +37,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Properties are for these reports; junit.xml (xunit2) has no place for
+    # them per test case, which pytest warns about on every record_property.
+    config.addinivalue_line("filterwarnings",
+                            "ignore:record_property is incompatible with junit_family")
     if hasattr(config, "workerinput") or config.option.collectonly:
         return      # xdist workers send their reports to the controller
     config.pluginmanager.register(Collector(config), "bootcheck-report-collector")
