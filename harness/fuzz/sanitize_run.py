@@ -1,0 +1,67 @@
+"""`make verify-sanitize`: the host-side C under ASan + UBSan on every input
+the project has: the fuzz replays on their seeds and regressions, and
+pack-check on each ELF and DTB of the broken-input corpus and the seeds.
+A rejection (exit 1 with `pack: error:`) is fine; a sanitizer report is not.
+
+usage: sanitize_run.py BUILD SANITIZE_BUILD REGRESSIONS"""
+
+import glob
+import os
+import subprocess
+import sys
+
+TARGETS = ("elf", "cpio", "plan", "dtb")
+SANITIZER_EXIT = 99
+ENV = dict(os.environ,
+           ASAN_OPTIONS=f"exitcode={SANITIZER_EXIT}:detect_leaks=0",
+           UBSAN_OPTIONS=f"exitcode={SANITIZER_EXIT}:halt_on_error=1:print_stacktrace=1")
+
+
+def sanitizer_failed(proc):
+    return (proc.returncode == SANITIZER_EXIT or proc.returncode < 0 or
+            "AddressSanitizer" in proc.stderr or "runtime error:" in proc.stderr)
+
+
+def run(cmd):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          errors="replace", env=ENV, timeout=120)
+
+
+def files(*patterns):
+    return sorted(p for pat in patterns for p in glob.glob(pat) if os.path.isfile(p))
+
+
+def main(build, sanitize, regressions):
+    failures = []
+    for t in TARGETS:
+        inputs = files(os.path.join(regressions, t, "*"), os.path.join(build, "fuzz", "seeds", t, "*"))
+        proc = run([os.path.join(sanitize, f"replay-{t}"), *inputs])
+        print(f"sanitize: replay-{t}: {len(inputs)} inputs, exit {proc.returncode}")
+        if proc.returncode != 0:
+            failures.append((f"replay-{t}", proc.stderr))
+
+    pack_check = os.path.join(sanitize, "pack-check")
+    kernel = os.path.join(build, "fixtures", "probe-el1.elf")
+    roottask = os.path.join(build, "roottask", "roottask.elf")
+    machine = ["1024", "0x48000000", "0x48100000"]
+    elves = files(os.path.join(build, "fixtures", "broken", "*.elf"),
+                  os.path.join(build, "fuzz", "seeds", "elf", "*"))
+    dtbs = files(os.path.join(build, "fixtures", "broken", "*.dtb"),
+                 os.path.join(build, "fixtures", "*.dtb"), os.path.join(regressions, "dtb", "*"))
+    cases = ([[e, roottask, "-"] for e in elves] + [[kernel, e, "-"] for e in elves] +
+             [[kernel, roottask, d] for d in dtbs])
+    accepted = 0
+    for args in cases:
+        proc = run([pack_check, *args, *machine])
+        if sanitizer_failed(proc) or proc.returncode not in (0, 1):
+            failures.append((f"pack-check {' '.join(args)}", proc.stderr))
+        accepted += proc.returncode == 0
+    print(f"sanitize: pack-check: {len(cases)} runs ({accepted} accepted, "
+          f"{len(cases) - accepted} refused), {len(failures)} failures in all")
+    for what, err in failures:
+        print(f"sanitize: FAILED {what}\n" + "\n".join(err.splitlines()[-30:]))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
