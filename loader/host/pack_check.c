@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/dtb_parse.h"
 #include "../common/elf.h"
 #include "../common/plan.h"
 #include "../../targets/machines/qemu_virt.h"
@@ -49,58 +50,6 @@ static void load_elf(const char *path, const char *name, struct elf_image *img)
     }
 }
 
-static uint64_t read_cells(const fdt32_t *p, int cells)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < cells; i++)
-        v = (v << 32) | fdt32_to_cpu(p[i]);
-    return v;
-}
-
-/* RAM as the loader reads it (loader/src/dtb.c): every non-empty reg range of
- * the device_type = "memory" nodes. A DTB the loader would refuse for its
- * /memory is refused here with the same words. */
-static void dtb_ram(const void *fdt, const char *path, struct plan_inputs *in)
-{
-    int ac = fdt_address_cells(fdt, 0);
-    int sc = fdt_size_cells(fdt, 0);
-    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
-        fprintf(stderr, "pack: error: kernel.dtb (%s): unsupported #address-cells %d / #size-cells %d"
-                " at the root\n", path, ac, sc);
-        exit(1);
-    }
-    in->nram = 0;
-    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-         node >= 0; node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
-        int len;
-        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-        if (reg == NULL || len <= 0 || len % (4 * (ac + sc)) != 0) {
-            fprintf(stderr, "pack: error: kernel.dtb (%s): memory node %s has a malformed reg"
-                    " property\n", path, fdt_get_name(fdt, node, NULL));
-            exit(1);
-        }
-        for (int i = 0; i < len / (4 * (ac + sc)); i++) {
-            uint64_t base = read_cells(reg + i * (ac + sc), ac);
-            uint64_t size = read_cells(reg + i * (ac + sc) + ac, sc);
-            if (size == 0)
-                continue;
-            if (in->nram == PLAN_MAX_RAM) {
-                fprintf(stderr, "pack: error: kernel.dtb (%s): more than %d RAM ranges\n", path,
-                        PLAN_MAX_RAM);
-                exit(1);
-            }
-            in->ram[in->nram].start = base;
-            in->ram[in->nram].end = base + size;
-            in->nram++;
-        }
-    }
-    if (in->nram == 0) {
-        fprintf(stderr, "pack: error: kernel.dtb (%s) has no /memory node with a non-empty reg\n",
-                path);
-        exit(1);
-    }
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 7) {
@@ -132,8 +81,13 @@ int main(int argc, char **argv)
             return 1;
         }
         in.dtb_size = fdt_totalsize(fdt);
-        /* The loader takes RAM from the payload DTB, not from RAM_MIB. */
-        dtb_ram(fdt, argv[3], &in);
+        /* The loader takes RAM from the payload DTB, not from RAM_MIB, with
+         * the same code (loader/common/dtb_parse.c). */
+        char dtb_err[DTB_ERR_LEN];
+        if (dtb_read_memory(fdt, argv[3], in.ram, &in.nram, dtb_err) != 0) {
+            fprintf(stderr, "pack: error: %s\n", dtb_err);
+            return 1;
+        }
     } else {
         /* QEMU's DTB is packed by the loader to a few KiB; 16 KiB is a safe bound. */
         in.dtb_size = 0x4000;
