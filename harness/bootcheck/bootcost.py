@@ -101,6 +101,37 @@ def _gdb_script(qemu_cmd, stages):
     return "\n".join(lines) + "\n"
 
 
+def _stop_qemu(pidfile):
+    """Kill the QEMU that wrote pidfile, if it still runs (and is still ours)."""
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if pidfile.encode() not in f.read():
+                return          # exited, and the pid was reused
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        pass                    # never started, or already gone
+
+
+def _run_gdb(script, out_path, pidfile, timeout, notes):
+    with open(out_path, "w") as out:
+        proc = subprocess.Popen([GDB, "-nx", "-q", "-batch", "-x", script],
+                                stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            notes.append(f"timed out after {timeout:.0f}s")
+        finally:
+            _stop_qemu(pidfile)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+
+
 def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cortex-a53",
             mem=1024, timeout=120.0):
     """Count instructions from reset to each stage of one boot of `image`."""
@@ -108,8 +139,12 @@ def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cort
     machine = machine or machine_for(kernel_elf)
     work = tempfile.mkdtemp(prefix="bootcost-")
     serial_path = os.path.join(work, "serial.txt")
-    qemu_cmd = [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem),
-                "-display", "none", "-monitor", "none", "-no-reboot",
+    pidfile = os.path.join(work, "qemu.pid")
+    # gdb starts QEMU in a process group of its own, out of our reach if this
+    # process is killed: QEMU carries its own deadline as well.
+    qemu_cmd = ["timeout", "--foreground", "-s", "KILL", str(int(timeout) + 5),
+                QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem),
+                "-display", "none", "-monitor", "none", "-no-reboot", "-pidfile", pidfile,
                 "-serial", f"file:{serial_path}",
                 "-icount", f"shift=0,rr=record,rrfile={os.path.join(work, 'replay.bin')}",
                 "-gdb", "stdio", "-S", "-kernel", os.path.abspath(image)]
@@ -120,21 +155,7 @@ def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cort
     # a timeout kill is not lost in a buffer.
     out_path = os.path.join(work, "gdb.out")
     try:
-        with open(out_path, "w") as out:
-            proc = subprocess.Popen([GDB, "-nx", "-q", "-batch", "-x", script],
-                                    stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                notes.append(f"timed out after {timeout:.0f}s")
-            finally:
-                # gdb and the QEMU it spawned share the new session's group.
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(timeout=10)
+        _run_gdb(script, out_path, pidfile, timeout, notes)
         with open(out_path, errors="replace") as f:
             output = f.read()
         counts = {m.group(1): int(m.group(2)) for m in _COUNT.finditer(output)}
