@@ -227,6 +227,10 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
     known.update({f"effective.x{i}": v for i, v in enumerate(effective)})
     serial = data.get("serial", {})
     budget = data.get("budget", {})
+    for key in set(budget) - {"seconds"}:
+        # Guest instruction budgets need an instruction counter QEMU 7.2's
+        # gdbstub does not offer; refuse rather than silently ignore one.
+        raise ScenarioError(path, f"budget.{key}", "unsupported (only budget.seconds is enforced)")
     seconds = budget.get("seconds", 20)
     if not isinstance(seconds, (int, float)) or seconds <= 0:
         raise ScenarioError(path, "budget.seconds", "must be a positive number")

@@ -167,6 +167,7 @@ def prepare_text(tmp_path, artifacts, text, kernel_paths=None):
     ('kernels = ["standin"]\ndtb = "nowhere.dtb"\n', "dtb"),
     ('kernels = ["standin"]\n[serial]\nexpect = ["{no.such.fact:x}"]\n', "serial.expect[0]"),
     ('kernels = ["standin"]\n' + GOOD_STOP + '[outcome]\nunreached = "other"\n', "outcome.unreached"),
+    ('kernels = ["standin"]\n[budget]\ninstructions = 1000\n', "budget.instructions"),
 ])
 def test_malformed_scenario_names_file_and_field(text, field, tmp_path, artifacts):
     with pytest.raises(scenario.ScenarioError) as e:
