@@ -6,7 +6,8 @@ STANDIN_BUILD  := $(BUILD)/targets/standin
 STANDIN_KERNEL := $(BUILD)/targets/standin/kernel.elf
 export STANDIN_KERNEL
 
-STANDIN_C_SRCS := boot.c bootinfo.c cspace.c esr.c freemem.c kassert.c kstring.c power.c \
+STANDIN_C_SRCS := boot.c bootinfo.c cspace.c esr.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
+                  inv_vspace.c invocation.c ipc.c kassert.c kstring.c power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_OBJS   := $(addprefix $(STANDIN_BUILD)/,$(STANDIN_C_SRCS:.c=.o) $(STANDIN_S_SRCS:.S=.o)) \

@@ -119,5 +119,96 @@ _Static_assert(__builtin_offsetof(seL4_BootInfo, untypedList) == 168, "untypedLi
     (((seL4_Word)(label) << 12) | ((seL4_Word)(caps_unwrapped) << 9) | \
      ((seL4_Word)(extra_caps) << 7) | (seL4_Word)(length))
 #define SEL4_MSGINFO_LABEL(w)  ((w) >> 12)
+#define SEL4_MSGINFO_CAPS_UNWRAPPED(w) (((w) >> 9) & 7)
+#define SEL4_MSGINFO_EXTRA_CAPS(w) (((w) >> 7) & 3)
+#define SEL4_MSGINFO_LENGTH(w) ((w) & 0x7f)
+
+/* Invocation labels (this build; everything up to 45 is the same in the hyp
+ * build). Only those the spawn path and its tests use. */
+#define SEL4_LABEL_UNTYPED_RETYPE        1
+#define SEL4_LABEL_TCB_WRITE_REGISTERS   3
+#define SEL4_LABEL_TCB_CONFIGURE         5
+#define SEL4_LABEL_TCB_SET_PRIORITY      6
+#define SEL4_LABEL_TCB_RESUME            12
+#define SEL4_LABEL_CNODE_COPY            19
+#define SEL4_LABEL_CNODE_MINT            20
+#define SEL4_LABEL_ARM_PAGE_TABLE_MAP    35
+#define SEL4_LABEL_ARM_PAGE_MAP          37
+#define SEL4_LABEL_ARM_ASID_POOL_ASSIGN  45
+
+/* Object types (non-hyp numbering; the spawn path uses none of the hyp-only ones). */
+#define SEL4_UNTYPED_OBJECT      0
+#define SEL4_TCB_OBJECT          1
+#define SEL4_ENDPOINT_OBJECT     2
+#define SEL4_NOTIFICATION_OBJECT 3
+#define SEL4_CAP_TABLE_OBJECT    4
+#define SEL4_ARM_HUGE_PAGE_OBJECT 5
+#define SEL4_ARM_VSPACE_OBJECT   6
+#define SEL4_ARM_SMALL_PAGE_OBJECT 7
+#define SEL4_ARM_LARGE_PAGE_OBJECT 8
+#define SEL4_ARM_PAGE_TABLE_OBJECT 9
+#define SEL4_OBJECT_TYPE_COUNT   10   /* non-hyp; the hyp build has 11 */
+
+/* Object sizes (log2 bytes). The VSpace is 2^13 in the hyp build. */
+#define SEL4_TCB_BITS            11
+#define SEL4_ENDPOINT_BITS       4
+#define SEL4_NOTIFICATION_BITS   5
+#define SEL4_SLOT_BITS           5
+#define SEL4_VSPACE_BITS         12
+#define SEL4_VSPACE_BITS_HYP     13
+#define SEL4_PAGE_TABLE_BITS     12
+#define SEL4_LARGE_PAGE_BITS     21
+#define SEL4_HUGE_PAGE_BITS      30
+#define SEL4_MIN_UNTYPED_BITS    4
+#define SEL4_MAX_UNTYPED_BITS    47
+#define SEL4_RETYPE_FAN_OUT_LIMIT 256
+#define SEL4_MAX_PRIO            255
+#define SEL4_WORD_BITS           64
+
+/* Error codes: the label of the reply to a failed invocation. */
+#define SEL4_NO_ERROR            0
+#define SEL4_INVALID_ARGUMENT    1
+#define SEL4_INVALID_CAPABILITY  2
+#define SEL4_ILLEGAL_OPERATION   3
+#define SEL4_RANGE_ERROR         4
+#define SEL4_ALIGNMENT_ERROR     5
+#define SEL4_FAILED_LOOKUP       6
+#define SEL4_TRUNCATED_MESSAGE   7
+#define SEL4_DELETE_FIRST        8
+#define SEL4_REVOKE_FIRST        9
+#define SEL4_NOT_ENOUGH_MEMORY   10
+#define SEL4_NUM_ERRORS          11
+
+/* seL4_CapRights word bits, and the VM attributes of page mappings. */
+#define SEL4_CAN_WRITE           1
+#define SEL4_CAN_READ            2
+#define SEL4_CAN_GRANT           4
+#define SEL4_CAN_GRANT_REPLY     8
+#define SEL4_ALL_RIGHTS          15
+#define SEL4_ARM_PAGE_CACHEABLE  1
+#define SEL4_ARM_PARITY_ENABLED  2
+#define SEL4_ARM_EXECUTE_NEVER   4
+#define SEL4_ARM_DEFAULT_VM_ATTRIBUTES 3
+
+/* seL4_CNode_CapData: guard << 6 | guard size. */
+#define SEL4_CNODE_CAP_DATA(guard, guard_size) (((seL4_Word)(guard) << 6) | (seL4_Word)(guard_size))
+
+/* seL4_IPCBuffer: 1024 bytes at the start of the IPC-buffer page. MR i
+ * (i >= 4) is word 1 + i; extra cap cptrs (or received badges) at 122 + i. */
+#define SEL4_MSG_MAX_LENGTH      120
+#define SEL4_MSG_MAX_EXTRA_CAPS  3
+#define SEL4_FAST_MESSAGE_REGISTERS 4
+typedef struct {
+    seL4_Word tag;
+    seL4_Word msg[SEL4_MSG_MAX_LENGTH];
+    seL4_Word userData;
+    seL4_Word caps_or_badges[SEL4_MSG_MAX_EXTRA_CAPS];
+    seL4_Word receiveCNode;
+    seL4_Word receiveIndex;
+    seL4_Word receiveDepth;
+} seL4_IPCBuffer;
+_Static_assert(sizeof(seL4_IPCBuffer) == 1024, "seL4_IPCBuffer is 1024 bytes");
+_Static_assert(__builtin_offsetof(seL4_IPCBuffer, caps_or_badges) == 976, "caps_or_badges at 976");
+#define SEL4_IPC_BUFFER_SIZE_BITS 10
 
 #endif

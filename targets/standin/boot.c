@@ -11,6 +11,7 @@
 #include "pagetable.h"
 #include "power.h"
 #include "region.h"
+#include "sched.h"
 #include "sel4_abi.h"
 #include "thread.h"
 #include "uart.h"
@@ -137,11 +138,32 @@ static uint64_t *root_vspace(void)
     return (uint64_t *)(uintptr_t)rootserver.vspace;
 }
 
+/* A frame or page-table cap for something boot mapped into the root task's
+ * VSpace: read-write, mapped under the root task's ASID. */
+static struct cap mapped_cap(unsigned tag, uint64_t paddr, unsigned size_bits, uint64_t vaddr)
+{
+    struct cap c = cap_make(tag, paddr, size_bits);
+    if (tag == SEL4_CAP_TAG_FRAME)
+        c.rights = SEL4_CAN_READ | SEL4_CAN_WRITE;
+    c.flags = CAP_MAPPED;
+    c.asid = ROOT_TASK_ASID;
+    c.mapped_vaddr = vaddr;
+    return c;
+}
+
+static struct cap root_vspace_cap(void)
+{
+    struct cap c = cap_make(SEL4_CAP_TAG_VSPACE, kptr_to_paddr(root_vspace()), VSPACE_BITS);
+    c.flags = CAP_MAPPED;
+    c.asid = ROOT_TASK_ASID;
+    return c;
+}
+
 /* Links every paging structure covering it_v_reg, caps in seL4's order: all
  * level-1 tables, then level-2, then level-3. */
 static int create_it_address_space(const struct boot_state *s, seL4_BootInfo *bi)
 {
-    cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, SEL4_CAP_TAG_VSPACE, rootserver.vspace);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, root_vspace_cap());
     uint64_t next_table = rootserver.paging.start;
     bi->userImagePaging.start = cspace_first_free();
     static const unsigned level_shift[] = { 39, 30, 21 };   /* span of one table at level 1, 2, 3 */
@@ -150,7 +172,11 @@ static int create_it_address_space(const struct boot_state *s, seL4_BootInfo *bi
         for (uint64_t va = ROUND_DOWN(s->it_v_reg.start, shift); va < s->it_v_reg.end;
              va += BIT(shift)) {
             user_vspace_link_table(root_vspace(), va, level, (uint64_t *)(uintptr_t)next_table);
-            if (cspace_append(SEL4_CAP_TAG_PAGE_TABLE, next_table) == 0)
+            struct cap pt = mapped_cap(SEL4_CAP_TAG_PAGE_TABLE,
+                                       kptr_to_paddr((void *)(uintptr_t)next_table),
+                                       PAGE_TABLE_BITS, va);
+            pt.level = (uint8_t)level;
+            if (cspace_append(pt) == 0)
                 return 0;
             next_table += BIT(PAGE_TABLE_BITS);
         }
@@ -166,7 +192,7 @@ static int map_frames(uint64_t paddr_start, uint64_t paddr_end, uint64_t vaddr_s
     for (uint64_t p = paddr_start, v = vaddr_start; p < paddr_end;
          p += BIT(PAGE_BITS), v += BIT(PAGE_BITS)) {
         user_vspace_map_frame(root_vspace(), v, p, rights);
-        if (cspace_append(SEL4_CAP_TAG_FRAME, p) == 0)
+        if (cspace_append(mapped_cap(SEL4_CAP_TAG_FRAME, p, PAGE_BITS, v)) == 0)
             return 0;
     }
     caps->end = cspace_first_free();
@@ -184,16 +210,28 @@ static void create_initial_thread(const struct boot_state *s)
     const char name[] = "rootserver";
     for (unsigned i = 0; i < sizeof name; i++)
         tcb->name[i] = name[i];
-    cspace_set_initial(SEL4_CAP_INIT_THREAD_TCB, SEL4_CAP_TAG_THREAD, (uint64_t)(uintptr_t)tcb);
+    tcb->state = THREAD_RUNNING;
+    tcb->priority = SEL4_MAX_PRIO;
+    tcb->mcp = SEL4_MAX_PRIO;
+    tcb->cspace_root = cspace_root_cnode_cap();
+    tcb->vspace_root = root_vspace_cap();
+    tcb->ipc_buffer_vaddr = s->ipcbuf_vptr;
+    tcb->ipc_buffer_frame = mapped_cap(SEL4_CAP_TAG_FRAME,
+                                       kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf),
+                                       PAGE_BITS, s->ipcbuf_vptr);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_TCB,
+                       cap_make(SEL4_CAP_TAG_THREAD, kptr_to_paddr((void *)(uintptr_t)rootserver.tcb),
+                                TCB_BITS));
+    sched_add(tcb);
     ksCurThread = tcb;
 }
 
 static void create_control_caps(void)
 {
-    cspace_set_initial(SEL4_CAP_INIT_THREAD_CNODE, SEL4_CAP_TAG_CNODE, rootserver.cnode);
-    cspace_set_initial(SEL4_CAP_IRQ_CONTROL, SEL4_CAP_TAG_IRQ_CONTROL, 0);
-    cspace_set_initial(SEL4_CAP_ASID_CONTROL, SEL4_CAP_TAG_ASID_CONTROL, 0);
-    cspace_set_initial(SEL4_CAP_DOMAIN, SEL4_CAP_TAG_DOMAIN, 0);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_CNODE, cspace_root_cnode_cap());
+    cspace_set_initial(SEL4_CAP_IRQ_CONTROL, cap_make(SEL4_CAP_TAG_IRQ_CONTROL, 0, 0));
+    cspace_set_initial(SEL4_CAP_ASID_CONTROL, cap_make(SEL4_CAP_TAG_ASID_CONTROL, 0, 0));
+    cspace_set_initial(SEL4_CAP_DOMAIN, cap_make(SEL4_CAP_TAG_DOMAIN, 0, 0));
 }
 
 static void create_asid_pool(void)
@@ -201,7 +239,9 @@ static void create_asid_pool(void)
     /* The pool's entry for the root task's ASID names its VSpace. */
     uint64_t *pool = (uint64_t *)(uintptr_t)rootserver.asid_pool;
     pool[ROOT_TASK_ASID] = rootserver.vspace;
-    cspace_set_initial(SEL4_CAP_INIT_THREAD_ASID_POOL, SEL4_CAP_TAG_ASID_POOL, rootserver.asid_pool);
+    asid_pool_paddr = kptr_to_paddr(pool);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_ASID_POOL,
+                       cap_make(SEL4_CAP_TAG_ASID_POOL, asid_pool_paddr, ASID_POOL_BITS));
 }
 
 /* Instruction fetches of the root task must see what the loader wrote. */
@@ -237,7 +277,9 @@ static int try_init_kernel(struct boot_state *s)
 
     user_vspace_map_frame(root_vspace(), s->bi_frame_vptr, kptr_to_paddr((void *)bi),
                           USER_FRAME_RW_XN);
-    cspace_set_initial(SEL4_CAP_BOOT_INFO_FRAME, SEL4_CAP_TAG_FRAME, rootserver.boot_info);
+    cspace_set_initial(SEL4_CAP_BOOT_INFO_FRAME,
+                       mapped_cap(SEL4_CAP_TAG_FRAME, kptr_to_paddr((void *)bi), PAGE_BITS,
+                                  s->bi_frame_vptr));
 
     if (s->extra_len > 0) {
         bootinfo_write_extra(rootserver.extra_bi, s->dtb_paddr, s->dtb_size, s->extra_len);
@@ -251,7 +293,10 @@ static int try_init_kernel(struct boot_state *s)
 
     user_vspace_map_frame(root_vspace(), s->ipcbuf_vptr,
                           kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf), USER_FRAME_RW_XN);
-    cspace_set_initial(SEL4_CAP_INIT_THREAD_IPC_BUFFER, SEL4_CAP_TAG_FRAME, rootserver.ipc_buf);
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_IPC_BUFFER,
+                       mapped_cap(SEL4_CAP_TAG_FRAME,
+                                  kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf), PAGE_BITS,
+                                  s->ipcbuf_vptr));
 
     if (!map_frames(s->ui_p_reg.start, s->ui_p_reg.end, s->ui_v_reg.start, USER_FRAME_RWX,
                     &bi->userImageFrames)) {

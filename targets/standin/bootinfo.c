@@ -64,7 +64,9 @@ static int add_untyped(seL4_BootInfo *bi, uint64_t paddr, unsigned size_bits, in
         kprintf("Kernel init: Too many untyped regions for boot info\n");
         return 1;   /* seL4 carries on without the rest */
     }
-    if (cspace_append(SEL4_CAP_TAG_UNTYPED, paddr) == 0)
+    struct cap untyped = cap_make(SEL4_CAP_TAG_UNTYPED, paddr, size_bits);
+    untyped.flags = is_device ? CAP_DEVICE : 0;
+    if (cspace_append(untyped) == 0)
         return 0;
     bi->untypedList[index] = (seL4_UntypedDesc){ .paddr = paddr, .sizeBits = (uint8_t)size_bits,
                                                  .isDevice = (uint8_t)is_device };

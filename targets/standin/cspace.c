@@ -1,36 +1,38 @@
 #include "cspace.h"
 
 #include "uart.h"
+#include "vspace.h"
 
-struct slot {
-    uint64_t cap_tag;
-    uint64_t object;      /* kernel pointer or physical address of the object */
-    uint64_t unused[2];   /* pads the slot to seL4's 32 bytes */
-};
-_Static_assert(sizeof(struct slot) == 32, "a CNode slot is 2^5 bytes");
-
-static struct slot *root_cnode;
+static struct cap *root_cnode;
 static unsigned first_free_slot;
 
 void cspace_init(uint64_t cnode_kptr)
 {
-    root_cnode = (struct slot *)(uintptr_t)cnode_kptr;
+    root_cnode = (struct cap *)(uintptr_t)cnode_kptr;
     first_free_slot = SEL4_NUM_INITIAL_CAPS;
 }
 
-void cspace_set_initial(unsigned slot, unsigned cap_tag, uint64_t object)
+struct cap cspace_root_cnode_cap(void)
 {
-    root_cnode[slot] = (struct slot){ .cap_tag = cap_tag, .object = object };
+    struct cap c = cap_make(SEL4_CAP_TAG_CNODE, kptr_to_paddr(root_cnode), SEL4_ROOT_CNODE_SIZE_BITS);
+    c.guard_size = SEL4_WORD_BITS - SEL4_ROOT_CNODE_SIZE_BITS;
+    c.guard = 0;
+    return c;
 }
 
-unsigned cspace_append(unsigned cap_tag, uint64_t object)
+void cspace_set_initial(unsigned slot, struct cap cap)
+{
+    root_cnode[slot] = cap;
+}
+
+unsigned cspace_append(struct cap cap)
 {
     if (first_free_slot >= ROOT_CNODE_SLOTS) {
         kprintf("ERROR: can't add another cap, all %lu (=2^CONFIG_ROOT_CNODE_SIZE_BITS) slots used\n",
                 (unsigned long)ROOT_CNODE_SLOTS);
         return 0;
     }
-    root_cnode[first_free_slot] = (struct slot){ .cap_tag = cap_tag, .object = object };
+    root_cnode[first_free_slot] = cap;
     return first_free_slot++;
 }
 
@@ -39,12 +41,56 @@ unsigned cspace_first_free(void)
     return first_free_slot;
 }
 
-unsigned cspace_identify(uint64_t cptr)
+struct cap *cnode_slots(const struct cap *cnode)
 {
-    /* The root CNode has radix 12 behind a 52-bit zero guard: any cptr with
-     * bits set above the radix fails the lookup, which seL4 reports as a
-     * null cap. */
-    if (cptr >= ROOT_CNODE_SLOTS)
-        return SEL4_CAP_TAG_NULL;
-    return (unsigned)root_cnode[cptr].cap_tag;
+    return (struct cap *)paddr_to_kptr(cnode->object);
+}
+
+static uint64_t low_bits(uint64_t v, unsigned n)
+{
+    return n >= 64 ? v : v & ((UINT64_C(1) << n) - 1);
+}
+
+struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth,
+                           unsigned *bits_left)
+{
+    const struct cap *node = root;
+    unsigned n_bits = depth;
+    for (;;) {
+        unsigned radix = node->size_bits, guard_bits = node->guard_size;
+        unsigned level_bits = radix + guard_bits;
+        if (guard_bits > n_bits)
+            return 0;
+        uint64_t guard = guard_bits == 0 ? 0 : low_bits(cptr >> (n_bits - guard_bits), guard_bits);
+        if (guard != node->guard || level_bits > n_bits)
+            return 0;
+        uint64_t offset = low_bits(cptr >> (n_bits - level_bits), radix);
+        struct cap *slot = cnode_slots(node) + offset;
+        n_bits -= level_bits;
+        if (n_bits == 0 || slot->tag != SEL4_CAP_TAG_CNODE) {
+            *bits_left = n_bits;
+            return slot;
+        }
+        node = slot;
+    }
+}
+
+struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_t depth,
+                                 unsigned *error)
+{
+    if (root->tag != SEL4_CAP_TAG_CNODE) {
+        *error = SEL4_FAILED_LOOKUP;
+        return 0;
+    }
+    if (depth < 1 || depth > SEL4_WORD_BITS) {
+        *error = SEL4_RANGE_ERROR;
+        return 0;
+    }
+    unsigned left;
+    struct cap *slot = cspace_resolve(root, index, (unsigned)depth, &left);
+    if (slot == 0 || left != 0) {
+        *error = SEL4_FAILED_LOOKUP;
+        return 0;
+    }
+    return slot;
 }

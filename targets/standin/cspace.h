@@ -1,31 +1,46 @@
-/* The root CNode: 4096 slots of 32 bytes in the root-server CNode object.
- * The stand-in implements no capability operations; a slot only records
- * which kind of cap seL4 would have put there (its cap_tag) and the object,
- * which is all DebugCapIdentify and the BootInfo slot regions need. */
+/* CNodes: the root CNode the boot code fills, and capability-address
+ * resolution (guards, radix, depth) for every CNode, as seL4 resolves it. */
 #ifndef STANDIN_CSPACE_H
 #define STANDIN_CSPACE_H
 
 #include <stdint.h>
 
+#include "cap.h"
 #include "sel4_abi.h"
 
 #define ROOT_CNODE_SLOTS (1u << SEL4_ROOT_CNODE_SIZE_BITS)
 
-/* Binds the slot table to the (zeroed) CNode object and sets the first free
- * slot to seL4_NumInitialCaps. */
+/* Binds the slot table to the (zeroed) root CNode object (kernel pointer)
+ * and sets the first free slot to seL4_NumInitialCaps. */
 void cspace_init(uint64_t cnode_kptr);
 
+/* The root CNode's own cap: radix 12 behind a 52-bit zero guard. */
+struct cap cspace_root_cnode_cap(void);
+
 /* Fills one of the fixed initial slots (1..15). */
-void cspace_set_initial(unsigned slot, unsigned cap_tag, uint64_t object);
+void cspace_set_initial(unsigned slot, struct cap cap);
 
 /* Puts a cap into the next free slot and returns the slot, or prints seL4's
  * "can't add another cap" error and returns 0 when the CNode is full. */
-unsigned cspace_append(unsigned cap_tag, uint64_t object);
+unsigned cspace_append(struct cap cap);
 
 /* The first slot not yet used: where BootInfo.empty starts. */
 unsigned cspace_first_free(void);
 
-/* cap_tag of the cap a cptr names (root CNode, depth 64), 0 for none. */
-unsigned cspace_identify(uint64_t cptr);
+/* The slots of a CNode cap's object. */
+struct cap *cnode_slots(const struct cap *cnode);
+
+/* Walks `depth` bits of cptr from `root` (seL4's resolveAddressBits).
+ * Returns the slot reached, or 0 on a guard or depth mismatch.
+ * *bits_left says how many of the depth bits were not consumed (a non-CNode
+ * cap ended the walk early). */
+struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth,
+                           unsigned *bits_left);
+
+/* A slot named by (index, depth) in a CNode-invocation argument (seL4's
+ * lookupSlotForCNodeOp). Returns 0 and sets *error to seL4's code
+ * (FailedLookup or RangeError) when it names no slot exactly. */
+struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_t depth,
+                                 unsigned *error);
 
 #endif

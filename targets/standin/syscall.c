@@ -1,12 +1,16 @@
-/* Everything that enters the kernel after boot: syscalls from the root task,
- * its faults, and (never expected) interrupts or kernel faults. Only the
- * debug syscalls a root task needs to report its checks are implemented;
- * anything else ends the run with one line that says what happened. */
+/* Everything that enters the kernel after boot: syscalls from user threads,
+ * their faults, and (never expected) interrupts or kernel faults. Call and
+ * Send (invocations, endpoint Send), Recv, Yield and the debug syscalls a
+ * root task needs are implemented; anything else ends the run with one line
+ * that says what happened. */
 #include <stdint.h>
 
 #include "cspace.h"
 #include "esr.h"
+#include "invocation.h"
+#include "ipc.h"
 #include "power.h"
+#include "sched.h"
 #include "sel4_abi.h"
 #include "thread.h"
 #include "traps.h"
@@ -58,6 +62,81 @@ static __attribute__((noreturn)) void unsupported_syscall(int64_t number, struct
     power_off();
 }
 
+/* A cptr that names no slot: seL4 raises a cap fault, and with no fault
+ * handler the thread is stopped. The stand-in stops the run instead. */
+static __attribute__((noreturn)) void cap_fault(const char *what, uint64_t cptr)
+{
+    struct tcb *t = ksCurThread;
+    kprintf("stand-in: cap fault: %s 0x%lx from user thread \"%s\" at pc 0x%lx, halting\n", what,
+            (unsigned long)cptr, t->name, (unsigned long)t->registers[REG_FAULT_IP]);
+    power_off();
+}
+
+/* The slot a cptr names in the thread's CSpace (depth 64), or 0. */
+static struct cap *lookup_slot(struct tcb *t, uint64_t cptr)
+{
+    unsigned bits_left;
+    if (t->cspace_root.tag != SEL4_CAP_TAG_CNODE)
+        return 0;
+    return cspace_resolve(&t->cspace_root, cptr, SEL4_WORD_BITS, &bits_left);
+}
+
+static unsigned identify(struct tcb *t, uint64_t cptr)
+{
+    struct cap *slot = lookup_slot(t, cptr);
+    return slot == 0 ? SEL4_CAP_TAG_NULL : slot->tag;
+}
+
+/* SysCall / SysSend on a cptr: IPC for an endpoint, else an invocation,
+ * whose result (Call only) comes back as the reply label. */
+static void handle_send_or_call(int64_t number, struct trap_registers r)
+{
+    struct tcb *t = ksCurThread;
+    uint64_t cptr = t->registers[0], info = t->registers[1];
+    struct cap *slot = lookup_slot(t, cptr);
+    if (slot == 0)
+        cap_fault("invalid cptr", cptr);
+    if (slot->tag == SEL4_CAP_TAG_ENDPOINT) {
+        if (number == SEL4_SYS_CALL)
+            unsupported_syscall(number, r);   /* needs reply caps */
+        if (!(slot->rights & SEL4_CAN_WRITE))
+            cap_fault("send on an endpoint cap without write right, cptr", cptr);
+        ipc_send(t, slot);
+        return;
+    }
+    struct invocation inv = { .caller = t, .slot = slot, .label = SEL4_MSGINFO_LABEL(info),
+                              .length = SEL4_MSGINFO_LENGTH(info) };
+    if (inv.length > SEL4_MSG_MAX_LENGTH)
+        inv.length = SEL4_MSG_MAX_LENGTH;
+    seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
+    for (unsigned i = 0; buffer != 0 && i < SEL4_MSGINFO_EXTRA_CAPS(info); i++) {
+        inv.extra[i] = lookup_slot(t, buffer->caps_or_badges[i]);
+        if (inv.extra[i] == 0)
+            cap_fault("invalid extra cap cptr", buffer->caps_or_badges[i]);
+    }
+    unsigned error = decode_invocation(&inv);
+    if (number != SEL4_SYS_CALL)
+        return;
+    unsigned length = error == SEL4_NO_ERROR ? 0 : inv.error_length;
+    t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
+    for (unsigned i = 0; i < length; i++)
+        t->registers[2 + i] = inv.error_mr[i];
+}
+
+static void handle_recv(struct trap_registers r)
+{
+    struct tcb *t = ksCurThread;
+    uint64_t cptr = t->registers[0];
+    struct cap *slot = lookup_slot(t, cptr);
+    if (slot == 0)
+        cap_fault("invalid cptr", cptr);
+    if (slot->tag != SEL4_CAP_TAG_ENDPOINT)
+        unsupported_syscall(SEL4_SYS_RECV, r);   /* notifications: not offered */
+    if (!(slot->rights & SEL4_CAN_READ))
+        cap_fault("receive on an endpoint cap without read right, cptr", cptr);
+    ipc_recv(t, slot);
+}
+
 static void handle_syscall(struct trap_registers r)
 {
     struct tcb *t = ksCurThread;
@@ -65,15 +144,22 @@ static void handle_syscall(struct trap_registers r)
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP] - 4;
     int64_t number = (int64_t)t->registers[7];
     switch (number) {
+    case SEL4_SYS_CALL:
+    case SEL4_SYS_SEND:
+        handle_send_or_call(number, r);
+        break;
+    case SEL4_SYS_RECV:
+        handle_recv(r);
+        break;
     case SEL4_SYS_DEBUG_PUTCHAR:
         uart_putchar((char)t->registers[0]);
-        return;
+        break;
     case SEL4_SYS_YIELD:
-        /* The root task is the only thread: it is scheduled again at once. */
-        return;
+        sched_yield();
+        break;
     case SEL4_SYS_DEBUG_CAP_IDENTIFY:
-        t->registers[0] = cspace_identify(t->registers[0]);
-        return;
+        t->registers[0] = identify(t, t->registers[0]);
+        break;
     case SEL4_SYS_DEBUG_HALT:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,
                 t->name);
@@ -81,6 +167,7 @@ static void handle_syscall(struct trap_registers r)
     default:
         unsupported_syscall(number, r);
     }
+    sched_choose();
 }
 
 static const char *trap_kind_name(uint64_t kind)

@@ -26,10 +26,28 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+#include "cap.h"
+
+enum thread_state {
+    THREAD_INACTIVE,          /* created, not yet resumed */
+    THREAD_RUNNING,           /* runnable (or running) */
+    THREAD_BLOCKED_ON_SEND,   /* in an endpoint's queue with a message */
+    THREAD_BLOCKED_ON_RECV,   /* in an endpoint's queue waiting for one */
+};
+
 struct tcb {
     uint64_t registers[REG_COUNT];
     char name[16];
+    uint8_t state;            /* enum thread_state */
+    uint8_t priority, mcp;
+    struct cap cspace_root, vspace_root, ipc_buffer_frame;
+    uint64_t ipc_buffer_vaddr;    /* 0: no IPC buffer */
+    uint64_t blocked_badge;       /* badge of the cap a blocked sender used */
+    struct tcb *ep_next;          /* next thread in the same endpoint queue */
+    struct tcb *sched_next;       /* next thread in the scheduler's list */
 };
+/* seL4's tcb_t sits in the upper half of the 2 KiB TCB object; ours must too. */
+_Static_assert(sizeof(struct tcb) <= 1024, "struct tcb fits in half a TCB object");
 
 /* The thread eret will resume. Named like seL4's so debug scripts find it. */
 extern struct tcb *ksCurThread;

@@ -113,3 +113,60 @@ void user_vspace_activate(uint64_t *root)
         "isb\n"
         : : "r"(ttbr0) : "memory");
 }
+
+void user_vspace_switch(uint64_t vspace_paddr, unsigned asid)
+{
+    uint64_t ttbr0 = vspace_paddr | ((uint64_t)asid << 48);
+    /* A full flush keeps the stand-in simple; ASIDs alone would suffice. */
+    __asm__ volatile(
+        "dsb ishst\n"
+        "msr ttbr0_el1, %0\n"
+        "isb\n"
+        "tlbi vmalle1\n"
+        "dsb ish\n"
+        "isb\n"
+        : : "r"(ttbr0) : "memory");
+}
+
+uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left)
+{
+    uint64_t *table = root;
+    unsigned level = 0;
+    uint64_t *slot = &table[PT_INDEX(vaddr, 0)];
+    while (level < 3 && (*slot & PTE_TYPE_MASK) == PTE_TYPE_TABLE) {
+        table = paddr_to_kptr(*slot & PTE_ADDR_MASK);
+        level++;
+        slot = &table[PT_INDEX(vaddr, level)];
+    }
+    *bits_left = PT_LEVEL_SHIFT(level);
+    return slot;
+}
+
+uint64_t user_table_entry(uint64_t table_paddr)
+{
+    return table_paddr | PTE_TYPE_TABLE;
+}
+
+uint64_t user_page_entry(uint64_t paddr, enum user_vm_rights rights, int cacheable,
+                         int execute_never)
+{
+    static const uint64_t ap[] = { PTE_AP_RW_EL1, PTE_AP_RO_ALL, PTE_AP_RW_ALL };
+    uint64_t pte = paddr | PTE_VALID | PTE_PAGE | PTE_NG | PTE_PXN | ap[rights];
+    pte |= cacheable ? PTE_LEAF_NORMAL : (PTE_AF | PTE_ATTRINDX(MAIR_IDX_DEVICE_nGnRnE));
+    if (execute_never)
+        pte |= PTE_UXN;
+    return pte;
+}
+
+void user_vspace_write_entry(uint64_t *slot, uint64_t entry)
+{
+    *slot = entry;
+    __asm__ volatile(
+        "dsb ishst\n"
+        "tlbi vmalle1\n"
+        "dsb ish\n"
+        "isb\n"
+        : : : "memory");
+}
+
+uint64_t asid_pool_paddr;

@@ -41,4 +41,27 @@ void user_vspace_map_frame(uint64_t *root, uint64_t vaddr, uint64_t paddr,
 /* Installs the root task's VSpace in TTBR0 under ROOT_TASK_ASID. */
 void user_vspace_activate(uint64_t *root);
 
+/* The physical address of the one ASID pool (the root task's, slot 6):
+ * entry i holds the kernel pointer of the VSpace with ASID i, or 0. */
+extern uint64_t asid_pool_paddr;
+
+/* Installs the VSpace at physical address vspace_paddr in TTBR0 under asid. */
+void user_vspace_switch(uint64_t vspace_paddr, unsigned asid);
+
+/* seL4's lookupPTSlot: walks from the VSpace root while entries are tables.
+ * Returns the entry reached and, in *bits_left, the log2 size of what that
+ * entry translates (39 at the root ... 12 at a level-3 table). */
+uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left);
+
+/* A table descriptor for the table at physical address table_paddr. */
+uint64_t user_table_entry(uint64_t table_paddr);
+
+/* A level-3 page entry for a user frame, as seL4's makeUserPagePTE. */
+enum user_vm_rights { VM_KERNEL_ONLY, VM_READ_ONLY, VM_READ_WRITE };
+uint64_t user_page_entry(uint64_t paddr, enum user_vm_rights rights, int cacheable,
+                         int execute_never);
+
+/* Writes one user page-table entry and drops stale translations. */
+void user_vspace_write_entry(uint64_t *slot, uint64_t entry);
+
 #endif

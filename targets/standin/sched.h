@@ -1,0 +1,29 @@
+/* Which thread runs: the highest-priority runnable one, first come first
+ * served within a priority (seL4's per-priority FIFO queues, without the
+ * timer: the stand-in never preempts, threads switch only in syscalls). */
+#ifndef STANDIN_SCHED_H
+#define STANDIN_SCHED_H
+
+#include "thread.h"
+
+/* Makes a thread known to the scheduler (once, when it is created). */
+void sched_add(struct tcb *t);
+
+/* Sets the state; a thread that becomes runnable goes to the back of its
+ * priority's queue. */
+void sched_set_state(struct tcb *t, enum thread_state state);
+
+/* SysYield: the current thread goes to the back of its priority's queue
+ * and the first thread of the highest priority runs. */
+void sched_yield(void);
+
+/* After a syscall: the current thread keeps running unless it blocked or a
+ * higher-priority thread became runnable; switches ksCurThread and the user
+ * address space. With no runnable thread left, reports the deadlock and
+ * powers off (real seL4 would idle forever). */
+void sched_choose(void);
+
+/* The kernel pointer of a TCB object's tcb (middle of the object). */
+struct tcb *tcb_of_object(uint64_t tcb_object_paddr);
+
+#endif
