@@ -12,9 +12,9 @@ from report_run import (FAILING_STOP, FAILING_TEST, NODE, SERIAL_MARK, run_synth
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
-def synthetic(request, tmp_path):
-    proc, out = run_synthetic(tmp_path, *request.param)
+@pytest.fixture(scope="module", params=[[], ["-n", "2"]], ids=["serial", "xdist"])
+def synthetic(request, tmp_path_factory):
+    proc, out = run_synthetic(tmp_path_factory.mktemp("synthetic"), *request.param)
     assert proc.returncode == 1, f"the synthetic run should fail:\n{proc.stdout}"
     assert "bootcheck: reports in" in proc.stdout, proc.stdout
     with open(out / "results.json") as f:
