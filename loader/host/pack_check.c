@@ -99,10 +99,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "pack: error: %s\n", err);
         return 1;
     }
-    printf("pack: %s kernel paddr [0x%lx..0x%lx), roottask paddr [0x%lx..0x%lx) entry 0x%lx\n",
+    printf("pack: %s kernel paddr [0x%lx..0x%lx), roottask %lu KiB entry 0x%lx, ",
            plan.flavour == KERNEL_HYP ? "EL2 (hyp)" : "EL1",
            (unsigned long)plan.kernel_phys.start, (unsigned long)plan.kernel_phys.end,
-           (unsigned long)plan.user_phys.start, (unsigned long)plan.user_phys.end,
+           (unsigned long)((plan.user_phys.end - plan.user_phys.start) >> 10),
            (unsigned long)roottask.entry);
+    if (strcmp(argv[3], "-") != 0)
+        printf("paddr [0x%lx..0x%lx)\n", (unsigned long)plan.user_phys.start,
+               (unsigned long)plan.user_phys.end);
+    else
+        printf("placed after QEMU's DTB at boot (checked here for a DTB of up to %lu KiB)\n",
+               (unsigned long)(in.dtb_size >> 10));
     return 0;
 }
