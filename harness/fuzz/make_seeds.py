@@ -3,7 +3,8 @@
 usage: make_seeds.py BUILD OUT   (OUT/<target>/<name> for elf, cpio, plan, dtb)
 
 ELF seeds are the project's kernels and root task with their DWARF removed
-(the symbol table stays, for elf_symbol_lookup): small seeds mutate faster.
+(the symbol table stays, for elf_symbol_lookup); archives and plans carry
+them with no symbols at all: small seeds mutate faster.
 The plan seeds use the layout documented in fuzz_plan.c."""
 
 import glob
@@ -18,14 +19,15 @@ PLAN_MAX_RAM = 8
 VIRT_RAM = (0x40000000, 0x80000000)          # -m 1024
 LOADER = (0x48000000, 0x48100000)
 QEMU_DTB_SIZE = 0x2000
+MAX_SEED = 16384
 
 
-def stripped(build, rel, objcopy, tmp):
+def stripped(build, rel, objcopy, tmp, strip):
     path = os.path.join(build, rel)
     if not os.path.exists(path):
         return None
     out = os.path.join(tmp, os.path.basename(path))
-    subprocess.run([objcopy, "--strip-debug", path, out], check=True)
+    subprocess.run([objcopy, strip, path, out], check=True)
     with open(out, "rb") as f:
         return f.read()
 
@@ -59,39 +61,45 @@ def write(out, target, name, data):
 def main(build, out):
     objcopy = os.environ.get("OBJCOPY", "aarch64-linux-gnu-objcopy")
     shutil.rmtree(out, ignore_errors=True)
+    sources = [("probe-el1", "fixtures/probe-el1.elf"), ("probe-hyp", "fixtures/probe-hyp.elf"),
+               ("standin", "targets/standin/kernel.elf"), ("roottask", "roottask/roottask.elf")]
     with tempfile.TemporaryDirectory() as tmp:
-        elves = {name: stripped(build, rel, objcopy, tmp) for name, rel in [
-            ("probe-el1", "fixtures/probe-el1.elf"), ("probe-hyp", "fixtures/probe-hyp.elf"),
-            ("standin", "targets/standin/kernel.elf"), ("roottask", "roottask/roottask.elf")]}
+        elves = {name: stripped(build, rel, objcopy, tmp, "--strip-debug") for name, rel in sources}
+        bare = {name: stripped(build, rel, objcopy, tmp, "--strip-all") for name, rel in sources}
     elves = {k: v for k, v in elves.items() if v is not None}
+    bare = {k: v for k, v in bare.items() if v is not None}
     dtb_path = os.path.join(build, "fixtures", "virt-1g.dtb")
     dtb = open(dtb_path, "rb").read() if os.path.exists(dtb_path) else None
     broken = sorted(glob.glob(os.path.join(build, "fixtures", "broken", "*")))
 
     for name, data in elves.items():
-        write(out, "elf", name + ".elf", data)
+        small = data if len(data) <= MAX_SEED else bare[name]
+        if len(small) <= MAX_SEED:
+            write(out, "elf", name + ".elf", small)
     for path in broken:
         kind = {".elf": "elf", ".cpio": "cpio", ".dtb": "dtb"}.get(os.path.splitext(path)[1])
-        if kind:
+        # Large inputs slow every execution; the kernel cases cover the same headers.
+        if kind and os.path.getsize(path) <= MAX_SEED:
             write(out, kind, "broken-" + os.path.basename(path), open(path, "rb").read())
     if dtb is not None:
         write(out, "dtb", "virt-1g.dtb", dtb)
 
-    roottask = elves.get("roottask")
-    for kname in ("probe-el1", "probe-hyp", "standin"):
-        if kname not in elves or roottask is None:
+    # Archives and plans hold two ELFs: without any symbols, to keep them small.
+    roottask = bare.get("roottask")
+    for kname in ("probe-el1", "probe-hyp"):
+        if kname not in bare or roottask is None:
             continue
-        members = [("kernel.elf", elves[kname]), ("roottask.elf", roottask)]
+        members = [("kernel.elf", bare[kname]), ("roottask.elf", roottask)]
         write(out, "cpio", f"{kname}.cpio", newc(members))
         if dtb is not None:
             write(out, "cpio", f"{kname}-dtb.cpio", newc(members + [("kernel.dtb", dtb)]))
         write(out, "cpio", f"{kname}-override.cpio",
               newc(members + [("handoff.override", b"x4=0x40230000\n")]))
-        write(out, "plan", f"{kname}-qemu-dtb", plan_input(elves[kname], roottask,
+        write(out, "plan", f"{kname}-qemu-dtb", plan_input(bare[kname], roottask,
                                                            QEMU_DTB_SIZE, [VIRT_RAM]))
-        write(out, "plan", f"{kname}-no-dtb", plan_input(elves[kname], roottask, 0, [VIRT_RAM]))
+        write(out, "plan", f"{kname}-no-dtb", plan_input(bare[kname], roottask, 0, [VIRT_RAM]))
         write(out, "plan", f"{kname}-two-ranges",
-              plan_input(elves[kname], roottask, len(dtb or b"") or 0x1d4e,
+              plan_input(bare[kname], roottask, len(dtb or b"") or 0x1d4e,
                          [(0x40000000, 0x60000000), (0x60000000, 0x80000000)]))
     for target in ("elf", "cpio", "plan", "dtb"):
         n = len(os.listdir(os.path.join(out, target))) if os.path.isdir(os.path.join(out, target)) else 0

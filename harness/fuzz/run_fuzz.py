@@ -17,6 +17,8 @@ import sys
 import time
 
 MAX_RESTARTS = 20          # a bug that crashes at once would otherwise loop
+# Inputs beyond these sizes only slow the search down: the seeds fit.
+MAX_LEN = {"elf": 16384, "cpio": 32768, "plan": 32768, "dtb": 8192}
 EXECS = re.compile(r"stat::number_of_executed_units:\s*(\d+)")
 
 
@@ -39,6 +41,7 @@ def run_target(target, seconds, build):
                 break
             runs += 1
             cmd = ["nice", "-n", "19", binary, f"-max_total_time={left}", "-timeout=10",
+                   f"-max_len={MAX_LEN.get(target, 65536)}",
                    "-print_final_stats=1", f"-artifact_prefix={crashes}/", corpus]
             if os.path.isdir(seeds):
                 cmd.append(seeds)
