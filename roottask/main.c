@@ -1,10 +1,12 @@
 /* The bootcheck root task: reports what the kernel handed over (entry
  * registers, BootInfo, extra bootinfo, initial caps), checks it, prints one
- * summary line and halts the system. See README.md for the output format. */
+ * summary line, then spawns the registry's components, waits for their
+ * messages and halts the system. See README.md for the output format. */
 #include "roottask.h"
 
 #include "check.h"
 #include "print.h"
+#include "run_components.h"
 #include "syscalls.h"
 
 void roottask_main(void) __attribute__((noreturn));
@@ -26,10 +28,16 @@ void roottask_main(void)
     rt_check(true, "yield", "SysYield did not return");
 
     rt_fact("checks", "%u %u", rt_checks_run(), rt_checks_failed());
-    if (rt_checks_failed() == 0)
+    if (rt_checks_failed() == 0) {
         rt_line("boot OK");
-    else
+        /* Only a hand-off that passed every check is trusted for spawning. */
+        if (run_components(bi))
+            rt_line("components OK");
+        else
+            rt_line("boot FAILED: %s", components_failure());
+    } else {
         rt_line("boot FAILED: %s", rt_first_failure());
+    }
 
     sys_debug_halt();
 

@@ -1,17 +1,30 @@
 # Root task: a libsel4-free seL4 root task that checks the kernel's hand-off
-# (entry registers, BootInfo, extra bootinfo/DTB, initial caps) and prints a
-# machine-parseable report (see roottask/README.md).
+# (entry registers, BootInfo, extra bootinfo/DTB, initial caps), prints a
+# machine-parseable report (see roottask/README.md), then spawns the
+# components of its registry (roottask/components.toml).
 
 ROOTTASK_ELF     := $(BUILD)/roottask/roottask.elf
 ROOTTASK_OBJDIR  := $(BUILD)/roottask/obj
 ROOTTASK_LDS     := roottask/roottask.ld
 ROOTTASK_C_SRCS  := roottask/main.c roottask/entry_check.c roottask/bootinfo_check.c \
                     roottask/cap_check.c roottask/check.c roottask/print.c \
-                    roottask/syscalls.c $(COMMON_DIR)/fmt.c
+                    roottask/syscalls.c roottask/invoke.c roottask/alloc.c roottask/map.c \
+                    roottask/elf_image.c roottask/spawn.c roottask/run_components.c roottask/mem.c \
+                    $(COMMON_DIR)/fmt.c
 ROOTTASK_S_SRCS  := roottask/crt0.S
 ROOTTASK_OBJS    := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
                     $(patsubst %.S,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_S_SRCS))
-ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -Iroottask -I$(COMMON_DIR) -Itargets/include -MMD -MP
+ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -Iroottask -I$(COMMON_DIR) -Itargets/include -MMD -MP
+GEN_COMPONENTS   := roottask/gen_components.py
+
+# Components: a small runtime (entry, console, hello message) linked into
+# each one at 0x10000000 (roottask/component_abi.h).
+COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/roottask/component_rt/crt0.o \
+                     $(ROOTTASK_OBJDIR)/roottask/component_rt/component_rt.o \
+                     $(ROOTTASK_OBJDIR)/roottask/syscalls.o $(ROOTTASK_OBJDIR)/roottask/mem.o
+COMPONENT_LDS     := roottask/component_rt/component.ld
+COMPONENT_CFLAGS  := $(ROOTTASK_CFLAGS) -Iroottask/component_rt
+SYSTEM_INIT_ELF   := $(BUILD)/roottask/system_init.elf
 
 .PHONY: roottask
 roottask: $(ROOTTASK_ELF)
@@ -19,14 +32,38 @@ all: $(ROOTTASK_ELF)
 
 $(ROOTTASK_OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $< -o $@
+	$(CC_TARGET) $(COMPONENT_CFLAGS) -c $< -o $@
 
 $(ROOTTASK_OBJDIR)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $< -o $@
 
-$(ROOTTASK_ELF): $(ROOTTASK_OBJS) $(ROOTTASK_LDS)
-	@mkdir -p $(dir $@)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(ROOTTASK_LDS) -o $@ $(ROOTTASK_OBJS) -lgcc
+# $(call link_component,OUT,OBJS): one component ELF.
+define link_component
+$(1): $(2) $(COMPONENT_RT_OBJS) $(COMPONENT_LDS)
+	@mkdir -p $$(dir $$@)
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(COMPONENT_LDS) -o $$@ $(COMPONENT_RT_OBJS) $(2) -lgcc
+endef
+$(eval $(call link_component,$(SYSTEM_INIT_ELF),$(ROOTTASK_OBJDIR)/roottask/system_init/main.o))
 
--include $(ROOTTASK_OBJS:.o=.d)
+# $(call roottask_with_registry,OUT,MANIFEST,DIR,EXTRA_DEPS): the root task
+# linked with the registry generated from MANIFEST (generated files in DIR).
+# The generator's depfile names every ELF the manifest lists.
+define roottask_with_registry
+$(3)/components_gen.c $(3)/components_gen.S: $(2) $(GEN_COMPONENTS) $(4)
+	@mkdir -p $(3)
+	$(PYTHON) $(GEN_COMPONENTS) $(2) --build $(BUILD) --out-c $(3)/components_gen.c \
+	    --out-s $(3)/components_gen.S --depfile $(3)/components_gen.d
+$(3)/components_gen_c.o: $(3)/components_gen.c roottask/components.h
+	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $$< -o $$@
+$(3)/components_gen_s.o: $(3)/components_gen.S
+	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $$< -o $$@
+$(1): $(ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(ROOTTASK_LDS)
+	@mkdir -p $$(dir $$@)
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(ROOTTASK_LDS) -o $$@ $(ROOTTASK_OBJS) \
+	    $(3)/components_gen_c.o $(3)/components_gen_s.o -lgcc
+-include $(3)/components_gen.d
+endef
+$(eval $(call roottask_with_registry,$(ROOTTASK_ELF),roottask/components.toml,$(BUILD)/roottask/registry,$(SYSTEM_INIT_ELF)))
+
+-include $(ROOTTASK_OBJS:.o=.d) $(COMPONENT_RT_OBJS:.o=.d)

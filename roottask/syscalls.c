@@ -34,3 +34,43 @@ void sys_debug_halt(void)
 {
     syscall1(SEL4_SYS_DEBUG_HALT, 0);
 }
+
+/* The message-passing trap: x0 = cptr (badge on return), x1 = tag,
+ * x2..x5 = MR0..MR3, all of them in and out. */
+static void syscall_message(long number, seL4_Word cptr, struct sys_message *msg)
+{
+    register seL4_Word x0 __asm__("x0") = cptr;
+    register seL4_Word x1 __asm__("x1") = msg->info;
+    register seL4_Word x2 __asm__("x2") = msg->mr[0];
+    register seL4_Word x3 __asm__("x3") = msg->mr[1];
+    register seL4_Word x4 __asm__("x4") = msg->mr[2];
+    register seL4_Word x5 __asm__("x5") = msg->mr[3];
+    register long x7 __asm__("x7") = number;
+    __asm__ volatile("svc #0"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
+                     : "r"(x7)
+                     : "memory");
+    msg->badge = x0;
+    msg->info = x1;
+    msg->mr[0] = x2;
+    msg->mr[1] = x3;
+    msg->mr[2] = x4;
+    msg->mr[3] = x5;
+}
+
+void sys_call(seL4_Word cptr, struct sys_message *msg)
+{
+    syscall_message(SEL4_SYS_CALL, cptr, msg);
+}
+
+void sys_send(seL4_Word cptr, const struct sys_message *msg)
+{
+    struct sys_message copy = *msg;
+    syscall_message(SEL4_SYS_SEND, cptr, &copy);
+}
+
+void sys_recv(seL4_Word cptr, struct sys_message *msg)
+{
+    msg->info = 0;
+    syscall_message(SEL4_SYS_RECV, cptr, msg);
+}

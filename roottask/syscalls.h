@@ -19,4 +19,21 @@ void sys_yield(void);
 /* Stops the whole system; on real seL4 it does not return. */
 void sys_debug_halt(void);
 
+/* A message in registers: the tag (seL4_MessageInfo), MR0..MR3 (x2..x5)
+ * and, on receive, the badge (x0). MR4 onwards live in the IPC buffer. */
+struct sys_message {
+    seL4_Word info;
+    seL4_Word mr[SEL4_FAST_MESSAGE_REGISTERS];
+    seL4_Word badge;
+};
+
+/* seL4_Call on cptr: the reply replaces *msg (label = error code). */
+void sys_call(seL4_Word cptr, struct sys_message *msg);
+
+/* seL4_Send on cptr: blocks until an endpoint's receiver takes it. */
+void sys_send(seL4_Word cptr, const struct sys_message *msg);
+
+/* seL4_Recv on cptr: blocks until a message arrives; fills *msg. */
+void sys_recv(seL4_Word cptr, struct sys_message *msg);
+
 #endif

@@ -1,0 +1,50 @@
+/* Kernel invocations for the spawn path, libsel4-free: each one is a
+ * seL4_Call on a cap with a label, arguments (MR0..MR3 in registers, the rest
+ * in the IPC buffer) and extra caps (IPC buffer caps_or_badges). Every
+ * result is checked: a failure prints the invocation, its arguments and
+ * seL4's error name, and is kept for the summary line. */
+#ifndef ROOTTASK_INVOKE_H
+#define ROOTTASK_INVOKE_H
+
+#include "sel4_abi.h"
+
+#define INVOKE_MAX_ARGS 8
+
+/* Where this thread's IPC buffer is mapped (BootInfo.ipcBuffer). */
+void invoke_init(seL4_Word ipc_buffer_vaddr);
+
+/* seL4's name for an error code ("seL4_NotEnoughMemory"). */
+const char *sel4_error_name(seL4_Word error);
+
+/* "<Invocation> -> <error name>" of the last failed invocation. */
+const char *invoke_last_failure(void);
+
+/* The invocations. Each returns seL4's error code (0 = success). Slots of
+ * the root CNode are cptrs; dest slots are named as (index, depth). */
+seL4_Word untyped_retype(seL4_Word untyped, seL4_Word type, seL4_Word size_bits, seL4_Word root,
+                         seL4_Word node_index, seL4_Word node_depth, seL4_Word node_offset,
+                         seL4_Word num_objects);
+seL4_Word cnode_copy(seL4_Word dest_root, seL4_Word dest_index, seL4_Word dest_depth,
+                     seL4_Word src_root, seL4_Word src_index, seL4_Word src_depth,
+                     seL4_Word rights);
+seL4_Word cnode_mint(seL4_Word dest_root, seL4_Word dest_index, seL4_Word dest_depth,
+                     seL4_Word src_root, seL4_Word src_index, seL4_Word src_depth,
+                     seL4_Word rights, seL4_Word badge);
+seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root,
+                        seL4_Word cspace_root_data, seL4_Word vspace_root,
+                        seL4_Word vspace_root_data, seL4_Word buffer, seL4_Word buffer_frame);
+/* Writes pc, sp, spsr, x0, x1 (the first 5 words of seL4_UserContext). */
+seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
+                              seL4_Word x0, seL4_Word x1);
+seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priority);
+seL4_Word tcb_resume(seL4_Word tcb);
+seL4_Word page_table_map(seL4_Word page_table, seL4_Word vspace, seL4_Word vaddr, seL4_Word attr);
+seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word rights,
+                   seL4_Word attr);
+seL4_Word asid_pool_assign(seL4_Word pool, seL4_Word vspace);
+
+/* Turns the failure report off or on (a probe that provokes errors on
+ * purpose prints its own lines). */
+void invoke_set_quiet(int quiet);
+
+#endif
