@@ -56,6 +56,13 @@ def test_spins_until_interrupted(tmp_path):
 '''
 
 
+def default_sigint():
+    """A shell without job control starts background commands with SIGINT
+    ignored, and Python keeps it ignored: the inner run would never see it.
+    Ctrl-C reaches a foreground pytest with the default disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def processes_with(marker):
     """(pid, command line) of every process whose command line names marker."""
     found = []
@@ -112,7 +119,7 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
            "--bootcheck-reports", str(run_dir / "reports"), str(test_file)]
     inner = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=default_sigint)
     try:
         running = wait_for(lambda: qemu_of(marker), 90)
         if not running:
