@@ -1,9 +1,8 @@
 /* Loader entry. QEMU jumps here (the image's e_entry) at EL1 or EL2 with the
  * MMU off. Before any C runs we need: interrupts masked, a stack, vectors
  * that report faults, FP/SIMD enabled (libfdt and the C library use SIMD
- * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss. */
-
-#include "mutations.h"
+ * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss
+ * (up to __bss_zero_end: see loader.ld). */
 
     .section .text.start, "ax"
     .global _start
@@ -21,14 +20,12 @@ _start:
     mov     x11, #0x33ff            /* CPTR_EL2: RES1 bits, TFP = 0 */
     msr     cptr_el2, x11
 1:  msr     vbar_el1, x10
-#ifndef BC_MUTATE_SKIP_FP_ENABLE
     mov     x11, #(3 << 20)         /* CPACR_EL1.FPEN: no FP/SIMD traps */
     msr     cpacr_el1, x11
-#endif
     isb
 
     ldr     x0, =__bss_start
-    ldr     x1, =__bss_end
+    ldr     x1, =__bss_zero_end
 2:  cmp     x0, x1
     b.hs    3f
     stp     xzr, xzr, [x0], #16

@@ -20,10 +20,6 @@
  *                               loader does not own. Caught by: writes.
  *   BC_MUTATE_CACHES_OFF        enters the kernel with SCTLR.C clear.
  *                               Caught by: cpu_state.
- *   BC_MUTATE_SKIP_FP_ENABLE    crt0 leaves CPACR_EL1.FPEN at its reset value:
- *                               libfdt's SIMD code traps in QEMU, but Unicorn
- *                               2.0.1 never traps FP. Caught by: the UART
- *                               transcript comparison with QEMU (EL1 start).
  */
 #ifndef LOADER_MUTATIONS_H
 #define LOADER_MUTATIONS_H
