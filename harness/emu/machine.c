@@ -10,10 +10,8 @@
 
 #include "../../targets/machines/qemu_virt.h"
 
-/* Where the one-instruction reset stub for an EL2 start lives, only until it
- * has run: flash in QEMU's map, which the loader has no business touching. */
-#define EMU_STUB_ADDR  0x0u
-#define EMU_STUB_SIZE  0x1000u
+/* The one-instruction reset stub for an EL2 start runs from the last word
+ * of RAM, which is restored (and its translation dropped) afterwards. */
 #define INSN_ERET      0xd69f03e0u
 
 /* SCR_EL3: NS | HCE (HVC enabled, the loader's PSCI conduit at EL1) | RW
@@ -161,15 +159,15 @@ uint64_t emu_reg(struct emu_machine *m, int regid)
 
 /* Unicorn caches the EL in translation flags, so writing PSTATE cannot move
  * the CPU to EL2. Instead start at EL3 on a single `eret` whose SPSR_EL3
- * names EL2h, then remove the stub so it is not part of the board. */
+ * names EL2h, then put back the word of RAM it borrowed. */
 static int reset_to_el2(struct emu_machine *m, uint64_t entry, char *err, size_t errlen)
 {
-    uint32_t stub = INSN_ERET;
-    uc_err e = uc_mem_map(m->uc, EMU_STUB_ADDR, EMU_STUB_SIZE, UC_PROT_READ | UC_PROT_EXEC);
-    if (e == UC_ERR_OK)
-        e = uc_mem_write(m->uc, EMU_STUB_ADDR, &stub, sizeof stub);
-    if (e != UC_ERR_OK)
-        return fail(err, errlen, "placing the EL2 reset stub", e);
+    uint64_t stub_pa = m->ram_base + m->ram_size - sizeof(uint32_t);
+    uint8_t *stub = emu_ram_at(m, stub_pa, sizeof(uint32_t));
+    uint8_t saved[sizeof(uint32_t)];
+    const uint32_t eret = INSN_ERET;
+    memcpy(saved, stub, sizeof saved);
+    memcpy(stub, &eret, sizeof eret);
     uint64_t pstate = PSTATE_EL3H_MASKED, elr = entry;
     if (write_sysreg(m, 3, 6, 4, 0, 0, PSTATE_EL2H_MASKED) != 0 ||   /* SPSR_EL3 */
         uc_reg_write(m->uc, UC_ARM64_REG_ELR_EL3, &elr) != UC_ERR_OK ||
@@ -178,12 +176,13 @@ static int reset_to_el2(struct emu_machine *m, uint64_t entry, char *err, size_t
         snprintf(err, errlen, "cannot set up the EL3 -> EL2 reset");
         return -1;
     }
-    e = uc_emu_start(m->uc, EMU_STUB_ADDR, UINT64_MAX, 0, 1);
+    /* `until`, not a count of 1: a count adds a hook whose later removal
+     * makes 2.0.1 walk every page of RAM (seconds for 1 GiB). */
+    uc_err e = uc_emu_start(m->uc, stub_pa, entry, 0, 0);
+    memcpy(stub, saved, sizeof saved);
+    uc_ctl_remove_cache(m->uc, stub_pa, stub_pa + sizeof(uint32_t));
     if (e != UC_ERR_OK)
         return fail(err, errlen, "running the EL2 reset stub", e);
-    e = uc_mem_unmap(m->uc, EMU_STUB_ADDR, EMU_STUB_SIZE);
-    if (e != UC_ERR_OK)
-        return fail(err, errlen, "removing the EL2 reset stub", e);
     uint64_t now = emu_reg(m, UC_ARM64_REG_PSTATE), pc = emu_reg(m, UC_ARM64_REG_PC);
     if (((now >> 2) & 3) != 2 || pc != entry) {
         snprintf(err, errlen, "EL2 reset stub ended at EL%lu PC 0x%lx, not EL2 at 0x%lx",

@@ -109,6 +109,9 @@ const char *emu_symbolize(const struct emu_symbols *t, uint64_t addr, char *buf,
             continue;
         if (s->name[0] == '$' || s->name[0] == '.')   /* mapping symbols, local labels */
             continue;
+        /* At one address, code names win over linker-script markers. */
+        if (best != NULL && best->value == s->value && s->name[0] == '_' && s->name[1] == '_')
+            continue;
         best = s;
     }
     if (best == NULL)
