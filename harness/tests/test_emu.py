@@ -1,0 +1,266 @@
+"""The Unicorn suite (harness/emu): the loader image QEMU boots is run on a
+model of QEMU virt until it enters the kernel, and each hand-off check is its
+own test. Every check is shown failing on a mutant loader
+(loader/src/mutations.h), broken payloads must stop the loader inside
+Unicorn with its exact error, and the UART transcript must equal QEMU's."""
+
+import os
+import struct
+
+import pytest
+
+from bootcheck import emu, expect, qemu
+from conftest import BUILD, Artifacts
+
+pytestmark = pytest.mark.emu
+
+QEMU_EL1 = "virt"
+QEMU_EL2 = "virt,virtualization=on"
+
+# id: (kernel attribute or "sel4", payload DTB?, starting EL, RAM MiB)
+CONFIGS = {
+    "probe-el1-payload-dtb-el1": ("probe_el1", True, 1, 1024),
+    "probe-el1-qemu-dtb-el1": ("probe_el1", False, 1, 1024),
+    "probe-el1-qemu-dtb-el1-512m": ("probe_el1", False, 1, 512),
+    "probe-el1-qemu-dtb-el2": ("probe_el1", False, 2, 1024),
+    "probe-hyp-qemu-dtb-el2": ("probe_hyp", False, 2, 1024),
+    "standin-payload-dtb-el1": ("standin_kernel", True, 1, 1024),
+    "sel4-payload-dtb-el1": ("sel4", True, 1, 1024),
+}
+
+# mutant: (checks that must fail, text the first of them must print)
+MUTANTS = {
+    "skip_bss_zero": ({"elf_loading"}, "must be zero (.bss)"),
+    "kernel_device": ({"page_tables"}, "Device-nGnRnE"),
+    "write_rootserver": ({"rootserver", "elf_loading"},
+                         "the loader wrote seL4's rootserver structure, which the kernel fills "
+                         "itself in init_kernel"),
+    "wrong_x1": ({"handoff_registers"}, "x1 (root task phys end (exclusive)) = "),
+    "stray_write": ({"writes"}, "is outside the allowed-write map"),
+    "caches_off": ({"cpu_state"}, "C and I must be set"),
+}
+
+
+def _fdt_totalsize(path):
+    with open(path, "rb") as f:
+        return struct.unpack(">I", f.read(8)[4:8])[0]
+
+
+class EmuRuns:
+    """Packs and runs each configuration once per session."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.cache = {}
+        self.sel4 = None
+
+    def kernel(self, attr):
+        if attr == "sel4":
+            if not self.sel4:
+                pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=path/to/kernel.elf)")
+            return self.sel4
+        path = getattr(Artifacts, attr)
+        if not os.path.exists(path):
+            pytest.fail(f"{path} is missing: run `make all` first")
+        return path
+
+    def get(self, cid):
+        if cid not in self.cache:
+            attr, payload_dtb, el, mem = CONFIGS[cid]
+            kernel = self.kernel(attr)
+            dtb = Artifacts.virt_dtb if payload_dtb else None
+            image = self.tmp / f"{cid}.elf"
+            from bootcheck import images
+            images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem)
+            result = emu.run(BUILD, image, self.tmp / f"{cid}.json", el=el, ram_mib=mem)
+            self.cache[cid] = (image, kernel, dtb, el, mem, result)
+        return self.cache[cid]
+
+
+@pytest.fixture(scope="session")
+def emu_runs(tmp_path_factory, request):
+    if not os.path.exists(emu.emu_check_path(BUILD)):
+        pytest.fail("build/harness/emu-check is missing: run `make all` first")
+    runs = EmuRuns(tmp_path_factory.mktemp("emu"))
+    path = request.config.getoption("--sel4-kernel")
+    runs.sel4 = os.path.abspath(path) if path else None
+    return runs
+
+
+@pytest.mark.parametrize("cid", CONFIGS)
+def test_reaches_kernel_entry(cid, emu_runs):
+    _, _, _, _, _, r = emu_runs.get(cid)
+    assert r.report["outcome"] == "reached_kernel", r.describe()
+    assert r.report["instructions"] > 0
+    print(f"{cid}: {r.report['instructions']} instructions from reset to kernel entry")
+
+
+@pytest.mark.parametrize("check", emu.CHECKS)
+@pytest.mark.parametrize("cid", CONFIGS)
+def test_handoff_check(cid, check, emu_runs):
+    _, _, _, _, _, r = emu_runs.get(cid)
+    c = r.check(check)
+    assert c["status"] == "pass", f"{check}: {c['message']}\n{r.describe()}"
+
+
+@pytest.mark.parametrize("cid", CONFIGS)
+def test_expected_handoff_agrees_with_python_oracle(cid, emu_runs):
+    """emu-check plans with the loader's own C code; bootcheck.expect is an
+    independent Python reading of seL4's rules. They must agree."""
+    _, kernel, dtb, _, _, r = emu_runs.get(cid)
+    if dtb:
+        dtb_size = _fdt_totalsize(dtb)
+    else:
+        dtb_size = int(r.report["expected"]["handoff"][5], 16)
+        assert f"DTB from QEMU at 0x40000000, {dtb_size} bytes" in r.uart, r.describe()
+    want = expect.expected_handoff(kernel, Artifacts.roottask, dtb_size)
+    got = [int(v, 16) for v in r.report["expected"]["handoff"]]
+    assert got == want.x, f"emu-check expects {[hex(v) for v in got]}, oracle {[hex(v) for v in want.x]}"
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("cid", CONFIGS)
+def test_uart_transcript_equals_qemu(cid, emu_runs, booter):
+    image, _, _, el, mem, r = emu_runs.get(cid)
+    q = booter.boot(image, machine=QEMU_EL2 if el == 2 else QEMU_EL1, mem=mem, timeout=20,
+                    stop_patterns=("loader: jumping to kernel",))
+    want = emu.loader_transcript(q.serial)
+    assert want.endswith("\n"), q.describe()
+    assert emu.loader_transcript(r.uart) == want, (
+        f"Unicorn transcript differs from QEMU's\n--- Unicorn ---\n{r.uart}\n--- QEMU ---\n{want}")
+
+
+# --- mutant loaders: every check fails on the bug it exists for ---------------
+
+@pytest.fixture(scope="session")
+def mutant_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("emu-mutants")
+    cache = {}
+
+    def get(mutant):
+        if mutant not in cache:
+            image = emu.pack_mutant(mutant, Artifacts.standin_kernel, Artifacts.roottask,
+                                    tmp / f"{mutant}.elf", dtb=Artifacts.virt_dtb)
+            cache[mutant] = (image, emu.run(BUILD, image, tmp / f"{mutant}.json", el=1))
+        return cache[mutant]
+    return get
+
+
+@pytest.mark.parametrize("mutant", MUTANTS)
+def test_mutant_caught_by_its_check(mutant, mutant_runs):
+    failing, text = MUTANTS[mutant]
+    _, r = mutant_runs(mutant)
+    assert r.report["outcome"] == "reached_kernel", r.describe()
+    statuses = {c["name"]: c["status"] for c in r.report["checks"]}
+    assert {n for n, s in statuses.items() if s == "fail"} == failing, r.describe()
+    assert r.returncode == 1
+    messages = "\n".join(r.check(n)["message"] for n in failing)
+    assert text in messages, r.describe()
+
+
+def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
+    _, r = mutant_runs("wrong_x1")
+    want = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask,
+                                   _fdt_totalsize(artifacts.virt_dtb)).x[1]
+    assert (f"x1 (root task phys end (exclusive)) = 0x{want + 0x1000:x} at kernel entry "
+            f"0xffffff8040000000, expected 0x{want:x}") in r.check("handoff_registers")["message"]
+
+
+def test_mutant_stray_write_names_loader_symbol(mutant_runs):
+    _, r = mutant_runs("stray_write")
+    msg = r.check("writes")["message"]
+    assert "(loader_main+0x" in msg and "allowed-write map:" in msg, msg
+
+
+@pytest.mark.qemu
+def test_uart_transcript_comparison_catches_a_different_machine(emu_runs, booter, tmp_path):
+    """The transcript check can fail: the same image on a 512 MiB Unicorn
+    machine prints a different RAM line than QEMU with 1024 MiB."""
+    image = emu_runs.get("probe-el1-qemu-dtb-el1")[0]
+    r = emu.run(BUILD, image, tmp_path / "r.json", ram_mib=512)
+    q = booter.boot(image, machine=QEMU_EL1, mem=1024, timeout=20,
+                    stop_patterns=("loader: jumping to kernel",))
+    assert emu.loader_transcript(r.uart) != emu.loader_transcript(q.serial)
+    assert "loader: RAM [0x40000000..0x60000000)" in r.uart
+    assert "loader: RAM [0x40000000..0x80000000)" in q.serial
+
+
+# --- the loader's own error stop, and runs that never reach a kernel ----------
+
+def _corrupt(src, dst, offset, data):
+    with open(src, "rb") as f:
+        blob = bytearray(f.read())
+    blob[offset:offset + len(data)] = data
+    with open(dst, "wb") as f:
+        f.write(blob)
+    return str(dst)
+
+
+BROKEN = {
+    # id: (which input is broken and how, the loader's exact error line, starting EL)
+    "kernel-bad-magic": ("kernel", 0, b"\0\0\0\0",
+                         "loader: error: kernel.elf: bad ELF magic 00 00 00 00 (want 7f 45 4c 46)", 1),
+    "roottask-32-bit": ("roottask", 4, b"\x01",
+                        "loader: error: roottask.elf: ELF class 1 is not ELFCLASS64 (2): "
+                        "this is a 32-bit ELF", 1),
+    "hyp-kernel-at-el1": ("none", 0, b"",
+                          "loader: error: kernel is a hyp (EL2) kernel (entry 0x8060000000) but the "
+                          "CPU started at EL1; run it with -machine virt,virtualization=on", 1),
+}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("bid", BROKEN)
+def test_broken_payload_stops_loader_with_its_error(bid, tmp_path, artifacts, booter):
+    what, offset, data, line, el = BROKEN[bid]
+    kernel = artifacts.probe_hyp if bid.startswith("hyp") else artifacts.probe_el1
+    roottask = artifacts.roottask
+    if what == "kernel":
+        kernel = _corrupt(kernel, tmp_path / "kernel.elf", offset, data)
+    elif what == "roottask":
+        roottask = _corrupt(roottask, tmp_path / "roottask.elf", offset, data)
+    from bootcheck import images
+    r = images.pack(kernel, roottask, tmp_path / "image.elf", unchecked=True)
+    assert r.returncode == 0, r.output
+    res = emu.run(BUILD, tmp_path / "image.elf", tmp_path / "r.json", el=el)
+    assert res.report["outcome"] == "stopped_machine", res.describe()
+    assert res.report["message"].startswith("loader stopped the machine"), res.describe()
+    assert line + "\n" in res.uart, res.describe()
+    assert all(c["status"] == "not_run" for c in res.report["checks"])
+    q = booter.boot(tmp_path / "image.elf", machine=QEMU_EL1, timeout=10)
+    assert q.exit_code == 0, q.describe()
+    assert q.serial.replace("\r\n", "\n") == res.uart, "QEMU and Unicorn transcripts differ"
+
+
+def test_budget_exhausted_is_reported(emu_runs, tmp_path):
+    image = emu_runs.get("probe-el1-payload-dtb-el1")[0]
+    r = emu.run(BUILD, image, tmp_path / "r.json", budget=200000)
+    assert r.report["outcome"] == "budget_exhausted", r.describe()
+    assert r.report["message"].startswith(
+        "did not reach kernel entry within 200000 instructions; last PC 0x"), r.report["message"]
+    last_line = r.uart.rstrip("\n").split("\n")[-1]
+    assert "loader" in last_line and f"last UART line '{last_line}'" in r.report["message"]
+    assert r.returncode == 1
+
+
+def _tiny_elf(path, entry_offset, code, base=0x48000000):
+    """An ELF64 AArch64 executable with one PT_LOAD holding `code`."""
+    ehdr_size, phdr_size = 64, 56
+    body = b"".join(struct.pack("<I", insn) for insn in code)
+    off = ehdr_size + phdr_size
+    ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 183, 1,
+                       base + off + entry_offset, ehdr_size, 0, 0, ehdr_size, phdr_size, 1, 64, 0, 0)
+    size = off + len(body)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000)
+    with open(path, "wb") as f:
+        f.write(ehdr + phdr + body)
+    return base + off
+
+
+def test_unmodelled_device_is_reported(tmp_path):
+    # movz x1, #0x0800, lsl #16 ; ldr w0, [x1] ; b .   (reads the GIC distributor)
+    code_at = _tiny_elf(tmp_path / "gic.elf", 0, [0xd2a10001, 0xb9400020, 0x14000000])
+    r = emu.run(BUILD, tmp_path / "gic.elf", tmp_path / "r.json")
+    assert r.report["outcome"] == "unmodelled_access", r.describe()
+    assert r.report["message"].startswith(
+        f"loader touched unmodelled device at 0x8000000 from PC 0x{code_at + 4:x}"), r.report["message"]
