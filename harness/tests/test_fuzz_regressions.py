@@ -1,8 +1,9 @@
 """Fuzz regressions: every input that once crashed a fuzz target
 (harness/fuzz/regressions/<target>/), and the seed corpora, replayed through
 the same target code built with ASan + UBSan (build/sanitize/replay-<target>,
-from harness/fuzz/fuzz.mk). Also boots the loader on each DTB regression: it
-must refuse the blob with one error line, not corrupt its memory packing it."""
+from harness/fuzz/fuzz.mk). Each DTB regression must also be refused, with
+the same reason, by the pack step's pre-check and by the booted loader (which
+used to corrupt memory packing it)."""
 
 import os
 import struct
@@ -59,18 +60,33 @@ def dtb_regressions():
     return sorted(os.listdir(base)) if os.path.isdir(base) else []
 
 
-@pytest.mark.qemu
-@pytest.mark.parametrize("name", dtb_regressions())
-def test_loader_refuses_dtb_regression(booter, artifacts, name):
-    path = os.path.join(REGRESSIONS, "dtb", name)
+def expected_reason(path):
+    """The sentence after "<what> is not a valid DTB: ", from the blob's header."""
     blob = open(path, "rb").read()
     start, end, n = reservation_map(blob)
     assert end is not None, "these regressions have a terminated reservation map"
     struct_off, strings_off = struct.unpack_from(">II", blob, 8)
-    image = booter.pack(artifacts.probe_el1, artifacts.roottask, dtb=path)
+    return (f"memory reservation map [{start:#x}..{end:#x}) ({n} entries and the terminator) "
+            f"overlaps the structure block at {struct_off:#x} or the strings block at "
+            f"{strings_off:#x}")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", dtb_regressions())
+def test_pack_refuses_dtb_regression(artifacts, tmp_path, name):
+    path = os.path.join(REGRESSIONS, "dtb", name)
+    r = images.pack(artifacts.probe_el1, artifacts.roottask, tmp_path / "image.elf", dtb=path)
+    want = f"pack: error: kernel.dtb ({path}) is not a valid DTB: {expected_reason(path)}"
+    assert r.returncode != 0 and want in r.output.splitlines(), r.output
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", dtb_regressions())
+def test_loader_refuses_dtb_regression(booter, artifacts, name):
+    path = os.path.join(REGRESSIONS, "dtb", name)
+    # Past the pre-check, which refuses it too: the loader must stand on its own.
+    image = booter.pack(artifacts.probe_el1, artifacts.roottask, dtb=path, unchecked=True)
     result = booter.boot(image, timeout=20)
-    want = (f"loader: error: payload kernel.dtb is not a valid DTB: memory reservation map "
-            f"[{start:#x}..{end:#x}) ({n} entries and the terminator) overlaps the structure "
-            f"block at {struct_off:#x} or the strings block at {strings_off:#x}")
+    want = f"loader: error: payload kernel.dtb is not a valid DTB: {expected_reason(path)}"
     assert want in result.lines, result.describe()
     assert result.exit_code == 0, result.describe()

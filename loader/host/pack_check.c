@@ -80,6 +80,13 @@ int main(int argc, char **argv)
                     fdt_strerror(err));
             return 1;
         }
+        /* The loader's remaining blob checks (the reservation map), in its words. */
+        char what[300], why[DTB_ERR_LEN];
+        snprintf(what, sizeof what, "kernel.dtb (%s)", argv[3]);
+        if (dtb_check_blob(fdt, size, what, why) != 0) {
+            fprintf(stderr, "pack: error: %s\n", why);
+            return 1;
+        }
         in.dtb_size = fdt_totalsize(fdt);
         /* The loader takes RAM from the payload DTB, not from RAM_MIB, with
          * the same code (loader/common/dtb_parse.c). */
