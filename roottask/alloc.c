@@ -87,3 +87,8 @@ const char *alloc_last_failure(void)
 {
     return failure;
 }
+
+void alloc_mark_used(seL4_Word index)
+{
+    used[index] = (seL4_Word)1 << bootinfo->untypedList[index].sizeBits;
+}

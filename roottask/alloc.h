@@ -24,6 +24,9 @@ seL4_Word alloc_object(seL4_Word type, seL4_Word size_bits, unsigned object_bits
 /* Bytes still free in RAM untypeds (sum over all, ignoring alignment). */
 seL4_Word alloc_free_bytes(void);
 
+/* Keeps the allocator away from untyped `index` (a test uses it directly). */
+void alloc_mark_used(seL4_Word index);
+
 const char *alloc_last_failure(void);
 
 #endif

@@ -5,13 +5,14 @@
 #ifndef ROOTTASK_COMPONENT_ABI_H
 #define ROOTTASK_COMPONENT_ABI_H
 
-/* Components link at or above COMPONENT_IMAGE_BASE and below the stack. */
+/* Components link at or above COMPONENT_IMAGE_BASE and below the stack (far
+ * above, at 256 GiB, so large images fit; below the hyp build's 1 TiB). */
 #define COMPONENT_IMAGE_BASE     0x10000000
 /* Stack: COMPONENT_STACK_PAGES pages ending at COMPONENT_STACK_TOP; one
  * unmapped guard page above it, then the IPC buffer page. */
-#define COMPONENT_STACK_TOP      0x20000000
+#define COMPONENT_STACK_TOP      0x4000000000ull
 #define COMPONENT_STACK_PAGES    4
-#define COMPONENT_IPC_BUFFER     0x20001000
+#define COMPONENT_IPC_BUFFER     0x4000001000ull
 /* Priority below the root task's 255, so the root task keeps the CPU until
  * it waits for the components' messages. */
 #define COMPONENT_PRIORITY       254

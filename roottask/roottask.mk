@@ -3,6 +3,11 @@
 # machine-parseable report (see roottask/README.md), then spawns the
 # components of its registry (roottask/components.toml).
 
+# fixtures/components/components.mk sorts before this file in the top-level
+# include list and includes it first; the guard keeps it to one reading.
+ifndef ROOTTASK_MK_INCLUDED
+ROOTTASK_MK_INCLUDED := 1
+
 ROOTTASK_ELF     := $(BUILD)/roottask/roottask.elf
 ROOTTASK_OBJDIR  := $(BUILD)/roottask/obj
 ROOTTASK_LDS     := roottask/roottask.ld
@@ -67,3 +72,5 @@ endef
 $(eval $(call roottask_with_registry,$(ROOTTASK_ELF),roottask/components.toml,$(BUILD)/roottask/registry,$(SYSTEM_INIT_ELF)))
 
 -include $(ROOTTASK_OBJS:.o=.d) $(COMPONENT_RT_OBJS:.o=.d)
+
+endif

@@ -4,8 +4,8 @@
 #include "uart.h"
 #include "vspace.h"
 
-/* Every thread ever created, in the order they last became runnable:
- * scanning for the highest priority finds the longest-waiting one first. */
+/* Every thread ever created, in queue order: newly runnable threads at the
+ * front, yielding ones at the back; the first of the highest priority runs. */
 static struct tcb *threads;
 
 static void unlink(struct tcb *t)
@@ -35,9 +35,12 @@ void sched_add(struct tcb *t)
 
 void sched_set_state(struct tcb *t, enum thread_state state)
 {
+    /* Like seL4's tcbSchedEnqueue: a thread that becomes runnable goes to
+     * the front of its priority (only Yield sends one to the back). */
     if (state == THREAD_RUNNING && t->state != THREAD_RUNNING) {
         unlink(t);
-        append(t);
+        t->sched_next = threads;
+        threads = t;
     }
     t->state = (uint8_t)state;
 }

@@ -1,5 +1,5 @@
 /* Which thread runs: the highest-priority runnable one, first come first
- * served within a priority (seL4's per-priority FIFO queues, without the
+ * in queue order within a priority (seL4's per-priority queues, without the
  * timer: the stand-in never preempts, threads switch only in syscalls). */
 #ifndef STANDIN_SCHED_H
 #define STANDIN_SCHED_H
@@ -9,8 +9,8 @@
 /* Makes a thread known to the scheduler (once, when it is created). */
 void sched_add(struct tcb *t);
 
-/* Sets the state; a thread that becomes runnable goes to the back of its
- * priority's queue. */
+/* Sets the state; a thread that becomes runnable goes to the front of its
+ * priority's queue (seL4's tcbSchedEnqueue). */
 void sched_set_state(struct tcb *t, enum thread_state state);
 
 /* SysYield: the current thread goes to the back of its priority's queue
