@@ -5,7 +5,8 @@ Each case starts pytest in its own session on a generated test that packs
 the real loader with a kernel that spins forever (`b .`) and boots it through
 the harness runner. Once that QEMU is running, the inner pytest gets SIGINT
 (Ctrl-C) or SIGTERM (kill, a CI cancel); within a few seconds no process of
-that run may remain and its TMPDIR must be empty. The run is recognised by a
+that run may remain and its TMPDIR must be empty. Both serially and under
+pytest-xdist (`-n 2`), whose workers must stop their QEMUs too. The run is recognised by a
 unique marker in every path it uses, so other runs on the machine are left
 alone."""
 
@@ -94,8 +95,9 @@ def qemu_of(marker):
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifacts, signum):
+def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifacts, signum, xdist):
     for path in (artifacts.roottask, artifacts.loader_lib):
         if not os.path.exists(path):
             pytest.fail(f"{path} is missing: run `make all` first")
@@ -116,7 +118,7 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
            "-c", str(run_dir / "pytest.ini"), "--rootdir", str(run_dir),
            "--basetemp", str(run_dir / "basetemp"),
            # The project's reports are the outer run's; keep the inner ones apart.
-           "--bootcheck-reports", str(run_dir / "reports"), str(test_file)]
+           "--bootcheck-reports", str(run_dir / "reports"), *xdist, str(test_file)]
     inner = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True, preexec_fn=default_sigint)
