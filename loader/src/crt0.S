@@ -1,7 +1,8 @@
 /* Loader entry. QEMU jumps here (the image's e_entry) at EL1 or EL2 with the
  * MMU off. Before any C runs we need: interrupts masked, a stack, vectors
  * that report faults, FP/SIMD enabled (libfdt and the C library use SIMD
- * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss. */
+ * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss
+ * (up to __bss_zero_end: see loader.ld). */
 
     .section .text.start, "ax"
     .global _start
@@ -24,7 +25,7 @@ _start:
     isb
 
     ldr     x0, =__bss_start
-    ldr     x1, =__bss_end
+    ldr     x1, =__bss_zero_end
 2:  cmp     x0, x1
     b.hs    3f
     stp     xzr, xzr, [x0], #16

@@ -24,6 +24,11 @@ void enter_hyp_kernel(const struct handoff_regs *r) __attribute__((noreturn));
 
 void load_copy(void *dst, const void *src, uint64_t n);
 void load_zero(void *dst, uint64_t n);
-void cache_clean_range(uint64_t start, uint64_t end);
+/* Makes [start, end) safe to execute: D-cache clean to the point of
+ * unification. Data needs no maintenance: the kernel is entered with the MMU
+ * and caches on and maps RAM with the same Normal write-back attributes, so
+ * it reads what the loader wrote through the same caches. The I-cache is
+ * invalidated once, just before the jump. */
+void cache_sync_code(uint64_t start, uint64_t end);
 
 #endif

@@ -16,12 +16,20 @@ char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 unsigned long strtoul(const char *s, char **end, int base);
 
-void *memcpy(void *dst, const void *src, size_t n)
+/* Copies forwards, eight bytes at a time while both pointers allow it. */
+static void copy_forward(uint8_t *d, const uint8_t *s, size_t n)
 {
-    uint8_t *d = dst;
-    const uint8_t *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+    }
     while (n--)
         *d++ = *s++;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    copy_forward(dst, src, n);
     return dst;
 }
 
@@ -29,9 +37,11 @@ void *memmove(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
     const uint8_t *s = src;
-    if (d < s) {
-        while (n--)
-            *d++ = *s++;
+    if (d <= s || d >= s + n) {
+        copy_forward(d, s, n);
+    } else if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
+        for (; n > 0; n -= 8)
+            *(uint64_t *)(void *)(d + n - 8) = *(const uint64_t *)(const void *)(s + n - 8);
     } else {
         while (n--)
             d[n] = s[n];

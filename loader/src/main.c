@@ -41,21 +41,59 @@ static void validate_elf(const char *name, struct elf_image *img)
         loader_fail("%s: %s", name, err);
 }
 
-/* Copies every segment to (by_vaddr ? vaddr : paddr) + delta. */
+#define LOAD_MAX_SORTED 16
+
+static void zero_gap(uint64_t from, uint64_t to)
+{
+#ifndef BC_MUTATE_SKIP_BSS_ZERO
+    if (to > from)
+        load_zero((void *)(uintptr_t)from, to - from);
+#else
+    (void)from;
+    (void)to;
+#endif
+}
+
+/* Copies every segment to (by_vaddr ? vaddr : paddr) + delta and zeroes the
+ * rest of dest: each segment's [filesz, memsz), the gaps between segments and
+ * the page-rounded tail. Every byte is written once, in address order. */
 static void load_elf(const struct elf_image *img, int by_vaddr, uint64_t delta, struct mem_range dest)
 {
-    /* Zero the whole destination first so gaps between segments and the
-     * page-rounded tail hold no stale bytes, then copy the file contents. */
-#ifndef BC_MUTATE_SKIP_BSS_ZERO
-    load_zero((void *)(uintptr_t)dest.start, dest.end - dest.start);
-#endif
-    for (unsigned i = 0; i < img->nload; i++) {
+    struct elf_segment segs[LOAD_MAX_SORTED];
+    unsigned n = img->nload < LOAD_MAX_SORTED ? img->nload : LOAD_MAX_SORTED;
+    if (img->nload > LOAD_MAX_SORTED) {
+        /* Too many to sort here: zero everything, then copy over it. */
+        zero_gap(dest.start, dest.end);
+        n = 0;
+        for (unsigned i = 0; i < img->nload; i++) {
+            struct elf_segment seg;
+            elf_segment_get(img, i, &seg);
+            uint64_t to = (by_vaddr ? seg.vaddr : seg.paddr) + delta;
+            load_copy((void *)(uintptr_t)to, img->data + seg.offset, seg.filesz);
+            if (seg.flags & ELF_PF_X)
+                cache_sync_code(to, to + seg.filesz);
+        }
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {   /* insertion sort by destination */
         struct elf_segment seg;
         elf_segment_get(img, i, &seg);
-        uint64_t to = (by_vaddr ? seg.vaddr : seg.paddr) + delta;
-        load_copy((void *)(uintptr_t)to, img->data + seg.offset, seg.filesz);
+        seg.paddr = (by_vaddr ? seg.vaddr : seg.paddr) + delta;   /* destination */
+        unsigned j = i;
+        for (; j > 0 && segs[j - 1].paddr > seg.paddr; j--)
+            segs[j] = segs[j - 1];
+        segs[j] = seg;
     }
-    cache_clean_range(dest.start, dest.end);
+    uint64_t cursor = dest.start;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t to = segs[i].paddr;
+        zero_gap(cursor, to);
+        load_copy((void *)(uintptr_t)to, img->data + segs[i].offset, segs[i].filesz);
+        if (segs[i].flags & ELF_PF_X)
+            cache_sync_code(to, to + segs[i].filesz);
+        cursor = to + segs[i].filesz;
+    }
+    zero_gap(cursor, dest.end);
 }
 
 static void print_elf(const char *what, const struct elf_image *img, struct mem_range phys)
@@ -119,7 +157,6 @@ void loader_main(uint64_t boot_x0)
     if (dtb.size > 0) {
         extern void *memmove(void *, const void *, unsigned long);
         memmove((void *)(uintptr_t)plan.dtb_phys.start, dtb.fdt, dtb.size);
-        cache_clean_range(plan.dtb_phys.start, plan.dtb_phys.end);
     }
     load_elf(&kernel, 0, 0, plan.kernel_phys);
 #ifdef BC_MUTATE_WRITE_ROOTSERVER

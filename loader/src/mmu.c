@@ -10,17 +10,38 @@
 
 #define PT_POOL_TABLES 32
 
-static uint64_t pt_pool[PT_POOL_TABLES][PT_ENTRIES] __attribute__((aligned(PT_PAGE_SIZE)));
+static uint64_t pt_pool[PT_POOL_TABLES][PT_ENTRIES]
+    __attribute__((aligned(PT_PAGE_SIZE), section(".noinit.pagetables")));
 static unsigned pt_pool_used;
 
 static uint64_t *pt_alloc(void)
 {
     if (pt_pool_used == PT_POOL_TABLES)
         loader_fail("out of page-table memory (%u tables)", PT_POOL_TABLES);
+    /* Plain stores, not DC ZVA: the first table is built with the MMU off,
+     * where memory is Device and DC ZVA would fault. */
     uint64_t *t = pt_pool[pt_pool_used++];
     for (unsigned i = 0; i < PT_ENTRIES; i++)
         t[i] = 0;
     return t;
+}
+
+/* The table holding the level-leaf_level entry for va, creating the tables
+ * above it as needed. */
+static uint64_t *pt_leaf_table(uint64_t *root, uint64_t va, unsigned leaf_level)
+{
+    uint64_t *table = root;
+    for (unsigned lvl = 0; lvl < leaf_level; lvl++) {
+        uint64_t *e = &table[PT_INDEX(va, lvl)];
+        if ((*e & PTE_TYPE_MASK) != PTE_TYPE_TABLE) {
+            if (*e != 0)
+                loader_fail("page-table conflict: VA 0x%lx is already mapped by a block",
+                            (unsigned long)va);
+            *e = (uint64_t)(uintptr_t)pt_alloc() | PTE_TYPE_TABLE;
+        }
+        table = (uint64_t *)(uintptr_t)(*e & PTE_ADDR_MASK);
+    }
+    return table;
 }
 
 /* Maps [va, va + size) to pa with leaf entries at leaf_level (1: 1 GiB
@@ -29,18 +50,12 @@ static void pt_map(uint64_t *root, uint64_t va, uint64_t pa, uint64_t size,
                    uint64_t attrs, unsigned leaf_level)
 {
     uint64_t step = PT_LEVEL_SIZE(leaf_level);
+    uint64_t *table = root;
     for (uint64_t off = 0; off < size; off += step) {
-        uint64_t *table = root;
-        for (unsigned lvl = 0; lvl < leaf_level; lvl++) {
-            uint64_t *e = &table[PT_INDEX(va + off, lvl)];
-            if ((*e & PTE_TYPE_MASK) != PTE_TYPE_TABLE) {
-                if (*e != 0)
-                    loader_fail("page-table conflict: VA 0x%lx is already mapped by a block",
-                                (unsigned long)(va + off));
-                *e = (uint64_t)(uintptr_t)pt_alloc() | PTE_TYPE_TABLE;
-            }
-            table = (uint64_t *)(uintptr_t)(*e & PTE_ADDR_MASK);
-        }
+        /* Within one leaf table the entries are consecutive: walk down from
+         * the root only when entering a new one. */
+        if (off == 0 || PT_INDEX(va + off, leaf_level) == 0)
+            table = pt_leaf_table(root, va + off, leaf_level);
         uint64_t want = ((pa + off) & PTE_ADDR_MASK) | attrs | PTE_TYPE_BLOCK;
         uint64_t *leaf = &table[PT_INDEX(va + off, leaf_level)];
         if (*leaf != 0 && *leaf != want)
