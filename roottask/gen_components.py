@@ -152,9 +152,12 @@ def main():
         with open(path, "w") as f:
             f.write(text)
     if args.depfile:
-        deps = " ".join([args.manifest] + [c["elf"] for c in comps])
+        deps = [args.manifest] + [c["elf"] for c in comps]
         with open(args.depfile, "w") as f:
-            f.write(f"{args.out_c} {args.out_s}: {deps}\n")
+            f.write(f"{args.out_c} {args.out_s}: {' '.join(deps)}\n")
+            # An empty rule per input (like gcc -MP): a manifest or ELF that
+            # is gone later must not break make before it can regenerate.
+            f.writelines(f"{d}:\n" for d in deps)
     return 0
 
 
