@@ -62,6 +62,16 @@ int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[D
                     fdt_totalsize(fdt), (unsigned long)avail);
         return -1;
     }
+    /* Before version 16 node names are full paths, which the loader does not
+     * read (and libfdt 1.6.1's fdt_check_full dereferences the NULL name
+     * fdt_get_name returns for a root without a '/': harness/fuzz/fuzz_dtb.c).
+     * Every DTB seL4, QEMU and dtc write is version 17. */
+    if (fdt_version(fdt) < 16) {
+        bc_snprintf(err, DTB_ERR_LEN,
+                    "%s is not a valid DTB: version %u is older than 16, the oldest the loader"
+                    " reads", what, fdt_version(fdt));
+        return -1;
+    }
     rc = fdt_check_full(fdt, fdt_totalsize(fdt));
     if (rc != 0) {
         bc_snprintf(err, DTB_ERR_LEN, "%s is not a valid DTB: fdt_check_full: %s (libfdt error %d)",

@@ -73,6 +73,14 @@ int main(int argc, char **argv)
         int err = size < sizeof(struct fdt_header) ? -FDT_ERR_TRUNCATED : fdt_check_header(fdt);
         if (err == 0 && fdt_totalsize(fdt) > size)
             err = -FDT_ERR_TRUNCATED;
+        /* Before version 16 node names are full paths, and libfdt 1.6.1's
+         * fdt_check_full dereferences the NULL name fdt_get_name returns for a
+         * root without a '/' (found by harness/fuzz/fuzz_dtb.c). */
+        if (err == 0 && fdt_version(fdt) < 16) {
+            fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: version %u is older"
+                    " than 16, the oldest the loader reads\n", argv[3], fdt_version(fdt));
+            return 1;
+        }
         if (err == 0)
             err = fdt_check_full(fdt, fdt_totalsize(fdt));
         if (err != 0) {
