@@ -2,6 +2,7 @@
 
 #include <libfdt.h>
 
+#include "fdt_scan.h"
 #include "fmt.h"
 
 static int blocks_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -40,7 +41,10 @@ static int check_reservation_map(const void *fdt, const char *what, char err[DTB
     return 0;
 }
 
-int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[DTB_ERR_LEN])
+/* Header checks by libfdt, then one pass over the structure (fdt_scan.c)
+ * that both validates it and collects what the loader reads. */
+static int check_and_scan(const void *fdt, uint64_t avail, const char *what,
+                          struct fdt_scan *scan, char err[DTB_ERR_LEN])
 {
     /* fdt_check_header reads the whole header whatever the blob's size; past
      * avail it would read stale scratch memory. */
@@ -72,10 +76,9 @@ int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[D
                     " reads", what, fdt_version(fdt));
         return -1;
     }
-    rc = fdt_check_full(fdt, fdt_totalsize(fdt));
-    if (rc != 0) {
-        bc_snprintf(err, DTB_ERR_LEN, "%s is not a valid DTB: fdt_check_full: %s (libfdt error %d)",
-                    what, fdt_strerror(rc), rc);
+    char why[FDT_SCAN_ERR_LEN];
+    if (fdt_scan(fdt, scan, why) != 0) {
+        bc_snprintf(err, DTB_ERR_LEN, "%s is not a valid DTB: %s", what, why);
         return -1;
     }
     return check_reservation_map(fdt, what, err);
@@ -90,32 +93,30 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
     return v;
 }
 
-int dtb_read_memory(const void *fdt, const char *source, struct mem_range ram[PLAN_MAX_RAM],
-                    unsigned *nram, char err[DTB_ERR_LEN])
+static int memory_from_scan(const struct fdt_scan *scan, const char *source,
+                            struct mem_range ram[PLAN_MAX_RAM], unsigned *nram, char err[DTB_ERR_LEN])
 {
-    int ac = fdt_address_cells(fdt, 0);
-    int sc = fdt_size_cells(fdt, 0);
+    uint32_t ac = scan->address_cells, sc = scan->size_cells;
     if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
         bc_snprintf(err, DTB_ERR_LEN,
                     "DTB (%s): unsupported #address-cells %d / #size-cells %d at the root",
-                    source, ac, sc);
+                    source, (int)ac, (int)sc);
         return -1;
     }
     *nram = 0;
-    for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-         node >= 0; node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
-        int len;
-        const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-        if (reg == NULL || len <= 0 || len % (4 * (ac + sc)) != 0) {
-            const char *name = fdt_get_name(fdt, node, NULL);
+    for (unsigned m = 0; m < scan->nmemory; m++) {
+        const struct fdt_scan_memory *node = &scan->memory[m];
+        const fdt32_t *reg = (const fdt32_t *)(const void *)node->reg;
+        uint32_t len = node->reg_len;
+        if (reg == NULL || len == 0 || len % (4 * (ac + sc)) != 0) {
             bc_snprintf(err, DTB_ERR_LEN, "DTB (%s): memory node %s has a malformed reg property",
-                        source, name != NULL ? name : "(null)");
+                        source, node->name);
             return -1;
         }
-        for (int i = 0; i < len / (4 * (ac + sc)); i++) {
+        for (uint32_t i = 0; i < len / (4 * (ac + sc)); i++) {
             const fdt32_t *cell = reg + i * (ac + sc);
-            uint64_t base = read_cells(cell, ac);
-            uint64_t size = read_cells(cell + ac, sc);
+            uint64_t base = read_cells(cell, (int)ac);
+            uint64_t size = read_cells(cell + ac, (int)sc);
             if (size == 0)
                 continue;
             if (*nram == PLAN_MAX_RAM) {
@@ -142,18 +143,50 @@ static int method_is(const char *method, int len, const char *want)
     return len >= 3 && method[0] == want[0] && method[1] == want[1] && method[2] == want[2];
 }
 
-enum dtb_psci_method dtb_read_psci(const void *fdt)
+static enum dtb_psci_method psci_from_scan(const struct fdt_scan *scan)
 {
-    int node = fdt_path_offset(fdt, "/psci");
-    if (node < 0)
+    if (scan->psci_method == NULL)
         return DTB_PSCI_UNKNOWN;
-    int len;
-    const char *method = fdt_getprop(fdt, node, "method", &len);
-    if (method == NULL)
-        return DTB_PSCI_UNKNOWN;
-    if (method_is(method, len, "hvc"))
+    if (method_is(scan->psci_method, (int)scan->psci_method_len, "hvc"))
         return DTB_PSCI_HVC;
-    if (method_is(method, len, "smc"))
+    if (method_is(scan->psci_method, (int)scan->psci_method_len, "smc"))
         return DTB_PSCI_SMC;
     return DTB_PSCI_UNKNOWN;
+}
+
+int dtb_parse(const void *fdt, uint64_t avail, const char *what, const char *source,
+              struct dtb_facts *facts, char err[DTB_ERR_LEN])
+{
+    struct fdt_scan scan;
+    if (check_and_scan(fdt, avail, what, &scan, err) != 0)
+        return -1;
+    facts->psci = psci_from_scan(&scan);
+    return memory_from_scan(&scan, source, facts->ram, &facts->nram, err);
+}
+
+int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[DTB_ERR_LEN])
+{
+    struct fdt_scan scan;
+    return check_and_scan(fdt, avail, what, &scan, err);
+}
+
+/* The two readers below need a blob that passed dtb_check_blob, so the scan
+ * cannot fail here. */
+int dtb_read_memory(const void *fdt, const char *source, struct mem_range ram[PLAN_MAX_RAM],
+                    unsigned *nram, char err[DTB_ERR_LEN])
+{
+    struct fdt_scan scan;
+    char why[FDT_SCAN_ERR_LEN];
+    if (fdt_scan(fdt, &scan, why) != 0) {
+        bc_snprintf(err, DTB_ERR_LEN, "DTB (%s): %s", source, why);
+        return -1;
+    }
+    return memory_from_scan(&scan, source, ram, nram, err);
+}
+
+enum dtb_psci_method dtb_read_psci(const void *fdt)
+{
+    struct fdt_scan scan;
+    char why[FDT_SCAN_ERR_LEN];
+    return fdt_scan(fdt, &scan, why) == 0 ? psci_from_scan(&scan) : DTB_PSCI_UNKNOWN;
 }

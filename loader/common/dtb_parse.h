@@ -21,9 +21,23 @@ enum dtb_psci_method {
     DTB_PSCI_SMC,
 };
 
+/* What the loader reads from a DTB. */
+struct dtb_facts {
+    struct mem_range ram[PLAN_MAX_RAM];
+    unsigned nram;
+    enum dtb_psci_method psci;
+};
+
+/* Everything the loader needs, in one pass over the structure block:
+ * dtb_check_blob's checks, then RAM (as dtb_read_memory) and the PSCI
+ * method. `what` names the blob in blob errors, `source` in /memory errors. */
+int dtb_parse(const void *fdt, uint64_t avail, const char *what, const char *source,
+              struct dtb_facts *facts, char err[DTB_ERR_LEN]);
+
 /* Checks that fdt[0..avail) holds one complete, well-formed blob
- * (fdt_check_header, totalsize within avail, fdt_check_full). `what` names
- * the blob in the message. */
+ * (fdt_check_header, totalsize within avail, a structure block that
+ * fdt_scan accepts, a bounded reservation map). `what` names the blob in
+ * the message. */
 int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[DTB_ERR_LEN]);
 
 /* Reads every non-empty reg range of the device_type = "memory" nodes, with

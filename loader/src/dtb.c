@@ -9,33 +9,21 @@
 #include "uart.h"
 
 /* The checks themselves live in loader/common/dtb_parse.c, shared with the
- * host fuzzer; here a failure stops the machine with their sentence. */
-static void check_blob(void *fdt, uint64_t avail, const char *what)
+ * host tools and the fuzzer; here a failure stops the machine with their
+ * sentence. One pass over the blob validates it and reads RAM and PSCI. */
+static void parse(void *fdt, uint64_t avail, struct dtb_info *out)
 {
+    struct dtb_facts facts;
     char err[DTB_ERR_LEN];
-    if (dtb_check_blob(fdt, avail, what, err) != 0)
+    if (dtb_parse(fdt, avail, out->source, out->source, &facts, err) != 0)
         loader_fail("%s", err);
-}
-
-static void read_memory(const void *fdt, struct dtb_info *out)
-{
-    char err[DTB_ERR_LEN];
-    if (dtb_read_memory(fdt, out->source, out->ram, &out->nram, err) != 0)
-        loader_fail("%s", err);
-}
-
-static void read_psci(const void *fdt)
-{
-    switch (dtb_read_psci(fdt)) {
-    case DTB_PSCI_HVC:
+    if (facts.psci == DTB_PSCI_HVC)
         power_set_conduit(PSCI_CONDUIT_HVC);
-        break;
-    case DTB_PSCI_SMC:
+    else if (facts.psci == DTB_PSCI_SMC)
         power_set_conduit(PSCI_CONDUIT_SMC);
-        break;
-    case DTB_PSCI_UNKNOWN:
-        break;
-    }
+    for (unsigned i = 0; i < facts.nram; i++)
+        out->ram[i] = facts.ram[i];
+    out->nram = facts.nram;
 }
 
 extern uint8_t __dtb_scratch_start[], __dtb_scratch_end[];
@@ -49,8 +37,8 @@ void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *o
             loader_fail("%s is %lu bytes; the loader takes DTBs up to %lu bytes", out->source,
                         (unsigned long)payload_dtb_size, (unsigned long)room);
         load_copy(__dtb_scratch_start, payload_dtb, payload_dtb_size);
-        check_blob(__dtb_scratch_start, payload_dtb_size, out->source);
         out->fdt = __dtb_scratch_start;
+        parse(out->fdt, payload_dtb_size, out);
     } else {
         void *qemu_dtb = (void *)(uintptr_t)VIRT_QEMU_DTB_ADDR;
         if (fdt_magic(qemu_dtb) != FDT_MAGIC)
@@ -58,11 +46,9 @@ void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *o
                         " (QEMU writes its DTB there for an ELF -kernel)", VIRT_QEMU_DTB_ADDR);
         out->source = "QEMU";
         /* QEMU's blob is followed by free RAM; bound it by the loader. */
-        check_blob(qemu_dtb, LOADER_LINK_ADDR - VIRT_QEMU_DTB_ADDR, out->source);
         out->fdt = qemu_dtb;
+        parse(out->fdt, LOADER_LINK_ADDR - VIRT_QEMU_DTB_ADDR, out);
     }
-    read_psci(out->fdt);
-    read_memory(out->fdt, out);
     /* Hand over only the bytes in use: QEMU's blob has ~1 MiB of slack. */
     if (fdt_pack(out->fdt) != 0)
         uart_printf("loader: DTB (%s) could not be packed; handing it over as is\n", out->source);
