@@ -68,6 +68,8 @@ class EmuRuns:
         if cid not in self.cache:
             attr, payload_dtb, el, mem = CONFIGS[cid]
             kernel = self.kernel(attr)
+            if attr == "sel4" and expect.elf_facts(kernel).entry < expect.UPPER_HALF:
+                el = 2   # a hyp build of seL4 must be started at EL2
             dtb = Artifacts.virt_dtb if payload_dtb else None
             image = self.tmp / f"{cid}.elf"
             from bootcheck import images
