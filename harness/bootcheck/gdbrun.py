@@ -50,13 +50,28 @@ def _read(path):
         return ""
 
 
+MONITOR_PROMPT = b"(qemu) "
+
+
 def _monitor_stop(path):
+    """Sends `stop` on the HMP monitor and waits until QEMU has run it.
+
+    QEMU prints its prompt once before reading a command and again after
+    running it. Closing the connection before the second prompt (for
+    instance right after the banner) lets QEMU drop the unread command: under
+    load every attempt of a run could be lost that way."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(1.0)
             s.connect(path)
             s.sendall(b"stop\n")
-            s.recv(4096)
+            seen = b""
+            deadline = time.monotonic() + 2.0
+            while seen.count(MONITOR_PROMPT) < 2 and time.monotonic() < deadline:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                seen += chunk
     except OSError:
         pass
 
