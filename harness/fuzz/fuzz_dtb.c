@@ -1,34 +1,17 @@
-/* Fuzz target: the loader's DTB path (loader/common/dtb_parse.c) on one
- * untrusted blob: validate, read /psci and /memory, then pack a copy as loader/src/dtb.c
- * does, which, when it succeeds, must leave a valid blob with the same RAM. */
+/* Fuzz target: the loader's DTB path (loader/common/dtb_parse.c and its
+ * structure scanner fdt_scan.c) on one untrusted blob: dtb_parse, as the
+ * loader calls it, must agree with the separate readers, and a copy packed as
+ * loader/src/dtb.c packs it must, when libfdt packs it at all, stay valid
+ * with the same RAM. */
 #include "fuzz_check.h"
 
 #include <libfdt.h>
 
 #include "../../loader/common/dtb_parse.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_packing(const uint8_t *data, size_t size, const struct dtb_facts *facts)
 {
     char err[DTB_ERR_LEN];
-    if (dtb_check_blob(data, size, "fuzz DTB", err) != 0) {
-        FUZZ_REQUIRE_MESSAGE(err, sizeof err);
-        return 0;
-    }
-    enum dtb_psci_method m = dtb_read_psci(data);
-    FUZZ_REQUIRE(m == DTB_PSCI_UNKNOWN || m == DTB_PSCI_HVC || m == DTB_PSCI_SMC,
-                 "psci method %d", (int)m);
-
-    struct mem_range ram[PLAN_MAX_RAM];
-    unsigned nram = 0;
-    if (dtb_read_memory(data, "fuzz DTB", ram, &nram, err) != 0) {
-        FUZZ_REQUIRE_MESSAGE(err, sizeof err);
-        return 0;
-    }
-    FUZZ_REQUIRE(nram >= 1 && nram <= PLAN_MAX_RAM, "nram %u", nram);
-    for (unsigned i = 0; i < nram; i++)
-        FUZZ_REQUIRE(ram[i].end != ram[i].start, "empty RAM range %u kept", i);
-
-    /* The loader packs the blob it accepted and hands over totalsize bytes. */
     uint32_t before = fdt_totalsize(data);
     uint8_t *copy = malloc(size);
     if (copy == NULL)
@@ -37,13 +20,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A refusal is handled by the loader (it hands the blob over unpacked). */
     if (fdt_pack(copy) == 0) {
         FUZZ_REQUIRE(fdt_totalsize(copy) <= before, "packing grew the blob");
-        FUZZ_REQUIRE(dtb_check_blob(copy, fdt_totalsize(copy), "packed", err) == 0,
-                     "packed blob invalid: %s", err);
-        struct mem_range ram2[PLAN_MAX_RAM];
-        unsigned nram2 = 0;
-        FUZZ_REQUIRE(dtb_read_memory(copy, "packed", ram2, &nram2, err) == 0 && nram2 == nram &&
-                     memcmp(ram, ram2, nram * sizeof ram[0]) == 0, "packing changed /memory");
+        struct dtb_facts packed;
+        FUZZ_REQUIRE(dtb_parse(copy, fdt_totalsize(copy), "packed", "packed", &packed, err) == 0,
+                     "packed blob refused: %s", err);
+        FUZZ_REQUIRE(packed.nram == facts->nram && packed.psci == facts->psci &&
+                     memcmp(packed.ram, facts->ram, facts->nram * sizeof facts->ram[0]) == 0,
+                     "packing changed what the loader reads");
     }
     free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[DTB_ERR_LEN], err2[DTB_ERR_LEN];
+    struct dtb_facts facts;
+    memset(&facts, 0, sizeof facts);
+    int parsed = dtb_parse(data, size, "fuzz DTB", "fuzz", &facts, err);
+    FUZZ_REQUIRE(parsed == 0 || parsed == -1, "dtb_parse returned %d", parsed);
+    if (parsed != 0)
+        FUZZ_REQUIRE_MESSAGE(err, sizeof err);
+
+    /* The separate readers the host tools use must give the same answers. */
+    int checked = dtb_check_blob(data, size, "fuzz DTB", err2);
+    if (checked != 0) {
+        FUZZ_REQUIRE_MESSAGE(err2, sizeof err2);
+        FUZZ_REQUIRE(parsed != 0 && strcmp(err, err2) == 0,
+                     "dtb_check_blob refused (%s) but dtb_parse said: %s", err2,
+                     parsed ? err : "accepted");
+        return 0;
+    }
+    struct mem_range ram[PLAN_MAX_RAM];
+    unsigned nram = 0;
+    int read = dtb_read_memory(data, "fuzz", ram, &nram, err2);
+    FUZZ_REQUIRE((read == 0) == (parsed == 0), "dtb_read_memory %d, dtb_parse %d", read, parsed);
+    if (parsed != 0) {
+        FUZZ_REQUIRE(strcmp(err, err2) == 0, "messages differ: '%s' / '%s'", err, err2);
+        return 0;
+    }
+    FUZZ_REQUIRE(dtb_read_psci(data) == facts.psci, "PSCI method differs");
+    FUZZ_REQUIRE(facts.psci == DTB_PSCI_UNKNOWN || facts.psci == DTB_PSCI_HVC ||
+                 facts.psci == DTB_PSCI_SMC, "psci method %d", (int)facts.psci);
+    FUZZ_REQUIRE(nram == facts.nram && memcmp(ram, facts.ram, nram * sizeof ram[0]) == 0,
+                 "RAM differs between dtb_parse and dtb_read_memory");
+    FUZZ_REQUIRE(facts.nram >= 1 && facts.nram <= PLAN_MAX_RAM, "nram %u", facts.nram);
+    for (unsigned i = 0; i < facts.nram; i++)
+        FUZZ_REQUIRE(facts.ram[i].end != facts.ram[i].start, "empty RAM range %u kept", i);
+    check_packing(data, size, &facts);
     return 0;
 }
