@@ -119,6 +119,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
     ended_by = None
     killed = False
     last_stop_sent = 0.0
+    interrupted = True      # until the loop ends normally (Ctrl-C, SIGTERM: see below)
     try:
         while proc.poll() is None:
             now = time.monotonic()
@@ -136,12 +137,15 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
                 killed = True
                 break
             time.sleep(0.05)
+        interrupted = False
     finally:
         if proc.poll() is None:
             killed = True
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         _kill_qemu(plan["pidfile"])
+        if interrupted:     # the exception skips the clean-up at the end
+            shutil.rmtree(rundir, ignore_errors=True)
     elapsed = time.monotonic() - start
     serial = _read(serial_log)
     gdb_output = _read(gdb_log)

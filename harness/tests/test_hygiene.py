@@ -3,7 +3,7 @@ directories behind.
 
 Each case starts pytest in its own session on a generated test that packs
 the real loader with a kernel that spins forever (`b .`) and boots it through
-the harness runner. Once that QEMU is running, the inner pytest gets SIGINT
+the harness runner, or runs it as a QEMU + GDB scenario. Once that QEMU is running, the inner pytest gets SIGINT
 (Ctrl-C) or SIGTERM (kill, a CI cancel); within a few seconds no process of
 that run may remain and its TMPDIR must be empty. Both serially and under
 pytest-xdist (`-n 2`), whose workers must stop their QEMUs too. The run is recognised by a
@@ -11,11 +11,13 @@ unique marker in every path it uses, so other runs on the machine are left
 alone."""
 
 import os
+import pathlib
+import shutil
 import signal
 import struct
 import subprocess
 import sys
-import textwrap
+import tempfile
 import time
 import uuid
 
@@ -43,7 +45,10 @@ def spin_kernel_elf():
     return head + bytes(PAGE - len(head)) + code
 
 
-INNER_TEST = '''
+# The inner tests: a plain QEMU boot through the runner, and a QEMU + GDB
+# scenario (gdb starts QEMU) with one stop at the kernel's entry, after which
+# the guest spins until the budget.
+INNER_BOOT = '''
 import os
 import sys
 
@@ -56,6 +61,23 @@ def test_spins_until_interrupted(tmp_path):
     qemu.boot(image, timeout=300, stop_patterns=())
 '''
 
+INNER_SCENARIO = '''
+from scenario_runner import run_scenario
+
+
+def test_scenario_spins_until_interrupted(request, tmp_path_factory):
+    run_scenario({scenario!r}, 0, request, tmp_path_factory)
+'''
+
+SCENARIO = '''kernels = [{kernel!r}]
+[budget]
+seconds = 300
+[[stops]]
+name = "kernel entry"
+elf = "kernel"
+at = "entry"
+'''
+
 
 def default_sigint():
     """A shell without job control starts background commands with SIGINT
@@ -65,7 +87,8 @@ def default_sigint():
 
 
 def processes_with(marker):
-    """(pid, command line) of every process whose command line names marker."""
+    """(pid, command line) of every process whose command line or environment
+    names marker (the inner run's TMPDIR does: gdb's command line does not)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
@@ -73,9 +96,11 @@ def processes_with(marker):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read().decode("utf-8", "replace")
         except OSError:
             continue
-        if marker in cmdline:
+        if marker in cmdline or marker in environ:
             found.append((int(pid), cmdline))
     return found
 
@@ -95,21 +120,30 @@ def qemu_of(marker):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+@pytest.mark.parametrize("kind,xdist", [("boot", []), ("boot", ["-n", "2"]), ("gdb", [])],
+                         ids=["boot", "boot-xdist", "gdb-scenario"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifacts, signum, xdist):
+def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifacts, signum, kind,
+                                                               xdist):
     for path in (artifacts.roottask, artifacts.loader_lib):
         if not os.path.exists(path):
             pytest.fail(f"{path} is missing: run `make all` first")
-    marker = f"bootcheck-hygiene-{uuid.uuid4().hex}"
+    marker = f"bch{uuid.uuid4().hex[:16]}"
     run_dir = tmp_path / marker
-    inner_tmp = run_dir / "tmp"
-    inner_tmp.mkdir(parents=True)
+    run_dir.mkdir()
+    # Short, in /tmp: gdbrun puts QEMU's monitor socket under TMPDIR, and a
+    # UNIX socket path has at most 107 bytes.
+    inner_tmp = pathlib.Path(tempfile.mkdtemp(prefix=marker))
     kernel = run_dir / "spin-kernel.elf"
     kernel.write_bytes(spin_kernel_elf())
     test_file = run_dir / "test_spin.py"
-    test_file.write_text(textwrap.dedent(INNER_TEST.format(
-        harness=HARNESS, kernel=str(kernel), roottask=artifacts.roottask)))
+    if kind == "boot":
+        test_file.write_text(INNER_BOOT.format(harness=HARNESS, kernel=str(kernel),
+                                               roottask=artifacts.roottask))
+    else:
+        scenario = run_dir / "spin.toml"
+        scenario.write_text(SCENARIO.format(kernel=str(kernel)))
+        test_file.write_text(INNER_SCENARIO.format(scenario=str(scenario)))
     (run_dir / "pytest.ini").write_text("[pytest]\n")
 
     env = dict(os.environ, TMPDIR=str(inner_tmp), PYTHONPATH=TESTS)
@@ -151,6 +185,7 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
             f"temporary files left in the run's TMPDIR: {sorted(os.listdir(inner_tmp))}"
     finally:
         # Never leave anything of this run behind, whatever failed above.
+        shutil.rmtree(inner_tmp, ignore_errors=True)
         if inner.poll() is None:
             os.killpg(inner.pid, signal.SIGKILL)
             inner.wait(timeout=10)
