@@ -1,14 +1,14 @@
-"""Process hygiene: an interrupted test run leaves no QEMU and no temporary
-directories behind.
+"""Process hygiene: an interrupted test run leaves no QEMU, no gdb and no
+temporary directories behind.
 
 Each case starts pytest in its own session on a generated test that packs
-the real loader with a kernel that spins forever (`b .`) and boots it through
-the harness runner, or runs it as a QEMU + GDB scenario. Once that QEMU is running, the inner pytest gets SIGINT
-(Ctrl-C) or SIGTERM (kill, a CI cancel); within a few seconds no process of
-that run may remain and its TMPDIR must be empty. Both serially and under
-pytest-xdist (`-n 2`), whose workers must stop their QEMUs too. The run is recognised by a
-unique marker in every path it uses, so other runs on the machine are left
-alone."""
+the real loader with a kernel that spins forever (`b .`) and either boots it
+through the harness runner (serially, or under pytest-xdist `-n 2`, whose
+workers must stop their QEMUs too) or runs it as a QEMU + GDB scenario. Once
+that QEMU is running, the inner pytest gets SIGINT (Ctrl-C) or SIGTERM (kill,
+a CI cancel); within a few seconds no process of that run may remain and its
+TMPDIR must be empty. The run is recognised by a unique marker in its paths
+and environment, so other runs on the machine are left alone."""
 
 import os
 import pathlib
@@ -185,7 +185,6 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
             f"temporary files left in the run's TMPDIR: {sorted(os.listdir(inner_tmp))}"
     finally:
         # Never leave anything of this run behind, whatever failed above.
-        shutil.rmtree(inner_tmp, ignore_errors=True)
         if inner.poll() is None:
             os.killpg(inner.pid, signal.SIGKILL)
             inner.wait(timeout=10)
@@ -194,3 +193,4 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        shutil.rmtree(inner_tmp, ignore_errors=True)
