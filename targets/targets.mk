@@ -6,12 +6,12 @@ STANDIN_BUILD  := $(BUILD)/targets/standin
 STANDIN_KERNEL := $(BUILD)/targets/standin/kernel.elf
 export STANDIN_KERNEL
 
-STANDIN_C_SRCS := boot.c bootinfo.c cspace.c esr.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c kassert.c kstring.c power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_OBJS   := $(addprefix $(STANDIN_BUILD)/,$(STANDIN_C_SRCS:.c=.o) $(STANDIN_S_SRCS:.S=.o)) \
-                  $(STANDIN_BUILD)/fmt.o
+                  $(STANDIN_BUILD)/fmt.o $(STANDIN_BUILD)/esr.o
 
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
@@ -30,7 +30,7 @@ $(STANDIN_BUILD)/%.o: $(STANDIN_DIR)/%.S
 	@mkdir -p $(@D)
 	$(CC_TARGET) $(STANDIN_CFLAGS) -c $< -o $@
 
-$(STANDIN_BUILD)/fmt.o: $(COMMON_DIR)/fmt.c
+$(STANDIN_BUILD)/fmt.o $(STANDIN_BUILD)/esr.o: $(STANDIN_BUILD)/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC_TARGET) $(STANDIN_CFLAGS) -c $< -o $@
 

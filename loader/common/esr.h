@@ -1,6 +1,7 @@
-/* Decoding of ESR_EL1 for the one-line fault reports. */
-#ifndef STANDIN_ESR_H
-#define STANDIN_ESR_H
+/* Decoding of ESR_ELx for one-line fault reports: shared by the loader's
+ * exception vectors and the stand-in kernel's, so both name a fault alike. */
+#ifndef BOOTCHECK_ESR_H
+#define BOOTCHECK_ESR_H
 
 #include <stdint.h>
 
