@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from bootcheck import emu, expect, qemu
+from bootcheck import emu, expect, qemu, tinyelf
 from conftest import BUILD, Artifacts
 
 pytestmark = pytest.mark.emu
@@ -249,23 +249,10 @@ def test_budget_exhausted_is_reported(emu_runs, tmp_path):
     assert r.returncode == 1
 
 
-def _tiny_elf(path, entry_offset, code, base=0x48000000):
-    """An ELF64 AArch64 executable with one PT_LOAD holding `code`."""
-    ehdr_size, phdr_size = 64, 56
-    body = b"".join(struct.pack("<I", insn) for insn in code)
-    off = ehdr_size + phdr_size
-    ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 183, 1,
-                       base + off + entry_offset, ehdr_size, 0, 0, ehdr_size, phdr_size, 1, 64, 0, 0)
-    size = off + len(body)
-    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000)
-    with open(path, "wb") as f:
-        f.write(ehdr + phdr + body)
-    return base + off
-
-
 def test_unmodelled_device_is_reported(tmp_path):
     # movz x1, #0x0800, lsl #16 ; ldr w0, [x1] ; b .   (reads the GIC distributor)
-    code_at = _tiny_elf(tmp_path / "gic.elf", 0, [0xd2a10001, 0xb9400020, 0x14000000])
+    code_at = tinyelf.write(tmp_path / "gic.elf", [0xd2a10001, 0xb9400020, 0x14000000],
+                            vaddr=0x48000000)
     r = emu.run(BUILD, tmp_path / "gic.elf", tmp_path / "r.json")
     assert r.report["outcome"] == "unmodelled_access", r.describe()
     assert r.report["message"].startswith(
