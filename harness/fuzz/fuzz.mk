@@ -2,7 +2,7 @@
 # CPIO reader, planner, DTB parsing), and plain sanitizer builds that replay
 # their regression inputs in `make verify`.
 #
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cpio plan dtb"]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cpio plan dtb"] [FUZZ_MAX_LEN=bytes]
 #   make verify-sanitize      pack-check and the replays under ASan + UBSan
 
 FUZZ_DIR      := harness/fuzz

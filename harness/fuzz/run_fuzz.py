@@ -1,7 +1,7 @@
 """Runs each libFuzzer target for a fixed time and reports executions and
 crashes per target (`make fuzz`).
 
-usage: run_fuzz.py SECONDS FUZZ_BUILD TARGET...
+usage: run_fuzz.py SECONDS FUZZ_BUILD TARGET...   (env FUZZ_MAX_LEN: input size cap)
 
 Each target runs alone (one fuzzing process at a time, at nice 19: the
 machine is shared) on its persistent corpus FUZZ_BUILD/corpus/<target>,
@@ -40,8 +40,9 @@ def run_target(target, seconds, build):
             if left < 1:
                 break
             runs += 1
+            max_len = os.environ.get("FUZZ_MAX_LEN") or MAX_LEN.get(target, 65536)
             cmd = ["nice", "-n", "19", binary, f"-max_total_time={left}", "-timeout=10",
-                   f"-max_len={MAX_LEN.get(target, 65536)}",
+                   f"-max_len={max_len}",
                    "-print_final_stats=1", f"-artifact_prefix={crashes}/", corpus]
             if os.path.isdir(seeds):
                 cmd.append(seeds)
