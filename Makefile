@@ -33,6 +33,9 @@ COMMON_DIR := loader/common
 KERNEL    ?= $(BUILD)/targets/standin/kernel.elf
 ROOTTASK  ?= $(BUILD)/roottask/roottask.elf
 DTB       ?=
+# Opt-in hand-off record protocol (loader/common/handoff_record.h): the kernel
+# variable the loader fills with its boot record. Empty (off) for seL4.
+HANDOFF_RECORD ?=
 OUT       ?= $(BUILD)/image.elf
 SEL4_KERNEL ?=
 PYTEST_ARGS ?=

@@ -30,14 +30,15 @@ $(LOADER_LIB): $(LOADER_OBJS)
 # Host build of the shared core: validates inputs before packing, with the
 # same code the loader runs at boot.
 PACK_CHECK := $(LOADER_BUILD)/pack-check
-$(PACK_CHECK): loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c $(COMMON_DIR)/*.h)
+$(PACK_CHECK): $(wildcard loader/host/*.c loader/host/*.h $(COMMON_DIR)/*.c $(COMMON_DIR)/*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c) -lfdt
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard loader/host/*.c) $(wildcard $(COMMON_DIR)/*.c) -lfdt
 
 LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
 LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
               PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
+              HANDOFF_RECORD="$(HANDOFF_RECORD)" \
               loader/pack.sh
 
 .PHONY: loader

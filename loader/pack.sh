@@ -11,7 +11,10 @@
 #        PAYLOAD_CPIO=archive (test-only, needs PACK_UNCHECKED=1: link this
 #        archive as the payload instead of building one from KERNEL, ROOTTASK
 #        and DTB, which are then ignored; the pre-check cannot read an archive,
-#        and this is the only way to give the loader a malformed one).
+#        and this is the only way to give the loader a malformed one),
+#        HANDOFF_RECORD=symbol (opt-in hand-off record protocol, see
+#        loader/common/handoff_record.h: the loader writes its boot record
+#        into this kernel variable; empty, the default, for seL4).
 set -euo pipefail
 kernel=${1:-}; roottask=${2:-}; dtb=${3:-}; out=${4:-}
 die() { echo "pack: error: $*" >&2; exit 1; }
@@ -43,12 +46,25 @@ else
     members=(kernel.elf roottask.elf)
     if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
     if [ -n "${OVERRIDE:-}" ]; then cp "$OVERRIDE" "$work/payload/handoff.override"; members+=(handoff.override); fi
+    if [ -n "${HANDOFF_RECORD:-}" ]; then
+        "$PACK_CHECK" --handoff-record "$kernel" "$HANDOFF_RECORD" "$work/payload/handoff.record"
+        members+=(handoff.record)
+    fi
     touch -d @0 "$work/payload"/*
     (cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
         > "$work/payload.cpio"
 fi
 
 printf '\t.section .payload, "a"\n\t.incbin "%s"\n' "$work/payload.cpio" > "$work/payload.S"
+# The loader looks for handoff.record only in images that say they have one
+# (loader/src/handoff_record.h), so a boot without the protocol does not pay
+# for a search of the archive.
+# (Listed first: grep -q stopping early would fail the pipeline under pipefail.)
+members_listed=$(cpio -it --quiet < "$work/payload.cpio" 2>/dev/null || true)
+if grep -qx handoff.record <<< "$members_listed"; then
+    printf '\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1\n' \
+        >> "$work/payload.S"
+fi
 "${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
 
 link() {

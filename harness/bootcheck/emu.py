@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from .images import ROOT
 
-CHECKS = ("elf_loading", "handoff_registers", "cpu_state", "writes", "rootserver", "page_tables")
+CHECKS = ("elf_loading", "handoff_registers", "cpu_state", "writes", "rootserver", "page_tables",
+          "handoff_record")
 
 
 def emu_check_path(build):
@@ -46,11 +47,11 @@ def run(build, image, json_path, el=1, ram_mib=None, budget=None):
     return EmuResult(proc.returncode, proc.stdout, report)
 
 
-def pack_mutant(mutant, kernel, roottask, out, dtb=None):
+def pack_mutant(mutant, kernel, roottask, out, dtb=None, handoff_record=None):
     """`make emu-mutant-image`: the normal pack step, with the mutant's loader.a."""
     cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "emu-mutant-image",
            f"MUTANT={mutant}", f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"DTB={dtb or ''}",
-           f"OUT={out}"]
+           f"OUT={out}", f"HANDOFF_RECORD={handoff_record or ''}"]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=120)
     assert proc.returncode == 0, f"packing with mutant {mutant} failed:\n{proc.stdout}"

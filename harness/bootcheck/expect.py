@@ -2,6 +2,8 @@
 files by seL4's rules (facts file §3.1-§3.2). Independent of the loader's C
 planner on purpose: a bug there cannot hide behind a shared implementation."""
 
+import os
+import re
 from dataclasses import dataclass
 
 from elftools.elf.elffile import ELFFile
@@ -80,6 +82,44 @@ def expected_handoff(kernel_path, roottask_path, dtb_size):
     pv = (up[0] - uv[0]) & 0xffffffffffffffff
     return Handoff([up[0], up[1], pv, u.entry, dtb_phys[0], dtb_size], kernel_phys, dtb_phys,
                    up, uv, hyp=k.entry < UPPER_HALF)
+
+
+# The opt-in hand-off record (loader/common/handoff_record.h): its fields in
+# order, and magic and version as that header defines them.
+RECORD_FIELDS = ("magic", "version", "p_reg_start", "p_reg_end", "v_reg_start", "v_reg_end",
+                 "v_entry", "extra_bi", "extra_bi_size", "pv_offset")
+RECORD_HEADER = os.path.join(os.path.dirname(__file__), "..", "..", "loader", "common",
+                             "handoff_record.h")
+
+
+def record_constants():
+    """(magic, version) as #defined in handoff_record.h."""
+    with open(RECORD_HEADER) as f:
+        text = f.read()
+    magic = re.search(r"#define HANDOFF_RECORD_MAGIC\s+(0x[0-9a-fA-F]+)", text).group(1)
+    version = re.search(r"#define HANDOFF_RECORD_VERSION\s+(\d+)", text).group(1)
+    return int(magic, 16), int(version)
+
+
+def expected_record(kernel_path, roottask_path, dtb_size):
+    """Every field the loader must write into the record, by seL4's placement rules."""
+    h = expected_handoff(kernel_path, roottask_path, dtb_size)
+    magic, version = record_constants()
+    return {"magic": magic, "version": version,
+            "p_reg_start": h.user_phys[0], "p_reg_end": h.user_phys[1],
+            "v_reg_start": h.user_virt[0], "v_reg_end": h.user_virt[1],
+            "v_entry": elf_facts(roottask_path).entry,
+            "extra_bi": h.dtb_phys[0], "extra_bi_size": dtb_size, "pv_offset": h.x[2]}
+
+
+def record_paddr(kernel_path, symbol):
+    """Physical address of the kernel variable `symbol`, by its PT_LOAD."""
+    k = elf_facts(kernel_path)
+    va, _ = k.symbols[symbol]
+    for vaddr, paddr, _, _, memsz, _ in k.segments:
+        if vaddr <= va < vaddr + memsz:
+            return paddr + (va - vaddr)
+    raise AssertionError(f"{symbol} at 0x{va:x} is in no PT_LOAD of {kernel_path}")
 
 
 def parse_loader_handoff(serial):

@@ -15,14 +15,17 @@ class PackResult:
     image: str
 
 
-def pack(kernel, roottask, out, dtb=None, override=None, unchecked=False, mem=1024):
-    """Run `make image`; returns the pack step's exit status and output."""
+def pack(kernel, roottask, out, dtb=None, override=None, unchecked=False, mem=1024,
+         handoff_record=None):
+    """Run `make image`; returns the pack step's exit status and output.
+    handoff_record: the kernel symbol of the opt-in hand-off record protocol."""
     env = dict(os.environ)
     if unchecked:
         env["PACK_UNCHECKED"] = "1"
     cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "image",
            f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"OUT={out}", f"MEM={mem}",
-           f"DTB={dtb or ''}", f"OVERRIDE={override or ''}"]
+           f"DTB={dtb or ''}", f"OVERRIDE={override or ''}",
+           f"HANDOFF_RECORD={handoff_record or ''}"]
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=120)
     return PackResult(proc.returncode, proc.stdout, str(out))

@@ -18,12 +18,12 @@ static int differs_from_image(const struct emu_ctx *x, const struct emu_store *s
     return 0;
 }
 
-void check_rootserver(const struct emu_ctx *x, struct emu_check *c)
+int rootserver_untouched(const struct emu_ctx *x, struct strbuf *msg)
 {
     const struct emu_expected *e = x->exp;
     if (!e->has_rootserver) {
-        sb_printf(&c->message, "kernel has no rootserver symbol: nothing to protect");
-        return;
+        sb_printf(msg, "kernel has no rootserver symbol: nothing to protect");
+        return 1;
     }
     uint64_t rs = e->rootserver_pa, rs_end = rs + e->rootserver_size;
     size_t bad = 0;
@@ -34,23 +34,28 @@ void check_rootserver(const struct emu_ctx *x, struct emu_check *c)
         if (lo >= hi || !differs_from_image(x, s, lo, hi))
             continue;
         if (bad++ == 0)
-            sb_printf(&c->message,
+            sb_printf(msg,
                       "the loader wrote seL4's rootserver structure, which the kernel fills itself"
                       " in init_kernel (rootserver at paddr [0x%lx..0x%lx)):\n",
                       (unsigned long)rs, (unsigned long)rs_end);
         if (bad <= MAX_REPORTED) {
             char sym[128];
-            sb_printf(&c->message,
+            sb_printf(msg,
                       "  %u-byte store of 0x%lx at 0x%lx (rootserver+0x%lx) from PC 0x%lx (%s)\n",
                       s->size, (unsigned long)s->value, (unsigned long)s->addr,
                       (unsigned long)(lo - rs), (unsigned long)s->pc,
                       emu_symbolize(&x->img->syms, s->pc, sym, sizeof sym));
         }
     }
-    if (bad) {
-        c->status = EMU_CHECK_FAIL;
-        return;
-    }
-    sb_printf(&c->message, "no store changed rootserver at paddr [0x%lx..0x%lx)", (unsigned long)rs,
+    if (bad)
+        return 0;
+    sb_printf(msg, "no store changed rootserver at paddr [0x%lx..0x%lx)", (unsigned long)rs,
               (unsigned long)rs_end);
+    return 1;
+}
+
+void check_rootserver(const struct emu_ctx *x, struct emu_check *c)
+{
+    if (!rootserver_untouched(x, &c->message))
+        c->status = EMU_CHECK_FAIL;
 }

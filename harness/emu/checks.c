@@ -29,6 +29,7 @@ static const struct {
     { "writes", check_writes },
     { "rootserver", check_rootserver },
     { "page_tables", check_page_tables },
+    { "handoff_record", check_handoff_record },
 };
 
 void emu_run_checks(const struct emu_ctx *x, struct emu_check checks[EMU_NCHECKS])

@@ -45,8 +45,13 @@ void check_cpu_state(const struct emu_ctx *x, struct emu_check *c);
 void check_writes(const struct emu_ctx *x, struct emu_check *c);
 void check_rootserver(const struct emu_ctx *x, struct emu_check *c);
 void check_page_tables(const struct emu_ctx *x, struct emu_check *c);
+void check_handoff_record(const struct emu_ctx *x, struct emu_check *c);
 
-#define EMU_NCHECKS 6
+#define EMU_NCHECKS 7
+
+/* The rootserver check's finding, for checks that need it too: 1 if no
+ * store changed the kernel's `rootserver` (or it has none); msg says which. */
+int rootserver_untouched(const struct emu_ctx *x, struct strbuf *msg);
 
 /* Runs every check (or marks them not run, saying why). */
 void emu_run_checks(const struct emu_ctx *x, struct emu_check checks[EMU_NCHECKS]);

@@ -120,6 +120,47 @@ static void find_rootserver(struct emu_expected *e, const struct emu_image *img)
     e->rootserver_size = size ? size : 8;
 }
 
+/* The record's fields, each from the plan and the inputs (handoff_record.h);
+ * an unusable member is one the loader must refuse, so nothing is expected. */
+static int expected_record(struct emu_expected *e, const struct emu_image *img, uint64_t dtb_size)
+{
+    if (!img->has_handoff_record)
+        return 0;
+    const struct boot_plan *p = &e->plan;
+    uint64_t pa = img->handoff_record_pa, size = sizeof(struct handoff_record);
+    if (img->handoff_record_member_size != HANDOFF_RECORD_MEMBER_SIZE) {
+        snprintf(e->problem, sizeof e->problem,
+                 "payload %s is %lu bytes, not %u (the loader must refuse it)",
+                 PAYLOAD_HANDOFF_RECORD, (unsigned long)img->handoff_record_member_size,
+                 HANDOFF_RECORD_MEMBER_SIZE);
+        return -1;
+    }
+    if (pa % 8 != 0 || pa < p->kernel_phys.start || pa > p->kernel_phys.end ||
+        size > p->kernel_phys.end - pa) {
+        snprintf(e->problem, sizeof e->problem,
+                 "payload %s places the record at paddr 0x%lx, not an aligned range inside the"
+                 " kernel image [0x%lx..0x%lx) (the loader must refuse it)",
+                 PAYLOAD_HANDOFF_RECORD, (unsigned long)pa, (unsigned long)p->kernel_phys.start,
+                 (unsigned long)p->kernel_phys.end);
+        return -1;
+    }
+    e->has_record = 1;
+    e->record_pa = pa;
+    e->record = (struct handoff_record){
+        .magic = HANDOFF_RECORD_MAGIC,
+        .version = HANDOFF_RECORD_VERSION,
+        .p_reg_start = p->user_phys.start,
+        .p_reg_end = p->user_phys.end,
+        .v_reg_start = p->user_virt.start,
+        .v_reg_end = p->user_virt.end,
+        .v_entry = img->roottask.elf.entry,
+        .extra_bi = p->dtb_phys.start,
+        .extra_bi_size = dtb_size,
+        .pv_offset = p->user_pv_offset,
+    };
+    return 0;
+}
+
 void emu_expected_compute(const struct emu_image *img, const struct emu_machine *m,
                           const struct emu_qemu_dtb *qdtb, struct emu_expected *out)
 {
@@ -164,6 +205,8 @@ void emu_expected_compute(const struct emu_image *img, const struct emu_machine 
         return;
     }
     out->kernel_el = out->plan.flavour == KERNEL_HYP ? 2 : 1;
+    if (expected_record(out, img, in.dtb_size) != 0)
+        return;
     allowed_writes(out, img, qdtb);
     find_rootserver(out, img);
     expected_map(out);

@@ -1,7 +1,8 @@
 /* What a correct loader must leave behind for this image, computed from the
  * input files before the run: the boot plan (loader/common/plan.c, the rules
  * the pack step also checks), the memory the loader may write, the kernel's
- * rootserver structure, and the complete translation map. Nothing here is
+ * rootserver structure, the opt-in hand-off record, and the complete
+ * translation map. Nothing here is
  * read back from the run. */
 #ifndef EMU_EXPECTED_H
 #define EMU_EXPECTED_H
@@ -32,6 +33,11 @@ struct emu_expected {
     unsigned nallowed;
     int has_rootserver;
     uint64_t rootserver_pa, rootserver_size;
+    /* The opt-in hand-off record, when the payload asks for one: where it
+     * must be and what every field must hold. */
+    int has_record;
+    uint64_t record_pa;
+    struct handoff_record record;
     /* Translation map per table: [0] TTBR0_ELx, [1] TTBR1_EL1 (EL1 kernels). */
     struct ptwalk_range map[2][EMU_MAX_MAP];
     unsigned nmap[2];
@@ -44,5 +50,12 @@ void emu_expected_compute(const struct emu_image *img, const struct emu_machine 
  * pa is outside the kernel image. */
 int emu_expected_kernel_byte(const struct emu_image *img, const struct emu_expected *e,
                              uint64_t pa);
+
+/* Whether pa is a byte of the expected hand-off record, which the loader
+ * writes over the kernel's bytes on purpose (check handoff_record has it). */
+static inline int emu_expected_in_record(const struct emu_expected *e, uint64_t pa)
+{
+    return e->has_record && pa >= e->record_pa && pa - e->record_pa < sizeof(struct handoff_record);
+}
 
 #endif

@@ -87,6 +87,12 @@ static void open_payload(struct emu_image *img)
         memcpy(img->dtb, m.data, m.size);
         img->dtb_size = m.size;
     }
+    if (cpio_find(archive, end - start, PAYLOAD_HANDOFF_RECORD, &m, err) == 1) {
+        img->has_handoff_record = 1;
+        img->handoff_record_member_size = m.size;
+        for (unsigned i = 0; i < HANDOFF_RECORD_MEMBER_SIZE && m.size == HANDOFF_RECORD_MEMBER_SIZE; i++)
+            img->handoff_record_pa |= (uint64_t)m.data[i] << (8 * i);
+    }
 }
 
 int emu_image_open(struct emu_image *img, const char *path, char *err, size_t errlen)

@@ -1,5 +1,6 @@
 /* A loader image as `make image` / pack.sh writes it: the loader's ELF with
- * the payload archive (kernel.elf, roottask.elf, optional kernel.dtb)
+ * the payload archive (kernel.elf, roottask.elf, optional kernel.dtb and
+ * handoff.record)
  * between the symbols _payload_start and _payload_end. */
 #ifndef EMU_IMAGE_H
 #define EMU_IMAGE_H
@@ -9,6 +10,7 @@
 
 #include "../../loader/common/cpio.h"
 #include "../../loader/common/elf.h"
+#include "../../loader/common/handoff_record.h"
 #include "machine.h"
 #include "symbols.h"
 
@@ -28,6 +30,10 @@ struct emu_image {
     struct emu_payload_elf kernel, roottask;
     uint8_t *dtb;                  /* copy of payload kernel.dtb, or NULL */
     uint64_t dtb_size;
+    /* The opt-in hand-off record member (loader/common/handoff_record.h). */
+    int has_handoff_record;
+    uint64_t handoff_record_member_size;
+    uint64_t handoff_record_pa;    /* decoded when the member has the right size */
 };
 
 /* Reads and validates the image. Returns -1 (err says why) only if it is not

@@ -53,6 +53,29 @@ static void json_hex(FILE *f, uint64_t v)
     fprintf(f, "\"0x%lx\"", (unsigned long)v);
 }
 
+/* The expected opt-in hand-off record, or null when the payload has none. */
+static void json_record(FILE *f, const struct emu_expected *e)
+{
+    fputs(", \"handoff_record\": ", f);
+    if (!e->has_record) {
+        fputs("null", f);
+        return;
+    }
+    const struct handoff_record *r = &e->record;
+    const struct { const char *name; uint64_t value; } v[] = {
+        { "paddr", e->record_pa }, { "magic", r->magic }, { "version", r->version },
+        { "p_reg_start", r->p_reg_start }, { "p_reg_end", r->p_reg_end },
+        { "v_reg_start", r->v_reg_start }, { "v_reg_end", r->v_reg_end },
+        { "v_entry", r->v_entry }, { "extra_bi", r->extra_bi },
+        { "extra_bi_size", r->extra_bi_size }, { "pv_offset", r->pv_offset },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        fprintf(f, "%s\"%s\": ", i == 0 ? "{" : ", ", v[i].name);
+        json_hex(f, v[i].value);
+    }
+    fputs("}", f);
+}
+
 static void json_expected(FILE *f, const struct emu_expected *e)
 {
     fprintf(f, "  \"expected\": {\"ok\": %s, \"problem\": ", e->ok ? "true" : "false");
@@ -65,6 +88,7 @@ static void json_expected(FILE *f, const struct emu_expected *e)
             json_hex(f, e->plan.handoff[i]);
             fputs(i < 5 ? ", " : "]", f);
         }
+        json_record(f, e);
     }
     fputs("},\n", f);
 }

@@ -44,6 +44,8 @@ class Artifacts:
     roottask = os.path.join(BUILD, "roottask", "roottask.elf")
     probe_el1 = os.path.join(BUILD, "fixtures", "probe-el1.elf")
     probe_hyp = os.path.join(BUILD, "fixtures", "probe-hyp.elf")
+    probe_record_el1 = os.path.join(BUILD, "fixtures", "probe-record-el1.elf")
+    probe_record_symbol = "probe_handoff_record"
     virt_dtb = os.path.join(BUILD, "fixtures", "virt-1g.dtb")
     fixtures = os.path.join(BUILD, "fixtures")
 

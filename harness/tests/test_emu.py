@@ -25,6 +25,9 @@ CONFIGS = {
     "probe-el1-qemu-dtb-el2": ("probe_el1", False, 2, 1024),
     "probe-hyp-qemu-dtb-el2": ("probe_hyp", False, 2, 1024),
     "standin-payload-dtb-el1": ("standin_kernel", True, 1, 1024),
+    # packed with the opt-in hand-off record protocol (HANDOFF_RECORD=probe_handoff_record)
+    "probe-record-el1-payload-dtb-el1": ("probe_record_el1", True, 1, 1024),
+    "probe-record-el1-qemu-dtb-el2": ("probe_record_el1", False, 2, 1024),
     "sel4-payload-dtb-el1": ("sel4", True, 1, 1024),
 }
 
@@ -32,13 +35,23 @@ CONFIGS = {
 MUTANTS = {
     "skip_bss_zero": ({"elf_loading"}, "must be zero (.bss)"),
     "kernel_device": ({"page_tables"}, "Device-nGnRnE"),
-    "write_rootserver": ({"rootserver", "elf_loading"},
+    # handoff_record too: without the protocol, no boot record may be written
+    "write_rootserver": ({"rootserver", "elf_loading", "handoff_record"},
                          "the loader wrote seL4's rootserver structure, which the kernel fills "
                          "itself in init_kernel"),
     "wrong_x1": ({"handoff_registers"}, "x1 (root task phys end (exclusive)) = "),
     "stray_write": ({"writes"}, "is outside the allowed-write map"),
     "caches_off": ({"cpu_state"}, "C and I must be set"),
+    "wrong_record": ({"handoff_record"}, "hand-off record field pv_offset at paddr 0x"),
 }
+
+# Mutants whose bug is in the opt-in hand-off record: packed with a kernel
+# that declares one (the others use the stand-in kernel, protocol off).
+RECORD_MUTANTS = {"wrong_record"}
+
+
+def _record_symbol(attr):
+    return Artifacts.probe_record_symbol if attr == "probe_record_el1" else None
 
 
 def _fdt_totalsize(path):
@@ -73,7 +86,8 @@ class EmuRuns:
             dtb = Artifacts.virt_dtb if payload_dtb else None
             image = self.tmp / f"{cid}.elf"
             from bootcheck import images
-            images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem)
+            images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem,
+                           handoff_record=_record_symbol(attr))
             result = emu.run(BUILD, image, self.tmp / f"{cid}.json", el=el, ram_mib=mem)
             self.cache[cid] = (image, kernel, dtb, el, mem, result)
         return self.cache[cid]
@@ -141,8 +155,11 @@ def mutant_runs(tmp_path_factory):
 
     def get(mutant):
         if mutant not in cache:
-            image = emu.pack_mutant(mutant, Artifacts.standin_kernel, Artifacts.roottask,
-                                    tmp / f"{mutant}.elf", dtb=Artifacts.virt_dtb)
+            record = mutant in RECORD_MUTANTS
+            kernel = Artifacts.probe_record_el1 if record else Artifacts.standin_kernel
+            image = emu.pack_mutant(mutant, kernel, Artifacts.roottask, tmp / f"{mutant}.elf",
+                                    dtb=Artifacts.virt_dtb,
+                                    handoff_record=Artifacts.probe_record_symbol if record else None)
             cache[mutant] = (image, emu.run(BUILD, image, tmp / f"{mutant}.json", el=1))
         return cache[mutant]
     return get
@@ -166,6 +183,36 @@ def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
                                    _fdt_totalsize(artifacts.virt_dtb)).x[1]
     assert (f"x1 (root task phys end (exclusive)) = 0x{want + 0x1000:x} at kernel entry "
             f"0xffffff8040000000, expected 0x{want:x}") in r.check("handoff_registers")["message"]
+
+
+def test_mutant_wrong_record_names_field_address_and_values(mutant_runs, artifacts):
+    _, r = mutant_runs("wrong_record")
+    want = expect.expected_handoff(artifacts.probe_record_el1, artifacts.roottask,
+                                   _fdt_totalsize(artifacts.virt_dtb))
+    record_pa = expect.record_paddr(artifacts.probe_record_el1, artifacts.probe_record_symbol)
+    field_pa = record_pa + 8 * expect.RECORD_FIELDS.index("pv_offset")
+    msg = r.check("handoff_record")["message"]
+    assert msg == (f"hand-off record field pv_offset at paddr 0x{field_pa:x} = "
+                   f"0x{want.x[2] + 0x1000:x}, expected 0x{want.x[2]:x}\n"), msg
+
+
+@pytest.mark.parametrize("cid", [c for c in CONFIGS if CONFIGS[c][0] == "probe_record_el1"])
+def test_expected_record_agrees_with_python_oracle(cid, emu_runs):
+    """Every field emu-check expects in the record, from the independent
+    Python model of the plan and the kernel's symbol table."""
+    _, kernel, dtb, _, _, r = emu_runs.get(cid)
+    dtb_size = _fdt_totalsize(dtb) if dtb else int(r.report["expected"]["handoff"][5], 16)
+    want = expect.expected_record(kernel, Artifacts.roottask, dtb_size)
+    want["paddr"] = expect.record_paddr(kernel, Artifacts.probe_record_symbol)
+    got = {k: int(v, 16) for k, v in r.report["expected"]["handoff_record"].items()}
+    assert got == want
+    assert f"loader: hand-off record written at 0x{want['paddr']:x} (80 bytes)\n" in r.uart
+
+
+def test_stand_in_has_no_record_expected(emu_runs):
+    _, _, _, _, _, r = emu_runs.get("standin-payload-dtb-el1")
+    assert r.report["expected"]["handoff_record"] is None
+    assert "hand-off record" not in r.uart
 
 
 def test_mutant_stray_write_names_loader_symbol(mutant_runs):

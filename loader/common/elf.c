@@ -175,6 +175,17 @@ void elf_segment_get(const struct elf_image *img, unsigned n, struct elf_segment
 int elf_symbol_lookup(const struct elf_image *img, const char *name,
                       uint64_t *value, uint64_t *size)
 {
+    struct elf64_sym sym;
+    if (elf_symbol_find(img, name, &sym) != 0)
+        return -1;
+    *value = sym.st_value;
+    if (size != NULL)
+        *size = sym.st_size;
+    return 0;
+}
+
+int elf_symbol_find(const struct elf_image *img, const char *name, struct elf64_sym *out)
+{
     struct elf64_ehdr eh;
     read_bytes(&eh, img->data, sizeof eh);
     if (eh.e_shentsize != sizeof(struct elf64_shdr) ||
@@ -204,9 +215,7 @@ int elf_symbol_lookup(const struct elf_image *img, const char *name,
                 left--;
             }
             if (left > 0 && *t == '\0' && *s == '\0') {
-                *value = sym.st_value;
-                if (size != NULL)
-                    *size = sym.st_size;
+                *out = sym;
                 return 0;
             }
         }

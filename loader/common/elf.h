@@ -15,6 +15,9 @@
 #define ELF_PF_R         4
 #define ELF_SHT_SYMTAB   2
 #define ELF_SHT_STRTAB   3
+#define ELF_STT_OBJECT   1
+#define ELF_STT_FUNC     2
+#define ELF_ST_TYPE(info) ((info) & 0xf)
 
 struct elf64_ehdr {
     uint8_t  e_ident[16];
@@ -98,5 +101,9 @@ void elf_segment_get(const struct elf_image *img, unsigned n, struct elf_segment
  * on success, -1 if the image has no (valid) symbol table or no such symbol. */
 int elf_symbol_lookup(const struct elf_image *img, const char *name,
                       uint64_t *value, uint64_t *size);
+
+/* The whole symbol table entry of a named symbol (type in ELF_ST_TYPE of
+ * st_info); -1 as for elf_symbol_lookup. */
+int elf_symbol_find(const struct elf_image *img, const char *name, struct elf64_sym *out);
 
 #endif

@@ -7,7 +7,12 @@
  * RAM is RAM_MIB at the start of virt's RAM, or, when a DTB is given, what
  * its /memory nodes say (as the loader reads it).
  *
- * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END */
+ * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END
+ *        pack-check --handoff-record KERNEL SYMBOL MEMBER_OUT
+ *
+ * The second form is the pack step of the opt-in hand-off record protocol
+ * (loader/common/handoff_record.h): it resolves SYMBOL in KERNEL and writes
+ * the payload member (the record's physical address, 8 bytes little-endian). */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -16,8 +21,10 @@
 
 #include "../common/dtb_parse.h"
 #include "../common/elf.h"
+#include "../common/handoff_record.h"
 #include "../common/plan.h"
 #include "../../targets/machines/qemu_virt.h"
+#include "record_symbol.h"
 
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
 {
@@ -50,8 +57,34 @@ static void load_elf(const char *path, const char *name, struct elf_image *img)
     }
 }
 
+static int write_record_member(const char *kernel_path, const char *symbol, const char *out)
+{
+    struct elf_image kernel;
+    load_elf(kernel_path, "kernel.elf", &kernel);
+    struct record_location at;
+    char err[RECORD_SYMBOL_ERR_LEN];
+    if (record_symbol_locate(&kernel, symbol, &at, err) != 0) {
+        fprintf(stderr, "pack: error: %s\n", err);
+        return 1;
+    }
+    unsigned char member[HANDOFF_RECORD_MEMBER_SIZE];
+    for (unsigned i = 0; i < sizeof member; i++)
+        member[i] = (unsigned char)(at.paddr >> (8 * i));
+    FILE *f = fopen(out, "wb");
+    if (f == NULL || fwrite(member, 1, sizeof member, f) != sizeof member || fclose(f) != 0) {
+        fprintf(stderr, "pack: error: cannot write %s member '%s'\n", PAYLOAD_HANDOFF_RECORD, out);
+        return 1;
+    }
+    printf("pack: hand-off record '%s' at vaddr 0x%lx, paddr 0x%lx (%zu of its %lu bytes)\n",
+           symbol, (unsigned long)at.vaddr, (unsigned long)at.paddr, sizeof(struct handoff_record),
+           (unsigned long)at.size);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
+        return write_record_member(argv[2], argv[3], argv[4]);
     if (argc != 7) {
         fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
         return 2;

@@ -9,6 +9,7 @@
 #include "../common/plan.h"
 #include "dtb.h"
 #include "enter.h"
+#include "handoff_record.h"
 #include "mmu.h"
 #include "mutations.h"
 #include "override.h"
@@ -174,6 +175,8 @@ void loader_main(uint64_t boot_x0)
     for (int i = 0; i < 6; i++)
         regs.x[i] = plan.handoff[i];
     override_apply(regs.x);
+    if (payload_has_handoff_record)   /* opt-in; after load_elf, which would overwrite it */
+        handoff_record_write(&plan);
 #ifdef BC_MUTATE_WRONG_X1
     regs.x[1] += PLAN_PAGE;
 #endif

@@ -20,6 +20,10 @@
  *                               loader does not own. Caught by: writes.
  *   BC_MUTATE_CACHES_OFF        enters the kernel with SCTLR.C clear.
  *                               Caught by: cpu_state.
+ *   BC_MUTATE_WRONG_RECORD      writes the opt-in hand-off record
+ *                               (loader/common/handoff_record.h) with
+ *                               pv_offset one page too high. Caught by:
+ *                               handoff_record.
  */
 #ifndef LOADER_MUTATIONS_H
 #define LOADER_MUTATIONS_H
