@@ -11,7 +11,7 @@ STANDIN_C_SRCS := boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv
                   syscall.c thread.c uart.c vspace.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_OBJS   := $(addprefix $(STANDIN_BUILD)/,$(STANDIN_C_SRCS:.c=.o) $(STANDIN_S_SRCS:.S=.o)) \
-                  $(STANDIN_BUILD)/fmt.o $(STANDIN_BUILD)/esr.o
+                  $(STANDIN_BUILD)/common/fmt.o $(STANDIN_BUILD)/common/esr.o
 
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
@@ -30,7 +30,9 @@ $(STANDIN_BUILD)/%.o: $(STANDIN_DIR)/%.S
 	@mkdir -p $(@D)
 	$(CC_TARGET) $(STANDIN_CFLAGS) -c $< -o $@
 
-$(STANDIN_BUILD)/fmt.o $(STANDIN_BUILD)/esr.o: $(STANDIN_BUILD)/%.o: $(COMMON_DIR)/%.c
+# Shared sources get their own object directory: a stale dependency file
+# from when one of them lived in targets/standin/ is then never read.
+$(STANDIN_BUILD)/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC_TARGET) $(STANDIN_CFLAGS) -c $< -o $@
 
