@@ -53,6 +53,20 @@ def _read(path):
 MONITOR_PROMPT = b"(qemu) "
 
 
+# sun_path holds 108 bytes including the NUL; "/bcgXXXXXXXX/mon.sock" adds 21.
+UNIX_SOCKET_PATH_MAX = 107
+MONITOR_SUFFIX_LEN = 21
+
+
+def _socket_safe_tmpdir():
+    """$TMPDIR, unless the monitor socket's path under it would not fit in a
+    UNIX socket address (QEMU would then fail to start): then /tmp."""
+    base = tempfile.gettempdir()
+    if len(base) + MONITOR_SUFFIX_LEN > UNIX_SOCKET_PATH_MAX:
+        return "/tmp"
+    return base
+
+
 def _monitor_stop(path):
     """Sends `stop` on the HMP monitor and waits until QEMU has run it.
 
@@ -99,7 +113,7 @@ def _kill_qemu(pidfile):
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
     """plan: the dict bootcheck.scenario built (without the run-specific paths)."""
-    rundir = tempfile.mkdtemp(prefix="bcg")   # short: UNIX socket paths are limited
+    rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
     plan = dict(plan)

@@ -185,3 +185,23 @@ def test_wellformed_scenario_resolves_stop_and_effective_facts(tmp_path, artifac
     assert p.facts["effective.ui_v_start"] == 0x7ffffffe0000
     span = p.facts["handoff.x1"] - p.facts["handoff.x0"]
     assert p.facts["effective.bootinfo"] == 0x7ffffffe0000 + span + 0x1000
+
+
+def test_monitor_socket_path_fits_whatever_tmpdir(monkeypatch, tmp_path):
+    """QEMU cannot bind a UNIX socket path over 107 bytes; a long $TMPDIR used
+    to make every scenario end at once with "Target disconnected"."""
+    import tempfile
+
+    from bootcheck import gdbrun
+
+    long_dir = tmp_path / ("x" * 100)
+    long_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_dir))
+    rundir = tempfile.mkdtemp(prefix="bcg", dir=gdbrun._socket_safe_tmpdir())
+    try:
+        assert len(os.path.join(rundir, "mon.sock")) <= gdbrun.UNIX_SOCKET_PATH_MAX
+    finally:
+        os.rmdir(rundir)
+    # A short $TMPDIR is still used as it is.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert gdbrun._socket_safe_tmpdir() == str(tmp_path)
