@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bootcheck import diagnosis, gdbrun, images, scenario
+from bootcheck import diagnosis, expect, gdbrun, images, scenario
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts
 
@@ -35,14 +35,25 @@ def scenario_cases():
 
 def kernel_paths(request):
     """Kernel names usable in scenarios; None values are skipped by the caller."""
+    def given():
+        path = request.getfixturevalue("sel4_kernel")
+        return path, expect.elf_facts(path).entry < expect.UPPER_HALF
+
     def sel4():
-        return request.getfixturevalue("sel4_kernel")
+        path, hyp = given()
+        if hyp:
+            pytest.skip(f"SEL4_KERNEL={path} is a hyp build; this scenario is for the EL1 build"
+                        " (the hyp scenarios use it)")
+        return path
 
     def sel4_hyp():
         explicit = os.environ.get("SEL4_HYP_KERNEL")
         if explicit:
             return explicit
-        beside = os.path.join(os.path.dirname(sel4()), "kernel-hyp.elf")
+        path, hyp = given()
+        if hyp:
+            return path
+        beside = os.path.join(os.path.dirname(path), "kernel-hyp.elf")
         if not os.path.isfile(beside):
             pytest.skip("no hyp seL4 kernel (SEL4_HYP_KERNEL=path, or kernel-hyp.elf beside SEL4_KERNEL)")
         return beside
