@@ -1,38 +1,51 @@
 /* The last instructions of the loader: switch to the hand-off translation
  * tables and enter the kernel with x0..x5 as seL4 expects.
- *
- * struct handoff_regs layout (see enter.h): 0 x[6], 48 entry, 56 ttbr0,
- * 64 ttbr1, 72 tcr, 80 mair, 88 sctlr, 96 vbar. */
+ */
+
+/* Offsets into struct handoff_regs (checked by _Static_assert in enter.h). */
+    .set    HR_ENTRY, 48
+    .set    HR_TTBR0, 56
+    .set    HR_TTBR1, 64
+    .set    HR_TCR,   72
+    .set    HR_MAIR,  80
+    .set    HR_SCTLR, 88
+    .set    HR_VBAR,  96
 
     .text
 
+    /* x0..x5 from the struct at x9. */
     .macro load_args
     ldp     x2, x3, [x9, #16]
     ldp     x4, x5, [x9, #32]
     ldp     x0, x1, [x9, #0]
     .endm
 
+    /* MAIR, TCR, TTBR0 and TTBR1 of EL1 from the struct at x9. */
+    .macro set_el1_translation
+    ldr     x10, [x9, #HR_MAIR]
+    msr     mair_el1, x10
+    ldr     x10, [x9, #HR_TCR]
+    msr     tcr_el1, x10
+    ldr     x10, [x9, #HR_TTBR0]
+    msr     ttbr0_el1, x10
+    ldr     x10, [x9, #HR_TTBR1]
+    msr     ttbr1_el1, x10
+    .endm
+
 /* void enter_el1_kernel_from_el1(const struct handoff_regs *r) */
     .global enter_el1_kernel_from_el1
 enter_el1_kernel_from_el1:
     mov     x9, x0
-    ldr     x10, [x9, #80]
-    msr     mair_el1, x10
-    ldr     x10, [x9, #72]
-    msr     tcr_el1, x10
-    ldr     x10, [x9, #56]
-    msr     ttbr0_el1, x10
-    ldr     x10, [x9, #64]
-    msr     ttbr1_el1, x10
+    set_el1_translation
     isb
     tlbi    vmalle1
     dsb     sy
     isb
-    ldr     x10, [x9, #88]
+    ldr     x10, [x9, #HR_SCTLR]
     msr     sctlr_el1, x10
     msr     cpacr_el1, xzr          /* as seL4's own loader leaves it */
     isb
-    ldr     x10, [x9, #48]
+    ldr     x10, [x9, #HR_ENTRY]
     load_args
     br      x10
 
@@ -40,17 +53,10 @@ enter_el1_kernel_from_el1:
     .global enter_el1_kernel_from_el2
 enter_el1_kernel_from_el2:
     mov     x9, x0
-    ldr     x10, [x9, #80]
-    msr     mair_el1, x10
-    ldr     x10, [x9, #72]
-    msr     tcr_el1, x10
-    ldr     x10, [x9, #56]
-    msr     ttbr0_el1, x10
-    ldr     x10, [x9, #64]
-    msr     ttbr1_el1, x10
-    ldr     x10, [x9, #96]
+    set_el1_translation
+    ldr     x10, [x9, #HR_VBAR]
     msr     vbar_el1, x10
-    ldr     x10, [x9, #88]
+    ldr     x10, [x9, #HR_SCTLR]
     msr     sctlr_el1, x10
     msr     cpacr_el1, xzr
     mov     x10, #(1 << 31)         /* HCR_EL2.RW: EL1 is AArch64; nothing trapped */
@@ -63,7 +69,7 @@ enter_el1_kernel_from_el2:
     msr     vttbr_el2, xzr
     mov     x10, #0x3c5             /* EL1h, DAIF masked */
     msr     spsr_el2, x10
-    ldr     x10, [x9, #48]
+    ldr     x10, [x9, #HR_ENTRY]
     msr     elr_el2, x10
     isb
     tlbi    vmalle1
@@ -76,20 +82,20 @@ enter_el1_kernel_from_el2:
     .global enter_hyp_kernel
 enter_hyp_kernel:
     mov     x9, x0
-    ldr     x10, [x9, #80]
+    ldr     x10, [x9, #HR_MAIR]
     msr     mair_el2, x10
-    ldr     x10, [x9, #72]
+    ldr     x10, [x9, #HR_TCR]
     msr     tcr_el2, x10
-    ldr     x10, [x9, #56]
+    ldr     x10, [x9, #HR_TTBR0]
     msr     ttbr0_el2, x10
     isb
     tlbi    alle2
     dsb     sy
     isb
-    ldr     x10, [x9, #88]
+    ldr     x10, [x9, #HR_SCTLR]
     msr     sctlr_el2, x10
     msr     hcr_el2, xzr
     isb
-    ldr     x10, [x9, #48]
+    ldr     x10, [x9, #HR_ENTRY]
     load_args
     br      x10

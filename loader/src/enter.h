@@ -15,8 +15,14 @@ struct handoff_regs {
     uint64_t vbar;
 };
 
-_Static_assert(__builtin_offsetof(struct handoff_regs, entry) == 48, "enter.S layout");
-_Static_assert(__builtin_offsetof(struct handoff_regs, vbar) == 96, "enter.S layout");
+/* enter.S names these offsets (HR_*): keep the two in step. */
+_Static_assert(__builtin_offsetof(struct handoff_regs, entry) == 48, "enter.S HR_ENTRY");
+_Static_assert(__builtin_offsetof(struct handoff_regs, ttbr0) == 56, "enter.S HR_TTBR0");
+_Static_assert(__builtin_offsetof(struct handoff_regs, ttbr1) == 64, "enter.S HR_TTBR1");
+_Static_assert(__builtin_offsetof(struct handoff_regs, tcr) == 72, "enter.S HR_TCR");
+_Static_assert(__builtin_offsetof(struct handoff_regs, mair) == 80, "enter.S HR_MAIR");
+_Static_assert(__builtin_offsetof(struct handoff_regs, sctlr) == 88, "enter.S HR_SCTLR");
+_Static_assert(__builtin_offsetof(struct handoff_regs, vbar) == 96, "enter.S HR_VBAR");
 
 void enter_el1_kernel_from_el1(const struct handoff_regs *r) __attribute__((noreturn));
 void enter_el1_kernel_from_el2(const struct handoff_regs *r) __attribute__((noreturn));
