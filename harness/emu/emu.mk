@@ -65,3 +65,16 @@ emu-mutant-image: LOADER_LIB = $(EMU_MUTANTS_DIR)/$(MUTANT)/loader.a
 emu-mutant-image: $(EMU_MUTANTS_DIR)/$(MUTANT)/loader.a $(LOADER_PACK_DEPS)
 	@test -n "$(MUTANT)" || { echo "emu-mutant-image: MUTANT=<one of $(EMU_MUTANTS)>"; exit 1; }
 	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"
+
+# The same runner under ASan + UBSan, for `make verify-sanitize` (which
+# `make verify` runs): sanitize_emu.py drives it over real images.
+EMU_CHECK_SANITIZED := $(BUILD)/sanitize/emu-check
+$(EMU_CHECK_SANITIZED): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -o $@ $(EMU_SRCS) $(EMU_COMMON) -lunicorn -lfdt
+
+.PHONY: verify-sanitize-emu
+verify-sanitize-emu: $(EMU_CHECK_SANITIZED) all
+	$(PYTHON) harness/emu/sanitize_emu.py $(EMU_CHECK_SANITIZED) $(abspath $(BUILD))
+verify-sanitize: verify-sanitize-emu

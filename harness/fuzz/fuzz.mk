@@ -58,9 +58,9 @@ fuzz-replays: $(SANITIZE_REPLAYS) $(FUZZ_SEEDS_STAMP)
 all: fuzz-replays
 
 # pack-check, built from the same sources as $(PACK_CHECK) but sanitized.
-$(SANITIZE_BUILD)/pack-check: loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c $(COMMON_DIR)/*.h)
+$(SANITIZE_BUILD)/pack-check: $(wildcard loader/host/*.c loader/host/*.h $(COMMON_DIR)/*.c $(COMMON_DIR)/*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(SANITIZE_CFLAGS) -o $@ loader/host/pack_check.c $(wildcard $(COMMON_DIR)/*.c) -lfdt
+	$(HOSTCC) $(SANITIZE_CFLAGS) -o $@ $(wildcard loader/host/*.c) $(wildcard $(COMMON_DIR)/*.c) -lfdt
 
 # Other host C (unit tests, the Unicorn runner) can join by adding
 # prerequisites to verify-sanitize in their own fragments.
