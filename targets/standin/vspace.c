@@ -101,19 +101,6 @@ void user_vspace_map_frame(uint64_t *root, uint64_t vaddr, uint64_t paddr,
     table[PT_INDEX(vaddr, 3)] = pte;
 }
 
-void user_vspace_activate(uint64_t *root)
-{
-    uint64_t ttbr0 = kptr_to_paddr(root) | ((uint64_t)ROOT_TASK_ASID << 48);
-    __asm__ volatile(
-        "dsb ishst\n"
-        "msr ttbr0_el1, %0\n"
-        "isb\n"
-        "tlbi vmalle1\n"
-        "dsb ish\n"
-        "isb\n"
-        : : "r"(ttbr0) : "memory");
-}
-
 void user_vspace_switch(uint64_t vspace_paddr, unsigned asid)
 {
     uint64_t ttbr0 = vspace_paddr | ((uint64_t)asid << 48);
@@ -126,6 +113,11 @@ void user_vspace_switch(uint64_t vspace_paddr, unsigned asid)
         "dsb ish\n"
         "isb\n"
         : : "r"(ttbr0) : "memory");
+}
+
+void user_vspace_activate(uint64_t *root)
+{
+    user_vspace_switch(kptr_to_paddr(root), ROOT_TASK_ASID);
 }
 
 uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left)
