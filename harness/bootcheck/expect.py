@@ -122,6 +122,25 @@ def record_paddr(kernel_path, symbol):
     raise AssertionError(f"{symbol} at 0x{va:x} is in no PT_LOAD of {kernel_path}")
 
 
+def fdt_totalsize(path):
+    """FDT header totalsize of a DTB file: what the loader hands over as x5."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:4] != b"\xd0\x0d\xfe\xed":
+        raise ValueError(f"{path} is not a flattened device tree")
+    return int.from_bytes(head[4:8], "big")
+
+
+def handed_over_dtb_size(dtb_path, serial):
+    """The DTB size a boot hands over: the payload DTB's totalsize, or, for
+    QEMU's blob (generated at run time), the packed size the loader printed;
+    None if the loader printed none."""
+    if dtb_path:
+        return fdt_totalsize(dtb_path)
+    m = re.search(r"^loader: DTB from QEMU at 0x40000000, (\d+) bytes", serial, re.M)
+    return int(m.group(1)) if m else None
+
+
 def parse_loader_handoff(serial):
     """The six values the loader printed, or None."""
     for line in serial.splitlines():

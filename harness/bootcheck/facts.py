@@ -53,20 +53,11 @@ def symbol_facts(prefix, elf):
     return {f"{prefix}.sym.{name}": value for name, (value, _) in elf.symbols.items()}
 
 
-def dtb_size_of(path):
-    """FDT header totalsize: what the loader hands over as x5."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head[:4] != b"\xd0\x0d\xfe\xed":
-        raise ValueError(f"{path} is not a flattened device tree")
-    return int.from_bytes(head[4:8], "big")
-
-
 def compute(kernel, roottask, loader_image, dtb, mem_mib):
     """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
     k = expect.elf_facts(kernel)
     u = expect.elf_facts(roottask)
-    dtb_size = dtb_size_of(dtb) if dtb else 0
+    dtb_size = expect.fdt_totalsize(dtb) if dtb else 0
     h = expect.expected_handoff(kernel, roottask, dtb_size)
     window = PPTR_BASE_HYP if h.hyp else PPTR_BASE_EL1
     facts = {

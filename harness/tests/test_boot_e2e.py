@@ -34,13 +34,6 @@ def roottask_facts(serial):
     return facts
 
 
-def fdt_totalsize(path):
-    with open(path, "rb") as f:
-        head = f.read(8)
-    assert head[:4] == b"\xd0\x0d\xfe\xed", f"{path} is not a DTB"
-    return int.from_bytes(head[4:8], "big")
-
-
 @pytest.fixture(params=["standin", "sel4"])
 def kernel(request, artifacts):
     if request.param == "standin":
@@ -50,7 +43,7 @@ def kernel(request, artifacts):
 
 def test_boot_to_roottask(kernel, artifacts, booter):
     dtb = artifacts.virt_dtb
-    dtb_size = fdt_totalsize(dtb)
+    dtb_size = expect.fdt_totalsize(dtb)
     want = expect.expected_handoff(kernel, artifacts.roottask, dtb_size)
     machine = "virt,virtualization=on" if want.hyp else "virt"
     image = booter.pack(kernel, artifacts.roottask, dtb=dtb)

@@ -5,7 +5,6 @@ own test. Every check is shown failing on a mutant loader
 Unicorn with its exact error, and the UART transcript must equal QEMU's."""
 
 import os
-import struct
 
 import pytest
 
@@ -52,11 +51,6 @@ RECORD_MUTANTS = {"wrong_record"}
 
 def _record_symbol(attr):
     return Artifacts.probe_record_symbol if attr == "probe_record_el1" else None
-
-
-def _fdt_totalsize(path):
-    with open(path, "rb") as f:
-        return struct.unpack(">I", f.read(8)[4:8])[0]
 
 
 class EmuRuns:
@@ -125,7 +119,7 @@ def test_expected_handoff_agrees_with_python_oracle(cid, emu_runs):
     independent Python reading of seL4's rules. They must agree."""
     _, kernel, dtb, _, _, r = emu_runs.get(cid)
     if dtb:
-        dtb_size = _fdt_totalsize(dtb)
+        dtb_size = expect.fdt_totalsize(dtb)
     else:
         dtb_size = int(r.report["expected"]["handoff"][5], 16)
         assert f"DTB from QEMU at 0x40000000, {dtb_size} bytes" in r.uart, r.describe()
@@ -180,7 +174,7 @@ def test_mutant_caught_by_its_check(mutant, mutant_runs):
 def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
     _, r = mutant_runs("wrong_x1")
     want = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask,
-                                   _fdt_totalsize(artifacts.virt_dtb)).x[1]
+                                   expect.fdt_totalsize(artifacts.virt_dtb)).x[1]
     assert (f"x1 (root task phys end (exclusive)) = 0x{want + 0x1000:x} at kernel entry "
             f"0xffffff8040000000, expected 0x{want:x}") in r.check("handoff_registers")["message"]
 
@@ -188,7 +182,7 @@ def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
 def test_mutant_wrong_record_names_field_address_and_values(mutant_runs, artifacts):
     _, r = mutant_runs("wrong_record")
     want = expect.expected_handoff(artifacts.probe_record_el1, artifacts.roottask,
-                                   _fdt_totalsize(artifacts.virt_dtb))
+                                   expect.fdt_totalsize(artifacts.virt_dtb))
     record_pa = expect.record_paddr(artifacts.probe_record_el1, artifacts.probe_record_symbol)
     field_pa = record_pa + 8 * expect.RECORD_FIELDS.index("pv_offset")
     msg = r.check("handoff_record")["message"]
@@ -201,7 +195,7 @@ def test_expected_record_agrees_with_python_oracle(cid, emu_runs):
     """Every field emu-check expects in the record, from the independent
     Python model of the plan and the kernel's symbol table."""
     _, kernel, dtb, _, _, r = emu_runs.get(cid)
-    dtb_size = _fdt_totalsize(dtb) if dtb else int(r.report["expected"]["handoff"][5], 16)
+    dtb_size = expect.fdt_totalsize(dtb) if dtb else int(r.report["expected"]["handoff"][5], 16)
     want = expect.expected_record(kernel, Artifacts.roottask, dtb_size)
     want["paddr"] = expect.record_paddr(kernel, Artifacts.probe_record_symbol)
     got = {k: int(v, 16) for k, v in r.report["expected"]["handoff_record"].items()}

@@ -20,11 +20,6 @@ from conftest import BUILD
 RECORD_SIZE = 8 * len(expect.RECORD_FIELDS)
 
 
-def _fdt_totalsize(path):
-    with open(path, "rb") as f:
-        return int.from_bytes(f.read(8)[4:8], "big")
-
-
 def probe_record_line(serial):
     m = re.search(r"^probe: record (.*)$", serial, re.M)
     assert m, f"probe printed no 'record' line; serial:\n{serial}"
@@ -49,12 +44,8 @@ def test_probe_kernel_reads_every_record_field(dtb_source, artifacts, booter):
     assert "handoff.record" in payload_members(image)
     r = booter.boot(image, timeout=20, stop_patterns=DEFAULT_STOP_PATTERNS + ("probe: done",))
     assert "probe: done" in r.serial, r.describe()
-    if dtb:
-        dtb_size = _fdt_totalsize(dtb)
-    else:
-        m = re.search(r"^loader: DTB from QEMU at 0x40000000, (\d+) bytes", r.serial, re.M)
-        assert m, r.describe()
-        dtb_size = int(m.group(1))
+    dtb_size = expect.handed_over_dtb_size(dtb, r.serial)
+    assert dtb_size is not None, r.describe()
 
     want = expect.expected_record(probe, artifacts.roottask, dtb_size)
     got = probe_record_line(r.serial)
@@ -126,7 +117,7 @@ def test_loader_refuses_a_record_outside_the_kernel(artifacts, tmp_path, monkeyp
     """A record member pointing at the root task's pages: the loader must stop
     before writing it (in Unicorn, with its exact error)."""
     probe, roottask, dtb = artifacts.probe_record_el1, artifacts.roottask, artifacts.virt_dtb
-    want = expect.expected_handoff(probe, roottask, _fdt_totalsize(dtb))
+    want = expect.expected_handoff(probe, roottask, expect.fdt_totalsize(dtb))
     pa = want.user_phys[0]
     with open(probe, "rb") as k, open(roottask, "rb") as u, open(dtb, "rb") as d:
         archive = _archive(tmp_path, [("kernel.elf", k.read()), ("roottask.elf", u.read()),

@@ -48,15 +48,10 @@ def test_probe_kernel_sees_sel4_handoff(case, dtb_source, artifacts, booter):
 
     printed = expect.parse_loader_handoff(r.serial)
     assert printed is not None, r.describe()
-    if dtb_source == "payload":
-        with open(dtb, "rb") as f:
-            dtb_size = int.from_bytes(f.read(8)[4:8], "big")   # FDT totalsize
-    else:
-        # QEMU's blob is generated at run time; its packed size is whatever
-        # the loader printed, and the placement must follow from it.
-        m = re.search(r"^loader: DTB from QEMU at 0x40000000, (\d+) bytes", r.serial, re.M)
-        assert m, r.describe()
-        dtb_size = int(m.group(1))
+    # QEMU's blob is generated at run time: the placement must follow from
+    # the packed size the loader printed for it.
+    dtb_size = expect.handed_over_dtb_size(dtb, r.serial)
+    assert dtb_size is not None, r.describe()
     want = expect.expected_handoff(probe, artifacts.roottask, dtb_size)
     got = probe_lines(r.serial)
 

@@ -28,13 +28,6 @@ SEL4_FRAME_ASSERTION = (
     "((0 && (page_base_address & (1ull << 47))) ? 0x0 : 0)' at ")
 
 
-def fdt_totalsize(path):
-    with open(path, "rb") as f:
-        head = f.read(8)
-    assert head[:4] == b"\xd0\x0d\xfe\xed", f"{path} is not a DTB"
-    return int.from_bytes(head[4:8], "big")
-
-
 def extra_bi_size_bits(extra_len):
     """seL4's rule: page-round the content, take log2, round up to a power of 2."""
     if extra_len == 0:
@@ -99,7 +92,7 @@ ACCEPTED = {
 
 def planned(kernel, artifacts):
     dtb = artifacts.virt_dtb
-    return dtb, expect.expected_handoff(kernel, artifacts.roottask, fdt_totalsize(dtb))
+    return dtb, expect.expected_handoff(kernel, artifacts.roottask, expect.fdt_totalsize(dtb))
 
 
 def is_standin(kernel, artifacts):
