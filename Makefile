@@ -10,12 +10,20 @@ OBJCOPY    := $(CROSS)objcopy
 HOSTCC     ?= gcc
 PYTHON     ?= /usr/bin/python3
 QEMU       ?= qemu-system-aarch64
+# Every QEMU command line asks for exactly the devices it uses: no default
+# NIC (its ROM, efi-virtio.rom, is in ipxe-qemu, absent on a minimal system)
+# and no display. The Python side has the same list (bootcheck/qemu_machine.py).
+QEMU_NO_DEFAULT_DEVICES := -nic none -display none
 MACHINE    ?= virt
 CPU        ?= cortex-a53
 MEM        ?= 1024
 
-# Flags for everything that runs on bare metal.
+# Flags for everything that runs on bare metal. -nostdinc: no host or cross
+# libc header is ever seen; only GCC's own freestanding headers (stdint.h,
+# stddef.h, stdarg.h, stdbool.h) and the project's.
+TARGET_INCLUDE := $(shell $(CC_TARGET) -print-file-name=include 2>/dev/null)
 TARGET_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                 -nostdinc -isystem $(TARGET_INCLUDE) \
                  -fno-pic -fno-pie -mcpu=cortex-a53 -mstrict-align -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -mgeneral-regs-only
 TARGET_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
@@ -40,7 +48,7 @@ OUT       ?= $(BUILD)/image.elf
 SEL4_KERNEL ?=
 PYTEST_ARGS ?=
 
-.PHONY: all deps verify image run debug bench clean
+.PHONY: all deps verify image run debug bench clean pristine-check
 all:
 
 # Every room's fragments: <room>/*.mk and one level below (e.g. harness/emu/emu.mk).
@@ -51,11 +59,19 @@ include $(sort $(filter-out loader/loader.mk,$(wildcard loader/*.mk targets/*.mk
 deps:
 	./.ci/install-deps
 
+# The README's two commands on the committed HEAD in a brand-new minimal
+# Debian 12 root (debootstrap; root only). See .ci/pristine-check.
+pristine-check:
+	./.ci/pristine-check
+
 $(LIBFDT_ARM64):
 	@mkdir -p $(ARM64_SYSROOT)/debs
-	cd $(ARM64_SYSROOT)/debs && apt-get download libfdt-dev:arm64 2>/dev/null
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { echo "error: the arm64 architecture" \
+	    "is not enabled, so apt cannot fetch libfdt-dev:arm64 for the loader; run make deps" >&2; exit 1; }
+	cd $(ARM64_SYSROOT)/debs && apt-get download -q libfdt-dev:arm64 || { echo "error: apt-get download" \
+	    "libfdt-dev:arm64 failed (see above); run make deps, which enables arm64 and updates apt" >&2; exit 1; }
 	dpkg-deb -x $(ARM64_SYSROOT)/debs/libfdt-dev_*_arm64.deb $(ARM64_SYSROOT)
-	@test -f $@ || { echo "error: $@ missing after unpacking libfdt-dev:arm64 (run make deps)"; exit 1; }
+	@test -f $@ || { echo "error: $@ missing after unpacking libfdt-dev:arm64 (run make deps)" >&2; exit 1; }
 
 # Packs any kernel + root task (+ DTB) into a bootable loader image, without
 # recompiling the loader.
@@ -65,7 +81,7 @@ image: $(LOADER_LIB) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(K
 
 run: image
 	@echo "bootcheck: booting $(OUT) on -machine $(MACHINE) -cpu $(CPU) -m $(MEM) (quit: Ctrl-A x)"
-	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -m $(MEM) -nographic -kernel $(OUT)
+	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -m $(MEM) -nic none -nographic -kernel $(OUT)
 
 clean:
 	rm -rf $(BUILD)

@@ -13,9 +13,9 @@ LOADER_LDS     := loader/src/loader.ld
 LOADER_DEFINES ?=
 
 LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
-                  -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
+                  -Iloader/src/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
 
-$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/src/include/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
 
@@ -40,6 +40,12 @@ LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
               HANDOFF_RECORD="$(HANDOFF_RECORD)" \
               loader/pack.sh
+
+# Every header the freestanding loader's C files include, one per line
+# (harness/tests/test_setup.py checks that none comes from a libc).
+.PHONY: loader-headers
+loader-headers: $(LIBFDT_ARM64)
+	@$(CC_TARGET) $(LOADER_CFLAGS) -M $(LOADER_SRCS_C) | tr ' \\' '\n\n' | grep '\.h$$' | sort -u
 
 .PHONY: loader
 loader: $(LOADER_LIB) $(PACK_CHECK)

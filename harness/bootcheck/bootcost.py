@@ -24,8 +24,8 @@ import tempfile
 from dataclasses import dataclass, field
 
 from . import expect
+from .qemu_machine import machine_argv
 
-QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
 STAGE_NAMES = ("kernel_entry", "init_kernel", "restore_user_context", "roottask_entry")
@@ -143,8 +143,7 @@ def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cort
     # gdb starts QEMU in a process group of its own, out of our reach if this
     # process is killed: QEMU carries its own deadline as well.
     qemu_cmd = ["timeout", "--foreground", "-s", "KILL", str(int(timeout) + 5),
-                QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem),
-                "-display", "none", "-monitor", "none", "-no-reboot", "-pidfile", pidfile,
+                *machine_argv(machine, cpu, mem), "-monitor", "none", "-no-reboot", "-pidfile", pidfile,
                 "-serial", f"file:{serial_path}",
                 "-icount", f"shift=0,rr=record,rrfile={os.path.join(work, 'replay.bin')}",
                 "-gdb", "stdio", "-S", "-kernel", os.path.abspath(image)]

@@ -19,8 +19,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from .qemu_machine import machine_argv
+
 GDB = os.environ.get("GDB", "gdb-multiarch")
-QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
 HARNESS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RUN_SCRIPT = os.path.join(HARNESS_DIR, "gdb", "run_scenario.py")
 GRACE_SECONDS = 10.0
@@ -37,7 +38,7 @@ class GdbRun:
 
 
 def qemu_argv(image, machine, cpu, mem, serial_log, monitor):
-    return [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), "-display", "none",
+    return [*machine_argv(machine, cpu, mem),
             "-monitor", f"unix:{monitor},server=on,wait=off", "-serial", f"file:{serial_log}",
             "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", str(image)]
 

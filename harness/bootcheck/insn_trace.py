@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import threading
 
-from .bootcost import QEMU
+from .qemu_machine import machine_argv
 
 CHUNK = 1 << 20
 
@@ -35,8 +35,7 @@ def count_to_pc(image, pc, machine="virt", cpu="cortex-a53", mem=1024, timeout=1
     work = tempfile.mkdtemp(prefix="insn-trace-")
     fifo = os.path.join(work, "trace")
     os.mkfifo(fifo)
-    cmd = ["timeout", "-s", "KILL", str(int(timeout)), QEMU, "-machine", machine,
-           "-cpu", cpu, "-m", str(mem), "-display", "none", "-monitor", "none",
+    cmd = ["timeout", "-s", "KILL", str(int(timeout)), *machine_argv(machine, cpu, mem), "-monitor", "none",
            "-serial", "null", "-no-reboot", "-singlestep", "-d", "exec,nochain",
            "-D", fifo, "-kernel", os.path.abspath(image)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -13,7 +13,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+from .qemu_machine import machine_argv
+
 
 # Lines after which nothing more will happen on the console.
 DEFAULT_STOP_PATTERNS = ("halting...",)
@@ -41,8 +42,7 @@ class BootResult:
 
 
 def qemu_command(image, machine="virt", cpu="cortex-a53", mem=1024, extra=()):
-    return [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem),
-            "-display", "none", "-monitor", "none", "-serial", "stdio",
+    return [*machine_argv(machine, cpu, mem), "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-kernel", str(image), *extra]
 
 

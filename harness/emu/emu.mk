@@ -19,11 +19,11 @@ EMU_DTB_EL1 := $(EMU_BUILD)/qemu-virt-el1.dtb
 EMU_DTB_EL2 := $(EMU_BUILD)/qemu-virt-el2.dtb
 $(EMU_DTB_EL1):
 	@mkdir -p $(dir $@)
-	timeout 20 $(QEMU) -machine virt,dumpdtb=$@ -cpu $(CPU) -m 1024 -display none >/dev/null 2>&1
+	timeout 20 $(QEMU) -machine virt,dumpdtb=$@ -cpu $(CPU) -m 1024 $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
 $(EMU_DTB_EL2):
 	@mkdir -p $(dir $@)
 	timeout 20 $(QEMU) -machine virt,virtualization=on,dumpdtb=$@ -cpu $(CPU) -m 1024 \
-	    -display none >/dev/null 2>&1
+	    $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
 
 .PHONY: emu
 emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2)

@@ -17,6 +17,7 @@ import gdb  # noqa: E402
 
 from bcgdb import commands, target  # noqa: E402
 from bootcheck import expect  # noqa: E402
+from bootcheck.qemu_machine import machine_argv  # noqa: E402
 
 env = os.environ
 image, kernel, roottask = env["BC_IMAGE"], env["BC_KERNEL"], env["BC_ROOTTASK"]
@@ -40,8 +41,7 @@ def expected_handoff():
 
 target.setup_session()
 target.load_symbols(image, kernel, roottask)
-qemu = [env.get("QEMU", "qemu-system-aarch64"), "-machine", env["BC_MACHINE"], "-cpu", env["BC_CPU"],
-        "-m", env["BC_MEM"], "-display", "none", "-monitor", "none", "-serial", f"file:{serial}",
+qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"]), "-monitor", "none", "-serial", f"file:{serial}",
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
 pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")

@@ -1,20 +1,13 @@
 /* The few C library functions libfdt needs, written for bare metal: no
  * errno, no locale, no thread-local storage (a hosted libc's TLS errno
  * would write through TPIDR_EL0, which nothing has set up here). */
-#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-void *memchr(const void *s, int c, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-char *strchr(const char *s, int c);
-char *strrchr(const char *s, int c);
-unsigned long strtoul(const char *s, char **end, int base);
+#include "loader_libc.h"
+
+/* No <limits.h> under -nostdinc: the largest unsigned long, spelled out. */
+#define ULONG_MAX (~0UL)
 
 /* Copies forwards, eight bytes at a time while both pointers allow it. */
 static void copy_forward(uint8_t *d, const uint8_t *s, size_t n)

@@ -1,0 +1,115 @@
+"""Set-up that must hold on a brand-new Debian 12, not only on a machine where
+something was once installed by hand (.ci/pristine-check runs the README's
+commands in such a root; these tests pin the decisions that make it pass):
+
+- the freestanding loader sees no libc header, host or cross: only GCC's own
+  freestanding headers, the project's, and libfdt's two API headers;
+- every QEMU command line asks for exactly its devices (no default NIC, whose
+  ROM comes from a package a minimal system lacks);
+- no document names a path of the machine it was written on.
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from bootcheck import images
+from bootcheck.qemu_machine import machine_argv
+
+pytestmark = pytest.mark.unit
+ROOT = images.ROOT
+
+
+def _make(*args):
+    return subprocess.run(["make", "-s", "--no-print-directory", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_loader_sees_no_libc_header():
+    r = _make("loader-headers")
+    assert r.returncode == 0, r.stderr
+    headers = [h for h in r.stdout.split() if h]
+    cross = subprocess.run(["aarch64-linux-gnu-gcc", "-print-file-name=include"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    allowed_gcc = {"stdint.h", "stdint-gcc.h", "stddef.h", "stdbool.h", "stdarg.h"}
+    foreign = []
+    for h in headers:
+        path = os.path.normpath(h if os.path.isabs(h) else os.path.join(ROOT, h))
+        if path.startswith(cross + os.sep):
+            if os.path.basename(path) not in allowed_gcc:
+                foreign.append(f"{h} (a GCC header beyond the freestanding set)")
+        elif path.startswith(os.path.join(ROOT, "build", "deps") + os.sep):
+            if os.path.basename(path) not in {"libfdt.h", "fdt.h"}:
+                foreign.append(f"{h} (from the unpacked libfdt-dev:arm64; the project's "
+                               "loader/src/include must provide it)")
+        elif not path.startswith(ROOT + os.sep) or os.sep + "build" + os.sep in path[len(ROOT):]:
+            foreign.append(h)
+    assert len(headers) > 10, f"make loader-headers listed too little: {headers}"
+    assert foreign == [], "the freestanding loader includes headers from outside the project: " \
+        + ", ".join(foreign)
+    # The libfdt environment is ours, not Debian's (which includes a libc's stdlib.h).
+    assert "loader/src/include/libfdt_env.h" in headers
+
+
+def test_machine_argv_asks_for_no_default_nic():
+    argv = machine_argv("virt,virtualization=on", "cortex-a57", 2048)
+    assert argv[1:7] == ["-machine", "virt,virtualization=on", "-cpu", "cortex-a57", "-m", "2048"]
+    i = argv.index("-nic")
+    assert argv[i + 1] == "none"
+
+
+def _python_sources():
+    for top in ("harness",):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith(".py"):
+                    yield os.path.join(dirpath, f)
+
+
+def test_every_python_qemu_command_goes_through_machine_argv():
+    """A QEMU argv built by hand would bring back QEMU's default devices."""
+    offenders = []
+    for path in _python_sources():
+        if path.endswith((os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
+            continue
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if re.search(r'["\']-machine["\']', line):
+                    offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "QEMU command lines built outside bootcheck/qemu_machine.py:\n" \
+        + "\n".join(offenders)
+
+
+def test_every_make_qemu_command_names_its_devices():
+    offenders = []
+    for dirpath, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in ("build", ".git", "reports")]
+        for f in files:
+            if not (f.endswith(".mk") or f == "Makefile"):
+                continue
+            path = os.path.join(dirpath, f)
+            with open(path) as fh:
+                text = fh.read().replace("\\\n", " ")
+            for line in text.splitlines():
+                if "$(QEMU) " in line and "-machine" in line and \
+                        "$(QEMU_NO_DEFAULT_DEVICES)" not in line and "-nic none" not in line:
+                    offenders.append(f"{os.path.relpath(path, ROOT)}: {line.strip()}")
+    assert offenders == [], "QEMU started from make without -nic none:\n" + "\n".join(offenders)
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|home|root|srv|mnt)/[\w.-]+")
+
+
+def test_documents_name_no_path_of_the_writers_machine():
+    found = []
+    for dirpath, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in ("build", ".git", "reports")]
+        for f in files:
+            if f.endswith(".md"):
+                path = os.path.join(dirpath, f)
+                with open(path) as fh:
+                    for n, line in enumerate(fh, 1):
+                        for m in MACHINE_PATH.finditer(line):
+                            found.append(f"{os.path.relpath(path, ROOT)}:{n}: {m.group(0)}")
+    assert found == [], "documents name paths of one machine:\n" + "\n".join(found)
