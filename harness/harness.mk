@@ -14,3 +14,28 @@ verify: all
 	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; \
 	    $(MAKE) -C .. --no-print-directory verify-sanitize || { [ $$status -ne 0 ] || status=1; }; \
 	    exit $$status
+
+# bootcheck's command line: build/bin/bootcheck check IMAGE ... (--help).
+BOOTCHECK_BIN := $(BUILD)/bin/bootcheck
+$(BOOTCHECK_BIN): harness/harness.mk
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '#!/bin/sh' \
+	    '# bootcheck: a verdict on a loader image against seL4'"'"'s boot contract (see --help).' \
+	    'export PYTHONPATH="$(abspath harness)$${PYTHONPATH:+:$$PYTHONPATH}"' \
+	    'export BUILD="$${BUILD:-$(abspath $(BUILD))}"' \
+	    'exec $(PYTHON) -m bootcheck.cli "$$@"' > $@
+	@chmod +x $@
+all: $(BOOTCHECK_BIN)
+
+# make check IMAGE=their-loader.elf [KERNEL=] [ROOTTASK=] [DTB=] [MACHINE=] [CPU=] [MEM=]
+# KERNEL/ROOTTASK/DTB/MACHINE are passed only when given on the command line
+# (their defaults serve make image and make run).
+.PHONY: check
+check: all
+	@test -n "$(IMAGE)" || { echo "make check: IMAGE=path/to/loader-image.elf is required" >&2; exit 2; }
+	$(BOOTCHECK_BIN) check "$(IMAGE)" \
+	    $(if $(filter command line,$(origin KERNEL)),--kernel "$(KERNEL)") \
+	    $(if $(filter command line,$(origin ROOTTASK)),--roottask "$(ROOTTASK)") \
+	    $(if $(filter command line,$(origin DTB)),--dtb "$(DTB)") \
+	    $(if $(filter command line,$(origin MACHINE)),--machine "$(MACHINE)") \
+	    --cpu "$(CPU)" --mem "$(MEM)"

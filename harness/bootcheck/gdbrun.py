@@ -112,8 +112,10 @@ def _kill_qemu(pidfile):
             os.kill(pid, signal.SIGKILL)
 
 
-def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
-    """plan: the dict bootcheck.scenario built (without the run-specific paths)."""
+def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None):
+    """plan: the dict bootcheck.scenario built (without the run-specific paths).
+    linger: end the run this many seconds after the last stop was reached
+    (None: run on until an end_on line, shutdown or the time budget)."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
@@ -121,7 +123,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
     plan.update(
         qemu=qemu_argv(image, machine, cpu, mem, serial_log, monitor),
         serial_log=serial_log, pidfile=os.path.join(rundir, "qemu.pid"),
-        result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR)
+        result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR,
+        all_reached_flag=os.path.join(rundir, "all-reached"))
     plan_path = os.path.join(rundir, "plan.json")
     with open(plan_path, "w") as f:
         json.dump(plan, f)
@@ -145,6 +148,10 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None):
                     ended_by = f"serial line {hit!r} (end of run)"
                 elif now - start > seconds:
                     ended_by = f"time budget of {seconds} s spent"
+                elif linger is not None and os.path.exists(plan["all_reached_flag"]):
+                    reached_at = os.path.getmtime(plan["all_reached_flag"])
+                    if time.time() - reached_at > linger:
+                        ended_by = f"every stop reached, then {linger} s watched"
             if ended_by is not None and now - last_stop_sent > 0.5:
                 _monitor_stop(monitor)
                 last_stop_sent = now

@@ -24,7 +24,7 @@ struct emu_region {
 
 struct emu_expected {
     int ok;                  /* 0: problem says why nothing can be expected */
-    char problem[256];
+    char problem[400];
     struct boot_plan plan;
     unsigned kernel_el;
     const char *dtb_source;  /* "payload kernel.dtb", "QEMU" or "none" */

@@ -60,39 +60,216 @@ static void open_member(struct emu_image *img, const uint8_t *archive, uint64_t 
     out->present = 1;
 }
 
-static void open_payload(struct emu_image *img)
+/* The root task of a stock elfloader archive: the first ELF member that is
+ * neither the kernel nor the DTB nor a hash file. */
+static void open_sel4_roottask(struct emu_image *img, const uint8_t *archive, uint64_t size)
 {
-    uint64_t start, end;
-    if (emu_symbol_value(&img->syms, "_payload_start", &start, NULL) != 0 ||
-        emu_symbol_value(&img->syms, "_payload_end", &end, NULL) != 0 || end < start) {
-        snprintf(img->payload_problem, sizeof img->payload_problem,
-                 "image has no _payload_start/_payload_end symbols (not made by pack.sh)");
+    struct cpio_member m;
+    char err[CPIO_ERR_LEN];
+    for (unsigned i = 0; cpio_member_at(archive, size, i, &m, err) == 1; i++) {
+        size_t n = strlen(m.name);
+        if (strcmp(m.name, PAYLOAD_KERNEL) == 0 || strcmp(m.name, PAYLOAD_DTB) == 0 ||
+            (n > 4 && strcmp(m.name + n - 4, ".bin") == 0) || m.size < 4 ||
+            memcmp(m.data, "\177ELF", 4) != 0)
+            continue;
+        snprintf(img->roottask_member, sizeof img->roottask_member, "%s", m.name);
+        open_member(img, archive, size, m.name, &img->roottask);
         return;
     }
-    const uint8_t *archive = file_bytes_at(img, start, end - start);
-    if (archive == NULL) {
+    if (img->payload_problem[0] == '\0')
         snprintf(img->payload_problem, sizeof img->payload_problem,
-                 "payload [0x%lx..0x%lx) is not file-backed in the image",
-                 (unsigned long)start, (unsigned long)end);
-        return;
-    }
-    img->has_payload = 1;
-    open_member(img, archive, end - start, PAYLOAD_KERNEL, &img->kernel);
-    open_member(img, archive, end - start, PAYLOAD_ROOTTASK, &img->roottask);
+                 "seL4 elfloader archive has no root task member (an ELF besides %s)",
+                 PAYLOAD_KERNEL);
+}
+
+static void copy_dtb_member(struct emu_image *img, const uint8_t *archive, uint64_t size)
+{
     struct cpio_member m;
     char err[CPIO_ERR_LEN];
     /* libfdt wants 8-byte alignment; CPIO aligns members to 4 only. */
-    if (cpio_find(archive, end - start, PAYLOAD_DTB, &m, err) == 1 &&
+    if (cpio_find(archive, size, PAYLOAD_DTB, &m, err) == 1 &&
         (img->dtb = malloc(m.size ? m.size : 1)) != NULL) {
         memcpy(img->dtb, m.data, m.size);
         img->dtb_size = m.size;
     }
-    if (cpio_find(archive, end - start, PAYLOAD_HANDOFF_RECORD, &m, err) == 1) {
-        img->has_handoff_record = 1;
-        img->handoff_record_member_size = m.size;
-        for (unsigned i = 0; i < HANDOFF_RECORD_MEMBER_SIZE && m.size == HANDOFF_RECORD_MEMBER_SIZE; i++)
-            img->handoff_record_pa |= (uint64_t)m.data[i] << (8 * i);
+}
+
+static const uint8_t *archive_between(struct emu_image *img, const char *from, const char *to,
+                                      uint64_t *size)
+{
+    uint64_t start, end;
+    if (emu_symbol_value(&img->syms, from, &start, NULL) != 0 ||
+        emu_symbol_value(&img->syms, to, &end, NULL) != 0 || end < start)
+        return NULL;
+    const uint8_t *archive = file_bytes_at(img, start, end - start);
+    if (archive == NULL)
+        snprintf(img->payload_problem, sizeof img->payload_problem,
+                 "archive %s..%s [0x%lx..0x%lx) is not file-backed in the image", from, to,
+                 (unsigned long)start, (unsigned long)end);
+    *size = end - start;
+    return archive;
+}
+
+static void open_payload(struct emu_image *img)
+{
+    uint64_t size;
+    const uint8_t *archive = archive_between(img, "_payload_start", "_payload_end", &size);
+    if (archive != NULL) {
+        img->has_payload = 1;
+        img->format = EMU_PAYLOAD_PACK;
+        snprintf(img->roottask_member, sizeof img->roottask_member, "%s", PAYLOAD_ROOTTASK);
+        open_member(img, archive, size, PAYLOAD_KERNEL, &img->kernel);
+        open_member(img, archive, size, PAYLOAD_ROOTTASK, &img->roottask);
+        copy_dtb_member(img, archive, size);
+        struct cpio_member m;
+        char err[CPIO_ERR_LEN];
+        if (cpio_find(archive, size, PAYLOAD_HANDOFF_RECORD, &m, err) == 1) {
+            img->has_handoff_record = 1;
+            img->handoff_record_member_size = m.size;
+            for (unsigned i = 0; i < HANDOFF_RECORD_MEMBER_SIZE && m.size == HANDOFF_RECORD_MEMBER_SIZE; i++)
+                img->handoff_record_pa |= (uint64_t)m.data[i] << (8 * i);
+        }
+        return;
     }
+    if (img->payload_problem[0] != '\0')
+        return;
+    archive = archive_between(img, "_archive_start", "_archive_start_end", &size);
+    if (archive != NULL) {
+        img->has_payload = 1;
+        img->format = EMU_PAYLOAD_SEL4_ELFLOADER;
+        open_member(img, archive, size, PAYLOAD_KERNEL, &img->kernel);
+        open_sel4_roottask(img, archive, size);
+        copy_dtb_member(img, archive, size);
+        return;
+    }
+    if (img->payload_problem[0] == '\0')
+        snprintf(img->payload_problem, sizeof img->payload_problem,
+                 "no payload found: neither pack.sh's _payload_start/_payload_end nor seL4 elfloader's"
+                 " _archive_start/_archive_start_end symbols; name the ELF files it carries with"
+                 " KERNEL= and ROOTTASK= (emu-check --kernel/--roottask)");
+}
+
+const char *emu_payload_format_name(enum emu_payload_format f)
+{
+    switch (f) {
+    case EMU_PAYLOAD_PACK: return "pack";
+    case EMU_PAYLOAD_SEL4_ELFLOADER: return "sel4-elfloader";
+    case EMU_PAYLOAD_FILES: return "files";
+    case EMU_PAYLOAD_NONE: break;
+    }
+    return "none";
+}
+
+/* The first file bytes of the first loadable segment with any: what a loader
+ * carrying this ELF, whole or as segments, must contain verbatim. */
+static int elf_signature(const struct elf_image *e, const uint8_t **bytes, uint64_t *len)
+{
+    for (unsigned i = 0; i < e->nload; i++) {
+        struct elf_segment s;
+        elf_segment_get(e, i, &s);
+        if (s.filesz > 0) {
+            *bytes = e->data + s.offset;
+            *len = s.filesz < 256 ? s.filesz : 256;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int image_contains(const struct emu_image *img, const uint8_t *needle, uint64_t len)
+{
+    for (uint64_t off = 0; len <= img->size && off <= img->size - len; off++) {
+        const uint8_t *p = memchr(img->file + off, needle[0], img->size - len - off + 1);
+        if (p == NULL)
+            return 0;
+        off = (uint64_t)(p - img->file);
+        if (memcmp(p, needle, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Replaces one payload ELF by the user's file, after checking it is the one
+ * the image carries. */
+static int use_elf_file(struct emu_image *img, int slot, const char *path, const char *role,
+                        struct emu_payload_elf *pe, char *err, size_t errlen)
+{
+    uint64_t size;
+    uint8_t *data = read_whole_file(path, &size, err, errlen);
+    if (data == NULL)
+        return -1;
+    img->given[slot] = data;
+    struct elf_image e;
+    char why[ELF_ERR_LEN];
+    if (elf_validate(&e, data, size, why) != 0) {
+        snprintf(err, errlen, "%s '%s' is not a loadable ELF: %s", role, path, why);
+        return -1;
+    }
+    if (pe->present) {
+        if (pe->elf.size != size || memcmp(pe->elf.data, data, size) != 0) {
+            uint64_t at = 0;
+            while (at < size && at < pe->elf.size && pe->elf.data[at] == data[at])
+                at++;
+            snprintf(err, errlen,
+                     "%s '%s' (%lu bytes) is not the %s inside the image (%s payload, %lu bytes;"
+                     " first difference at file offset 0x%lx)", role, path, (unsigned long)size,
+                     role, emu_payload_format_name(img->format), (unsigned long)pe->elf.size,
+                     (unsigned long)at);
+            return -1;
+        }
+        emu_symbols_free(&pe->syms);
+    } else {
+        const uint8_t *sig = NULL;
+        uint64_t len = 0;
+        if (elf_signature(&e, &sig, &len) != 0 || !image_contains(img, sig, len)) {
+            snprintf(err, errlen,
+                     "%s '%s' is not inside the image: the first %lu bytes of its first loadable"
+                     " segment occur nowhere in it", role, path, (unsigned long)len);
+            return -1;
+        }
+    }
+    pe->elf = e;
+    emu_symbols_load(&pe->syms, data, size);
+    pe->present = 1;
+    return 0;
+}
+
+int emu_image_use_files(struct emu_image *img, const char *kernel, const char *roottask,
+                        const char *dtb, char *err, size_t errlen)
+{
+    if (kernel != NULL && use_elf_file(img, 0, kernel, "kernel", &img->kernel, err, errlen) != 0)
+        return -1;
+    if (roottask != NULL && use_elf_file(img, 1, roottask, "root task", &img->roottask, err, errlen) != 0)
+        return -1;
+    if (dtb != NULL) {
+        uint64_t size;
+        uint8_t *data = read_whole_file(dtb, &size, err, errlen);
+        if (data == NULL)
+            return -1;
+        free(img->dtb);
+        img->dtb = data;
+        img->dtb_size = size;
+    }
+    if (img->format == EMU_PAYLOAD_NONE && img->kernel.present && img->roottask.present) {
+        img->format = EMU_PAYLOAD_FILES;
+        img->has_payload = 1;
+        img->payload_problem[0] = '\0';
+    }
+    return 0;
+}
+
+uint64_t emu_image_kernel_entry_pa(const struct emu_image *img)
+{
+    if (!img->kernel.present)
+        return 0;
+    const struct elf_image *k = &img->kernel.elf;
+    for (unsigned i = 0; i < k->nload; i++) {
+        struct elf_segment s;
+        elf_segment_get(k, i, &s);
+        if (k->entry >= s.vaddr && k->entry - s.vaddr < s.memsz)
+            return k->entry - s.vaddr + s.paddr;
+    }
+    return 0;
 }
 
 int emu_image_open(struct emu_image *img, const char *path, char *err, size_t errlen)
@@ -116,6 +293,8 @@ void emu_image_close(struct emu_image *img)
     emu_symbols_free(&img->kernel.syms);
     emu_symbols_free(&img->roottask.syms);
     emu_symbols_free(&img->syms);
+    free(img->given[0]);
+    free(img->given[1]);
     free(img->dtb);
     free(img->file);
     memset(img, 0, sizeof *img);

@@ -4,7 +4,17 @@
  * 2 usage or set-up error.
  *
  * usage: emu-check IMAGE [--el 1|2] [--ram-mib N] [--budget N] [--json FILE]
- *                        [--qemu-dtb FILE] */
+ *                        [--qemu-dtb FILE] [--kernel ELF] [--roottask ELF] [--dtb FILE]
+ *        emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]
+ *
+ * --extract writes the kernel.elf, roottask.elf and (if any) kernel.dtb the
+ * payload finder found into DIR and exits without running anything.
+ *
+ * The kernel, root task and DTB come from the image's payload (pack.sh's, or
+ * seL4's stock elfloader archive) or from --kernel/--roottask/--dtb for any
+ * other loader. The plan checks (PASS/FAIL lines) apply to images of our own
+ * loader only; for every image the JSON report carries the observations that
+ * bootcheck.contract judges against seL4's contract. */
 #define _POSIX_C_SOURCE 200809L   /* readlink */
 
 #include <libgen.h>
@@ -26,7 +36,7 @@
 #define EMU_PATH_MAX 4096
 
 struct options {
-    const char *image, *json, *qemu_dtb;
+    const char *image, *json, *qemu_dtb, *kernel, *roottask, *dtb, *extract;
     unsigned el;
     uint64_t ram_mib, budget;
 };
@@ -34,7 +44,8 @@ struct options {
 static void usage(void)
 {
     fprintf(stderr, "usage: emu-check IMAGE [--el 1|2] [--ram-mib N] [--budget N] [--json FILE]"
-                    " [--qemu-dtb FILE]\n");
+                    " [--qemu-dtb FILE] [--kernel ELF] [--roottask ELF] [--dtb FILE]\n"
+                    "       emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]\n");
     exit(2);
 }
 
@@ -76,6 +87,14 @@ static void parse(int argc, char **argv, struct options *o)
             o->json = v;
         } else if (strcmp(a, "--qemu-dtb") == 0) {
             o->qemu_dtb = v;
+        } else if (strcmp(a, "--kernel") == 0) {
+            o->kernel = v;
+        } else if (strcmp(a, "--roottask") == 0) {
+            o->roottask = v;
+        } else if (strcmp(a, "--dtb") == 0) {
+            o->dtb = v;
+        } else if (strcmp(a, "--extract") == 0) {
+            o->extract = v;
         } else {
             usage();
         }
@@ -108,9 +127,17 @@ static uint64_t kernel_va_offset(const struct emu_image *img)
 
 /* Where the loader must write every byte itself starts as garbage, except
  * the part of QEMU's DTB that holds data (the loader reads it first). */
-static void poison_destinations(struct emu_machine *m, const struct emu_expected *e,
-                                const struct emu_qemu_dtb *qdtb)
+static void poison_destinations(struct emu_machine *m, const struct emu_image *img,
+                                const struct emu_expected *e, const struct emu_qemu_dtb *qdtb)
 {
+    /* A foreign loader chooses its own placement: only the kernel's is fixed. */
+    if (img->format != EMU_PAYLOAD_PACK && img->kernel.present) {
+        uint64_t start = img->kernel.elf.paddr_min, end = img->kernel.elf.paddr_max;
+        if (qdtb->placed && start < qdtb->addr + qdtb->used && qdtb->addr < end)
+            return;
+        emu_ram_poison(m, start, end - start);
+        return;
+    }
     if (!e->ok)
         return;
     uint64_t keep_start = qdtb->placed ? qdtb->addr : 0;
@@ -123,6 +150,37 @@ static void poison_destinations(struct emu_machine *m, const struct emu_expected
         if (end > start)
             emu_ram_poison(m, start, end - start);
     }
+}
+
+static int write_file(const char *dir, const char *name, const void *data, uint64_t size)
+{
+    char path[EMU_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    size_t n = fwrite(data, 1, size, f);
+    return (fclose(f) == 0 && n == size) ? 0 : -1;
+}
+
+/* --extract: the payload finder's result as files, for the QEMU + GDB side. */
+static int extract(const struct emu_image *img, const char *dir)
+{
+    if (!img->kernel.present || !img->roottask.present) {
+        fprintf(stderr, "emu-check: payload: %s\n",
+                img->payload_problem[0] ? img->payload_problem : "payload has no kernel or root task");
+        return 2;
+    }
+    if (write_file(dir, PAYLOAD_KERNEL, img->kernel.elf.data, img->kernel.elf.size) != 0 ||
+        write_file(dir, PAYLOAD_ROOTTASK, img->roottask.elf.data, img->roottask.elf.size) != 0 ||
+        (img->dtb != NULL && write_file(dir, PAYLOAD_DTB, img->dtb, img->dtb_size) != 0)) {
+        fprintf(stderr, "emu-check: cannot write the payload files into '%s'\n", dir);
+        return 2;
+    }
+    printf("emu-check: payload %s: %s, %s%s%s\n", emu_payload_format_name(img->format), PAYLOAD_KERNEL,
+           img->roottask_member[0] ? img->roottask_member : PAYLOAD_ROOTTASK,
+           img->dtb ? ", " : "", img->dtb ? PAYLOAD_DTB : "");
+    return 0;
 }
 
 static int die(const char *what, const char *err)
@@ -142,6 +200,15 @@ int main(int argc, char **argv)
     struct emu_image img;
     if (emu_image_open(&img, o.image, err, sizeof err) != 0)
         return die("image", err);
+    if (emu_image_use_files(&img, o.kernel, o.roottask, o.dtb, err, sizeof err) != 0) {
+        emu_image_close(&img);
+        return die("payload", err);
+    }
+    if (o.extract != NULL) {
+        int r = extract(&img, o.extract);
+        emu_image_close(&img);
+        return r;
+    }
     struct emu_machine m;
     struct emu_qemu_dtb qdtb;
     if (emu_machine_create(&m, o.ram_mib << 20, err, sizeof err) != 0 ||
@@ -152,13 +219,22 @@ int main(int argc, char **argv)
         return die("machine", err);
 
     struct emu_expected exp;
-    emu_expected_compute(&img, &m, &qdtb, &exp);
+    if (img.format == EMU_PAYLOAD_PACK) {
+        emu_expected_compute(&img, &m, &qdtb, &exp);
+    } else {
+        memset(&exp, 0, sizeof exp);
+        snprintf(exp.problem, sizeof exp.problem,
+                 "not an image of bootcheck's loader (payload: %s), so there is no placement plan"
+                 " to compare with; seL4's contract judges it (bootcheck check)",
+                 emu_payload_format_name(img.format));
+    }
     emu_qemu_dtb_write(&m, &qdtb);
-    poison_destinations(&m, &exp, &qdtb);
+    poison_destinations(&m, &img, &exp, &qdtb);
 
     struct emu_run run;
     struct emu_run_config cfg = { .budget = o.budget,
-                                  .kernel_entry = img.kernel.present ? img.kernel.elf.entry : 0 };
+                                  .kernel_entry = img.kernel.present ? img.kernel.elf.entry : 0,
+                                  .kernel_entry_pa = emu_image_kernel_entry_pa(&img) };
     emu_run(&m, &img, &cfg, &run);
 
     struct emu_ctx ctx = { .img = &img, .m = &m, .run = &run, .exp = &exp };
@@ -169,12 +245,12 @@ int main(int argc, char **argv)
     struct emu_report rep = {
         .image = o.image, .el = o.el, .ram_mib = o.ram_mib, .budget = o.budget, .m = &m,
         .run = &run, .exp = &exp, .entry = run.outcome == EMU_REACHED_KERNEL ? &ctx.entry : NULL,
-        .checks = checks,
+        .checks = checks, .ctx = &ctx,
     };
     emu_report_text(stdout, &rep);
     int status = run.outcome == EMU_REACHED_KERNEL ? 0 : 1;
     for (int i = 0; i < EMU_NCHECKS; i++)
-        if (checks[i].status != EMU_CHECK_PASS)
+        if (checks[i].status != EMU_CHECK_PASS && img.format == EMU_PAYLOAD_PACK)
             status = 1;
     if (o.json != NULL && emu_report_json(o.json, &rep) != 0)
         status = die("json", "cannot write the report");

@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "json.h"
+#include "observe.h"
+
 static const char *status_name(enum emu_check_status s)
 {
     return s == EMU_CHECK_PASS ? "pass" : s == EMU_CHECK_FAIL ? "fail" : "not_run";
@@ -9,7 +12,8 @@ static const char *status_name(enum emu_check_status s)
 
 void emu_report_text(FILE *f, const struct emu_report *r)
 {
-    fprintf(f, "emu-check: %s at EL%u, %lu MiB RAM\n", r->image, r->el, (unsigned long)r->ram_mib);
+    fprintf(f, "emu-check: %s at EL%u, %lu MiB RAM; payload: %s\n", r->image, r->el,
+            (unsigned long)r->ram_mib, emu_payload_format_name(r->ctx->img->format));
     fprintf(f, "emu-check: %s\n", r->run->message);
     fprintf(f, "emu-check: instructions from reset to kernel entry: %lu\n",
             r->run->outcome == EMU_REACHED_KERNEL ? (unsigned long)r->run->instructions : 0ul);
@@ -22,35 +26,6 @@ void emu_report_text(FILE *f, const struct emu_report *r)
         fprintf(f, "%-7s %-18s %.*s\n", c->status == EMU_CHECK_PASS ? "PASS" :
                 c->status == EMU_CHECK_FAIL ? "FAIL" : "NOT RUN", c->name, len, msg);
     }
-}
-
-static void json_string(FILE *f, const char *s, size_t len)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", f);
-        else if (ch == '\r')
-            fputs("\\r", f);
-        else if (ch < 0x20 || ch >= 0x7f)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_cstr(FILE *f, const char *s)
-{
-    json_string(f, s, strlen(s));
-}
-
-static void json_hex(FILE *f, uint64_t v)
-{
-    fprintf(f, "\"0x%lx\"", (unsigned long)v);
 }
 
 /* The expected opt-in hand-off record, or null when the payload has none. */
@@ -135,7 +110,8 @@ int emu_report_json(const char *path, const struct emu_report *r)
     fputs(",\n", f);
     json_expected(f, r->exp);
     json_entry(f, r->entry);
-    fputs("  \"checks\": [\n", f);
+    emu_observe_json(f, r->ctx);
+    fputs(",\n  \"checks\": [\n", f);
     for (int i = 0; i < EMU_NCHECKS; i++) {
         const struct emu_check *c = &r->checks[i];
         fprintf(f, "    {\"name\": \"%s\", \"status\": \"%s\", \"message\": ", c->name,

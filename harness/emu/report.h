@@ -16,6 +16,7 @@ struct emu_report {
     const struct emu_expected *exp;
     const struct emu_entry_state *entry;   /* NULL unless the kernel entry was reached */
     const struct emu_check *checks;
+    const struct emu_ctx *ctx;             /* for the contract observations */
 };
 
 void emu_report_text(FILE *f, const struct emu_report *r);

@@ -21,7 +21,7 @@ struct run_state {
     const struct emu_image *img;
     struct emu_run *out;
     uint64_t budget;
-    uint64_t kernel_entry;
+    uint64_t kernel_entry, kernel_entry_pa;
 };
 
 /* While memory hooks are installed, Unicorn performs DC ZVA as single-byte
@@ -51,7 +51,10 @@ static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)size;
     struct run_state *s = user;
-    if (address == s->kernel_entry) {
+    /* A loader may branch to the entry's virtual address (MMU on, as seL4
+     * needs) or to its physical one; both are the kernel's first instruction. */
+    if (address == s->kernel_entry || (s->kernel_entry_pa != 0 && address == s->kernel_entry_pa)) {
+        s->out->kernel_entry = address;
         /* Stopping here leaves the entry instruction unexecuted. */
         s->out->outcome = EMU_REACHED_KERNEL;
         uc_emu_stop(uc);
@@ -165,7 +168,7 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     memset(out, 0, sizeof *out);
     out->kernel_entry = cfg->kernel_entry;
     out->outcome = EMU_ERROR;
-    struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry };
+    struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry, cfg->kernel_entry_pa };
 
     uc_hook code, write, intr;
     uc_hook_add(m->uc, &code, UC_HOOK_CODE, on_code, &s, 1, 0);
@@ -179,10 +182,10 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     uint64_t now = emu_reg(m, UC_ARM64_REG_PC);
     if (m->unmodelled) {
         out->outcome = EMU_UNMODELLED_ACCESS;
-    } else if (out->outcome == EMU_REACHED_KERNEL && now != cfg->kernel_entry) {
+    } else if (out->outcome == EMU_REACHED_KERNEL && now != out->kernel_entry) {
         out->outcome = EMU_ERROR;
         snprintf(out->message, sizeof out->message, "stopped at kernel entry 0x%lx but PC is 0x%lx",
-                 (unsigned long)cfg->kernel_entry, (unsigned long)now);
+                 (unsigned long)out->kernel_entry, (unsigned long)now);
         return;
     }
     describe(&s, err);

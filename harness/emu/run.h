@@ -40,6 +40,7 @@ struct emu_run {
 struct emu_run_config {
     uint64_t budget;         /* instructions */
     uint64_t kernel_entry;   /* 0: run until something else stops it */
+    uint64_t kernel_entry_pa; /* the same entry reached with the MMU off (0: none) */
 };
 
 /* Runs m (already reset) with the image's symbols for messages. */

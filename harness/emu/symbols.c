@@ -123,6 +123,23 @@ const char *emu_symbolize(const struct emu_symbols *t, uint64_t addr, char *buf,
     return buf;
 }
 
+const char *emu_symbolize_data(const struct emu_symbols *t, uint64_t addr, char *buf, size_t len)
+{
+    /* The sized symbol that contains addr (a variable like `rootserver`);
+     * otherwise the nearest name below, as for code. */
+    for (size_t i = 0; i < t->n && t->syms[i].value <= addr; i++) {
+        const struct emu_symbol *s = &t->syms[i];
+        if (s->size != 0 && addr < s->value + s->size && s->name[0] != '$' && s->name[0] != '.') {
+            if (addr == s->value)
+                snprintf(buf, len, "%s", s->name);
+            else
+                snprintf(buf, len, "%s+0x%lx", s->name, (unsigned long)(addr - s->value));
+            return buf;
+        }
+    }
+    return emu_symbolize(t, addr, buf, len);
+}
+
 int emu_section(const uint8_t *file, uint64_t size, const char *name, uint64_t *addr, uint64_t *len)
 {
     struct elf64_ehdr eh;

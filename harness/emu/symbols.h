@@ -31,6 +31,10 @@ int emu_symbol_value(const struct emu_symbols *t, const char *name, uint64_t *va
  * "0x..." when none does. */
 const char *emu_symbolize(const struct emu_symbols *t, uint64_t addr, char *buf, size_t len);
 
+/* "name+0xoff" for the sized symbol (a variable or function) containing
+ * addr, else as emu_symbolize. */
+const char *emu_symbolize_data(const struct emu_symbols *t, uint64_t addr, char *buf, size_t len);
+
 /* Address and size of a named section; -1 if absent. */
 int emu_section(const uint8_t *file, uint64_t size, const char *name, uint64_t *addr, uint64_t *len);
 

@@ -23,4 +23,9 @@ struct cpio_member {
 int cpio_find(const void *archive, uint64_t size, const char *name,
               struct cpio_member *out, char err[CPIO_ERR_LEN]);
 
+/* The member at position index (0 = first) in archive order. Returns 1 if
+ * there is one, 0 if the archive is valid but shorter, -1 if malformed. */
+int cpio_member_at(const void *archive, uint64_t size, unsigned index,
+                   struct cpio_member *out, char err[CPIO_ERR_LEN]);
+
 #endif

@@ -160,6 +160,11 @@ class Run:
                 if not ret["reached"]:
                     all_reached = False
                     break
+        if all_reached and self.plan.get("all_reached_flag"):
+            # Tells the supervisor (bootcheck.gdbrun) that the last stop is
+            # behind us, so it can end the run after a short watch.
+            with open(self.plan["all_reached_flag"], "w") as f:
+                f.write("reached\n")
         if all_reached:
             # Let the boot run to its end (shutdown, or the supervisor stops
             # it on an end-of-run serial line or at the time budget).

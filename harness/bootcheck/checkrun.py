@@ -1,0 +1,189 @@
+"""`bootcheck check`: a verdict on any loader image against seL4's contract.
+
+1. The payload finder (emu-check --extract) says which kernel, root task and
+   DTB the image carries: a `make image` payload, seL4's stock elfloader
+   archive, or the ELF files the user names (which must be inside it).
+2. Emulation: emu-check runs the image to the branch to the kernel and
+   reports observations (registers, memory, stores, page tables).
+3. QEMU + GDB: the image boots for real; gdb stops at the kernel's entry,
+   init_kernel, restore_user_context and the root task's entry at EL0, reading
+   registers and seL4's rootserver; the serial log is kept.
+4. bootcheck.contract judges both sides with the same rules; the diagnosis
+   names the first broken link of the boot chain.
+
+Exit status: 0 every rule holds (warnings allowed), 1 a rule is broken,
+2 the check could not be made (bad input, missing files)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from . import contract, expect, gdbrun
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
+
+
+class CheckError(Exception):
+    """The check cannot be made; the message is the one line to print."""
+
+
+@dataclass
+class Verdict:
+    image: str
+    kernel: str
+    roottask: str
+    payload: str
+    machine: str
+    findings: list
+    first_broken: object
+    serial: str = ""
+    emu: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def ok(self):
+        return self.first_broken is None
+
+    def diagnosis_line(self):
+        f = self.first_broken
+        if f is None:
+            return "bootcheck: PASS: every link of seL4's boot contract holds"
+        link = contract.CHAIN_ORDER[f.rule] + 1
+        return f"bootcheck: FAIL at link {link} ({f.rule}): {f.sentence}"
+
+
+def build_dir():
+    return os.environ.get("BUILD", os.path.join(ROOT, "build"))
+
+
+def emu_check_path():
+    path = os.path.join(build_dir(), "harness", "emu-check")
+    if not os.path.exists(path):
+        raise CheckError(f"emu-check is not built ({path}); run `make all` first")
+    return path
+
+
+def _file_args(kernel, roottask, dtb):
+    args = []
+    for opt, path in (("--kernel", kernel), ("--roottask", roottask), ("--dtb", dtb)):
+        if path:
+            if not os.path.isfile(path):
+                raise CheckError(f"{opt[2:].upper()}={path} does not exist")
+            args += [opt, os.path.abspath(path)]
+    return args
+
+
+def find_payload(image, kernel, roottask, dtb, work):
+    """Kernel, root task and DTB paths (extracted into work) and the format."""
+    r = subprocess.run([emu_check_path(), image, "--extract", work, *_file_args(kernel, roottask, dtb)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        line = (r.stderr.strip().splitlines() or ["emu-check failed"])[-1]
+        line = line.replace("emu-check: ", "", 1)
+        raise CheckError(line)
+    fmt = r.stdout.split("payload ", 1)[1].split(":", 1)[0] if "payload " in r.stdout else "?"
+    d = os.path.join(work, "kernel.dtb")
+    return (os.path.join(work, "kernel.elf"), os.path.join(work, "roottask.elf"),
+            d if os.path.exists(d) else None, fmt)
+
+
+def run_emu(image, el, mem, kernel, roottask, dtb, work, budget):
+    out = os.path.join(work, "emu.json")
+    args = [emu_check_path(), image, "--el", str(el), "--ram-mib", str(mem), "--json", out,
+            "--budget", str(budget), *_file_args(kernel, roottask, dtb)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    if not os.path.exists(out):
+        raise CheckError(f"emu-check wrote no report: {r.stderr.strip() or r.stdout.strip()}")
+    with open(out) as f:
+        return json.load(f), r.stdout
+
+
+def contract_plan(inp, image):
+    """The gdb plan: the four stops, reading what contract.judge_qemu needs."""
+    k, u = inp.kernel, inp.roottask
+    el = inp.el
+    regs = ({"sctlr": "SCTLR_EL2", "tcr": "TCR_EL2", "mair": "MAIR_EL2"} if el == 2 else
+            {"sctlr": "SCTLR", "tcr": "TCR_EL1", "mair": "MAIR_EL1"})
+    entry_lets = [[f"x{i}", f"x{i}"] for i in range(6)] + [[n, r] for n, r in regs.items()]
+    if "rootserver" in k.symbols:
+        entry_lets += [[f"rs{i}", f"mem64(kernel.sym.rootserver + {8 * i})"]
+                       for i in range(len(contract.ROOTSERVER_FIELDS))]
+    stops = [{"name": "kernel entry", "address": k.entry, "let": entry_lets, "expect": [], "set": [],
+              "returns": False}]
+    if "init_kernel" in k.symbols:
+        stops.append({"name": "init_kernel", "address": k.symbols["init_kernel"][0], "let": [],
+                      "expect": [], "set": [], "returns": False})
+    if "restore_user_context" in k.symbols and "ksCurThread" in k.symbols:
+        stops.append({"name": "restore_user_context", "address": k.symbols["restore_user_context"][0],
+                      "let": [["tcb", "mem64(kernel.sym.ksCurThread)"], ["elr", "mem64(tcb + 8*32)"],
+                              ["spsr", "mem64(tcb + 8*33)"], ["ux0", "mem64(tcb)"]],
+                      "expect": [], "set": [], "returns": False})
+    stops.append({"name": "root task entry", "address": u.entry, "let": [], "expect": [], "set": [],
+                  "returns": False})
+    window = 0x0000008000000000 if inp.hyp else 0xffffff8000000000
+    known = {f"kernel.sym.{n}": v for n, (v, _) in k.symbols.items()}
+    return {"name": "bootcheck-check", "stops": stops, "facts": known,
+            "symbol_files": {"loader": image, "kernel": inp.kernel_path, "roottask": inp.roottask_path},
+            "kernel_window": [window, 0x7fc0000000]}
+
+
+def symbolizer(roottask):
+    def symbolize(pc):
+        try:
+            r = subprocess.run([ADDR2LINE, "-f", "-e", roottask, hex(pc)], capture_output=True, text=True,
+                               timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return "no symbol"
+        lines = r.stdout.split("\n")
+        func = lines[0] if lines and lines[0] != "??" else None
+        where = lines[1] if len(lines) > 1 and not lines[1].startswith("??") else None
+        if func is None:
+            return "outside the root task's symbols"
+        return f"{func}, {os.path.relpath(where) if where and where.startswith('/') else where}" if where else func
+    return symbolize
+
+
+def default_machine(inp):
+    return "virt,virtualization=on" if inp.hyp else "virt"
+
+
+def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
+          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None):
+    if not os.path.isfile(image):
+        raise CheckError(f"IMAGE={image} does not exist")
+    image = os.path.abspath(image)
+    with open(image, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            raise CheckError(f"IMAGE={image} is not an ELF file (QEMU's -kernel loads an ELF loader image)")
+    work = tempfile.mkdtemp(prefix="bootcheck-check-")
+    timings = {}
+    try:
+        t0 = time.monotonic()
+        k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
+        inp = contract.Inputs.load(k_path, u_path)
+        machine = machine or default_machine(inp)
+        start_el = 2 if "virtualization=on" in machine else 1
+        if inp.hyp and start_el != 2:
+            raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
+                             f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
+        emu_report, _ = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget)
+        timings["emu_s"] = time.monotonic() - t0
+        findings = contract.judge_emu(inp, emu_report)
+        t1 = time.monotonic()
+        run = gdbrun.run(contract_plan(inp, image), image, machine, cpu, mem, seconds,
+                         end_on=["halting..."], keep_serial=serial_log, linger=linger)
+        timings["qemu_gdb_s"] = time.monotonic() - t1
+        findings += contract.judge_qemu(inp, run, symbolizer(u_path))
+        summary = contract.summarize(findings)
+        return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
+                       roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
+                       findings=summary, first_broken=contract.diagnosis(findings), serial=run.serial,
+                       emu={k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
+                       timings=timings)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

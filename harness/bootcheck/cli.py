@@ -1,0 +1,76 @@
+"""bootcheck's command line (build/bin/bootcheck).
+
+    bootcheck check IMAGE [--kernel ELF] [--roottask ELF] [--dtb FILE]
+                          [--machine M] [--cpu C] [--mem MIB] [--out DIR]
+"""
+import argparse
+import os
+import re
+import sys
+
+from . import checkreport, checkrun, contract
+
+DESCRIPTION = """\
+Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)
+against seL4 13.x's AArch64 boot contract, from both sides: in Unicorn up to
+the branch to the kernel, and booted in QEMU under gdb up to the root task's
+entry at EL0. Prints one line per rule of the boot chain and a diagnosis that
+names the first broken link; writes verdict.json, verdict.md, junit.xml,
+report.html and serial.log to the report directory.
+
+The kernel, root task and DTB are found in the image (a `make image` payload
+or seL4's stock elfloader archive); for any other loader name the ELF files
+it carries with --kernel and --roottask.
+
+Exit status: 0 every rule holds, 1 a rule is broken, 2 the check could not
+be made (the message says why)."""
+
+
+def _report_dir(image, out):
+    if out:
+        return out
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(os.path.basename(image))[0])
+    return os.path.join(checkrun.ROOT, "reports", "check", stem)
+
+
+def cmd_check(a):
+    try:
+        v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
+                           cpu=a.cpu, mem=a.mem, seconds=a.seconds)
+    except checkrun.CheckError as e:
+        print(f"bootcheck: error: {e}", file=sys.stderr)
+        return 2
+    out = _report_dir(a.image, a.out)
+    checkreport.write_all(v, out)
+    print(f"bootcheck: {a.image}: payload {v.payload}, machine {v.machine}")
+    for f in v.findings:
+        link = contract.CHAIN_ORDER[f.rule] + 1
+        print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}  [{f.source}]")
+    print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
+    print(v.diagnosis_line())
+    return 0 if v.ok else 1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="bootcheck", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="judge a loader image against seL4's contract",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("image", help="the loader image ELF (what QEMU's -kernel boots)")
+    c.add_argument("--kernel", help="the kernel ELF inside the image (needed when bootcheck does not "
+                   "recognise its payload)")
+    c.add_argument("--roottask", help="the root task ELF inside the image (as --kernel)")
+    c.add_argument("--dtb", help="the DTB the loader hands over, if not in a recognised payload")
+    c.add_argument("--machine", help="QEMU -machine (default: virt, or virt,virtualization=on for a "
+                   "hyp kernel)")
+    c.add_argument("--cpu", default="cortex-a53", help="QEMU -cpu (default cortex-a53)")
+    c.add_argument("--mem", type=int, default=1024, help="RAM in MiB (default 1024)")
+    c.add_argument("--seconds", type=float, default=20.0, help="wall-clock budget of the QEMU boot")
+    c.add_argument("--out", help="report directory (default reports/check/<image name>)")
+    c.set_defaults(func=cmd_check)
+    a = p.parse_args(argv)
+    return a.func(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

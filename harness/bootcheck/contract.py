@@ -1,0 +1,482 @@
+"""seL4 13.0.0's AArch64 boot contract, written once: named rules over what a
+loader was *observed* to do, in the order of the boot chain, each judged with
+a sentence that carries the numbers.
+
+Observations come from two sides and have the same shape:
+- emulation (emu-check's JSON "observations": registers and memory at the
+  branch to the kernel, every store, the page tables), and
+- QEMU + GDB (registers and memory at the kernel's entry, init_kernel,
+  restore_user_context and the root task's entry, plus the serial log).
+
+Nothing here knows where *our* loader puts things: the kernel's placement is
+fixed by its ELF, everything else is judged from x0..x5 as handed over. A
+loader that places the root task or the DTB elsewhere and honours the
+contract passes (facts: ../shared/sel4-aarch64-handoff.md §3, §4).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from . import expect, facts
+
+PAGE = expect.PAGE
+MASK64 = (1 << 64) - 1
+TCR_EL2_SEL4_HYP = 0x80823510      # checkTCR_EL2() compares with exactly this
+ROOTSERVER_FIELDS = ("cnode", "vspace", "asid_pool", "ipc_buf", "boot_info", "extra_bi", "tcb",
+                     "paging.start", "paging.end")
+
+# The boot chain, in order. The diagnosis names the first link that broke.
+CHAIN = (
+    ("kernel_reached", "the loader reaches the kernel's entry"),
+    ("entry_state", "the CPU state at the kernel's entry (EL, MMU, TCR, MAIR)"),
+    ("kernel_window", "the kernel window in the loader's page tables"),
+    ("kernel_loaded", "the kernel image at its ELF physical address"),
+    ("rootserver", "seL4's rootserver left to the kernel"),
+    ("user_region", "x0/x1: the root task's physical range"),
+    ("pv_offset", "x2: pv_offset"),
+    ("user_entry", "x3: the root task's entry"),
+    ("user_loaded", "the root task image at x0"),
+    ("dtb", "x4/x5: the DTB"),
+    ("kernel_init", "seL4's init_kernel completes"),
+    ("user_context", "the root task's first context"),
+    ("roottask_entry", "the root task's entry at EL0"),
+    ("roottask_runs", "the root task runs without a fault"),
+)
+CHAIN_ORDER = {name: i for i, (name, _) in enumerate(CHAIN)}
+
+
+def hx(v):
+    return f"0x{v:x}"
+
+
+def pages(n):
+    n = abs(n)
+    return f"{n // PAGE} page{'s' if n // PAGE != 1 else ''}" if n % PAGE == 0 else f"{n} bytes"
+
+
+@dataclass
+class Finding:
+    rule: str
+    status: str                 # pass | fail | warn | not_observed
+    sentence: str
+    source: str = ""            # which side saw it, and where
+    details: dict = field(default_factory=dict)
+
+    @property
+    def order(self):
+        return CHAIN_ORDER[self.rule]
+
+    def as_dict(self):
+        return {"rule": self.rule, "status": self.status, "sentence": self.sentence,
+                "source": self.source, "link": CHAIN_ORDER[self.rule] + 1, **self.details}
+
+
+@dataclass
+class Inputs:
+    """The ELF files the contract is about, as facts."""
+    kernel: expect.ElfFacts
+    roottask: expect.ElfFacts
+    kernel_path: str
+    roottask_path: str
+
+    @classmethod
+    def load(cls, kernel_path, roottask_path):
+        return cls(expect.elf_facts(kernel_path), expect.elf_facts(roottask_path),
+                   kernel_path, roottask_path)
+
+    @property
+    def hyp(self):
+        return self.kernel.entry < expect.UPPER_HALF
+
+    @property
+    def el(self):
+        return 2 if self.hyp else 1
+
+    @property
+    def kernel_phys(self):
+        return (self.kernel.pmin, expect.round_up(self.kernel.pmax, PAGE))
+
+    @property
+    def user_vmin(self):
+        return expect.round_down(self.roottask.vmin, PAGE)
+
+    @property
+    def user_span(self):
+        return expect.round_up(self.roottask.vmax, PAGE) - self.user_vmin
+
+    @property
+    def user_top(self):
+        return facts.USER_TOP_HYP if self.hyp else facts.USER_TOP_EL1
+
+
+# --- rules over the hand-off registers (both sides) -------------------------
+
+def judge_registers(inp, x, source):
+    """x0..x5 against the contract: user range, pv_offset, entry, DTB place."""
+    out = []
+    x0, x1, x2, x3, x4, x5 = x
+    span = inp.user_span
+    kstart, kend = inp.kernel_phys
+    # x0/x1
+    if x0 % PAGE:
+        out.append(Finding("user_region", "fail",
+                           f"x0 = {hx(x0)} is not page aligned (off by {hx(x0 % PAGE)}): seL4 maps the "
+                           "root task in 4 KiB frames and its debug build asserts in pte_pte_4k_page_new",
+                           source))
+    elif x1 < x0 + span:
+        short = x0 + span - x1
+        out.append(Finding("user_region", "fail",
+                           f"x1 = {hx(x1)} is short of the root task's end: its {hx(span)}-byte image at "
+                           f"x0 = {hx(x0)} ends at {hx(x0 + span)}, {pages(short)} more; seL4 maps only "
+                           f"[x0, x1), so the root task's last {pages(short)} are not its frames and the IPC "
+                           "buffer and BootInfo land on top of it", source))
+    elif x0 < kend and x1 > kstart:
+        out.append(Finding("user_region", "fail",
+                           f"the root task's range [x0, x1) = [{hx(x0)}, {hx(x1)}) overlaps the kernel image "
+                           f"[{hx(kstart)}, {hx(kend)})", source))
+    else:
+        f = Finding("user_region", "pass",
+                    f"[x0, x1) = [{hx(x0)}, {hx(x1)}) is page aligned and holds the {hx(span)}-byte root "
+                    "task image", source)
+        if x1 != x0 + span:
+            f = Finding("user_region", "warn",
+                        f"x1 = {hx(x1)} is {pages(x1 - x0 - span)} beyond the root task's end "
+                        f"{hx(x0 + span)}: seL4 accepts it, but maps those pages as root task frames and "
+                        "moves the IPC buffer and BootInfo up", source)
+        out.append(f)
+    # x2
+    want_x2 = (x0 - inp.user_vmin) & MASK64
+    if x2 != want_x2:
+        delta = (x2 - want_x2) if x2 >= want_x2 else -(want_x2 - x2)
+        how = f"{pages(delta)} {'high' if delta > 0 else 'low'}"
+        out.append(Finding("pv_offset", "fail",
+                           f"x2 (pv_offset) = {hx(x2)}, but x0 - (root task's lowest vaddr {hx(inp.user_vmin)}) "
+                           f"= {hx(want_x2)}: {how}; seL4 maps phys p at virt p - x2, so the root task "
+                           f"appears {pages(delta)} {'lower' if delta > 0 else 'higher'} than linked and "
+                           "faults at its entry", source))
+    else:
+        out.append(Finding("pv_offset", "pass", f"x2 = {hx(x2)} = x0 - {hx(inp.user_vmin)}", source))
+    # x3
+    if x3 != inp.roottask.entry:
+        out.append(Finding("user_entry", "fail",
+                           f"x3 = {hx(x3)} is not the root task's entry {hx(inp.roottask.entry)} "
+                           f"(off by {hx((x3 - inp.roottask.entry) & MASK64)}): seL4 starts the root "
+                           "task at x3", source))
+    else:
+        out.append(Finding("user_entry", "pass", f"x3 = {hx(x3)} = the root task's e_entry", source))
+    # x4/x5: the reserved regions kernel < DTB < user image, in order, disjoint.
+    size = x5 & 0xffffffff
+    if x4 == 0 and size == 0:
+        out.append(Finding("dtb", "pass", "x4 = x5 = 0: no DTB handed over (seL4 accepts it)", source))
+    elif x4 == 0 or size == 0:
+        out.append(Finding("dtb", "fail", f"x4 = {hx(x4)} and x5 = {hx(x5)}: a DTB needs both an address and "
+                           "a size (or both 0)", source))
+    elif x4 < kend and x4 + size > kstart:
+        out.append(Finding("dtb", "fail",
+                           f"the DTB [{hx(x4)}, {hx(x4 + size)}) overlaps the kernel image [{hx(kstart)}, "
+                           f"{hx(kend)}): seL4 stops with \"reserved region 1 in wrong order\"", source))
+    elif x4 < x1 and x4 + size > x0:
+        out.append(Finding("dtb", "fail",
+                           f"the DTB [{hx(x4)}, {hx(x4 + size)}) overlaps the root task's range [{hx(x0)}, "
+                           f"{hx(x1)}): seL4 stops with \"reserved region 2 in wrong order\"", source))
+    elif x4 >= x1:
+        out.append(Finding("dtb", "fail",
+                           f"the DTB [{hx(x4)}, {hx(x4 + size)}) lies above the root task [{hx(x0)}, {hx(x1)}): "
+                           "seL4 lists reserved regions as kernel, DTB, user image and stops with "
+                           "\"reserved region 2 in wrong order\"", source))
+    elif x4 + size >= facts.PADDR_TOP:
+        out.append(Finding("dtb", "fail", f"the DTB ends at {hx(x4 + size)}, past PADDR_TOP "
+                           f"{hx(facts.PADDR_TOP)}", source))
+    else:
+        out.append(Finding("dtb", "pass", f"DTB [{hx(x4)}, {hx(x4 + size)}) between the kernel and the root "
+                           "task", source))
+    # The root task's virtual layout must stay below USER_TOP (§3.3).
+    layout = facts.user_layout("u", [x0, x1, x2, x3, x4, x5], inp.hyp)
+    if layout["u.it_v_end"] >= inp.user_top and not any(f.status == "fail" and f.rule == "pv_offset"
+                                                        for f in out):
+        out.append(Finding("user_region", "fail",
+                           f"the root task's virtual image ends at {hx(layout['u.it_v_end'])}, past "
+                           f"USER_TOP {hx(inp.user_top)}: seL4 stops with \"userland image virt ... exceeds "
+                           "USER_TOP\"", source))
+    return out
+
+
+def judge_entry_state(inp, el, sctlr, tcr, mair, source):
+    problems = []
+    if el != inp.el:
+        problems.append(f"entered at EL{el}, but this is an {'EL2 (hyp)' if inp.hyp else 'EL1'} kernel "
+                        f"that must be entered at EL{inp.el}")
+    if not sctlr & 1:
+        problems.append(f"the MMU is off (SCTLR_EL{el} = {hx(sctlr)}): seL4 is linked at "
+                        f"{hx(inp.kernel.entry)} and must be entered with its window mapped")
+    if (mair & 0xff) != 0x00:
+        problems.append(f"MAIR attr 0 = {hx(mair & 0xff)}, seL4 uses index 0 as Device-nGnRnE (0x00)")
+    if ((mair >> 32) & 0xff) != 0xff:
+        problems.append(f"MAIR attr 4 = {hx((mair >> 32) & 0xff)}, seL4 uses index 4 as Normal WB (0xff)")
+    if inp.hyp:
+        if el == 2 and tcr != TCR_EL2_SEL4_HYP:
+            problems.append(f"TCR_EL2 = {hx(tcr)}, but seL4's checkTCR_EL2 requires exactly "
+                            f"{hx(TCR_EL2_SEL4_HYP)} (\"CPU init failed\", before its UART is mapped)")
+    elif el == 1:
+        t0sz, t1sz = tcr & 0x3f, (tcr >> 16) & 0x3f
+        tg1, asid16 = (tcr >> 30) & 3, (tcr >> 36) & 1
+        if t0sz != 16 or t1sz != 16:
+            problems.append(f"TCR_EL1 T0SZ/T1SZ = {t0sz}/{t1sz}, seL4 needs 16/16 (48-bit VAs)")
+        if tg1 != 2 or (tcr >> 14) & 3 != 0:
+            problems.append(f"TCR_EL1 = {hx(tcr)} does not select 4 KiB granules for TTBR0 and TTBR1")
+        if not asid16:
+            problems.append(f"TCR_EL1.AS = 0: seL4 puts 16-bit ASIDs in TTBR0[63:48]")
+    if problems:
+        return Finding("entry_state", "fail", "; ".join(problems), source)
+    return Finding("entry_state", "pass",
+                   f"EL{el}, MMU on (SCTLR {hx(sctlr)}), TCR {hx(tcr)}, MAIR {hx(mair)}", source)
+
+
+def judge_rootserver(inp, words, source, stores=()):
+    """rootserver is .boot.bss: zero in the ELF, filled by init_kernel."""
+    if words is None:
+        return Finding("rootserver", "not_observed", "the kernel has no rootserver symbol", source)
+    written = [(ROOTSERVER_FIELDS[i] if i < len(ROOTSERVER_FIELDS) else f"word {i}", i * 8, w)
+               for i, w in enumerate(words) if w]
+    if not written:
+        return Finding("rootserver", "pass", f"rootserver ({len(words) * 8} bytes) untouched", source)
+    what = ", ".join(f"{name} (+{off:#x}) = {hx(w)}" for name, off, w in written)
+    by = ""
+    if stores:
+        s = stores[0]
+        by = f"; written by the loader at PC {hx(s['pc'])} ({s['pc_symbol']})"
+    extra = ""
+    if any(name == "extra_bi" for name, _, _ in written):
+        extra = ("; with extra_bi non-zero, seL4's create_rootserver_objects asserts "
+                 "'rootserver_mem.start == rootserver_mem.end'")
+    return Finding("rootserver", "fail",
+                   f"the loader wrote into seL4's rootserver at {hx(inp.kernel.symbols['rootserver'][0])}: "
+                   f"{what}{by}. seL4 fills rootserver itself in init_kernel; a loader must leave it "
+                   f"zero{extra}", source, {"written": [[n, o, w] for n, o, w in written]})
+
+
+# --- emulation-side observations ---------------------------------------------
+
+def _segment_problem(role, segs, inp_elf):
+    for s in segs:
+        if not s.get("in_ram", False):
+            return (f"{role} segment {s['index']} at paddr [{hx(s['paddr'])}, {hx(s['paddr'] + s['memsz'])}) "
+                    "is outside RAM")
+        if s.get("differ"):
+            return (f"{role} segment {s['index']}: {s['differ']} of {hx(s['filesz'])} bytes differ from the "
+                    f"ELF, first at paddr {hx(s['first_diff_paddr'])} ({s['first_diff_symbol']}): "
+                    f"{hx(s['first_diff_got'])} instead of {hx(s['first_diff_want'])}")
+        if s.get("bss_nonzero"):
+            return (f"{role} .bss is not zero: {s['bss_nonzero']} bytes of [{hx(s['paddr'] + s['filesz'])}, "
+                    f"{hx(s['paddr'] + s['memsz'])}) are not, first at paddr {hx(s['first_nonzero_paddr'])} "
+                    f"({s['first_nonzero_symbol']}) = {hx(s['first_nonzero_value'])}")
+    return None
+
+
+def judge_emu(inp, report):
+    """Findings from emu-check's JSON report (its "observations")."""
+    obs = report.get("observations", {})
+    out = []
+    if not obs.get("reached_kernel"):
+        out.append(Finding("kernel_reached", "fail",
+                           f"the kernel's entry {hx(inp.kernel.entry)} was never reached: {report.get('message')}",
+                           "emulation"))
+        return out
+    out.append(Finding("kernel_reached", "pass",
+                       f"the loader branched to the kernel's entry {hx(obs['entry_pc'])} after "
+                       f"{report.get('instructions')} instructions", "emulation"))
+    src = f"emulation, at the branch to {hx(obs['entry_pc'])}"
+    x = obs["x"]
+    out.append(judge_entry_state(inp, obs["el"], obs["sctlr"], obs["tcr"], obs["mair"], src))
+    w = obs.get("kernel_window", {})
+    if "walk_error" in w:
+        out.append(Finding("kernel_window", "fail", f"the kernel window cannot be walked: {w['walk_error']}", src))
+    elif not w.get("entry_mapped"):
+        out.append(Finding("kernel_window", "fail",
+                           f"{w['table']} does not map the kernel's entry {hx(inp.kernel.entry)}", src))
+    else:
+        problems = []
+        if w["mair_attr"] != 0xff:
+            problems.append(f"the kernel window is mapped as {w['memory_type']} (AttrIndx {w['attrindx']}, MAIR "
+                            f"attr {hx(w['mair_attr'])}), not Normal write-back: seL4's code, stack and data "
+                            "would run uncached (and unaligned accesses fault on Device memory)")
+        if not w["executable"]:
+            problems.append("the kernel window is not executable at the kernel's EL (PXN/XN set)")
+        if w["covered"] < w["image_va_end"] - w["image_va_start"]:
+            problems.append(f"only {hx(w['covered'])} of the {hx(w['image_va_end'] - w['image_va_start'])}-byte "
+                            "kernel image is mapped")
+        if problems:
+            out.append(Finding("kernel_window", "fail", "; ".join(problems), src))
+        else:
+            out.append(Finding("kernel_window", "pass",
+                               f"{w['table']} maps the kernel image Normal WB, executable", src))
+    p = _segment_problem("kernel", obs.get("kernel_segments", []), inp.kernel)
+    stores = obs.get("kernel_stores", [])
+    if p and stores:
+        s = stores[0]
+        p += (f"; the loader's store of {hx(s['value'])} ({s['size']} bytes) at {hx(s['paddr'])} "
+              f"({s['kernel_symbol']}) from PC {hx(s['pc'])} ({s['pc_symbol']}) is still there")
+    out.append(Finding("kernel_loaded", "fail" if p else "pass",
+                       p or "kernel image byte-identical to its ELF at its physical address, .bss zero", src))
+    rs = obs.get("rootserver")
+    words = None
+    if rs:
+        b = rs["bytes"]
+        words = [int.from_bytes(bytes(b[i:i + 8]), "little") for i in range(0, len(b), 8)]
+    out.append(judge_rootserver(inp, words, src, (rs or {}).get("stores", [])))
+    out += judge_registers(inp, x, src)
+    if x[0] % PAGE == 0:
+        p = _segment_problem("root task", obs.get("user_segments", []), inp.roottask)
+        out.append(Finding("user_loaded", "fail" if p else "pass",
+                           p or f"root task byte-identical at x0 + (vaddr - {hx(inp.user_vmin)}), .bss zero",
+                           src))
+    d = obs.get("dtb", {})
+    if d.get("addr") and d.get("size"):
+        if not d.get("in_ram"):
+            out.append(Finding("dtb", "fail", f"x4 = {hx(d['addr'])} is not in RAM", src))
+        elif d.get("magic") != 0xd00dfeed or not d.get("header_ok"):
+            out.append(Finding("dtb", "fail", f"no valid DTB at x4 = {hx(d['addr'])} (magic {hx(d.get('magic', 0))})",
+                               src))
+        elif d["totalsize"] > d["size"]:
+            out.append(Finding("dtb", "warn", f"x5 = {d['size']} is smaller than the DTB's totalsize "
+                               f"{d['totalsize']}: seL4 copies only x5 bytes to the root task", src))
+    return out
+
+
+# --- QEMU + GDB observations ---------------------------------------------------
+
+# Lines with which seL4 (debug build) or the stand-in report a root-task fault.
+SEL4_FAULT = re.compile(r"vm fault on (?P<kind>data|code) at address (?P<addr>0x[0-9a-f]+) with status "
+                        r"(?P<status>0x[0-9a-f]+)")
+SEL4_FAULT_WHERE = re.compile(r'in thread 0x[0-9a-f]+ "(?P<thread>[^"]*)" at address (?P<pc>0x[0-9a-f]+)')
+STANDIN_FAULT = re.compile(r'stand-in: (?P<kind>.+?) from user thread "(?P<thread>[^"]*)" at pc '
+                           r'(?P<pc>0x[0-9a-f]+)(?:, address (?P<addr>0x[0-9a-f]+))?')
+USER_EXCEPTION = re.compile(r"user exception (?P<status>0x[0-9a-f]+)")
+
+
+def fault_in_serial(serial):
+    lines = serial.splitlines()
+    for i, line in enumerate(lines):
+        m = SEL4_FAULT.search(line)
+        if m:
+            where = next((SEL4_FAULT_WHERE.search(l) for l in lines[i + 1:i + 3] if SEL4_FAULT_WHERE.search(l)),
+                         None)
+            return {"kind": f"vm fault on {m['kind']}", "addr": int(m["addr"], 16),
+                    "status": int(m["status"], 16), "pc": int(where["pc"], 16) if where else None,
+                    "thread": where["thread"] if where else "?", "line": line.strip()}
+        m = STANDIN_FAULT.search(line)
+        if m:
+            return {"kind": m["kind"], "addr": int(m["addr"], 16) if m["addr"] else None,
+                    "pc": int(m["pc"], 16), "thread": m["thread"], "line": line.strip()}
+        m = USER_EXCEPTION.search(line)
+        if m:
+            return {"kind": "user exception", "status": int(m["status"], 16), "pc": None, "thread": "?",
+                    "line": line.strip()}
+    return None
+
+
+def judge_qemu(inp, run, symbolize):
+    """Findings from a QEMU + GDB run of the contract plan (bootcheck.checkrun)."""
+    out = []
+    r = run.result
+    stops = {s["name"]: s for s in r.get("stops", [])}
+    serial = run.serial
+    entry = stops.get("kernel entry")
+    src = "QEMU + GDB at the kernel's entry"
+    if "error" in r:
+        out.append(Finding("kernel_reached", "fail", f"the gdb side failed: {r['error']}", "QEMU + GDB"))
+        return out
+    if not entry or not entry.get("reached"):
+        out.append(Finding("kernel_reached", "fail", never_reached_sentence(inp, r.get("end", {}), serial),
+                           "QEMU + GDB"))
+        return out
+    out.append(Finding("kernel_reached", "pass", f"the loader branched to the kernel's entry "
+                       f"{hx(inp.kernel.entry)}", src))
+    v = entry["let"]
+    x = [v[f"x{i}"] for i in range(6)]
+    out.append(judge_entry_state(inp, entry["el"], v["sctlr"], v["tcr"], v["mair"], src))
+    if "rs0" in v:
+        words = [v[f"rs{i}"] for i in range(len(ROOTSERVER_FIELDS))]
+        out.append(judge_rootserver(inp, words, src))
+    out += judge_registers(inp, x, src)
+    # init_kernel and its outcome on the serial line.
+    init = stops.get("init_kernel")
+    booted = "Booting all finished, dropped to user space" in serial
+    error = next((l.strip() for l in serial.splitlines() if "ERROR" in l or "failed assertion" in l), None)
+    if booted:
+        out.append(Finding("kernel_init", "pass", "seL4 printed \"Booting all finished, dropped to user space\"",
+                           "QEMU serial"))
+    elif error:
+        out.append(Finding("kernel_init", "fail", f"seL4 refused the hand-off: \"{error}\"", "QEMU serial"))
+    elif init is not None and not init.get("reached"):
+        out.append(Finding("kernel_init", "fail", "the kernel never reached init_kernel; "
+                           + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
+    else:
+        out.append(Finding("kernel_init", "fail", "seL4 did not finish booting; "
+                           + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
+    uc = stops.get("restore_user_context")
+    if uc and uc.get("reached"):
+        u = uc["let"]
+        problems = []
+        if u.get("elr") != x[3]:
+            problems.append(f"ELR = {hx(u.get('elr', 0))}, not x3 = {hx(x[3])}")
+        if u.get("spsr", 1) & 0xf:
+            problems.append(f"SPSR = {hx(u.get('spsr', 0))} is not EL0t")
+        out.append(Finding("user_context", "fail" if problems else "pass",
+                           "; ".join(problems) or f"the root task's first context: ELR = {hx(u['elr'])}, EL0t, "
+                           f"x0 = BootInfo {hx(u.get('ux0', 0))}", "QEMU + GDB at restore_user_context"))
+    ue = stops.get("root task entry")
+    if ue and ue.get("reached"):
+        out.append(Finding("roottask_entry", "pass" if ue["el"] == 0 else "fail",
+                           f"the root task's entry {hx(ue['pc'])} ran at EL{ue['el']}",
+                           "QEMU + GDB at the root task's entry"))
+    elif booted:
+        out.append(Finding("roottask_entry", "fail", f"the root task's entry {hx(inp.roottask.entry)} never ran "
+                           "at EL0; " + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
+    fault = fault_in_serial(serial)
+    if fault:
+        where = ""
+        if fault.get("pc") is not None:
+            where = f" at PC {hx(fault['pc'])} ({symbolize(fault['pc'])})"
+        addr = f" address {hx(fault['addr'])}" if fault.get("addr") is not None else ""
+        out.append(Finding("roottask_runs", "fail",
+                           f"the root task faulted: {fault['kind']}{addr}{where}; seL4 said \"{fault['line']}\"",
+                           "QEMU serial", {"fault": fault}))
+    elif ue and ue.get("reached"):
+        out.append(Finding("roottask_runs", "pass", "no fault reported after the root task started",
+                           "QEMU serial"))
+    return out
+
+
+def end_state_sentence(end, serial):
+    parts = []
+    if "pc" in end:
+        parts.append(f"last PC {hx(end['pc'])} at EL{end.get('el', '?')}")
+        for el in (1, 2):
+            if f"ESR_EL{el}" in end and end[f"ESR_EL{el}"]:
+                parts.append(f"ESR_EL{el} {hx(end[f'ESR_EL{el}'])} ({end.get(f'ESR_EL{el}_decoded', '')}), "
+                             f"ELR_EL{el} {hx(end.get(f'ELR_EL{el}', 0))}, FAR_EL{el} {hx(end.get(f'FAR_EL{el}', 0))}")
+                break
+    lines = [l.strip() for l in serial.splitlines() if l.strip()]
+    parts.append(f"last serial line: \"{lines[-1]}\"" if lines else "no serial output")
+    return "; ".join(parts)
+
+
+def never_reached_sentence(inp, end, serial):
+    return (f"the kernel's entry {hx(inp.kernel.entry)} was never reached: " + end_state_sentence(end, serial))
+
+
+def diagnosis(findings):
+    """The first broken link of the chain (a failure), or None."""
+    fails = sorted((f for f in findings if f.status == "fail"), key=lambda f: f.order)
+    return fails[0] if fails else None
+
+
+def summarize(findings):
+    """One finding per rule: a failure on any side wins, then a warning."""
+    rank = {"fail": 0, "warn": 1, "pass": 2, "not_observed": 3}
+    best = {}
+    for f in findings:
+        if f.rule not in best or rank[f.status] < rank[best[f.rule].status]:
+            best[f.rule] = f
+    return [best[name] for name, _ in CHAIN if name in best]
