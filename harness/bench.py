@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bootcheck import bootcost, expect, images, insn_trace, qemu  # noqa: E402
+from bootcheck import bootcost, checkreport, checkrun, expect, images, insn_trace, qemu  # noqa: E402
 from bootcheck.images import ROOT  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def timed(fn):
     return value, round(time.monotonic() - start, 2)
 
 
-def harness_timings(image, build, time_verify):
+def harness_timings(image, build, time_verify, other_image=None):
     t = {}
     boot, t["one_qemu_boot_s"] = timed(lambda: qemu.boot(
         image, timeout=60, stop_patterns=qemu.DEFAULT_STOP_PATTERNS + ("roottask: boot OK",)))
@@ -55,6 +55,17 @@ def harness_timings(image, build, time_verify):
                 [emu_check, image, "--json", os.path.join(d, "emu.json")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300))
             t["unicorn_emu_check_exit"] = proc.returncode
+    # One `bootcheck check` (Unicorn + QEMU/GDB + judgement) of the same image;
+    # and of OTHER_IMAGE when given (e.g. seL4's stock elfloader).
+    for label, img in (("ours", image), ("other", other_image)):
+        if img:
+            try:
+                with tempfile.TemporaryDirectory() as d:
+                    v, t[f"bootcheck_check_{label}_s"] = timed(lambda: checkrun.check(img))
+                    checkreport.write_all(v, d)
+                t[f"bootcheck_check_{label}_verdict"] = v.diagnosis_line().split(":")[1].strip()
+            except checkrun.CheckError as e:
+                t[f"bootcheck_check_{label}_verdict"] = f"not checked: {e}"
     if time_verify:
         proc, t["make_verify_s"] = timed(lambda: subprocess.run(
             ["make", "-C", ROOT, "--no-print-directory", "verify"],
@@ -142,7 +153,8 @@ def main(argv=None):
             result["images"].append(other)
             result["comparison"] = {"ours": mine["label"], "other": other["label"],
                                     "rows": side_by_side(mine, other)}
-        result["timings"] = harness_timings(ours[standin][0], build, args.time_verify)
+        result["timings"] = harness_timings(ours[standin][0], build, args.time_verify,
+                                            os.path.abspath(args.other_image) if args.other_image else None)
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "bench.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -165,7 +165,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
     try:
         t0 = time.monotonic()
         k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
-        inp = contract.Inputs.load(k_path, u_path)
+        inp = contract.Inputs.load(k_path, u_path, mem)
         machine = machine or default_machine(inp)
         start_el = 2 if "virtualization=on" in machine else 1
         if inp.hyp and start_el != 2:
@@ -182,8 +182,9 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         summary = contract.summarize(findings)
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
-                       findings=summary, first_broken=contract.diagnosis(findings), serial=run.serial,
-                       emu={k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
+                       findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
+                       emu={**{k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
+                            "x": emu_report.get("observations", {}).get("x")},
                        timings=timings)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -37,6 +37,7 @@ CHAIN = (
     ("user_entry", "x3: the root task's entry"),
     ("user_loaded", "the root task image at x0"),
     ("dtb", "x4/x5: the DTB"),
+    ("free_memory", "the free memory seL4 can describe"),
     ("kernel_init", "seL4's init_kernel completes"),
     ("user_context", "the root task's first context"),
     ("roottask_entry", "the root task's entry at EL0"),
@@ -52,6 +53,19 @@ def hx(v):
 def pages(n):
     n = abs(n)
     return f"{n // PAGE} page{'s' if n // PAGE != 1 else ''}" if n % PAGE == 0 else f"{n} bytes"
+
+
+def last_pages(n):
+    """'its last page is' / 'its last 3 pages are' / 'its last 100 bytes are'."""
+    if n == PAGE:
+        return "its last page is"
+    return f"its last {pages(n)} are"
+
+
+# seL4 13 on qemu-arm-virt describes free RAM in MAX_NUM_FREEMEM_REG = 3
+# slots (1 RAM region + 1 for its boot code + 1 spare for the rootserver
+# objects) and refuses a placement that fills the spare one.
+MAX_FREE_REGIONS = 2
 
 
 @dataclass
@@ -78,11 +92,12 @@ class Inputs:
     roottask: expect.ElfFacts
     kernel_path: str
     roottask_path: str
+    mem_mib: int = 1024
 
     @classmethod
-    def load(cls, kernel_path, roottask_path):
+    def load(cls, kernel_path, roottask_path, mem_mib=1024):
         return cls(expect.elf_facts(kernel_path), expect.elf_facts(roottask_path),
-                   kernel_path, roottask_path)
+                   kernel_path, roottask_path, mem_mib)
 
     @property
     def hyp(self):
@@ -91,6 +106,13 @@ class Inputs:
     @property
     def el(self):
         return 2 if self.hyp else 1
+
+    @property
+    def ram(self):
+        """The RAM seL4 (qemu-arm-virt) knows: from its physical base (the
+        hyp build leaves [0x40000000, 0x60000000) to guests) to the end of
+        the machine's RAM."""
+        return (self.kernel.pmin, facts.RAM_BASE + self.mem_mib * 1024 * 1024)
 
     @property
     def kernel_phys(self):
@@ -128,7 +150,7 @@ def judge_registers(inp, x, source):
         out.append(Finding("user_region", "fail",
                            f"x1 = {hx(x1)} is short of the root task's end: its {hx(span)}-byte image at "
                            f"x0 = {hx(x0)} ends at {hx(x0 + span)}, {pages(short)} more; seL4 maps only "
-                           f"[x0, x1), so the root task's last {pages(short)} are not its frames and the IPC "
+                           f"[x0, x1) as the root task's frames, so {last_pages(short)} left out and the IPC "
                            "buffer and BootInfo land on top of it", source))
     elif x0 < kend and x1 > kstart:
         out.append(Finding("user_region", "fail",
@@ -190,6 +212,7 @@ def judge_registers(inp, x, source):
     else:
         out.append(Finding("dtb", "pass", f"DTB [{hx(x4)}, {hx(x4 + size)}) between the kernel and the root "
                            "task", source))
+    out.append(judge_free_memory(inp, x0, x1, x4, size, source))
     # The root task's virtual layout must stay below USER_TOP (§3.3).
     layout = facts.user_layout("u", [x0, x1, x2, x3, x4, x5], inp.hyp)
     if layout["u.it_v_end"] >= inp.user_top and not any(f.status == "fail" and f.rule == "pv_offset"
@@ -199,6 +222,31 @@ def judge_registers(inp, x, source):
                            f"USER_TOP {hx(inp.user_top)}: seL4 stops with \"userland image virt ... exceeds "
                            "USER_TOP\"", source))
     return out
+
+
+def judge_free_memory(inp, x0, x1, dtb_addr, dtb_size, source):
+    """The gaps RAM minus {kernel, DTB, user image} leaves: seL4 keeps each
+    as one free-memory region, and has room for MAX_FREE_REGIONS."""
+    lo, hi = inp.ram
+    reserved = sorted(r for r in [inp.kernel_phys, (dtb_addr, dtb_addr + dtb_size) if dtb_addr else None,
+                                  (x0, x1)] if r and r[0] < r[1])
+    gaps, at = [], lo
+    for start, end in reserved:
+        if start > at:
+            gaps.append((at, min(start, hi)))
+        at = max(at, end)
+    if at < hi:
+        gaps.append((at, hi))
+    gaps = [g for g in gaps if g[0] < g[1]]
+    listed = ", ".join(f"[{hx(a)}, {hx(b)})" for a, b in gaps)
+    if len(gaps) > MAX_FREE_REGIONS:
+        return Finding("free_memory", "fail",
+                       f"the placement leaves {len(gaps)} free memory regions in RAM [{hx(lo)}, {hx(hi)}): "
+                       f"{listed}; seL4 13 (qemu-arm-virt) has room for {MAX_FREE_REGIONS} and stops with "
+                       "\"ERROR: insufficient MAX_NUM_FREEMEM_REG (3)\"; place the DTB and the root task "
+                       "next to the kernel or to each other", source)
+    return Finding("free_memory", "pass", f"{len(gaps)} free memory region{'s' if len(gaps) != 1 else ''}: "
+                   f"{listed}", source)
 
 
 def judge_entry_state(inp, el, sctlr, tcr, mair, source):
@@ -232,8 +280,9 @@ def judge_entry_state(inp, el, sctlr, tcr, mair, source):
                    f"EL{el}, MMU on (SCTLR {hx(sctlr)}), TCR {hx(tcr)}, MAIR {hx(mair)}", source)
 
 
-def judge_rootserver(inp, words, source, stores=()):
-    """rootserver is .boot.bss: zero in the ELF, filled by init_kernel."""
+def judge_rootserver(inp, words, source, stores=None):
+    """rootserver is .boot.bss: zero in the ELF, filled by init_kernel.
+    stores: the stores that changed it (emulation), None when unknown."""
     if words is None:
         return Finding("rootserver", "not_observed", "the kernel has no rootserver symbol", source)
     written = [(ROOTSERVER_FIELDS[i] if i < len(ROOTSERVER_FIELDS) else f"word {i}", i * 8, w)
@@ -241,6 +290,11 @@ def judge_rootserver(inp, words, source, stores=()):
     if not written:
         return Finding("rootserver", "pass", f"rootserver ({len(words) * 8} bytes) untouched", source)
     what = ", ".join(f"{name} (+{off:#x}) = {hx(w)}" for name, off, w in written)
+    if stores is not None and not stores:
+        return Finding("rootserver", "fail",
+                       f"seL4's rootserver at {hx(inp.kernel.symbols['rootserver'][0])} is not zero at the "
+                       f"kernel's entry ({what}), and no store of the loader put it there: the kernel's .bss "
+                       "was not zeroed", source)
     by = ""
     if stores:
         s = stores[0]
@@ -323,7 +377,7 @@ def judge_emu(inp, report):
     if rs:
         b = rs["bytes"]
         words = [int.from_bytes(bytes(b[i:i + 8]), "little") for i in range(0, len(b), 8)]
-    out.append(judge_rootserver(inp, words, src, (rs or {}).get("stores", [])))
+    out.append(judge_rootserver(inp, words, src, (rs or {}).get("stores", []) if rs else None))
     out += judge_registers(inp, x, src)
     if x[0] % PAGE == 0:
         p = _segment_problem("root task", obs.get("user_segments", []), inp.roottask)
@@ -467,16 +521,29 @@ def never_reached_sentence(inp, end, serial):
 
 
 def diagnosis(findings):
-    """The first broken link of the chain (a failure), or None."""
+    """The first broken link of the chain (a failure), or None. Give it the
+    summarized findings, so the line carries what each side saw."""
     fails = sorted((f for f in findings if f.status == "fail"), key=lambda f: f.order)
     return fails[0] if fails else None
 
 
+# Rules where each side sees something the other cannot (the emulator: the
+# last PC and loader symbol; QEMU: the decoded ESR/ELR/FAR).
+MERGED_RULES = {"kernel_reached"}
+
+
 def summarize(findings):
-    """One finding per rule: a failure on any side wins, then a warning."""
+    """One finding per rule: a failure on any side wins, then a warning. When
+    both sides saw a failure in different words (say, the emulator's last PC
+    and QEMU's decoded ESR), the second is kept beside the first."""
     rank = {"fail": 0, "warn": 1, "pass": 2, "not_observed": 3}
     best = {}
     for f in findings:
-        if f.rule not in best or rank[f.status] < rank[best[f.rule].status]:
-            best[f.rule] = f
+        b = best.get(f.rule)
+        if b is None or rank[f.status] < rank[b.status]:
+            best[f.rule] = Finding(f.rule, f.status, f.sentence, f.source, dict(f.details))
+        elif (f.rule in MERGED_RULES and f.status == "fail" == b.status and f.sentence != b.sentence
+              and f.source not in b.source):
+            b.sentence += f" [{f.source}: {f.sentence}]"
+            b.source += f"; {f.source}"
     return [best[name] for name, _ in CHAIN if name in best]

@@ -32,7 +32,7 @@ static void sym_field(FILE *f, const char *k, const struct emu_symbols *t, uint6
  * + delta: how many file bytes differ and how many .bss bytes are not zero,
  * each with its first address named by the ELF's own symbols. */
 static void json_segments(FILE *f, struct emu_machine *m, const struct emu_payload_elf *pe,
-                          int by_vaddr, uint64_t delta)
+                          int by_vaddr, uint64_t delta, uint64_t skip_lo, uint64_t skip_hi)
 {
     fputs("[", f);
     for (unsigned i = 0; i < pe->elf.nload; i++) {
@@ -50,11 +50,12 @@ static void json_segments(FILE *f, struct emu_machine *m, const struct emu_paylo
         if (mem != NULL) {
             const uint8_t *file = pe->elf.data + s.offset;
             uint64_t ndiff = 0, first = 0, nz = 0, firstnz = 0;
+            /* [skip_lo, skip_hi) is judged by a rule of its own (rootserver). */
             for (uint64_t k = 0; k < s.filesz; k++)
-                if (mem[k] != file[k] && ndiff++ == 0)
+                if (mem[k] != file[k] && !(pa + k >= skip_lo && pa + k < skip_hi) && ndiff++ == 0)
                     first = k;
             for (uint64_t k = s.filesz; k < s.memsz; k++)
-                if (mem[k] != 0 && nz++ == 0)
+                if (mem[k] != 0 && !(pa + k >= skip_lo && pa + k < skip_hi) && nz++ == 0)
                     firstnz = k;
             fputs(", ", f); json_key_u64(f, "differ", ndiff);
             if (ndiff) {
@@ -186,24 +187,33 @@ static void json_stores(FILE *f, const struct emu_ctx *x)
     fputs("}", f);
 }
 
+/* Physical range of the kernel's `rootserver`; 0 if it has none. */
+static int rootserver_range(const struct emu_image *img, uint64_t *va, uint64_t *pa, uint64_t *size)
+{
+    if (emu_symbol_value(&img->kernel.syms, "rootserver", va, size) != 0)
+        return 0;
+    const struct elf_image *k = &img->kernel.elf;
+    *pa = 0;
+    for (unsigned i = 0; i < k->nload; i++) {
+        struct elf_segment s;
+        elf_segment_get(k, i, &s);
+        if (*va >= s.vaddr && *va < s.vaddr + s.memsz)
+            *pa = *va - s.vaddr + s.paddr;
+    }
+    *size = *size ? *size : 8;
+    return *pa != 0;
+}
+
 /* seL4's rootserver at the entry: its bytes, and the stores that changed them. */
 static void json_rootserver(FILE *f, const struct emu_ctx *x)
 {
-    uint64_t va, size;
+    uint64_t va, pa, size;
     key(f, "rootserver");
-    if (emu_symbol_value(&x->img->kernel.syms, "rootserver", &va, &size) != 0) {
+    if (!rootserver_range(x->img, &va, &pa, &size)) {
         fputs("null", f);
         return;
     }
     const struct elf_image *k = &x->img->kernel.elf;
-    uint64_t pa = 0;
-    for (unsigned i = 0; i < k->nload; i++) {
-        struct elf_segment s;
-        elf_segment_get(k, i, &s);
-        if (va >= s.vaddr && va < s.vaddr + s.memsz)
-            pa = va - s.vaddr + s.paddr;
-    }
-    size = size ? size : 8;
     const uint8_t *mem = pa ? emu_ram_at(x->m, pa, size) : NULL;
     fputs("{", f);
     json_key_u64(f, "vaddr", va);
@@ -371,8 +381,11 @@ void emu_observe_json(FILE *f, const struct emu_ctx *x)
     fputs(", ", f); json_key_u64(f, "ttbr0", e->ttbr0);
     fputs(", ", f); json_key_u64(f, "ttbr1", e->ttbr1);
     fputs(",\n    ", f);
+    uint64_t rs_va, rs_pa = 0, rs_size = 0;
+    if (!rootserver_range(img, &rs_va, &rs_pa, &rs_size))
+        rs_pa = rs_size = 0;
     key(f, "kernel_segments");
-    json_segments(f, x->m, &img->kernel, 0, 0);
+    json_segments(f, x->m, &img->kernel, 0, 0, rs_pa, rs_pa + rs_size);
     /* The root task where x0 says it is: vaddr + (x0 - vmin), vmin page-rounded. */
     uint64_t vmin = round_down(img->roottask.elf.vaddr_min, PAGE);
     fputs(",\n    ", f);
@@ -381,7 +394,7 @@ void emu_observe_json(FILE *f, const struct emu_ctx *x)
     fputs(", ", f); json_key_u64(f, "user_entry", img->roottask.elf.entry);
     fputs(", ", f);
     key(f, "user_segments");
-    json_segments(f, x->m, &img->roottask, 1, e->x[0] - vmin);
+    json_segments(f, x->m, &img->roottask, 1, e->x[0] - vmin, 0, 0);
     fputs(",\n    ", f);
     json_dtb(f, x);
     fputs(",\n    ", f);

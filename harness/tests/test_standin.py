@@ -63,6 +63,13 @@ REJECTIONS = {
         {"x4": 0x7fbffff000, "x5": 0x2000},
         [f"ERROR: DTB at [7fbffff000..7fc0001000] exceeds PADDR_TOP ({PADDR_TOP:x})"]),
     "user-image-past-user-top": user_top_case,
+    # DTB and root task each moved up from the kernel: three free gaps in RAM
+    # fill seL4's spare free-memory slot (MAX_NUM_FREEMEM_REG = 3).
+    "placement-leaves-three-free-regions": lambda h: (
+        {"x4": h.x[4] + 16 * PAGE, "x0": h.x[0] + 0x100000, "x1": h.x[1] + 0x100000,
+         "x2": h.x[2] + 0x100000},
+        ["ERROR: insufficient MAX_NUM_FREEMEM_REG (3)",
+         "ERROR: free memory management initialization failed"]),
     "user-image-end-below-start": lambda h: (
         {"x1": h.x[0] - PAGE},
         ["ERROR: reserved region 2 has start > end",

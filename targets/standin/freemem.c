@@ -1,6 +1,7 @@
 #include "freemem.h"
 
 #include "config.h"
+#include "kassert.h"
 #include "kstring.h"
 #include "uart.h"
 #include "vspace.h"
@@ -59,8 +60,17 @@ static int print_and_check_reserved(const struct region *reserved, unsigned n)
 
 static void add_free(uint64_t start, uint64_t end)
 {
-    if (start < end && freemem_count < MAX_FREE_REGIONS)
+    if (start >= end)
+        return;
+    if (freemem_count < MAX_FREE_REGIONS) {
         freemem[freemem_count++] = (struct region){ start, end };
+        return;
+    }
+    /* seL4 says so (in kernel-window addresses) and goes on; the check
+     * after the loop then refuses the boot. */
+    kprintf("no free memory slot left for [%lx..%lx], consider increasing MAX_NUM_FREEMEM_REG (%u)\n",
+            (unsigned long)(start + PPTR_BASE), (unsigned long)(end + PPTR_BASE),
+            (unsigned)MAX_FREE_REGIONS);
 }
 
 /* RAM minus the (ordered, disjoint) reserved regions, in physical terms. */
@@ -118,7 +128,7 @@ static void maybe_alloc_extra_bi(unsigned cmp_size_bits, unsigned extra_bi_size_
 /* Same order as seL4 13.0.0 (facts §3.4), so the objects land at the same
  * addresses: CNode, extra BI if larger than a page table, VSpace, extra BI
  * otherwise, ASID pool, IPC buffer, BootInfo, paging structures, TCB. */
-static void create_rootserver_objects(uint64_t start_pptr, struct region it_v_reg,
+static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct region it_v_reg,
                                       unsigned extra_bi_size_bits)
 {
     rootserver_cursor = start_pptr;
@@ -134,6 +144,12 @@ static void create_rootserver_objects(uint64_t start_pptr, struct region it_v_re
     rootserver.paging.start = alloc_rootserver_obj(PAGE_TABLE_BITS, n_paging);
     rootserver.paging.end = rootserver.paging.start + (n_paging << PAGE_TABLE_BITS);
     rootserver.tcb = alloc_rootserver_obj(TCB_BITS, 1);
+    /* A loader that pre-filled rootserver.extra_bi made the extra BootInfo
+     * allocation be skipped: the region is not used up, and seL4's debug
+     * build asserts exactly this. */
+    if (rootserver_cursor != start_pptr + size)
+        kassert_failed("rootserver_mem.start == rootserver_mem.end", __FILE__, __LINE__,
+                       "create_rootserver_objects");
 }
 
 /* Takes [start, start + size) out of free region i, keeping both remainders. */
@@ -157,6 +173,12 @@ int init_freemem(const struct region *reserved, unsigned n_reserved,
     if (!print_and_check_reserved(reserved, n_reserved))
         return 0;
     compute_free_ram(reserved, n_reserved);
+    /* The last slot must stay free for the remainder beside the root server
+     * objects (seL4's init_freemem). */
+    if (freemem_count == MAX_FREE_REGIONS) {
+        kprintf("ERROR: insufficient MAX_NUM_FREEMEM_REG (%u)\n", (unsigned)MAX_FREE_REGIONS);
+        return 0;
+    }
 
     uint64_t size = rootserver_size(it_v_reg, extra_bi_size_bits);
     unsigned align_bits = rootserver_align_bits(extra_bi_size_bits);
@@ -169,7 +191,7 @@ int init_freemem(const struct region *reserved, unsigned n_reserved,
         if (start < r.start)
             continue;
         remove_from_free(i, start, size);
-        create_rootserver_objects((uint64_t)(uintptr_t)paddr_to_kptr(start), it_v_reg,
+        create_rootserver_objects((uint64_t)(uintptr_t)paddr_to_kptr(start), size, it_v_reg,
                                   extra_bi_size_bits);
         return 1;
     }
