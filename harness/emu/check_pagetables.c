@@ -21,14 +21,7 @@ struct walk_ctx {
 
 static int read_desc(void *ctx, uint64_t pa, uint64_t *desc)
 {
-    struct walk_ctx *w = ctx;
-    const uint8_t *p = emu_ram_at(w->m, pa, 8);
-    if (p == NULL)
-        return -1;
-    *desc = 0;
-    for (int i = 7; i >= 0; i--)
-        *desc = (*desc << 8) | p[i];
-    return 0;
+    return emu_ram_read64(((struct walk_ctx *)ctx)->m, pa, desc);
 }
 
 static int add_leaf(void *ctx, const struct ptwalk_leaf *leaf)

@@ -128,6 +128,17 @@ int emu_ram_poison(struct emu_machine *m, uint64_t pa, uint64_t len)
     return 0;
 }
 
+int emu_ram_read64(struct emu_machine *m, uint64_t pa, uint64_t *out)
+{
+    const uint8_t *p = emu_ram_at(m, pa, 8);
+    if (p == NULL)
+        return -1;
+    *out = 0;
+    for (int i = 7; i >= 0; i--)
+        *out = (*out << 8) | p[i];
+    return 0;
+}
+
 uint8_t *emu_ram_at(struct emu_machine *m, uint64_t pa, uint64_t len)
 {
     if (pa < m->ram_base || pa - m->ram_base > m->ram_size || len > m->ram_size - (pa - m->ram_base))

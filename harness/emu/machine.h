@@ -39,6 +39,9 @@ int emu_ram_poison(struct emu_machine *m, uint64_t pa, uint64_t len);
 /* Host pointer for guest physical [pa, pa + len), or NULL if not all RAM. */
 uint8_t *emu_ram_at(struct emu_machine *m, uint64_t pa, uint64_t len);
 
+/* Reads the little-endian 64-bit word at guest physical pa; -1 if not RAM. */
+int emu_ram_read64(struct emu_machine *m, uint64_t pa, uint64_t *out);
+
 /* Puts the CPU in its reset state at EL1 or EL2 (as QEMU's virt without and
  * with virtualization=on), MMU off, interrupts masked, PC = entry, x0 = 0. */
 int emu_machine_reset(struct emu_machine *m, unsigned el, uint64_t entry, char *err, size_t errlen);

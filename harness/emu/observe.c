@@ -135,6 +135,17 @@ static int in_loader_image(const struct emu_image *img, uint64_t a, uint64_t siz
     return 0;
 }
 
+/* A store's size, value and the loader code that made it (JSON fields). */
+static void json_store_fields(FILE *f, const struct emu_ctx *x, const struct emu_store *st)
+{
+    char pcs[128];
+    fputs(", ", f); json_key_u64(f, "size", st->size);
+    fputs(", ", f); json_key_u64(f, "value", st->value);
+    fputs(", ", f); json_key_u64(f, "pc", st->pc);
+    fputs(", \"pc_symbol\": ", f);
+    json_cstr(f, emu_symbolize(&x->img->syms, st->pc, pcs, sizeof pcs));
+}
+
 /* Every store, by where it landed; the ones that changed kernel bytes are
  * listed with the kernel symbol they hit and the loader code that made them. */
 static void json_stores(FILE *f, const struct emu_ctx *x)
@@ -150,14 +161,10 @@ static void json_stores(FILE *f, const struct emu_ctx *x)
         if (in_range(st->addr, st->size, k->paddr_min, k->paddr_max)) {
             n_kernel++;
             if (store_changes_kernel(x->m, k, st) && n_bad++ < MAX_LISTED) {
-                char pcs[128], ks[160];
+                char ks[160];
                 fputs(n_bad > 1 ? ", {" : "{", f);
                 json_key_u64(f, "paddr", st->addr);
-                fputs(", ", f); json_key_u64(f, "size", st->size);
-                fputs(", ", f); json_key_u64(f, "value", st->value);
-                fputs(", ", f); json_key_u64(f, "pc", st->pc);
-                fputs(", \"pc_symbol\": ", f);
-                json_cstr(f, emu_symbolize(&x->img->syms, st->pc, pcs, sizeof pcs));
+                json_store_fields(f, x, st);
                 fputs(", \"kernel_symbol\": ", f);
                 json_cstr(f, emu_symbolize_data(&x->img->kernel.syms, kernel_va_of(k, st->addr), ks,
                                                 sizeof ks));
@@ -228,14 +235,9 @@ static void json_rootserver(FILE *f, const struct emu_ctx *x)
         const struct emu_store *st = &x->run->stores[i];
         if (!in_range(st->addr, st->size, pa, pa + size) || !store_changes_kernel(x->m, k, st))
             continue;
-        char pcs[128];
         fputs(listed++ ? ", {" : "{", f);
         json_key_u64(f, "offset", st->addr > pa ? st->addr - pa : 0);
-        fputs(", ", f); json_key_u64(f, "size", st->size);
-        fputs(", ", f); json_key_u64(f, "value", st->value);
-        fputs(", ", f); json_key_u64(f, "pc", st->pc);
-        fputs(", \"pc_symbol\": ", f);
-        json_cstr(f, emu_symbolize(&x->img->syms, st->pc, pcs, sizeof pcs));
+        json_store_fields(f, x, st);
         fputs("}", f);
     }
     fputs("]}", f);
@@ -271,14 +273,7 @@ struct window_walk {
 
 static int read_desc(void *ctx, uint64_t pa, uint64_t *desc)
 {
-    struct window_walk *w = ctx;
-    const uint8_t *p = emu_ram_at(w->m, pa, 8);
-    if (p == NULL)
-        return -1;
-    *desc = 0;
-    for (int i = 7; i >= 0; i--)
-        *desc = (*desc << 8) | p[i];
-    return 0;
+    return emu_ram_read64(((struct window_walk *)ctx)->m, pa, desc);
 }
 
 static int visit_leaf(void *ctx, const struct ptwalk_leaf *leaf)
