@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from . import expect
-from .qemu_machine import machine_argv
+from .qemu_machine import machine_argv, machine_for
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
@@ -82,12 +82,6 @@ def stages_for(kernel_elf, roottask_elf):
             notes.append(f"kernel has no symbol {sym}: stage not measured")
     stages.append(Stage("roottask_entry", u.entry))
     return stages, notes
-
-
-def machine_for(kernel_elf):
-    """A hyp kernel (entry below the upper half) needs EL2."""
-    hyp = expect.elf_facts(kernel_elf).entry < expect.UPPER_HALF
-    return "virt,virtualization=on" if hyp else "virt"
 
 
 def _gdb_script(qemu_cmd, stages):

@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import contract, expect, gdbrun
+from . import contract, expect, gdbrun, qemu_machine
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -148,10 +148,6 @@ def symbolizer(roottask):
     return symbolize
 
 
-def default_machine(inp):
-    return "virt,virtualization=on" if inp.hyp else "virt"
-
-
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
           seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None):
     if not os.path.isfile(image):
@@ -166,8 +162,8 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         t0 = time.monotonic()
         k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
         inp = contract.Inputs.load(k_path, u_path, mem)
-        machine = machine or default_machine(inp)
-        start_el = 2 if "virtualization=on" in machine else 1
+        machine = machine or qemu_machine.machine_for(k_path)
+        start_el = qemu_machine.starts_at_el(machine)
         if inp.hyp and start_el != 2:
             raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
                              f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")

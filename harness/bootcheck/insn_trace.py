@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import threading
 
-from .qemu_machine import machine_argv
+from .qemu_machine import VIRT, machine_argv
 
 CHUNK = 1 << 20
 
@@ -30,7 +30,7 @@ def _unblock_reader_when_done(proc, fifo):
         pass        # no reader waiting, or already cleaned up
 
 
-def count_to_pc(image, pc, machine="virt", cpu="cortex-a53", mem=1024, timeout=120):
+def count_to_pc(image, pc, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=120):
     """Instructions executed from reset before `pc` first runs; None if never."""
     work = tempfile.mkdtemp(prefix="insn-trace-")
     fifo = os.path.join(work, "trace")

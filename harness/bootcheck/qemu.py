@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from .qemu_machine import machine_argv
+from .qemu_machine import VIRT, machine_argv
 
 
 # Lines after which nothing more will happen on the console.
@@ -41,7 +41,7 @@ class BootResult:
         return f"{how}; command: {' '.join(self.command)}\n--- serial (last 25 lines) ---\n{tail}"
 
 
-def qemu_command(image, machine="virt", cpu="cortex-a53", mem=1024, extra=()):
+def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=()):
     return [*machine_argv(machine, cpu, mem), "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-kernel", str(image), *extra]
 
@@ -56,7 +56,7 @@ def kill_group(proc):
     proc.wait(timeout=10)
 
 
-def boot(image, machine="virt", cpu="cortex-a53", mem=1024, timeout=30.0,
+def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
          stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None):
     cmd = qemu_command(image, machine, cpu, mem, extra)
     start = time.monotonic()

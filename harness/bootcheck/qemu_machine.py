@@ -1,19 +1,67 @@
-"""The one place that starts a QEMU `virt` command line.
+"""The one place that decides and starts a QEMU `virt` command line.
 
-Every boot in the harness (plain runs, GDB sessions, instruction traces,
-boot-cost measurements) begins with `machine_argv`, so every command line asks
-for exactly the devices the project uses. QEMU's defaults would add a virtio
-NIC whose option ROM (`efi-virtio.rom`) lives in the `ipxe-qemu` package,
-which a minimal Debian does not have: `-nic none` removes that dependency.
+Which machine: a kernel's ELF says whether it is a hyp (EL2) build (its entry
+is not an upper-half address); a hyp kernel must start at EL2, i.e. under
+`virt,virtualization=on`. An EL1 kernel runs under plain `virt`, or under
+`virtualization=on` when a test wants the loader to drop from EL2 itself.
+Every boot of the suite asks `machine_for` (or `machine_at_el` for a loader
+test that is about the starting EL), and `check_agrees` refuses a boot whose
+machine cannot run its kernel, unless the test says why it wants exactly that.
+
+What devices: every command line begins with `machine_argv`, so it asks for
+exactly the devices the project uses. QEMU's defaults would add a virtio NIC
+whose option ROM (`efi-virtio.rom`) lives in the `ipxe-qemu` package, which a
+minimal Debian does not have: `-nic none` removes that dependency.
 """
 import os
+
+from . import expect
 
 QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
 
 # What no boot needs: a network card (and its ROM) and a display.
 NO_DEFAULT_DEVICES = ("-nic", "none", "-display", "none")
 
+VIRT = "virt"
+VIRT_EL2 = "virt,virtualization=on"
 
-def machine_argv(machine="virt", cpu="cortex-a53", mem=1024):
+
+class MachineMismatch(Exception):
+    """A boot's machine cannot start its kernel at the EL it needs."""
+
+
+def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024):
     """QEMU's argv up to the machine, CPU, RAM and device choices."""
     return [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES]
+
+
+def kernel_is_hyp(kernel):
+    """A hyp seL4 (and our hyp probe) is linked in the lower half."""
+    return expect.elf_facts(kernel).entry < expect.UPPER_HALF
+
+
+def machine_at_el(el):
+    """The machine whose CPUs start at EL1 or EL2."""
+    if el not in (1, 2):
+        raise ValueError(f"QEMU virt starts at EL1 or EL2, not EL{el}")
+    return VIRT_EL2 if el == 2 else VIRT
+
+
+def machine_for(kernel, from_el2=False):
+    """The machine for this kernel: EL2 for a hyp kernel; for an EL1 kernel
+    plain virt, or EL2 when from_el2 asks the loader to drop to EL1 itself."""
+    return machine_at_el(2 if from_el2 or kernel_is_hyp(kernel) else 1)
+
+
+def starts_at_el(machine):
+    return 2 if "virtualization=on" in machine.split(",") else 1
+
+
+def check_agrees(kernel, machine, deliberate=None):
+    """Raises MachineMismatch when machine starts below the EL the kernel
+    needs, unless `deliberate` says why the test wants that."""
+    if kernel is None or deliberate:
+        return
+    if kernel_is_hyp(kernel) and starts_at_el(machine) != 2:
+        raise MachineMismatch(f"{kernel} is a hyp (EL2) kernel but -machine {machine} starts the CPU "
+                              f"at EL1; boot it under {VIRT_EL2} (bootcheck.qemu_machine.machine_for)")

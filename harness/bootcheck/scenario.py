@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from . import facts as facts_mod
+from . import qemu_machine
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gdb"))
 from bcgdb import expr, pagetable  # noqa: E402
@@ -245,7 +246,7 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
         "kernel_window": [known["kernel.window"], facts_mod.PADDR_TOP],
     }
     return Prepared(
-        name=name, plan=plan, machine=machine.get("machine", "virt"),
+        name=name, plan=plan, machine=machine.get("machine", qemu_machine.VIRT),
         cpu=machine.get("cpu", "cortex-a53"), mem=mem, seconds=seconds,
         end_on=serial.get("end_on", []),
         serial_expect=_serial_items(path, "serial.expect", serial.get("expect", []), known, True),

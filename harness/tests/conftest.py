@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import images, qemu  # noqa: E402
+from bootcheck import images, qemu, qemu_machine  # noqa: E402
 
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
 
@@ -83,14 +83,33 @@ class Booter:
         self.tmp_path = tmp_path
         self.count = 0
         self.results = []
+        self.kernels = {}          # image -> the kernel it carries
 
     def pack(self, kernel, roottask, **kw):
         self.count += 1
         out = self.tmp_path / f"image{self.count}.elf"
-        return images.pack_ok(_require(kernel, "kernel"), _require(roottask, "root task"),
-                              out, **kw)
+        image = images.pack_ok(_require(kernel, "kernel"), _require(roottask, "root task"),
+                               out, **kw)
+        self.kernels[str(image)] = kernel
+        return image
 
-    def boot(self, image, **kw):
+    def boot(self, image, machine=None, kernel=None, from_el2=False, deliberate=None, **kw):
+        """Boots image on the machine its kernel needs (qemu_machine.machine_for).
+        kernel: for an image not packed by this booter; from_el2: an EL1
+        kernel started at EL2 (the loader drops); machine: a machine chosen by
+        the test (qemu_machine.machine_at_el), refused when it cannot start
+        the kernel unless `deliberate` says why the test wants that."""
+        kernel = kernel or self.kernels.get(str(image))
+        if machine is None:
+            if kernel is None:
+                pytest.fail(f"booter.boot({image}): no kernel known to choose the machine from; "
+                            "pack it with booter.pack or pass kernel=", pytrace=False)
+            machine = qemu_machine.machine_for(kernel, from_el2=from_el2)
+        try:
+            qemu_machine.check_agrees(kernel, machine, deliberate)
+        except qemu_machine.MachineMismatch as e:
+            pytest.fail(str(e), pytrace=False)
+        kw["machine"] = machine
         os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
         log = os.path.join(REPORTS, "logs", _safe_name(self.request.node.nodeid) +
                            f".{len(self.results)}.log")

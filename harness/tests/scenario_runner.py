@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bootcheck import diagnosis, expect, gdbrun, images, scenario
+from bootcheck import diagnosis, expect, gdbrun, images, qemu_machine, scenario
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts
 
@@ -90,6 +90,10 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
         prepared = scenario.prepare(path, data, kernel_index, kernel, roottask, dtb, image)
     except scenario.ScenarioError as e:
         pytest.fail(f"malformed scenario: {e}", pytrace=False)
+    try:
+        qemu_machine.check_agrees(kernel, prepared.machine)
+    except qemu_machine.MachineMismatch as e:
+        pytest.fail(f"scenario {path}: {e}", pytrace=False)
     os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
     log = os.path.join(REPORTS, "logs", re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".serial.log")
     run = gdbrun.run(prepared.plan, image, prepared.machine, prepared.cpu, prepared.mem,

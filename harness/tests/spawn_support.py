@@ -12,12 +12,6 @@ ABI_HEADER = os.path.join(ROOT, "roottask", "component_abi.h")
 PAGE = 0x1000
 
 
-def machine_for(kernel):
-    """Upper-half entry: an EL1 kernel (virt); else a hyp kernel (EL2)."""
-    entry = expect.elf_facts(kernel).entry
-    return "virt" if entry >= 1 << 63 else "virt,virtualization=on"
-
-
 def abi():
     """#define NAME value constants of component_abi.h (integers only)."""
     consts = {}

@@ -45,9 +45,8 @@ def test_boot_to_roottask(kernel, artifacts, booter):
     dtb = artifacts.virt_dtb
     dtb_size = expect.fdt_totalsize(dtb)
     want = expect.expected_handoff(kernel, artifacts.roottask, dtb_size)
-    machine = "virt,virtualization=on" if want.hyp else "virt"
     image = booter.pack(kernel, artifacts.roottask, dtb=dtb)
-    r = booter.boot(image, machine=machine, timeout=60)
+    r = booter.boot(image, timeout=60)
 
     # 1. Every stage, in order.
     pos = 0

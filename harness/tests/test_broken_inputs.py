@@ -11,7 +11,7 @@ import os
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck import images
+from bootcheck import images, qemu_machine
 
 BUILD = os.environ.get("BUILD", os.path.join(images.ROOT, "build"))
 MANIFEST = os.path.join(BUILD, "fixtures", "broken", "cases.json")
@@ -92,7 +92,8 @@ def test_pack_step_refuses(case, tmp_path, monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_loader_refuses(case, booter, tmp_path, monkeypatch):
     payload, image = pack_unchecked(case, tmp_path / "image.elf", monkeypatch)
-    r = booter.boot(image, timeout=5)
+    r = booter.boot(image, machine=qemu_machine.machine_at_el(1), timeout=5,
+                    deliberate="a broken payload (its kernel may not even parse): the loader refuses it at EL1")
     want = expected_line(case["loader_error"], payload, image)
     lines = [l for l in r.lines if l.strip()]
     assert want in lines, f"{case['id']} ({case['mutation']}): want {want!r}\n{r.describe()}"
@@ -118,6 +119,7 @@ def test_good_inputs_boot(via, booter, tmp_path, monkeypatch):
         r = images.pack(build_path(good["kernel"]), build_path(good["roottask"]),
                         tmp_path / "image.elf", dtb=build_path(good["dtb"]))
     assert r.returncode == 0, r.output
-    boot = booter.boot(r.image, timeout=10, stop_patterns=("probe: done",))
+    boot = booter.boot(r.image, kernel=build_path(good["kernel"]), timeout=10,
+                       stop_patterns=("probe: done",))
     assert "loader: error:" not in boot.serial, boot.describe()
     assert boot.stopped_on == "probe: done", boot.describe()

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, facts, images
+from bootcheck import expect, facts, images, qemu_machine
 
 from conftest import BUILD, ROOT, Artifacts
 
@@ -262,7 +262,7 @@ def test_missing_file(tmp_path):
 def test_hyp_kernel_on_a_machine_that_starts_at_el1(tmp_path):
     image = images.pack_ok(Artifacts.probe_hyp, Artifacts.roottask, tmp_path / "hyp.elf")
     entry = expect.elf_facts(Artifacts.probe_hyp).entry
-    r, _, _ = run_check(tmp_path, image, "--machine", "virt")
+    r, _, _ = run_check(tmp_path, image, "--machine", qemu_machine.machine_at_el(1))
     assert r.returncode == 2
     assert r.stderr == (f"bootcheck: error: the kernel is a hyp (EL2) build (entry {hx(entry)}); MACHINE=virt "
                         "starts the CPU at EL1: use MACHINE=virt,virtualization=on\n")

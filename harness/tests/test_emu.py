@@ -8,13 +8,11 @@ import os
 
 import pytest
 
-from bootcheck import emu, expect, qemu, tinyelf
+from bootcheck import emu, expect, qemu, qemu_machine, tinyelf
 from conftest import BUILD, Artifacts
 
 pytestmark = pytest.mark.emu
 
-QEMU_EL1 = "virt"
-QEMU_EL2 = "virt,virtualization=on"
 
 # id: (kernel attribute or "sel4", payload DTB?, starting EL, RAM MiB)
 CONFIGS = {
@@ -131,8 +129,8 @@ def test_expected_handoff_agrees_with_python_oracle(cid, emu_runs):
 @pytest.mark.qemu
 @pytest.mark.parametrize("cid", CONFIGS)
 def test_uart_transcript_equals_qemu(cid, emu_runs, booter):
-    image, _, _, el, mem, r = emu_runs.get(cid)
-    q = booter.boot(image, machine=QEMU_EL2 if el == 2 else QEMU_EL1, mem=mem, timeout=20,
+    image, kernel, _, el, mem, r = emu_runs.get(cid)
+    q = booter.boot(image, kernel=kernel, from_el2=el == 2, mem=mem, timeout=20,
                     stop_patterns=("loader: jumping to kernel",))
     want = emu.loader_transcript(q.serial)
     assert want.endswith("\n"), q.describe()
@@ -219,9 +217,9 @@ def test_mutant_stray_write_names_loader_symbol(mutant_runs):
 def test_uart_transcript_comparison_catches_a_different_machine(emu_runs, booter, tmp_path):
     """The transcript check can fail: the same image on a 512 MiB Unicorn
     machine prints a different RAM line than QEMU with 1024 MiB."""
-    image = emu_runs.get("probe-el1-qemu-dtb-el1")[0]
+    image, kernel = emu_runs.get("probe-el1-qemu-dtb-el1")[:2]
     r = emu.run(BUILD, image, tmp_path / "r.json", ram_mib=512)
-    q = booter.boot(image, machine=QEMU_EL1, mem=1024, timeout=20,
+    q = booter.boot(image, kernel=kernel, mem=1024, timeout=20,
                     stop_patterns=("loader: jumping to kernel",))
     assert emu.loader_transcript(r.uart) != emu.loader_transcript(q.serial)
     assert "loader: RAM [0x40000000..0x60000000)" in r.uart
@@ -270,7 +268,10 @@ def test_broken_payload_stops_loader_with_its_error(bid, tmp_path, artifacts, bo
     assert res.report["message"].startswith("loader stopped the machine"), res.describe()
     assert line + "\n" in res.uart, res.describe()
     assert all(c["status"] == "not_run" for c in res.report["checks"])
-    q = booter.boot(tmp_path / "image.elf", machine=QEMU_EL1, timeout=10)
+    # The inputs are broken on purpose (a kernel may not even parse): the
+    # machine is the one the case names, not one derived from the kernel.
+    q = booter.boot(tmp_path / "image.elf", machine=qemu_machine.machine_at_el(el), timeout=10,
+                    deliberate=f"broken input, started at EL{el} as the case says")
     assert q.exit_code == 0, q.describe()
     assert q.serial.replace("\r\n", "\n") == res.uart, "QEMU and Unicorn transcripts differ"
 

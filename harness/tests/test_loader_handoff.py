@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bootcheck import expect
+from bootcheck import expect, qemu_machine
 from bootcheck.qemu import DEFAULT_STOP_PATTERNS
 
 pytestmark = pytest.mark.qemu
@@ -27,22 +27,22 @@ def probe_lines(serial):
 
 
 CASES = [
-    # id, probe, machine, cpu, expected EL at kernel entry
-    ("el1-virt-a53", "probe_el1", "virt", "cortex-a53", 1),
-    ("el1-from-el2-a57", "probe_el1", "virt,virtualization=on", "cortex-a57", 1),
-    ("el1-virt-a72", "probe_el1", "virt", "cortex-a72", 1),
-    ("hyp-el2-a53", "probe_hyp", "virt,virtualization=on", "cortex-a53", 2),
+    # id, probe, started at EL2 (an EL1 kernel: the loader drops), cpu, expected EL at kernel entry
+    ("el1-virt-a53", "probe_el1", False, "cortex-a53", 1),
+    ("el1-from-el2-a57", "probe_el1", True, "cortex-a57", 1),
+    ("el1-virt-a72", "probe_el1", False, "cortex-a72", 1),
+    ("hyp-el2-a53", "probe_hyp", False, "cortex-a53", 2),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("dtb_source", ["payload", "qemu"])
 def test_probe_kernel_sees_sel4_handoff(case, dtb_source, artifacts, booter):
-    _, probe_attr, machine, cpu, want_el = case
+    _, probe_attr, from_el2, cpu, want_el = case
     probe = getattr(artifacts, probe_attr)
     dtb = artifacts.virt_dtb if dtb_source == "payload" else None
     image = booter.pack(probe, artifacts.roottask, dtb=dtb)
-    r = booter.boot(image, machine=machine, cpu=cpu, timeout=20,
+    r = booter.boot(image, from_el2=from_el2, cpu=cpu, timeout=20,
                     stop_patterns=DEFAULT_STOP_PATTERNS + ("probe: done",))
     assert "probe: done" in r.serial, r.describe()
 
@@ -84,7 +84,8 @@ def test_probe_kernel_sees_sel4_handoff(case, dtb_source, artifacts, booter):
 
 def test_hyp_kernel_refused_at_el1(artifacts, booter):
     image = booter.pack(artifacts.probe_hyp, artifacts.roottask)
-    r = booter.boot(image, machine="virt", timeout=10)
+    r = booter.boot(image, machine=qemu_machine.machine_at_el(1), timeout=10,
+                    deliberate="the loader must refuse a hyp kernel when the CPU starts at EL1")
     assert r.exit_code == 0 and not r.timed_out, r.describe()
     assert ("loader: error: kernel is a hyp (EL2) kernel (entry 0x8060000000) but the CPU "
             "started at EL1; run it with -machine virt,virtualization=on") in r.serial

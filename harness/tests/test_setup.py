@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import images
+from bootcheck import images, qemu_machine
 from bootcheck.qemu_machine import machine_argv
 
 pytestmark = pytest.mark.unit
@@ -50,6 +50,43 @@ def test_loader_sees_no_libc_header():
         + ", ".join(foreign)
     # The libfdt environment is ours, not Debian's (which includes a libc's stdlib.h).
     assert "loader/src/include/libfdt_env.h" in headers
+
+
+def test_the_kernel_decides_the_machine(artifacts):
+    assert qemu_machine.machine_for(artifacts.probe_el1) == "virt"
+    assert qemu_machine.machine_for(artifacts.probe_el1, from_el2=True) == "virt,virtualization=on"
+    assert qemu_machine.machine_for(artifacts.probe_hyp) == "virt,virtualization=on"
+    qemu_machine.check_agrees(artifacts.probe_el1, "virt,virtualization=on")
+    with pytest.raises(qemu_machine.MachineMismatch) as e:
+        qemu_machine.check_agrees(artifacts.probe_hyp, "virt")
+    assert str(e.value) == (f"{artifacts.probe_hyp} is a hyp (EL2) kernel but -machine virt starts the CPU "
+                            "at EL1; boot it under virt,virtualization=on (bootcheck.qemu_machine.machine_for)")
+    qemu_machine.check_agrees(artifacts.probe_hyp, "virt", deliberate="a refusal test")
+
+
+@pytest.mark.qemu
+def test_a_boot_on_the_wrong_machine_fails_its_test(artifacts, booter):
+    """Every boot of the suite goes through booter.boot, which refuses a
+    machine that cannot start its kernel unless the test gives a reason: a
+    hyp seL4 can no longer be booted at EL1 by mistake."""
+    image = booter.pack(artifacts.probe_hyp, artifacts.roottask)
+    with pytest.raises(pytest.fail.Exception, match=r"is a hyp \(EL2\) kernel but -machine virt starts"):
+        booter.boot(image, machine=qemu_machine.machine_at_el(1), timeout=5)
+    assert booter.results == [], "the refused boot must not have started QEMU"
+
+
+def test_no_machine_string_outside_qemu_machine():
+    """The machine names live in bootcheck/qemu_machine.py only."""
+    literal = re.compile(r"""["']virt(,virtualization=on)?["']""")
+    offenders = []
+    for path in _python_sources():
+        if path.endswith((os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
+            continue
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if literal.search(line):
+                    offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "machine strings outside bootcheck/qemu_machine.py:\n" + "\n".join(offenders)
 
 
 def test_machine_argv_asks_for_no_default_nic():

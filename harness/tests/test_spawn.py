@@ -12,7 +12,7 @@ import pytest
 
 from bootcheck import expect
 
-from spawn_support import ROOT, abi, badge, facts, hello_word, machine_for, pages_of
+from spawn_support import ROOT, abi, badge, facts, hello_word, pages_of
 
 pytestmark = pytest.mark.qemu
 
@@ -30,7 +30,7 @@ def spawn_fixture(artifacts, name):
 
 def boot(booter, kernel, roottask):
     image = booter.pack(kernel, roottask)
-    return booter.boot(image, machine=machine_for(kernel), timeout=60)
+    return booter.boot(image, timeout=60)
 
 
 def check_component_ran(r, index, name, elf):

@@ -6,7 +6,7 @@ drift from seL4. Codes: shared/sel4-aarch64-handoff.md §5 "Error codes"."""
 
 import pytest
 
-from spawn_support import facts, machine_for
+from spawn_support import facts
 
 pytestmark = pytest.mark.qemu
 
@@ -49,7 +49,7 @@ def probe_facts(kind, kernel, artifacts, booter):
     """errprobe booted once per kernel for the whole module."""
     if kind not in _boots:
         image = booter.pack(kernel, f"{artifacts.fixtures}/components/errprobe.elf")
-        r = booter.boot(image, machine=machine_for(kernel), timeout=60)
+        r = booter.boot(image, timeout=60)
         assert "roottask: probe done" in r.lines, r.describe()
         _boots[kind] = (facts(r.serial), r)
     return _boots[kind]

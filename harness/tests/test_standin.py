@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bootcheck import expect, images
+from bootcheck import expect, facts, images
 
 pytestmark = pytest.mark.qemu
 
@@ -37,13 +37,15 @@ def extra_bi_size_bits(extra_len):
 
 
 def user_top_case(h):
-    """Slide the image so its BootInfo/extra-BootInfo tail crosses USER_TOP."""
+    """Slide the image so its BootInfo/extra-BootInfo tail crosses USER_TOP
+    (the hyp build's is 40 bits, the EL1 build's 47)."""
     x0, x1 = h.x[0], h.x[1]
-    v_start = 0x7ffffffff000
+    user_top = facts.USER_TOP_HYP if h.hyp else USER_TOP
+    v_start = user_top + 1 - PAGE
     ipcbuf = v_start + (x1 - x0)
     end = ipcbuf + 2 * PAGE + (1 << extra_bi_size_bits(BOOTINFO_HEADER_BYTES + h.x[5]))
     return ({"x2": (x0 - v_start) & MASK64},
-            [f"ERROR: userland image virt [{v_start:x}..{end:x}]exceeds USER_TOP ({USER_TOP:x})"])
+            [f"ERROR: userland image virt [{v_start:x}..{end:x}]exceeds USER_TOP ({user_top:x})"])
 
 
 # id -> function(planned hand-off) -> (override registers, expected lines in order)
