@@ -10,6 +10,10 @@ REPORTS := reports
 verify: all
 	@mkdir -p $(REPORTS)
 	cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
+	    IMAGE="$(if $(IMAGE),$(abspath $(IMAGE)))" \
+	    IMAGE_KERNEL="$(if $(filter command line,$(origin KERNEL)),$(abspath $(KERNEL)))" \
+	    IMAGE_ROOTTASK="$(if $(filter command line,$(origin ROOTTASK)),$(abspath $(ROOTTASK)))" \
+	    IMAGE_DTB="$(if $(filter command line,$(origin DTB)),$(abspath $(DTB)))" \
 	    $(PYTEST) --junitxml=../$(REPORTS)/junit.xml $(PYTEST_ARGS); status=$$?; \
 	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; \
 	    $(MAKE) -C .. --no-print-directory verify-sanitize || { [ $$status -ne 0 ] || status=1; }; \

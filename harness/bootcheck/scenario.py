@@ -17,7 +17,7 @@ from bcgdb import expr, pagetable  # noqa: E402
 ELF_ROLES = ("kernel", "roottask", "loader")
 OPS = ("eq", "ne", "in")
 TOP_KEYS = {"description", "kernels", "roottask", "dtb", "machine", "budget", "stops", "serial",
-            "outcome"}
+            "outcome", "roottask_specific"}
 STOP_KEYS = {"name", "elf", "at", "returns", "let", "expect", "set"}
 RUNTIME_NAMES = {f"loader.x{i}" for i in range(6)}   # read from the serial log in gdb
 REGISTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -180,12 +180,37 @@ def _serial_items(path, where, items, known, allow_regex):
     return out
 
 
-def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
-    """Checks everything against the actual ELF files and builds the plan."""
+def _mentions_loader_printout(cond):
+    texts = [cond["lhs"]] + (cond["rhs"] if isinstance(cond["rhs"], list) else [cond["rhs"]])
+    return any(isinstance(t, str) and "loader.x" in t for t in texts)
+
+
+def _foreign_facts(known, observed, hyp):
+    """For an image of another loader (make verify IMAGE=...): the hand-off
+    it was observed to make in emulation, already judged by seL4's contract
+    (bootcheck.contract), takes the place of our plan's; everything the
+    kernel derives from it (BootInfo and IPC-buffer addresses) follows."""
+    known.update({f"handoff.x{i}": v for i, v in enumerate(observed)})
+    layout = facts_mod.user_layout("expected", observed, hyp)
+    known.update(layout)
+    known["bootinfo.va"] = layout["expected.bootinfo"]
+    known["ipc_buffer.va"] = layout["expected.ipc_buffer"]
+    known["dtb.size"] = observed[5] & 0xffffffff
+
+
+def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, observed=None,
+            own_roottask=True):
+    """Checks everything against the actual ELF files and builds the plan.
+    observed: x0..x5 of a foreign loader's image (see _foreign_facts); its
+    conditions on our loader's printed hand-off (loader.x*) do not apply, and
+    with another root task (own_roottask False) neither do serial lines of
+    ours ("roottask: ...", "system_init: ...")."""
     from . import expect
     machine = data.get("machine", {})
     mem = machine.get("mem", 1024)
     known = facts_mod.compute(kernel, roottask, loader_image, dtb, mem)
+    if observed is not None:
+        _foreign_facts(known, observed, bool(known["kernel.hyp"]))
     known["pagetable.TCR_EL2_SEL4_HYP"] = pagetable.TCR_EL2_SEL4_HYP
     known["pagetable.MAIR_VALUE"] = pagetable.MAIR_VALUE
     elfs = {"kernel": expect.elf_facts(kernel), "roottask": expect.elf_facts(roottask),
@@ -209,6 +234,8 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
             local[name] = 0       # known from here on; its value exists only in gdb
             lets.append([name, text])
         conds = _conditions(path, f"{where}.expect", stop.get("expect", {}), local)
+        if observed is not None:
+            conds = [c for c in conds if not _mentions_loader_printout(c)]
         sets = []
         for reg, text in stop.get("set", {}).items():
             w = f"{where}.set.{reg}"
@@ -240,6 +267,12 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
     if unreached is not None and unreached not in [s["name"] for s in plan_stops]:
         raise ScenarioError(path, "outcome.unreached", f"no stop is named {unreached!r}")
     name = os.path.splitext(os.path.basename(path))[0]
+    serial_expect = _serial_items(path, "serial.expect", serial.get("expect", []), known, True)
+    serial_forbid = _serial_items(path, "serial.forbid", serial.get("forbid", []), known, False)
+    if not own_roottask:
+        ours = ("roottask:", "system_init:")
+        serial_expect = [i for i in serial_expect if not i[1].startswith(ours)]
+        serial_forbid = [i for i in serial_forbid if not i[1].startswith(ours)]
     plan = {
         "name": name, "stops": plan_stops, "facts": known,
         "symbol_files": {"loader": loader_image, "kernel": kernel, "roottask": roottask},
@@ -249,6 +282,5 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image):
         name=name, plan=plan, machine=machine.get("machine", qemu_machine.VIRT),
         cpu=machine.get("cpu", "cortex-a53"), mem=mem, seconds=seconds,
         end_on=serial.get("end_on", []),
-        serial_expect=_serial_items(path, "serial.expect", serial.get("expect", []), known, True),
-        serial_forbid=_serial_items(path, "serial.forbid", serial.get("forbid", []), known, False),
+        serial_expect=serial_expect, serial_forbid=serial_forbid,
         unreached=unreached, facts=known)

@@ -1,18 +1,27 @@
 """Shared by the scenario tests: resolve a scenario's inputs, pack its image
-(once per input set per session), run it in gdb and judge the outcome."""
+(once per input set per session), run it in gdb and judge the outcome.
+
+With IMAGE= (make verify IMAGE=their-loader.elf [KERNEL= ROOTTASK=]) every
+scenario written for real seL4 also runs on that image as it is, not packed
+by us: its kernel, root task and DTB come from the payload finder, and the
+hand-off the scenario expects is the one the image was observed to make in
+emulation, after seL4's contract (bootcheck.contract) accepted it."""
 
 import os
 import re
 
 import pytest
 
-from bootcheck import diagnosis, expect, gdbrun, images, qemu_machine, scenario
+from bootcheck import checkrun, contract, diagnosis, expect, gdbrun, images, qemu_machine, scenario
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")
 FIXTURE_DTBS = {"virt-1g": Artifacts.virt_dtb}
 _packed = {}
+FOREIGN = "image"                     # the kernel index of a scenario run on IMAGE
+SEL4_FLAVOURS = {"sel4": False, "sel4-hyp": True}   # scenario kernel name -> hyp
+_foreign = {}
 
 
 def scenario_cases():
@@ -30,7 +39,63 @@ def scenario_cases():
             cases.append(pytest.param(path, 0, id=stem))
             continue
         cases += [pytest.param(path, i, id=f"{stem}-{k}") for i, k in enumerate(ids)]
+        if any(k in SEL4_FLAVOURS for k in ids):
+            cases.append(pytest.param(path, FOREIGN, id=f"{stem}-{FOREIGN}"))
     return cases
+
+
+class ForeignImage:
+    """IMAGE's payload, and the hand-off it makes, judged once per session."""
+
+    def __init__(self, work):
+        env = {k: os.environ.get(k) or None for k in ("IMAGE", "IMAGE_KERNEL", "IMAGE_ROOTTASK", "IMAGE_DTB")}
+        self.image = env["IMAGE"]
+        try:
+            self.kernel, self.roottask, self.dtb, self.payload = checkrun.find_payload(
+                self.image, env["IMAGE_KERNEL"], env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work)
+            inp = contract.Inputs.load(self.kernel, self.roottask)
+            report, _ = checkrun.run_emu(self.image, inp.el, 1024, env["IMAGE_KERNEL"],
+                                         env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work, 100_000_000)
+        except checkrun.CheckError as e:
+            self.problem = f"IMAGE={self.image}: {e}"
+            return
+        self.hyp = inp.hyp
+        broken = contract.diagnosis(contract.summarize(contract.judge_emu(inp, report)))
+        self.problem = None
+        if broken is not None:
+            self.problem = (f"IMAGE={self.image} breaks seL4's contract before the kernel runs, so no "
+                            f"scenario can expect anything of it: link {broken.order + 1} ({broken.rule}): "
+                            f"{broken.sentence} (make check IMAGE=... shows every rule)")
+            return
+        self.observed = report["observations"]["x"]
+        with open(self.roottask, "rb") as a, open(Artifacts.roottask, "rb") as b:
+            self.own_roottask = a.read() == b.read()
+
+
+def foreign_image(tmp_path_factory):
+    if not os.environ.get("IMAGE"):
+        pytest.skip("no loader image given (make verify IMAGE=their-loader.elf [KERNEL=... ROOTTASK=...])")
+    if "image" not in _foreign:
+        _foreign["image"] = ForeignImage(str(tmp_path_factory.mktemp("foreign-image")))
+    f = _foreign["image"]
+    if f.problem:
+        pytest.fail(f.problem, pytrace=False)
+    return f
+
+
+def run_foreign_scenario(path, data, request, tmp_path_factory):
+    f = foreign_image(tmp_path_factory)
+    flavours = {SEL4_FLAVOURS[k] for k in data["kernels"] if k in SEL4_FLAVOURS}
+    if f.hyp not in flavours:
+        want, have = ("an EL1", "a hyp") if f.hyp else ("a hyp", "an EL1")
+        pytest.skip(f"IMAGE carries {have} kernel; this scenario is for {want} seL4 build")
+    if data.get("roottask_specific") and not f.own_roottask:
+        pytest.skip("this scenario follows bootcheck's own root task; IMAGE carries another")
+    prepared = scenario.prepare(path, data, 0, f.kernel, f.roottask, f.dtb, f.image,
+                                observed=f.observed, own_roottask=f.own_roottask)
+    # Another root task need not end the run (our serial lines do not apply):
+    # once every stop is reached, watch 2 s more for a fault report.
+    return prepared, f.image, f.kernel, None if f.own_roottask else 2.0
 
 
 def kernel_paths(request):
@@ -78,6 +143,9 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
     """Loads, prepares and runs one scenario; returns (prepared, run)."""
     try:
         data = scenario.load(path)
+        if kernel_index == FOREIGN:
+            prepared, image, kernel, linger = run_foreign_scenario(path, data, request, tmp_path_factory)
+            return _run(path, prepared, image, kernel, request, linger)
         name = data["kernels"][kernel_index]
         getters = kernel_paths(request)
         paths = {k: None for k in getters}
@@ -90,6 +158,10 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
         prepared = scenario.prepare(path, data, kernel_index, kernel, roottask, dtb, image)
     except scenario.ScenarioError as e:
         pytest.fail(f"malformed scenario: {e}", pytrace=False)
+    return _run(path, prepared, image, kernel, request)
+
+
+def _run(path, prepared, image, kernel, request, linger=None):
     try:
         qemu_machine.check_agrees(kernel, prepared.machine)
     except qemu_machine.MachineMismatch as e:
@@ -97,7 +169,7 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
     os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
     log = os.path.join(REPORTS, "logs", re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".serial.log")
     run = gdbrun.run(prepared.plan, image, prepared.machine, prepared.cpu, prepared.mem,
-                     prepared.seconds, prepared.end_on, keep_serial=log)
+                     prepared.seconds, prepared.end_on, keep_serial=log, linger=linger)
     return prepared, run
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from bootcheck import scenario
 
-from scenario_runner import ROOT, judge, run_scenario, scenario_cases
+import scenario_runner
+from scenario_runner import FOREIGN, ROOT, judge, run_scenario, scenario_cases
 
 pytestmark = pytest.mark.qemu
 
@@ -56,3 +57,48 @@ def test_wrong_expectation_fails(request, tmp_path, tmp_path_factory, artifacts)
     assert any(p.startswith('stop "kernel _start": el: got 0x1, expected eq 0x0') for p in problems), problems
     assert "serial: expected line 'no such line'" in problems
     assert "serial: forbidden text 'Bootstrapping kernel' appeared" in problems
+
+
+def _foreign(monkeypatch, image, artifacts):
+    """IMAGE= mode on an image of the altloader (another loader, another
+    placement), with the kernel and root task it carries named."""
+    monkeypatch.setenv("IMAGE", image)
+    monkeypatch.setenv("IMAGE_KERNEL", artifacts.standin_kernel)
+    monkeypatch.setenv("IMAGE_ROOTTASK", artifacts.roottask)
+    monkeypatch.setattr(scenario_runner, "_foreign", {})
+
+
+def test_scenario_runs_on_a_foreign_image(request, tmp_path_factory, monkeypatch, artifacts):
+    """make verify IMAGE=...: the default boot scenario on a loader we did not
+    pack, which puts the root task at the top of RAM: its stops expect the
+    hand-off that loader made (accepted by the contract), not our plan."""
+    from bootcheck import expect
+    image = os.path.join(os.environ.get("BUILD", os.path.join(ROOT, "build")), "fixtures", "altloader",
+                         "good.elf")
+    _foreign(monkeypatch, image, artifacts)
+    path = os.path.join(ROOT, "scenarios", "boot-el1.toml")
+    prepared, run = run_scenario(path, FOREIGN, request, tmp_path_factory)
+    problems, text = judge(prepared, run)
+    print(text)
+    assert not problems, "\n".join(problems) + "\n\n" + text
+    u = expect.elf_facts(artifacts.roottask)
+    span = expect.round_up(u.vmax, expect.PAGE) - expect.round_down(u.vmin, expect.PAGE)
+    ours = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask,
+                                   expect.fdt_totalsize(artifacts.virt_dtb))
+    assert prepared.facts["handoff.x0"] == 0x80000000 - span != ours.x[0]
+    assert prepared.facts["bootinfo.va"] == prepared.facts["handoff.x1"] - prepared.facts["handoff.x2"] + 0x1000
+    at_kernel = [s for s in run.result["stops"] if s["name"] in ("kernel _start", "init_kernel")]
+    x0_checks = [c for s in at_kernel for c in s.get("checks", []) if c["lhs"] == "x0"]
+    assert len(x0_checks) == 2 and all(c["ok"] and c["actual"] == 0x80000000 - span for c in x0_checks)
+
+
+def test_foreign_image_that_breaks_the_contract_is_refused(request, tmp_path_factory, monkeypatch,
+                                                           artifacts):
+    image = os.path.join(os.environ.get("BUILD", os.path.join(ROOT, "build")), "fixtures", "altloader",
+                         "x3-not-entry.elf")
+    _foreign(monkeypatch, image, artifacts)
+    path = os.path.join(ROOT, "scenarios", "boot-el1.toml")
+    with pytest.raises(pytest.fail.Exception) as e:
+        run_scenario(path, FOREIGN, request, tmp_path_factory)
+    assert str(e.value).startswith(f"IMAGE={image} breaks seL4's contract before the kernel runs, so no "
+                                   "scenario can expect anything of it: link 8 (user_entry): x3 = ")
