@@ -17,6 +17,10 @@ QEMU_NO_DEFAULT_DEVICES := -nic none -display none
 MACHINE    ?= virt
 CPU        ?= cortex-a53
 MEM        ?= 1024
+# QEMU -smp for make run / debug / check: by default as many CPUs as the
+# kernel needs (seL4's MAX_NUM_NODES, read from its ELF by pack-check).
+CPUS       ?=
+KERNEL_CPUS = $(or $(CPUS),$(shell $(PACK_CHECK) --kernel-nodes "$(KERNEL)" 2>/dev/null),1)
 
 # Flags for everything that runs on bare metal. -nostdinc: no host or cross
 # libc header is ever seen; only GCC's own freestanding headers (stdint.h,
@@ -80,8 +84,8 @@ image: $(LOADER_LIB) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(K
 	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"
 
 run: image
-	@echo "bootcheck: booting $(OUT) on -machine $(MACHINE) -cpu $(CPU) -m $(MEM) (quit: Ctrl-A x)"
-	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -m $(MEM) -nic none -nographic -kernel $(OUT)
+	@echo "bootcheck: booting $(OUT) on -machine $(MACHINE) -cpu $(CPU) -smp $(KERNEL_CPUS) -m $(MEM) (quit: Ctrl-A x)"
+	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -smp $(KERNEL_CPUS) -m $(MEM) -nic none -nographic -kernel $(OUT)
 
 clean:
 	rm -rf $(BUILD)

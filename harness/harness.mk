@@ -42,4 +42,5 @@ check: all
 	    $(if $(filter command line,$(origin ROOTTASK)),--roottask "$(ROOTTASK)") \
 	    $(if $(filter command line,$(origin DTB)),--dtb "$(DTB)") \
 	    $(if $(filter command line,$(origin MACHINE)),--machine "$(MACHINE)") \
+	    $(if $(CPUS),--cpus "$(CPUS)") \
 	    --cpu "$(CPU)" --mem "$(MEM)"

@@ -65,6 +65,16 @@ if grep -qx handoff.record <<< "$members_listed"; then
     printf '\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1\n' \
         >> "$work/payload.S"
 fi
+# An SMP kernel (seL4's MAX_NUM_NODES > 1) needs its other cores started: the
+# count is read from the kernel ELF here, by the loader's shared code, and
+# linked in as an absolute symbol (loader/src/smp.h). A single-core kernel
+# gets none, and its boot pays nothing for SMP.
+# (A kernel pack-check cannot read gets nothing: the pre-check or the loader
+# refuses it with its own message.)
+if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/dev/null) &&
+        [ "$nodes" -gt 1 ]; then
+    printf '\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u\n' "$nodes" >> "$work/payload.S"
+fi
 "${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
 
 link() {

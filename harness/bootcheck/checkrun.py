@@ -92,10 +92,18 @@ def find_payload(image, kernel, roottask, dtb, work):
             d if os.path.exists(d) else None, fmt)
 
 
-def run_emu(image, el, mem, kernel, roottask, dtb, work, budget):
+def run_emu(image, el, mem, kernel, roottask, dtb, work, budget, machine=None, cpu="cortex-a53", cpus=1):
+    """emu-check's report. With more than one CPU, the emulator models the
+    machine by QEMU's own DTB for it (its /cpus lists them)."""
     out = os.path.join(work, "emu.json")
     args = [emu_check_path(), image, "--el", str(el), "--ram-mib", str(mem), "--json", out,
             "--budget", str(budget), *_file_args(kernel, roottask, dtb)]
+    if cpus > 1:
+        try:
+            qdtb = qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), machine, cpu, mem, cpus)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            raise CheckError(str(e))
+        args += ["--qemu-dtb", qdtb]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     if not os.path.exists(out):
         raise CheckError(f"emu-check wrote no report: {r.stderr.strip() or r.stdout.strip()}")
@@ -149,7 +157,7 @@ def symbolizer(roottask):
 
 
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
-          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None):
+          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None):
     if not os.path.isfile(image):
         raise CheckError(f"IMAGE={image} does not exist")
     image = os.path.abspath(image)
@@ -167,12 +175,14 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         if inp.hyp and start_el != 2:
             raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
                              f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
-        emu_report, _ = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget)
+        cpus = cpus or qemu_machine.kernel_nodes(k_path)
+        emu_report, _ = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
+                                machine, cpu, cpus)
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
         run = gdbrun.run(contract_plan(inp, image), image, machine, cpu, mem, seconds,
-                         end_on=["halting..."], keep_serial=serial_log, linger=linger)
+                         end_on=["halting..."], keep_serial=serial_log, linger=linger, smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
         findings += contract.judge_qemu(inp, run, symbolizer(u_path))
         summary = contract.summarize(findings)

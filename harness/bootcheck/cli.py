@@ -36,7 +36,7 @@ def _report_dir(image, out):
 def cmd_check(a):
     try:
         v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
-                           cpu=a.cpu, mem=a.mem, seconds=a.seconds)
+                           cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus)
     except checkrun.CheckError as e:
         print(f"bootcheck: error: {e}", file=sys.stderr)
         return 2
@@ -65,6 +65,8 @@ def main(argv=None):
                    "hyp kernel)")
     c.add_argument("--cpu", default="cortex-a53", help="QEMU -cpu (default cortex-a53)")
     c.add_argument("--mem", type=int, default=1024, help="RAM in MiB (default 1024)")
+    c.add_argument("--cpus", type=int, help="QEMU -smp (default: the cores the kernel needs, from its "
+                   "kernel_stack_alloc)")
     c.add_argument("--seconds", type=float, default=20.0, help="wall-clock budget of the QEMU boot")
     c.add_argument("--out", help="report directory (default reports/check/<image name>)")
     c.set_defaults(func=cmd_check)

@@ -38,6 +38,7 @@ CHAIN = (
     ("user_loaded", "the root task image at x0"),
     ("dtb", "x4/x5: the DTB"),
     ("free_memory", "the free memory seL4 can describe"),
+    ("cores", "every core the kernel needs enters it with the same hand-off"),
     ("kernel_init", "seL4's init_kernel completes"),
     ("user_context", "the root task's first context"),
     ("roottask_entry", "the root task's entry at EL0"),
@@ -66,6 +67,8 @@ def last_pages(n):
 # slots (1 RAM region + 1 for its boot code + 1 spare for the rootserver
 # objects) and refuses a placement that fills the spare one.
 MAX_FREE_REGIONS = 2
+KERNEL_STACK_SIZE = 0x1000
+REGISTER_NAMES = ("x0", "x1", "x2", "x3", "x4", "x5")
 
 
 @dataclass
@@ -106,6 +109,12 @@ class Inputs:
     @property
     def el(self):
         return 2 if self.hyp else 1
+
+    @property
+    def nodes(self):
+        """seL4's MAX_NUM_NODES: kernel_stack_alloc holds one 4 KiB stack per core."""
+        entry = self.kernel.symbols.get("kernel_stack_alloc")
+        return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
 
     @property
     def ram(self):
@@ -249,6 +258,60 @@ def judge_free_memory(inp, x0, x1, dtb_addr, dtb_size, source):
                    f"{listed}", source)
 
 
+def judge_cores(inp, obs, source):
+    """SMP: seL4's boot core waits in init_kernel until all MAX_NUM_NODES
+    cores have entered; each must come with the boot core's x0..x5, at the
+    same EL with the MMU on, and TPIDR_EL1 = its logical id (head.S picks
+    the core's stack by it; the boot core's is 0)."""
+    n = inp.nodes
+    cores = obs.get("cores", [])
+    entered = [c for c in cores if c.get("state") == "entered"]
+    if n == 1:
+        if entered:
+            c = entered[0]
+            return Finding("cores", "fail",
+                           f"a single-core kernel, but the loader started {len(entered)} more core(s) into it "
+                           f"(PSCI CPU_ON target {hx(c['target'])}): they run the kernel's boot code "
+                           "concurrently with the boot core", source)
+        return Finding("cores", "pass", "a single-core kernel; no other core entered it", source)
+    need = f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)"
+    if not cores:
+        return Finding("cores", "fail",
+                       f"{need}, but the loader started none with PSCI CPU_ON: seL4's boot core waits "
+                       "for them in init_kernel forever, silently", source)
+    problems = []
+    if obs.get("boot_tpidr_el1", 0) != 0:
+        problems.append(f"the boot core entered with TPIDR_EL1 = {hx(obs['boot_tpidr_el1'])}, not 0 "
+                        "(seL4 reads the logical core id there)")
+    if len(entered) < n - 1:
+        missing = [c for c in cores if c.get("state") != "entered"]
+        where = "; ".join(f"core with CPU_ON context {hx(c['context'])} (target {hx(c['target'])}) "
+                          f"{c['state']} at PC {hx(c['last_pc'])} ({c['last_pc_symbol']})" for c in missing)
+        problems.append(f"{need}, but only {1 + len(entered)} reached its entry"
+                        + (f": {where}" if where else f" ({len(cores)} started with PSCI CPU_ON)"))
+    ids = set()
+    for c in entered:
+        who = f"core {c['tpidr_el1']} (CPU_ON target {hx(c['target'])})"
+        for r, (got, want) in enumerate(zip(c["x"], obs["x"])):
+            if got != want:
+                problems.append(f"{who} entered with {REGISTER_NAMES[r]} = {hx(got)}, the boot core with "
+                                f"{hx(want)}")
+        if c["el"] != obs["el"]:
+            problems.append(f"{who} entered at EL{c['el']}, the boot core at EL{obs['el']}")
+        if not c["sctlr"] & 1:
+            problems.append(f"{who} entered with the MMU off (SCTLR {hx(c['sctlr'])})")
+        if not 1 <= c["tpidr_el1"] < n or c["tpidr_el1"] in ids:
+            problems.append(f"a core (CPU_ON target {hx(c['target'])}) entered with TPIDR_EL1 = "
+                            f"{hx(c['tpidr_el1'])}: seL4 needs each core's logical id there, 1..{n - 1} "
+                            "for the others, each once")
+        ids.add(c["tpidr_el1"])
+    if problems:
+        return Finding("cores", "fail", "; ".join(problems), source)
+    return Finding("cores", "pass",
+                   f"{n} cores: the boot core (TPIDR_EL1 0) and cores {', '.join(str(i) for i in sorted(ids))} "
+                   f"entered at EL{obs['el']} with the same x0..x5, MMU on", source)
+
+
 def judge_entry_state(inp, el, sctlr, tcr, mair, source):
     problems = []
     if el != inp.el:
@@ -379,6 +442,7 @@ def judge_emu(inp, report):
         words = [int.from_bytes(bytes(b[i:i + 8]), "little") for i in range(0, len(b), 8)]
     out.append(judge_rootserver(inp, words, src, (rs or {}).get("stores", []) if rs else None))
     out += judge_registers(inp, x, src)
+    out.append(judge_cores(inp, obs, src))
     if x[0] % PAGE == 0:
         p = _segment_problem("root task", obs.get("user_segments", []), inp.roottask)
         out.append(Finding("user_loaded", "fail" if p else "pass",

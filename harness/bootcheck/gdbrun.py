@@ -37,8 +37,8 @@ class GdbRun:
     killed: bool
 
 
-def qemu_argv(image, machine, cpu, mem, serial_log, monitor):
-    return [*machine_argv(machine, cpu, mem),
+def qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp=1):
+    return [*machine_argv(machine, cpu, mem, smp),
             "-monitor", f"unix:{monitor},server=on,wait=off", "-serial", f"file:{serial_log}",
             "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", str(image)]
 
@@ -112,7 +112,7 @@ def _kill_qemu(pidfile):
             os.kill(pid, signal.SIGKILL)
 
 
-def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None):
+def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
     (None: run on until an end_on line, shutdown or the time budget)."""
@@ -121,7 +121,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     monitor = os.path.join(rundir, "mon.sock")
     plan = dict(plan)
     plan.update(
-        qemu=qemu_argv(image, machine, cpu, mem, serial_log, monitor),
+        qemu=qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp),
         serial_log=serial_log, pidfile=os.path.join(rundir, "qemu.pid"),
         result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR,
         all_reached_flag=os.path.join(rundir, "all-reached"))

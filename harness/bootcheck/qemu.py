@@ -41,8 +41,8 @@ class BootResult:
         return f"{how}; command: {' '.join(self.command)}\n--- serial (last 25 lines) ---\n{tail}"
 
 
-def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=()):
-    return [*machine_argv(machine, cpu, mem), "-monitor", "none", "-serial", "stdio",
+def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=(), smp=1):
+    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-serial", "stdio",
             "-no-reboot", "-kernel", str(image), *extra]
 
 
@@ -57,8 +57,8 @@ def kill_group(proc):
 
 
 def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
-         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None):
-    cmd = qemu_command(image, machine, cpu, mem, extra)
+         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None, smp=1):
+    cmd = qemu_command(image, machine, cpu, mem, extra, smp)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -2,7 +2,9 @@
 
 Which machine: a kernel's ELF says whether it is a hyp (EL2) build (its entry
 is not an upper-half address); a hyp kernel must start at EL2, i.e. under
-`virt,virtualization=on`. An EL1 kernel runs under plain `virt`, or under
+`virt,virtualization=on`. It also says how many cores it needs (seL4's
+MAX_NUM_NODES: `kernel_stack_alloc` holds one 4 KiB stack per core, the same
+fact the loader's pack step reads), and the machine gets that many CPUs. An EL1 kernel runs under plain `virt`, or under
 `virtualization=on` when a test wants the loader to drop from EL2 itself.
 Every boot of the suite asks `machine_for` (or `machine_at_el` for a loader
 test that is about the starting EL), and `check_agrees` refuses a boot whose
@@ -30,9 +32,24 @@ class MachineMismatch(Exception):
     """A boot's machine cannot start its kernel at the EL it needs."""
 
 
-def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024):
+KERNEL_STACK_SIZE = 0x1000
+
+
+def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
     """QEMU's argv up to the machine, CPU, RAM and device choices."""
-    return [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES]
+    argv = [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES]
+    if int(smp) > 1:
+        argv += ["-smp", str(int(smp))]
+    return argv
+
+
+def kernel_nodes(kernel):
+    """The cores the kernel needs: 1 unless it is an SMP seL4 (or stand-in)."""
+    try:
+        entry = expect.elf_facts(kernel).symbols.get("kernel_stack_alloc")
+    except Exception:       # not a readable ELF: the loader refuses it, on one core
+        return 1
+    return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
 
 
 def kernel_is_hyp(kernel):
@@ -57,11 +74,26 @@ def starts_at_el(machine):
     return 2 if "virtualization=on" in machine.split(",") else 1
 
 
-def check_agrees(kernel, machine, deliberate=None):
+def check_agrees(kernel, machine, deliberate=None, smp=None):
     """Raises MachineMismatch when machine starts below the EL the kernel
-    needs, unless `deliberate` says why the test wants that."""
+    needs, or (smp given) has fewer CPUs than the kernel's cores, unless
+    `deliberate` says why the test wants that."""
     if kernel is None or deliberate:
         return
     if kernel_is_hyp(kernel) and starts_at_el(machine) != 2:
         raise MachineMismatch(f"{kernel} is a hyp (EL2) kernel but -machine {machine} starts the CPU "
                               f"at EL1; boot it under {VIRT_EL2} (bootcheck.qemu_machine.machine_for)")
+    if smp is not None and int(smp) < kernel_nodes(kernel):
+        raise MachineMismatch(f"{kernel} needs {kernel_nodes(kernel)} cores but the machine has {smp} "
+                              "CPUs (bootcheck.qemu_machine.kernel_nodes)")
+
+
+def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30):
+    """QEMU's own DTB for this machine (what it writes for an ELF -kernel),
+    e.g. for the emulator to model a machine with smp CPUs."""
+    import subprocess
+    argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0 or not os.path.exists(out):
+        raise RuntimeError(f"QEMU could not dump its DTB: {' '.join(argv)}: {r.stderr.strip()}")
+    return out

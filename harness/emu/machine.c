@@ -153,6 +153,12 @@ static int write_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsig
     return uc_reg_write(m->uc, UC_ARM64_REG_CP_REG, &r) == UC_ERR_OK ? 0 : -1;
 }
 
+int emu_sysreg_write(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
+                     unsigned crm, unsigned op2, uint64_t value)
+{
+    return write_sysreg(m, op0, op1, crn, crm, op2, value);
+}
+
 uint64_t emu_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
                     unsigned crm, unsigned op2)
 {

@@ -47,6 +47,8 @@ int emu_ram_read64(struct emu_machine *m, uint64_t pa, uint64_t *out);
 int emu_machine_reset(struct emu_machine *m, unsigned el, uint64_t entry, char *err, size_t errlen);
 
 /* System-register access by encoding (UC_ARM64_REG_CP_REG). */
+int emu_sysreg_write(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
+                     unsigned crm, unsigned op2, uint64_t value);
 uint64_t emu_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsigned crn,
                     unsigned crm, unsigned op2);
 uint64_t emu_reg(struct emu_machine *m, int regid);

@@ -346,6 +346,52 @@ static void json_kernel_window(FILE *f, const struct emu_ctx *x)
     fputs("}", f);
 }
 
+static const char *core_state_name(enum emu_core_state s)
+{
+    switch (s) {
+    case EMU_CORE_PARKED: return "parked";
+    case EMU_CORE_ENTERED: return "entered";
+    case EMU_CORE_STUCK: return "stuck";
+    case EMU_CORE_FAILED: return "failed";
+    }
+    return "?";
+}
+
+/* Every core the loader started with PSCI CPU_ON, and its state at its own
+ * kernel entry. */
+static void json_cores(FILE *f, const struct emu_run *r, const struct emu_symbols *syms)
+{
+    key(f, "cores");
+    fputs("[", f);
+    for (unsigned i = 0; i < r->ncores; i++) {
+        const struct emu_core *c = &r->cores[i];
+        char sym[128];
+        fputs(i ? ", {" : "{", f);
+        json_key_u64(f, "target", c->target);
+        fputs(", ", f); json_key_u64(f, "entry", c->entry);
+        fputs(", ", f); json_key_u64(f, "context", c->context);
+        fprintf(f, ", \"state\": \"%s\", ", core_state_name(c->state));
+        json_key_u64(f, "instructions", c->instructions);
+        fputs(", ", f); json_key_u64(f, "last_pc", c->last_pc);
+        fputs(", \"last_pc_symbol\": ", f);
+        json_cstr(f, emu_symbolize(syms, c->last_pc, sym, sizeof sym));
+        if (c->state == EMU_CORE_ENTERED) {
+            fputs(", \"x\": [", f);
+            for (int k = 0; k < 6; k++)
+                fprintf(f, "%s%lu", k ? ", " : "", (unsigned long)c->x[k]);
+            fputs("], ", f);
+            json_key_u64(f, "el", c->el);
+            fputs(", ", f); json_key_u64(f, "tpidr_el1", c->tpidr_el1);
+            fputs(", ", f); json_key_u64(f, "sctlr", c->sctlr);
+            fputs(", ", f); json_key_u64(f, "ttbr0", c->ttbr0);
+            fputs(", ", f); json_key_u64(f, "ttbr1", c->ttbr1);
+        }
+        fputs("}", f);
+    }
+    fputs("], ", f);
+    json_key_u64(f, "cpu_on_refused", r->cpu_on_refused);
+}
+
 void emu_observe_json(FILE *f, const struct emu_ctx *x)
 {
     const struct emu_image *img = x->img;
@@ -357,6 +403,10 @@ void emu_observe_json(FILE *f, const struct emu_ctx *x)
     fputs(", \"payload_problem\": ", f);
     json_cstr(f, img->payload_problem);
     fprintf(f, ", \"reached_kernel\": %s", x->run->outcome == EMU_REACHED_KERNEL ? "true" : "false");
+    fputs(", ", f);
+    json_key_u64(f, "boot_tpidr_el1", emu_sysreg(x->m, 3, 0, 13, 0, 4));
+    fputs(", ", f);
+    json_cores(f, x->run, &img->syms);
     if (!img->kernel.present || !img->roottask.present || x->run->outcome != EMU_REACHED_KERNEL) {
         fputs("}", f);
         return;

@@ -15,6 +15,16 @@
 
 #define PSCI_SYSTEM_OFF     0x84000008u
 #define PSCI_SYSTEM_RESET   0x84000009u
+#define PSCI_CPU_ON_64      0xC4000003u
+#define PSCI_CPU_ON_32      0x84000003u
+
+#define INSN_WFE            0xd503205fu
+#define PSTATE_EL1H_MASKED  UINT64_C(0x3c5)
+#define PSTATE_EL2H_MASKED  UINT64_C(0x3c9)
+#define SCTLR_EL1_RESET     UINT64_C(0x30d00800)   /* RES1 bits, MMU and caches off */
+#define SCTLR_EL2_RESET     UINT64_C(0x30c50830)
+/* Instructions a started core may run before it parks or enters the kernel. */
+#define CORE_SLICE          5000000u
 
 struct run_state {
     struct emu_machine *m;
@@ -22,6 +32,11 @@ struct run_state {
     struct emu_run *out;
     uint64_t budget;
     uint64_t kernel_entry, kernel_entry_pa;
+    int core;                /* -1: the boot core runs; else the started core running */
+    int pending_core;        /* a CPU_ON just happened: run that core until it parks */
+    int core_parked;         /* the running core executed WFE */
+    int core_entered;        /* the running core reached the kernel entry */
+    int park_on_wfe;         /* first run of a started core: park it at its first WFE */
 };
 
 /* While memory hooks are installed, Unicorn performs DC ZVA as single-byte
@@ -47,10 +62,32 @@ static void record_store(struct emu_run *r, uint64_t addr, uint32_t size, uint64
     r->stores[r->nstores++] = (struct emu_store){ addr, pc, value, size };
 }
 
+static void on_core_code(uc_engine *uc, uint64_t address, struct run_state *s)
+{
+    struct emu_core *c = &s->out->cores[s->core];
+    if (address == s->kernel_entry || (s->kernel_entry_pa != 0 && address == s->kernel_entry_pa)) {
+        s->core_entered = 1;
+        uc_emu_stop(uc);
+        return;
+    }
+    uint32_t insn = 0;
+    c->last_pc = address;
+    if (++c->instructions > CORE_SLICE ||
+        (s->park_on_wfe && uc_mem_read(uc, address, &insn, sizeof insn) == UC_ERR_OK &&
+         insn == INSN_WFE)) {
+        s->core_parked = 1;
+        uc_emu_stop(uc);
+    }
+}
+
 static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)size;
     struct run_state *s = user;
+    if (s->core >= 0) {
+        on_core_code(uc, address, s);
+        return;
+    }
     /* A loader may branch to the entry's virtual address (MMU on, as seL4
      * needs) or to its physical one; both are the kernel's first instruction. */
     if (address == s->kernel_entry || (s->kernel_entry_pa != 0 && address == s->kernel_entry_pa)) {
@@ -78,11 +115,37 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     record_store(s->out, addr, (uint32_t)size, (uint64_t)value, pc);
 }
 
+/* PSCI CPU_ON: record the core and answer SUCCESS; emu_run then runs it. */
+static int cpu_on(uc_engine *uc, struct run_state *s)
+{
+    struct emu_run *r = s->out;
+    if (r->ncores == EMU_MAX_CORES) {
+        r->cpu_on_refused++;
+        return 0;
+    }
+    struct emu_core *c = &r->cores[r->ncores];
+    *c = (struct emu_core){ .target = emu_reg(s->m, UC_ARM64_REG_X1),
+                            .entry = emu_reg(s->m, UC_ARM64_REG_X2),
+                            .context = emu_reg(s->m, UC_ARM64_REG_X3), .state = EMU_CORE_PARKED };
+    uint64_t success = 0;
+    uc_reg_write(uc, UC_ARM64_REG_X0, &success);
+    s->pending_core = (int)r->ncores++;
+    uc_emu_stop(uc);
+    return 1;
+}
+
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     struct run_state *s = user;
-    s->out->intno = intno;
+    if (s->core >= 0) {          /* a started core faulted: it stays "stuck" */
+        uc_emu_stop(uc);
+        return;
+    }
     uint64_t x0 = emu_reg(s->m, UC_ARM64_REG_X0);
+    if ((intno == EXCP_HVC || intno == EXCP_SMC) &&
+        (x0 == PSCI_CPU_ON_64 || x0 == PSCI_CPU_ON_32) && cpu_on(uc, s))
+        return;
+    s->out->intno = intno;
     if ((intno == EXCP_HVC || intno == EXCP_SMC) &&
         (x0 == PSCI_SYSTEM_OFF || x0 == PSCI_SYSTEM_RESET)) {
         s->out->outcome = EMU_STOPPED_MACHINE;
@@ -162,13 +225,92 @@ static void describe(struct run_state *s, uc_err err)
     }
 }
 
+/* Runs the started core i on the one Unicorn CPU from where it stopped (or
+ * from its PSCI entry) until it parks, enters the kernel or uses its slice;
+ * the boot core's state is saved around it and put back. */
+static void run_core(struct run_state *s, int i, int from_entry)
+{
+    struct emu_machine *m = s->m;
+    struct emu_core *c = &s->out->cores[i];
+    uc_context *boot = NULL;
+    if (uc_context_alloc(m->uc, &boot) != UC_ERR_OK || uc_context_save(m->uc, boot) != UC_ERR_OK) {
+        c->state = EMU_CORE_FAILED;
+        return;
+    }
+    s->core = i;
+    s->core_parked = s->core_entered = 0;
+    /* After the boot core's release, a WFE is just a wait for the flag. */
+    s->park_on_wfe = from_entry;
+    uint64_t pc;
+    if (from_entry) {
+        /* PSCI CPU_ON (QEMU's): the core starts at the caller's EL, MMU and
+         * caches off, x0 = context. The caller is on this very CPU at that
+         * EL, so only the mode bits and SCTLR are set afresh (Unicorn could
+         * not move between ELs by a PSTATE write anyway). */
+        unsigned el = (unsigned)(emu_reg(m, UC_ARM64_REG_PSTATE) >> 2) & 3;
+        uint64_t pstate = el == 2 ? PSTATE_EL2H_MASKED : PSTATE_EL1H_MASKED;
+        if (uc_reg_write(m->uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK) {
+            c->state = EMU_CORE_FAILED;
+            goto back;
+        }
+        emu_sysreg_write(m, 3, 0, 1, 0, 0, SCTLR_EL1_RESET);
+        if (el == 2)
+            emu_sysreg_write(m, 3, 4, 1, 0, 0, SCTLR_EL2_RESET);
+        uc_reg_write(m->uc, UC_ARM64_REG_X0, &c->context);
+        pc = c->entry;
+    } else {
+        uc_context_restore(m->uc, (uc_context *)c->uc_ctx);
+        pc = emu_reg(m, UC_ARM64_REG_PC);
+    }
+    c->instructions = 0;
+    uc_emu_start(m->uc, pc, UINT64_MAX, 0, 0);
+    if (s->core_entered) {
+        c->state = EMU_CORE_ENTERED;
+        for (int r = 0; r < 6; r++)
+            c->x[r] = emu_reg(m, UC_ARM64_REG_X0 + r);
+        c->pstate = emu_reg(m, UC_ARM64_REG_PSTATE);
+        c->el = (unsigned)(c->pstate >> 2) & 3;
+        unsigned op1 = c->el == 2 ? 4 : 0;
+        c->sctlr = emu_sysreg(m, 3, op1, 1, 0, 0);
+        c->ttbr0 = emu_sysreg(m, 3, op1, 2, 0, 0);
+        c->ttbr1 = c->el == 2 ? 0 : emu_sysreg(m, 3, 0, 2, 0, 1);
+        c->tpidr_el1 = emu_sysreg(m, 3, 0, 13, 0, 4);
+    } else {
+        c->state = s->core_parked ? EMU_CORE_PARKED : EMU_CORE_STUCK;
+        if (c->uc_ctx == NULL && uc_context_alloc(m->uc, (uc_context **)&c->uc_ctx) != UC_ERR_OK)
+            c->state = EMU_CORE_FAILED;
+        else
+            uc_context_save(m->uc, (uc_context *)c->uc_ctx);
+    }
+back:
+    s->core = -1;
+    uc_context_restore(m->uc, boot);
+    uc_context_free(boot);
+}
+
+static void run_core_from_entry(struct run_state *s, uint64_t boot_pc)
+{
+    run_core(s, s->pending_core, 1);
+    uc_reg_write(s->m->uc, UC_ARM64_REG_PC, &boot_pc);
+}
+
+/* After the boot core reached the kernel: every started core runs on from
+ * where it parked, to its own kernel entry. */
+static void run_cores_to_kernel(struct run_state *s)
+{
+    for (unsigned i = 0; i < s->out->ncores; i++)
+        if (s->out->cores[i].state == EMU_CORE_PARKED || s->out->cores[i].state == EMU_CORE_STUCK)
+            run_core(s, (int)i, 0);
+}
+
 void emu_run(struct emu_machine *m, const struct emu_image *img, const struct emu_run_config *cfg,
              struct emu_run *out)
 {
     memset(out, 0, sizeof *out);
     out->kernel_entry = cfg->kernel_entry;
     out->outcome = EMU_ERROR;
-    struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry, cfg->kernel_entry_pa };
+    struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry, cfg->kernel_entry_pa, -1, -1,
+                           0, 0, 0 };
 
     uc_hook code, write, intr;
     uc_hook_add(m->uc, &code, UC_HOOK_CODE, on_code, &s, 1, 0);
@@ -178,7 +320,18 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     uint64_t pc = emu_reg(m, UC_ARM64_REG_PC);
     /* Not uc_emu_start's `until`: with it, 2.0.1 takes a prefetch abort on
      * a branch to a high kernel VA that translates fine without it. */
-    uc_err err = uc_emu_start(m->uc, pc, UINT64_MAX, 0, 0);
+    uc_err err;
+    for (;;) {
+        s.pending_core = -1;
+        err = uc_emu_start(m->uc, pc, UINT64_MAX, 0, 0);
+        if (s.pending_core < 0 || m->unmodelled)
+            break;
+        /* CPU_ON returned to the boot core (its PC is past the hvc/smc). */
+        pc = emu_reg(m, UC_ARM64_REG_PC);
+        run_core_from_entry(&s, pc);
+    }
+    if (out->outcome == EMU_REACHED_KERNEL && !m->unmodelled)
+        run_cores_to_kernel(&s);
     uint64_t now = emu_reg(m, UC_ARM64_REG_PC);
     if (m->unmodelled) {
         out->outcome = EMU_UNMODELLED_ACCESS;
@@ -193,6 +346,9 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
 
 void emu_run_free(struct emu_run *r)
 {
+    for (unsigned i = 0; i < r->ncores; i++)
+        if (r->cores[i].uc_ctx != NULL)
+            uc_context_free((uc_context *)r->cores[i].uc_ctx);
     free(r->stores);
     r->stores = NULL;
     r->nstores = r->stores_cap = 0;

@@ -25,6 +25,22 @@ struct emu_store {
     uint32_t size;
 };
 
+/* A core the loader started with PSCI CPU_ON. Unicorn has one CPU, so each
+ * such core runs on it in turns (its own saved context): right after the
+ * CPU_ON until it parks (WFE) or its slice ends, and again after the boot
+ * core reached the kernel, until it reaches the kernel entry too. */
+#define EMU_MAX_CORES 8
+enum emu_core_state { EMU_CORE_PARKED, EMU_CORE_ENTERED, EMU_CORE_STUCK, EMU_CORE_FAILED };
+struct emu_core {
+    uint64_t target, entry, context;   /* CPU_ON's arguments */
+    enum emu_core_state state;
+    uint64_t instructions;
+    uint64_t last_pc;
+    uint64_t x[6], tpidr_el1, sctlr, ttbr0, ttbr1, pstate;   /* at the kernel entry */
+    unsigned el;
+    void *uc_ctx;                      /* uc_context* while parked */
+};
+
 struct emu_run {
     enum emu_outcome outcome;
     uint64_t instructions;   /* executed from reset up to (not including) the entry */
@@ -35,6 +51,9 @@ struct emu_run {
     struct emu_store *stores;
     size_t nstores, stores_cap;
     char message[512];       /* one sentence describing the outcome */
+    struct emu_core cores[EMU_MAX_CORES];
+    unsigned ncores;
+    unsigned cpu_on_refused; /* CPU_ON calls beyond EMU_MAX_CORES */
 };
 
 struct emu_run_config {

@@ -9,6 +9,6 @@ GDB_ARGS   ?=
 debug: image
 	@mkdir -p $(DEBUG_DIR)
 	BC_IMAGE="$(abspath $(OUT))" BC_KERNEL="$(abspath $(KERNEL))" BC_ROOTTASK="$(abspath $(ROOTTASK))" \
-	BC_DTB="$(if $(DTB),$(abspath $(DTB)))" BC_MACHINE="$(MACHINE)" BC_CPU="$(CPU)" BC_MEM="$(MEM)" \
+	BC_DTB="$(if $(DTB),$(abspath $(DTB)))" BC_MACHINE="$(MACHINE)" BC_CPU="$(CPU)" BC_MEM="$(MEM)" BC_SMP="$(KERNEL_CPUS)" \
 	BC_SERIAL="$(abspath $(DEBUG_DIR))/serial.log" BC_PIDFILE="$(abspath $(DEBUG_DIR))/qemu.pid" \
 	QEMU="$(QEMU)" $(GDB) -nx -q -x harness/gdb/session.py $(GDB_ARGS)

@@ -2,7 +2,7 @@
 loader image, kernel and root task symbols loaded, breakpoints at the four
 hand-off points and the helper commands (see harness/gdb/README.md).
 Environment (set by harness/gdb/gdb.mk): BC_IMAGE BC_KERNEL BC_ROOTTASK
-BC_DTB BC_MACHINE BC_CPU BC_MEM BC_SERIAL BC_PIDFILE."""
+BC_DTB BC_MACHINE BC_CPU BC_MEM BC_SMP BC_SERIAL BC_PIDFILE."""
 
 import os
 import re
@@ -41,7 +41,7 @@ def expected_handoff():
 
 target.setup_session()
 target.load_symbols(image, kernel, roottask)
-qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"]), "-monitor", "none", "-serial", f"file:{serial}",
+qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("BC_SMP", "1")), "-monitor", "none", "-serial", f"file:{serial}",
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
 pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")

@@ -93,7 +93,7 @@ class Booter:
         self.kernels[str(image)] = kernel
         return image
 
-    def boot(self, image, machine=None, kernel=None, from_el2=False, deliberate=None, **kw):
+    def boot(self, image, machine=None, kernel=None, from_el2=False, deliberate=None, smp=None, **kw):
         """Boots image on the machine its kernel needs (qemu_machine.machine_for).
         kernel: for an image not packed by this booter; from_el2: an EL1
         kernel started at EL2 (the loader drops); machine: a machine chosen by
@@ -105,11 +105,14 @@ class Booter:
                 pytest.fail(f"booter.boot({image}): no kernel known to choose the machine from; "
                             "pack it with booter.pack or pass kernel=", pytrace=False)
             machine = qemu_machine.machine_for(kernel, from_el2=from_el2)
+        if smp is None:
+            smp = qemu_machine.kernel_nodes(kernel) if kernel is not None else 1
         try:
-            qemu_machine.check_agrees(kernel, machine, deliberate)
+            qemu_machine.check_agrees(kernel, machine, deliberate, smp)
         except qemu_machine.MachineMismatch as e:
             pytest.fail(str(e), pytrace=False)
         kw["machine"] = machine
+        kw["smp"] = smp
         os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
         log = os.path.join(REPORTS, "logs", _safe_name(self.request.node.nodeid) +
                            f".{len(self.results)}.log")

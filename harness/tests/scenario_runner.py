@@ -162,14 +162,15 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
 
 
 def _run(path, prepared, image, kernel, request, linger=None):
+    smp = qemu_machine.kernel_nodes(kernel)
     try:
-        qemu_machine.check_agrees(kernel, prepared.machine)
+        qemu_machine.check_agrees(kernel, prepared.machine, smp=smp)
     except qemu_machine.MachineMismatch as e:
         pytest.fail(f"scenario {path}: {e}", pytrace=False)
     os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
     log = os.path.join(REPORTS, "logs", re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".serial.log")
     run = gdbrun.run(prepared.plan, image, prepared.machine, prepared.cpu, prepared.mem,
-                     prepared.seconds, prepared.end_on, keep_serial=log, linger=linger)
+                     prepared.seconds, prepared.end_on, keep_serial=log, linger=linger, smp=smp)
     return prepared, run
 
 

@@ -92,7 +92,7 @@ def test_our_loader_image_passes(tmp_path):
     assert [f["status"] for f in v["findings"]] == ["pass"] * len(v["findings"])
     assert [f["rule"] for f in v["findings"]] == [
         "kernel_reached", "entry_state", "kernel_window", "kernel_loaded", "rootserver", "user_region",
-        "pv_offset", "user_entry", "user_loaded", "dtb", "free_memory", "kernel_init", "user_context",
+        "pv_offset", "user_entry", "user_loaded", "dtb", "free_memory", "cores", "kernel_init", "user_context",
         "roottask_entry", "roottask_runs"]
     junit = (out / "junit.xml").read_text()
     assert junit.count("<testcase ") == len(v["findings"]) and 'failures="0"' in junit

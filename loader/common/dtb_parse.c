@@ -154,6 +154,25 @@ static enum dtb_psci_method psci_from_scan(const struct fdt_scan *scan)
     return DTB_PSCI_UNKNOWN;
 }
 
+/* The CPU nodes with their reg read (1 or 2 cells, as /cpus says); a node
+ * whose reg is missing or malformed is kept with has_reg 0, so the loader can
+ * name it if it ever needs that core. */
+static void cpus_from_scan(const struct fdt_scan *scan, struct dtb_facts *facts)
+{
+    uint32_t cells = scan->cpus_address_cells;
+    facts->ncpus = scan->ncpus;
+    for (unsigned i = 0; i < scan->ncpus; i++) {
+        const struct fdt_scan_cpu *c = &scan->cpu[i];
+        struct dtb_cpu *d = &facts->cpu[i];
+        d->has_reg = c->reg != NULL && (cells == 1 || cells == 2) && c->reg_len >= 4 * cells;
+        d->mpidr = d->has_reg ? read_cells((const fdt32_t *)(const void *)c->reg, (int)cells) : 0;
+        unsigned n = 0;
+        for (; n + 1 < DTB_CPU_NAME_LEN && c->name[n] != '\0'; n++)
+            d->name[n] = c->name[n];
+        d->name[n] = '\0';
+    }
+}
+
 int dtb_parse(const void *fdt, uint64_t avail, const char *what, const char *source,
               struct dtb_facts *facts, char err[DTB_ERR_LEN])
 {
@@ -161,6 +180,8 @@ int dtb_parse(const void *fdt, uint64_t avail, const char *what, const char *sou
     if (check_and_scan(fdt, avail, what, &scan, err) != 0)
         return -1;
     facts->psci = psci_from_scan(&scan);
+    facts->has_psci = scan.has_psci;
+    cpus_from_scan(&scan, facts);
     return memory_from_scan(&scan, source, facts->ram, &facts->nram, err);
 }
 

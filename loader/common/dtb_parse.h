@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "fdt_scan.h"
 #include "plan.h"
 
 /* As long as the loader's error line, so messages are cut at the same place. */
@@ -21,16 +22,29 @@ enum dtb_psci_method {
     DTB_PSCI_SMC,
 };
 
+#define DTB_MAX_CPUS      FDT_SCAN_MAX_CPUS
+#define DTB_CPU_NAME_LEN  24
+
+/* One CPU node of /cpus, copied out of the blob (which fdt_pack moves). */
+struct dtb_cpu {
+    uint64_t mpidr;                 /* its reg: the MPIDR affinity PSCI CPU_ON takes */
+    int has_reg;                    /* 0: no usable reg (1 or 2 cells as /cpus says) */
+    char name[DTB_CPU_NAME_LEN];    /* e.g. "cpu@1", cut to fit */
+};
+
 /* What the loader reads from a DTB. */
 struct dtb_facts {
     struct mem_range ram[PLAN_MAX_RAM];
     unsigned nram;
     enum dtb_psci_method psci;
+    int has_psci;                   /* a /psci node exists */
+    struct dtb_cpu cpu[DTB_MAX_CPUS];
+    unsigned ncpus;                 /* in DTB order */
 };
 
 /* Everything the loader needs, in one pass over the structure block:
- * dtb_check_blob's checks, then RAM (as dtb_read_memory) and the PSCI
- * method. `what` names the blob in blob errors, `source` in /memory errors. */
+ * dtb_check_blob's checks, then RAM (as dtb_read_memory), the PSCI method
+ * and the CPU nodes. `what` names the blob in blob errors, `source` in /memory errors. */
 int dtb_parse(const void *fdt, uint64_t avail, const char *what, const char *source,
               struct dtb_facts *facts, char err[DTB_ERR_LEN]);
 

@@ -51,9 +51,15 @@ static int node_is_psci(const uint8_t *name, uint32_t len)
            (len == 4 || name[4] == '@');
 }
 
-struct child {                 /* the root child being read */
+/* "cpus" exactly: the container of the CPU nodes. */
+static int node_is_cpus(const uint8_t *name, uint32_t len)
+{
+    return len == 4 && name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == 's';
+}
+
+struct child {                 /* the root child (or /cpus child) being read */
     const char *name;
-    int is_memory, is_psci;
+    int is_memory, is_psci, is_cpus, is_cpu;
     const uint8_t *reg;
     uint32_t reg_len;
 };
@@ -79,8 +85,11 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
     out->nmemory = 0;
     out->psci_method = 0;
     out->psci_method_len = 0;
+    out->has_psci = 0;
+    out->cpus_address_cells = 1;
+    out->ncpus = 0;
 
-    struct child child = { 0 };
+    struct child child = { 0 }, cpu = { 0 };
     unsigned depth = 0;
     int root_done = 0;
     uint32_t off = 0;
@@ -111,7 +120,10 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
             depth++;
             if (depth == 2) {
                 child = (struct child){ (const char *)block + off, 0, node_is_psci(block + off, len),
-                                        0, 0 };
+                                        node_is_cpus(block + off, len), 0, 0, 0 };
+                out->has_psci |= child.is_psci;
+            } else if (depth == 3 && child.is_cpus) {
+                cpu = (struct child){ .name = (const char *)block + off };
             }
             off = align4(off + len + 1);
             break;
@@ -121,6 +133,14 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
                 bc_snprintf(err, FDT_SCAN_ERR_LEN,
                             "FDT_END_NODE at structure offset 0x%x closes no node", at);
                 return -1;
+            }
+            if (depth == 3 && child.is_cpus && cpu.is_cpu) {
+                if (out->ncpus == FDT_SCAN_MAX_CPUS) {
+                    bc_snprintf(err, FDT_SCAN_ERR_LEN, "more than %d cpu nodes in /cpus",
+                                FDT_SCAN_MAX_CPUS);
+                    return -1;
+                }
+                out->cpu[out->ncpus++] = (struct fdt_scan_cpu){ cpu.name, cpu.reg, cpu.reg_len };
             }
             if (depth == 2 && child.is_memory) {
                 if (out->nmemory == FDT_SCAN_MAX_MEMORY) {
@@ -176,6 +196,13 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
             } else if (depth == 2 && child.is_psci && name_is(name, nlen, "method")) {
                 out->psci_method = (const char *)value;
                 out->psci_method_len = len;
+            } else if (depth == 2 && child.is_cpus && len == 4 && name_is(name, nlen, "#address-cells")) {
+                out->cpus_address_cells = be32(value);
+            } else if (depth == 3 && child.is_cpus && name_is(name, nlen, "device_type")) {
+                cpu.is_cpu = len == 4 && name_is(value, 3, "cpu") && value[3] == '\0';
+            } else if (depth == 3 && child.is_cpus && name_is(name, nlen, "reg")) {
+                cpu.reg = value;
+                cpu.reg_len = len;
             }
             off = align4(off + len);
             if (off > ssize)

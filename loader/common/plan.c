@@ -151,3 +151,12 @@ int plan_boot(const struct plan_inputs *in, struct boot_plan *plan, char err[PLA
     plan->handoff[5] = in->dtb_size;
     return 0;
 }
+
+unsigned plan_kernel_nodes(const struct elf_image *kernel)
+{
+    uint64_t value, size;
+    if (elf_symbol_lookup(kernel, "kernel_stack_alloc", &value, &size) != 0 ||
+        size < PLAN_KERNEL_STACK_SIZE)
+        return 1;
+    return (unsigned)(size / PLAN_KERNEL_STACK_SIZE);
+}

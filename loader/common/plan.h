@@ -47,6 +47,14 @@ struct boot_plan {
 
 int plan_boot(const struct plan_inputs *in, struct boot_plan *plan, char err[PLAN_ERR_LEN]);
 
+/* How many cores the kernel needs (seL4's CONFIG_MAX_NUM_NODES): seL4 gives
+ * every core a 4 KiB kernel stack in one array, kernel_stack_alloc
+ * [MAX_NUM_NODES][BIT(KERNEL_STACK_BITS)], and waits at boot until all of
+ * them have arrived, so that symbol's size / 4 KiB is the count. 1 when the
+ * kernel has no such symbol (not seL4-like: nothing to start). */
+#define PLAN_KERNEL_STACK_SIZE 0x1000u
+unsigned plan_kernel_nodes(const struct elf_image *kernel);
+
 /* Physical destination of a root-task segment under a plan. */
 static inline uint64_t plan_user_paddr(const struct boot_plan *plan, uint64_t vaddr)
 {

@@ -9,10 +9,14 @@
  *
  * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END
  *        pack-check --handoff-record KERNEL SYMBOL MEMBER_OUT
+ *        pack-check --kernel-nodes KERNEL
  *
  * The second form is the pack step of the opt-in hand-off record protocol
  * (loader/common/handoff_record.h): it resolves SYMBOL in KERNEL and writes
- * the payload member (the record's physical address, 8 bytes little-endian). */
+ * the payload member (the record's physical address, 8 bytes little-endian).
+ * The third prints how many cores the kernel needs (plan_kernel_nodes); the
+ * pack step links it into the image, so the loader need not search the
+ * kernel's symbol table at boot. */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -85,6 +89,12 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
         return write_record_member(argv[2], argv[3], argv[4]);
+    if (argc == 3 && strcmp(argv[1], "--kernel-nodes") == 0) {
+        struct elf_image kernel;
+        load_elf(argv[2], "kernel.elf", &kernel);
+        printf("%u\n", plan_kernel_nodes(&kernel));
+        return 0;
+    }
     if (argc != 7) {
         fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
         return 2;

@@ -24,6 +24,10 @@ static void parse(void *fdt, uint64_t avail, struct dtb_info *out)
     for (unsigned i = 0; i < facts.nram; i++)
         out->ram[i] = facts.ram[i];
     out->nram = facts.nram;
+    out->has_psci = facts.has_psci;
+    for (unsigned i = 0; i < facts.ncpus; i++)
+        out->cpu[i] = facts.cpu[i];
+    out->ncpus = facts.ncpus;
 }
 
 extern uint8_t __dtb_scratch_start[], __dtb_scratch_end[];

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "../common/dtb_parse.h"
 #include "../common/plan.h"
 
 struct dtb_info {
@@ -11,6 +12,9 @@ struct dtb_info {
     const char *source;     /* where it came from, for the log */
     struct mem_range ram[PLAN_MAX_RAM];
     unsigned nram;
+    int has_psci;           /* a /psci node: PSCI CPU_ON can start cores */
+    struct dtb_cpu cpu[DTB_MAX_CPUS];
+    unsigned ncpus;
 };
 
 /* Chooses the DTB (the payload's wins, else QEMU's at the start of RAM),

@@ -14,6 +14,7 @@
 #include "mutations.h"
 #include "override.h"
 #include "power.h"
+#include "smp.h"
 #include "sysreg.h"
 #include "uart.h"
 
@@ -187,9 +188,14 @@ void loader_main(uint64_t boot_x0)
     uart_printf("loader: handoff x0=0x%lx x1=0x%lx x2=0x%lx x3=0x%lx x4=0x%lx x5=0x%lx\n",
                 (unsigned long)regs.x[0], (unsigned long)regs.x[1], (unsigned long)regs.x[2],
                 (unsigned long)regs.x[3], (unsigned long)regs.x[4], (unsigned long)regs.x[5]);
+    unsigned nodes = smp_kernel_nodes();
+    if (nodes > 1)
+        smp_start_cores(&dtb, nodes, &regs, plan.flavour == KERNEL_HYP);
     uart_printf("loader: jumping to kernel at 0x%lx (EL%u)\n", (unsigned long)plan.kernel_entry,
                 plan.flavour == KERNEL_HYP ? 2u : 1u);
     loader_handed_off = 1;
+    if (nodes > 1)
+        smp_release_cores();
     __asm__ volatile("ic iallu\n dsb sy\n isb" ::: "memory");
     if (plan.flavour == KERNEL_HYP)
         enter_hyp_kernel(&regs);
