@@ -149,6 +149,87 @@ static void collects_cells_memory_and_psci(void)
     CHECK_STR(s.psci_method, "hvc");
 }
 
+/* / { psci {}; cpus { #address-cells = 1; cpu@0 { device_type = "cpu"; reg = <0>; };
+ *        cpu-map {}; cpu@100 { device_type = "cpu"; reg = <0x100>; }; cpu@2 { device_type = "cpu"; };
+ *        l2 { device_type = "cache"; reg = <7>; }; };
+ *     other { cpu@9 { device_type = "cpu"; reg = <9>; }; }; }; */
+static void collects_cpus_in_order(void)
+{
+    struct blob x;
+    start(&x);
+    begin(&x, "psci");
+    token(&x, TOK_END_NODE);
+    begin(&x, "cpus");
+    prop_u32(&x, "#address-cells", 1);
+    begin(&x, "cpu@0");
+    prop(&x, "device_type", "cpu", 4);
+    prop_u32(&x, "reg", 0);
+    token(&x, TOK_END_NODE);
+    begin(&x, "cpu-map");
+    token(&x, TOK_END_NODE);
+    begin(&x, "cpu@100");
+    prop_u32(&x, "reg", 0x100);
+    prop(&x, "device_type", "cpu", 4);
+    token(&x, TOK_END_NODE);
+    begin(&x, "cpu@2");
+    prop(&x, "device_type", "cpu", 4);
+    token(&x, TOK_END_NODE);
+    begin(&x, "l2");
+    prop(&x, "device_type", "cache", 6);
+    prop_u32(&x, "reg", 7);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    begin(&x, "other");
+    begin(&x, "cpu@9");
+    prop(&x, "device_type", "cpu", 4);
+    prop_u32(&x, "reg", 9);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    struct fdt_scan s;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    CHECK(s.has_psci);
+    CHECK_U64(s.cpus_address_cells, 1);
+    CHECK_U64(s.ncpus, 3);     /* not cpu-map, not the cache, not other/cpu@9 */
+    CHECK_STR(s.cpu[0].name, "cpu@0");
+    CHECK_STR(s.cpu[1].name, "cpu@100");
+    CHECK_U64(s.cpu[1].reg_len, 4);
+    CHECK_U64((uint64_t)s.cpu[1].reg[2] << 8 | s.cpu[1].reg[3], 0x100);
+    CHECK_STR(s.cpu[2].name, "cpu@2");
+    CHECK(s.cpu[2].reg == NULL);
+}
+
+static void no_psci_no_cpus(void)
+{
+    struct blob x;
+    start(&x);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    struct fdt_scan s;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    CHECK(!s.has_psci);
+    CHECK_U64(s.ncpus, 0);
+}
+
+static void refuses_too_many_cpus(void)
+{
+    struct blob x;
+    start(&x);
+    begin(&x, "cpus");
+    for (int i = 0; i <= FDT_SCAN_MAX_CPUS; i++) {
+        begin(&x, "cpu");
+        prop(&x, "device_type", "cpu", 4);
+        token(&x, TOK_END_NODE);
+    }
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    CHECK_STR(refusal(&x), "more than 16 cpu nodes in /cpus");
+}
+
 static void root_cells_default_as_libfdt(void)
 {
     struct blob x;
@@ -270,6 +351,9 @@ static void refuses_blocks_outside_totalsize(void)
 const struct unit_test fdt_scan_tests[] = {
     { "fdt_scan collects cells, memory and psci", collects_cells_memory_and_psci },
     { "fdt_scan root cells default as libfdt", root_cells_default_as_libfdt },
+    { "fdt_scan collects /cpus' CPU nodes in order", collects_cpus_in_order },
+    { "fdt_scan: no /psci, no /cpus", no_psci_no_cpus },
+    { "fdt_scan refuses more than 16 CPU nodes", refuses_too_many_cpus },
     { "fdt_scan refuses an unknown token", refuses_unknown_token },
     { "fdt_scan refuses an unbalanced END_NODE", refuses_unbalanced_end_node },
     { "fdt_scan refuses FDT_END with open nodes", refuses_end_with_open_node },
