@@ -10,6 +10,7 @@ REPORTS := reports
 verify: all
 	@mkdir -p $(REPORTS)
 	cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
+	    SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" \
 	    IMAGE="$(if $(IMAGE),$(abspath $(IMAGE)))" \
 	    IMAGE_KERNEL="$(if $(filter command line,$(origin KERNEL)),$(abspath $(KERNEL)))" \
 	    IMAGE_ROOTTASK="$(if $(filter command line,$(origin ROOTTASK)),$(abspath $(ROOTTASK)))" \

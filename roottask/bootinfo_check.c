@@ -182,9 +182,11 @@ static void check_nodes(const seL4_BootInfo *bi)
     rt_fact("numNodes", "%lu", bi->numNodes);
     rt_fact("numIOPTLevels", "%lu", bi->numIOPTLevels);
     rt_fact("initThreadDomain", "%lu", bi->initThreadDomain);
-    rt_check(bi->numNodes >= 1 && bi->nodeID < bi->numNodes, "nodeID",
-             "nodeID = %lu, numNodes = %lu: need numNodes >= 1 and nodeID < numNodes",
-             bi->nodeID, bi->numNodes);
+    /* numNodes is the kernel's core count (1 single-core, MaxNumNodes with
+     * SMP); the root task runs on the boot core, node 0 in practice. */
+    rt_check(bi->numNodes >= 1 && bi->numNodes <= SEL4_MAX_NUM_NODES && bi->nodeID < bi->numNodes,
+             "nodeID", "nodeID = %lu, numNodes = %lu: need 1 <= numNodes <= %u and nodeID < numNodes",
+             bi->nodeID, bi->numNodes, SEL4_MAX_NUM_NODES);
 }
 
 static void check_untypeds(const seL4_BootInfo *bi)

@@ -1,16 +1,24 @@
 #include "invoke.h"
 
+#include "entry_state.h"
 #include "fmt.h"
 #include "print.h"
 #include "syscalls.h"
 
 static seL4_IPCBuffer *ipc_buffer;
+static seL4_Word kernel_num_nodes = 1;
 static char last_failure[96];
 static int quiet;
 
 void invoke_init(seL4_Word ipc_buffer_vaddr)
 {
     ipc_buffer = (seL4_IPCBuffer *)(uintptr_t)ipc_buffer_vaddr;
+    /* The label numbering depends on whether the kernel is SMP, which its
+     * BootInfo says (numNodes). Every root task here starts in crt0.S, which
+     * keeps x0 = the BootInfo VA, and calls this only once it has read the
+     * BootInfo there itself. */
+    const seL4_BootInfo *bi = (const seL4_BootInfo *)(uintptr_t)entry_state.x[0];
+    kernel_num_nodes = bi->numNodes;
 }
 
 void invoke_set_quiet(int q)
@@ -36,7 +44,7 @@ const char *invoke_last_failure(void)
 
 struct invocation {
     const char *name;
-    seL4_Word label;
+    seL4_Word label;                       /* single-core number: SEL4_LABEL_* */
     unsigned n_caps, n_args;
     seL4_Word caps[SEL4_MSG_MAX_EXTRA_CAPS];
     seL4_Word args[INVOKE_MAX_ARGS];
@@ -63,7 +71,8 @@ static void report_failure(const struct invocation *inv, seL4_Word cap, seL4_Wor
 
 static seL4_Word invoke(seL4_Word cap, const struct invocation *inv)
 {
-    struct sys_message msg = { .info = SEL4_MSGINFO(inv->label, 0, inv->n_caps, inv->n_args) };
+    seL4_Word label = SEL4_INVOCATION_LABEL(inv->label, kernel_num_nodes);
+    struct sys_message msg = { .info = SEL4_MSGINFO(label, 0, inv->n_caps, inv->n_args) };
     for (unsigned i = 0; i < inv->n_args; i++) {
         if (i < SEL4_FAST_MESSAGE_REGISTERS)
             msg.mr[i] = inv->args[i];

@@ -10,7 +10,11 @@
 
 #define INVOKE_MAX_ARGS 8
 
-/* Where this thread's IPC buffer is mapped (BootInfo.ipcBuffer). */
+/* Where this thread's IPC buffer is mapped (BootInfo.ipcBuffer). Also reads
+ * numNodes from the BootInfo this thread was started with (entry x0): an
+ * SMP kernel numbers most invocation labels one higher (sel4_abi.h,
+ * SEL4_INVOCATION_LABEL), and every invocation below is numbered for the
+ * kernel it runs on. */
 void invoke_init(seL4_Word ipc_buffer_vaddr);
 
 /* seL4's name for an error code ("seL4_NotEnoughMemory"). */

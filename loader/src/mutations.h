@@ -20,6 +20,9 @@
  *                               loader does not own. Caught by: writes.
  *   BC_MUTATE_CACHES_OFF        enters the kernel with SCTLR.C clear.
  *                               Caught by: cpu_state.
+ *   BC_MUTATE_SECONDARY_X3      an SMP kernel's other cores enter it with
+ *                               x3 four bytes past the boot core's. Caught
+ *                               by: the contract's cores rule (make check).
  *   BC_MUTATE_WRONG_RECORD      writes the opt-in hand-off record
  *                               (loader/common/handoff_record.h) with
  *                               pv_offset one page too high. Caught by:

@@ -1,6 +1,7 @@
 #include "smp.h"
 
 #include "../common/dtb_parse.h"
+#include "mutations.h"
 #include "power.h"
 #include "sysreg.h"
 #include "uart.h"
@@ -128,6 +129,12 @@ void smp_secondary_main(uint64_t id)
         __asm__ volatile("wfe" ::: "memory");
     sysreg_write(TPIDR_EL1, id);
     const struct handoff_regs *r = (const struct handoff_regs *)&smp_shared.regs;
+#ifdef BC_MUTATE_SECONDARY_X3
+    static struct handoff_regs mutated[SMP_MAX_CORES];
+    mutated[id] = *r;
+    mutated[id].x[3] += 4;
+    r = &mutated[id];
+#endif
     if (smp_shared.hyp_kernel)
         enter_hyp_kernel(r);
     if (current_el() == 2)

@@ -71,6 +71,9 @@ enum {
 #define SEL4_USER_TOP_EL1           UINT64_C(0x00007fffffffffff)
 #define SEL4_USER_TOP_HYP           UINT64_C(0x000000ffffffffff)
 #define SEL4_PADDR_TOP              UINT64_C(0x7fc0000000)
+/* BootInfo numNodes is at most this: seL4 names a set of cores with one
+ * word-wide bit mask (its IPI masks), so a 64-bit kernel has at most 64. */
+#define SEL4_MAX_NUM_NODES          64
 
 /* Extra bootinfo chunk ids. */
 #define SEL4_BOOTINFO_HEADER_PADDING 0
@@ -123,18 +126,39 @@ _Static_assert(__builtin_offsetof(seL4_BootInfo, untypedList) == 168, "untypedLi
 #define SEL4_MSGINFO_EXTRA_CAPS(w) (((w) >> 7) & 3)
 #define SEL4_MSGINFO_LENGTH(w) ((w) & 0x7f)
 
-/* Invocation labels (this build; everything up to 45 is the same in the hyp
- * build). Only those the spawn path and its tests use. */
+/* Invocation labels of a single-core kernel (MaxNumNodes = 1; everything up
+ * to 45 is the same in the hyp build). Only those the spawn path and its
+ * tests use, plus TCBUnbindNotification, where the SMP numbering departs.
+ * Never put one of these in a message directly: SEL4_INVOCATION_LABEL gives
+ * the number the running kernel expects. */
 #define SEL4_LABEL_UNTYPED_RETYPE        1
 #define SEL4_LABEL_TCB_WRITE_REGISTERS   3
 #define SEL4_LABEL_TCB_CONFIGURE         5
 #define SEL4_LABEL_TCB_SET_PRIORITY      6
 #define SEL4_LABEL_TCB_RESUME            12
+#define SEL4_LABEL_TCB_UNBIND_NOTIFICATION 14
 #define SEL4_LABEL_CNODE_COPY            19
 #define SEL4_LABEL_CNODE_MINT            20
 #define SEL4_LABEL_ARM_PAGE_TABLE_MAP    35
 #define SEL4_LABEL_ARM_PAGE_MAP          37
 #define SEL4_LABEL_ARM_ASID_POOL_ASSIGN  45
+
+/* An SMP kernel (MaxNumNodes > 1, non-MCS) has TCBSetAffinity right after
+ * TCBUnbindNotification, so every label above that one is one higher than
+ * on a single-core kernel (CNode, IRQ, Domain and all ARM labels included);
+ * the labels up to TCBUnbindNotification keep their numbers. Its other SMP
+ * label, ARMIRQIssueIRQHandlerTriggerCore, comes after the last label both
+ * builds share, so it moves nothing. (seL4 13.0.0's generated invocation
+ * enums, MaxNumNodes 1 against 4.) */
+#define SEL4_LABEL_TCB_SET_AFFINITY_SMP  15
+
+/* The label a kernel with num_nodes cores (BootInfo numNodes; seL4's
+ * MaxNumNodes) expects for single_core_label, one of the SEL4_LABEL_*
+ * above. The one place that knows the SMP shift. A constant expression when
+ * both arguments are constants, so a kernel's switch can use it. */
+#define SEL4_INVOCATION_LABEL(single_core_label, num_nodes) \
+    ((seL4_Word)(single_core_label) + \
+     (seL4_Word)((num_nodes) > 1 && (single_core_label) > SEL4_LABEL_TCB_UNBIND_NOTIFICATION))
 
 /* Object types (non-hyp numbering; the spawn path uses none of the hyp-only ones). */
 #define SEL4_UNTYPED_OBJECT      0

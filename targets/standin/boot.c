@@ -13,6 +13,7 @@
 #include "region.h"
 #include "sched.h"
 #include "sel4_abi.h"
+#include "smp.h"
 #include "thread.h"
 #include "uart.h"
 #include "vspace.h"
@@ -30,12 +31,11 @@ extern char kernel_stack_alloc[];
 
 #define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
 
-/* The parts of seL4's init_cpu a root task can notice: the kernel stack for
- * exception entry in TPIDR_EL1, no EL0 access to the timer registers, and
- * FP/SIMD that works at EL0. seL4 traps the first FP use and then enables
- * it for the thread; with a single thread, enabling it up front looks the
- * same from user space. (VBAR_EL1 is set in head.S so that even a fault in
- * here is reported.) */
+/* The parts of seL4's init_cpu a root task can notice, on the boot core: the
+ * kernel stack for exception entry in TPIDR_EL1 (stack top | core id 0), no
+ * EL0 timer access, FP/SIMD that works at EL0 (seL4 enables it on the first
+ * use; with a single thread, up front looks the same from user space).
+ * VBAR_EL1 is set in head.S so that even a fault in here is reported. */
 static void init_cpu(void)
 {
     uint64_t stack_top = (uint64_t)(uintptr_t)kernel_stack_alloc + KERNEL_STACK_SIZE;
@@ -307,8 +307,7 @@ static int try_init_kernel(struct boot_state *s)
     create_asid_pool();
     create_initial_thread(s);
 
-    /* Ascending: the kernel's device frames lie below RAM, the rest in or
-     * above it. */
+    /* Ascending: the kernel's device frames lie below RAM, the rest in or above it. */
     struct region reserved_phys[MAX_RESERVED_REGIONS + 3];
     unsigned n_phys = 0;
     reserved_phys[n_phys++] = (struct region){ GICD_PADDR, GICD_PADDR + BIT(PAGE_BITS) };
@@ -324,6 +323,7 @@ static int try_init_kernel(struct boot_state *s)
 
     user_vspace_activate(root_vspace());
     sync_caches_for_user();
+    smp_release_secondary_cores();
     kprintf("Booting all finished, dropped to user space\n");
     return 1;
 }

@@ -30,7 +30,7 @@ void bootinfo_populate(seL4_BootInfo *bi, uint64_t ipc_buffer_vptr, uint64_t ext
     memset(bi, 0, sizeof *bi);
     bi->extraLen = extra_len;
     bi->nodeID = 0;
-    bi->numNodes = 1;
+    bi->numNodes = MAX_NUM_NODES;
     bi->numIOPTLevels = 0;
     bi->ipcBuffer = ipc_buffer_vptr;
     bi->initThreadCNodeSizeBits = SEL4_ROOT_CNODE_SIZE_BITS;

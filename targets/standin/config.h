@@ -36,8 +36,23 @@
 
 #define USER_TOP            0x00007fffffffffff
 
-/* Sizes of the kernel's own stacks. */
-#define KERNEL_STACK_SIZE   4096
+/* Cores the kernel boots (seL4's CONFIG_MAX_NUM_NODES). The build chooses
+ * it (targets/targets.mk: kernel.elf 1, kernel-smp4.elf 4). */
+#ifndef MAX_NUM_NODES
+#define MAX_NUM_NODES       1
+#endif
+/* A core's id shares TPIDR_EL1 with its 4 KiB-aligned stack top (head.S),
+ * and seL4 names a set of cores with one 64-bit mask. */
+#if MAX_NUM_NODES < 1 || MAX_NUM_NODES > 64
+#error "MAX_NUM_NODES must be 1..64"
+#endif
+
+/* Sizes of the kernel's own stacks. kernel_stack_alloc holds one 4 KiB
+ * stack per core, as seL4's does (KERNEL_STACK_BITS 12), so its ELF symbol
+ * size is MAX_NUM_NODES * KERNEL_STACK_SIZE: a loader reads the node count
+ * from it. */
+#define KERNEL_STACK_BITS   12
+#define KERNEL_STACK_SIZE   (1 << KERNEL_STACK_BITS)
 #define FAULT_STACK_SIZE    4096
 
 /* PSCI function id (SMC32 calling convention). */

@@ -60,7 +60,8 @@ static unsigned derive(const struct cap *src, struct cap *out)
 
 unsigned decode_cnode(struct invocation *inv)
 {
-    if (inv->label != SEL4_LABEL_CNODE_COPY && inv->label != SEL4_LABEL_CNODE_MINT)
+    if (inv->label != KERNEL_LABEL(SEL4_LABEL_CNODE_COPY) &&
+        inv->label != KERNEL_LABEL(SEL4_LABEL_CNODE_MINT))
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -80,10 +81,10 @@ unsigned decode_cnode(struct invocation *inv)
     if (cap_is_null(src))
         return inv_error(inv, SEL4_FAILED_LOOKUP, 1, 1, 0);
 
-    if (inv->length < (inv->label == SEL4_LABEL_CNODE_MINT ? 6u : 5u))
+    if (inv->length < (inv->label == KERNEL_LABEL(SEL4_LABEL_CNODE_MINT) ? 6u : 5u))
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
     struct cap new_cap = mask_rights(*src, inv_arg(inv, 4));
-    if (inv->label == SEL4_LABEL_CNODE_MINT)
+    if (inv->label == KERNEL_LABEL(SEL4_LABEL_CNODE_MINT))
         new_cap = update_data(new_cap, inv_arg(inv, 5));
     struct cap derived;
     unsigned status = derive(&new_cap, &derived);

@@ -107,13 +107,13 @@ static unsigned set_priority(struct invocation *inv)
 unsigned decode_tcb(struct invocation *inv)
 {
     switch (inv->label) {
-    case SEL4_LABEL_TCB_CONFIGURE:
+    case KERNEL_LABEL(SEL4_LABEL_TCB_CONFIGURE):
         return configure(inv);
-    case SEL4_LABEL_TCB_WRITE_REGISTERS:
+    case KERNEL_LABEL(SEL4_LABEL_TCB_WRITE_REGISTERS):
         return write_registers(inv);
-    case SEL4_LABEL_TCB_SET_PRIORITY:
+    case KERNEL_LABEL(SEL4_LABEL_TCB_SET_PRIORITY):
         return set_priority(inv);
-    case SEL4_LABEL_TCB_RESUME:
+    case KERNEL_LABEL(SEL4_LABEL_TCB_RESUME):
         restart(target(inv));
         return SEL4_NO_ERROR;
     default:

@@ -75,7 +75,7 @@ static struct cap create_object(uint64_t type, uint64_t user_size_bits, uint64_t
 unsigned decode_untyped(struct invocation *inv)
 {
     struct cap *untyped = inv->slot;
-    if (inv->label != SEL4_LABEL_UNTYPED_RETYPE)
+    if (inv->label != KERNEL_LABEL(SEL4_LABEL_UNTYPED_RETYPE))
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 6 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);

@@ -39,7 +39,7 @@ static unsigned root_error(struct invocation *inv, unsigned status)
 unsigned decode_page_table(struct invocation *inv)
 {
     struct cap *pt = inv->slot;
-    if (inv->label != SEL4_LABEL_ARM_PAGE_TABLE_MAP)
+    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_PAGE_TABLE_MAP))
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -68,7 +68,7 @@ unsigned decode_page_table(struct invocation *inv)
 unsigned decode_frame(struct invocation *inv)
 {
     struct cap *frame = inv->slot;
-    if (inv->label != SEL4_LABEL_ARM_PAGE_MAP)
+    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_PAGE_MAP))
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 3 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -110,7 +110,7 @@ unsigned decode_frame(struct invocation *inv)
 
 unsigned decode_asid_pool(struct invocation *inv)
 {
-    if (inv->label != SEL4_LABEL_ARM_ASID_POOL_ASSIGN)
+    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_ASID_POOL_ASSIGN))
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);

@@ -7,7 +7,12 @@
 #include <stdint.h>
 
 #include "cap.h"
+#include "config.h"
 #include "thread.h"
+
+/* The number this kernel decodes for a single-core label (SEL4_LABEL_*): an
+ * SMP build uses seL4's SMP numbering (sel4_abi.h). */
+#define KERNEL_LABEL(single_core_label) SEL4_INVOCATION_LABEL(single_core_label, MAX_NUM_NODES)
 
 struct invocation {
     struct tcb *caller;

@@ -71,6 +71,10 @@ user_trap_entry:
     mrs     x12, tpidr_el0
     str     x12, [sp, #REG_OFFSET(REG_TPIDR_EL0)]
     mrs     x9, tpidr_el1
+#if MAX_NUM_NODES > 1
+    /* SMP: TPIDR_EL1 is stack top | logical core id (head.S). */
+    and     x9, x9, #~(KERNEL_STACK_SIZE - 1)
+#endif
     mov     sp, x9
     bl      c_handle_user_trap
     /* not reached: the handler resumes the thread or powers off */

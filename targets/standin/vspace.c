@@ -47,12 +47,12 @@ static void build_kernel_tables(void)
 
 void vspace_activate_kernel(void)
 {
-    build_kernel_tables();
+    if (MAX_NUM_NODES == 1 || kernel_level0[PT_INDEX(PPTR_BASE, 0)] == 0)
+        build_kernel_tables();
     uint64_t ttbr1 = kptr_to_paddr(kernel_level0);
     uint64_t ttbr0 = kptr_to_paddr(empty_user_level0);
-    /* The new TTBR1 maps the running code at the same VA->PA as the loader's
-     * tables did, so execution continues across the switch; the TLB flush
-     * drops the loader's translations (including its TTBR0 identity map). */
+    /* The new TTBR1 maps the running code at the loader's VA->PA, so execution
+     * continues across the switch; the TLB flush drops the loader's translations. */
     __asm__ volatile(
         "dsb ishst\n"
         "msr ttbr1_el1, %0\n"

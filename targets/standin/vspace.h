@@ -20,7 +20,9 @@ static inline uint64_t kptr_to_paddr(const void *kptr)
 
 /* Builds the kernel tables and switches TTBR1 (and an empty TTBR0) to them.
  * Runs first in init_kernel: the loader's TTBR0 identity map must not be
- * relied on, and the UART is reachable only afterwards. */
+ * relied on, and the UART is reachable only afterwards. With SMP every core
+ * runs it (seL4's init_cpu); only the first builds the tables, the others
+ * find them built. */
 void vspace_activate_kernel(void);
 
 /* Links an empty, zeroed table (at kernel pointer `table`) into the user

@@ -50,6 +50,10 @@ class Run:
         """Continues until `address` is hit (True) or anything else stops the
         guest (False: shutdown, interrupt by the supervisor, exit)."""
         bp = gdb.Breakpoint(f"*0x{address:x}", internal=True) if address is not None else None
+        if bp is not None:
+            # With -smp N every core is a gdb thread and passes the kernel's
+            # entry; the stops follow the boot core (CPU 0, thread 1).
+            bp.condition = "$_thread == 1"
         self.last_event = None
         try:
             target.quiet("continue")
