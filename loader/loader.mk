@@ -19,7 +19,7 @@ $(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/sr
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_BUILD)/obj/%.o: %.S
+$(LOADER_BUILD)/obj/%.o: %.S $(wildcard loader/src/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) -c $< -o $@
 

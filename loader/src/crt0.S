@@ -4,6 +4,8 @@
  * registers; QEMU traps them while CPACR_EL1.FPEN is 0) and a zeroed .bss
  * (up to __bss_zero_end: see loader.ld). */
 
+#include "cpu_init.inc"
+
     .section .text.start, "ax"
     .global _start
 _start:
@@ -11,18 +13,7 @@ _start:
     mov     x19, x0                 /* whatever the previous stage passed */
     ldr     x9, =__stack_top
     mov     sp, x9
-    ldr     x10, =loader_vectors
-    mrs     x9, CurrentEL
-    lsr     x9, x9, #2
-    cmp     x9, #2
-    b.ne    1f
-    msr     vbar_el2, x10
-    mov     x11, #0x33ff            /* CPTR_EL2: RES1 bits, TFP = 0 */
-    msr     cptr_el2, x11
-1:  msr     vbar_el1, x10
-    mov     x11, #(3 << 20)         /* CPACR_EL1.FPEN: no FP/SIMD traps */
-    msr     cpacr_el1, x11
-    isb
+    install_vectors_and_fp
 
     ldr     x0, =__bss_start
     ldr     x1, =__bss_zero_end
