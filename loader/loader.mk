@@ -15,7 +15,7 @@ LOADER_DEFINES ?=
 LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
                   -Iloader/src/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
 
-$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/src/include/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/src/include/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
 

@@ -7,7 +7,7 @@ EMU_CHECK   := $(EMU_BUILD)/emu-check
 EMU_SRCS    := $(wildcard harness/emu/*.c)
 EMU_COMMON  := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/plan.c \
                $(COMMON_DIR)/ptwalk.c $(COMMON_DIR)/fmt.c
-EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h)
 
 $(EMU_CHECK): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
 	@mkdir -p $(dir $@)
@@ -40,7 +40,7 @@ EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basenam
                                   $(LOADER_OBJS))
 
 define EMU_MUTANT_RULES
-$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h targets/machines/*.h)
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
 $(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/src/mutations.h

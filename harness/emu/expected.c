@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../../loader/common/pagetable.h"
-#include "../../targets/machines/qemu_virt.h"
+#include "../../loader/common/qemu_virt.h"
 
 /* RAM as the DTB the loader will read describes it. */
 static int dtb_ram(const void *fdt, struct plan_inputs *in)

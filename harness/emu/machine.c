@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../targets/machines/qemu_virt.h"
+#include "../../loader/common/qemu_virt.h"
 
 /* The one-instruction reset stub for an EL2 start runs from the last word
  * of RAM, which is restored (and its translation dropped) afterwards. */

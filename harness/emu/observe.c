@@ -5,7 +5,7 @@
 
 #include "../../loader/common/pagetable.h"
 #include "../../loader/common/ptwalk.h"
-#include "../../targets/machines/qemu_virt.h"
+#include "../../loader/common/qemu_virt.h"
 #include "json.h"
 
 #define MAX_LISTED 8

@@ -150,3 +150,23 @@ def test_documents_name_no_path_of_the_writers_machine():
                         for m in MACHINE_PATH.finditer(line):
                             found.append(f"{os.path.relpath(path, ROOT)}:{n}: {m.group(0)}")
     assert found == [], "documents name paths of one machine:\n" + "\n".join(found)
+
+
+def test_the_loader_reaches_into_no_other_room():
+    """loader/ is the lowest floor: the stand-in, the harness and the test
+    loaders use its shared code, never the other way round."""
+    offenders = []
+    for dirpath, _, files in os.walk(os.path.join(ROOT, "loader")):
+        for f in files:
+            if not f.endswith((".c", ".h", ".S", ".inc")):
+                continue
+            path = os.path.join(dirpath, f)
+            with open(path) as fh:
+                for n, line in enumerate(fh, 1):
+                    m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+                    if m:
+                        target = os.path.normpath(os.path.join(dirpath, m.group(1)))
+                        if not target.startswith(os.path.join(ROOT, "loader") + os.sep) and \
+                                os.path.exists(target):
+                            offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {m.group(1)}")
+    assert offenders == [], "loader/ includes files of other rooms:\n" + "\n".join(offenders)

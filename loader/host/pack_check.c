@@ -27,7 +27,7 @@
 #include "../common/elf.h"
 #include "../common/handoff_record.h"
 #include "../common/plan.h"
-#include "../../targets/machines/qemu_virt.h"
+#include "../common/qemu_virt.h"
 #include "record_symbol.h"
 
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)

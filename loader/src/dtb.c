@@ -2,7 +2,7 @@
 
 #include <libfdt.h>
 
-#include "../../targets/machines/qemu_virt.h"
+#include "../common/qemu_virt.h"
 #include "../common/dtb_parse.h"
 #include "enter.h"
 #include "power.h"

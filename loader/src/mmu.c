@@ -3,7 +3,7 @@
 #include "mmu.h"
 
 #include "../common/pagetable.h"
-#include "../../targets/machines/qemu_virt.h"
+#include "../common/qemu_virt.h"
 #include "mutations.h"
 #include "power.h"
 #include "sysreg.h"

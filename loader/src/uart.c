@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../common/fmt.h"
-#include "../../targets/machines/qemu_virt.h"
+#include "../common/qemu_virt.h"
 
 #define PL011_DR      0x00
 #define PL011_FR      0x18

@@ -1,4 +1,6 @@
-/* QEMU "virt" (AArch64) machine facts used by the loader and the harness.
+/* QEMU "virt" (AArch64) machine facts used by the loader, the host tools,
+ * the harness and the test loaders: here, on the lowest floor, so that none
+ * of them reaches up into another room for them.
  * Everything here is a property of the machine model, not of a kernel. */
 #ifndef BOOTCHECK_QEMU_VIRT_H
 #define BOOTCHECK_QEMU_VIRT_H
