@@ -32,9 +32,47 @@ def pytest_configure(config):
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
-def pytest_addoption(parser):
-    parser.addoption("--sel4-kernel", default=os.environ.get("SEL4_KERNEL", ""),
-                     help="path to a real seL4 13.x kernel.elf (qemu-arm-virt, AArch64)")
+def _sel4_kernels():
+    """SEL4_KERNEL="kernel.elf kernel-hyp.elf ...": (flavour id, path) for
+    each, the flavour read from its ELF (sel4-el1 or sel4-hyp; a second kernel
+    of one flavour gets -2, -3...). Read at import: test ids depend on it."""
+    out, seen = [], {}
+    for path in os.environ.get("SEL4_KERNEL", "").split():
+        flavour = "sel4-el1"
+        if os.path.isfile(path) and qemu_machine.kernel_is_hyp(path):
+            flavour = "sel4-hyp"
+        seen[flavour] = seen.get(flavour, 0) + 1
+        out.append((flavour if seen[flavour] == 1 else f"{flavour}-{seen[flavour]}", os.path.abspath(path)))
+    return out
+
+
+SEL4_KERNELS = _sel4_kernels()
+# Without any, one "sel4" case per test stays, skipped with the reason.
+SEL4_PARAMS = [fid for fid, _ in SEL4_KERNELS] or ["sel4"]
+KERNEL_PARAMS = ["standin"] + SEL4_PARAMS
+
+
+def sel4_kernel_path(param):
+    """The real kernel behind a SEL4_PARAMS id; skips when none was given."""
+    if param == "sel4" and not SEL4_KERNELS:
+        pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf [kernel-hyp.elf]\")")
+    path = dict(SEL4_KERNELS)[param]
+    if not os.path.isfile(path):
+        pytest.fail(f"SEL4_KERNEL: {path} does not exist")
+    return path
+
+
+def sel4_kernel_of_flavour(hyp):
+    """The first given kernel of that flavour, or None."""
+    for fid, path in SEL4_KERNELS:
+        if fid.startswith("sel4-hyp") == hyp:
+            return path
+    return None
+
+
+def kernel_choice(param, artifacts):
+    """For fixtures parametrized with KERNEL_PARAMS."""
+    return artifacts.standin_kernel if param == "standin" else sel4_kernel_path(param)
 
 
 class Artifacts:
@@ -61,14 +99,10 @@ def _require(path, what):
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=SEL4_PARAMS)
 def sel4_kernel(request):
-    path = request.config.getoption("--sel4-kernel")
-    if not path:
-        pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=path/to/kernel.elf)")
-    if not os.path.isfile(path):
-        pytest.fail(f"SEL4_KERNEL={path} does not exist")
-    return os.path.abspath(path)
+    """Each real seL4 kernel given in SEL4_KERNEL, one test case per flavour."""
+    return sel4_kernel_path(request.param)
 
 
 def _safe_name(nodeid):

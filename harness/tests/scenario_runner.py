@@ -14,7 +14,7 @@ import pytest
 
 from bootcheck import checkrun, contract, diagnosis, expect, gdbrun, images, qemu_machine, scenario
 
-from conftest import BUILD, REPORTS, ROOT, Artifacts
+from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")
 FIXTURE_DTBS = {"virt-1g": Artifacts.virt_dtb}
@@ -100,28 +100,19 @@ def run_foreign_scenario(path, data, request, tmp_path_factory):
 
 def kernel_paths(request):
     """Kernel names usable in scenarios; None values are skipped by the caller."""
-    def given():
-        path = request.getfixturevalue("sel4_kernel")
-        return path, expect.elf_facts(path).entry < expect.UPPER_HALF
-
-    def sel4():
-        path, hyp = given()
-        if hyp:
-            pytest.skip(f"SEL4_KERNEL={path} is a hyp build; this scenario is for the EL1 build"
-                        " (the hyp scenarios use it)")
+    def of_flavour(hyp):
+        path = sel4_kernel_of_flavour(hyp)
+        if path is None:
+            what = "hyp (EL2)" if hyp else "EL1"
+            pytest.skip(f"no {what} seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf "
+                        "kernel-hyp.elf\"); this scenario is for that flavour")
         return path
 
+    def sel4():
+        return of_flavour(False)
+
     def sel4_hyp():
-        explicit = os.environ.get("SEL4_HYP_KERNEL")
-        if explicit:
-            return explicit
-        path, hyp = given()
-        if hyp:
-            return path
-        beside = os.path.join(os.path.dirname(path), "kernel-hyp.elf")
-        if not os.path.isfile(beside):
-            pytest.skip("no hyp seL4 kernel (SEL4_HYP_KERNEL=path, or kernel-hyp.elf beside SEL4_KERNEL)")
-        return beside
+        return of_flavour(True)
 
     def standin():
         if not os.path.isfile(Artifacts.standin_kernel):

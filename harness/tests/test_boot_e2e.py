@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bootcheck import expect
+from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
 
@@ -34,11 +35,9 @@ def roottask_facts(serial):
     return facts
 
 
-@pytest.fixture(params=["standin", "sel4"])
+@pytest.fixture(params=KERNEL_PARAMS)
 def kernel(request, artifacts):
-    if request.param == "standin":
-        return artifacts.standin_kernel
-    return request.getfixturevalue("sel4_kernel")
+    return kernel_choice(request.param, artifacts)
 
 
 def test_boot_to_roottask(kernel, artifacts, booter):

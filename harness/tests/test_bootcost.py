@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from bootcheck import bootcost, insn_trace
+from conftest import KERNEL_PARAMS, sel4_kernel_path
 
 pytestmark = pytest.mark.qemu
 
@@ -20,11 +21,11 @@ def sha8(path):
         return hashlib.sha256(f.read()).hexdigest()[:8]
 
 
-@pytest.fixture(params=["standin", "sel4"])
+@pytest.fixture(params=KERNEL_PARAMS)
 def kernel_and_label(request, artifacts):
     if request.param == "standin":
         return artifacts.standin_kernel, "bootcheck loader + stand-in kernel"
-    kernel = request.getfixturevalue("sel4_kernel")
+    kernel = sel4_kernel_path(request.param)
     # Counts are only comparable for the same kernel file.
     return kernel, f"bootcheck loader + seL4 {sha8(kernel)}"
 

@@ -9,12 +9,12 @@ import os
 import pytest
 
 from bootcheck import emu, expect, qemu, qemu_machine, tinyelf
-from conftest import BUILD, Artifacts
+from conftest import BUILD, SEL4_PARAMS, Artifacts, sel4_kernel_path
 
 pytestmark = pytest.mark.emu
 
 
-# id: (kernel attribute or "sel4", payload DTB?, starting EL, RAM MiB)
+# id: (kernel attribute or SEL4_PARAMS id, payload DTB?, starting EL (None: the kernel's), RAM MiB)
 CONFIGS = {
     "probe-el1-payload-dtb-el1": ("probe_el1", True, 1, 1024),
     "probe-el1-qemu-dtb-el1": ("probe_el1", False, 1, 1024),
@@ -25,8 +25,10 @@ CONFIGS = {
     # packed with the opt-in hand-off record protocol (HANDOFF_RECORD=probe_handoff_record)
     "probe-record-el1-payload-dtb-el1": ("probe_record_el1", True, 1, 1024),
     "probe-record-el1-qemu-dtb-el2": ("probe_record_el1", False, 2, 1024),
-    "sel4-payload-dtb-el1": ("sel4", True, 1, 1024),
 }
+# One configuration per real seL4 kernel given (SEL4_KERNEL="..."), named by
+# its flavour; the EL follows the kernel (a hyp build starts at EL2).
+CONFIGS.update({f"{fid}-payload-dtb": (fid, True, None, 1024) for fid in SEL4_PARAMS})
 
 # mutant: (checks that must fail, text the first of them must print)
 MUTANTS = {
@@ -57,13 +59,10 @@ class EmuRuns:
     def __init__(self, tmp):
         self.tmp = tmp
         self.cache = {}
-        self.sel4 = None
 
     def kernel(self, attr):
-        if attr == "sel4":
-            if not self.sel4:
-                pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=path/to/kernel.elf)")
-            return self.sel4
+        if attr.startswith("sel4"):
+            return sel4_kernel_path(attr)
         path = getattr(Artifacts, attr)
         if not os.path.exists(path):
             pytest.fail(f"{path} is missing: run `make all` first")
@@ -73,8 +72,8 @@ class EmuRuns:
         if cid not in self.cache:
             attr, payload_dtb, el, mem = CONFIGS[cid]
             kernel = self.kernel(attr)
-            if attr == "sel4" and expect.elf_facts(kernel).entry < expect.UPPER_HALF:
-                el = 2   # a hyp build of seL4 must be started at EL2
+            if el is None:
+                el = 2 if qemu_machine.kernel_is_hyp(kernel) else 1
             dtb = Artifacts.virt_dtb if payload_dtb else None
             image = self.tmp / f"{cid}.elf"
             from bootcheck import images
@@ -89,10 +88,7 @@ class EmuRuns:
 def emu_runs(tmp_path_factory, request):
     if not os.path.exists(emu.emu_check_path(BUILD)):
         pytest.fail("build/harness/emu-check is missing: run `make all` first")
-    runs = EmuRuns(tmp_path_factory.mktemp("emu"))
-    path = request.config.getoption("--sel4-kernel")
-    runs.sel4 = os.path.abspath(path) if path else None
-    return runs
+    return EmuRuns(tmp_path_factory.mktemp("emu"))
 
 
 @pytest.mark.parametrize("cid", CONFIGS)

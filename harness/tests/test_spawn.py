@@ -13,15 +13,14 @@ import pytest
 from bootcheck import expect
 
 from spawn_support import ROOT, abi, badge, facts, hello_word, pages_of
+from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
 
 
-@pytest.fixture(params=["standin", "sel4"])
+@pytest.fixture(params=KERNEL_PARAMS)
 def kernel(request, artifacts):
-    if request.param == "standin":
-        return artifacts.standin_kernel
-    return request.getfixturevalue("sel4_kernel")
+    return kernel_choice(request.param, artifacts)
 
 
 def spawn_fixture(artifacts, name):

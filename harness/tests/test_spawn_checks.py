@@ -7,6 +7,7 @@ drift from seL4. Codes: shared/sel4-aarch64-handoff.md §5 "Error codes"."""
 import pytest
 
 from spawn_support import facts
+from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
 
@@ -55,11 +56,9 @@ def probe_facts(kind, kernel, artifacts, booter):
     return _boots[kind]
 
 
-@pytest.fixture(params=["standin", "sel4"])
+@pytest.fixture(params=KERNEL_PARAMS)
 def kernel(request, artifacts):
-    if request.param == "standin":
-        return request.param, artifacts.standin_kernel
-    return request.param, request.getfixturevalue("sel4_kernel")
+    return request.param, kernel_choice(request.param, artifacts)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from bootcheck import expect, facts, images
+from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
 
@@ -138,11 +139,9 @@ def assert_init_failed(r, after):
     assert "Booting all finished" not in r.serial, r.describe()
 
 
-@pytest.fixture(params=["standin", "sel4"])
+@pytest.fixture(params=KERNEL_PARAMS)
 def kernel(request, artifacts):
-    if request.param == "standin":
-        return artifacts.standin_kernel
-    return request.getfixturevalue("sel4_kernel")
+    return kernel_choice(request.param, artifacts)
 
 
 @pytest.mark.parametrize("case", sorted(REJECTIONS))
