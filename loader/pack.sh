@@ -28,6 +28,9 @@ else
     [ -n "$roottask" ] || die "no root task given (ROOTTASK=path)"
 fi
 [ -n "$out" ] || die "no output path given (OUT=path)"
+# The image is moved into place at the end: never over a device or a
+# directory (as root, OUT=/dev/null would replace the device node).
+[ ! -e "$out" ] || [ -f "$out" ] || die "OUT=$out exists and is not a regular file"
 if [ -z "$payload_cpio" ]; then
     [ -f "$kernel" ] || die "kernel '$kernel' does not exist"
     [ -f "$roottask" ] || die "root task '$roottask' does not exist"
@@ -77,9 +80,18 @@ if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/d
 fi
 "${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
 
+# The loader copies a payload DTB to an 8-byte aligned scratch area before
+# reading it: sized here for this DTB (any size the placement allows), none
+# without one. (A test archive: its whole size bounds every member.)
+scratch=0
+if [ -n "$payload_cpio" ]; then scratch=$(stat -c %s "$work/payload.cpio")
+elif [ -n "$dtb" ]; then scratch=$(stat -c %s "$dtb"); fi
+scratch=$(( (scratch + 4095) / 4096 * 4096 ))
+
 link() {
     "${CROSS}gcc" -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
         -Wl,--no-warn-rwx-segments -T "$LOADER_LDS" -Wl,--defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
+        -Wl,--defsym=DTB_SCRATCH_SIZE="$scratch" \
         -Wl,--whole-archive "$LOADER_LIB" -Wl,--no-whole-archive "$work/payload.o" \
         "$LIBFDT_ARM64" -lgcc -o "$1"
 }

@@ -123,7 +123,7 @@ def record_paddr(kernel_path, symbol):
 
 
 def fdt_totalsize(path):
-    """FDT header totalsize of a DTB file: what the loader hands over as x5."""
+    """FDT header totalsize of a DTB file (free space included)."""
     with open(path, "rb") as f:
         head = f.read(8)
     if head[:4] != b"\xd0\x0d\xfe\xed":
@@ -131,12 +131,29 @@ def fdt_totalsize(path):
     return int.from_bytes(head[4:8], "big")
 
 
+def dtb_handover_size(path):
+    """What our loader hands over as x5: the DTB packed (fdt_pack's layout:
+    40-byte header, the reservation map with its terminator, the structure
+    and strings blocks; free space dropped). Computed here from the header,
+    independently of the C (loader/common/dtb_parse.c dtb_handover_size)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if blob[:4] != b"\xd0\x0d\xfe\xed":
+        raise ValueError(f"{path} is not a flattened device tree")
+    word = lambda off: int.from_bytes(blob[off:off + 4], "big")   # noqa: E731
+    rsv_off, size_strings, size_struct = word(16), word(32), word(36)
+    entries = 0
+    while int.from_bytes(blob[rsv_off + 16 * entries:rsv_off + 16 * entries + 16], "big") != 0:
+        entries += 1
+    return 40 + 16 * (entries + 1) + size_struct + size_strings
+
+
 def handed_over_dtb_size(dtb_path, serial):
     """The DTB size a boot hands over: the payload DTB's totalsize, or, for
     QEMU's blob (generated at run time), the packed size the loader printed;
     None if the loader printed none."""
     if dtb_path:
-        return fdt_totalsize(dtb_path)
+        return dtb_handover_size(dtb_path)
     m = re.search(r"^loader: DTB from QEMU at 0x40000000, (\d+) bytes", serial, re.M)
     return int(m.group(1)) if m else None
 

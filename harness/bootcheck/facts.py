@@ -57,7 +57,7 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
     """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
     k = expect.elf_facts(kernel)
     u = expect.elf_facts(roottask)
-    dtb_size = expect.fdt_totalsize(dtb) if dtb else 0
+    dtb_size = expect.dtb_handover_size(dtb) if dtb else 0
     h = expect.expected_handoff(kernel, roottask, dtb_size)
     window = PPTR_BASE_HYP if h.hyp else PPTR_BASE_EL1
     facts = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../loader/common/dtb_parse.h"
 #include "../../loader/common/pagetable.h"
 #include "../../loader/common/qemu_virt.h"
 
@@ -188,7 +189,7 @@ void emu_expected_compute(const struct emu_image *img, const struct emu_machine 
                      "payload kernel.dtb is not a usable DTB (the loader must refuse it)");
             return;
         }
-        in.dtb_size = fdt_totalsize(img->dtb);
+        in.dtb_size = dtb_handover_size(img->dtb);   /* packed, as the loader hands it over */
     } else if (qdtb->placed) {
         out->dtb_source = "QEMU";
         in.dtb_size = qdtb->packed_size;

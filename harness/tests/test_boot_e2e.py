@@ -42,7 +42,7 @@ def kernel(request, artifacts):
 
 def test_boot_to_roottask(kernel, artifacts, booter):
     dtb = artifacts.virt_dtb
-    dtb_size = expect.fdt_totalsize(dtb)
+    dtb_size = expect.dtb_handover_size(dtb)
     want = expect.expected_handoff(kernel, artifacts.roottask, dtb_size)
     image = booter.pack(kernel, artifacts.roottask, dtb=dtb)
     r = booter.boot(image, timeout=60)

@@ -113,7 +113,7 @@ def test_expected_handoff_agrees_with_python_oracle(cid, emu_runs):
     independent Python reading of seL4's rules. They must agree."""
     _, kernel, dtb, _, _, r = emu_runs.get(cid)
     if dtb:
-        dtb_size = expect.fdt_totalsize(dtb)
+        dtb_size = expect.dtb_handover_size(dtb)
     else:
         dtb_size = int(r.report["expected"]["handoff"][5], 16)
         assert f"DTB from QEMU at 0x40000000, {dtb_size} bytes" in r.uart, r.describe()
@@ -168,7 +168,7 @@ def test_mutant_caught_by_its_check(mutant, mutant_runs):
 def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
     _, r = mutant_runs("wrong_x1")
     want = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask,
-                                   expect.fdt_totalsize(artifacts.virt_dtb)).x[1]
+                                   expect.dtb_handover_size(artifacts.virt_dtb)).x[1]
     assert (f"x1 (root task phys end (exclusive)) = 0x{want + 0x1000:x} at kernel entry "
             f"0xffffff8040000000, expected 0x{want:x}") in r.check("handoff_registers")["message"]
 
@@ -176,7 +176,7 @@ def test_mutant_wrong_x1_names_both_values(mutant_runs, artifacts):
 def test_mutant_wrong_record_names_field_address_and_values(mutant_runs, artifacts):
     _, r = mutant_runs("wrong_record")
     want = expect.expected_handoff(artifacts.probe_record_el1, artifacts.roottask,
-                                   expect.fdt_totalsize(artifacts.virt_dtb))
+                                   expect.dtb_handover_size(artifacts.virt_dtb))
     record_pa = expect.record_paddr(artifacts.probe_record_el1, artifacts.probe_record_symbol)
     field_pa = record_pa + 8 * expect.RECORD_FIELDS.index("pv_offset")
     msg = r.check("handoff_record")["message"]
@@ -189,7 +189,7 @@ def test_expected_record_agrees_with_python_oracle(cid, emu_runs):
     """Every field emu-check expects in the record, from the independent
     Python model of the plan and the kernel's symbol table."""
     _, kernel, dtb, _, _, r = emu_runs.get(cid)
-    dtb_size = expect.fdt_totalsize(dtb) if dtb else int(r.report["expected"]["handoff"][5], 16)
+    dtb_size = expect.dtb_handover_size(dtb) if dtb else int(r.report["expected"]["handoff"][5], 16)
     want = expect.expected_record(kernel, Artifacts.roottask, dtb_size)
     want["paddr"] = expect.record_paddr(kernel, Artifacts.probe_record_symbol)
     got = {k: int(v, 16) for k, v in r.report["expected"]["handoff_record"].items()}

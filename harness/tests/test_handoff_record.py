@@ -117,7 +117,7 @@ def test_loader_refuses_a_record_outside_the_kernel(artifacts, tmp_path, monkeyp
     """A record member pointing at the root task's pages: the loader must stop
     before writing it (in Unicorn, with its exact error)."""
     probe, roottask, dtb = artifacts.probe_record_el1, artifacts.roottask, artifacts.virt_dtb
-    want = expect.expected_handoff(probe, roottask, expect.fdt_totalsize(dtb))
+    want = expect.expected_handoff(probe, roottask, expect.dtb_handover_size(dtb))
     pa = want.user_phys[0]
     with open(probe, "rb") as k, open(roottask, "rb") as u, open(dtb, "rb") as d:
         archive = _archive(tmp_path, [("kernel.elf", k.read()), ("roottask.elf", u.read()),

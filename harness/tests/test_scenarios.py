@@ -84,7 +84,7 @@ def test_scenario_runs_on_a_foreign_image(request, tmp_path_factory, monkeypatch
     u = expect.elf_facts(artifacts.roottask)
     span = expect.round_up(u.vmax, expect.PAGE) - expect.round_down(u.vmin, expect.PAGE)
     ours = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask,
-                                   expect.fdt_totalsize(artifacts.virt_dtb))
+                                   expect.dtb_handover_size(artifacts.virt_dtb))
     assert prepared.facts["handoff.x0"] == 0x80000000 - span != ours.x[0]
     assert prepared.facts["bootinfo.va"] == prepared.facts["handoff.x1"] - prepared.facts["handoff.x2"] + 0x1000
     at_kernel = [s for s in run.result["stops"] if s["name"] in ("kernel _start", "init_kernel")]

@@ -96,7 +96,7 @@ ACCEPTED = {
 
 def planned(kernel, artifacts):
     dtb = artifacts.virt_dtb
-    return dtb, expect.expected_handoff(kernel, artifacts.roottask, expect.fdt_totalsize(dtb))
+    return dtb, expect.expected_handoff(kernel, artifacts.roottask, expect.dtb_handover_size(dtb))
 
 
 def is_standin(kernel, artifacts):

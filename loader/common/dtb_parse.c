@@ -211,3 +211,12 @@ enum dtb_psci_method dtb_read_psci(const void *fdt)
     char why[FDT_SCAN_ERR_LEN];
     return fdt_scan(fdt, &scan, why) == 0 ? psci_from_scan(&scan) : DTB_PSCI_UNKNOWN;
 }
+
+uint32_t dtb_handover_size(const void *fdt)
+{
+    /* fdt_pack: the reservation map right after the header (8-aligned),
+     * then the structure block, then the strings block. */
+    uint32_t rsvmap = ((uint32_t)fdt_num_mem_rsv(fdt) + 1) * (uint32_t)sizeof(struct fdt_reserve_entry);
+    uint32_t header = ((uint32_t)sizeof(struct fdt_header) + 7u) & ~7u;
+    return header + rsvmap + fdt_size_dt_struct(fdt) + fdt_size_dt_strings(fdt);
+}

@@ -60,6 +60,14 @@ int dtb_check_blob(const void *fdt, uint64_t avail, const char *what, char err[D
 int dtb_read_memory(const void *fdt, const char *source, struct mem_range ram[PLAN_MAX_RAM],
                     unsigned *nram, char err[DTB_ERR_LEN]);
 
+/* How many bytes the DTB handed to the kernel takes: the blob as libfdt's
+ * fdt_pack lays it out (header, reservation map, structure and strings
+ * blocks, no free space). The loader packs every DTB before handing it
+ * over; the pack step and the emulator plan with this same number, so the
+ * printed plan, the boot and the checks agree. Needs a blob that passed
+ * dtb_check_blob. */
+uint32_t dtb_handover_size(const void *fdt);
+
 /* The conduit named by /psci's "method" property. */
 enum dtb_psci_method dtb_read_psci(const void *fdt);
 

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "pack: error: %s\n", why);
             return 1;
         }
-        in.dtb_size = fdt_totalsize(fdt);
+        in.dtb_size = dtb_handover_size(fdt);   /* what the loader hands over, packed */
         /* The loader takes RAM from the payload DTB, not from RAM_MIB, with
          * the same code (loader/common/dtb_parse.c). */
         char dtb_err[DTB_ERR_LEN];

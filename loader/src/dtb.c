@@ -53,8 +53,12 @@ void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *o
         out->fdt = qemu_dtb;
         parse(out->fdt, LOADER_LINK_ADDR - VIRT_QEMU_DTB_ADDR, out);
     }
-    /* Hand over only the bytes in use: QEMU's blob has ~1 MiB of slack. */
-    if (fdt_pack(out->fdt) != 0)
-        uart_printf("loader: DTB (%s) could not be packed; handing it over as is\n", out->source);
-    out->size = fdt_totalsize(out->fdt);
+    /* Hand over only the bytes in use (QEMU's blob has ~1 MiB of slack):
+     * exactly dtb_handover_size, the number the pack step and the checks
+     * plan with. */
+    uint32_t size = dtb_handover_size(out->fdt);
+    if (fdt_pack(out->fdt) != 0 || fdt_totalsize(out->fdt) != size)
+        loader_fail("%s: fdt_pack left %u bytes, not the %u planned", out->source,
+                    fdt_totalsize(out->fdt), size);
+    out->size = size;
 }

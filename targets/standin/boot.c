@@ -280,7 +280,9 @@ static int try_init_kernel(struct boot_state *s)
     if (s->extra_len > 0) {
         bootinfo_write_extra(rootserver.extra_bi, s->dtb_paddr, s->dtb_size, s->extra_len);
         uint64_t extra_p = kptr_to_paddr((void *)(uintptr_t)rootserver.extra_bi);
-        if (!map_frames(extra_p, extra_p + BIT(s->extra_bi_bits), s->extra_bi_vptr,
+        /* The object is 2^extra_bi_bits bytes; like seL4, map (and give caps
+         * for) only the pages extraLen covers. */
+        if (!map_frames(extra_p, extra_p + ROUND_UP(s->extra_len, PAGE_BITS), s->extra_bi_vptr,
                         USER_FRAME_RW_XN, &bi->extraBIPages)) {
             kprintf("ERROR: mapping extra boot info to initial thread failed\n");
             return 0;
