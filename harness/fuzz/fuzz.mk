@@ -2,7 +2,7 @@
 # CPIO reader, planner, DTB parsing), and plain sanitizer builds that replay
 # their regression inputs in `make verify`.
 #
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cpio plan dtb"] [FUZZ_MAX_LEN=bytes]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cpio plan dtb override"] [FUZZ_MAX_LEN=bytes]
 #   make verify-sanitize      pack-check and the replays under ASan + UBSan
 
 FUZZ_DIR      := harness/fuzz
@@ -10,8 +10,8 @@ FUZZ_BUILD    := $(BUILD)/fuzz
 SANITIZE_BUILD := $(BUILD)/sanitize
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
-FUZZ_TARGETS  ?= elf cpio plan dtb
-FUZZ_ALL      := elf cpio plan dtb
+FUZZ_TARGETS  ?= elf cpio plan dtb override
+FUZZ_ALL      := elf cpio plan dtb override
 
 # The shared sources each target exercises, and the libraries it needs.
 FUZZ_SRCS_elf  := elf.c fmt.c
@@ -19,6 +19,7 @@ FUZZ_SRCS_cpio := cpio.c fmt.c
 FUZZ_SRCS_plan := elf.c plan.c fmt.c
 FUZZ_SRCS_dtb  := dtb_parse.c fdt_scan.c fmt.c
 FUZZ_LIBS_dtb  := -lfdt
+FUZZ_SRCS_override := override_parse.c fmt.c
 fuzz_srcs = $(FUZZ_DIR)/fuzz_$(1).c $(addprefix $(COMMON_DIR)/,$(FUZZ_SRCS_$(1)))
 FUZZ_HDRS := $(wildcard $(FUZZ_DIR)/*.h $(COMMON_DIR)/*.h)
 

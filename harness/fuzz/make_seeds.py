@@ -1,6 +1,6 @@
 """Writes the seed corpora of the fuzz targets from the built fixtures.
 
-usage: make_seeds.py BUILD OUT   (OUT/<target>/<name> for elf, cpio, plan, dtb)
+usage: make_seeds.py BUILD OUT   (OUT/<target>/<name> for elf, cpio, plan, dtb, override)
 
 ELF seeds are the project's kernels and root task with their DWARF removed
 (the symbol table stays, for elf_symbol_lookup); archives and plans carry
@@ -101,7 +101,13 @@ def main(build, out):
         write(out, "plan", f"{kname}-two-ranges",
               plan_input(bare[kname], roottask, len(dtb or b"") or 0x1d4e,
                          [(0x40000000, 0x60000000), (0x60000000, 0x80000000)]))
-    for target in ("elf", "cpio", "plan", "dtb"):
+    # Hand-off override members: the forms the tests write, and near misses.
+    for name, text in [("one", b"x4=0x40230000\n"), ("all", b"".join(
+            b"x%d=0x%x\n" % (i, 0x40000000 + i) for i in range(6))), ("blank-lines", b"\n\nx5=0x0\n\n"),
+            ("no-newline", b"x2=0xffffffffffffffff"), ("too-long", b"x1=0x" + b"f" * 17 + b"\n"),
+            ("bad-reg", b"x6=0x1\n"), ("bad-digit", b"x3=0x12g4\n")]:
+        write(out, "override", name, text)
+    for target in ("elf", "cpio", "plan", "dtb", "override"):
         n = len(os.listdir(os.path.join(out, target))) if os.path.isdir(os.path.join(out, target)) else 0
         print(f"seeds: {target}: {n} inputs")
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-TARGETS = ("elf", "cpio", "plan", "dtb")
+TARGETS = ("elf", "cpio", "plan", "dtb", "override")
 SANITIZER_EXIT = 99
 ENV = dict(os.environ,
            ASAN_OPTIONS=f"exitcode={SANITIZER_EXIT}:detect_leaks=0",

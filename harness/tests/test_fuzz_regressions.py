@@ -16,7 +16,7 @@ from bootcheck import images, qemu
 ROOT = images.ROOT
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 REGRESSIONS = os.path.join(ROOT, "harness", "fuzz", "regressions")
-TARGETS = ("elf", "cpio", "plan", "dtb")
+TARGETS = ("elf", "cpio", "plan", "dtb", "override")
 
 
 def inputs_of(target):
