@@ -14,7 +14,7 @@ baseline:
 
 bench: all
 	$(PYTHON) harness/bench.py --build "$(abspath $(BUILD))" \
-	    $(if $(SEL4_KERNEL),--sel4-kernel "$(abspath $(SEL4_KERNEL))") \
+	    $(if $(SEL4_KERNEL),--sel4-kernel "$(abspath $(firstword $(SEL4_KERNEL)))") \
 	    $(if $(OTHER_IMAGE),--other-image "$(abspath $(OTHER_IMAGE))") \
 	    $(if $(OTHER_KERNEL),--other-kernel "$(abspath $(OTHER_KERNEL))") \
 	    $(if $(BENCH_VERIFY),--time-verify)
