@@ -111,18 +111,21 @@ def run_emu(image, el, mem, kernel, roottask, dtb, work, budget, machine=None, c
         return json.load(f), r.stdout
 
 
-def contract_plan(inp, image):
+def contract_plan(inp, image, cpus=1):
     """The gdb plan: the four stops, reading what contract.judge_qemu needs."""
     k, u = inp.kernel, inp.roottask
     el = inp.el
     regs = ({"sctlr": "SCTLR_EL2", "tcr": "TCR_EL2", "mair": "MAIR_EL2"} if el == 2 else
             {"sctlr": "SCTLR", "tcr": "TCR_EL1", "mair": "MAIR_EL1"})
     entry_lets = [[f"x{i}", f"x{i}"] for i in range(6)] + [[n, r] for n, r in regs.items()]
+    if inp.nodes > 1:
+        entry_lets.append(["tpidr_el1", "TPIDR_EL1"])
     if "rootserver" in k.symbols:
         entry_lets += [[f"rs{i}", f"mem64(kernel.sym.rootserver + {8 * i})"]
                        for i in range(len(contract.ROOTSERVER_FIELDS))]
+    # An SMP kernel: every core must pass its entry (gdb sees each as a thread).
     stops = [{"name": "kernel entry", "address": k.entry, "let": entry_lets, "expect": [], "set": [],
-              "returns": False}]
+              "returns": False, "each_cpu": min(inp.nodes, cpus)}]
     if "init_kernel" in k.symbols:
         stops.append({"name": "init_kernel", "address": k.symbols["init_kernel"][0], "let": [],
                       "expect": [], "set": [], "returns": False})
@@ -181,7 +184,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
-        run = gdbrun.run(contract_plan(inp, image), image, machine, cpu, mem, seconds,
+        run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
                          end_on=["halting..."], keep_serial=serial_log, linger=linger, smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
         findings += contract.judge_qemu(inp, run, symbolizer(u_path))

@@ -276,6 +276,10 @@ def judge_cores(inp, obs, source):
         return Finding("cores", "pass", "a single-core kernel; no other core entered it", source)
     need = f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)"
     if not cores:
+        if obs.get("qemu_cpus"):
+            return Finding("cores", "fail",
+                           f"{need}, but no other CPU reached its entry: seL4's boot core waits for them "
+                           "in init_kernel forever, silently", source)
         return Finding("cores", "fail",
                        f"{need}, but the loader started none with PSCI CPU_ON: seL4's boot core waits "
                        "for them in init_kernel forever, silently", source)
@@ -291,7 +295,7 @@ def judge_cores(inp, obs, source):
                         + (f": {where}" if where else f" ({len(cores)} started with PSCI CPU_ON)"))
     ids = set()
     for c in entered:
-        who = f"core {c['tpidr_el1']} (CPU_ON target {hx(c['target'])})"
+        who = c.get("who") or f"core {c['tpidr_el1']} (CPU_ON target {hx(c['target'])})"
         for r, (got, want) in enumerate(zip(c["x"], obs["x"])):
             if got != want:
                 problems.append(f"{who} entered with {REGISTER_NAMES[r]} = {hx(got)}, the boot core with "
@@ -301,7 +305,7 @@ def judge_cores(inp, obs, source):
         if not c["sctlr"] & 1:
             problems.append(f"{who} entered with the MMU off (SCTLR {hx(c['sctlr'])})")
         if not 1 <= c["tpidr_el1"] < n or c["tpidr_el1"] in ids:
-            problems.append(f"a core (CPU_ON target {hx(c['target'])}) entered with TPIDR_EL1 = "
+            problems.append(f"{c.get('who') or 'a core (CPU_ON target ' + hx(c['target']) + ')'} entered with TPIDR_EL1 = "
                             f"{hx(c['tpidr_el1'])}: seL4 needs each core's logical id there, 1..{n - 1} "
                             "for the others, each once")
         ids.add(c["tpidr_el1"])
@@ -516,6 +520,15 @@ def judge_qemu(inp, run, symbolize):
     if "rs0" in v:
         words = [v[f"rs{i}"] for i in range(len(ROOTSERVER_FIELDS))]
         out.append(judge_rootserver(inp, words, src))
+    if inp.nodes > 1 and "cpus" in entry:
+        # The same rule as in emulation, over what each CPU (gdb thread) had.
+        others = [{"state": "entered", "who": f"CPU {int(t) - 1} (gdb thread {t})",
+                   "x": [c.get(f"x{i}") for i in range(6)], "el": c["el"], "sctlr": c.get("sctlr", 0),
+                   "tpidr_el1": c.get("tpidr_el1", -1)}
+                  for t, c in entry["cpus"].items() if t != "1"]
+        out.append(judge_cores(inp, {"cores": others, "x": x, "el": entry["el"],
+                                     "boot_tpidr_el1": v.get("tpidr_el1", 0), "qemu_cpus": True},
+                               "QEMU + GDB at the kernel's entry, every CPU"))
     out += judge_registers(inp, x, src)
     # init_kernel and its outcome on the serial line.
     init = stops.get("init_kernel")
@@ -592,8 +605,9 @@ def diagnosis(findings):
 
 
 # Rules where each side sees something the other cannot (the emulator: the
-# last PC and loader symbol; QEMU: the decoded ESR/ELR/FAR).
-MERGED_RULES = {"kernel_reached"}
+# last PC and loader symbol, each core's CPU_ON; QEMU: the decoded
+# ESR/ELR/FAR, what each CPU really had).
+MERGED_RULES = {"kernel_reached", "cores"}
 
 
 def summarize(findings):

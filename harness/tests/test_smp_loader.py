@@ -135,7 +135,9 @@ def test_check_names_the_silent_hang(tmp_path):
     assert r.returncode == 1
     assert r.stdout.strip().splitlines()[-1] == (
         f"bootcheck: FAIL at link 12 (cores): {NEED}, but the loader started none with PSCI CPU_ON: "
-        "seL4's boot core waits for them in init_kernel forever, silently")
+        "seL4's boot core waits for them in init_kernel forever, silently [QEMU + GDB at the kernel's "
+        f"entry, every CPU: {NEED}, but no other CPU reached its entry: seL4's boot core waits for "
+        "them in init_kernel forever, silently]")
     init = next(f for f in v["findings"] if f["rule"] == "kernel_init")
     assert "only 1 of 4 cores arrived" in init["sentence"]
 
@@ -149,3 +151,6 @@ def test_check_names_a_core_with_other_registers(tmp_path):
     line = r.stdout.strip().splitlines()[-1]
     assert line.startswith("bootcheck: FAIL at link 12 (cores): core 1 (CPU_ON target 0x1) entered with "
                            f"x3 = {hx(entry + 4)}, the boot core with {hx(entry)}; core 2"), line
+    # QEMU + GDB saw the same on every CPU (gdb threads 2..4 are CPUs 1..3).
+    assert ("[QEMU + GDB at the kernel's entry, every CPU: CPU 1 (gdb thread 2) entered with "
+            f"x3 = {hx(entry + 4)}, the boot core with {hx(entry)}; CPU 2 (gdb thread 3)") in line, line

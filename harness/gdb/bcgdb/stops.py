@@ -20,6 +20,29 @@ from .expr import Evaluator, ExprError
 END_REGISTERS = ("ESR_EL1", "ELR_EL1", "FAR_EL1", "SPSR_EL1", "ESR_EL2", "ELR_EL2", "FAR_EL2")
 
 
+class CoreRecorder(gdb.Breakpoint):
+    """On an SMP run, records what every other CPU (gdb thread) has when it
+    passes an address, without stopping it: the stops themselves follow the
+    boot core (thread 1)."""
+
+    def __init__(self, run, stop, values):
+        super().__init__(f"*0x{stop['address']:x}", internal=True)
+        self.run, self.lets, self.values, self.seen = run, stop.get("let", []), values, {}
+
+    def stop(self):
+        thread = gdb.selected_thread().num
+        if thread != 1 and thread not in self.seen:
+            ev = self.run.evaluator(dict(self.values))
+            cpu = {"el": (target.register("cpsr") >> 2) & 3}
+            for name, text in self.lets:
+                try:
+                    cpu[name] = ev.values[name] = ev.eval(text)
+                except ExprError as e:
+                    cpu[name] = f"error: {e}"
+            self.seen[thread] = cpu
+        return False
+
+
 class Run:
     def __init__(self, plan):
         self.plan = plan
@@ -149,6 +172,8 @@ class Run:
         target.load_symbols(files.get("loader"), files.get("kernel"), files.get("roottask"))
         self.connect()
         values = dict(self.plan["facts"])
+        recorders = {i: CoreRecorder(self, stop, values)
+                     for i, stop in enumerate(self.plan["stops"]) if stop.get("each_cpu", 1) > 1}
         all_reached = True
         for stop in self.plan["stops"]:
             record = self.run_stop(stop, values)
@@ -164,6 +189,14 @@ class Run:
                 if not ret["reached"]:
                     all_reached = False
                     break
+        for i, rec in recorders.items():
+            # Every CPU: the boot core's record and the others' as recorded.
+            record = next((r for r in result["stops"] if r["name"] == self.plan["stops"][i]["name"]), None)
+            if record is not None:
+                cpus = {str(t): v for t, v in sorted(rec.seen.items())}
+                if record.get("reached"):
+                    cpus["1"] = {"el": record["el"], **record["let"]}
+                record["cpus"] = dict(sorted(cpus.items(), key=lambda kv: int(kv[0])))
         if all_reached and self.plan.get("all_reached_flag"):
             # Tells the supervisor (bootcheck.gdbrun) that the last stop is
             # behind us, so it can end the run after a short watch.
