@@ -21,6 +21,31 @@ def failed_checks(result):
     return out
 
 
+def cpu_problems(result, nodes):
+    """For each_cpu stops: every CPU (gdb thread) passed, with the boot
+    core's values of every `let` except its own logical id (tpidr_el1), at
+    the boot core's EL, and TPIDR_EL1 = 0..nodes-1, each once."""
+    out = []
+    for stop in result.get("stops", []):
+        cpus = stop.get("cpus")
+        if cpus is None:
+            continue
+        name = stop["name"]
+        if len(cpus) < nodes:
+            out.append(f'stop "{name}": {len(cpus)} of {nodes} CPUs passed it (gdb threads '
+                       f'{", ".join(sorted(cpus))})')
+        boot = cpus.get("1", {})
+        for thread, values in sorted(cpus.items(), key=lambda kv: int(kv[0])):
+            for key, value in values.items():
+                if key != "tpidr_el1" and key in boot and value != boot[key]:
+                    out.append(f'stop "{name}": CPU {int(thread) - 1} (gdb thread {thread}) has '
+                               f'{key} = {_hex(value)}, the boot core {_hex(boot[key])}')
+        ids = sorted(v.get("tpidr_el1", -1) for v in cpus.values())
+        if "tpidr_el1" in boot and ids != list(range(len(cpus))):
+            out.append(f'stop "{name}": TPIDR_EL1 of the CPUs = {ids}, not their logical ids 0..{len(cpus) - 1}')
+    return out
+
+
 def stop_number(stops, record):
     """1-based position among the scenario's own stops (a "returns" check
     shares the number of the stop it belongs to)."""

@@ -18,7 +18,7 @@ ELF_ROLES = ("kernel", "roottask", "loader")
 OPS = ("eq", "ne", "in")
 TOP_KEYS = {"description", "kernels", "roottask", "dtb", "machine", "budget", "stops", "serial",
             "outcome", "roottask_specific"}
-STOP_KEYS = {"name", "elf", "at", "returns", "let", "expect", "set"}
+STOP_KEYS = {"name", "elf", "at", "returns", "let", "expect", "set", "each_cpu"}
 RUNTIME_NAMES = {f"loader.x{i}" for i in range(6)}   # read from the serial log in gdb
 REGISTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TEMPLATE = re.compile(r"\{([A-Za-z0-9_.]+)(?::(x|d))?\}")
@@ -250,7 +250,10 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
                 except expr.ExprError:
                     pass     # depends on run-time values: no effective.* facts for it
         plan_stops.append({"name": stop["name"], "address": address, "let": lets, "expect": conds,
-                           "set": sets, "returns": bool(stop.get("returns", False))})
+                           "set": sets, "returns": bool(stop.get("returns", False)),
+                           # every CPU passes this stop (an SMP kernel): record each one's
+                           # lets, and the judge compares them with the boot core's
+                           "each_cpu": facts_mod.kernel_nodes(kernel) if stop.get("each_cpu") else 1})
     known.update(facts_mod.user_layout("effective", effective, bool(known["kernel.hyp"])))
     known.update({f"effective.x{i}": v for i, v in enumerate(effective)})
     serial = data.get("serial", {})

@@ -119,7 +119,20 @@ def kernel_paths(request):
             pytest.skip(f"stand-in kernel not built yet ({Artifacts.standin_kernel}; `make standin`)")
         return Artifacts.standin_kernel
 
-    return {"sel4": sel4, "sel4-hyp": sel4_hyp, "standin": standin}
+    def standin_smp4():
+        path = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
+        if not os.path.isfile(path):
+            pytest.fail(f"{path} is missing: run `make all` first", pytrace=False)
+        return path
+
+    def sel4_smp4():
+        path = os.environ.get("SEL4_SMP_KERNEL")
+        if not path:
+            pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
+        return path
+
+    return {"sel4": sel4, "sel4-hyp": sel4_hyp, "standin": standin, "standin-smp4": standin_smp4,
+            "sel4-smp4": sel4_smp4}
 
 
 def pack_once(kernel, roottask, dtb, mem, tmp_dir):
@@ -191,6 +204,7 @@ def judge(prepared, run):
     if prepared.unreached is not None and (missing is None or missing["name"] != prepared.unreached):
         problems.append(f"expected the run to end before stop {prepared.unreached!r}")
     problems += diagnosis.failed_checks(r)
+    problems += diagnosis.cpu_problems(r, prepared.facts.get("kernel.nodes", 1))
     problems += serial_problems(prepared, run.serial)
     if run.killed:
         problems.append("gdb had to be killed")

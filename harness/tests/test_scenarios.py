@@ -102,3 +102,28 @@ def test_foreign_image_that_breaks_the_contract_is_refused(request, tmp_path_fac
         run_scenario(path, FOREIGN, request, tmp_path_factory)
     assert str(e.value).startswith(f"IMAGE={image} breaks seL4's contract before the kernel runs, so no "
                                    "scenario can expect anything of it: link 8 (user_entry): x3 = ")
+
+
+def test_smp_scenario_sees_every_cpu(request, tmp_path_factory):
+    """boot-smp on the SMP stand-in: four gdb threads pass _start with ids
+    0..3; the judge names a CPU whose hand-off differs from the boot core's."""
+    import copy
+    from bootcheck import diagnosis
+    path = os.path.join(ROOT, "scenarios", "boot-smp.toml")
+    prepared, run = run_scenario(path, 0, request, tmp_path_factory)
+    problems, text = judge(prepared, run)
+    assert not problems, "\n".join(problems) + "\n\n" + text
+    cpus = run.result["stops"][0]["cpus"]
+    assert sorted(cpus) == ["1", "2", "3", "4"], cpus
+    assert [cpus[t]["tpidr_el1"] for t in ("1", "2", "3", "4")] == [0, 1, 2, 3]
+    assert all(c["h3"] == cpus["1"]["h3"] and c["mmu"] == 1 and c["el"] == 1 for c in cpus.values())
+    broken = copy.deepcopy(run.result)
+    broken["stops"][0]["cpus"]["3"]["h3"] += 4
+    del broken["stops"][0]["cpus"]["4"]
+    assert diagnosis.cpu_problems(broken, 4) == [
+        'stop "kernel _start, every CPU": 3 of 4 CPUs passed it (gdb threads 1, 2, 3)',
+        f'stop "kernel _start, every CPU": CPU 2 (gdb thread 3) has h3 = 0x{cpus["1"]["h3"] + 4:x}, '
+        f'the boot core 0x{cpus["1"]["h3"]:x}']
+    broken["stops"][0]["cpus"]["3"]["tpidr_el1"] = 1
+    assert diagnosis.cpu_problems(broken, 4)[-1] == (
+        'stop "kernel _start, every CPU": TPIDR_EL1 of the CPUs = [0, 1, 1], not their logical ids 0..2')
