@@ -67,7 +67,6 @@ def last_pages(n):
 # slots (1 RAM region + 1 for its boot code + 1 spare for the rootserver
 # objects) and refuses a placement that fills the spare one.
 MAX_FREE_REGIONS = 2
-KERNEL_STACK_SIZE = 0x1000
 REGISTER_NAMES = ("x0", "x1", "x2", "x3", "x4", "x5")
 
 
@@ -112,9 +111,7 @@ class Inputs:
 
     @property
     def nodes(self):
-        """seL4's MAX_NUM_NODES: kernel_stack_alloc holds one 4 KiB stack per core."""
-        entry = self.kernel.symbols.get("kernel_stack_alloc")
-        return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
+        return expect.kernel_nodes(self.kernel)
 
     @property
     def ram(self):

@@ -58,6 +58,17 @@ def elf_facts(path):
         return ElfFacts(elf.header["e_entry"], segs, symbols)
 
 
+KERNEL_STACK_SIZE = 0x1000
+
+
+def kernel_nodes(k):
+    """seL4's MAX_NUM_NODES, from a kernel's ElfFacts: kernel_stack_alloc
+    holds one 4 KiB stack per core (the fact the loader's pack step reads,
+    loader/common/plan.c plan_kernel_nodes). 1 without the symbol."""
+    entry = k.symbols.get("kernel_stack_alloc")
+    return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
+
+
 @dataclass
 class Handoff:
     x: list                  # x0..x5

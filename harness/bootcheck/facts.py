@@ -53,12 +53,6 @@ def symbol_facts(prefix, elf):
     return {f"{prefix}.sym.{name}": value for name, (value, _) in elf.symbols.items()}
 
 
-def kernel_nodes(kernel):
-    """seL4's MAX_NUM_NODES: kernel_stack_alloc holds one 4 KiB stack per core."""
-    entry = expect.elf_facts(kernel).symbols.get("kernel_stack_alloc")
-    return max(1, entry[1] // PAGE) if entry else 1
-
-
 def compute(kernel, roottask, loader_image, dtb, mem_mib):
     """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
     k = expect.elf_facts(kernel)
@@ -71,7 +65,7 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
         "kernel.phys_start": h.kernel_phys[0],
         "kernel.phys_end": h.kernel_phys[1],
         "kernel.hyp": int(h.hyp),
-        "kernel.nodes": kernel_nodes(kernel),
+        "kernel.nodes": expect.kernel_nodes(k),
         "kernel.el": 2 if h.hyp else 1,
         "kernel.window": window,
         "kernel.ram_window_start": window + RAM_BASE,

@@ -32,9 +32,6 @@ class MachineMismatch(Exception):
     """A boot's machine cannot start its kernel at the EL it needs."""
 
 
-KERNEL_STACK_SIZE = 0x1000
-
-
 def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
     """QEMU's argv up to the machine, CPU, RAM and device choices."""
     argv = [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES]
@@ -46,10 +43,9 @@ def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
 def kernel_nodes(kernel):
     """The cores the kernel needs: 1 unless it is an SMP seL4 (or stand-in)."""
     try:
-        entry = expect.elf_facts(kernel).symbols.get("kernel_stack_alloc")
+        return expect.kernel_nodes(expect.elf_facts(kernel))
     except Exception:       # not a readable ELF: the loader refuses it, on one core
         return 1
-    return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
 
 
 def kernel_is_hyp(kernel):

@@ -253,7 +253,7 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
                            "set": sets, "returns": bool(stop.get("returns", False)),
                            # every CPU passes this stop (an SMP kernel): record each one's
                            # lets, and the judge compares them with the boot core's
-                           "each_cpu": facts_mod.kernel_nodes(kernel) if stop.get("each_cpu") else 1})
+                           "each_cpu": known["kernel.nodes"] if stop.get("each_cpu") else 1})
     known.update(facts_mod.user_layout("effective", effective, bool(known["kernel.hyp"])))
     known.update({f"effective.x{i}": v for i, v in enumerate(effective)})
     serial = data.get("serial", {})

@@ -77,15 +77,7 @@ def test_a_boot_on_the_wrong_machine_fails_its_test(artifacts, booter):
 
 def test_no_machine_string_outside_qemu_machine():
     """The machine names live in bootcheck/qemu_machine.py only."""
-    literal = re.compile(r"""["']virt(,virtualization=on)?["']""")
-    offenders = []
-    for path in _python_sources():
-        if path.endswith((os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
-            continue
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                if literal.search(line):
-                    offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    offenders = _python_lines_matching(r"""["']virt(,virtualization=on)?["']""")
     assert offenders == [], "machine strings outside bootcheck/qemu_machine.py:\n" + "\n".join(offenders)
 
 
@@ -96,24 +88,26 @@ def test_machine_argv_asks_for_no_default_nic():
     assert argv[i + 1] == "none"
 
 
-def _python_sources():
-    for top in ("harness",):
-        for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
-            for f in files:
-                if f.endswith(".py"):
-                    yield os.path.join(dirpath, f)
+def _python_lines_matching(pattern):
+    """"file:line: text" of every harness Python line matching pattern,
+    except in qemu_machine.py (where machines are decided) and this file."""
+    found = []
+    for dirpath, _, files in os.walk(os.path.join(ROOT, "harness")):
+        for f in files:
+            path = os.path.join(dirpath, f)
+            if not f.endswith(".py") or path.endswith(
+                    (os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
+                continue
+            with open(path) as fh:
+                for n, line in enumerate(fh, 1):
+                    if re.search(pattern, line):
+                        found.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    return found
 
 
 def test_every_python_qemu_command_goes_through_machine_argv():
     """A QEMU argv built by hand would bring back QEMU's default devices."""
-    offenders = []
-    for path in _python_sources():
-        if path.endswith((os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
-            continue
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                if re.search(r'["\']-machine["\']', line):
-                    offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    offenders = _python_lines_matching(r'["\']-machine["\']')
     assert offenders == [], "QEMU command lines built outside bootcheck/qemu_machine.py:\n" \
         + "\n".join(offenders)
 
