@@ -12,14 +12,6 @@
 #include "run.h"
 #include "strbuf.h"
 
-/* CPU state at the kernel entry, read from the emulator. */
-struct emu_entry_state {
-    uint64_t x[6];
-    uint64_t pstate;
-    unsigned el;
-    uint64_t sctlr, tcr, mair, ttbr0, ttbr1, hcr;   /* of the entry EL */
-};
-
 struct emu_ctx {
     const struct emu_image *img;
     struct emu_machine *m;
@@ -35,8 +27,6 @@ struct emu_check {
     enum emu_check_status status;
     struct strbuf message;
 };
-
-void emu_read_entry_state(struct emu_machine *m, struct emu_entry_state *s);
 
 /* Each fills c->status and c->message. */
 void check_elf_loading(const struct emu_ctx *x, struct emu_check *c);

@@ -232,6 +232,24 @@ int emu_machine_reset(struct emu_machine *m, unsigned el, uint64_t entry, char *
     return 0;
 }
 
+void emu_read_entry_state(struct emu_machine *m, struct emu_entry_state *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < 6; i++)
+        s->x[i] = emu_reg(m, UC_ARM64_REG_X0 + i);
+    /* CurrentEL must not be read through CP_REG (it aborts Unicorn 2.0.1). */
+    s->pstate = emu_reg(m, UC_ARM64_REG_PSTATE);
+    s->el = (unsigned)(s->pstate >> 2) & 3;
+    unsigned op1 = s->el == 2 ? 4 : 0;
+    s->sctlr = emu_sysreg(m, 3, op1, 1, 0, 0);
+    s->tcr = emu_sysreg(m, 3, op1, 2, 0, 2);
+    s->mair = emu_sysreg(m, 3, op1, 10, 2, 0);
+    s->ttbr0 = emu_sysreg(m, 3, op1, 2, 0, 0);
+    s->ttbr1 = s->el == 2 ? 0 : emu_sysreg(m, 3, 0, 2, 0, 1);
+    s->hcr = emu_sysreg(m, 3, 4, 1, 1, 0);
+    s->tpidr_el1 = emu_sysreg(m, 3, 0, 13, 0, 4);
+}
+
 const char *emu_uart_last_line(const struct emu_machine *m, char *buf, size_t len)
 {
     size_t end = m->uart_len;

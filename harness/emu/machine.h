@@ -53,6 +53,18 @@ uint64_t emu_sysreg(struct emu_machine *m, unsigned op0, unsigned op1, unsigned 
                     unsigned crm, unsigned op2);
 uint64_t emu_reg(struct emu_machine *m, int regid);
 
+/* CPU state at a kernel entry, read from the emulator (the boot core's, or
+ * a started core's, see run.h). */
+struct emu_entry_state {
+    uint64_t x[6];
+    uint64_t pstate;
+    unsigned el;
+    uint64_t sctlr, tcr, mair, ttbr0, ttbr1, hcr;   /* of the entry EL */
+    uint64_t tpidr_el1;                            /* an SMP kernel's logical core id */
+};
+
+void emu_read_entry_state(struct emu_machine *m, struct emu_entry_state *s);
+
 /* The last complete or partial line of UART output (without CR/LF), in buf. */
 const char *emu_uart_last_line(const struct emu_machine *m, char *buf, size_t len);
 

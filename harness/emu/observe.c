@@ -346,6 +346,23 @@ static void json_kernel_window(FILE *f, const struct emu_ctx *x)
     fputs("}", f);
 }
 
+/* An entry state's registers as JSON fields (no leading separator). */
+static void json_entry_registers(FILE *f, const struct emu_entry_state *e)
+{
+    json_key_u64(f, "el", e->el);
+    fputs(", ", f); json_key_u64(f, "pstate", e->pstate);
+    fputs(", \"x\": [", f);
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "%s%lu", i ? ", " : "", (unsigned long)e->x[i]);
+    fputs("], ", f);
+    json_key_u64(f, "sctlr", e->sctlr);
+    fputs(", ", f); json_key_u64(f, "tcr", e->tcr);
+    fputs(", ", f); json_key_u64(f, "mair", e->mair);
+    fputs(", ", f); json_key_u64(f, "ttbr0", e->ttbr0);
+    fputs(", ", f); json_key_u64(f, "ttbr1", e->ttbr1);
+    fputs(", ", f); json_key_u64(f, "tpidr_el1", e->tpidr_el1);
+}
+
 static const char *core_state_name(enum emu_core_state s)
 {
     switch (s) {
@@ -376,15 +393,8 @@ static void json_cores(FILE *f, const struct emu_run *r, const struct emu_symbol
         fputs(", \"last_pc_symbol\": ", f);
         json_cstr(f, emu_symbolize(syms, c->last_pc, sym, sizeof sym));
         if (c->state == EMU_CORE_ENTERED) {
-            fputs(", \"x\": [", f);
-            for (int k = 0; k < 6; k++)
-                fprintf(f, "%s%lu", k ? ", " : "", (unsigned long)c->x[k]);
-            fputs("], ", f);
-            json_key_u64(f, "el", c->el);
-            fputs(", ", f); json_key_u64(f, "tpidr_el1", c->tpidr_el1);
-            fputs(", ", f); json_key_u64(f, "sctlr", c->sctlr);
-            fputs(", ", f); json_key_u64(f, "ttbr0", c->ttbr0);
-            fputs(", ", f); json_key_u64(f, "ttbr1", c->ttbr1);
+            fputs(", ", f);
+            json_entry_registers(f, &c->at_entry);
         }
         fputs("}", f);
     }
@@ -404,7 +414,7 @@ void emu_observe_json(FILE *f, const struct emu_ctx *x)
     json_cstr(f, img->payload_problem);
     fprintf(f, ", \"reached_kernel\": %s", x->run->outcome == EMU_REACHED_KERNEL ? "true" : "false");
     fputs(", ", f);
-    json_key_u64(f, "boot_tpidr_el1", emu_sysreg(x->m, 3, 0, 13, 0, 4));
+    json_key_u64(f, "boot_tpidr_el1", x->entry.tpidr_el1);
     fputs(", ", f);
     json_cores(f, x->run, &img->syms);
     if (!img->kernel.present || !img->roottask.present || x->run->outcome != EMU_REACHED_KERNEL) {
@@ -414,17 +424,8 @@ void emu_observe_json(FILE *f, const struct emu_ctx *x)
     const struct emu_entry_state *e = &x->entry;
     fputs(", ", f); json_key_u64(f, "entry_pc", x->run->kernel_entry);
     fputs(", ", f); json_key_u64(f, "kernel_entry_va", img->kernel.elf.entry);
-    fputs(", ", f); json_key_u64(f, "el", e->el);
-    fputs(", ", f); json_key_u64(f, "pstate", e->pstate);
-    fputs(", \"x\": [", f);
-    for (int i = 0; i < 6; i++)
-        fprintf(f, "%s%lu", i ? ", " : "", (unsigned long)e->x[i]);
-    fputs("], ", f);
-    json_key_u64(f, "sctlr", e->sctlr);
-    fputs(", ", f); json_key_u64(f, "tcr", e->tcr);
-    fputs(", ", f); json_key_u64(f, "mair", e->mair);
-    fputs(", ", f); json_key_u64(f, "ttbr0", e->ttbr0);
-    fputs(", ", f); json_key_u64(f, "ttbr1", e->ttbr1);
+    fputs(", ", f);
+    json_entry_registers(f, e);
     fputs(",\n    ", f);
     uint64_t rs_va, rs_pa = 0, rs_size = 0;
     if (!rootserver_range(img, &rs_va, &rs_pa, &rs_size))

@@ -266,15 +266,7 @@ static void run_core(struct run_state *s, int i, int from_entry)
     uc_emu_start(m->uc, pc, UINT64_MAX, 0, 0);
     if (s->core_entered) {
         c->state = EMU_CORE_ENTERED;
-        for (int r = 0; r < 6; r++)
-            c->x[r] = emu_reg(m, UC_ARM64_REG_X0 + r);
-        c->pstate = emu_reg(m, UC_ARM64_REG_PSTATE);
-        c->el = (unsigned)(c->pstate >> 2) & 3;
-        unsigned op1 = c->el == 2 ? 4 : 0;
-        c->sctlr = emu_sysreg(m, 3, op1, 1, 0, 0);
-        c->ttbr0 = emu_sysreg(m, 3, op1, 2, 0, 0);
-        c->ttbr1 = c->el == 2 ? 0 : emu_sysreg(m, 3, 0, 2, 0, 1);
-        c->tpidr_el1 = emu_sysreg(m, 3, 0, 13, 0, 4);
+        emu_read_entry_state(m, &c->at_entry);
     } else {
         c->state = s->core_parked ? EMU_CORE_PARKED : EMU_CORE_STUCK;
         if (c->uc_ctx == NULL && uc_context_alloc(m->uc, (uc_context **)&c->uc_ctx) != UC_ERR_OK)

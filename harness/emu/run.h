@@ -36,8 +36,7 @@ struct emu_core {
     enum emu_core_state state;
     uint64_t instructions;
     uint64_t last_pc;
-    uint64_t x[6], tpidr_el1, sctlr, ttbr0, ttbr1, pstate;   /* at the kernel entry */
-    unsigned el;
+    struct emu_entry_state at_entry;   /* when state is EMU_CORE_ENTERED */
     void *uc_ctx;                      /* uc_context* while parked */
 };
 
