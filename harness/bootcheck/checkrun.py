@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import contract, expect, gdbrun, qemu_machine
+from . import contract, gdbrun, qemu_machine
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -108,7 +108,7 @@ def run_emu(image, el, mem, kernel, roottask, dtb, work, budget, machine=None, c
     if not os.path.exists(out):
         raise CheckError(f"emu-check wrote no report: {r.stderr.strip() or r.stdout.strip()}")
     with open(out) as f:
-        return json.load(f), r.stdout
+        return json.load(f)
 
 
 def contract_plan(inp, image, cpus=1):
@@ -179,7 +179,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
             raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
                              f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
         cpus = cpus or qemu_machine.kernel_nodes(k_path)
-        emu_report, _ = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
+        emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
                                 machine, cpu, cpus)
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)

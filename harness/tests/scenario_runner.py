@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from bootcheck import checkrun, contract, diagnosis, expect, gdbrun, images, qemu_machine, scenario
+from bootcheck import checkrun, contract, diagnosis, gdbrun, images, qemu_machine, scenario
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour
 
@@ -20,7 +20,8 @@ SCENARIO_DIR = os.path.join(ROOT, "scenarios")
 FIXTURE_DTBS = {"virt-1g": Artifacts.virt_dtb}
 _packed = {}
 FOREIGN = "image"                     # the kernel index of a scenario run on IMAGE
-SEL4_FLAVOURS = {"sel4": False, "sel4-hyp": True}   # scenario kernel name -> hyp
+# scenario kernel name -> (hyp, SMP): the seL4 builds a scenario is written for
+SEL4_FLAVOURS = {"sel4": (False, False), "sel4-hyp": (True, False), "sel4-smp4": (False, True)}
 _foreign = {}
 
 
@@ -54,12 +55,18 @@ class ForeignImage:
             self.kernel, self.roottask, self.dtb, self.payload = checkrun.find_payload(
                 self.image, env["IMAGE_KERNEL"], env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work)
             inp = contract.Inputs.load(self.kernel, self.roottask)
-            report, _ = checkrun.run_emu(self.image, inp.el, 1024, env["IMAGE_KERNEL"],
-                                         env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work, 100_000_000)
+            # The machine the kernel needs (an SMP kernel: as many CPUs), as for
+            # every other boot (bootcheck.qemu_machine).
+            report = checkrun.run_emu(self.image, inp.el, 1024, env["IMAGE_KERNEL"],
+                                      env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work, 100_000_000,
+                                      machine=qemu_machine.machine_for(self.kernel),
+                                      cpus=inp.nodes)
         except checkrun.CheckError as e:
             self.problem = f"IMAGE={self.image}: {e}"
             return
         self.hyp = inp.hyp
+        self.nodes = inp.nodes
+        self.smp = inp.nodes > 1
         broken = contract.diagnosis(contract.summarize(contract.judge_emu(inp, report)))
         self.problem = None
         if broken is not None:
@@ -86,9 +93,13 @@ def foreign_image(tmp_path_factory):
 def run_foreign_scenario(path, data, request, tmp_path_factory):
     f = foreign_image(tmp_path_factory)
     flavours = {SEL4_FLAVOURS[k] for k in data["kernels"] if k in SEL4_FLAVOURS}
-    if f.hyp not in flavours:
+    if f.hyp not in {hyp for hyp, _ in flavours}:
         want, have = ("an EL1", "a hyp") if f.hyp else ("a hyp", "an EL1")
         pytest.skip(f"IMAGE carries {have} kernel; this scenario is for {want} seL4 build")
+    if (f.hyp, f.smp) not in flavours:
+        have = f"an SMP ({f.nodes}-core)" if f.smp else "a single-core"
+        pytest.skip(f"IMAGE carries {have} kernel; this scenario is for "
+                    f"{'a single-core' if f.smp else 'an SMP'} seL4 build")
     if data.get("roottask_specific") and not f.own_roottask:
         pytest.skip("this scenario follows bootcheck's own root task; IMAGE carries another")
     prepared = scenario.prepare(path, data, 0, f.kernel, f.roottask, f.dtb, f.image,
