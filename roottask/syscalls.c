@@ -74,3 +74,46 @@ void sys_recv(seL4_Word cptr, struct sys_message *msg)
     msg->info = 0;
     syscall_message(SEL4_SYS_RECV, cptr, msg);
 }
+
+void sys_reply(const struct sys_message *msg)
+{
+    struct sys_message copy = *msg;
+    syscall_message(SEL4_SYS_REPLY, 0, &copy);
+}
+
+void sys_reply_recv(seL4_Word cptr, struct sys_message *msg)
+{
+    syscall_message(SEL4_SYS_REPLY_RECV, cptr, msg);
+}
+
+void sys_nb_send(seL4_Word cptr, const struct sys_message *msg)
+{
+    struct sys_message copy = *msg;
+    syscall_message(SEL4_SYS_NBSEND, cptr, &copy);
+}
+
+void sys_nb_recv(seL4_Word cptr, struct sys_message *msg)
+{
+    msg->info = 0;
+    syscall_message(SEL4_SYS_NBRECV, cptr, msg);
+}
+
+void sys_signal(seL4_Word cptr)
+{
+    struct sys_message msg = { .info = SEL4_MSGINFO(0, 0, 0, 0) };
+    syscall_message(SEL4_SYS_SEND, cptr, &msg);
+}
+
+seL4_Word sys_wait(seL4_Word cptr)
+{
+    struct sys_message msg = { .info = 0 };
+    syscall_message(SEL4_SYS_RECV, cptr, &msg);
+    return msg.badge;
+}
+
+seL4_Word sys_poll(seL4_Word cptr)
+{
+    struct sys_message msg = { .info = 0 };
+    syscall_message(SEL4_SYS_NBRECV, cptr, &msg);
+    return msg.badge;
+}

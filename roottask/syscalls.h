@@ -36,4 +36,25 @@ void sys_send(seL4_Word cptr, const struct sys_message *msg);
 /* seL4_Recv on cptr: blocks until a message arrives; fills *msg. */
 void sys_recv(seL4_Word cptr, struct sys_message *msg);
 
+/* seL4_Reply: answers the last Call this thread received (the kernel keeps
+ * the reply capability in the TCB; non-MCS). */
+void sys_reply(const struct sys_message *msg);
+
+/* seL4_ReplyRecv: seL4_Reply with *msg, then seL4_Recv on cptr into *msg. */
+void sys_reply_recv(seL4_Word cptr, struct sys_message *msg);
+
+/* seL4_NBSend: delivers only to a waiting receiver, else drops the message. */
+void sys_nb_send(seL4_Word cptr, const struct sys_message *msg);
+
+/* seL4_NBRecv: a waiting sender's message, or returns at once (info and
+ * badge 0 when there was none). */
+void sys_nb_recv(seL4_Word cptr, struct sys_message *msg);
+
+/* Notifications: seL4_Signal ORs the cap's badge into the word; seL4_Wait
+ * blocks until the word is non-zero and returns it (cleared); seL4_Poll is
+ * the same without blocking (0 if none). */
+void sys_signal(seL4_Word cptr);
+seL4_Word sys_wait(seL4_Word cptr);
+seL4_Word sys_poll(seL4_Word cptr);
+
 #endif

@@ -235,4 +235,35 @@ _Static_assert(sizeof(seL4_IPCBuffer) == 1024, "seL4_IPCBuffer is 1024 bytes");
 _Static_assert(__builtin_offsetof(seL4_IPCBuffer, caps_or_badges) == 976, "caps_or_badges at 976");
 #define SEL4_IPC_BUFFER_SIZE_BITS 10
 
+/* Fault messages a kernel sends to a thread's fault endpoint (non-MCS
+ * AArch64, seL4 13.0.0): the label is the fault type, the words are the MRs
+ * below. The thread waits for a reply; with no usable fault endpoint seL4
+ * prints a line and leaves the thread inactive (the system runs on). */
+#define SEL4_FAULT_NULL             0
+#define SEL4_FAULT_CAP              1
+#define SEL4_FAULT_UNKNOWN_SYSCALL  2
+#define SEL4_FAULT_USER_EXCEPTION   3
+#define SEL4_FAULT_VM               5   /* hyp adds VGICMaintenance 6, VCPUFault 7, VPPIEvent 8 */
+#define SEL4_VM_FAULT_IP            0
+#define SEL4_VM_FAULT_ADDR          1
+#define SEL4_VM_FAULT_PREFETCH      2   /* 1: instruction fetch, 0: data access */
+#define SEL4_VM_FAULT_FSR           3
+#define SEL4_VM_FAULT_LENGTH        4
+#define SEL4_CAP_FAULT_IP           0
+#define SEL4_CAP_FAULT_ADDR         1
+#define SEL4_CAP_FAULT_IN_RECV_PHASE 2
+#define SEL4_CAP_FAULT_LOOKUP_FAILURE_TYPE 3
+#define SEL4_USER_EXCEPTION_FAULT_IP 0
+#define SEL4_USER_EXCEPTION_SP      1
+#define SEL4_USER_EXCEPTION_SPSR    2
+#define SEL4_USER_EXCEPTION_NUMBER  3
+#define SEL4_USER_EXCEPTION_CODE    4
+#define SEL4_USER_EXCEPTION_LENGTH  5
+#define SEL4_UNKNOWN_SYSCALL_FAULT_IP 8   /* MR0..7 are x0..x7 */
+#define SEL4_UNKNOWN_SYSCALL_SP     9
+#define SEL4_UNKNOWN_SYSCALL_LR     10
+#define SEL4_UNKNOWN_SYSCALL_SPSR   11
+#define SEL4_UNKNOWN_SYSCALL_SYSCALL 12
+#define SEL4_UNKNOWN_SYSCALL_LENGTH 13
+
 #endif
