@@ -6,7 +6,9 @@
 
 #include "check.h"
 #include "print.h"
+#include "components.h"
 #include "run_components.h"
+#include "spawn.h"
 #include "syscalls.h"
 
 void roottask_main(void) __attribute__((noreturn));
@@ -31,10 +33,11 @@ void roottask_main(void)
     if (rt_checks_failed() == 0) {
         rt_line("boot OK");
         /* Only a hand-off that passed every check is trusted for spawning. */
-        if (run_components(bi))
+        if (spawn_init_root(bi, &registry) && run_components())
             rt_line("components OK");
         else
-            rt_line("boot FAILED: %s", components_failure());
+            rt_line("boot FAILED: %s", components_failure()[0] ? components_failure()
+                                                               : spawn_failure());
     } else {
         rt_line("boot FAILED: %s", rt_first_failure());
     }
