@@ -240,7 +240,7 @@ def assign_owners(comps, objects):
                                     "which the manifest does not declare")
             if o["type"] != ref["type"]:
                 raise ManifestError(f"component '{c['name']}': object '{o['name']}' is a "
-                                    f"{o['type']}, not a {ref['type']}")
+                                    f"{o['type']}; the cap is for {ref['type']} objects")
             o["users"].append(c)
     for o in objects:
         parents = sorted({u["parent"] for u in o["users"]})
