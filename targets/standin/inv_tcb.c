@@ -20,14 +20,13 @@ static struct tcb *target(const struct invocation *inv)
     return tcb_of_object(inv->slot->object);
 }
 
-/* seL4's restart(): a stopped thread (inactive, or waiting for a reply,
- * which is cancelled) runs again from its restart PC. */
+/* seL4's restart(): a stopped thread (inactive or blocked in IPC, which
+ * is cancelled) runs again from its restart PC. */
 static void restart(struct tcb *t)
 {
-    if (t->state != THREAD_INACTIVE && t->state != THREAD_BLOCKED_ON_REPLY)
+    if (t->state == THREAD_RUNNING)
         return;
-    if (t->state == THREAD_BLOCKED_ON_REPLY)
-        ipc_cancel_reply(t);
+    ipc_cancel(t);
     t->registers[REG_NEXT_IP] = t->registers[REG_FAULT_IP];
     sched_wake(t);
 }

@@ -170,10 +170,23 @@ void ipc_reply(struct tcb *replier)
     }
 }
 
-void ipc_cancel_reply(struct tcb *caller)
+void ipc_cancel(struct tcb *t)
 {
-    caller->fault.type = SEL4_FAULT_NULL;
-    for (struct tcb *t = sched_all_threads(); t != 0; t = t->sched_next)
-        if (t->caller == caller)
-            t->caller = 0;
+    switch (t->state) {
+    case THREAD_BLOCKED_ON_SEND:
+    case THREAD_BLOCKED_ON_RECV:
+    case THREAD_BLOCKED_ON_NOTIFICATION:
+        queue_remove(t->blocked_queue, t);
+        sched_set_state(t, THREAD_INACTIVE);
+        break;
+    case THREAD_BLOCKED_ON_REPLY:
+        t->fault.type = SEL4_FAULT_NULL;
+        for (struct tcb *replier = sched_all_threads(); replier != 0;
+             replier = replier->sched_next)
+            if (replier->caller == t)
+                replier->caller = 0;
+        break;
+    default:
+        break;
+    }
 }

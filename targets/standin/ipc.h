@@ -29,9 +29,11 @@ void ipc_recv(struct tcb *receiver, const struct cap *endpoint, int blocking);
 /* SysReply: answers the Call in the caller slot, if any. */
 void ipc_reply(struct tcb *replier);
 
-/* seL4's cancelIPC for a thread blocked on a reply: its fault is dropped
- * and the reply cap naming it leaves the caller slot that holds it. */
-void ipc_cancel_reply(struct tcb *caller);
+/* seL4's cancelIPC (non-MCS): a thread blocked on an endpoint or a
+ * notification leaves its queue (and becomes inactive); one blocked on a
+ * reply drops its fault and the reply cap naming it leaves the caller slot
+ * that holds it. */
+void ipc_cancel(struct tcb *t);
 
 /* seL4's setMR: message register i of a message to t (x2..x5, then the IPC
  * buffer). Returns the message length so far (i + 1, or 4 when MR i needs

@@ -4,14 +4,13 @@
 #include "sched.h"
 #include "vspace.h"
 
-/* The 32-byte notification object. The state is explicit (unlike an
- * endpoint's): Active means a word is pending and nobody waits. */
-enum notification_state { NTFN_IDLE, NTFN_WAITING, NTFN_ACTIVE };
-
+/* The 32-byte notification object. seL4's three states: Waiting while
+ * the queue holds threads, Active while a word is pending (nobody waits
+ * then), else Idle. */
 struct notification {
     struct thread_queue waiters;
-    uint64_t state;       /* enum notification_state */
-    uint64_t word;        /* seL4's ntfnMsgIdentifier: ORed badges while Active */
+    uint64_t active;
+    uint64_t word;        /* seL4's ntfnMsgIdentifier: ORed badges while active */
 };
 _Static_assert(sizeof(struct notification) == (1u << SEL4_NOTIFICATION_BITS),
                "notification object size");
@@ -24,33 +23,26 @@ static struct notification *notification_of(const struct cap *c)
 void notification_signal(const struct cap *cap)
 {
     struct notification *n = notification_of(cap);
-    switch (n->state) {
-    case NTFN_WAITING: {
+    if (n->waiters.head != 0) {
         /* The first waiter gets this badge alone, not ORed with anything. */
         struct tcb *waiter = queue_pop(&n->waiters);
-        if (n->waiters.head == 0)
-            n->state = NTFN_IDLE;
         waiter->registers[0] = cap->badge;
         sched_wake(waiter);
-        break;
-    }
-    case NTFN_ACTIVE:
+    } else if (n->active) {
         n->word |= cap->badge;
-        break;
-    default:
-        n->state = NTFN_ACTIVE;
+    } else {
+        n->active = 1;
         n->word = cap->badge;
-        break;
     }
 }
 
 void notification_wait(struct tcb *t, const struct cap *cap, int blocking)
 {
     struct notification *n = notification_of(cap);
-    if (n->state == NTFN_ACTIVE) {
+    if (n->active) {
         t->registers[0] = n->word;
         n->word = 0;
-        n->state = NTFN_IDLE;
+        n->active = 0;
         return;
     }
     if (!blocking) {
@@ -59,5 +51,4 @@ void notification_wait(struct tcb *t, const struct cap *cap, int blocking)
     }
     sched_set_state(t, THREAD_BLOCKED_ON_NOTIFICATION);
     queue_append(&n->waiters, t);
-    n->state = NTFN_WAITING;
 }

@@ -5,13 +5,11 @@
 
 #include "thread.h"
 
-struct thread_queue {
-    struct tcb *head, *tail;
-};
 
 static inline void queue_append(struct thread_queue *q, struct tcb *t)
 {
     t->ep_next = 0;
+    t->blocked_queue = q;
     if (q->tail != 0)
         q->tail->ep_next = t;
     else
@@ -27,6 +25,24 @@ static inline struct tcb *queue_pop(struct thread_queue *q)
         q->tail = 0;
     t->ep_next = 0;
     return t;
+}
+
+/* Takes t out of the queue wherever it is (seL4's tcbEPDequeue). */
+static inline void queue_remove(struct thread_queue *q, struct tcb *t)
+{
+    struct tcb *prev = 0;
+    for (struct tcb *i = q->head; i != 0; prev = i, i = i->ep_next) {
+        if (i != t)
+            continue;
+        if (prev != 0)
+            prev->ep_next = t->ep_next;
+        else
+            q->head = t->ep_next;
+        if (q->tail == t)
+            q->tail = prev;
+        t->ep_next = 0;
+        return;
+    }
 }
 
 #endif

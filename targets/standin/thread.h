@@ -26,6 +26,10 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* Room for "child of: 'child of: 'rootserver''" and a little more (seL4's
+ * name field is longer; names longer than this are cut). */
+#define TCB_NAME_LENGTH 64
+
 #include "cap.h"
 #include "cspace.h"
 
@@ -54,9 +58,14 @@ struct ipc_block {
     uint8_t can_grant, can_grant_reply, is_call;
 };
 
+/* A FIFO of blocked threads (queue.h). */
+struct thread_queue {
+    struct tcb *head, *tail;
+};
+
 struct tcb {
     uint64_t registers[REG_COUNT];
-    char name[16];
+    char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
     uint8_t state;            /* enum thread_state */
     uint8_t priority, mcp;
     struct cap cspace_root, vspace_root, ipc_buffer_frame;
@@ -69,6 +78,7 @@ struct tcb {
      * thread blocked on the reply (0: empty slot). */
     struct tcb *caller;
     uint8_t caller_can_grant;
+    struct thread_queue *blocked_queue;   /* the queue a blocked thread is in */
     struct tcb *ep_next;          /* next thread in the same endpoint/notification queue */
     struct tcb *sched_next;       /* next thread in the scheduler's list */
 };
