@@ -15,7 +15,8 @@ STANDIN_SMP_KERNEL := $(BUILD)/targets/standin/kernel-smp$(STANDIN_SMP_NODES).el
 export STANDIN_SMP_KERNEL
 
 STANDIN_C_SRCS := boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
-                  inv_vspace.c invocation.c ipc.c kassert.c kstring.c power.c sched.c \
+                  inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
+                  power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
 STANDIN_SMP_C_SRCS := $(STANDIN_C_SRCS) smp.c
 STANDIN_S_SRCS := head.S vectors.S

@@ -52,18 +52,26 @@ static uint64_t low_bits(uint64_t v, unsigned n)
 }
 
 struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth,
-                           unsigned *bits_left)
+                           unsigned *bits_left, struct lookup_fault *why)
 {
+    struct lookup_fault fault = { .type = LOOKUP_INVALID_ROOT };
     const struct cap *node = root;
     unsigned n_bits = depth;
-    for (;;) {
+    while (node->tag == SEL4_CAP_TAG_CNODE) {
         unsigned radix = node->size_bits, guard_bits = node->guard_size;
         unsigned level_bits = radix + guard_bits;
-        if (guard_bits > n_bits)
-            return 0;
-        uint64_t guard = guard_bits == 0 ? 0 : low_bits(cptr >> (n_bits - guard_bits), guard_bits);
-        if (guard != node->guard || level_bits > n_bits)
-            return 0;
+        uint64_t guard = guard_bits == 0 || guard_bits > n_bits
+                             ? 0 : low_bits(cptr >> (n_bits - guard_bits), guard_bits);
+        if (guard_bits > n_bits || guard != node->guard) {
+            fault = (struct lookup_fault){ LOOKUP_GUARD_MISMATCH, (uint8_t)n_bits,
+                                           (uint8_t)guard_bits, node->guard };
+            break;
+        }
+        if (level_bits > n_bits) {
+            fault = (struct lookup_fault){ LOOKUP_DEPTH_MISMATCH, (uint8_t)n_bits,
+                                           (uint8_t)level_bits, 0 };
+            break;
+        }
         uint64_t offset = low_bits(cptr >> (n_bits - level_bits), radix);
         struct cap *slot = cnode_slots(node) + offset;
         n_bits -= level_bits;
@@ -73,6 +81,15 @@ struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth
         }
         node = slot;
     }
+    if (why != 0)
+        *why = fault;
+    return 0;
+}
+
+struct cap *cspace_lookup(const struct cap *cspace_root, uint64_t cptr, struct lookup_fault *why)
+{
+    unsigned bits_left;
+    return cspace_resolve(cspace_root, cptr, SEL4_WORD_BITS, &bits_left, why);
 }
 
 struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_t depth,
@@ -87,7 +104,7 @@ struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_
         return 0;
     }
     unsigned left;
-    struct cap *slot = cspace_resolve(root, index, (unsigned)depth, &left);
+    struct cap *slot = cspace_resolve(root, index, (unsigned)depth, &left, 0);
     if (slot == 0 || left != 0) {
         *error = SEL4_FAILED_LOOKUP;
         return 0;

@@ -30,12 +30,31 @@ unsigned cspace_first_free(void);
 /* The slots of a CNode cap's object. */
 struct cap *cnode_slots(const struct cap *cnode);
 
+/* Why an address named no slot: seL4's lookup_fault, which a cap fault
+ * message carries (type + 1 in MR3, then the fields below). */
+enum lookup_fault_type {
+    LOOKUP_INVALID_ROOT,
+    LOOKUP_MISSING_CAPABILITY,
+    LOOKUP_DEPTH_MISMATCH,
+    LOOKUP_GUARD_MISMATCH,
+};
+struct lookup_fault {
+    uint8_t type;          /* enum lookup_fault_type */
+    uint8_t bits_left;     /* all but invalid root */
+    uint8_t bits_found;    /* depth mismatch: bits the level needed; guard: its size */
+    uint64_t guard_found;  /* guard mismatch: the CNode's guard */
+};
+
 /* Walks `depth` bits of cptr from `root` (seL4's resolveAddressBits).
- * Returns the slot reached, or 0 on a guard or depth mismatch.
- * *bits_left says how many of the depth bits were not consumed (a non-CNode
- * cap ended the walk early). */
+ * Returns the slot reached, or 0 on a bad root, guard or depth mismatch,
+ * described in *why when why is not 0. *bits_left says how many of the
+ * depth bits were not consumed (a non-CNode cap ended the walk early). */
 struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth,
-                           unsigned *bits_left);
+                           unsigned *bits_left, struct lookup_fault *why);
+
+/* The slot a thread's cptr names in its CSpace (seL4's lookupSlot: all 64
+ * bits, a non-CNode cap may end the walk early), or 0 with *why set. */
+struct cap *cspace_lookup(const struct cap *cspace_root, uint64_t cptr, struct lookup_fault *why);
 
 /* A slot named by (index, depth) in a CNode-invocation argument (seL4's
  * lookupSlotForCNodeOp). Returns 0 and sets *error to seL4's code

@@ -2,6 +2,7 @@
  * TCB_Resume, with seL4's checks in seL4's order. Other TCB operations
  * answer seL4_IllegalOperation. */
 #include "invocation.h"
+#include "ipc.h"
 #include "sched.h"
 
 /* seL4_UserContext order -> our register array (thread.h). */
@@ -19,11 +20,15 @@ static struct tcb *target(const struct invocation *inv)
     return tcb_of_object(inv->slot->object);
 }
 
-/* seL4's restart(): a stopped thread becomes runnable. */
+/* seL4's restart(): a stopped thread (inactive or blocked in IPC, which
+ * is cancelled) runs again from its restart PC. */
 static void restart(struct tcb *t)
 {
-    if (t->state == THREAD_INACTIVE)
-        sched_set_state(t, THREAD_RUNNING);
+    if (t->state == THREAD_RUNNING)
+        return;
+    ipc_cancel(t);
+    t->registers[REG_NEXT_IP] = t->registers[REG_FAULT_IP];
+    sched_wake(t);
 }
 
 static unsigned configure(struct invocation *inv)
@@ -58,6 +63,8 @@ static unsigned configure(struct invocation *inv)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
 
     struct tcb *t = target(inv);
+    /* Kept as a cptr, looked up in t's CSpace at each fault (non-MCS). */
+    t->fault_handler = inv_arg(inv, 0);
     t->cspace_root = cspace;
     t->vspace_root = vspace;
     t->ipc_buffer_vaddr = buffer_vaddr;

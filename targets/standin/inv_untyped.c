@@ -35,6 +35,13 @@ static int is_frame_type(uint64_t type)
 static void init_tcb(uint64_t paddr)
 {
     struct tcb *t = tcb_of_object(paddr);
+    /* seL4's debug build names every new thread after its creator. */
+    unsigned n = 0;
+    for (const char *parts[] = { "child of: '", ksCurThread->name, "'" }, **p = parts;
+         p < parts + 3; p++)
+        for (const char *c = *p; *c != 0 && n < TCB_NAME_LENGTH - 1; c++)
+            t->name[n++] = *c;
+    t->name[n] = 0;
     t->registers[REG_SPSR] = SPSR_USER_INITIAL;
     t->state = THREAD_INACTIVE;
     sched_add(t);

@@ -8,6 +8,10 @@
  * front, yielding ones at the back; the first of the highest priority runs. */
 static struct tcb *threads;
 
+/* The thread most recently woken by IPC in this kernel entry (seL4's
+ * SchedulerAction_SwitchToThread candidate), or 0. */
+static struct tcb *woken;
+
 static void unlink(struct tcb *t)
 {
     for (struct tcb **p = &threads; *p != 0; p = &(*p)->sched_next) {
@@ -28,6 +32,11 @@ static void append(struct tcb *t)
     t->sched_next = 0;
 }
 
+struct tcb *sched_all_threads(void)
+{
+    return threads;
+}
+
 void sched_add(struct tcb *t)
 {
     append(t);
@@ -43,6 +52,12 @@ void sched_set_state(struct tcb *t, enum thread_state state)
         threads = t;
     }
     t->state = (uint8_t)state;
+}
+
+void sched_wake(struct tcb *t)
+{
+    sched_set_state(t, THREAD_RUNNING);
+    woken = t;
 }
 
 static struct tcb *highest_runnable(void)
@@ -69,6 +84,7 @@ static void switch_to(struct tcb *next)
 
 void sched_yield(void)
 {
+    woken = 0;
     unlink(ksCurThread);
     append(ksCurThread);
     switch_to(highest_runnable());
@@ -77,6 +93,12 @@ void sched_yield(void)
 void sched_choose(void)
 {
     struct tcb *cur = ksCurThread;
+    if (woken != 0 && woken != cur && cur->state == THREAD_RUNNING &&
+        woken->state == THREAD_RUNNING && woken->priority == cur->priority) {
+        unlink(woken);
+        append(woken);
+    }
+    woken = 0;
     struct tcb *next = highest_runnable();
     /* The running thread keeps the CPU against equal priorities; only a
      * strictly higher one (woken by IPC or resumed) takes it over. */

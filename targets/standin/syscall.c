@@ -1,20 +1,27 @@
 /* Everything that enters the kernel after boot: syscalls from user threads,
- * their faults, and (never expected) interrupts or kernel faults. Call and
- * Send (invocations, endpoint Send), Recv, Yield and the debug syscalls a
- * root task needs are implemented; anything else ends the run with one line
- * that says what happened. */
+ * their faults, and (never expected) interrupts or kernel faults. The
+ * seL4 API syscalls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv,
+ * Yield) and the debug syscalls a root task needs are implemented; user
+ * faults go to the thread's fault handler (fault.c). What the stand-in
+ * does not offer (other debug syscalls, interrupts) ends the run with one
+ * line that says what happened. */
 #include <stdint.h>
 
 #include "cspace.h"
 #include "esr.h"
+#include "fault.h"
 #include "invocation.h"
 #include "ipc.h"
+#include "notification.h"
 #include "power.h"
 #include "sched.h"
 #include "sel4_abi.h"
 #include "thread.h"
 #include "traps.h"
 #include "uart.h"
+
+#define ESR_EC_INSTRUCTION_ABORT_LOWER 0x20
+#define ESR_EC_DATA_ABORT_LOWER        0x24
 
 struct trap_registers {
     uint64_t esr, elr, far;
@@ -62,46 +69,35 @@ static __attribute__((noreturn)) void unsupported_syscall(int64_t number, struct
     power_off();
 }
 
-/* A cptr that names no slot: seL4 raises a cap fault, and with no fault
- * handler the thread is stopped. The stand-in stops the run instead. */
-static __attribute__((noreturn)) void cap_fault(const char *what, uint64_t cptr)
-{
-    struct tcb *t = ksCurThread;
-    kprintf("stand-in: cap fault: %s 0x%lx from user thread \"%s\" at pc 0x%lx, halting\n", what,
-            (unsigned long)cptr, t->name, (unsigned long)t->registers[REG_FAULT_IP]);
-    power_off();
-}
-
-/* The slot a cptr names in the thread's CSpace (depth 64), or 0. */
-static struct cap *lookup_slot(struct tcb *t, uint64_t cptr)
-{
-    unsigned bits_left;
-    if (t->cspace_root.tag != SEL4_CAP_TAG_CNODE)
-        return 0;
-    return cspace_resolve(&t->cspace_root, cptr, SEL4_WORD_BITS, &bits_left);
-}
-
 static unsigned identify(struct tcb *t, uint64_t cptr)
 {
-    struct cap *slot = lookup_slot(t, cptr);
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     return slot == 0 ? SEL4_CAP_TAG_NULL : slot->tag;
 }
 
-/* SysCall / SysSend on a cptr: IPC for an endpoint, else an invocation,
- * whose result (Call only) comes back as the reply label. */
-static void handle_send_or_call(int64_t number, struct trap_registers r)
+/* The kernel's answer to a Call that invoked an object (seL4's
+ * replyFromKernel): x0 = 0, the error code as label, its detail words. */
+static void reply_from_kernel(struct tcb *t, unsigned error, const struct invocation *inv)
+{
+    unsigned length = error == SEL4_NO_ERROR ? 0 : inv->error_length;
+    t->registers[0] = 0;
+    t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
+    for (unsigned i = 0; i < length; i++)
+        t->registers[2 + i] = inv->error_mr[i];
+}
+
+/* seL4's handleInvocation for SysCall, SysSend and SysNBSend: IPC on an
+ * endpoint, a signal on a notification, else an object invocation. A bad
+ * cptr is a cap fault for Send and Call, and nothing at all for NBSend. */
+static void handle_invocation(int is_call, int blocking)
 {
     struct tcb *t = ksCurThread;
     uint64_t cptr = t->registers[0], info = t->registers[1];
-    struct cap *slot = lookup_slot(t, cptr);
-    if (slot == 0)
-        cap_fault("invalid cptr", cptr);
-    if (slot->tag == SEL4_CAP_TAG_ENDPOINT) {
-        if (number == SEL4_SYS_CALL)
-            unsupported_syscall(number, r);   /* needs reply caps */
-        if (!(slot->rights & SEL4_CAN_WRITE))
-            cap_fault("send on an endpoint cap without write right, cptr", cptr);
-        ipc_send(t, slot);
+    struct lookup_fault why;
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, &why);
+    if (slot == 0) {
+        if (blocking)
+            fault_raise(t, fault_cap(cptr, 0), &why);
         return;
     }
     struct invocation inv = { .caller = t, .slot = slot, .label = SEL4_MSGINFO_LABEL(info),
@@ -110,31 +106,69 @@ static void handle_send_or_call(int64_t number, struct trap_registers r)
         inv.length = SEL4_MSG_MAX_LENGTH;
     seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
     for (unsigned i = 0; buffer != 0 && i < SEL4_MSGINFO_EXTRA_CAPS(info); i++) {
-        inv.extra[i] = lookup_slot(t, buffer->caps_or_badges[i]);
-        if (inv.extra[i] == 0)
-            cap_fault("invalid extra cap cptr", buffer->caps_or_badges[i]);
+        uint64_t extra = buffer->caps_or_badges[i];
+        inv.extra[i] = cspace_lookup(&t->cspace_root, extra, &why);
+        if (inv.extra[i] == 0) {
+            if (blocking)
+                fault_raise(t, fault_cap(extra, 0), &why);
+            return;
+        }
     }
-    unsigned error = decode_invocation(&inv);
-    if (number != SEL4_SYS_CALL)
-        return;
-    unsigned length = error == SEL4_NO_ERROR ? 0 : inv.error_length;
-    t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
-    for (unsigned i = 0; i < length; i++)
-        t->registers[2 + i] = inv.error_mr[i];
+    unsigned error;
+    switch (slot->tag) {
+    case SEL4_CAP_TAG_ENDPOINT:
+    case SEL4_CAP_TAG_NOTIFICATION:
+        /* Without Write it is a read-only cap: an error, not a fault. */
+        if (!(slot->rights & SEL4_CAN_WRITE)) {
+            error = inv_error(&inv, SEL4_INVALID_CAPABILITY, 1, 0, 0);
+            break;
+        }
+        if (slot->tag == SEL4_CAP_TAG_ENDPOINT) {
+            ipc_send(t, slot, blocking, is_call);
+            return;   /* the reply (if any) comes from the receiver */
+        }
+        notification_signal(slot);
+        error = SEL4_NO_ERROR;
+        break;
+    default:
+        error = decode_invocation(&inv);
+        break;
+    }
+    if (is_call)
+        reply_from_kernel(t, error, &inv);
 }
 
-static void handle_recv(struct trap_registers r)
+/* seL4's handleRecv for SysRecv and SysNBRecv (and ReplyRecv's second
+ * half): a bad cptr, a cap without Read or a cap that is neither an
+ * endpoint nor a notification is a cap fault in the receive phase. */
+static void handle_recv(int blocking)
 {
     struct tcb *t = ksCurThread;
     uint64_t cptr = t->registers[0];
-    struct cap *slot = lookup_slot(t, cptr);
-    if (slot == 0)
-        cap_fault("invalid cptr", cptr);
-    if (slot->tag != SEL4_CAP_TAG_ENDPOINT)
-        unsupported_syscall(SEL4_SYS_RECV, r);   /* notifications: not offered */
-    if (!(slot->rights & SEL4_CAN_READ))
-        cap_fault("receive on an endpoint cap without read right, cptr", cptr);
-    ipc_recv(t, slot);
+    struct lookup_fault why;
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, &why);
+    if (slot == 0) {
+        fault_raise(t, fault_cap(cptr, 1), &why);
+        return;
+    }
+    int readable = (slot->rights & SEL4_CAN_READ) != 0;
+    if (slot->tag == SEL4_CAP_TAG_ENDPOINT && readable) {
+        ipc_recv(t, slot, blocking);
+        return;
+    }
+    if (slot->tag == SEL4_CAP_TAG_NOTIFICATION && readable) {
+        notification_wait(t, slot, blocking);
+        return;
+    }
+    struct lookup_fault missing = { .type = LOOKUP_MISSING_CAPABILITY, .bits_left = 0 };
+    fault_raise(t, fault_cap(cptr, 1), &missing);
+}
+
+/* Syscall numbers outside seL4's API and debug syscalls: an UnknownSyscall
+ * fault (seL4's handleUnknownSyscall). */
+static int is_debug_syscall(int64_t number)
+{
+    return number <= SEL4_SYS_DEBUG_PUTCHAR && number >= SEL4_SYS_DEBUG_NAME_THREAD;
 }
 
 static void handle_syscall(struct trap_registers r)
@@ -145,11 +179,26 @@ static void handle_syscall(struct trap_registers r)
     int64_t number = (int64_t)t->registers[7];
     switch (number) {
     case SEL4_SYS_CALL:
+        handle_invocation(1, 1);
+        break;
     case SEL4_SYS_SEND:
-        handle_send_or_call(number, r);
+        handle_invocation(0, 1);
+        break;
+    case SEL4_SYS_NBSEND:
+        handle_invocation(0, 0);
         break;
     case SEL4_SYS_RECV:
-        handle_recv(r);
+        handle_recv(1);
+        break;
+    case SEL4_SYS_NBRECV:
+        handle_recv(0);
+        break;
+    case SEL4_SYS_REPLY:
+        ipc_reply(t);
+        break;
+    case SEL4_SYS_REPLY_RECV:
+        ipc_reply(t);
+        handle_recv(1);
         break;
     case SEL4_SYS_DEBUG_PUTCHAR:
         uart_putchar((char)t->registers[0]);
@@ -165,7 +214,10 @@ static void handle_syscall(struct trap_registers r)
                 t->name);
         halt();
     default:
-        unsupported_syscall(number, r);
+        if (is_debug_syscall(number))
+            unsupported_syscall(number, r);
+        fault_raise(t, fault_unknown_syscall((uint64_t)number), 0);
+        break;
     }
     sched_choose();
 }
@@ -180,26 +232,41 @@ static const char *trap_kind_name(uint64_t kind)
     }
 }
 
+/* An interrupt, SError or AArch32 exception from EL0: none is set up. */
+static __attribute__((noreturn)) void unexpected_trap(uint64_t kind, struct trap_registers r)
+{
+    struct tcb *t = ksCurThread;
+    t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP];
+    const char *what = (kind & 3) == TRAP_SYNC ? esr_class_name(r.esr) : trap_kind_name(kind);
+    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx ", what, t->name,
+            (unsigned long)t->registers[REG_FAULT_IP]);
+    print_trap_registers(r);
+    kprintf(", halting\n");
+    power_off();
+}
+
 void c_handle_user_trap(uint64_t kind)
 {
     struct trap_registers r = read_trap_registers();
     struct tcb *t = ksCurThread;
-    if ((kind & 3) == TRAP_SYNC && ESR_EC(r.esr) == ESR_EC_SVC64 &&
-        (kind & ~UINT64_C(3)) == TRAP_FROM_EL0_A64) {
+    unsigned ec = (unsigned)ESR_EC(r.esr);
+    if ((kind & 3) != TRAP_SYNC || (kind & ~UINT64_C(3)) != TRAP_FROM_EL0_A64)
+        unexpected_trap(kind, r);
+    if (ec == ESR_EC_SVC64) {
         handle_syscall(r);
         restore_user_context();
     }
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP];
-    const char *what = (kind & 3) == TRAP_SYNC ? esr_class_name(r.esr) : trap_kind_name(kind);
-    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx", what, t->name,
-            (unsigned long)t->registers[REG_FAULT_IP]);
-    unsigned ec = (unsigned)ESR_EC(r.esr);
-    if ((kind & 3) == TRAP_SYNC && (ec == 0x20 || ec == 0x24))
-        kprintf(", address 0x%lx", (unsigned long)r.far);
-    kprintf(" ");
-    print_trap_registers(r);
-    kprintf(", halting\n");
-    power_off();
+    /* seL4's lower_el_sync: aborts are VM faults, everything else a user
+     * exception carrying ESR (FP/SIMD is never trapped here). */
+    if (ec == ESR_EC_DATA_ABORT_LOWER)
+        fault_raise(t, fault_vm(r.far, r.esr, 0), 0);
+    else if (ec == ESR_EC_INSTRUCTION_ABORT_LOWER)
+        fault_raise(t, fault_vm(t->registers[REG_FAULT_IP], r.esr, 1), 0);
+    else
+        fault_raise(t, fault_user_exception(r.esr), 0);
+    sched_choose();
+    restore_user_context();
 }
 
 void c_handle_kernel_trap(uint64_t kind)

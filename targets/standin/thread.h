@@ -26,24 +26,60 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* Room for "child of: 'child of: 'rootserver''" and a little more (seL4's
+ * name field is longer; names longer than this are cut). */
+#define TCB_NAME_LENGTH 64
+
 #include "cap.h"
+#include "cspace.h"
 
 enum thread_state {
-    THREAD_INACTIVE,          /* created, not yet resumed */
+    THREAD_INACTIVE,          /* created and not yet resumed, or stopped by a fault */
     THREAD_RUNNING,           /* runnable (or running) */
-    THREAD_BLOCKED_ON_SEND,   /* in an endpoint's queue with a message */
+    THREAD_BLOCKED_ON_SEND,   /* in an endpoint's queue with a message (or a fault) */
     THREAD_BLOCKED_ON_RECV,   /* in an endpoint's queue waiting for one */
+    THREAD_BLOCKED_ON_REPLY,  /* sent a Call (or a fault) and waits for the reply */
+    THREAD_BLOCKED_ON_NOTIFICATION,   /* in a notification's queue (Wait) */
+};
+
+/* A fault being delivered (seL4_Fault_t); type SEL4_FAULT_NULL = none. */
+struct fault {
+    uint8_t type;         /* SEL4_FAULT_* */
+    uint8_t flag;         /* cap fault: in receive phase; VM fault: instruction fetch */
+    uint64_t address;     /* cap fault: cptr; VM fault: address; unknown syscall: number;
+                             user exception: ESR */
+    uint64_t status;      /* VM fault: ESR (FSR); user exception: code */
+};
+
+/* What a thread blocked in an endpoint queue sends (seL4 keeps these in
+ * the thread state). */
+struct ipc_block {
+    uint64_t badge;
+    uint8_t can_grant, can_grant_reply, is_call;
+};
+
+/* A FIFO of blocked threads (queue.h). */
+struct thread_queue {
+    struct tcb *head, *tail;
 };
 
 struct tcb {
     uint64_t registers[REG_COUNT];
-    char name[16];
+    char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
     uint8_t state;            /* enum thread_state */
     uint8_t priority, mcp;
     struct cap cspace_root, vspace_root, ipc_buffer_frame;
     uint64_t ipc_buffer_vaddr;    /* 0: no IPC buffer */
-    uint64_t blocked_badge;       /* badge of the cap a blocked sender used */
-    struct tcb *ep_next;          /* next thread in the same endpoint queue */
+    uint64_t fault_handler;       /* cptr of the fault endpoint (TCB_Configure) */
+    struct fault fault;
+    struct lookup_fault lookup_failure;   /* of a cap fault being delivered */
+    struct ipc_block blocked;     /* while BLOCKED_ON_SEND / _RECV (can_grant only) */
+    /* The caller slot: the reply cap of the last Call received, naming the
+     * thread blocked on the reply (0: empty slot). */
+    struct tcb *caller;
+    uint8_t caller_can_grant;
+    struct thread_queue *blocked_queue;   /* the queue a blocked thread is in */
+    struct tcb *ep_next;          /* next thread in the same endpoint/notification queue */
     struct tcb *sched_next;       /* next thread in the scheduler's list */
 };
 /* seL4's tcb_t sits in the upper half of the 2 KiB TCB object; ours must too. */

@@ -1,0 +1,248 @@
+#include "fault.h"
+
+#include "invocation.h"
+#include "ipc.h"
+#include "sched.h"
+#include "uart.h"
+#include "vspace.h"
+
+/* User stack words printed after a double fault (seL4's
+ * CONFIG_USER_STACK_TRACE_LENGTH in the qemu-arm-virt debug build). */
+#define USER_STACK_TRACE_LENGTH 16
+
+/* Where MR i of a fault message comes from (seL4's aarch64 fault_messages:
+ * SYSCALL_MESSAGE, EXCEPTION_MESSAGE); the reply writes the same registers. */
+static const uint8_t syscall_message_register[] = {
+    0, 1, 2, 3, 4, 5, 6, 7, REG_FAULT_IP, REG_SP_EL0, REG_NEXT_IP, REG_SPSR,
+};
+static const uint8_t exception_message_register[] = { REG_FAULT_IP, REG_SP_EL0, REG_SPSR };
+#define SYSCALL_MESSAGE_WORDS (sizeof syscall_message_register)
+#define EXCEPTION_MESSAGE_WORDS (sizeof exception_message_register)
+
+struct fault fault_cap(uint64_t cptr, int in_receive_phase)
+{
+    return (struct fault){ .type = SEL4_FAULT_CAP, .flag = (uint8_t)in_receive_phase,
+                           .address = cptr };
+}
+
+struct fault fault_vm(uint64_t address, uint64_t esr, int instruction)
+{
+    return (struct fault){ .type = SEL4_FAULT_VM, .flag = (uint8_t)instruction,
+                           .address = address, .status = esr };
+}
+
+struct fault fault_unknown_syscall(uint64_t number)
+{
+    return (struct fault){ .type = SEL4_FAULT_UNKNOWN_SYSCALL, .address = number };
+}
+
+struct fault fault_user_exception(uint64_t esr)
+{
+    return (struct fault){ .type = SEL4_FAULT_USER_EXCEPTION, .address = esr, .status = 0 };
+}
+
+/* seL4's printf %p as measured on 13.0.0: "0x" and hex digits, plain "0"
+ * for zero. */
+static void print_pointer(uint64_t value)
+{
+    if (value == 0)
+        kprintf("0");
+    else
+        kprintf("0x%lx", (unsigned long)value);
+}
+
+/* seL4's print_fault (kernel/faulthandler.c), word for word in format. */
+static void print_fault(const struct fault *f)
+{
+    switch (f->type) {
+    case SEL4_FAULT_NULL:
+        kprintf("null fault");
+        break;
+    case SEL4_FAULT_CAP:
+        kprintf("cap fault in %s phase at address ", f->flag ? "receive" : "send");
+        print_pointer(f->address);
+        break;
+    case SEL4_FAULT_VM:
+        kprintf("vm fault on %s at address ", f->flag ? "code" : "data");
+        print_pointer(f->address);
+        kprintf(" with status ");
+        print_pointer(f->status);
+        break;
+    case SEL4_FAULT_UNKNOWN_SYSCALL:
+        kprintf("unknown syscall ");
+        print_pointer(f->address);
+        break;
+    case SEL4_FAULT_USER_EXCEPTION:
+        kprintf("user exception ");
+        print_pointer(f->address);
+        kprintf(" code ");
+        print_pointer(f->status);
+        break;
+    default:
+        kprintf("unknown fault");
+        break;
+    }
+}
+
+/* seL4's readWordFromVSpace: the word only when a page maps it. */
+static int read_user_word(const struct tcb *t, uint64_t vaddr, uint64_t *value)
+{
+    unsigned bits_left;
+    uint64_t *slot = user_vspace_lookup_slot(paddr_to_kptr(t->vspace_root.object), vaddr,
+                                             &bits_left);
+    uint64_t entry = *slot;
+    int valid = entry & 1, table = (entry & 2) != 0;
+    if (!valid || (table && bits_left > SEL4_PAGE_BITS))
+        return 0;
+    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
+    uint64_t frame = entry & UINT64_C(0x0000fffffffff000) & ~size_mask;
+    *value = *(const uint64_t *)paddr_to_kptr(frame + (vaddr & size_mask));
+    return 1;
+}
+
+/* seL4's Arch_userStackTrace. */
+static void print_user_stack(const struct tcb *t)
+{
+    if (t->vspace_root.tag != SEL4_CAP_TAG_VSPACE) {
+        kprintf("Invalid vspace\n");
+        return;
+    }
+    uint64_t sp = t->registers[REG_SP_EL0];
+    if (sp & 7) {
+        kprintf("SP not aligned\n");
+        return;
+    }
+    for (unsigned i = 0; i < USER_STACK_TRACE_LENGTH; i++) {
+        uint64_t address = sp + i * 8, value;
+        if (read_user_word(t, address, &value))
+            kprintf("0x%lx: 0x%lx\n", (unsigned long)address, (unsigned long)value);
+        else
+            kprintf("0x%lx: INVALID\n", (unsigned long)address);
+    }
+}
+
+/* seL4's handleDoubleFault: the report, then only this thread stops. */
+static void double_fault(struct tcb *t, const struct fault *first, const struct fault *second)
+{
+    kprintf("Caught ");
+    print_fault(second);
+    kprintf("\nwhile trying to handle:\n");
+    print_fault(first);
+    kprintf("\nin thread ");
+    print_pointer((uint64_t)(uintptr_t)t);
+    kprintf(" \"%s\" at address ", t->name);
+    print_pointer(t->registers[REG_FAULT_IP]);
+    kprintf("\nWith stack:\n");
+    print_user_stack(t);
+    sched_set_state(t, THREAD_INACTIVE);
+}
+
+void fault_raise(struct tcb *t, struct fault f, const struct lookup_fault *lookup)
+{
+    struct lookup_fault why;
+    struct cap *handler = cspace_lookup(&t->cspace_root, t->fault_handler, &why);
+    if (handler != 0 && handler->tag == SEL4_CAP_TAG_ENDPOINT &&
+        (handler->rights & SEL4_CAN_WRITE) &&
+        (handler->rights & (SEL4_CAN_GRANT | SEL4_CAN_GRANT_REPLY))) {
+        t->fault = f;
+        if (f.type == SEL4_FAULT_CAP && lookup != 0)
+            t->lookup_failure = *lookup;
+        ipc_send_fault(t, handler);
+        return;
+    }
+    struct fault handler_fault = fault_cap(t->fault_handler, 0);
+    double_fault(t, &f, &handler_fault);
+}
+
+/* seL4's setMRs_lookup_failure, from MR offset on. */
+static unsigned set_lookup_failure(struct tcb *receiver, seL4_IPCBuffer *buffer,
+                                   const struct lookup_fault *l, unsigned offset)
+{
+    unsigned n = ipc_set_mr(receiver, buffer, offset, l->type + 1u);
+    switch (l->type) {
+    case LOOKUP_MISSING_CAPABILITY:
+        return ipc_set_mr(receiver, buffer, offset + 1, l->bits_left);
+    case LOOKUP_DEPTH_MISMATCH:
+        ipc_set_mr(receiver, buffer, offset + 1, l->bits_left);
+        return ipc_set_mr(receiver, buffer, offset + 2, l->bits_found);
+    case LOOKUP_GUARD_MISMATCH:
+        ipc_set_mr(receiver, buffer, offset + 1, l->bits_left);
+        ipc_set_mr(receiver, buffer, offset + 2, l->guard_found);
+        return ipc_set_mr(receiver, buffer, offset + 3, l->bits_found);
+    default:
+        return n;
+    }
+}
+
+/* seL4's copyMRsFault: registers of the sender as MRs. */
+static void copy_registers(const struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer *buffer,
+                           const uint8_t *registers, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (i < SEL4_FAST_MESSAGE_REGISTERS || buffer != 0)
+            ipc_set_mr(receiver, buffer, i, sender->registers[registers[i]]);
+}
+
+unsigned fault_set_mrs(struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer *buffer)
+{
+    const struct fault *f = &sender->fault;
+    switch (f->type) {
+    case SEL4_FAULT_CAP:
+        ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_IP, sender->registers[REG_FAULT_IP]);
+        ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_ADDR, f->address);
+        ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_IN_RECV_PHASE, f->flag);
+        return set_lookup_failure(receiver, buffer, &sender->lookup_failure,
+                                  SEL4_CAP_FAULT_LOOKUP_FAILURE_TYPE);
+    case SEL4_FAULT_UNKNOWN_SYSCALL:
+        copy_registers(sender, receiver, buffer, syscall_message_register, SYSCALL_MESSAGE_WORDS);
+        return ipc_set_mr(receiver, buffer, SYSCALL_MESSAGE_WORDS, f->address);
+    case SEL4_FAULT_USER_EXCEPTION:
+        copy_registers(sender, receiver, buffer, exception_message_register,
+                       EXCEPTION_MESSAGE_WORDS);
+        ipc_set_mr(receiver, buffer, EXCEPTION_MESSAGE_WORDS, f->address);
+        return ipc_set_mr(receiver, buffer, EXCEPTION_MESSAGE_WORDS + 1, f->status);
+    default:   /* SEL4_FAULT_VM */
+        ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_IP, sender->registers[REG_FAULT_IP]);
+        ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_ADDR, f->address);
+        ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_PREFETCH, f->flag);
+        return ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_FSR, f->status);
+    }
+}
+
+/* seL4's copyMRsFaultReply: the reply's MRs into the listed registers; a
+ * new SPSR keeps only its flags (sanitiseRegister). */
+static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t *registers,
+                       unsigned n)
+{
+    uint64_t length = SEL4_MSGINFO_LENGTH(replier->registers[1]);
+    if (length < n)
+        n = (unsigned)length;
+    seL4_IPCBuffer *buffer = thread_ipc_buffer(replier);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t value;
+        if (i < SEL4_FAST_MESSAGE_REGISTERS)
+            value = replier->registers[2 + i];
+        else if (buffer != 0)
+            value = buffer->msg[i];
+        else
+            break;
+        if (registers[i] == REG_SPSR)
+            value = (value & UINT64_C(0xf0000000)) | SPSR_USER_INITIAL;
+        faulting->registers[registers[i]] = value;
+    }
+}
+
+int fault_handle_reply(struct tcb *faulting, struct tcb *replier)
+{
+    int label_zero = SEL4_MSGINFO_LABEL(replier->registers[1]) == 0;
+    switch (faulting->fault.type) {
+    case SEL4_FAULT_UNKNOWN_SYSCALL:
+        copy_reply(faulting, replier, syscall_message_register, SYSCALL_MESSAGE_WORDS);
+        return label_zero;
+    case SEL4_FAULT_USER_EXCEPTION:
+        copy_reply(faulting, replier, exception_message_register, EXCEPTION_MESSAGE_WORDS);
+        return label_zero;
+    default:   /* cap and VM faults always restart */
+        return 1;
+    }
+}

@@ -1,0 +1,48 @@
+/* A FIFO of blocked threads, linked through tcb.ep_next: the queue of an
+ * endpoint or a notification (seL4's tcb_queue_t). */
+#ifndef STANDIN_QUEUE_H
+#define STANDIN_QUEUE_H
+
+#include "thread.h"
+
+
+static inline void queue_append(struct thread_queue *q, struct tcb *t)
+{
+    t->ep_next = 0;
+    t->blocked_queue = q;
+    if (q->tail != 0)
+        q->tail->ep_next = t;
+    else
+        q->head = t;
+    q->tail = t;
+}
+
+static inline struct tcb *queue_pop(struct thread_queue *q)
+{
+    struct tcb *t = q->head;
+    q->head = t->ep_next;
+    if (q->head == 0)
+        q->tail = 0;
+    t->ep_next = 0;
+    return t;
+}
+
+/* Takes t out of the queue wherever it is (seL4's tcbEPDequeue). */
+static inline void queue_remove(struct thread_queue *q, struct tcb *t)
+{
+    struct tcb *prev = 0;
+    for (struct tcb *i = q->head; i != 0; prev = i, i = i->ep_next) {
+        if (i != t)
+            continue;
+        if (prev != 0)
+            prev->ep_next = t->ep_next;
+        else
+            q->head = t->ep_next;
+        if (q->tail == t)
+            q->tail = prev;
+        t->ep_next = 0;
+        return;
+    }
+}
+
+#endif
