@@ -58,6 +58,7 @@ struct component {
     uint8_t parent;           /* registry index, or REGISTRY_OWNER_ROOT */
     uint8_t cnode_bits;       /* its CNode has 2^cnode_bits slots */
     uint8_t memory_bits;      /* COMPONENT_CAP_UNTYPED's size */
+    uint8_t priority;         /* its priority; a spawning component's MCP too */
     const uint8_t *elf, *elf_end;   /* the embedded ELF file */
     unsigned n_caps;
     struct component_cap caps[COMPONENT_MAX_CAPS];

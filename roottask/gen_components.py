@@ -14,6 +14,7 @@ The manifest lists [[object]] and [[component]] tables:
     elf    = "${BUILD}/roottask/system_init.elf"  # ${BUILD} = --build; else relative to the cwd
     parent = "roottask"                           # "roottask" or another component's name
     cnode_bits  = 8                               # its CNode: 2^cnode_bits slots (default 4)
+    priority    = 254                             # below its parent's (default: parent's - 1)
     memory_bits = 21                              # with "untyped": 2^memory_bits bytes
     caps = ["cnode", "vspace", "untyped", "asid_pool",          # its own objects, delegation
             { endpoint = "channel", rights = ["write", "grant_reply"], badge = 0x11 },
@@ -25,8 +26,10 @@ badged for it: hello, done and, as its fault endpoint, faults); the caps
 fill slots 2, 3, ... in order; every other slot is empty. Frames are mapped
 at COMPONENT_FRAME_BASE, one page each, in order. An object is created by
 the parent of the components that use it, which must all share that
-parent. A component with children must hold cnode, vspace, untyped and
-asid_pool, and its children must fit in its untyped.
+parent. A component with children must hold tcb (its own: the authority for its
+children's priorities; its priority is also its MCP), cnode, vspace, untyped
+and asid_pool, be a child of the root task, and its children must fit in
+its untyped.
 
 FILE.S embeds each ELF (.incbin), FILE.c holds the table roottask/components.h
 declares, all in the .registry section. Any problem stops the build with one
@@ -42,7 +45,8 @@ import tomllib
 OWN_CAPS = {"tcb": "COMPONENT_CAP_TCB", "cnode": "COMPONENT_CAP_CNODE",
             "vspace": "COMPONENT_CAP_VSPACE", "untyped": "COMPONENT_CAP_UNTYPED",
             "asid_pool": "COMPONENT_CAP_ASID_POOL"}
-PARENT_CAPS = ("cnode", "vspace", "untyped", "asid_pool")   # what spawning needs
+PARENT_CAPS = ("tcb", "cnode", "vspace", "untyped", "asid_pool")   # what spawning needs
+ROOT_PRIORITY = 255               # the root task's priority and MCP (seL4_MaxPrio)
 OBJECT_TYPES = {"endpoint": "REGISTRY_OBJECT_ENDPOINT",
                 "notification": "REGISTRY_OBJECT_NOTIFICATION",
                 "frame": "REGISTRY_OBJECT_FRAME"}
@@ -51,7 +55,7 @@ MAX_CAPS = 11                     # COMPONENT_MAX_CAPS in components.h
 MAX_FRAMES = 4                    # COMPONENT_MAX_FRAMES
 NAME = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 ROOT = "roottask"
-KEYS = {"name", "elf", "parent", "caps", "frames", "cnode_bits", "memory_bits"}
+KEYS = {"name", "elf", "parent", "caps", "frames", "cnode_bits", "memory_bits", "priority"}
 OBJECT_KEYS = {"name", "type"}
 PAGE = 0x1000
 # Kernel object sizes (seL4 13.0.0 AArch64; the VSpace at the hyp build's
@@ -187,9 +191,12 @@ def check_entry(number, entry, build):
         raise ManifestError(f"{where}: 'memory_bits' goes with the 'untyped' cap, and only with it")
     if memory_bits is not None and memory_bits not in MEMORY_BITS:
         raise ManifestError(f"{where}: memory_bits must be in [{MEMORY_BITS[0]}, {MEMORY_BITS[-1]}]")
+    priority = entry.get("priority")
+    if priority is not None and (not isinstance(priority, int) or not 1 <= priority < ROOT_PRIORITY):
+        raise ManifestError(f"{where}: priority must be in [1, {ROOT_PRIORITY - 1}]")
     return {"name": entry["name"], "elf": os.path.abspath(elf), "parent": entry["parent"],
             "caps": caps, "frames": frames, "own": own, "cnode_bits": cnode_bits,
-            "memory_bits": memory_bits or 0}
+            "memory_bits": memory_bits or 0, "priority": priority}
 
 
 def check_names(comps, objects):
@@ -226,6 +233,27 @@ def check_tree(comps):
             if missing:
                 raise ManifestError(f"component '{c['name']}': its parent '{parent['name']}' "
                                     f"cannot spawn it without the caps {missing}")
+            if parent["parent"] != ROOT:
+                raise ManifestError(f"component '{c['name']}': its parent '{parent['name']}' is "
+                                    "not a child of the root task; only those get the registry "
+                                    "mapped, so only they can spawn")
+    # Priorities, parents first: the root task's children default to 254
+    # (COMPONENT_PRIORITY), others to one below their parent; a child runs
+    # below its parent, whose priority is also its MCP (the most it can give).
+    for c in comps:
+        chain, at = [], c
+        while at["parent"] != ROOT:
+            chain.append(at)
+            at = by_name[at["parent"]]
+        chain.append(at)
+        parent_priority = ROOT_PRIORITY
+        for node in reversed(chain):
+            if node["priority"] is None:
+                node["priority"] = parent_priority - 1
+            if node["priority"] >= parent_priority:
+                raise ManifestError(f"component '{node['name']}': priority {node['priority']} "
+                                    f"is not below its parent's {parent_priority}")
+            parent_priority = node["priority"]
 
 
 def assign_owners(comps, objects):
@@ -322,23 +350,45 @@ def render_c(comps, objects, manifest):
                             f"{cap['rights']}, 0x{cap['badge']:x}ull }}")
         frames = [f"{{ {object_index[f['object']]}, {f['rights']} }}" for f in c["frames"]]
         out.append(f"    {{ {c_string(c['name'])}, {owner(c['parent'])}, {c['cnode_bits']}, "
-                   f"{c['memory_bits']}, component_elf_{i}, component_elf_{i}_end,")
+                   f"{c['memory_bits']}, {c['priority']}, component_elf_{i}, component_elf_{i}_end,")
         out.append(f"      {len(caps)}, {{ {', '.join(caps) or '{ 0, 0, 0, 0 }'} }},")
         out.append(f"      {len(frames)}, {{ {', '.join(frames) or '{ 0, 0 }'} }} }},")
     if not comps:
-        out.append("    { \"\", 0, 0, 0, 0, 0, 0, { { 0, 0, 0, 0 } }, 0, { { 0, 0 } } },")
+        out.append("    { \"\", 0, 0, 0, 0, 0, 0, 0, { { 0, 0, 0, 0 } }, 0, { { 0, 0 } } },")
     out += ["};", "",
             "const struct registry registry REGISTRY = {",
             f"    {len(comps)}, {len(objects)}, registry_components, registry_objects,", "};"]
     return "\n".join(out) + "\n"
 
 
-def render_s(comps, manifest):
+def loadable_copy(elf, out_dir):
+    """What spawning needs of an ELF: its headers and the file bytes of its
+    segments, without the sections after them (symbols, debug info), which
+    would only grow the root task, the loader's copying and the registry
+    pages a spawning component maps. The section table is dropped with them."""
+    with open(elf, "rb") as f:
+        data = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    end = phoff + phentsize * phnum
+    for i in range(phnum):
+        _, _, offset, _, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+        end = max(end, offset + filesz)
+    data = data[:end]
+    struct.pack_into("<Q", data, 0x28, 0)             # e_shoff
+    struct.pack_into("<HHH", data, 0x3a, 0, 0, 0)     # e_shentsize, e_shnum, e_shstrndx
+    path = os.path.join(out_dir, os.path.basename(elf) + ".load")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def render_s(comps, manifest, out_dir):
     out = [f"/* Generated by roottask/gen_components.py from {manifest}: do not edit. */",
            '    .section .registry, "a"']
     for i, c in enumerate(comps):
         out += ["    .balign 16", f"    .global component_elf_{i}, component_elf_{i}_end",
-                f"component_elf_{i}:", f"    .incbin {c_string(c['elf'])}",
+                f"component_elf_{i}:", f"    .incbin {c_string(loadable_copy(c['elf'], out_dir))}",
                 f"component_elf_{i}_end:"]
     return "\n".join(out) + "\n"
 
@@ -357,7 +407,8 @@ def main():
         print(f"gen_components: error: {args.manifest}: {e}", file=sys.stderr)
         return 1
     for path, text in ((args.out_c, render_c(comps, objects, args.manifest)),
-                       (args.out_s, render_s(comps, args.manifest))):
+                       (args.out_s, render_s(comps, args.manifest,
+                                              os.path.dirname(os.path.abspath(args.out_s))))):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path, "w") as f:
             f.write(text)

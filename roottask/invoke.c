@@ -168,6 +168,15 @@ seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priorit
     return invoke(tcb, &inv);
 }
 
+seL4_Word tcb_set_mc_priority(seL4_Word tcb, seL4_Word authority, seL4_Word mcp)
+{
+    struct invocation inv = {
+        "TCB_SetMCPriority", SEL4_LABEL_TCB_SET_MC_PRIORITY, 1, 1, { authority }, { mcp },
+        { "tcb", "mcp", "authority" },
+    };
+    return invoke(tcb, &inv);
+}
+
 seL4_Word tcb_resume(seL4_Word tcb)
 {
     struct invocation inv = { "TCB_Resume", SEL4_LABEL_TCB_RESUME, 0, 0, { 0 }, { 0 }, { "tcb" } };

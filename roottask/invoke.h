@@ -48,6 +48,7 @@ seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root
 seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
                               const seL4_Word *x, unsigned n_x);
 seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priority);
+seL4_Word tcb_set_mc_priority(seL4_Word tcb, seL4_Word authority, seL4_Word mcp);
 seL4_Word tcb_resume(seL4_Word tcb);
 seL4_Word page_table_map(seL4_Word page_table, seL4_Word vspace, seL4_Word vaddr, seL4_Word attr);
 seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word rights,

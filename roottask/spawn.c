@@ -67,7 +67,7 @@ bool spawn_init_delegated(const struct registry *reg, const struct delegation *d
                          (seL4_Word)1 << d->cnode_bits);
     invoke_init(COMPONENT_IPC_BUFFER, d->num_nodes);
     spawner = (struct spawner){ .reg = reg, .self = d->self, .cnode = d->cnode,
-                                .vspace = d->vspace, .asid_pool = d->asid_pool };
+                                .vspace = d->vspace, .asid_pool = d->asid_pool, .tcb = d->tcb };
     return spawn_make_endpoint();
 }
 
@@ -386,10 +386,11 @@ bool spawn_component(unsigned index)
     if (!checked(&ch, tcb_configure(ch.tcb, COMPONENT_PARENT_SLOT, ch.cnode, guard, ch.vspace, 0,
                                     COMPONENT_IPC_BUFFER, ch.ipc_frame)))
         return false;
-    /* The root task puts its children just below itself; a delegated
-     * spawner holds no TCB authority, and its children keep priority 0. */
-    if (spawner.tcb != 0 &&
-        !checked(&ch, tcb_set_priority(ch.tcb, spawner.tcb, COMPONENT_PRIORITY)))
+    /* The manifest's priority, below ours (gen_components.py checks); a
+     * child that spawns gets it as its MCP too, the most it can give its own
+     * children. Our own TCB is the authority (seL4 checks our MCP). */
+    if ((spawns && !checked(&ch, tcb_set_mc_priority(ch.tcb, spawner.tcb, ch.c->priority))) ||
+        !checked(&ch, tcb_set_priority(ch.tcb, spawner.tcb, ch.c->priority)))
         return false;
     if (!checked(&ch, tcb_write_registers(ch.tcb, 0, elf.entry, COMPONENT_STACK_TOP, x,
                                           COMPONENT_START_REGISTERS)))

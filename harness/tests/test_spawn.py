@@ -114,7 +114,7 @@ name = "{name}"
 elf = "${{BUILD}}/roottask/system_init.elf"
 parent = "roottask"
 memory_bits = {bits}
-caps = ["cnode", "vspace", "untyped", "asid_pool"]
+caps = ["tcb", "cnode", "vspace", "untyped", "asid_pool"]
 """
 OBJECT = """
 [[object]]
@@ -170,12 +170,20 @@ def expect_build_error(tmp_path, text, message):
     ("parent-cannot-spawn", ENTRY.format(name="a", elf=GOOD_ELF, parent="roottask") +
      CHILD.format(name="c", parent="a", caps=""),
      "component 'c': its parent 'a' cannot spawn it without the caps "
-     "['cnode', 'vspace', 'untyped', 'asid_pool']"),
+     "['tcb', 'cnode', 'vspace', 'untyped', 'asid_pool']"),
     ("object-two-parents", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
      CHILD.format(name="c1", parent="init", caps='{ endpoint = "ch", rights = ["read"] }') +
      CHILD.format(name="c2", parent="roottask", caps='{ endpoint = "ch", rights = ["write"] }'),
      "object 'ch': used by children of ['init', 'roottask']; an object is made by one parent "
      "for its own children"),
+    ("priority-not-below-parent", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps="").replace('parent = "init"', 'parent = "init"\npriority = 254'),
+     "component 'c': priority 254 is not below its parent's 254"),
+    ("grandchild-spawner", SPAWNER.format(name="init", bits=20) +
+     SPAWNER.format(name="sub", bits=16).replace('parent = "roottask"', 'parent = "init"') +
+     CHILD.format(name="c", parent="sub", caps=""),
+     "component 'c': its parent 'sub' is not a child of the root task; only those get the "
+     "registry mapped, so only they can spawn"),
     ("bad-rights", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
      CHILD.format(name="c", parent="init", caps='{ endpoint = "ch", rights = ["fly"] }'),
      "component 'c': cap #1: 'rights' must be a list of ['grant', 'grant_reply', 'read', 'write']"),

@@ -1,6 +1,6 @@
 /* system_init: the first component the root task spawns. The root task
- * delegates to it (its own CNode and VSpace, an untyped, the ASID pool, and
- * the registry mapped read-only); with those and nothing more it creates
+ * delegates to it (its own TCB, CNode and VSpace, an untyped, the ASID pool,
+ * and the registry mapped read-only); with those and nothing more it creates
  * the objects its children share, spawns the components whose parent it is,
  * supervises them (hello, done, faults) and tells the root task how they
  * ended. */
@@ -32,6 +32,7 @@ int component_main(const struct component_start *start)
     const struct component *me = &reg->components[start->index];
     struct delegation d = {
         .self = (unsigned)start->index,
+        .tcb = slot_of(me, COMPONENT_CAP_TCB),
         .cnode = slot_of(me, COMPONENT_CAP_CNODE),
         .vspace = slot_of(me, COMPONENT_CAP_VSPACE),
         .untyped = slot_of(me, COMPONENT_CAP_UNTYPED),
@@ -41,8 +42,8 @@ int component_main(const struct component_start *start)
         .first_free_slot = start->granted_slots + 1,
         .num_nodes = start->num_nodes,
     };
-    if (d.cnode == 0 || d.vspace == 0 || d.untyped == 0 || d.asid_pool == 0) {
-        rt_line("FAILED: cannot spawn without cnode, vspace, untyped and asid_pool caps");
+    if (d.tcb == 0 || d.cnode == 0 || d.vspace == 0 || d.untyped == 0 || d.asid_pool == 0) {
+        rt_line("FAILED: cannot spawn without tcb, cnode, vspace, untyped and asid_pool caps");
         return 1;
     }
     rt_fact("untyped", "0x%lx %u", (unsigned long)d.untyped, d.memory_bits);
