@@ -5,6 +5,7 @@
 #include "roottask.h"
 
 #include "check.h"
+#include "fmt.h"
 #include "print.h"
 #include "components.h"
 #include "run_components.h"
@@ -17,8 +18,32 @@ void roottask_main(void) __attribute__((noreturn));
  * address is where `make bench` stops the count from the root task's entry
  * to every component's end (harness/bootcheck/bootcost.py). */
 __attribute__((noinline)) void components_report(bool ok);
+
+/* The chain as it ran, one line per spawning level:
+ *     roottask: chain: roottask -> system_init ok
+ *     roottask: chain: system_init -> ipc_producer ok, ipc_consumer ok */
+static void print_chain(unsigned parent, const char *parent_name)
+{
+    char line[200];
+    int n = 0;
+    seL4_Word failed = components_failed_mask();
+    for (unsigned i = 0; i < registry.n_components && n < (int)sizeof line - 48; i++)
+        if (registry.components[i].parent == parent)
+            n += bc_snprintf(line + n, sizeof line - (size_t)n, "%s%s %s", n ? ", " : "",
+                             registry.components[i].name,
+                             failed & ((seL4_Word)1 << i) ? "FAILED" : "ok");
+    if (n == 0)
+        return;
+    rt_line("chain: %s -> %s", parent_name, line);
+    for (unsigned i = 0; i < registry.n_components; i++)
+        if (registry.components[i].parent == parent)
+            print_chain(i, registry.components[i].name);
+}
+
 void components_report(bool ok)
 {
+    if (components_failure()[0] != '\0' || ok)
+        print_chain(REGISTRY_OWNER_ROOT, "roottask");
     if (ok)
         rt_line("components OK");
     else

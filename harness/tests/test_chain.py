@@ -63,6 +63,17 @@ def holds_line(entry):
     return f"{entry['name']}: holds{held}; the other {slots - len(grant)} slots are empty"
 
 
+def chain_lines(doc, failed=()):
+    """The root task's summary of the chain, in registry order."""
+    out = []
+    for parent in ["roottask"] + [c["name"] for c in doc["component"]]:
+        kids = [c["name"] for c in doc["component"] if c["parent"] == parent]
+        if kids:
+            out.append(f"roottask: chain: {parent} -> " +
+                       ", ".join(f"{k} {'FAILED' if k in failed else 'ok'}" for k in kids))
+    return out
+
+
 def test_chain_runs(kernel, artifacts, booter):
     kind, path = kernel
     r = boot_once(kind, path, artifacts.roottask, booter)
@@ -96,6 +107,8 @@ def test_chain_runs(kernel, artifacts, booter):
     assert lines.index("system_init: all children done") < lines.index("roottask: system_init done"), \
         r.describe()
     assert "roottask: components OK" in lines, r.describe()
+    chain = chain_lines(doc)
+    assert [l for l in lines if l.startswith("roottask: chain: ")] == chain, r.describe()
     assert "FAILED" not in r.serial and "invocation failed" not in r.serial, r.describe()
 
 
@@ -157,3 +170,7 @@ def test_fault_stays_local(kernel, artifacts, booter):
     assert "roottask: system_init reports that faulty failed" in r.lines, r.describe()
     assert "roottask: boot FAILED: component faulty failed (reported by system_init)" in r.lines, \
         r.describe()
+    doc = manifest(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "components",
+                                "chain_fault.toml"))
+    assert [l for l in r.lines if l.startswith("roottask: chain: ")] == \
+        chain_lines(doc, failed={"faulty"}), r.describe()
