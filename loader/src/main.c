@@ -111,7 +111,6 @@ void loader_main(uint64_t boot_x0)
     uart_printf("\nbootcheck loader: started at EL%u, MIDR 0x%08lx, image [0x%lx..0x%lx)\n", el,
                 (unsigned long)sysreg_read(MIDR_EL1), (unsigned long)(uintptr_t)__loader_start,
                 (unsigned long)(uintptr_t)__loader_end);
-    (void)boot_x0;
     if (el != 1 && el != 2)
         loader_fail("started at EL%u; only EL1 (-machine virt) and EL2 (virtualization=on) are supported",
                     el);
@@ -120,7 +119,8 @@ void loader_main(uint64_t boot_x0)
     struct cpio_member dtb_member;
     int have_dtb = find_member(PAYLOAD_DTB, &dtb_member);
     struct dtb_info dtb;
-    dtb_select(have_dtb ? (void *)(uintptr_t)dtb_member.data : 0, have_dtb ? dtb_member.size : 0, &dtb);
+    dtb_select(have_dtb ? (void *)(uintptr_t)dtb_member.data : 0, have_dtb ? dtb_member.size : 0, boot_x0,
+               &dtb);
     uart_printf("loader: DTB from %s at 0x%lx, %lu bytes; PSCI via %s\n", dtb.source,
                 (unsigned long)(uintptr_t)dtb.fdt, (unsigned long)dtb.size, power_conduit_name());
     for (unsigned i = 0; i < dtb.nram; i++)

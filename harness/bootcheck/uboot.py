@@ -1,0 +1,187 @@
+"""Boots a loader image the way a board does: QEMU runs Debian's U-Boot as
+its firmware (`-bios`), QEMU's `-device loader` places the image's bytes in
+RAM (as a board's `load` from storage would), and U-Boot is told on its
+console to start it.
+
+The command is `booti`, U-Boot's Linux arm64 boot: our loader's image starts
+with a Linux Image header (loader/src/crt0.S), so U-Boot starts it as it
+starts Linux: MMU and D-cache off, x0 = U-Boot's own DTB (with its /chosen),
+at the EL U-Boot runs at. `bootelf` and `go` would be the obvious commands
+for an ELF, but Debian's U-Boot 2023.01 never returns from the console
+flush() both call before jumping: its PL011 driver reports output pending
+while the transmit FIFO is not full, and QEMU's never is (FR = 0x90).
+
+Optionally gdb starts QEMU (over a pipe: no port, QEMU dies with gdb) and
+captures the CPU state at U-Boot's jump: a hardware breakpoint at the image's
+entry, then every general and system register a loader might depend on, and
+the DTB x0 points at."""
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from . import gdbrun, qemu
+from .qemu_machine import machine_argv
+from .uboot_console import Console, ConsoleTimeout, make_fifos
+
+UBOOT_BIN = os.environ.get("UBOOT_BIN", "/usr/lib/u-boot/qemu_arm64/u-boot.bin")
+OBJCOPY = os.environ.get("OBJCOPY", "aarch64-linux-gnu-objcopy")
+CAPTURE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "uboot_gdb_capture.py")
+GDB_GRACE_SECONDS = 10.0
+
+
+def missing():
+    """Why U-Boot boots cannot run here, or None."""
+    if not os.path.isfile(UBOOT_BIN):
+        return f"{UBOOT_BIN} is missing (Debian package u-boot-qemu; run make deps)"
+    return None
+
+
+def qemu_argv(raw_image, load_addr, fifo, machine, cpu="cortex-a53", mem=1024, smp=1):
+    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-no-reboot",
+            "-bios", UBOOT_BIN,
+            "-device", f"loader,file={raw_image},addr=0x{load_addr:x},force-raw=on",
+            "-serial", f"pipe:{fifo}"]
+
+
+def booti_command(load_addr):
+    """No initrd ('-'); U-Boot's own DTB, which it copies and fixes up."""
+    return f"booti 0x{load_addr:x} - ${{fdtcontroladdr}}"
+
+
+def raw_image(image, out):
+    """The ELF image's bytes as they lie in memory from its lowest load
+    address (2 MiB aligned, as booti wants it), and that address."""
+    load = elf_lowest_paddr(image)
+    if load % (2 << 20):
+        raise ValueError(f"{image}: lowest load address 0x{load:x} is not 2 MiB aligned; "
+                         "booti places an Image at a 2 MiB-aligned base")
+    subprocess.run([OBJCOPY, "-O", "binary", str(image), out], check=True, capture_output=True)
+    return load
+
+
+def elf_lowest_paddr(image):
+    from elftools.elf.elffile import ELFFile
+    with open(image, "rb") as f:
+        return min(seg["p_paddr"] for seg in ELFFile(f).iter_segments()
+                   if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0)
+
+
+def elf_entry(image):
+    from elftools.elf.elffile import ELFFile
+    with open(image, "rb") as f:
+        return ELFFile(f).header["e_entry"]
+
+
+class _Machine:
+    """QEMU (alone or under gdb) in its own process group, killed on close."""
+
+    def __init__(self, argv, rundir, capture_at=None):
+        self.rundir = rundir
+        self.state_path = os.path.join(rundir, "state.json")
+        self.pidfile = os.path.join(rundir, "qemu.pid")
+        self.out_path = os.path.join(rundir, "qemu.out")
+        out = open(self.out_path, "wb")
+        if capture_at is None:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        else:
+            plan = {"qemu": shlex.join([*argv, "-S", "-gdb", "stdio"]), "pidfile": self.pidfile,
+                    "entry": capture_at, "out": self.state_path}
+            env = dict(os.environ, BOOTCHECK_UBOOT_CAPTURE=json.dumps(plan))
+            self.proc = subprocess.Popen([gdbrun.GDB, "-nx", "-batch", "-x", CAPTURE_SCRIPT],
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True, env=env)
+        out.close()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(timeout=10)
+        gdbrun._kill_qemu(self.pidfile)
+
+    def captured(self):
+        try:
+            with open(self.state_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+
+class UBootRun:
+    """What one boot through U-Boot produced."""
+
+    def __init__(self, result, uboot_output, state, error):
+        self.result = result              # qemu.BootResult of the whole console
+        self.uboot_output = uboot_output  # what U-Boot printed for our commands
+        self.state = state                # registers at U-Boot's jump (capture only)
+        self.error = error                # ConsoleTimeout text, or None
+
+    def describe(self):
+        return (f"{self.error}\n" if self.error else "") + self.result.describe()
+
+
+def boot(image, machine, cpu="cortex-a53", mem=1024, smp=1, timeout=60.0,
+         stop_patterns=qemu.DEFAULT_STOP_PATTERNS, log_path=None, capture=False):
+    """Boots `image` (our loader's ELF) through U-Boot's booti and reads the
+    console until a stop pattern, QEMU's exit or the deadline. capture: gdb
+    records the state at the image's entry (UBootRun.state)."""
+    rundir = tempfile.mkdtemp(prefix="bcu", dir=gdbrun._socket_safe_tmpdir())
+    fifo = make_fifos(os.path.join(rundir, "serial"))
+    raw = os.path.join(rundir, "image.bin")
+    load_addr = raw_image(image, raw)
+    argv = qemu_argv(raw, load_addr, fifo, machine, cpu, mem, smp)
+    start = time.monotonic()
+    console = Console(fifo, log_path)
+    m = _Machine(argv, rundir, capture_at=elf_entry(image) if capture else None)
+    uboot_out, error, stopped_on, timed_out = [], None, None, False
+    try:
+        console.stop_autoboot(alive=m.alive)
+        console.command(booti_command(load_addr), prompt=False, alive=m.alive)
+        left = max(1.0, start + timeout - time.monotonic())
+        try:
+            stopped_on = _first_of(console, stop_patterns, left, m.alive)
+        except ConsoleTimeout as e:
+            if m.alive():
+                timed_out = True
+                error = str(e)
+    except ConsoleTimeout as e:
+        error = str(e)
+        timed_out = m.alive()
+    finally:
+        exit_code = m.proc.poll()
+        state = m.captured()
+        m.close()
+        console.close()
+        shutil.rmtree(rundir, ignore_errors=True)
+    serial = console.text.replace("\r\n", "\n")
+    if log_path:
+        with open(log_path, "a") as f:
+            f.write(f"\n$ {shlex.join(argv)}\n")
+    result = qemu.BootResult(serial=serial, exit_code=exit_code if stopped_on is None else None,
+                             timed_out=timed_out, stopped_on=stopped_on,
+                             elapsed=time.monotonic() - start, command=argv)
+    return UBootRun(result, uboot_out, state, error)
+
+
+def _first_of(console, patterns, timeout, alive):
+    """The first of `patterns` to appear; returns None when QEMU exits first."""
+    import re
+    rx = re.compile("|".join(re.escape(p) for p in patterns))
+    try:
+        return console.wait_for(rx, timeout, "the end of the boot (" + " or ".join(patterns) + ")",
+                                alive).group(0)
+    except ConsoleTimeout:
+        if not alive():
+            return None
+        raise
