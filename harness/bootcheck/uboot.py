@@ -185,3 +185,31 @@ def _first_of(console, patterns, timeout, alive):
         if not alive():
             return None
         raise
+
+
+# The captured registers emu-check's --start-state takes (harness/emu/start_state.h),
+# by gdb's names at EL1 and EL2.
+_START_REGS = {
+    1: {"sctlr": "SCTLR", "tcr": "TCR_EL1", "mair": "MAIR_EL1", "ttbr0": "TTBR0_EL1",
+        "vbar": "VBAR", "cpacr_el1": "CPACR_EL1"},
+    2: {"sctlr": "SCTLR_EL2", "tcr": "TCR_EL2", "mair": "MAIR_EL2", "ttbr0": "TTBR0_EL2",
+        "vbar": "VBAR_EL2", "cpacr_el1": "CPACR_EL1", "hcr_el2": "HCR_EL2", "cptr_el2": "CPTR_EL2"},
+}
+PSTATE_DAIF = 0x3c0
+
+
+def write_start_state(state, path):
+    """emu-check's --start-state file (and the DTB beside it) from a capture."""
+    regs, el = state["registers"], state["el"]
+    lines = [f"el {el}"] + [f"x{i} 0x{regs[f'x{i}']:x}" for i in range(4)]
+    lines += [f"{name} 0x{regs[gdb_name]:x}" for name, gdb_name in _START_REGS[el].items()
+              if gdb_name in regs]
+    lines.append(f"daif 0x{regs['cpsr'] & PSTATE_DAIF:x}")
+    if state.get("dtb_hex"):
+        dtb = str(path) + ".dtb"
+        with open(dtb, "wb") as f:
+            f.write(bytes.fromhex(state["dtb_hex"]))
+        lines.append(f"dtb {dtb}")
+    with open(path, "w") as f:
+        f.write("# CPU state at U-Boot's jump, captured by gdb (bootcheck.uboot)\n" + "\n".join(lines) + "\n")
+    return str(path)

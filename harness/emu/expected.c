@@ -59,7 +59,9 @@ static void allowed_writes(struct emu_expected *e, const struct emu_image *img,
     allow_symbols(e, img, "loader DTB scratch", "__dtb_scratch_start", "__dtb_scratch_end");
     /* fdt_pack rewrites QEMU's blob where QEMU put it. */
     if (img->dtb == NULL && qdtb->placed)
-        allow(e, "QEMU DTB (packed in place)", qdtb->addr, qdtb->addr + qdtb->size);
+        allow(e, strcmp(qdtb->source, "QEMU") == 0 ? "QEMU DTB (packed in place)"
+                                                   : "x0 DTB (packed in place)",
+              qdtb->addr, qdtb->addr + qdtb->size);
     allow(e, "PL011 UART", VIRT_UART_BASE, VIRT_UART_BASE + VIRT_UART_SIZE);
 }
 
@@ -191,7 +193,7 @@ void emu_expected_compute(const struct emu_image *img, const struct emu_machine 
         }
         in.dtb_size = dtb_handover_size(img->dtb);   /* packed, as the loader hands it over */
     } else if (qdtb->placed) {
-        out->dtb_source = "QEMU";
+        out->dtb_source = qdtb->source;
         in.dtb_size = qdtb->packed_size;
         in.ram[0] = (struct mem_range){ m->ram_base, m->ram_base + m->ram_size };
         in.nram = 1;
