@@ -41,16 +41,20 @@ def missing():
     return None
 
 
-def qemu_argv(raw_image, load_addr, fifo, machine, cpu="cortex-a53", mem=1024, smp=1):
-    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-no-reboot",
-            "-bios", UBOOT_BIN,
-            "-device", f"loader,file={raw_image},addr=0x{load_addr:x},force-raw=on",
-            "-serial", f"pipe:{fifo}"]
+def qemu_argv(loads, fifo, machine, cpu="cortex-a53", mem=1024, smp=1):
+    """loads: (file, address) pairs QEMU copies into RAM before U-Boot runs."""
+    argv = [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-no-reboot",
+            "-bios", UBOOT_BIN, "-serial", f"pipe:{fifo}"]
+    for path, addr in loads:
+        argv += ["-device", f"loader,file={path},addr=0x{addr:x},force-raw=on"]
+    return argv
 
 
-def booti_command(load_addr):
-    """No initrd ('-'); U-Boot's own DTB, which it copies and fixes up."""
-    return f"booti 0x{load_addr:x} - ${{fdtcontroladdr}}"
+def booti_command(load_addr, initrd=None):
+    """U-Boot's own DTB (which it copies and fixes up: /chosen with bootargs
+    and the initrd); initrd: (address, size) or None ('-')."""
+    rd = f"0x{initrd[0]:x}:0x{initrd[1]:x}" if initrd else "-"
+    return f"booti 0x{load_addr:x} {rd} ${{fdtcontroladdr}}"
 
 
 def raw_image(image, out):
@@ -137,17 +141,30 @@ def boot(image, machine, cpu="cortex-a53", mem=1024, smp=1, timeout=60.0,
     console until a stop pattern, QEMU's exit or the deadline. capture: gdb
     records the state at the image's entry (UBootRun.state)."""
     rundir = tempfile.mkdtemp(prefix="bcu", dir=gdbrun._socket_safe_tmpdir())
-    fifo = make_fifos(os.path.join(rundir, "serial"))
     raw = os.path.join(rundir, "image.bin")
     load_addr = raw_image(image, raw)
-    argv = qemu_argv(raw, load_addr, fifo, machine, cpu, mem, smp)
+    return boot_loads(rundir, [(raw, load_addr)], [], booti_command(load_addr), machine, cpu, mem,
+                      smp, timeout, stop_patterns, log_path, elf_entry(image) if capture else None)
+
+
+def boot_loads(rundir, loads, setup, go, machine, cpu="cortex-a53", mem=1024, smp=1, timeout=60.0,
+               stop_patterns=qemu.DEFAULT_STOP_PATTERNS, log_path=None, capture_at=None):
+    """The common part: QEMU with U-Boot and `loads` in RAM; stop autoboot,
+    run the `setup` commands, then `go` (which does not return to U-Boot);
+    read the console until a stop pattern, QEMU's exit or the deadline.
+    capture_at: gdb records the state when the CPU reaches that address.
+    rundir (made by the caller, removed here) holds the FIFOs and gdb's files."""
+    fifo = make_fifos(os.path.join(rundir, "serial"))
+    argv = qemu_argv(loads, fifo, machine, cpu, mem, smp)
     start = time.monotonic()
     console = Console(fifo, log_path)
-    m = _Machine(argv, rundir, capture_at=elf_entry(image) if capture else None)
+    m = _Machine(argv, rundir, capture_at=capture_at)
     uboot_out, error, stopped_on, timed_out = [], None, None, False
     try:
         console.stop_autoboot(alive=m.alive)
-        console.command(booti_command(load_addr), prompt=False, alive=m.alive)
+        for line in setup:
+            uboot_out.append(console.command(line, alive=m.alive))
+        console.command(go, prompt=False, alive=m.alive)
         left = max(1.0, start + timeout - time.monotonic())
         try:
             stopped_on = _first_of(console, stop_patterns, left, m.alive)
