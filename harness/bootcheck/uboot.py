@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 from . import gdbrun, qemu
@@ -41,10 +42,11 @@ def missing():
     return None
 
 
-def qemu_argv(loads, fifo, machine, cpu="cortex-a53", mem=1024, smp=1):
-    """loads: (file, address) pairs QEMU copies into RAM before U-Boot runs."""
-    argv = [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-no-reboot",
-            "-bios", UBOOT_BIN, "-serial", f"pipe:{fifo}"]
+def qemu_argv(loads, fifo, machine, cpu="cortex-a53", mem=1024, smp=1, monitor="none"):
+    """loads: (file, address) pairs QEMU copies into RAM before U-Boot runs;
+    monitor None: the caller adds its own -monitor."""
+    argv = [*machine_argv(machine, cpu, mem, smp), *(("-monitor", monitor) if monitor else ()),
+            "-no-reboot", "-bios", UBOOT_BIN, "-serial", f"pipe:{fifo}"]
     for path, addr in loads:
         argv += ["-device", f"loader,file={path},addr=0x{addr:x},force-raw=on"]
     return argv
@@ -230,3 +232,43 @@ def write_start_state(state, path):
     with open(path, "w") as f:
         f.write("# CPU state at U-Boot's jump, captured by gdb (bootcheck.uboot)\n" + "\n".join(lines) + "\n")
     return str(path)
+
+
+class BootiFirmware:
+    """For bootcheck.gdbrun.run (the scenarios): the image boots through
+    U-Boot's booti instead of QEMU's -kernel, and a thread drives U-Boot's
+    console meanwhile, writing everything it reads to the run's serial log
+    (so end-of-run lines and the loader's printout are seen as usual). A
+    console wait that times out is written there too, as the last line."""
+
+    def __init__(self):
+        self.thread = None
+        self.done = threading.Event()
+
+    def qemu_argv(self, image, rundir, machine, cpu, mem, smp):
+        self.fifo = make_fifos(os.path.join(rundir, "uboot-serial"))
+        raw = os.path.join(rundir, "image.bin")
+        self.load_addr = raw_image(image, raw)
+        return qemu_argv([(raw, self.load_addr)], self.fifo, machine, cpu, mem, smp, monitor=None)
+
+    def start(self, serial_log, alive):
+        self.console = Console(self.fifo, serial_log)
+        self.thread = threading.Thread(target=self._drive, args=(alive,), daemon=True)
+        self.thread.start()
+
+    def _drive(self, alive):
+        try:
+            self.console.stop_autoboot(alive=alive)
+            self.console.command(booti_command(self.load_addr), prompt=False, alive=alive)
+            while not self.done.is_set() and alive():
+                self.console._read_some(0.1)
+        except ConsoleTimeout as e:
+            if self.console.log:
+                self.console.log.write(f"\nbootcheck.uboot: {e}\n")
+                self.console.log.flush()
+
+    def stop(self):
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        self.console.close()
