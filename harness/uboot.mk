@@ -6,7 +6,8 @@
 #
 # make linux-image   fetches it (make deps runs it; a failed download only
 #                    makes the Linux tests skip, with the reason)
-# make uboot-run     boots $(OUT) (make image's output) through U-Boot's booti
+# make uboot-run     packs $(OUT) (make image, same KERNEL= ROOTTASK= DTB=) and boots it
+#                    through U-Boot's booti, printing the console
 
 LINUX_DIR   := $(BUILD)/deps/linux
 LINUX_IMAGE := $(LINUX_DIR)/Image
@@ -30,6 +31,6 @@ $(LINUX_IMAGE):
 	cp $(LINUX_DIR)/unpacked/boot/vmlinuz-* $@.tmp && mv $@.tmp $@
 	@echo "linux-image: $@ from $$(basename $(LINUX_DIR)/linux-image-*.deb)"
 
-uboot-run: all
+uboot-run: image
 	cd harness && $(PYTHON) -m bootcheck.uboot "$(abspath $(OUT))" --machine "$(MACHINE)" \
 	    --cpu "$(CPU)" --mem "$(MEM)"

@@ -272,3 +272,30 @@ class BootiFirmware:
         if self.thread is not None:
             self.thread.join(timeout=5)
         self.console.close()
+
+
+def main(argv=None):
+    """make uboot-run: boot one image through U-Boot, print the console."""
+    import argparse
+    import sys
+    p = argparse.ArgumentParser(prog="bootcheck.uboot", description=main.__doc__)
+    p.add_argument("image")
+    p.add_argument("--machine", default="virt")
+    p.add_argument("--cpu", default="cortex-a53")
+    p.add_argument("--mem", type=int, default=1024)
+    p.add_argument("--timeout", type=float, default=60.0)
+    a = p.parse_args(argv)
+    why = missing()
+    if why:
+        print(f"uboot-run: {why}", file=sys.stderr)
+        return 2
+    run = boot(a.image, a.machine, a.cpu, a.mem, timeout=a.timeout)
+    print(run.result.serial)
+    if run.error:
+        print(f"uboot-run: {run.error.splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
