@@ -10,6 +10,7 @@
 #include "dtb.h"
 #include "enter.h"
 #include "handoff_record.h"
+#include "linux_boot.h"
 #include "mmu.h"
 #include "mutations.h"
 #include "override.h"
@@ -126,6 +127,8 @@ void loader_main(uint64_t boot_x0)
     for (unsigned i = 0; i < dtb.nram; i++)
         uart_printf("loader: RAM [0x%lx..0x%lx)\n", (unsigned long)dtb.ram[i].start,
                     (unsigned long)dtb.ram[i].end);
+    if (payload_is_linux)   /* the Linux payload kind: a flag the pack step links in */
+        linux_boot(&dtb);
 
     struct elf_image kernel, roottask;
     validate_elf(PAYLOAD_KERNEL, &kernel);
