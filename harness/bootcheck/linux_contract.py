@@ -73,21 +73,21 @@ a firmware may move it, so only /chosen says where it is).
         out.append(Finding("dtb", "fail", f"no DTB (magic 0xd00dfeed) at x0 = {hx(x0)}"))
     else:
         size = int.from_bytes(dtb[4:8], "big")
-        try:
-            tree = fdt.nodes(dtb)
-            ram = fdt.memory_ranges(tree)
-        except fdt.FdtError as e:
-            out.append(Finding("dtb", "fail", f"the DTB at x0 = {hx(x0)} is unreadable: {e}"))
-        if tree is not None:
-            if x0 % 8:
-                out.append(Finding("dtb", "fail", f"DTB at x0 = {hx(x0)} is not 8-byte aligned"))
-            elif size > DTB_MAX:
-                out.append(Finding("dtb", "fail", f"DTB at {hx(x0)} is {size} bytes; the contract "
-                                   f"allows at most 2 MiB ({DTB_MAX})"))
-            elif not _inside(ram, x0, x0 + size):
+        if x0 % 8:
+            out.append(Finding("dtb", "fail", f"DTB at x0 = {hx(x0)} is not 8-byte aligned"))
+        elif size > DTB_MAX:
+            out.append(Finding("dtb", "fail", f"DTB at {hx(x0)} is {size} bytes; the contract "
+                               f"allows at most 2 MiB ({DTB_MAX})"))
+        else:
+            try:
+                tree = fdt.nodes(dtb)
+                ram = fdt.memory_ranges(tree)
+            except fdt.FdtError as e:
+                out.append(Finding("dtb", "fail", f"the DTB at x0 = {hx(x0)} is unreadable: {e}"))
+            if tree is not None and not _inside(ram, x0, x0 + size):
                 out.append(Finding("dtb", "fail", f"DTB [{hx(x0)}, {hx(x0 + size)}) is not inside RAM "
                                    f"({', '.join(f'[{hx(a)}, {hx(b)})' for a, b in ram)})"))
-            else:
+            elif tree is not None:
                 out.append(Finding("dtb", "pass", f"DTB [{hx(x0)}, {hx(x0 + size)}), 8-byte aligned, "
                                    f"{size} bytes, in RAM"))
 

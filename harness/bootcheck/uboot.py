@@ -86,7 +86,7 @@ def elf_entry(image):
 class _Machine:
     """QEMU (alone or under gdb) in its own process group, killed on close."""
 
-    def __init__(self, argv, rundir, capture_at=None):
+    def __init__(self, argv, rundir, capture_at=None, step=0):
         self.rundir = rundir
         self.state_path = os.path.join(rundir, "state.json")
         self.pidfile = os.path.join(rundir, "qemu.pid")
@@ -97,7 +97,7 @@ class _Machine:
                                          stderr=subprocess.STDOUT, start_new_session=True)
         else:
             plan = {"qemu": shlex.join([*argv, "-S", "-gdb", "stdio"]), "pidfile": self.pidfile,
-                    "entry": capture_at, "out": self.state_path}
+                    "entry": capture_at, "out": self.state_path, "step": step}
             env = dict(os.environ, BOOTCHECK_UBOOT_CAPTURE=json.dumps(plan))
             self.proc = subprocess.Popen([gdbrun.GDB, "-nx", "-batch", "-x", CAPTURE_SCRIPT],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

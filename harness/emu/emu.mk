@@ -34,7 +34,9 @@ all: emu
 # files that include mutations.h are recompiled with the switch; the rest are
 # the normal build's objects.
 EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray_write \
-                     caches_off wrong_record secondary_x3
+                     caches_off wrong_record secondary_x3 \
+                     linux_x1 linux_mmu_on linux_dtb_misaligned linux_dtb_over_2m \
+                     linux_image_misplaced linux_initrd_outside_ram
 EMU_MUTANTS_DIR   := $(BUILD)/emu/mutants
 EMU_MUTATED_SRCS  := $(shell grep -l 'mutations\.h' $(LOADER_SRCS_C) $(LOADER_SRCS_S))
 EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basename $(EMU_MUTATED_SRCS))),\

@@ -99,9 +99,6 @@ void linux_boot(const struct dtb_info *dtb)
     if (linux_plan_boot(&h, room, have_initrd ? initrd.size : 0, dtb->ram, dtb->nram, loader, &p,
                         err) != 0)
         loader_fail("%s", err);
-#ifdef BC_MUTATE_LINUX_DTB_MISALIGNED
-    p.dtb.start += 4;
-#endif
 #ifdef BC_MUTATE_LINUX_IMAGE_MISPLACED
     p.entry += 0x1000;
 #endif
@@ -112,6 +109,12 @@ void linux_boot(const struct dtb_info *dtb)
 
     /* The DTB first: QEMU's copy lies where the Image is about to go. */
     uint64_t dtb_size = write_dtb(dtb, &p, have_args ? &args : 0, have_initrd);
+#ifdef BC_MUTATE_LINUX_DTB_MISALIGNED
+    /* libfdt refuses to work on a misaligned blob: move the finished one. */
+    for (uint64_t i = dtb_size; i-- > 0;)
+        ((volatile uint8_t *)(uintptr_t)p.dtb.start)[i + 4] = ((uint8_t *)(uintptr_t)p.dtb.start)[i];
+    p.dtb.start += 4;
+#endif
     load_copy((void *)(uintptr_t)p.entry, image.data, image.size);
     if (have_initrd)
         load_copy((void *)(uintptr_t)p.initrd.start, initrd.data, initrd.size);
