@@ -91,3 +91,16 @@ def judge(run, image_path, initrd_path):
                                     regs["SCTLR" if el == 1 else "SCTLR_EL2"], dtb,
                                     os.path.getsize(initrd_path))
     return {f.rule: f for f in findings}
+
+
+def emu_findings(report, image_path, initrd_path):
+    """The contract's findings from emu-check's --json report of a Linux
+    payload (harness/emu/linux_mode.c), the same judge as at the gdb stop."""
+    e = report.get("entry_state")
+    if report["outcome"] != "reached_kernel" or e is None:
+        raise AssertionError(f"emu-check: the loader never entered the Image: {report['message']}")
+    regs = {"pc": e["pc"], "cpsr": e["pstate"], **{f"x{i}": v for i, v in enumerate(e["x"])}}
+    dtb = bytes.fromhex(report["dtb_hex"]) if report.get("dtb_hex") else None
+    findings = linux_contract.judge(linux_contract.read_image_header(image_path), e["el"], regs,
+                                    e["sctlr"], dtb, os.path.getsize(initrd_path))
+    return {f.rule: f for f in findings}

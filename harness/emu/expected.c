@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../loader/common/dtb_parse.h"
+#include "../../loader/common/linux_image.h"
 #include "../../loader/common/pagetable.h"
 #include "../../loader/common/qemu_virt.h"
 
@@ -58,6 +59,24 @@ static void allowed_writes(struct emu_expected *e, const struct emu_image *img,
     allow_symbols(e, img, "loader .bss (stacks, page tables)", "__bss_start", "__bss_end");
     allow_symbols(e, img, "loader DTB scratch", "__dtb_scratch_start", "__dtb_scratch_end");
     /* fdt_pack rewrites QEMU's blob where QEMU put it. */
+    if (img->dtb == NULL && qdtb->placed)
+        allow(e, strcmp(qdtb->source, "QEMU") == 0 ? "QEMU DTB (packed in place)"
+                                                   : "x0 DTB (packed in place)",
+              qdtb->addr, qdtb->addr + qdtb->size);
+    allow(e, "PL011 UART", VIRT_UART_BASE, VIRT_UART_BASE + VIRT_UART_SIZE);
+}
+
+void emu_expected_linux_writes(struct emu_expected *e, const struct emu_image *img,
+                               const struct emu_qemu_dtb *qdtb, const struct linux_plan *p)
+{
+    allow(e, "Linux image", p->image.start, p->image.end);
+    allow(e, "Linux DTB", p->dtb.start, p->dtb.end);
+    allow(e, "Linux initrd", p->initrd.start, p->initrd.end);
+    uint64_t addr, len;
+    if (emu_section(img->file, img->size, ".data", &addr, &len) == 0)
+        allow(e, "loader .data", addr, addr + len);
+    allow_symbols(e, img, "loader .bss (stacks, page tables)", "__bss_start", "__bss_end");
+    allow_symbols(e, img, "loader DTB scratch", "__dtb_scratch_start", "__dtb_scratch_end");
     if (img->dtb == NULL && qdtb->placed)
         allow(e, strcmp(qdtb->source, "QEMU") == 0 ? "QEMU DTB (packed in place)"
                                                    : "x0 DTB (packed in place)",

@@ -30,6 +30,7 @@
 #include "machine.h"
 #include "qemu_dtb.h"
 #include "report.h"
+#include "linux_mode.h"
 #include "run.h"
 #include "start_state.h"
 
@@ -240,6 +241,14 @@ int main(int argc, char **argv)
         return die("machine", err);
     if (o.start_state != NULL && emu_start_state_apply(&m, &start, err, sizeof err) != 0)
         return die("start state", err);
+    if (img.is_linux) {   /* the Linux payload kind: its own checks (linux_mode.h) */
+        struct emu_linux_options lo = { o.image, o.json, o.el, o.ram_mib, o.budget };
+        int r = emu_linux_check(&m, &img, &qdtb, &lo);
+        emu_qemu_dtb_free(&qdtb);
+        emu_machine_destroy(&m);
+        emu_image_close(&img);
+        return r;
+    }
 
     struct emu_expected exp;
     if (img.format == EMU_PAYLOAD_PACK) {

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bootcheck import linux_loader, qemu_machine, uboot_linux
+from bootcheck import emu, linux_loader, qemu_machine, uboot_linux
 from conftest import BUILD, REPORTS
 
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
@@ -101,3 +101,37 @@ def test_broken_linux_handoff_is_named(mutant, rule, sentence, tmp_path_factory)
     assert findings["exception_level"].status == "pass", report
     if rule != "registers":
         assert findings["registers"].status == "pass", report
+
+
+def _emu(image, tmp_path, el):
+    r = emu.run(BUILD, image, tmp_path / "emu.json", el=el)
+    return r, linux_loader.emu_findings(r.report, LINUX_IMAGE, INITRAMFS)
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("el", [1, 2])
+def test_emu_check_linux_payload(el, tmp_path, tmp_path_factory):
+    """emu-check runs the loader to the Image's entry: the Image and initrd
+    byte-exact where the plan puts them, every store in the allowed-write
+    map, and the contract's rules hold on the emulated entry state."""
+    _skip_without_kernel()
+    r, findings = _emu(_image(tmp_path_factory), tmp_path, el)
+    assert r.returncode == 0, r.describe()
+    assert [(c["name"], c["status"]) for c in r.report["checks"]] == [("linux_images", "pass"),
+                                                                     ("writes", "pass")], r.describe()
+    assert {k: f.status for k, f in findings.items()} == dict.fromkeys(findings, "pass"), \
+        "\n".join(f"{k}: {f.sentence}" for k, f in findings.items())
+    assert findings["exception_level"].sentence.startswith(f"entered at EL{el}")
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("mutant, rule, sentence", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_emu_check_names_broken_linux_handoff(mutant, rule, sentence, tmp_path, tmp_path_factory):
+    """The same mutants, judged on emu-check's entry state: the same rule and
+    sentence as at the gdb stop in QEMU."""
+    _skip_without_kernel()
+    r, findings = _emu(_image(tmp_path_factory, mutant), tmp_path, 1)
+    e = r.report["entry_state"]
+    want = sentence.format(x0=f"0x{e['x'][0]:x}", pc=f"0x{e['pc']:x}", sctlr=f"0x{e['sctlr']:x}")
+    assert (findings[rule].status, findings[rule].sentence) == ("fail", want), \
+        "\n".join(f"{k}: {f.status}: {f.sentence}" for k, f in findings.items())

@@ -19,6 +19,9 @@
 #define LINUX_DTB_MAX       0x200000u        /* a DTB is at most 2 MiB */
 #define LINUX_FLAG_BE       (1u << 0)
 #define LINUX_ERR_LEN       200
+/* Room the loader adds to the DTB for the /chosen properties it writes
+ * (initrd range, bootargs on top): part of the DTB's planned size. */
+#define LINUX_CHOSEN_ROOM   512u
 
 struct linux_header {
     uint64_t text_offset, image_size, flags;

@@ -16,9 +16,6 @@
 extern uint8_t _payload_start[], _payload_end[];
 extern uint8_t __loader_start[], __loader_end[];
 
-/* Room added to the DTB for the /chosen properties written here. */
-#define CHOSEN_ROOM 512u
-
 static int member(const char *name, struct cpio_member *m)
 {
     char err[CPIO_ERR_LEN];
@@ -68,9 +65,9 @@ static uint64_t write_dtb(const struct dtb_info *dtb, const struct linux_plan *p
         uint64_t n = args->size;
         while (n > 0 && (args->data[n - 1] == '\n' || args->data[n - 1] == '\0'))
             n--;
-        fdt_check(fdt_setprop_placeholder(fdt, chosen, "bootargs", (int)n + 1, (void **)0), "bootargs");
-        int len;
-        char *dst = (char *)(uintptr_t)fdt_getprop(fdt, chosen, "bootargs", &len);
+        void *value;
+        fdt_check(fdt_setprop_placeholder(fdt, chosen, "bootargs", (int)n + 1, &value), "bootargs");
+        char *dst = value;
         load_copy(dst, args->data, n);
         dst[n] = '\0';
     }
@@ -95,7 +92,7 @@ void linux_boot(const struct dtb_info *dtb)
 
     struct linux_plan p;
     struct mem_range loader = { (uintptr_t)__loader_start, (uintptr_t)__loader_end };
-    uint64_t room = dtb->size + CHOSEN_ROOM + (have_args ? args.size : 0);
+    uint64_t room = dtb->size + LINUX_CHOSEN_ROOM + (have_args ? args.size : 0);
     if (linux_plan_boot(&h, room, have_initrd ? initrd.size : 0, dtb->ram, dtb->nram, loader, &p,
                         err) != 0)
         loader_fail("%s", err);
