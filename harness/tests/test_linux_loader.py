@@ -135,3 +135,32 @@ def test_emu_check_names_broken_linux_handoff(mutant, rule, sentence, tmp_path, 
     want = sentence.format(x0=f"0x{e['x'][0]:x}", pc=f"0x{e['pc']:x}", sctlr=f"0x{e['sctlr']:x}")
     assert (findings[rule].status, findings[rule].sentence) == ("fail", want), \
         "\n".join(f"{k}: {f.status}: {f.sentence}" for k, f in findings.items())
+
+
+def _check(image, tmp_path):
+    import subprocess
+    return subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "check", str(image), "--out",
+                           str(tmp_path / "report")], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.qemu
+def test_make_check_judges_a_linux_handoff(tmp_path, tmp_path_factory):
+    """`bootcheck check` on a Linux payload: both sides, every rule, PASS."""
+    _skip_without_kernel()
+    p = _check(_image(tmp_path_factory), tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[-1] == "bootcheck: PASS: every rule of the Linux boot contract holds"
+    rules = [l.split()[1] for l in lines[1:-1]]
+    assert rules == ["linux_images", "writes", "registers", "dtb", "image_placement", "mmu",
+                     "interrupts", "exception_level", "initrd"], p.stdout
+    assert all(l.endswith("[emulation, QEMU + gdb]") for l in lines[3:-1]), p.stdout
+
+
+@pytest.mark.qemu
+def test_make_check_names_a_broken_linux_handoff(tmp_path, tmp_path_factory):
+    _skip_without_kernel()
+    p = _check(_image(tmp_path_factory, "linux_x1"), tmp_path)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.stdout.splitlines()[-1] == ("bootcheck: FAIL (registers): x1 = 0x1000 at entry; the contract "
+                                         "wants x1 = x2 = x3 = 0 (reserved for future use)"), p.stdout
