@@ -13,17 +13,7 @@
 #include "sysreg.h"
 #include "uart.h"
 
-extern uint8_t _payload_start[], _payload_end[];
 extern uint8_t __loader_start[], __loader_end[];
-
-static int member(const char *name, struct cpio_member *m)
-{
-    char err[CPIO_ERR_LEN];
-    int r = cpio_find(_payload_start, (uint64_t)(_payload_end - _payload_start), name, m, err);
-    if (r < 0)
-        loader_fail("%s", err);
-    return r;
-}
 
 /* Clean and invalidate [start, end) to the point of coherency: the kernel
  * starts with the MMU and D-cache off and must see these bytes in memory. */
@@ -81,14 +71,14 @@ static uint64_t write_dtb(const struct dtb_info *dtb, const struct linux_plan *p
 void linux_boot(const struct dtb_info *dtb)
 {
     struct cpio_member image, initrd, args;
-    if (!member(PAYLOAD_LINUX_IMAGE, &image))
+    if (!find_member(PAYLOAD_LINUX_IMAGE, &image))
         loader_fail("payload has no %s", PAYLOAD_LINUX_IMAGE);
     struct linux_header h;
     char err[LINUX_ERR_LEN];
     if (linux_header_read(image.data, image.size, &h, err) != 0)
         loader_fail("%s", err);
-    int have_initrd = member(PAYLOAD_LINUX_INITRD, &initrd);
-    int have_args = member(PAYLOAD_LINUX_BOOTARGS, &args);
+    int have_initrd = find_member(PAYLOAD_LINUX_INITRD, &initrd);
+    int have_args = find_member(PAYLOAD_LINUX_BOOTARGS, &args);
 
     struct linux_plan p;
     struct mem_range loader = { (uintptr_t)__loader_start, (uintptr_t)__loader_end };

@@ -10,6 +10,11 @@
  * with x0 = DTB and x1..x3 = 0. */
 void linux_boot(const struct dtb_info *dtb) __attribute__((noreturn));
 
+/* A payload archive member by name (main.c): 1 found, 0 absent; a broken
+ * archive stops the machine. */
+struct cpio_member;
+int find_member(const char *name, struct cpio_member *m);
+
 /* Defined (absolute, nonzero) by the pack step only for a Linux payload. */
 extern const char payload_is_linux[] __attribute__((weak));
 

@@ -25,7 +25,7 @@ extern uint8_t loader_vectors[];
 
 int loader_handed_off;
 
-static int find_member(const char *name, struct cpio_member *m)
+int find_member(const char *name, struct cpio_member *m)
 {
     char err[CPIO_ERR_LEN];
     int r = cpio_find(_payload_start, (uint64_t)(_payload_end - _payload_start), name, m, err);
