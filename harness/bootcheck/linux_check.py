@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from . import checkrun, linux_contract, linux_loader, qemu_machine
@@ -48,7 +49,7 @@ def payload_members(image):
 def is_linux_image(image):
     try:
         return "linux.Image" in payload_members(image)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, ELFError):   # not ours to judge: checkrun says why
         return False
 
 

@@ -26,7 +26,7 @@ import threading
 import time
 
 from . import gdbrun, qemu
-from .qemu_machine import machine_argv
+from .qemu_machine import VIRT, machine_argv
 from .uboot_console import Console, ConsoleTimeout, make_fifos
 
 UBOOT_BIN = os.environ.get("UBOOT_BIN", "/usr/lib/u-boot/qemu_arm64/u-boot.bin")
@@ -280,7 +280,7 @@ def main(argv=None):
     import sys
     p = argparse.ArgumentParser(prog="bootcheck.uboot", description=main.__doc__)
     p.add_argument("image")
-    p.add_argument("--machine", default="virt")
+    p.add_argument("--machine", default=VIRT)
     p.add_argument("--cpu", default="cortex-a53")
     p.add_argument("--mem", type=int, default=1024)
     p.add_argument("--timeout", type=float, default=60.0)
