@@ -184,3 +184,28 @@ def test_console_wait_is_bounded_and_names_what_it_waited_for(tmp_path):
         console.close()
     assert str(e.value) == ("waited 0.5 s for U-Boot's prompt ('=> '); last lines seen:\n"
                             "U-Boot 2023.01\nHit any key to stop autoboot:  2 \n## Starting application\n")
+
+
+@pytest.mark.qemu
+def test_uboot_bootelf_never_reaches_the_loader(artifacts, tmp_path):
+    """Why the suite uses booti: Debian's U-Boot 2023.01 `bootelf` prints
+    "## Starting application" and then spins in its console flush() (its
+    PL011 driver reports output pending while the FIFO is not full, and
+    QEMU's never is). The bounded wait ends the run and says what it waited
+    for; gdb never sees the jump. If a U-Boot update fixes this, this test
+    fails and bootelf can be used too."""
+    _skip_without_uboot()
+    import tempfile
+    from bootcheck import gdbrun, images
+    image = images.pack_ok(artifacts.standin_kernel, artifacts.roottask, tmp_path / "image.elf")
+    staging = 0x50000000
+    rundir = tempfile.mkdtemp(prefix="bcu", dir=gdbrun._socket_safe_tmpdir())
+    run = uboot.boot_loads(rundir, [(str(image), staging)], ["setenv autostart yes"],
+                           f"bootelf -p 0x{staging:x}", qemu_machine.VIRT, timeout=4,
+                           capture_at=uboot.elf_entry(image))
+    assert run.error is not None and run.error.startswith("waited "), run.describe()
+    assert "for the end of the boot (halting...)" in run.error
+    entry = uboot.elf_entry(image)
+    assert run.error.rstrip().endswith(f"## Starting application at 0x{entry:08x} ..."), run.error
+    assert not (run.state or {}).get("reached"), "U-Boot's bootelf did reach the loader"
+    assert "bootcheck loader" not in run.result.serial
