@@ -277,7 +277,7 @@ int main(int argc, char **argv)
     struct emu_report rep = {
         .image = o.image, .el = o.el, .ram_mib = o.ram_mib, .budget = o.budget, .m = &m,
         .run = &run, .exp = &exp, .entry = run.outcome == EMU_REACHED_KERNEL ? &ctx.entry : NULL,
-        .checks = checks, .ctx = &ctx,
+        .checks = checks, .ctx = &ctx, .started_from = o.start_state,
     };
     emu_report_text(stdout, &rep);
     int status = run.outcome == EMU_REACHED_KERNEL ? 0 : 1;

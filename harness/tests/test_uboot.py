@@ -105,6 +105,7 @@ def test_emu_check_from_uboot_jump_state(uboot_boot, tmp_path):
     r = emu.run(BUILD, image, tmp_path / "emu.json", start_state=start)
     assert r.returncode == 0, r.describe()
     assert f"at EL{run.state['el']}," in r.stdout, r.describe()
+    assert f"emu-check: started from the captured state in {start}, not from reset" in r.stdout
     for name in emu.CHECKS:
         assert r.check(name)["status"] == "pass", r.describe()
     assert "(DTB from x0 (previous stage))" in r.check("handoff_registers")["message"], r.describe()
