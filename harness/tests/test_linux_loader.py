@@ -164,3 +164,32 @@ def test_make_check_names_a_broken_linux_handoff(tmp_path, tmp_path_factory):
     assert p.returncode == 1, p.stdout + p.stderr
     assert p.stdout.splitlines()[-1] == ("bootcheck: FAIL (registers): x1 = 0x1000 at entry; the contract "
                                          "wants x1 = x2 = x3 = 0 (reserved for future use)"), p.stdout
+
+
+@pytest.mark.qemu
+def test_uboot_then_our_loader_then_linux(tmp_path, tmp_path_factory):
+    """The whole chain a board would run: U-Boot `booti`s our loader (its
+    Image header), which takes U-Boot's DTB from x0 and boots Debian's kernel
+    to our init at EL2; emu-check started from the state gdb captured at
+    U-Boot's jump reaches the same hand-off, and every Linux rule holds."""
+    _skip_without_kernel()
+    from bootcheck import uboot
+    if uboot.missing():
+        pytest.skip(uboot.missing())
+    image = _image(tmp_path_factory)
+    run = uboot.boot(image, qemu_machine.VIRT_EL2, timeout=90, capture=True,
+                     stop_patterns=linux_loader.END_LINES)
+    serial = run.result.serial
+    x0 = run.state["registers"]["x0"]
+    for stage in ("Starting kernel ...", f"loader: DTB from x0 (previous stage) at 0x{x0:x},",
+                  "loader: jumping to Linux at ", uboot_linux.INIT_LINE):
+        assert stage in serial, run.describe()
+    r = emu.run(BUILD, image, tmp_path / "emu.json", start_state=uboot.write_start_state(
+        run.state, tmp_path / "start.state"))
+    assert r.returncode == 0, r.describe()
+    findings = linux_loader.emu_findings(r.report, LINUX_IMAGE, INITRAMFS)
+    assert {k: f.status for k, f in findings.items()} == dict.fromkeys(findings, "pass"), \
+        "\n".join(f"{k}: {f.sentence}" for k, f in findings.items())
+    printed = f"loader: jumping to Linux at 0x{r.report['entry_state']['pc']:x} (EL2) " \
+              f"x0=0x{r.report['entry_state']['x'][0]:x}"
+    assert printed in serial, r.describe()
