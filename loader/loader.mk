@@ -38,7 +38,7 @@ LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
 LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
               PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
-              HANDOFF_RECORD="$(HANDOFF_RECORD)" \
+              HANDOFF_RECORD="$(HANDOFF_RECORD)" INITRD="$(INITRD)" BOOTARGS="$(BOOTARGS)" \
               loader/pack.sh
 
 # Every header the freestanding loader's C files include, one per line

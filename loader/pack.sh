@@ -4,6 +4,11 @@
 # loader. Nothing of the loader is recompiled.
 #
 # usage: pack.sh KERNEL ROOTTASK [DTB] OUT
+#
+# A KERNEL that is a Linux arm64 Image (magic "ARM\x64" at offset 0x38) makes
+# the Linux payload kind instead (loader/common/linux_image.h): members
+# linux.Image, linux.initrd (env INITRD), linux.bootargs (env BOOTARGS) and
+# kernel.dtb; ROOTTASK is not used.
 # env:   CROSS LOADER_LIB LOADER_LDS LOADER_LINK_ADDR LIBFDT_ARM64 PACK_CHECK
 #        PACK_RAM_MIB (RAM assumed by the pre-check), OVERRIDE (test-only
 #        hand-off override file), PACK_UNCHECKED=1 (skip the pre-check, to
@@ -25,6 +30,14 @@ if [ -n "$payload_cpio" ]; then
     [ -f "$payload_cpio" ] || die "payload archive '$payload_cpio' does not exist"
 else
     [ -n "$kernel" ] || die "no kernel given (KERNEL=path)"
+fi
+linux=0
+if [ -z "$payload_cpio" ] && [ -f "$kernel" ] &&
+        [ "$(od -An -tx4 -j56 -N4 "$kernel" 2>/dev/null | tr -d ' ')" = 644d5241 ]; then
+    linux=1
+    [ -z "${INITRD:-}" ] || [ -f "$INITRD" ] || die "initrd '$INITRD' does not exist"
+fi
+if [ -z "$payload_cpio" ] && [ "$linux" = 0 ]; then
     [ -n "$roottask" ] || die "no root task given (ROOTTASK=path)"
 fi
 [ -n "$out" ] || die "no output path given (OUT=path)"
@@ -33,7 +46,7 @@ fi
 [ ! -e "$out" ] || [ -f "$out" ] || die "OUT=$out exists and is not a regular file"
 if [ -z "$payload_cpio" ]; then
     [ -f "$kernel" ] || die "kernel '$kernel' does not exist"
-    [ -f "$roottask" ] || die "root task '$roottask' does not exist"
+    [ "$linux" = 1 ] || [ -f "$roottask" ] || die "root task '$roottask' does not exist"
     [ -z "$dtb" ] || [ -f "$dtb" ] || die "DTB '$dtb' does not exist"
     [ -z "${OVERRIDE:-}" ] || [ -f "$OVERRIDE" ] || die "override file '$OVERRIDE' does not exist"
 fi
@@ -42,6 +55,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if [ -n "$payload_cpio" ]; then
     cp "$payload_cpio" "$work/payload.cpio"
+elif [ "$linux" = 1 ]; then
+    "$PACK_CHECK" --linux-image "$kernel"
+    mkdir "$work/payload"
+    cp "$kernel" "$work/payload/linux.Image"
+    members=(linux.Image)
+    if [ -n "${INITRD:-}" ]; then cp "$INITRD" "$work/payload/linux.initrd"; members+=(linux.initrd); fi
+    if [ -n "${BOOTARGS:-}" ]; then printf '%s' "$BOOTARGS" > "$work/payload/linux.bootargs"; members+=(linux.bootargs); fi
+    if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
+    touch -d @0 "$work/payload"/*
+    (cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
+        > "$work/payload.cpio"
 else
     mkdir "$work/payload"
     cp "$kernel" "$work/payload/kernel.elf"
@@ -78,6 +102,10 @@ if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/d
         [ "$nodes" -gt 1 ]; then
     printf '\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u\n' "$nodes" >> "$work/payload.S"
 fi
+# The Linux payload kind (loader/src/linux_boot.h), flagged like the record.
+if [ "$linux" = 1 ]; then
+    printf '\t.globl payload_is_linux\n\t.set payload_is_linux, 1\n' >> "$work/payload.S"
+fi
 "${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
 
 # The loader copies a payload DTB to an 8-byte aligned scratch area before
@@ -97,7 +125,7 @@ link() {
 }
 link "$work/image.elf"
 
-if [ "${PACK_UNCHECKED:-0}" != 1 ]; then
+if [ "${PACK_UNCHECKED:-0}" != 1 ] && [ "$linux" = 0 ]; then
     end=$("${CROSS}nm" "$work/image.elf" | awk '$3 == "__loader_end" { print "0x" $1 }')
     "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "$end"
 fi

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-from . import checkreport, checkrun, contract
+from . import checkreport, checkrun, contract, linux_check
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)
@@ -22,6 +22,10 @@ The kernel, root task and DTB are found in the image (a `make image` payload
 or seL4's stock elfloader archive); for any other loader name the ELF files
 it carries with --kernel and --roottask.
 
+An image of bootcheck's loader with a Linux payload (make image
+KERNEL=Image ...) is judged by the Linux arm64 boot contract instead
+(targets/linux-arm64-boot.md), at the Image's first instruction.
+
 Exit status: 0 every rule holds, 1 a rule is broken, 2 the check could not
 be made (the message says why)."""
 
@@ -34,6 +38,11 @@ def _report_dir(image, out):
 
 
 def cmd_check(a):
+    if linux_check.is_linux_image(a.image):   # our loader with a Linux payload: Linux's contract
+        status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds,
+                                          _report_dir(a.image, a.out))
+        print("\n".join(lines))
+        return status
     try:
         v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
                            cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus)

@@ -33,8 +33,12 @@ class EmuResult:
         return f"emu-check exit {self.returncode}\n{self.stdout}\n--- UART ---\n{self.uart}"
 
 
-def run(build, image, json_path, el=1, ram_mib=None, budget=None):
+def run(build, image, json_path, el=1, ram_mib=None, budget=None, start_state=None):
+    """start_state: a captured CPU state file to start from instead of reset
+    (harness/emu/start_state.h; its EL wins over el)."""
     cmd = [emu_check_path(build), str(image), "--el", str(el), "--json", str(json_path)]
+    if start_state:
+        cmd += ["--start-state", str(start_state)]
     if ram_mib:
         cmd += ["--ram-mib", str(ram_mib)]
     if budget:

@@ -112,16 +112,24 @@ def _kill_qemu(pidfile):
             os.kill(pid, signal.SIGKILL)
 
 
-def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1):
+def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
+        firmware=None):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
-    (None: run on until an end_on line, shutdown or the time budget)."""
+    (None: run on until an end_on line, shutdown or the time budget).
+    firmware: boot the image through firmware instead of QEMU's -kernel (e.g.
+    bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile)."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
+    if firmware is None:
+        argv = qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp)
+    else:
+        argv = [*firmware.qemu_argv(image, rundir, machine, cpu, mem, smp),
+                "-monitor", f"unix:{monitor},server=on,wait=off", "-no-shutdown", "-S", "-gdb", "stdio"]
     plan = dict(plan)
     plan.update(
-        qemu=qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp),
+        qemu=argv,
         serial_log=serial_log, pidfile=os.path.join(rundir, "qemu.pid"),
         result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR,
         all_reached_flag=os.path.join(rundir, "all-reached"))
@@ -134,6 +142,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
         proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", RUN_SCRIPT], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=dict(os.environ, BOOTCHECK_PLAN=plan_path))
+    if firmware is not None:
+        firmware.start(serial_log, alive=lambda: proc.poll() is None)
     ended_by = None
     killed = False
     last_stop_sent = 0.0
@@ -166,6 +176,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         _kill_qemu(plan["pidfile"])
+        if firmware is not None:
+            firmware.stop()
         if interrupted:     # the exception skips the clean-up at the end
             shutil.rmtree(rundir, ignore_errors=True)
     elapsed = time.monotonic() - start

@@ -7,7 +7,7 @@ EMU_CHECK   := $(EMU_BUILD)/emu-check
 EMU_SRCS    := $(wildcard harness/emu/*.c)
 EMU_COMMON  := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/plan.c \
                $(COMMON_DIR)/ptwalk.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/dtb_parse.c \
-               $(COMMON_DIR)/fdt_scan.c
+               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/linux_image.c
 EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h)
 
 $(EMU_CHECK): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
@@ -34,7 +34,9 @@ all: emu
 # files that include mutations.h are recompiled with the switch; the rest are
 # the normal build's objects.
 EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray_write \
-                     caches_off wrong_record secondary_x3
+                     caches_off wrong_record secondary_x3 \
+                     linux_x1 linux_mmu_on linux_dtb_misaligned linux_dtb_over_2m \
+                     linux_image_misplaced linux_initrd_outside_ram
 EMU_MUTANTS_DIR   := $(BUILD)/emu/mutants
 EMU_MUTATED_SRCS  := $(shell grep -l 'mutations\.h' $(LOADER_SRCS_C) $(LOADER_SRCS_S))
 EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basename $(EMU_MUTATED_SRCS))),\

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../loader/common/dtb_parse.h"
+#include "../../loader/common/linux_image.h"
 #include "../../loader/common/pagetable.h"
 #include "../../loader/common/qemu_virt.h"
 
@@ -45,6 +46,24 @@ static void allow_symbols(struct emu_expected *e, const struct emu_image *img, c
         allow(e, name, a, b);
 }
 
+/* What the loader may write besides the images it places: its own memory,
+ * the source DTB it packs in place, the UART. */
+static void allow_loader_memory(struct emu_expected *e, const struct emu_image *img,
+                                const struct emu_qemu_dtb *qdtb)
+{
+    uint64_t addr, len;
+    if (emu_section(img->file, img->size, ".data", &addr, &len) == 0)
+        allow(e, "loader .data", addr, addr + len);
+    allow_symbols(e, img, "loader .bss (stacks, page tables)", "__bss_start", "__bss_end");
+    allow_symbols(e, img, "loader DTB scratch", "__dtb_scratch_start", "__dtb_scratch_end");
+    /* fdt_pack rewrites QEMU's (or the previous stage's) blob where it lies. */
+    if (img->dtb == NULL && qdtb->placed)
+        allow(e, strcmp(qdtb->source, "QEMU") == 0 ? "QEMU DTB (packed in place)"
+                                                   : "x0 DTB (packed in place)",
+              qdtb->addr, qdtb->addr + qdtb->size);
+    allow(e, "PL011 UART", VIRT_UART_BASE, VIRT_UART_BASE + VIRT_UART_SIZE);
+}
+
 static void allowed_writes(struct emu_expected *e, const struct emu_image *img,
                            const struct emu_qemu_dtb *qdtb)
 {
@@ -52,15 +71,16 @@ static void allowed_writes(struct emu_expected *e, const struct emu_image *img,
     allow(e, "kernel image", p->kernel_phys.start, p->kernel_phys.end);
     allow(e, "DTB copy", p->dtb_phys.start, p->dtb_phys.end);
     allow(e, "root task image", p->user_phys.start, p->user_phys.end);
-    uint64_t addr, len;
-    if (emu_section(img->file, img->size, ".data", &addr, &len) == 0)
-        allow(e, "loader .data", addr, addr + len);
-    allow_symbols(e, img, "loader .bss (stacks, page tables)", "__bss_start", "__bss_end");
-    allow_symbols(e, img, "loader DTB scratch", "__dtb_scratch_start", "__dtb_scratch_end");
-    /* fdt_pack rewrites QEMU's blob where QEMU put it. */
-    if (img->dtb == NULL && qdtb->placed)
-        allow(e, "QEMU DTB (packed in place)", qdtb->addr, qdtb->addr + qdtb->size);
-    allow(e, "PL011 UART", VIRT_UART_BASE, VIRT_UART_BASE + VIRT_UART_SIZE);
+    allow_loader_memory(e, img, qdtb);
+}
+
+void emu_expected_linux_writes(struct emu_expected *e, const struct emu_image *img,
+                               const struct emu_qemu_dtb *qdtb, const struct linux_plan *p)
+{
+    allow(e, "Linux image", p->image.start, p->image.end);
+    allow(e, "Linux DTB", p->dtb.start, p->dtb.end);
+    allow(e, "Linux initrd", p->initrd.start, p->initrd.end);
+    allow_loader_memory(e, img, qdtb);
 }
 
 /* Feeds one expected mapping through the walker's own coalescing, 2 MiB at a
@@ -191,7 +211,7 @@ void emu_expected_compute(const struct emu_image *img, const struct emu_machine 
         }
         in.dtb_size = dtb_handover_size(img->dtb);   /* packed, as the loader hands it over */
     } else if (qdtb->placed) {
-        out->dtb_source = "QEMU";
+        out->dtb_source = qdtb->source;
         in.dtb_size = qdtb->packed_size;
         in.ram[0] = (struct mem_range){ m->ram_base, m->ram_base + m->ram_size };
         in.nram = 1;

@@ -58,4 +58,10 @@ static inline int emu_expected_in_record(const struct emu_expected *e, uint64_t 
     return e->has_record && pa >= e->record_pa && pa - e->record_pa < sizeof(struct handoff_record);
 }
 
+/* The Linux payload kind: where the loader may write (images, DTB, its own
+ * memory, the source DTB packed in place, the UART) under its plan. */
+struct linux_plan;
+void emu_expected_linux_writes(struct emu_expected *e, const struct emu_image *img,
+                               const struct emu_qemu_dtb *qdtb, const struct linux_plan *p);
+
 #endif

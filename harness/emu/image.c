@@ -1,5 +1,7 @@
 #include "image.h"
 
+#include "../../loader/common/linux_image.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +112,27 @@ static const uint8_t *archive_between(struct emu_image *img, const char *from, c
     return archive;
 }
 
+/* A Linux payload (linux.Image, optional linux.initrd, linux.bootargs and
+ * kernel.dtb): 1 if the archive is one. */
+static int open_linux_payload(struct emu_image *img, const uint8_t *archive, uint64_t size)
+{
+    struct cpio_member m;
+    char err[CPIO_ERR_LEN];
+    if (cpio_find(archive, size, PAYLOAD_LINUX_IMAGE, &m, err) != 1)
+        return 0;
+    img->is_linux = 1;
+    img->linux_image = m.data;
+    img->linux_image_size = m.size;
+    if (cpio_find(archive, size, PAYLOAD_LINUX_INITRD, &m, err) == 1) {
+        img->linux_initrd = m.data;
+        img->linux_initrd_size = m.size;
+    }
+    if (cpio_find(archive, size, PAYLOAD_LINUX_BOOTARGS, &m, err) == 1)
+        img->linux_bootargs_size = m.size;
+    copy_dtb_member(img, archive, size);
+    return 1;
+}
+
 static void open_payload(struct emu_image *img)
 {
     uint64_t size;
@@ -117,6 +140,8 @@ static void open_payload(struct emu_image *img)
     if (archive != NULL) {
         img->has_payload = 1;
         img->format = EMU_PAYLOAD_PACK;
+        if (open_linux_payload(img, archive, size))
+            return;
         snprintf(img->roottask_member, sizeof img->roottask_member, "%s", PAYLOAD_ROOTTASK);
         open_member(img, archive, size, PAYLOAD_KERNEL, &img->kernel);
         open_member(img, archive, size, PAYLOAD_ROOTTASK, &img->roottask);

@@ -48,6 +48,10 @@ struct emu_image {
     int has_handoff_record;
     uint64_t handoff_record_member_size;
     uint64_t handoff_record_pa;    /* decoded when the member has the right size */
+    /* The Linux payload kind (loader/common/linux_image.h): pointers into file. */
+    int is_linux;
+    const uint8_t *linux_image, *linux_initrd;
+    uint64_t linux_image_size, linux_initrd_size, linux_bootargs_size;
     enum emu_payload_format format;
     char roottask_member[64];      /* archive member name of the root task, if any */
     uint8_t *given[2];             /* files read for --kernel and --roottask */

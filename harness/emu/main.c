@@ -5,6 +5,7 @@
  *
  * usage: emu-check IMAGE [--el 1|2] [--ram-mib N] [--budget N] [--json FILE]
  *                        [--qemu-dtb FILE] [--kernel ELF] [--roottask ELF] [--dtb FILE]
+ *        emu-check IMAGE --start-state FILE [...]   (start from a captured state, see start_state.h)
  *        emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]
  *
  * --extract writes the kernel.elf, roottask.elf and (if any) kernel.dtb the
@@ -29,14 +30,16 @@
 #include "machine.h"
 #include "qemu_dtb.h"
 #include "report.h"
+#include "linux_mode.h"
 #include "run.h"
+#include "start_state.h"
 
 #define DEFAULT_BUDGET 100000000ull
 #define ERRLEN 256
 #define EMU_PATH_MAX 4096
 
 struct options {
-    const char *image, *json, *qemu_dtb, *kernel, *roottask, *dtb, *extract;
+    const char *image, *json, *qemu_dtb, *kernel, *roottask, *dtb, *extract, *start_state;
     unsigned el;
     uint64_t ram_mib, budget;
 };
@@ -44,7 +47,8 @@ struct options {
 static void usage(void)
 {
     fprintf(stderr, "usage: emu-check IMAGE [--el 1|2] [--ram-mib N] [--budget N] [--json FILE]"
-                    " [--qemu-dtb FILE] [--kernel ELF] [--roottask ELF] [--dtb FILE]\n"
+                    " [--qemu-dtb FILE] [--kernel ELF] [--roottask ELF] [--dtb FILE]"
+                    " [--start-state FILE]\n"
                     "       emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]\n");
     exit(2);
 }
@@ -93,6 +97,8 @@ static void parse(int argc, char **argv, struct options *o)
             o->roottask = v;
         } else if (strcmp(a, "--dtb") == 0) {
             o->dtb = v;
+        } else if (strcmp(a, "--start-state") == 0) {
+            o->start_state = v;
         } else if (strcmp(a, "--extract") == 0) {
             o->extract = v;
         } else {
@@ -183,6 +189,16 @@ static int extract(const struct emu_image *img, const char *dir)
     return 0;
 }
 
+/* The DTB in RAM at the start: the one a captured previous stage passed in
+ * x0, else QEMU's (written at the start of RAM when QEMU would write it). */
+static int prepare_dtb(struct emu_machine *m, const struct options *o, const struct emu_start_state *start,
+                       const struct emu_image *img, struct emu_qemu_dtb *qdtb, char *err, size_t errlen)
+{
+    if (start != NULL && start->dtb_path[0] != '\0')
+        return emu_x0_dtb_prepare(m, start->dtb_path, start->value[START_X0], qdtb, err, errlen);
+    return emu_qemu_dtb_prepare(m, o->qemu_dtb, emu_image_lowest_paddr(img), qdtb, err, errlen);
+}
+
 static int die(const char *what, const char *err)
 {
     fprintf(stderr, "emu-check: %s: %s\n", what, err);
@@ -209,14 +225,30 @@ int main(int argc, char **argv)
         emu_image_close(&img);
         return r;
     }
+    struct emu_start_state start;
+    if (o.start_state != NULL) {
+        if (emu_start_state_read(o.start_state, &start, err, sizeof err) != 0)
+            return die("start state", err);
+        o.el = start.el;
+    }
     struct emu_machine m;
     struct emu_qemu_dtb qdtb;
     if (emu_machine_create(&m, o.ram_mib << 20, err, sizeof err) != 0 ||
         emu_image_load(&img, &m, err, sizeof err) != 0 ||
-        emu_qemu_dtb_prepare(&m, o.qemu_dtb, emu_image_lowest_paddr(&img), &qdtb, err, sizeof err) != 0 ||
+        prepare_dtb(&m, &o, o.start_state != NULL ? &start : NULL, &img, &qdtb, err, sizeof err) != 0 ||
         emu_machine_alias_ram(&m, kernel_va_offset(&img), err, sizeof err) != 0 ||
         emu_machine_reset(&m, o.el, img.elf.entry, err, sizeof err) != 0)
         return die("machine", err);
+    if (o.start_state != NULL && emu_start_state_apply(&m, &start, err, sizeof err) != 0)
+        return die("start state", err);
+    if (img.is_linux) {   /* the Linux payload kind: its own checks (linux_mode.h) */
+        struct emu_linux_options lo = { o.image, o.json, o.el, o.ram_mib, o.budget };
+        int r = emu_linux_check(&m, &img, &qdtb, &lo);
+        emu_qemu_dtb_free(&qdtb);
+        emu_machine_destroy(&m);
+        emu_image_close(&img);
+        return r;
+    }
 
     struct emu_expected exp;
     if (img.format == EMU_PAYLOAD_PACK) {
@@ -245,7 +277,7 @@ int main(int argc, char **argv)
     struct emu_report rep = {
         .image = o.image, .el = o.el, .ram_mib = o.ram_mib, .budget = o.budget, .m = &m,
         .run = &run, .exp = &exp, .entry = run.outcome == EMU_REACHED_KERNEL ? &ctx.entry : NULL,
-        .checks = checks, .ctx = &ctx,
+        .checks = checks, .ctx = &ctx, .started_from = o.start_state,
     };
     emu_report_text(stdout, &rep);
     int status = run.outcome == EMU_REACHED_KERNEL ? 0 : 1;

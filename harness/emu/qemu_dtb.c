@@ -26,14 +26,12 @@ static int set_memory_size(void *fdt, uint64_t base, uint64_t size, char *err, s
     return 0;
 }
 
-int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t image_lowest_paddr,
-                         struct emu_qemu_dtb *out, char *err, size_t errlen)
+static void *read_blob(const char *path, const char *what, long *size, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        snprintf(err, errlen, "cannot open QEMU DTB '%s' (run make all)", path);
-        return -1;
+        snprintf(err, errlen, "cannot open %s '%s'", what, path);
+        return NULL;
     }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
@@ -42,25 +40,27 @@ int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t
     if (blob == NULL || n <= 0 || fread(blob, 1, (size_t)n, f) != (size_t)n) {
         fclose(f);
         free(blob);
-        snprintf(err, errlen, "cannot read QEMU DTB '%s'", path);
-        return -1;
+        snprintf(err, errlen, "cannot read %s '%s'", what, path);
+        return NULL;
     }
     fclose(f);
+    *size = n;
+    return blob;
+}
+
+/* Fills out's sizes from the blob (kept by out on success, freed on error). */
+static int describe(const struct emu_machine *m, void *blob, long n, const char *path,
+                    struct emu_qemu_dtb *out, char *err, size_t errlen)
+{
     void *packed = NULL;
-    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
-        snprintf(err, errlen, "'%s' is not a valid DTB", path);
-        goto out;
-    }
-    if (set_memory_size(blob, m->ram_base, m->ram_size, err, errlen) != 0)
-        goto out;
-    out->addr = m->ram_base;
     out->size = fdt_totalsize(blob);
     out->used = fdt_off_dt_struct(blob) + fdt_size_dt_struct(blob);
     if (fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob) > out->used)
         out->used = fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob);
-    out->placed = image_lowest_paddr >= m->ram_base + QEMU_DTB_MIN_IMAGE_OFFSET;
-    if (out->size > m->ram_size) {
-        snprintf(err, errlen, "QEMU DTB (%lu bytes) does not fit in RAM", (unsigned long)out->size);
+    if (out->size > (uint64_t)n || out->addr < m->ram_base ||
+        out->addr - m->ram_base + out->size > m->ram_size) {
+        snprintf(err, errlen, "%s DTB '%s' (%lu bytes at 0x%lx) does not fit in RAM", out->source, path,
+                 (unsigned long)out->size, (unsigned long)out->addr);
         goto out;
     }
     /* What a loader hands over after packing the blob in place. */
@@ -77,6 +77,51 @@ out:
     free(packed);
     free(blob);
     return -1;
+}
+
+int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t image_lowest_paddr,
+                         struct emu_qemu_dtb *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "QEMU";
+    char what[] = "QEMU DTB";
+    long n;
+    void *blob = read_blob(path, what, &n, err, errlen);
+    if (blob == NULL) {
+        snprintf(err + strlen(err), errlen - strlen(err), " (run make all)");
+        return -1;
+    }
+    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
+        snprintf(err, errlen, "'%s' is not a valid DTB", path);
+        free(blob);
+        return -1;
+    }
+    if (set_memory_size(blob, m->ram_base, m->ram_size, err, errlen) != 0) {
+        free(blob);
+        return -1;
+    }
+    out->addr = m->ram_base;
+    out->placed = image_lowest_paddr >= m->ram_base + QEMU_DTB_MIN_IMAGE_OFFSET;
+    return describe(m, blob, n, path, out, err, errlen);
+}
+
+int emu_x0_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t addr,
+                       struct emu_qemu_dtb *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "x0 (previous stage)";
+    long n;
+    void *blob = read_blob(path, "captured DTB", &n, err, errlen);
+    if (blob == NULL)
+        return -1;
+    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
+        snprintf(err, errlen, "captured DTB '%s' is not a valid DTB", path);
+        free(blob);
+        return -1;
+    }
+    out->addr = addr;
+    out->placed = 1;
+    return describe(m, blob, n, path, out, err, errlen);
 }
 
 void emu_qemu_dtb_write(struct emu_machine *m, const struct emu_qemu_dtb *d)

@@ -14,6 +14,7 @@
 #define QEMU_DTB_MIN_IMAGE_OFFSET 0x100000u  /* image must start >= RAM + 1 MiB */
 
 struct emu_qemu_dtb {
+    const char *source;         /* "QEMU", or "x0 (previous stage)" (the loader's words) */
     int placed;                 /* QEMU would have written it (image high enough) */
     uint64_t addr, size;        /* where, and its totalsize as written */
     uint64_t used;              /* bytes up to the end of its last block; free space follows */
@@ -25,7 +26,11 @@ struct emu_qemu_dtb {
  * whether QEMU would place it. Returns -1 with err on an unusable blob. */
 int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t image_lowest_paddr,
                          struct emu_qemu_dtb *out, char *err, size_t errlen);
-/* Writes it to RAM if QEMU would have. */
+/* A DTB a previous stage (firmware) passed in x0, captured at its jump
+ * (bootcheck.uboot): placed at addr as it was, /memory untouched. */
+int emu_x0_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t addr,
+                       struct emu_qemu_dtb *out, char *err, size_t errlen);
+/* Writes it to RAM if QEMU (or the previous stage) would have. */
 void emu_qemu_dtb_write(struct emu_machine *m, const struct emu_qemu_dtb *d);
 void emu_qemu_dtb_free(struct emu_qemu_dtb *d);
 

@@ -15,7 +15,10 @@ void emu_report_text(FILE *f, const struct emu_report *r)
     fprintf(f, "emu-check: %s at EL%u, %lu MiB RAM; payload: %s\n", r->image, r->el,
             (unsigned long)r->ram_mib, emu_payload_format_name(r->ctx->img->format));
     fprintf(f, "emu-check: %s\n", r->run->message);
-    fprintf(f, "emu-check: instructions from reset to kernel entry: %lu\n",
+    if (r->started_from != NULL)
+        fprintf(f, "emu-check: started from the captured state in %s, not from reset\n", r->started_from);
+    fprintf(f, "emu-check: instructions from %s to kernel entry: %lu\n",
+            r->started_from != NULL ? "that state" : "reset",
             r->run->outcome == EMU_REACHED_KERNEL ? (unsigned long)r->run->instructions : 0ul);
     for (int i = 0; i < EMU_NCHECKS; i++) {
         const struct emu_check *c = &r->checks[i];

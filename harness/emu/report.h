@@ -17,6 +17,7 @@ struct emu_report {
     const struct emu_entry_state *entry;   /* NULL unless the kernel entry was reached */
     const struct emu_check *checks;
     const struct emu_ctx *ctx;             /* for the contract observations */
+    const char *started_from;              /* NULL: reset; else the --start-state file */
 };
 
 void emu_report_text(FILE *f, const struct emu_report *r);

@@ -154,8 +154,9 @@ def pack_once(kernel, roottask, dtb, mem, tmp_dir):
     return _packed[key]
 
 
-def run_scenario(path, kernel_index, request, tmp_path_factory):
-    """Loads, prepares and runs one scenario; returns (prepared, run)."""
+def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None):
+    """Loads, prepares and runs one scenario; returns (prepared, run).
+    firmware: boot through it instead of QEMU's -kernel (gdbrun.run)."""
     try:
         data = scenario.load(path)
         if kernel_index == FOREIGN:
@@ -173,10 +174,10 @@ def run_scenario(path, kernel_index, request, tmp_path_factory):
         prepared = scenario.prepare(path, data, kernel_index, kernel, roottask, dtb, image)
     except scenario.ScenarioError as e:
         pytest.fail(f"malformed scenario: {e}", pytrace=False)
-    return _run(path, prepared, image, kernel, request)
+    return _run(path, prepared, image, kernel, request, firmware=firmware)
 
 
-def _run(path, prepared, image, kernel, request, linger=None):
+def _run(path, prepared, image, kernel, request, linger=None, firmware=None):
     smp = qemu_machine.kernel_nodes(kernel)
     try:
         qemu_machine.check_agrees(kernel, prepared.machine, smp=smp)
@@ -185,7 +186,8 @@ def _run(path, prepared, image, kernel, request, linger=None):
     os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
     log = os.path.join(REPORTS, "logs", re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".serial.log")
     run = gdbrun.run(prepared.plan, image, prepared.machine, prepared.cpu, prepared.mem,
-                     prepared.seconds, prepared.end_on, keep_serial=log, linger=linger, smp=smp)
+                     prepared.seconds, prepared.end_on, keep_serial=log, linger=linger, smp=smp,
+                     firmware=firmware)
     return prepared, run
 
 

@@ -10,6 +10,7 @@
  * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END
  *        pack-check --handoff-record KERNEL SYMBOL MEMBER_OUT
  *        pack-check --kernel-nodes KERNEL
+ *        pack-check --linux-image IMAGE   (a Linux arm64 Image's header)
  *
  * The second form is the pack step of the opt-in hand-off record protocol
  * (loader/common/handoff_record.h): it resolves SYMBOL in KERNEL and writes
@@ -26,6 +27,7 @@
 #include "../common/dtb_parse.h"
 #include "../common/elf.h"
 #include "../common/handoff_record.h"
+#include "../common/linux_image.h"
 #include "../common/plan.h"
 #include "../common/qemu_virt.h"
 #include "record_symbol.h"
@@ -85,8 +87,28 @@ static int write_record_member(const char *kernel_path, const char *symbol, cons
     return 0;
 }
 
+/* The Linux payload kind: the Image's header, checked by the loader's code. */
+static int check_linux_image(const char *path)
+{
+    uint64_t size;
+    unsigned char *data = read_file(path, "Linux Image", &size);
+    struct linux_header h;
+    char err[LINUX_ERR_LEN];
+    int r = linux_header_read(data, size, &h, err);
+    free(data);
+    if (r != 0) {
+        fprintf(stderr, "pack: error: %s: %s\n", path, err);
+        return 1;
+    }
+    printf("pack: Linux Image text_offset 0x%lx image_size 0x%lx flags 0x%lx\n",
+           (unsigned long)h.text_offset, (unsigned long)h.image_size, (unsigned long)h.flags);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--linux-image") == 0)
+        return check_linux_image(argv[2]);
     if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
         return write_record_member(argv[2], argv[3], argv[4]);
     if (argc == 3 && strcmp(argv[1], "--kernel-nodes") == 0) {

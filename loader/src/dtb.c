@@ -32,7 +32,19 @@ static void parse(void *fdt, uint64_t avail, struct dtb_info *out)
 
 extern uint8_t __dtb_scratch_start[], __dtb_scratch_end[];
 
-void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *out)
+/* The Linux boot contract bounds a DTB passed in x0 to 2 MiB. */
+#define DTB_X0_MAX_SIZE 0x200000u
+
+/* x0 at entry points at a DTB: QEMU's -kernel passes 0; a firmware that
+ * passes a DTB passes an 8-byte aligned address in RAM. Only such a value is
+ * dereferenced (a misaligned read of Device memory, MMU off, would fault). */
+static int previous_stage_dtb(uint64_t x0)
+{
+    return x0 >= VIRT_RAM_BASE && (x0 & 7) == 0 &&
+           fdt_magic((const void *)(uintptr_t)x0) == FDT_MAGIC;
+}
+
+void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, uint64_t boot_x0, struct dtb_info *out)
 {
     if (payload_dtb != NULL) {
         out->source = "payload kernel.dtb";
@@ -43,6 +55,15 @@ void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *o
         load_copy(__dtb_scratch_start, payload_dtb, payload_dtb_size);
         out->fdt = __dtb_scratch_start;
         parse(out->fdt, payload_dtb_size, out);
+    } else if (previous_stage_dtb(boot_x0)) {
+        /* Firmware that boots by the Linux contract (U-Boot's booti) passes
+         * its DTB, with its own /chosen and /memory, in x0. */
+        out->source = "x0 (previous stage)";
+        out->fdt = (void *)(uintptr_t)boot_x0;
+        if (fdt_totalsize(out->fdt) > DTB_X0_MAX_SIZE)
+            loader_fail("the DTB at x0 = 0x%lx claims %u bytes; more than the %u a DTB passed in x0"
+                        " may have", (unsigned long)boot_x0, fdt_totalsize(out->fdt), DTB_X0_MAX_SIZE);
+        parse(out->fdt, fdt_totalsize(out->fdt), out);
     } else {
         void *qemu_dtb = (void *)(uintptr_t)VIRT_QEMU_DTB_ADDR;
         if (fdt_magic(qemu_dtb) != FDT_MAGIC)

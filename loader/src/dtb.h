@@ -17,10 +17,11 @@ struct dtb_info {
     unsigned ncpus;
 };
 
-/* Chooses the DTB (the payload's wins, else QEMU's at the start of RAM),
+/* Chooses the DTB (the payload's wins, else one a firmware passed in x0,
+ * else QEMU's at the start of RAM),
  * validates it with libfdt, reads RAM from /memory and the PSCI conduit from
  * /psci, and packs it. Stops the machine with a clear error if there is no
  * usable DTB. payload_dtb may be NULL. */
-void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, struct dtb_info *out);
+void dtb_select(void *payload_dtb, uint64_t payload_dtb_size, uint64_t boot_x0, struct dtb_info *out);
 
 #endif

@@ -2,6 +2,11 @@
  * tables and enter the kernel with x0..x5 as seL4 expects.
  */
 
+#include "mutations.h"
+
+#define SCTLR_M_BIT (1 << 0)
+#define SCTLR_C_BIT (1 << 2)
+
 /* Offsets into struct handoff_regs (checked by _Static_assert in enter.h). */
     .set    HR_ENTRY, 48
     .set    HR_TTBR0, 56
@@ -99,3 +104,46 @@ enter_hyp_kernel:
     ldr     x10, [x9, #HR_ENTRY]
     load_args
     br      x10
+
+/* void enter_linux(uint64_t entry, uint64_t dtb): Linux's boot contract
+ * (targets/linux-arm64-boot.md). The image, DTB and initrd were cleaned to
+ * the point of coherency; now the MMU and D-cache go off at the EL the
+ * loader runs in (EL2 stays EL2: Linux prefers it), the I-cache is
+ * invalidated, and the Image is entered with x0 = DTB, x1 = x2 = x3 = 0 and
+ * DAIF still all masked (crt0.S). Runs identity-mapped, so turning the MMU
+ * off does not move the next instruction. */
+    .global enter_linux
+enter_linux:
+    mov     x9, x0
+    mov     x10, x1
+    mov     x13, #(SCTLR_M_BIT | SCTLR_C_BIT)
+    mrs     x11, CurrentEL
+    cmp     x11, #(2 << 2)
+    b.ne    1f
+    mrs     x12, sctlr_el2
+#ifndef BC_MUTATE_LINUX_MMU_ON
+    bic     x12, x12, x13
+#endif
+    msr     sctlr_el2, x12
+    b       2f
+1:  mrs     x12, sctlr_el1
+#ifndef BC_MUTATE_LINUX_MMU_ON
+    bic     x12, x12, x13
+#endif
+    msr     sctlr_el1, x12
+2:  isb
+    ic      iallu
+    dsb     sy
+    isb
+    mov     x0, x10
+#ifdef BC_MUTATE_LINUX_X1
+    mov     x1, #0x1000
+#else
+    mov     x1, xzr
+#endif
+    mov     x2, xzr
+    mov     x3, xzr
+    /* The loader's last instruction: gdb stops here (harness/bootcheck/linux_loader.py). */
+    .global linux_jump
+linux_jump:
+    br      x9

@@ -28,6 +28,8 @@ void enter_el1_kernel_from_el1(const struct handoff_regs *r) __attribute__((nore
 void enter_el1_kernel_from_el2(const struct handoff_regs *r) __attribute__((noreturn));
 void enter_hyp_kernel(const struct handoff_regs *r) __attribute__((noreturn));
 
+void enter_linux(uint64_t entry, uint64_t dtb) __attribute__((noreturn));
+
 void load_copy(void *dst, const void *src, uint64_t n);
 void load_zero(void *dst, uint64_t n);
 /* Makes [start, end) safe to execute: D-cache clean to the point of

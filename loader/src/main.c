@@ -10,6 +10,7 @@
 #include "dtb.h"
 #include "enter.h"
 #include "handoff_record.h"
+#include "linux_boot.h"
 #include "mmu.h"
 #include "mutations.h"
 #include "override.h"
@@ -24,7 +25,7 @@ extern uint8_t loader_vectors[];
 
 int loader_handed_off;
 
-static int find_member(const char *name, struct cpio_member *m)
+int find_member(const char *name, struct cpio_member *m)
 {
     char err[CPIO_ERR_LEN];
     int r = cpio_find(_payload_start, (uint64_t)(_payload_end - _payload_start), name, m, err);
@@ -111,7 +112,6 @@ void loader_main(uint64_t boot_x0)
     uart_printf("\nbootcheck loader: started at EL%u, MIDR 0x%08lx, image [0x%lx..0x%lx)\n", el,
                 (unsigned long)sysreg_read(MIDR_EL1), (unsigned long)(uintptr_t)__loader_start,
                 (unsigned long)(uintptr_t)__loader_end);
-    (void)boot_x0;
     if (el != 1 && el != 2)
         loader_fail("started at EL%u; only EL1 (-machine virt) and EL2 (virtualization=on) are supported",
                     el);
@@ -120,12 +120,15 @@ void loader_main(uint64_t boot_x0)
     struct cpio_member dtb_member;
     int have_dtb = find_member(PAYLOAD_DTB, &dtb_member);
     struct dtb_info dtb;
-    dtb_select(have_dtb ? (void *)(uintptr_t)dtb_member.data : 0, have_dtb ? dtb_member.size : 0, &dtb);
+    dtb_select(have_dtb ? (void *)(uintptr_t)dtb_member.data : 0, have_dtb ? dtb_member.size : 0, boot_x0,
+               &dtb);
     uart_printf("loader: DTB from %s at 0x%lx, %lu bytes; PSCI via %s\n", dtb.source,
                 (unsigned long)(uintptr_t)dtb.fdt, (unsigned long)dtb.size, power_conduit_name());
     for (unsigned i = 0; i < dtb.nram; i++)
         uart_printf("loader: RAM [0x%lx..0x%lx)\n", (unsigned long)dtb.ram[i].start,
                     (unsigned long)dtb.ram[i].end);
+    if (payload_is_linux)   /* the Linux payload kind: a flag the pack step links in */
+        linux_boot(&dtb);
 
     struct elf_image kernel, roottask;
     validate_elf(PAYLOAD_KERNEL, &kernel);

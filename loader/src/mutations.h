@@ -27,6 +27,20 @@
  *                               (loader/common/handoff_record.h) with
  *                               pv_offset one page too high. Caught by:
  *                               handoff_record.
+ *
+ * Broken Linux hand-offs (the Linux payload kind, loader/src/linux_boot.c),
+ * each named by bootcheck.linux_contract at Linux's first instruction
+ * (harness/tests/test_linux_loader.py):
+ *   BC_MUTATE_LINUX_X1                x1 = 0x1000 instead of 0. Rule: registers.
+ *   BC_MUTATE_LINUX_MMU_ON            leaves the MMU and D-cache on. Rule: mmu.
+ *   BC_MUTATE_LINUX_DTB_MISALIGNED    the DTB 4 bytes past its 8-byte aligned
+ *                                     slot. Rule: dtb.
+ *   BC_MUTATE_LINUX_DTB_OVER_2M       the DTB header claims 2 MiB + 8 bytes.
+ *                                     Rule: dtb.
+ *   BC_MUTATE_LINUX_IMAGE_MISPLACED   the Image copied and entered 4 KiB past
+ *                                     its 2 MiB-aligned base. Rule: image_placement.
+ *   BC_MUTATE_LINUX_INITRD_OUTSIDE_RAM /chosen's initrd range starts 1 MiB past
+ *                                     the end of RAM. Rule: initrd.
  */
 #ifndef LOADER_MUTATIONS_H
 #define LOADER_MUTATIONS_H
