@@ -168,7 +168,7 @@ def test_every_probe_case_is_judged(kind, artifacts, booter):
 
 def double_fault_report(lines):
     start = lines.index("while trying to handle:") - 1
-    return lines[start:start + 6 + 16]
+    return lines[start:start + 5 + 16]
 
 
 def test_double_fault_report(kind, artifacts, booter):
