@@ -5,7 +5,9 @@ each value is judged from first principles (the badges and words the probe
 chose, the faulting PCs from its symbol table, seL4's fault and error
 numbers), on the stand-in and on every real seL4 given with SEL4_KERNEL.
 With a real seL4, the stand-in must also print the same lines, double-fault
-report included."""
+report included. The SMP stand-in (kernel-smp4.elf) and, with
+SEL4_SMP_KERNEL, a real SMP seL4 must print what the single-core stand-in
+prints."""
 
 import os
 import re
@@ -48,14 +50,28 @@ def esr(ec, iss):
     return ec << 26 | IL | iss
 
 
+SEL4_SMP_KERNEL = os.environ.get("SEL4_SMP_KERNEL", "")
+
+
+def kernel_path(kind, artifacts):
+    if kind == "standin-smp":
+        return os.path.join(os.path.dirname(artifacts.standin_kernel), "kernel-smp4.elf")
+    if kind == "sel4-smp":
+        if not SEL4_SMP_KERNEL:
+            pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
+        return SEL4_SMP_KERNEL
+    return kernel_choice(kind, artifacts)
+
+
 _boots = {}
 
 
 def probe(kind, artifacts, booter):
-    """The probe booted once per kernel for the whole module."""
+    """The probe booted once per kernel for the whole module (an SMP kernel
+    on as many CPUs as it has nodes)."""
     if kind not in _boots:
         path = f"{artifacts.fixtures}/ipc_probe.elf"
-        image = booter.pack(kernel_choice(kind, artifacts), path)
+        image = booter.pack(kernel_path(kind, artifacts), path)
         r = booter.boot(image, timeout=60)
         assert "roottask: ipc probe done" in r.lines, r.describe()
         _boots[kind] = (facts(r.serial), r, expect.elf_facts(path).symbols)
@@ -130,7 +146,7 @@ CASES = sorted(expected({"ipc.slots": ["0x0", "0x0"]},
                                              "probe_store_pc", "probe_undefined_pc")}))
 
 
-@pytest.fixture(params=KERNEL_PARAMS)
+@pytest.fixture(params=KERNEL_PARAMS + ["standin-smp"])
 def kind(request):
     return request.param
 
@@ -225,4 +241,14 @@ def test_standin_prints_what_sel4_prints(sel4, artifacts, booter):
                           lambda m: hex(int(m.group(0), 16) & ~DABT_INSTRUCTION_SYNDROME), line)
         theirs = [strip(l) for l in theirs]
     assert ours == theirs, "\n".join(
+        f"{'  ' if a == b else '! '}{a!r}\n  {b!r}" for a, b in zip(ours, theirs))
+
+
+@pytest.mark.parametrize("smp", ["standin-smp", "sel4-smp"])
+def test_smp_kernels_print_what_the_standin_prints(smp, artifacts, booter):
+    """Only the boot core runs threads; IPC and faults are the same."""
+    smp_got, smp_run, _ = probe(smp, artifacts, booter)
+    got, run, _ = probe("standin", artifacts, booter)
+    ours, theirs = comparable(run, got), comparable(smp_run, smp_got)
+    assert theirs == ours, "\n".join(
         f"{'  ' if a == b else '! '}{a!r}\n  {b!r}" for a, b in zip(ours, theirs))
