@@ -5,19 +5,47 @@
 
 #define HEAP_BYTES 16384
 
-static const seL4_BootInfo *bootinfo;
+struct untyped {
+    seL4_Word cptr;
+    unsigned size_bits;
+    bool device;
+    seL4_Word used;   /* bytes handed out from its start (the kernel's watermark) */
+};
+
+static struct untyped untypeds[SEL4_MAX_UNTYPED_CAPS];
+static seL4_Word n_untypeds;
+static seL4_Word cnode = SEL4_CAP_INIT_THREAD_CNODE;
 static seL4_Word next_slot, end_slot;
-/* Bytes handed out from the start of each untyped (kernel: the watermark). */
-static seL4_Word used[SEL4_MAX_UNTYPED_CAPS];
 static _Alignas(16) unsigned char heap[HEAP_BYTES];
 static size_t heap_used;
 static char failure[120];
 
 void alloc_init(const seL4_BootInfo *bi)
 {
-    bootinfo = bi;
+    cnode = SEL4_CAP_INIT_THREAD_CNODE;
     next_slot = bi->empty.start;
     end_slot = bi->empty.end;
+    n_untypeds = bi->untyped.end - bi->untyped.start;
+    if (n_untypeds > SEL4_MAX_UNTYPED_CAPS)
+        n_untypeds = SEL4_MAX_UNTYPED_CAPS;
+    for (seL4_Word i = 0; i < n_untypeds; i++)
+        untypeds[i] = (struct untyped){ bi->untyped.start + i, bi->untypedList[i].sizeBits,
+                                        bi->untypedList[i].isDevice != 0, 0 };
+}
+
+void alloc_init_delegated(seL4_Word cnode_cptr, seL4_Word untyped, unsigned size_bits,
+                          seL4_Word first_slot, seL4_Word end)
+{
+    cnode = cnode_cptr;
+    next_slot = first_slot;
+    end_slot = end;
+    n_untypeds = 1;
+    untypeds[0] = (struct untyped){ untyped, size_bits, false, 0 };
+}
+
+seL4_Word alloc_cnode(void)
+{
+    return cnode;
 }
 
 void *heap_alloc(size_t bytes)
@@ -33,39 +61,33 @@ void *heap_alloc(size_t bytes)
 seL4_Word alloc_slot(void)
 {
     if (next_slot >= end_slot) {
-        bc_snprintf(failure, sizeof failure, "no free slot left in the root CNode (empty ends at 0x%lx)",
+        bc_snprintf(failure, sizeof failure, "no free slot left in the CNode (free slots end at 0x%lx)",
                     (unsigned long)end_slot);
         return 0;
     }
     return next_slot++;
 }
 
-static seL4_Word untyped_count(void)
-{
-    return bootinfo->untyped.end - bootinfo->untyped.start;
-}
-
 seL4_Word alloc_object(seL4_Word type, seL4_Word size_bits, unsigned object_bits)
 {
     seL4_Word size = (seL4_Word)1 << object_bits;
-    for (seL4_Word i = 0; i < untyped_count(); i++) {
-        const seL4_UntypedDesc *u = &bootinfo->untypedList[i];
-        if (u->isDevice || u->sizeBits < object_bits)
+    for (seL4_Word i = 0; i < n_untypeds; i++) {
+        struct untyped *u = &untypeds[i];
+        if (u->device || u->size_bits < object_bits)
             continue;
         /* The kernel places each object at the watermark rounded up to the
          * object's own size. */
-        seL4_Word at = (used[i] + size - 1) & ~(size - 1);
-        if (at + size > ((seL4_Word)1 << u->sizeBits))
+        seL4_Word at = (u->used + size - 1) & ~(size - 1);
+        if (at + size > ((seL4_Word)1 << u->size_bits))
             continue;
         seL4_Word slot = alloc_slot();
         if (slot == 0)
             return 0;
-        if (untyped_retype(bootinfo->untyped.start + i, type, size_bits, SEL4_CAP_INIT_THREAD_CNODE,
-                           0, 0, slot, 1) != SEL4_NO_ERROR) {
+        if (untyped_retype(u->cptr, type, size_bits, cnode, 0, 0, slot, 1) != SEL4_NO_ERROR) {
             bc_snprintf(failure, sizeof failure, "%s", invoke_last_failure());
             return 0;
         }
-        used[i] = at + size;
+        u->used = at + size;
         return slot;
     }
     bc_snprintf(failure, sizeof failure,
@@ -77,9 +99,9 @@ seL4_Word alloc_object(seL4_Word type, seL4_Word size_bits, unsigned object_bits
 seL4_Word alloc_free_bytes(void)
 {
     seL4_Word total = 0;
-    for (seL4_Word i = 0; i < untyped_count(); i++)
-        if (!bootinfo->untypedList[i].isDevice)
-            total += ((seL4_Word)1 << bootinfo->untypedList[i].sizeBits) - used[i];
+    for (seL4_Word i = 0; i < n_untypeds; i++)
+        if (!untypeds[i].device)
+            total += ((seL4_Word)1 << untypeds[i].size_bits) - untypeds[i].used;
     return total;
 }
 
@@ -90,5 +112,5 @@ const char *alloc_last_failure(void)
 
 void alloc_mark_used(seL4_Word index)
 {
-    used[index] = (seL4_Word)1 << bootinfo->untypedList[index].sizeBits;
+    untypeds[index].used = (seL4_Word)1 << untypeds[index].size_bits;
 }

@@ -1,20 +1,32 @@
-/* The root task's allocators: a bump heap for its own bookkeeping, free
- * slots of its CNode (from BootInfo.empty), and kernel objects retyped from
- * the BootInfo untypeds (RAM only), tracking each untyped's watermark the
- * way the kernel does so that a retype is only tried where it fits. */
+/* The allocators of a thread that spawns components: a bump heap for its
+ * own bookkeeping, free slots of its CNode, and kernel objects retyped from
+ * its untypeds (RAM only), tracking each untyped's watermark the way the
+ * kernel does so that a retype is only tried where it fits. The root task
+ * starts them from its BootInfo; a delegated spawner (system_init) from the
+ * one untyped and the CNode its parent gave it. */
 #ifndef ROOTTASK_ALLOC_H
 #define ROOTTASK_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sel4_abi.h"
 
+/* Root task: the BootInfo's untypeds and empty slots, the root CNode. */
 void alloc_init(const seL4_BootInfo *bi);
+
+/* A delegated spawner: one untyped cap of 2^size_bits bytes, and the slots
+ * [first_slot, end_slot) of the CNode in slot `cnode` (depth-64 cptrs). */
+void alloc_init_delegated(seL4_Word cnode, seL4_Word untyped, unsigned size_bits,
+                          seL4_Word first_slot, seL4_Word end_slot);
+
+/* The cptr of the CNode the slots below belong to. */
+seL4_Word alloc_cnode(void);
 
 /* Zeroed memory from a fixed arena; 0 when it is used up. */
 void *heap_alloc(size_t bytes);
 
-/* A free slot of the root CNode, or 0 when none is left. */
+/* A free slot of the CNode, or 0 when none is left. */
 seL4_Word alloc_slot(void);
 
 /* Retypes one object into a new slot and returns the slot; 0 on failure

@@ -1,7 +1,9 @@
-/* What a component started by the root task can rely on: its address-space
- * layout, its registers at entry, its CSpace, and the one message it sends
- * to say it runs. Shared by the root task (spawn.c, main.c), the
- * components (component_rt/) and, through the constants, the tests. */
+/* What a component can rely on from the parent that spawns it (the root task
+ * or a component holding the caps to spawn, such as system_init): its
+ * address-space layout, its registers at entry, its CSpace, and the
+ * messages it sends its parent. Shared by the spawn code (spawn.c,
+ * supervise.c), the components (component_rt/) and, through the
+ * constants, the tests. */
 #ifndef ROOTTASK_COMPONENT_ABI_H
 #define ROOTTASK_COMPONENT_ABI_H
 
@@ -13,24 +15,48 @@
 #define COMPONENT_STACK_TOP      0x4000000000ull
 #define COMPONENT_STACK_PAGES    4
 #define COMPONENT_IPC_BUFFER     0x4000001000ull
+/* The manifest's frames, one page each, in order, from here up. */
+#define COMPONENT_FRAME_BASE     0x4000100000ull
 /* Priority below the root task's 255, so the root task keeps the CPU until
- * it waits for the components' messages. */
+ * it waits for the components' messages. A component's own children get
+ * priority 0 (a new TCB's), below their parent's. */
 #define COMPONENT_PRIORITY       254
 
-/* CSpace: one CNode of 2^COMPONENT_CNODE_BITS slots, with a guard that makes
- * a cptr simply the slot number at depth 64 (as in the root CNode). The caps
- * the manifest lists fill slots 1, 2, ... in manifest order. */
-#define COMPONENT_CNODE_BITS     4
-#define COMPONENT_FIRST_CAP_SLOT 1
+/* CSpace: one CNode of 2^cnode_bits slots (manifest; default 4), with a
+ * guard that makes a cptr simply the slot number at depth 64 (as in the root
+ * CNode). Slot 0 is empty; slot 1 holds the parent's endpoint (write and
+ * grant-reply, badged COMPONENT_BADGE(registry index)): the hello and done
+ * messages go there, and it is the thread's fault endpoint, so the kernel
+ * reports the component's faults to its parent with the same badge. The
+ * manifest's caps fill slots 2, 3, ...; every other slot is empty. */
+#define COMPONENT_PARENT_SLOT    1
+#define COMPONENT_FIRST_CAP_SLOT 2
+#define COMPONENT_DEFAULT_CNODE_BITS 4
 
-/* Entry registers: x0 = slot of the endpoint cap (0 if it has none),
- * x1 = IPC buffer address, sp = COMPONENT_STACK_TOP, pc = ELF entry. */
+/* Entry registers:
+ *   x0 = COMPONENT_PARENT_SLOT           x1 = IPC buffer address
+ *   x2 = slots granted (1 + manifest caps: slots 1..x2 hold caps)
+ *   x3 = their cap tags (seL4's cap_tag, 5 bits each: slot s at bit 5*(s-1))
+ *   x4 = cnode_bits                      x5 = numNodes of the kernel
+ *   x6 = the registry's address if the component has children, else 0
+ *   x7 = the component's index in the registry
+ *   sp = COMPONENT_STACK_TOP, pc = ELF entry. */
+#define COMPONENT_START_REGISTERS 8
+#define COMPONENT_TAG_BITS       5
 
-/* The "I am running" message: this label, HELLO_LENGTH words, word i being
- * HELLO_WORD(i). Six words, so MR4 and MR5 travel in the IPC buffers. */
+/* Messages to the parent, on slot 1:
+ * "I am running": label HELLO_LABEL, HELLO_LENGTH words, word i being
+ * HELLO_WORD(i) (six words, so MR4 and MR5 travel in the IPC buffers).
+ * "I am done": a seL4_Call with label DONE_LABEL, DONE_LENGTH words:
+ * word 0 = 0 if the component's work succeeded, else a non-zero code; a
+ * parent with children adds word 1 = the registry indices of its children
+ * that failed, as a bit mask. The parent never answers, so the component
+ * stays blocked for good: its end. */
 #define HELLO_LABEL              0x5a1
 #define HELLO_LENGTH             6
 #define HELLO_WORD(i)            (0x48454c4c4f000000ull + (unsigned long long)(i))
+#define DONE_LABEL               0x5a2
+#define DONE_LENGTH              2
 
 /* Badge of component i of the registry: never 0 (0 means unbadged). */
 #define COMPONENT_BADGE(i)       (0xb000ull + (unsigned long long)(i))

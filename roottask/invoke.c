@@ -1,6 +1,5 @@
 #include "invoke.h"
 
-#include "entry_state.h"
 #include "fmt.h"
 #include "print.h"
 #include "syscalls.h"
@@ -10,15 +9,20 @@ static seL4_Word kernel_num_nodes = 1;
 static char last_failure[96];
 static int quiet;
 
-void invoke_init(seL4_Word ipc_buffer_vaddr)
+void invoke_init(seL4_Word ipc_buffer_vaddr, seL4_Word num_nodes)
 {
     ipc_buffer = (seL4_IPCBuffer *)(uintptr_t)ipc_buffer_vaddr;
-    /* The label numbering depends on whether the kernel is SMP, which its
-     * BootInfo says (numNodes). Every root task here starts in crt0.S, which
-     * keeps x0 = the BootInfo VA, and calls this only once it has read the
-     * BootInfo there itself. */
-    const seL4_BootInfo *bi = (const seL4_BootInfo *)(uintptr_t)entry_state.x[0];
-    kernel_num_nodes = bi->numNodes;
+    kernel_num_nodes = num_nodes;
+}
+
+seL4_IPCBuffer *invoke_ipc_buffer(void)
+{
+    return ipc_buffer;
+}
+
+seL4_Word invoke_num_nodes(void)
+{
+    return kernel_num_nodes;
 }
 
 void invoke_set_quiet(int q)
@@ -141,14 +145,17 @@ seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root
 }
 
 seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
-                              seL4_Word x0, seL4_Word x1)
+                              const seL4_Word *x, unsigned n_x)
 {
     /* spsr 0: the kernel makes it EL0t whatever is written. */
     struct invocation inv = {
-        "TCB_WriteRegisters", SEL4_LABEL_TCB_WRITE_REGISTERS, 0, 7, { 0 },
-        { resume, 5, pc, sp, 0, x0, x1 },
-        { "tcb", "resume_target", "count", "pc", "sp", "spsr", "x0", "x1" },
+        "TCB_WriteRegisters", SEL4_LABEL_TCB_WRITE_REGISTERS, 0, 5 + n_x, { 0 },
+        { resume, 3 + n_x, pc, sp, 0 },
+        { "tcb", "resume_target", "count", "pc", "sp", "spsr", "x0", "x1", "x2", "x3", "x4",
+          "x5", "x6", "x7" },
     };
+    for (unsigned i = 0; i < n_x; i++)
+        inv.args[5 + i] = x[i];
     return invoke(tcb, &inv);
 }
 
@@ -157,6 +164,15 @@ seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priorit
     struct invocation inv = {
         "TCB_SetPriority", SEL4_LABEL_TCB_SET_PRIORITY, 1, 1, { authority }, { priority },
         { "tcb", "priority", "authority" },
+    };
+    return invoke(tcb, &inv);
+}
+
+seL4_Word tcb_set_mc_priority(seL4_Word tcb, seL4_Word authority, seL4_Word mcp)
+{
+    struct invocation inv = {
+        "TCB_SetMCPriority", SEL4_LABEL_TCB_SET_MC_PRIORITY, 1, 1, { authority }, { mcp },
+        { "tcb", "mcp", "authority" },
     };
     return invoke(tcb, &inv);
 }

@@ -8,14 +8,20 @@
 
 #include "sel4_abi.h"
 
-#define INVOKE_MAX_ARGS 8
+#define INVOKE_MAX_ARGS 13
 
-/* Where this thread's IPC buffer is mapped (BootInfo.ipcBuffer). Also reads
- * numNodes from the BootInfo this thread was started with (entry x0): an
- * SMP kernel numbers most invocation labels one higher (sel4_abi.h,
- * SEL4_INVOCATION_LABEL), and every invocation below is numbered for the
- * kernel it runs on. */
-void invoke_init(seL4_Word ipc_buffer_vaddr);
+/* Where this thread's IPC buffer is mapped (the root task: BootInfo.ipcBuffer),
+ * and the kernel's numNodes (BootInfo.numNodes; a component gets it from its
+ * parent in x5): an SMP kernel numbers most invocation labels one higher
+ * (sel4_abi.h, SEL4_INVOCATION_LABEL), and every invocation below is
+ * numbered for the kernel it runs on. */
+void invoke_init(seL4_Word ipc_buffer_vaddr, seL4_Word num_nodes);
+
+/* The IPC buffer given to invoke_init (replies' MR4 on are there too). */
+seL4_IPCBuffer *invoke_ipc_buffer(void);
+
+/* The numNodes given to invoke_init. */
+seL4_Word invoke_num_nodes(void);
 
 /* seL4's name for an error code ("seL4_NotEnoughMemory"). */
 const char *sel4_error_name(seL4_Word error);
@@ -37,10 +43,12 @@ seL4_Word cnode_mint(seL4_Word dest_root, seL4_Word dest_index, seL4_Word dest_d
 seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root,
                         seL4_Word cspace_root_data, seL4_Word vspace_root,
                         seL4_Word vspace_root_data, seL4_Word buffer, seL4_Word buffer_frame);
-/* Writes pc, sp, spsr, x0, x1 (the first 5 words of seL4_UserContext). */
+/* Writes pc, sp, spsr and x0..x(n_x - 1), n_x <= 8 (the first 3 + n_x
+ * words of seL4_UserContext). */
 seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
-                              seL4_Word x0, seL4_Word x1);
+                              const seL4_Word *x, unsigned n_x);
 seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priority);
+seL4_Word tcb_set_mc_priority(seL4_Word tcb, seL4_Word authority, seL4_Word mcp);
 seL4_Word tcb_resume(seL4_Word tcb);
 seL4_Word page_table_map(seL4_Word page_table, seL4_Word vspace, seL4_Word vaddr, seL4_Word attr);
 seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word rights,

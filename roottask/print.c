@@ -9,6 +9,13 @@ static void putc_to_kernel(char c, void *ctx)
     sys_debug_put_char(c);
 }
 
+static const char *prefix = "roottask: ";
+
+void print_set_prefix(const char *line_prefix)
+{
+    prefix = line_prefix;
+}
+
 static void print_text(const char *s)
 {
     while (*s != '\0')
@@ -17,7 +24,7 @@ static void print_text(const char *s)
 
 void rt_vline(const char *fmt, va_list ap)
 {
-    print_text("roottask: ");
+    print_text(prefix);
     bc_vformat(putc_to_kernel, 0, fmt, ap);
     sys_debug_put_char('\n');
 }
@@ -33,7 +40,7 @@ void rt_line(const char *fmt, ...)
 void rt_fact(const char *key, const char *fmt, ...)
 {
     va_list ap;
-    print_text("roottask: ");
+    print_text(prefix);
     print_text(key);
     print_text(" = ");
     va_start(ap, fmt);

@@ -6,6 +6,10 @@
 
 #include <stdarg.h>
 
+/* Every line starts with this prefix ("roottask: " unless changed; a
+ * component that spawns others, such as system_init, sets its own). */
+void print_set_prefix(const char *line_prefix);
+
 /* Prints "roottask: " followed by the formatted text and a newline. */
 void rt_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_vline(const char *fmt, va_list ap);

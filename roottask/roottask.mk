@@ -14,7 +14,8 @@ ROOTTASK_LDS     := roottask/roottask.ld
 ROOTTASK_C_SRCS  := roottask/main.c roottask/entry_check.c roottask/bootinfo_check.c \
                     roottask/cap_check.c roottask/check.c roottask/print.c \
                     roottask/syscalls.c roottask/invoke.c roottask/alloc.c roottask/map.c \
-                    roottask/elf_image.c roottask/spawn.c roottask/run_components.c roottask/mem.c \
+                    roottask/elf_image.c roottask/spawn.c roottask/spawn_root.c \
+                    roottask/run_components.c roottask/fault_message.c roottask/mem.c \
                     $(COMMON_DIR)/fmt.c
 ROOTTASK_S_SRCS  := roottask/crt0.S
 ROOTTASK_OBJS    := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
@@ -22,14 +23,21 @@ ROOTTASK_OBJS    := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
 ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -Iroottask -I$(COMMON_DIR) -Itargets/include -MMD -MP
 GEN_COMPONENTS   := roottask/gen_components.py
 
-# Components: a small runtime (entry, console, hello message) linked into
-# each one at 0x10000000 (roottask/component_abi.h).
+# Components: a small runtime (entry, start registers, console lines, the
+# cap check, hello and done messages) linked into each one, at 0x10000000
+# unless the component asks for another base (roottask/component_abi.h).
 COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/roottask/component_rt/crt0.o \
-                     $(ROOTTASK_OBJDIR)/roottask/component_rt/component_rt.o \
-                     $(ROOTTASK_OBJDIR)/roottask/syscalls.o $(ROOTTASK_OBJDIR)/roottask/mem.o
+                     $(addprefix $(ROOTTASK_OBJDIR)/roottask/,component_rt/component_rt.o \
+                       syscalls.o mem.o print.o invoke.o) \
+                     $(ROOTTASK_OBJDIR)/$(COMMON_DIR)/fmt.o
+# What a component that spawns components links besides (system_init).
+SPAWN_LIB_OBJS    := $(addprefix $(ROOTTASK_OBJDIR)/roottask/,spawn.o alloc.o map.o elf_image.o \
+                       run_components.o fault_message.o)
 COMPONENT_LDS     := roottask/component_rt/component.ld
-COMPONENT_CFLAGS  := $(ROOTTASK_CFLAGS) -Iroottask/component_rt
+COMPONENT_CFLAGS  := $(ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
 SYSTEM_INIT_ELF   := $(BUILD)/roottask/system_init.elf
+IPC_PRODUCER_ELF  := $(BUILD)/roottask/ipc_producer.elf
+IPC_CONSUMER_ELF  := $(BUILD)/roottask/ipc_consumer.elf
 
 .PHONY: roottask
 roottask: $(ROOTTASK_ELF)
@@ -43,13 +51,19 @@ $(ROOTTASK_OBJDIR)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $< -o $@
 
-# $(call link_component,OUT,OBJS): one component ELF.
+# $(call link_component,OUT,OBJS[,BASE]): one component ELF, linked at BASE
+# (default 0x10000000; distinct bases give each component's entry its own
+# address, so a debugger can stop at one component's entry).
 define link_component
 $(1): $(2) $(COMPONENT_RT_OBJS) $(COMPONENT_LDS)
 	@mkdir -p $$(dir $$@)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(COMPONENT_LDS) -o $$@ $(COMPONENT_RT_OBJS) $(2) -lgcc
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(COMPONENT_LDS) $(if $(3),-Wl$(comma)--defsym=COMPONENT_LINK_BASE=$(3)) \
+	    -o $$@ $(COMPONENT_RT_OBJS) $(2) -lgcc
 endef
-$(eval $(call link_component,$(SYSTEM_INIT_ELF),$(ROOTTASK_OBJDIR)/roottask/system_init/main.o))
+comma := ,
+$(eval $(call link_component,$(SYSTEM_INIT_ELF),$(ROOTTASK_OBJDIR)/roottask/system_init/main.o $(SPAWN_LIB_OBJS)))
+$(eval $(call link_component,$(IPC_PRODUCER_ELF),$(ROOTTASK_OBJDIR)/roottask/ipc_pair/producer.o,0x11000000))
+$(eval $(call link_component,$(IPC_CONSUMER_ELF),$(ROOTTASK_OBJDIR)/roottask/ipc_pair/consumer.o,0x12000000))
 
 # $(call roottask_with_registry,OUT,MANIFEST,DIR,EXTRA_DEPS): the root task
 # linked with the registry generated from MANIFEST (generated files in DIR).
@@ -69,7 +83,7 @@ $(1): $(ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(ROOTTAS
 	    $(3)/components_gen_c.o $(3)/components_gen_s.o -lgcc
 -include $(3)/components_gen.d
 endef
-$(eval $(call roottask_with_registry,$(ROOTTASK_ELF),roottask/components.toml,$(BUILD)/roottask/registry,$(SYSTEM_INIT_ELF)))
+$(eval $(call roottask_with_registry,$(ROOTTASK_ELF),roottask/components.toml,$(BUILD)/roottask/registry,$(SYSTEM_INIT_ELF) $(IPC_PRODUCER_ELF) $(IPC_CONSUMER_ELF)))
 
 -include $(ROOTTASK_OBJS:.o=.d) $(COMPONENT_RT_OBJS:.o=.d)
 

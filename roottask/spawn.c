@@ -9,22 +9,26 @@
 #include "invoke.h"
 #include "map.h"
 #include "print.h"
+#include "spawner.h"
 
 #define PAGE_SIZE 0x1000ull
 #define PAGE_MASK (PAGE_SIZE - 1)
-/* Where the root task maps each frame it fills, one page after the other,
- * in its own VSpace (far from its image at 0x400000). */
+/* Where a spawner maps each frame it fills, one page after the other, in
+ * its own VSpace (far from the root task's image at 0x400000 and from the
+ * components' images at 0x10000000 and up). */
 #define COPY_WINDOW_BASE 0x30000000ull
+#define COPY_WINDOW_BASE_DELEGATED 0x3000000000ull
 /* Object sizes the allocator must find room for. The VSpace is taken at
- * the hyp build's 2^13 (EL1: 2^12): over-estimating keeps the root task's
+ * the hyp build's 2^13 (EL1: 2^12): over-estimating keeps the spawner's
  * watermark at or above the kernel's, so a retype never fails for lack of
- * room the root task thought was there. */
+ * room the spawner thought was there. */
 #define VSPACE_ALLOC_BITS SEL4_VSPACE_BITS_HYP
-#define CNODE_OBJECT_BITS (COMPONENT_CNODE_BITS + SEL4_SLOT_BITS)
+/* A child's slot-1 cap: send, and grant-reply so it is a valid fault
+ * endpoint (seL4 needs Grant or GrantReply there) and its done-Call blocks. */
+#define PARENT_CAP_RIGHTS (SEL4_CAN_WRITE | SEL4_CAN_GRANT_REPLY)
 
+struct spawner spawner;
 static char failure[200];
-static seL4_Word endpoint_slot;
-static seL4_Word copy_window_next = COPY_WINDOW_BASE;
 
 const char *spawn_failure(void)
 {
@@ -33,7 +37,7 @@ const char *spawn_failure(void)
 
 seL4_Word spawn_endpoint(void)
 {
-    return endpoint_slot;
+    return spawner.endpoint;
 }
 
 static bool failed(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -47,27 +51,77 @@ static bool failed(const char *name, const char *fmt, ...)
     return false;
 }
 
-bool spawn_init(const seL4_BootInfo *bi)
+bool spawn_make_endpoint(void)
 {
-    alloc_init(bi);
-    invoke_init(bi->ipcBuffer);
-    endpoint_slot = alloc_object(SEL4_ENDPOINT_OBJECT, 0, SEL4_ENDPOINT_BITS);
-    if (endpoint_slot == 0)
+    spawner.window = spawner.self == REGISTRY_OWNER_ROOT ? COPY_WINDOW_BASE
+                                                         : COPY_WINDOW_BASE_DELEGATED;
+    spawner.endpoint = alloc_object(SEL4_ENDPOINT_OBJECT, 0, SEL4_ENDPOINT_BITS);
+    if (spawner.endpoint == 0)
         return failed("(endpoint)", "%s", alloc_last_failure());
     return true;
 }
 
-/* What a component being built holds: slots in the root CNode. */
+bool spawn_init_delegated(const struct registry *reg, const struct delegation *d)
+{
+    alloc_init_delegated(d->cnode, d->untyped, d->memory_bits, d->first_free_slot,
+                         (seL4_Word)1 << d->cnode_bits);
+    invoke_init(COMPONENT_IPC_BUFFER, d->num_nodes);
+    spawner = (struct spawner){ .reg = reg, .self = d->self, .cnode = d->cnode,
+                                .vspace = d->vspace, .asid_pool = d->asid_pool, .tcb = d->tcb };
+    return spawn_make_endpoint();
+}
+
+bool spawn_is_child(unsigned index)
+{
+    return index < spawner.reg->n_components &&
+           spawner.reg->components[index].parent == spawner.self;
+}
+
+static unsigned object_bits(uint8_t type)
+{
+    switch (type) {
+    case REGISTRY_OBJECT_ENDPOINT: return SEL4_ENDPOINT_BITS;
+    case REGISTRY_OBJECT_NOTIFICATION: return SEL4_NOTIFICATION_BITS;
+    default: return SEL4_PAGE_BITS;
+    }
+}
+
+static seL4_Word object_type(uint8_t type)
+{
+    switch (type) {
+    case REGISTRY_OBJECT_ENDPOINT: return SEL4_ENDPOINT_OBJECT;
+    case REGISTRY_OBJECT_NOTIFICATION: return SEL4_NOTIFICATION_OBJECT;
+    default: return SEL4_ARM_SMALL_PAGE_OBJECT;
+    }
+}
+
+bool spawn_objects(void)
+{
+    const struct registry *reg = spawner.reg;
+    for (unsigned i = 0; i < reg->n_objects && i < SPAWN_MAX_OBJECTS; i++) {
+        const struct registry_object *o = &reg->objects[i];
+        if (o->owner != spawner.self)
+            continue;
+        spawner.object_slot[i] = alloc_object(object_type(o->type), 0, object_bits(o->type));
+        if (spawner.object_slot[i] == 0)
+            return failed(o->name, "(object) %s", alloc_last_failure());
+    }
+    return true;
+}
+
+/* What a component being built holds: slots in the spawner's CNode. */
 struct child {
     const struct component *c;
+    unsigned index;
     seL4_Word tcb, vspace, cnode, ipc_frame;
     unsigned frames;
+    seL4_Word tags;   /* x3: cap tag of each granted slot */
 };
 
 static bool object(struct child *ch, seL4_Word *slot, seL4_Word type, seL4_Word size_bits,
-                   unsigned object_bits)
+                   unsigned bits)
 {
-    *slot = alloc_object(type, size_bits, object_bits);
+    *slot = alloc_object(type, size_bits, bits);
     return *slot != 0 || failed(ch->c->name, "%s", alloc_last_failure());
 }
 
@@ -84,6 +138,17 @@ static bool checked(struct child *ch, seL4_Word error)
     return error == SEL4_NO_ERROR || failed(ch->c->name, "%s", invoke_last_failure());
 }
 
+/* A copy of the cap in the spawner's slot `src`, in a fresh slot of its own
+ * (a frame cap maps once: each mapping needs a copy). */
+static bool copy_cap(struct child *ch, seL4_Word src, seL4_Word rights, seL4_Word *out)
+{
+    *out = alloc_slot();
+    if (*out == 0)
+        return failed(ch->c->name, "%s", alloc_last_failure());
+    return checked(ch, cnode_copy(spawner.cnode, *out, SEL4_WORD_BITS, spawner.cnode, src,
+                                  SEL4_WORD_BITS, rights));
+}
+
 /* One page of the child: a fresh (zeroed) frame, filled through the copy
  * window when `fill` has bytes for it, then a copy of its cap mapped into
  * the child with the segment's rights. */
@@ -94,24 +159,16 @@ static bool load_page(struct child *ch, seL4_Word vaddr, const uint8_t *fill, ui
     if (!object(ch, &frame, SEL4_ARM_SMALL_PAGE_OBJECT, 0, SEL4_PAGE_BITS))
         return false;
     if (fill_len > 0) {
-        seL4_Word window = copy_window_next;
-        copy_window_next += PAGE_SIZE;
-        if (!mapped(ch, map_frame(frame, SEL4_CAP_INIT_THREAD_VSPACE, window,
-                                  SEL4_CAN_READ | SEL4_CAN_WRITE,
+        seL4_Word window = spawner.window;
+        spawner.window += PAGE_SIZE;
+        if (!mapped(ch, map_frame(frame, spawner.vspace, window, SEL4_CAN_READ | SEL4_CAN_WRITE,
                                   SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
             return false;
         uint8_t *dst = (uint8_t *)(uintptr_t)window + fill_offset;
         for (uint64_t i = 0; i < fill_len; i++)
             dst[i] = fill[i];
-        /* A frame cap maps once; the copy (unmapped) goes to the child. */
-        seL4_Word copy = alloc_slot();
-        if (copy == 0)
-            return failed(ch->c->name, "%s", alloc_last_failure());
-        if (!checked(ch, cnode_copy(SEL4_CAP_INIT_THREAD_CNODE, copy, SEL4_WORD_BITS,
-                                    SEL4_CAP_INIT_THREAD_CNODE, frame, SEL4_WORD_BITS,
-                                    SEL4_ALL_RIGHTS)))
+        if (!copy_cap(ch, frame, SEL4_ALL_RIGHTS, &frame))
             return false;
-        frame = copy;
     }
     ch->frames++;
     if (frame_out != 0)
@@ -139,8 +196,10 @@ static bool load_segment(struct child *ch, const struct elf_segment *s)
 
 /* Bytes of RAM the child needs, counted before anything is retyped, so a
  * child that cannot fit is refused with the numbers instead of failing
- * half-way. Page tables: at most 3 per 2 MiB span touched (EL1 build). */
-static uint64_t bytes_needed(const struct elf_image *elf, uint64_t *pages_out)
+ * half-way. Page tables: at most 3 per 2 MiB span touched (EL1 build).
+ * gen_components.py makes the same estimate for a manifest's memory_bits. */
+static uint64_t bytes_needed(const struct component *c, const struct elf_image *elf,
+                             uint64_t *pages_out)
 {
     uint64_t pages = COMPONENT_STACK_PAGES + 1, tables = 2 * 3;   /* stack, IPC buffer */
     for (unsigned i = 0; i < elf->n_segments; i++) {
@@ -150,8 +209,9 @@ static uint64_t bytes_needed(const struct elf_image *elf, uint64_t *pages_out)
         tables += 3 + (end - first) / (2ull << 20);
     }
     *pages_out = pages;
-    return (pages + tables) * PAGE_SIZE + (1ull << VSPACE_ALLOC_BITS) +
-           (1ull << SEL4_TCB_BITS) + (1ull << CNODE_OBJECT_BITS);
+    uint64_t untyped = c->memory_bits != 0 ? 1ull << c->memory_bits : 0;
+    return (pages + tables) * PAGE_SIZE + (1ull << VSPACE_ALLOC_BITS) + (1ull << SEL4_TCB_BITS) +
+           (1ull << (c->cnode_bits + SEL4_SLOT_BITS)) + untyped;
 }
 
 static bool check_layout(struct child *ch, const struct elf_image *elf)
@@ -168,39 +228,121 @@ static bool check_layout(struct child *ch, const struct elf_image *elf)
     return true;
 }
 
-static bool give_caps(struct child *ch, seL4_Word badge, seL4_Word *endpoint_cptr)
+/* The manifest's frames, mapped at COMPONENT_FRAME_BASE up with its rights. */
+static bool map_frames(struct child *ch)
 {
-    *endpoint_cptr = 0;
-    for (unsigned i = 0; i < ch->c->n_caps; i++) {
-        seL4_Word dest = COMPONENT_FIRST_CAP_SLOT + i, error;
-        switch (ch->c->caps[i]) {
-        case COMPONENT_CAP_ENDPOINT:
-            error = cnode_mint(ch->cnode, dest, COMPONENT_CNODE_BITS, SEL4_CAP_INIT_THREAD_CNODE,
-                               endpoint_slot, SEL4_WORD_BITS, SEL4_ALL_RIGHTS, badge);
-            *endpoint_cptr = dest;
-            break;
-        case COMPONENT_CAP_TCB:
-            error = cnode_copy(ch->cnode, dest, COMPONENT_CNODE_BITS, SEL4_CAP_INIT_THREAD_CNODE,
-                               ch->tcb, SEL4_WORD_BITS, SEL4_ALL_RIGHTS);
-            break;
-        case COMPONENT_CAP_CNODE:
-            error = cnode_copy(ch->cnode, dest, COMPONENT_CNODE_BITS, SEL4_CAP_INIT_THREAD_CNODE,
-                               ch->cnode, SEL4_WORD_BITS, SEL4_ALL_RIGHTS);
-            break;
-        default:   /* COMPONENT_CAP_VSPACE */
-            error = cnode_copy(ch->cnode, dest, COMPONENT_CNODE_BITS, SEL4_CAP_INIT_THREAD_CNODE,
-                               ch->vspace, SEL4_WORD_BITS, SEL4_ALL_RIGHTS);
-            break;
-        }
-        if (!checked(ch, error))
+    for (unsigned k = 0; k < ch->c->n_frames; k++) {
+        const struct component_frame *f = &ch->c->frames[k];
+        seL4_Word copy;
+        if (!copy_cap(ch, spawner.object_slot[f->object], SEL4_ALL_RIGHTS, &copy) ||
+            !mapped(ch, map_frame(copy, ch->vspace, COMPONENT_FRAME_BASE + k * PAGE_SIZE,
+                                  f->rights, SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
             return false;
     }
     return true;
 }
 
+/* A child that spawns gets the registry pages read-only at the addresses
+ * they have here, so the registry's pointers hold there too. Only the root
+ * task has the frame caps of the pages (its image frames). */
+static bool map_registry(struct child *ch)
+{
+    if (spawner.registry_limit == 0)
+        return failed(ch->c->name, "only the root task can map the registry for a spawning child");
+    for (seL4_Word va = spawner.registry_base; va < spawner.registry_limit; va += PAGE_SIZE) {
+        seL4_Word copy, frame = spawner.image_frames + (va - spawner.image_base) / PAGE_SIZE;
+        if (!copy_cap(ch, frame, SEL4_CAN_READ, &copy) ||
+            !mapped(ch, map_frame(copy, ch->vspace, va, SEL4_CAN_READ,
+                                  SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
+            return false;
+    }
+    return true;
+}
+
+static bool has_children(unsigned index)
+{
+    for (unsigned i = 0; i < spawner.reg->n_components; i++)
+        if (spawner.reg->components[i].parent == index)
+            return true;
+    return false;
+}
+
+/* Slot 1 (the parent's endpoint, badged) and the manifest's caps in slots
+ * 2, 3, ...; ch->tags gets each slot's cap tag for the child's own check. */
+static bool give_caps(struct child *ch)
+{
+    const struct component *c = ch->c;
+    seL4_Word bits = c->cnode_bits;
+    if (!checked(ch, cnode_mint(ch->cnode, COMPONENT_PARENT_SLOT, bits, spawner.cnode,
+                                spawner.endpoint, SEL4_WORD_BITS, PARENT_CAP_RIGHTS,
+                                COMPONENT_BADGE(ch->index))))
+        return false;
+    ch->tags = SEL4_CAP_TAG_ENDPOINT;
+    for (unsigned i = 0; i < c->n_caps; i++) {
+        const struct component_cap *cap = &c->caps[i];
+        seL4_Word dest = COMPONENT_FIRST_CAP_SLOT + i, error, tag, untyped;
+        switch (cap->kind) {
+        case COMPONENT_CAP_TCB:
+            tag = SEL4_CAP_TAG_THREAD;
+            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, ch->tcb, SEL4_WORD_BITS,
+                               SEL4_ALL_RIGHTS);
+            break;
+        case COMPONENT_CAP_CNODE:
+            /* With its CSpace's guard, so depth-64 cptrs resolve through it. */
+            tag = SEL4_CAP_TAG_CNODE;
+            error = cnode_mint(ch->cnode, dest, bits, spawner.cnode, ch->cnode, SEL4_WORD_BITS,
+                               SEL4_ALL_RIGHTS, SEL4_CNODE_CAP_DATA(0, SEL4_WORD_BITS - bits));
+            break;
+        case COMPONENT_CAP_VSPACE:
+            tag = SEL4_CAP_TAG_VSPACE;
+            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, ch->vspace, SEL4_WORD_BITS,
+                               SEL4_ALL_RIGHTS);
+            break;
+        case COMPONENT_CAP_UNTYPED:
+            tag = SEL4_CAP_TAG_UNTYPED;
+            if (!object(ch, &untyped, SEL4_UNTYPED_OBJECT, c->memory_bits, c->memory_bits))
+                return false;
+            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, untyped, SEL4_WORD_BITS,
+                               SEL4_ALL_RIGHTS);
+            break;
+        case COMPONENT_CAP_ASID_POOL:
+            tag = SEL4_CAP_TAG_ASID_POOL;
+            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, spawner.asid_pool,
+                               SEL4_WORD_BITS, SEL4_ALL_RIGHTS);
+            break;
+        default: {   /* COMPONENT_CAP_OBJECT */
+            const struct registry_object *o = &spawner.reg->objects[cap->object];
+            tag = o->type == REGISTRY_OBJECT_ENDPOINT ? SEL4_CAP_TAG_ENDPOINT
+                                                      : SEL4_CAP_TAG_NOTIFICATION;
+            error = cnode_mint(ch->cnode, dest, bits, spawner.cnode, spawner.object_slot[cap->object],
+                               SEL4_WORD_BITS, cap->rights, cap->badge);
+            break;
+        }
+        }
+        if (!checked(ch, error))
+            return false;
+        ch->tags |= tag << (COMPONENT_TAG_BITS * (dest - 1));
+    }
+    return true;
+}
+
+static void print_facts(const struct child *ch, seL4_Word entry)
+{
+    char key[64];
+    const char *name = ch->c->name;
+    bc_snprintf(key, sizeof key, "spawn.%s.entry", name);
+    rt_fact(key, "0x%lx", (unsigned long)entry);
+    bc_snprintf(key, sizeof key, "spawn.%s.frames", name);
+    rt_fact(key, "%u", ch->frames);
+    bc_snprintf(key, sizeof key, "spawn.%s.badge", name);
+    rt_fact(key, "0x%lx", (unsigned long)COMPONENT_BADGE(ch->index));
+    bc_snprintf(key, sizeof key, "spawn.%s.slots", name);
+    rt_fact(key, "%u 0x%lx", 1 + ch->c->n_caps, (unsigned long)ch->tags);
+}
+
 bool spawn_component(unsigned index)
 {
-    struct child ch = { .c = &components[index] };
+    struct child ch = { .c = &spawner.reg->components[index], .index = index };
     const char *name = ch.c->name;
     struct elf_image elf;
     char why[120];
@@ -208,7 +350,7 @@ bool spawn_component(unsigned index)
         return failed(name, "bad ELF: %s", why);
     if (!check_layout(&ch, &elf))
         return false;
-    uint64_t pages, need = bytes_needed(&elf, &pages);
+    uint64_t pages, need = bytes_needed(ch.c, &elf, &pages);
     if (need > alloc_free_bytes())
         return failed(name, "does not fit in memory: needs 0x%lx bytes (%lu pages plus kernel "
                       "objects), RAM untypeds have 0x%lx bytes free",
@@ -216,8 +358,9 @@ bool spawn_component(unsigned index)
 
     if (!object(&ch, &ch.tcb, SEL4_TCB_OBJECT, 0, SEL4_TCB_BITS) ||
         !object(&ch, &ch.vspace, SEL4_ARM_VSPACE_OBJECT, 0, VSPACE_ALLOC_BITS) ||
-        !object(&ch, &ch.cnode, SEL4_CAP_TABLE_OBJECT, COMPONENT_CNODE_BITS, CNODE_OBJECT_BITS) ||
-        !checked(&ch, asid_pool_assign(SEL4_CAP_INIT_THREAD_ASID_POOL, ch.vspace)))
+        !object(&ch, &ch.cnode, SEL4_CAP_TABLE_OBJECT, ch.c->cnode_bits,
+                ch.c->cnode_bits + SEL4_SLOT_BITS) ||
+        !checked(&ch, asid_pool_assign(spawner.asid_pool, ch.vspace)))
         return false;
 
     for (unsigned i = 0; i < elf.n_segments; i++)
@@ -231,24 +374,27 @@ bool spawn_component(unsigned index)
     if (!load_page(&ch, COMPONENT_IPC_BUFFER, 0, 0, 0, SEL4_CAN_READ | SEL4_CAN_WRITE,
                    SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER, &ch.ipc_frame))
         return false;
-
-    seL4_Word badge = COMPONENT_BADGE(index), endpoint_cptr;
-    if (!give_caps(&ch, badge, &endpoint_cptr))
-        return false;
-    if (!checked(&ch, tcb_configure(ch.tcb, 0, ch.cnode,
-                                    SEL4_CNODE_CAP_DATA(0, SEL4_WORD_BITS - COMPONENT_CNODE_BITS),
-                                    ch.vspace, 0, COMPONENT_IPC_BUFFER, ch.ipc_frame)) ||
-        !checked(&ch, tcb_set_priority(ch.tcb, SEL4_CAP_INIT_THREAD_TCB, COMPONENT_PRIORITY)) ||
-        !checked(&ch, tcb_write_registers(ch.tcb, 0, elf.entry, COMPONENT_STACK_TOP, endpoint_cptr,
-                                          COMPONENT_IPC_BUFFER)))
+    bool spawns = has_children(index);
+    if (!map_frames(&ch) || (spawns && !map_registry(&ch)) || !give_caps(&ch))
         return false;
 
-    char key[64];
-    bc_snprintf(key, sizeof key, "spawn.%s.entry", name);
-    rt_fact(key, "0x%lx", (unsigned long)elf.entry);
-    bc_snprintf(key, sizeof key, "spawn.%s.frames", name);
-    rt_fact(key, "%u", ch.frames);
-    bc_snprintf(key, sizeof key, "spawn.%s.badge", name);
-    rt_fact(key, "0x%lx", (unsigned long)badge);
+    seL4_Word x[COMPONENT_START_REGISTERS] = {
+        COMPONENT_PARENT_SLOT, COMPONENT_IPC_BUFFER, 1 + ch.c->n_caps, ch.tags, ch.c->cnode_bits,
+        invoke_num_nodes(), spawns ? (seL4_Word)(uintptr_t)spawner.reg : 0, index,
+    };
+    seL4_Word guard = SEL4_CNODE_CAP_DATA(0, SEL4_WORD_BITS - ch.c->cnode_bits);
+    if (!checked(&ch, tcb_configure(ch.tcb, COMPONENT_PARENT_SLOT, ch.cnode, guard, ch.vspace, 0,
+                                    COMPONENT_IPC_BUFFER, ch.ipc_frame)))
+        return false;
+    /* The manifest's priority, below ours (gen_components.py checks); a
+     * child that spawns gets it as its MCP too, the most it can give its own
+     * children. Our own TCB is the authority (seL4 checks our MCP). */
+    if ((spawns && !checked(&ch, tcb_set_mc_priority(ch.tcb, spawner.tcb, ch.c->priority))) ||
+        !checked(&ch, tcb_set_priority(ch.tcb, spawner.tcb, ch.c->priority)))
+        return false;
+    if (!checked(&ch, tcb_write_registers(ch.tcb, 0, elf.entry, COMPONENT_STACK_TOP, x,
+                                          COMPONENT_START_REGISTERS)))
+        return false;
+    print_facts(&ch, elf.entry);
     return checked(&ch, tcb_resume(ch.tcb));
 }

@@ -13,7 +13,9 @@ Debian ships QEMU with -plugin support but no plugins and no qemu-plugin.h.
 
 Stages (seL4 13.0.0 on AArch64): the loader's jump into the kernel is the
 kernel ELF's entry; then `init_kernel`; then `restore_user_context` (the
-first return to user space); then the root task's ELF entry."""
+first return to user space); then the root task's ELF entry; with
+chain=True, then the root task's `components_report` (the boot chain's
+summary: every component it and system_init spawned has ended)."""
 
 import os
 import re
@@ -29,11 +31,14 @@ from .qemu_machine import machine_argv, machine_for
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
 STAGE_NAMES = ("kernel_entry", "init_kernel", "restore_user_context", "roottask_entry")
+CHAIN_STAGE = "components_done"
+CHAIN_SYMBOL = "components_report"
 STAGE_TITLES = {
     "kernel_entry": "loader: reset to kernel jump",
     "init_kernel": "kernel: entry to init_kernel",
     "restore_user_context": "kernel: init_kernel to restore_user_context",
     "roottask_entry": "kernel: restore_user_context to root task",
+    CHAIN_STAGE: "boot chain: root task entry to every component done",
 }
 
 _COUNT = re.compile(r"^@@stage (\S+)\n.*instruction count = (\d+)", re.M)
@@ -69,7 +74,7 @@ class BootCost:
                             "instructions": s.instructions} for s in self.stages]}
 
 
-def stages_for(kernel_elf, roottask_elf):
+def stages_for(kernel_elf, roottask_elf, chain=False):
     """The stage addresses, from the ELF files; stages whose symbol is missing
     (a stripped kernel) are left out and named in the notes."""
     k = expect.elf_facts(kernel_elf)
@@ -81,6 +86,11 @@ def stages_for(kernel_elf, roottask_elf):
         else:
             notes.append(f"kernel has no symbol {sym}: stage not measured")
     stages.append(Stage("roottask_entry", u.entry))
+    if chain:
+        if CHAIN_SYMBOL in u.symbols:
+            stages.append(Stage(CHAIN_STAGE, u.symbols[CHAIN_SYMBOL][0]))
+        else:
+            notes.append(f"root task has no symbol {CHAIN_SYMBOL}: boot chain not measured")
     return stages, notes
 
 
@@ -127,9 +137,9 @@ def _run_gdb(script, out_path, pidfile, timeout, notes):
 
 
 def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cortex-a53",
-            mem=1024, timeout=120.0):
+            mem=1024, timeout=120.0, chain=False):
     """Count instructions from reset to each stage of one boot of `image`."""
-    stages, notes = stages_for(kernel_elf, roottask_elf)
+    stages, notes = stages_for(kernel_elf, roottask_elf, chain)
     machine = machine or machine_for(kernel_elf)
     work = tempfile.mkdtemp(prefix="bootcost-")
     serial_path = os.path.join(work, "serial.txt")

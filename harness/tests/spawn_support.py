@@ -46,3 +46,56 @@ def pages_of(elf_path):
     for vaddr, _, _, _, memsz, _ in expect.elf_facts(elf_path).segments:
         total += ((vaddr + memsz + PAGE - 1) // PAGE) - vaddr // PAGE
     return total
+
+
+SEL4_ABI_HEADER = os.path.join(ROOT, "targets", "include", "sel4_abi.h")
+IPC_PAIR_HEADER = os.path.join(ROOT, "roottask", "ipc_pair", "ipc_pair.h")
+MANIFEST = os.path.join(ROOT, "roottask", "components.toml")
+
+
+def header_constants(path):
+    """#define NAME value (integers) of a C header."""
+    consts = {}
+    with open(path) as f:
+        for m in re.finditer(r"^#define\s+(\w+)\s+\(?(0x[0-9a-fA-F]+|\d+)(?:ull)?\)?\s", f.read(), re.M):
+            consts[m.group(1)] = int(m.group(2), 0)
+    return consts
+
+
+def manifest(path=MANIFEST):
+    import tomllib
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+# The cap each manifest entry puts in a slot, named as the components print
+# it and tagged with seL4's cap_tag (sel4_abi.h SEL4_CAP_TAG_*).
+_OWN_CAP_TAG = {"tcb": "THREAD", "cnode": "CNODE", "vspace": "VSPACE", "untyped": "UNTYPED",
+                "asid_pool": "ASID_POOL"}
+
+
+def granted(entry):
+    """[(slot, name, tag)] a component's manifest entry grants: slot 1 is
+    always its parent's endpoint, the caps fill slots 2, 3, ..."""
+    tags = header_constants(SEL4_ABI_HEADER)
+    out = [(1, "endpoint", tags["SEL4_CAP_TAG_ENDPOINT"])]
+    for slot, cap in enumerate(entry.get("caps", []), 2):
+        if isinstance(cap, str):
+            out.append((slot, cap, tags["SEL4_CAP_TAG_" + _OWN_CAP_TAG[cap]]))
+        else:
+            kind = "endpoint" if "endpoint" in cap else "notification"
+            out.append((slot, kind, tags["SEL4_CAP_TAG_" + kind.upper()]))
+    return out
+
+
+def packed_tags(grant):
+    """The x3 word (component_abi.h): 5 bits per slot, slot 1 lowest."""
+    return sum(tag << (5 * (slot - 1)) for slot, _, tag in grant)
+
+
+def component_facts(serial, name):
+    """Fact lines "<name>: key = values" a spawning component printed."""
+    out = {}
+    for m in re.finditer(rf"^{re.escape(name)}: ([A-Za-z0-9_.]+) = (.+?)\r?$", serial, re.M):
+        out[m.group(1)] = m.group(2).split()
+    return out

@@ -105,9 +105,29 @@ ENTRY = """
 name = "{name}"
 elf = "{elf}"
 parent = "{parent}"
-caps = ["endpoint"]
 """
 GOOD_ELF = "${BUILD}/roottask/system_init.elf"
+# A component that can spawn (the caps and memory it needs for that).
+SPAWNER = """
+[[component]]
+name = "{name}"
+elf = "${{BUILD}}/roottask/system_init.elf"
+parent = "roottask"
+memory_bits = {bits}
+caps = ["tcb", "cnode", "vspace", "untyped", "asid_pool"]
+"""
+OBJECT = """
+[[object]]
+name = "{name}"
+type = "{type}"
+"""
+CHILD = """
+[[component]]
+name = "{name}"
+elf = "${{BUILD}}/roottask/ipc_consumer.elf"
+parent = "{parent}"
+caps = [{caps}]
+"""
 
 
 @pytest.mark.parametrize("case,entries,message", [
@@ -120,11 +140,72 @@ GOOD_ELF = "${BUILD}/roottask/system_init.elf"
 ])
 def test_manifest_error_stops_build(case, entries, message, tmp_path, artifacts):
     text = "".join(ENTRY.format(name=n, elf=e, parent=p) for n, e, p in entries)
+    expect_build_error(tmp_path, text, message)
+
+
+def expect_build_error(tmp_path, text, message):
     r, manifest = manifest_build(tmp_path, text)
     build = os.environ.get("BUILD", "build")
     want = f"gen_components: error: {manifest}: " + message.format(build=build)
     assert r.returncode != 0, r.stdout
     assert want in r.stdout.splitlines(), r.stdout
+
+
+# The boot chain's manifest errors (issue: unknown parent, cycle, a cap to
+# something that does not exist, more memory than the parent was given).
+@pytest.mark.parametrize("case,text,message", [
+    ("cycle", ENTRY.format(name="a", elf=GOOD_ELF, parent="b") +
+     ENTRY.format(name="b", elf=GOOD_ELF, parent="a"),
+     "component 'a': parent cycle a -> b -> a"),
+    ("unknown-object", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps='{ endpoint = "nowhere", rights = ["read"] }'),
+     "component 'c': a cap names object 'nowhere', which the manifest does not declare"),
+    ("object-type", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="notification") +
+     CHILD.format(name="c", parent="init", caps='{ endpoint = "ch", rights = ["read"] }'),
+     "component 'c': object 'ch' is a notification; the cap is for endpoint objects"),
+    ("too-little-memory", SPAWNER.format(name="init", bits=16) +
+     CHILD.format(name="c1", parent="init", caps="") + CHILD.format(name="c2", parent="init", caps=""),
+     "component 'init': its children ['c1', 'c2'] need 0x{need:x} bytes, more than its "
+     "memory_bits = 16 gives (0x10000)"),
+    ("parent-cannot-spawn", ENTRY.format(name="a", elf=GOOD_ELF, parent="roottask") +
+     CHILD.format(name="c", parent="a", caps=""),
+     "component 'c': its parent 'a' cannot spawn it without the caps "
+     "['tcb', 'cnode', 'vspace', 'untyped', 'asid_pool']"),
+    ("object-two-parents", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
+     CHILD.format(name="c1", parent="init", caps='{ endpoint = "ch", rights = ["read"] }') +
+     CHILD.format(name="c2", parent="roottask", caps='{ endpoint = "ch", rights = ["write"] }'),
+     "object 'ch': used by children of ['init', 'roottask']; an object is made by one parent "
+     "for its own children"),
+    ("priority-not-below-parent", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps="").replace('parent = "init"', 'parent = "init"\npriority = 254'),
+     "component 'c': priority 254 is not below its parent's 254"),
+    ("grandchild-spawner", SPAWNER.format(name="init", bits=20) +
+     SPAWNER.format(name="sub", bits=16).replace('parent = "roottask"', 'parent = "init"') +
+     CHILD.format(name="c", parent="sub", caps=""),
+     "component 'c': its parent 'sub' is not a child of the root task; only those get the "
+     "registry mapped, so only they can spawn"),
+    ("bad-rights", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
+     CHILD.format(name="c", parent="init", caps='{ endpoint = "ch", rights = ["fly"] }'),
+     "component 'c': cap #1: 'rights' must be a list of ['grant', 'grant_reply', 'read', 'write']"),
+])
+def test_chain_manifest_error_stops_build(case, text, message, tmp_path, artifacts):
+    if "{need" in message:
+        message = message.format(need=chain_need(artifacts, 2))
+    expect_build_error(tmp_path, text, message)
+
+
+def chain_need(artifacts, n_children):
+    """What n children of the ipc_consumer ELF cost their parent, by the
+    component ABI: pages, at most 3 page tables per segment plus 6 for stack
+    and IPC buffer, VSpace 8 KiB, TCB 2 KiB, a 16-slot CNode, and 3 page
+    tables for the parent's copy window."""
+    consts = abi()
+    elf = os.path.join(os.path.dirname(artifacts.roottask), "ipc_consumer.elf")
+    segments = len(expect.elf_facts(elf).segments)
+    pages = pages_of(elf) + consts["COMPONENT_STACK_PAGES"] + 1
+    tables = 6 + 3 * segments
+    per_child = (pages + tables) * 0x1000 + 0x2000 + 0x800 + (32 << 4)
+    return n_children * per_child + 3 * 0x1000
 
 
 @pytest.mark.unit

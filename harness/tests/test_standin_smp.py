@@ -197,8 +197,10 @@ def test_every_core_arrives_and_spawning_uses_smp_labels(booter, artifacts, smp_
     assert f["numNodes"] == [str(NODES)] and f["nodeID"] == ["0"], r.describe()
     assert "roottask: check nodeID ok" in r.lines, r.describe()
     assert f["checks"][1] == "0", r.describe()
-    # Spawning retypes, copies, mints, maps and assigns: all with SMP labels.
+    # Spawning retypes, copies, mints, maps and assigns: all with SMP labels,
+    # in the root task and, with numNodes from its x5, in system_init.
     assert "roottask: components OK" in r.lines, r.describe()
+    assert "roottask: chain: system_init -> ipc_producer ok, ipc_consumer ok" in r.lines, r.describe()
 
 
 @pytest.mark.qemu
@@ -239,6 +241,7 @@ def test_real_sel4_smp_spawns_with_smp_labels(booter, artifacts):
     assert f["numNodes"] == [str(NODES)], r.describe()
     assert "roottask: boot OK" in r.lines, r.describe()
     assert "roottask: components OK" in r.lines, r.describe()
+    assert "roottask: chain: system_init -> ipc_producer ok, ipc_consumer ok" in r.lines, r.describe()
 
 
 def errprobe_codes(booter, artifacts, kernel):

@@ -135,6 +135,7 @@ _Static_assert(__builtin_offsetof(seL4_BootInfo, untypedList) == 168, "untypedLi
 #define SEL4_LABEL_TCB_WRITE_REGISTERS   3
 #define SEL4_LABEL_TCB_CONFIGURE         5
 #define SEL4_LABEL_TCB_SET_PRIORITY      6
+#define SEL4_LABEL_TCB_SET_MC_PRIORITY   7
 #define SEL4_LABEL_TCB_RESUME            12
 #define SEL4_LABEL_TCB_UNBIND_NOTIFICATION 14
 #define SEL4_LABEL_CNODE_COPY            19

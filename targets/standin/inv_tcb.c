@@ -1,6 +1,8 @@
-/* TCB_Configure (non-MCS), TCB_WriteRegisters, TCB_SetPriority and
- * TCB_Resume, with seL4's checks in seL4's order. Other TCB operations
- * answer seL4_IllegalOperation. */
+/* TCB_Configure (non-MCS), TCB_WriteRegisters, TCB_SetPriority,
+ * TCB_SetMCPriority and TCB_Resume, with seL4's checks in seL4's order.
+ * Other TCB operations answer seL4_IllegalOperation. */
+#include <stdbool.h>
+
 #include "invocation.h"
 #include "ipc.h"
 #include "sched.h"
@@ -97,7 +99,9 @@ static unsigned write_registers(struct invocation *inv)
     return SEL4_NO_ERROR;
 }
 
-static unsigned set_priority(struct invocation *inv)
+/* TCB_SetPriority and TCB_SetMCPriority: the same checks (seL4's
+ * decodeSetPriority / decodeSetMCPriority), then the one field. */
+static unsigned set_priority(struct invocation *inv, bool mcp)
 {
     if (inv->length < 1 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -107,7 +111,10 @@ static unsigned set_priority(struct invocation *inv)
     struct tcb *auth = tcb_of_object(inv->extra[0]->object);
     if (prio > auth->mcp)
         return inv_error(inv, SEL4_RANGE_ERROR, 2, 0, auth->mcp);
-    target(inv)->priority = (uint8_t)prio;
+    if (mcp)
+        target(inv)->mcp = (uint8_t)prio;
+    else
+        target(inv)->priority = (uint8_t)prio;
     return SEL4_NO_ERROR;
 }
 
@@ -119,7 +126,9 @@ unsigned decode_tcb(struct invocation *inv)
     case KERNEL_LABEL(SEL4_LABEL_TCB_WRITE_REGISTERS):
         return write_registers(inv);
     case KERNEL_LABEL(SEL4_LABEL_TCB_SET_PRIORITY):
-        return set_priority(inv);
+        return set_priority(inv, false);
+    case KERNEL_LABEL(SEL4_LABEL_TCB_SET_MC_PRIORITY):
+        return set_priority(inv, true);
     case KERNEL_LABEL(SEL4_LABEL_TCB_RESUME):
         restart(target(inv));
         return SEL4_NO_ERROR;
