@@ -1,7 +1,10 @@
 """What the stand-in kernel does after boot, driven by tiny root tasks that
-are assembled here: the debug syscalls work, and every unsupported syscall
-or user fault ends the run with one line naming it (ESR/ELR/FAR decoded)
-and QEMU powering off, never a silent hang."""
+are assembled here: the debug syscalls work; a user fault of the root task
+(which has no fault handler) gets seL4's double-fault report and stops that
+thread, and with no runnable thread left the stand-in says so and powers
+QEMU off (seL4 would idle); a syscall the stand-in does not offer ends the
+run with one line naming it (ESR/ELR/FAR decoded). Never a silent hang. With
+SEL4_KERNEL, real seL4 (EL1) must print the same fault report."""
 
 import os
 import re
@@ -10,6 +13,7 @@ import subprocess
 import pytest
 
 from bootcheck import expect
+from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
 
@@ -36,6 +40,13 @@ banner: .asciz "tiny root task\n"
 
 BODIES = {
     "unsupported-syscall": r"""
+    mov     x7, #-10
+    .global trap_pc
+trap_pc:
+    svc     #0
+""",
+    "recv-null-cap": r"""
+    mov     x0, #0
     mov     x7, #-5
     .global trap_pc
 trap_pc:
@@ -95,14 +106,19 @@ def build_roottask(tmp_path, name):
     return str(elf), expect.elf_facts(str(elf)).symbols["trap_pc"][0]
 
 
-def boot_tiny(name, artifacts, booter, tmp_path):
+def boot_tiny(name, artifacts, booter, tmp_path, kernel=None):
+    """Boots a tiny root task; on the stand-in the run must end with QEMU
+    powering off, on seL4 (which idles) at the last line of the fault
+    report (16 stack words from SP 0)."""
     roottask, trap_pc = build_roottask(tmp_path, name)
-    image = booter.pack(artifacts.standin_kernel, roottask, dtb=artifacts.virt_dtb)
-    r = booter.boot(image, timeout=30, stop_patterns=())
+    image = booter.pack(kernel or artifacts.standin_kernel, roottask, dtb=artifacts.virt_dtb)
+    standin = kernel is None or kernel == artifacts.standin_kernel
+    r = booter.boot(image, timeout=30, stop_patterns=() if standin else ("0x78: ",))
     assert "tiny root task" in r.serial, r.describe()
-    # No stop pattern: only QEMU exiting (PSCI SYSTEM_OFF) ends the run.
-    assert not r.timed_out and r.stopped_on is None, (
-        f"the stand-in must power QEMU off\n{r.describe()}")
+    if standin:
+        # No stop pattern: only QEMU exiting (PSCI SYSTEM_OFF) ends the run.
+        assert not r.timed_out and r.stopped_on is None, (
+            f"the stand-in must power QEMU off\n{r.describe()}")
     return r, trap_pc
 
 
@@ -113,31 +129,64 @@ def one_line(r, prefix):
 
 
 def test_unsupported_syscall(artifacts, booter, tmp_path):
+    """DebugDumpScheduler: a real seL4 syscall the stand-in does not offer."""
     r, pc = boot_tiny("unsupported-syscall", artifacts, booter, tmp_path)
-    line = one_line(r, "stand-in: unsupported syscall -5 (seL4_SysRecv)")
-    assert line == (f'stand-in: unsupported syscall -5 (seL4_SysRecv) from user thread '
-                    f'"rootserver" at pc 0x{pc:x} (ESR_EL1 0x56000000: EC 0x15 SVC from AArch64; '
-                    f'ELR_EL1 0x{pc + 4:x}; FAR_EL1 0x0), halting'), r.describe()
+    line = one_line(r, "stand-in: unsupported syscall -10 (seL4_SysDebugDumpScheduler)")
+    assert line == (f'stand-in: unsupported syscall -10 (seL4_SysDebugDumpScheduler) from user '
+                    f'thread "rootserver" at pc 0x{pc:x} (ESR_EL1 0x56000000: EC 0x15 SVC from '
+                    f'AArch64; ELR_EL1 0x{pc + 4:x}; FAR_EL1 0x0), halting'), r.describe()
 
 
-def test_data_abort(artifacts, booter, tmp_path):
-    r, pc = boot_tiny("data-abort", artifacts, booter, tmp_path)
-    line = one_line(r, "stand-in: data abort from user thread")
-    assert f"at pc 0x{pc:x}, address 0x10000000 " in line, line
-    assert re.search(r"EC 0x24 data abort, translation fault, level \d, write;", line), line
-    assert f"ELR_EL1 0x{pc:x}; FAR_EL1 0x10000000" in line, line
+# ESR: EC << 26 | IL (bit 25) | ISS.
+IL = 1 << 25
+# The fault each tiny root task raises, as seL4's print_fault words it.
+FAULTS = {
+    # A store to an address below the root task's level-2 table: translation
+    # fault level 2 (DFSC 0b000110), write (WnR, bit 6).
+    "data-abort": f"vm fault on data at address 0x10000000 with status {0x24 << 26 | IL | 1 << 6 | 0b000110:#x}",
+    # A load from the kernel window, which seL4 maps in 2 MiB blocks:
+    # permission fault level 2 (DFSC 0b001110), read.
+    "kernel-address-read": f"vm fault on data at address 0xffffff8040000000 with status "
+                           f"{0x24 << 26 | IL | 0b001110:#x}",
+    # All-zero word: EC 0 (unknown reason); seL4 passes ESR as the number, code 0.
+    "undefined-instruction": f"user exception {0x00 << 26 | IL:#x} code 0",
+    # Recv on cptr 0 (the null slot): a cap fault in the receive phase.
+    "recv-null-cap": "cap fault in receive phase at address 0",
+}
 
 
-def test_undefined_instruction(artifacts, booter, tmp_path):
-    r, pc = boot_tiny("undefined-instruction", artifacts, booter, tmp_path)
-    line = one_line(r, "stand-in: unknown reason (undefined instruction) from user thread")
-    assert f"at pc 0x{pc:x} " in line and "EC 0x0 " in line, line
+def fault_report(r):
+    start = r.lines.index("while trying to handle:") - 1
+    return r.lines[start:start + 5 + 16]
 
 
-def test_kernel_memory_is_not_user_accessible(artifacts, booter, tmp_path):
-    r, pc = boot_tiny("kernel-address-read", artifacts, booter, tmp_path)
-    line = one_line(r, "stand-in: data abort from user thread")
-    assert "address 0xffffff8040000000" in line and "permission fault" in line, line
+@pytest.fixture(params=KERNEL_PARAMS)
+def kernel(request, artifacts):
+    if request.param.startswith("sel4-hyp"):
+        pytest.skip("the tiny root tasks fault at EL1-build addresses (the kernel window); "
+                    "test_standin_ipc.py covers faults on the hyp build")
+    return request.param, kernel_choice(request.param, artifacts)
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_root_task_fault_report(name, kernel, artifacts, booter, tmp_path):
+    """The root task has no fault handler (fault endpoint cptr 0, a null
+    cap): seL4 reports the second fault (the handler lookup) and the first,
+    stops the thread and runs on; with nothing left to run, the stand-in
+    powers off with one line."""
+    kind, path = kernel
+    r, pc = boot_tiny(name, artifacts, booter, tmp_path, kernel=path)
+    report = fault_report(r)
+    assert report[:3] == ["Caught cap fault in send phase at address 0", "while trying to handle:",
+                          FAULTS[name]], r.describe()
+    assert re.fullmatch(rf'in thread 0xffffff807ff[0-9a-f]{{5}} "rootserver" at address 0x{pc:x}',
+                        report[3]), r.describe()
+    # SP_EL0 is 0 in these root tasks: no stack word is mapped.
+    assert report[4:] == ["With stack:"] + [f"0x{8 * i:x}: INVALID" for i in range(16)], r.describe()
+    if kind == "standin":
+        after = r.lines[r.lines.index(report[-1]) + 1:]
+        assert after[:1] == ["stand-in: no runnable thread left (every thread is blocked or "
+                             "inactive; seL4 would idle here), halting"], r.describe()
 
 
 def test_debug_syscalls(artifacts, booter, tmp_path):

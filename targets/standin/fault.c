@@ -158,7 +158,8 @@ void fault_raise(struct tcb *t, struct fault f, const struct lookup_fault *looku
 static unsigned set_lookup_failure(struct tcb *receiver, seL4_IPCBuffer *buffer,
                                    const struct lookup_fault *l, unsigned offset)
 {
-    unsigned n = ipc_set_mr(receiver, buffer, offset, l->type + 1u);
+    /* The kernel's lookup_fault tags are seL4_LookupFailureType - 1. */
+    unsigned n = ipc_set_mr(receiver, buffer, offset, SEL4_LOOKUP_INVALID_ROOT + l->type);
     switch (l->type) {
     case LOOKUP_MISSING_CAPABILITY:
         return ipc_set_mr(receiver, buffer, offset + 1, l->bits_left);

@@ -32,16 +32,23 @@ static int is_frame_type(uint64_t type)
            type == SEL4_ARM_HUGE_PAGE_OBJECT;
 }
 
+/* Appends text to a TCB name at position n (cut at TCB_NAME_LENGTH - 1,
+ * like seL4's strlcat); returns the new length. */
+static unsigned append_name(char *name, unsigned n, const char *text)
+{
+    for (; *text != 0 && n < TCB_NAME_LENGTH - 1; text++)
+        name[n++] = *text;
+    name[n] = 0;
+    return n;
+}
+
 static void init_tcb(uint64_t paddr)
 {
     struct tcb *t = tcb_of_object(paddr);
     /* seL4's debug build names every new thread after its creator. */
-    unsigned n = 0;
-    for (const char *parts[] = { "child of: '", ksCurThread->name, "'" }, **p = parts;
-         p < parts + 3; p++)
-        for (const char *c = *p; *c != 0 && n < TCB_NAME_LENGTH - 1; c++)
-            t->name[n++] = *c;
-    t->name[n] = 0;
+    unsigned n = append_name(t->name, 0, "child of: '");
+    n = append_name(t->name, n, ksCurThread->name);
+    append_name(t->name, n, "'");
     t->registers[REG_SPSR] = SPSR_USER_INITIAL;
     t->state = THREAD_INACTIVE;
     sched_add(t);

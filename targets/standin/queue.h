@@ -1,10 +1,11 @@
-/* A FIFO of blocked threads, linked through tcb.ep_next: the queue of an
- * endpoint or a notification (seL4's tcb_queue_t). */
+/* Operations on a struct thread_queue (thread.h), a FIFO of blocked
+ * threads linked through tcb.ep_next: the queue of an endpoint or a
+ * notification (seL4's tcb_queue_t). Each thread remembers its queue, so a
+ * cancelled IPC can take it out. */
 #ifndef STANDIN_QUEUE_H
 #define STANDIN_QUEUE_H
 
 #include "thread.h"
-
 
 static inline void queue_append(struct thread_queue *q, struct tcb *t)
 {

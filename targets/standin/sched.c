@@ -72,8 +72,8 @@ static struct tcb *highest_runnable(void)
 static void switch_to(struct tcb *next)
 {
     if (next == 0) {
-        kprintf("stand-in: no runnable thread left (every thread is blocked or inactive), "
-                "halting\n");
+        kprintf("stand-in: no runnable thread left (every thread is blocked or inactive; "
+                "seL4 would idle here), halting\n");
         power_off();
     }
     if (next != ksCurThread) {

@@ -13,6 +13,12 @@
 static uint64_t kernel_level0[PT_ENTRIES] TABLE_ALIGN;
 static uint64_t kernel_level1[PT_ENTRIES] TABLE_ALIGN;
 static uint64_t kernel_device_level2[PT_ENTRIES] TABLE_ALIGN;
+/* The GiB of the window that holds RAM, in 2 MiB blocks as seL4 maps its
+ * whole window (armKSGlobalKernelPDs): a user access to kernel memory then
+ * faults at level 2, so a fault message's FSR is the one seL4 reports. */
+static uint64_t kernel_ram_level2[PT_ENTRIES] TABLE_ALIGN;
+_Static_assert(RAM_START % PT_L1_BLOCK_SIZE == 0 && RAM_END - RAM_START <= PT_L1_BLOCK_SIZE,
+               "RAM lies in one GiB of the kernel window");
 static uint64_t kernel_device_level3[PT_ENTRIES] TABLE_ALIGN;
 /* TTBR0 while the kernel runs before the root task exists: maps nothing, so
  * a stray lower-half access faults instead of hitting the loader's map. */
@@ -38,6 +44,9 @@ static void build_kernel_tables(void)
      * kernel touches devices only through the device page below. */
     for (uint64_t paddr = 0; paddr < PADDR_TOP; paddr += PT_L1_BLOCK_SIZE)
         kernel_level1[PT_INDEX(PPTR_BASE + paddr, 1)] = paddr | KERNEL_WINDOW_BLOCK;
+    for (uint64_t paddr = RAM_START; paddr < RAM_START + PT_L1_BLOCK_SIZE; paddr += PT_L2_BLOCK_SIZE)
+        kernel_ram_level2[PT_INDEX(PPTR_BASE + paddr, 2)] = paddr | KERNEL_WINDOW_BLOCK;
+    kernel_level1[PT_INDEX(PPTR_BASE + RAM_START, 1)] = table_descriptor(kernel_ram_level2);
 
     /* The last GiB of the address space holds the device page(s). */
     kernel_level1[PT_INDEX(KDEV_BASE, 1)] = table_descriptor(kernel_device_level2);
