@@ -5,14 +5,18 @@
 # (harness/bootcheck/lava_results.py). README "Running on LAVA".
 #
 #   make lava-jobs   [IMAGE=... | KERNEL=... ROOTTASK=...] [DTB=] [MACHINE=] [OUT=reports/lava] [URL_BASE=http://...]
+#   make lava-run    [OUT=reports/lava] [JOBS="boot-el1-standin ..."]   every generated job through lava-run, then lava-report
 #   make lava-report JOB_LOG="lava-run.log ..." [OUT=reports/lava]
 
 LAVA_OUT := $(if $(filter command line,$(origin OUT)),$(OUT),$(REPORTS)/lava)
 URL_BASE ?=
 JOB_LOG  ?=
-LAVA_PY  := cd harness && BUILD="$(abspath $(BUILD))" $(PYTHON) -m
+LAVA_PY  := cd harness && BUILD="$(abspath $(BUILD))" SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" \
+            SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" $(PYTHON) -m
 
-.PHONY: lava-jobs lava-report
+JOBS     ?=
+
+.PHONY: lava-jobs lava-run lava-report
 lava-jobs: all
 	$(LAVA_PY) bootcheck.lava_jobs --out "$(abspath $(LAVA_OUT))" \
 	    $(if $(IMAGE),--image "$(abspath $(IMAGE))") \
@@ -21,3 +25,22 @@ lava-jobs: all
 	    $(if $(filter command line,$(origin DTB)),--dtb "$(abspath $(DTB))") \
 	    $(if $(filter command line,$(origin MACHINE)),--machine "$(MACHINE)") \
 	    $(if $(URL_BASE),--url-base "$(URL_BASE)")
+
+# LAVA's results as bootcheck's reports (report.html, summary.md, results.json,
+# junit.xml in OUT): each log is matched with the generated job that
+# deployed its image (or name it: JOB_LOG=run.log:reports/lava/jobs/x.yaml).
+lava-report:
+	@test -n "$(JOB_LOG)" || { echo "make lava-report: JOB_LOG=lava-run.log (or \`lavacli jobs logs ID\` output) is required" >&2; exit 2; }
+	$(LAVA_PY) bootcheck.lava_results --out "$(abspath $(LAVA_OUT))" --jobs "$(abspath $(LAVA_OUT))/jobs" \
+	    $(foreach l,$(JOB_LOG),"$(abspath $(firstword $(subst :, ,$(l))))$(if $(word 2,$(subst :, ,$(l))),:$(abspath $(word 2,$(subst :, ,$(l)))))")
+
+# Every generated job (or JOBS=) through LAVA's own dispatcher on this
+# machine, one log each in OUT/logs, then the reports from those logs.
+lava-run:
+	@test -d "$(LAVA_OUT)/jobs" || { echo "make lava-run: no jobs in $(LAVA_OUT)/jobs; run make lava-jobs first" >&2; exit 2; }
+	rm -rf "$(LAVA_OUT)/logs"
+	$(LAVA_PY) bootcheck.lava_local --jobs "$(abspath $(LAVA_OUT))" --logs "$(abspath $(LAVA_OUT))/logs" $(JOBS); \
+	    status=$$?; [ $$status -ne 2 ] || exit 2; \
+	    $(MAKE) -C .. --no-print-directory lava-report OUT="$(LAVA_OUT)" \
+	        JOB_LOG="$$(ls $(abspath $(LAVA_OUT))/logs/*.log | grep -v '\.validate\.log$$' | tr '\n' ' ')" || status=1; \
+	    exit $$status

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -376,8 +375,10 @@ def main(argv=None):
         print(f"lava-jobs: error: {e}", file=sys.stderr)
         return 2
     for j in jobs:
-        print(f"lava-jobs: {os.path.join(a.out, 'jobs', j.name + '.yaml')}: {len(j.required)} required "
-              f"cases, context {shlex.join(str(v) for v in j.definition['context'].values() if v)}")
+        c = j.definition["context"]
+        print(f"lava-jobs: {os.path.join(a.out, 'jobs', j.name + '.yaml')}: required cases "
+              f"{', '.join(j.required)}; -machine {c['machine']} -cpu {c['cpu']} -m {c['memory']}"
+              + "".join(f" {o}" for o in c["extra_options"]))
     for what, why in skipped:
         print(f"lava-jobs: no job for {what}: {why}")
     return 0
