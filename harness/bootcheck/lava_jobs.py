@@ -59,7 +59,9 @@ STAGES = (
      "the first component runs in its own VSpace"),
 )
 FIXUP = {word: result for _, words, _ in STAGES for word, result in words.items()}
-MONITOR_PATTERN = (r"(?P<test_case_id>" + "|".join(s for s, _, _ in STAGES) + r")[:,]? "
+# A subject counts only at the start of a line (after a newline, or where
+# the console buffer starts), so "bootcheck loader: started" is not a case.
+MONITOR_PATTERN = (r"(?<![^\n])(?P<test_case_id>" + "|".join(s for s, _, _ in STAGES) + r")[:,]? "
                    r"(?P<result>" + "|".join(sorted(FIXUP, key=lambda w: (-len(w), w))) + r")\b")
 OUR_LOADER_BANNER = "bootcheck loader: started"
 LOADER_HANDOFF_LINE = "loader: jumping to kernel"

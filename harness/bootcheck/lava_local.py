@@ -41,6 +41,7 @@ class LocalRun:
     elapsed: float
     timed_out: bool
     leftovers: list = field(default_factory=list)   # what lava-run left behind (and we removed)
+    scratch: str = ""                               # LAVA's per-job directory (gone by now)
 
     def describe(self):
         with open(self.log, errors="replace") as f:
@@ -150,9 +151,12 @@ def run(job_file, device_file, work, validate=False, bound=None):
         leftovers.append(f"processes still using {image}: {stray}")
         _kill(stray)
     if os.path.exists(scratch):
-        leftovers.append(f"LAVA scratch directory {scratch}")
+        # A job run removes its scratch directory itself (its clean-up
+        # step); --validate creates it and never cleans up, so that is ours.
+        if not validate:
+            leftovers.append(f"LAVA scratch directory {scratch}")
         shutil.rmtree(scratch, ignore_errors=True)
-    return LocalRun(name, log, proc.returncode, elapsed, timed_out, leftovers)
+    return LocalRun(name, log, proc.returncode, elapsed, timed_out, leftovers, scratch)
 
 
 def _image_path(definition):
