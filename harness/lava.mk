@@ -11,6 +11,8 @@
 LAVA_OUT := $(if $(filter command line,$(origin OUT)),$(OUT),$(REPORTS)/lava)
 URL_BASE ?=
 JOB_LOG  ?=
+# where lava-report finds the generated jobs to match the logs with
+LAVA_JOBS ?= $(LAVA_OUT)/jobs
 LAVA_PY  := cd harness && BUILD="$(abspath $(BUILD))" SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" \
             SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" $(PYTHON) -m
 
@@ -31,7 +33,7 @@ lava-jobs: all
 # deployed its image (or name it: JOB_LOG=run.log:reports/lava/jobs/x.yaml).
 lava-report:
 	@test -n "$(JOB_LOG)" || { echo "make lava-report: JOB_LOG=lava-run.log (or \`lavacli jobs logs ID\` output) is required" >&2; exit 2; }
-	$(LAVA_PY) bootcheck.lava_results --out "$(abspath $(LAVA_OUT))" --jobs "$(abspath $(LAVA_OUT))/jobs" \
+	$(LAVA_PY) bootcheck.lava_results --out "$(abspath $(LAVA_OUT))" --jobs "$(abspath $(LAVA_JOBS))" \
 	    $(foreach l,$(JOB_LOG),"$(abspath $(firstword $(subst :, ,$(l))))$(if $(word 2,$(subst :, ,$(l))),:$(abspath $(word 2,$(subst :, ,$(l)))))")
 
 # Every generated job (or JOBS=) through LAVA's own dispatcher on this

@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 
 import yaml
@@ -31,6 +33,10 @@ _serial = itertools.count(1)
 
 class LavaRunMissing(Exception):
     pass
+
+
+class UnreachableImage(Exception):
+    """A job's image cannot be fetched from here: one line saying why."""
 
 
 @dataclass
@@ -110,9 +116,31 @@ def processes_using(path):
     return found
 
 
+def check_image_urls(definition, timeout=5):
+    """Refuses a job whose http(s) image nobody serves: LAVA's dispatcher
+    retries such a download until the job's own timeout, minutes later."""
+    for action in definition.get("actions", []):
+        for image in action.get("deploy", {}).get("images", {}).values():
+            url = image.get("url", "")
+            if url.startswith("file://"):
+                if not os.path.isfile(url[len("file://"):]):
+                    raise UnreachableImage(f"image {url} does not exist")
+            elif url.startswith(("http://", "https://")):
+                req = urllib.request.Request(url, method="HEAD")
+                try:
+                    urllib.request.urlopen(req, timeout=timeout).close()
+                except urllib.error.HTTPError as e:
+                    raise UnreachableImage(f"image URL {url} answers HTTP {e.code} {e.reason}") from None
+                except (urllib.error.URLError, OSError) as e:
+                    reason = getattr(e, "reason", e)
+                    raise UnreachableImage(f"image URL {url} is unreachable: {reason}") from None
+
+
 def run(job_file, device_file, work, validate=False, bound=None):
     """lava-run on one job; its log (lava-run's output) goes to work/<name>.log."""
     lava_run = lava_run_path()
+    with open(job_file) as f:
+        check_image_urls(yaml.safe_load(f))
     name = os.path.splitext(os.path.basename(job_file))[0]
     os.makedirs(work, exist_ok=True)
     job_id = f"{os.getpid()}{next(_serial)}"
@@ -187,8 +215,8 @@ def main(argv=None):
             return 2
         try:
             r = run(job, os.path.join(a.jobs, "devices", f"{name}.yaml"), a.logs)
-        except LavaRunMissing as e:
-            print(f"lava-run: error: {e}", file=sys.stderr)
+        except (LavaRunMissing, UnreachableImage) as e:
+            print(f"lava-run: error: {name}: {e}", file=sys.stderr)
             return 2
         print(f"lava-run: {name}: exit {r.returncode} after {r.elapsed:.1f} s; log {r.log}"
               + "".join(f"; left behind (removed): {x}" for x in r.leftovers))

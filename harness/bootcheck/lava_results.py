@@ -77,12 +77,18 @@ def _records(path):
 def read_log(path):
     run = JobRun(log=path)
     seen = False
+    typed = []          # what LAVA typed on the console (its pty echoes it back)
     for rec in _records(path):
         seen = True
         lvl, msg = rec["lvl"], rec.get("msg")
         run.started = run.started or str(rec.get("dt", ""))
         run.finished = str(rec.get("dt", run.finished))
-        if lvl == "target" and isinstance(msg, str):
+        if lvl == "input" and isinstance(msg, str):
+            typed.append(msg.strip())
+        elif lvl == "target" and isinstance(msg, str):
+            if msg.strip() in typed:
+                typed.remove(msg.strip())
+                continue
             run.serial.append(msg.rstrip("\r"))
         elif lvl == "results" and isinstance(msg, dict):
             if msg.get("definition") == "lava":
@@ -131,14 +137,14 @@ def find_job(run, jobs):
     return None, None
 
 
-def judge(run, definition):
+def judge(run, definition, suffix=""):
     """Test records (bootcheck.report's schema) for one LAVA job: one per
     LAVA case, and one for the job that fails when LAVA's job failed, a
     required case never came, a case failed, an expected line is missing or
     a forbidden one appeared."""
     meta = (definition or {}).get("metadata", {})
     name = (definition or {}).get("job_name", os.path.basename(run.log)).replace("bootcheck ", "", 1)
-    prefix = f"lava/{name}"
+    prefix = f"lava/{name}{suffix}"
     tests = []
     for case, result, line in run.cases:
         rec = {"nodeid": f"{prefix}::{case}", "outcome": OUTCOME.get(result, "failed"),
@@ -225,7 +231,7 @@ def report(logs, jobs_dir, out):
     """Reads every log ("LOG" or "LOG:JOB.yaml"), writes the reports into
     out; returns the results dict."""
     jobs = load_jobs(jobs_dir)
-    tests = []
+    tests, seen = [], {}
     for spec in logs:
         log, _, job_file = spec.partition(":")
         run = read_log(log)
@@ -236,7 +242,9 @@ def report(logs, jobs_dir, out):
                 definition = yaml.safe_load(f)
         else:
             _, definition = find_job(run, jobs)
-        tests += judge(run, definition)
+        name = (definition or {}).get("job_name", log)
+        seen[name] = seen.get(name, 0) + 1        # the same job run twice: #2, #3...
+        tests += judge(run, definition, f"#{seen[name]}" if seen[name] > 1 else "")
     res = results(tests, time.strftime("%Y-%m-%d %H:%M:%S"))
     os.makedirs(out, exist_ok=True)
     cmp = baseline.compare(res, None)
