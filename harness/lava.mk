@@ -7,6 +7,7 @@
 #   make lava-jobs   [IMAGE=... | KERNEL=... ROOTTASK=...] [DTB=] [MACHINE=] [OUT=reports/lava] [URL_BASE=http://...]
 #   make lava-run    [OUT=reports/lava] [JOBS="boot-el1-standin ..."]   every generated job through lava-run, then lava-report
 #   make lava-report JOB_LOG="lava-run.log ..." [OUT=reports/lava]
+#   make lava-submit LAVA_URL=https://host [LAVA_USER= LAVA_TOKEN=] | LAVA_IDENTITY=id  [OUT=] [JOBS=]
 
 LAVA_OUT := $(if $(filter command line,$(origin OUT)),$(OUT),$(REPORTS)/lava)
 URL_BASE ?=
@@ -18,7 +19,12 @@ LAVA_PY  := cd harness && BUILD="$(abspath $(BUILD))" SEL4_KERNEL="$(abspath $(S
 
 JOBS     ?=
 
-.PHONY: lava-jobs lava-run lava-report
+LAVA_URL ?=
+LAVA_USER ?=
+LAVA_TOKEN ?=
+LAVA_IDENTITY ?=
+
+.PHONY: lava-jobs lava-run lava-report lava-submit
 lava-jobs: all
 	$(LAVA_PY) bootcheck.lava_jobs --out "$(abspath $(LAVA_OUT))" \
 	    $(if $(IMAGE),--image "$(abspath $(IMAGE))") \
@@ -46,3 +52,12 @@ lava-run:
 	    $(MAKE) -C .. --no-print-directory lava-report OUT="$(LAVA_OUT)" \
 	        JOB_LOG="$$(ls $(abspath $(LAVA_OUT))/logs/*.log | grep -v '\.validate\.log$$' | tr '\n' ' ')" || status=1; \
 	    exit $$status
+
+# The generated jobs (or JOBS=) on a LAVA instance through lavacli: submit,
+# wait, fetch each log and definition into OUT/submitted, then the reports.
+# The images' URLs must be reachable from the instance's workers
+# (make lava-jobs URL_BASE=...; file:// only for a worker on this machine).
+lava-submit:
+	@$(LAVA_PY) bootcheck.lava_submit --jobs "$(abspath $(LAVA_OUT))" \
+	    $(if $(LAVA_URL),--url "$(LAVA_URL)") $(if $(LAVA_USER),--user "$(LAVA_USER)") \
+	    $(if $(LAVA_TOKEN),--token "$(LAVA_TOKEN)") $(if $(LAVA_IDENTITY),--identity "$(LAVA_IDENTITY)") $(JOBS)
