@@ -61,3 +61,26 @@ lava-submit:
 	@$(LAVA_PY) bootcheck.lava_submit --jobs "$(abspath $(LAVA_OUT))" \
 	    $(if $(LAVA_URL),--url "$(LAVA_URL)") $(if $(LAVA_USER),--user "$(LAVA_USER)") \
 	    $(if $(LAVA_TOKEN),--token "$(LAVA_TOKEN)") $(if $(LAVA_IDENTITY),--identity "$(LAVA_IDENTITY)") $(JOBS)
+
+# A whole LAVA instance here, on loopback, without systemd (bootcheck.lava_instance):
+# its own PostgreSQL cluster, lava-server from Debian's package unpacked into
+# $(BUILD) (never installed, so no maintainer script touches the system),
+# gunicorn, lava-scheduler and a lava-worker with one qemu device.
+#   make lava-instance        prints LAVA_URL=... LAVA_USER=... LAVA_TOKEN=... for make lava-submit
+#   make lava-instance-stop
+LAVA_SERVER_TREE := $(BUILD)/deps/lava-server
+LAVA_INSTANCE_DIR ?= $(BUILD)/lava-instance
+
+$(LAVA_SERVER_TREE)/usr/bin/lava-server:
+	@mkdir -p $(LAVA_SERVER_TREE)/debs
+	cd $(LAVA_SERVER_TREE)/debs && apt-get download -q lava-server || { echo "error: apt-get download" \
+	    "lava-server failed (see above); run make deps" >&2; exit 1; }
+	dpkg-deb -x $(LAVA_SERVER_TREE)/debs/lava-server_*_all.deb $(LAVA_SERVER_TREE)
+	@test -f $@ || { echo "error: $@ missing after unpacking lava-server" >&2; exit 1; }
+
+.PHONY: lava-instance lava-instance-stop lava-server-tree
+lava-server-tree: $(LAVA_SERVER_TREE)/usr/bin/lava-server
+lava-instance: $(LAVA_SERVER_TREE)/usr/bin/lava-server
+	$(LAVA_PY) bootcheck.lava_instance start "$(abspath $(LAVA_INSTANCE_DIR))" --server-tree "$(abspath $(LAVA_SERVER_TREE))"
+lava-instance-stop:
+	$(LAVA_PY) bootcheck.lava_instance stop "$(abspath $(LAVA_INSTANCE_DIR))"

@@ -161,14 +161,7 @@ def device_dictionary(context):
     with the QEMU options LAVA's qemu device type renders from the job's
     context (arch, machine, cpu, memory, extra_options)."""
     argv = qemu.console_argv(context["machine"], context["cpu"], context["memory"], context["smp"])
-    options, i = [], 1
-    while i < len(argv):        # "-opt value" pairs stay together, as in LAVA's templates
-        if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-            options.append(f"{argv[i]} {argv[i + 1]}")
-            i += 2
-        else:
-            options.append(argv[i])
-            i += 1
+    options = _option_words(argv)
     return {
         "available_architectures": ["arm64"],
         "constants": {
@@ -184,6 +177,38 @@ def device_dictionary(context):
                                                                  "options": options}}}}},
         "timeouts": {"actions": {}, "connections": {}},
     }
+
+
+SERVER_DEVICE = "bootcheck-qemu.jinja2"
+
+
+def server_device_dictionary():
+    """A device dictionary for a LAVA instance's qemu device: LAVA's own
+    qemu.jinja2 with its QEMU options replaced by the suite's (no NIC, so no
+    NIC ROM package on the worker; serial on stdio), the machine, CPU, RAM
+    and -smp still taken from each job's context."""
+    argv = qemu.console_argv("{{ machine|default('%s') }}" % qemu_machine.VIRT,
+                             "{{ cpu|default('cortex-a53') }}", "{{ memory|default(1024) }}")
+    lines = ["{% extends 'qemu.jinja2' %}",
+             "{# bootcheck (make lava-jobs): QEMU as every boot of the suite runs it #}",
+             "{% block qemu_options %}"]
+    lines += [f"          - {o}" for o in _option_words(argv)]
+    lines += ["{% if extra_options %}", "          extra: {{ extra_options }}", "{% endif %}",
+              "{% endblock qemu_options %}"]
+    return "\n".join(lines) + "\n"
+
+
+def _option_words(argv):
+    """QEMU's argv after the program as LAVA lists options: "-opt value" together."""
+    options, i = [], 1
+    while i < len(argv):
+        if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            options.append(f"{argv[i]} {argv[i + 1]}")
+            i += 2
+        else:
+            options.append(argv[i])
+            i += 1
+    return options
 
 
 def make_job(name, scenario_path, data, kernel_name, kernel, image, url, machine, own_loader,
@@ -355,6 +380,8 @@ def write(out, jobs, skipped):
                               "scenario": j.scenario, "kernel": j.kernel_name,
                               "required": j.required, "serial_expect": j.serial_lines,
                               "serial_forbid": j.forbid})
+    with open(os.path.join(out, "devices", SERVER_DEVICE), "w") as f:
+        f.write(server_device_dictionary())
     with open(os.path.join(out, "index.json"), "w") as f:
         json.dump(index, f, indent=1)
 

@@ -76,14 +76,18 @@ class Lavacli:
             raise
 
 
-def submit_and_fetch(cli, job_file, logs_dir, wait_seconds):
-    """(log path, definition path) of one job run on the instance."""
+def submit(cli, job_file):
+    """The instance's id of the submitted job."""
     name = os.path.splitext(os.path.basename(job_file))[0]
     out = cli("jobs", "submit", job_file).strip().splitlines()
     if not out or not re.fullmatch(r"\d+(\.\d+)?", out[-1].strip()):
         raise SubmitError(f"{name}: lavacli jobs submit said {' '.join(out) or 'nothing'}")
-    job_id = out[-1].strip()
-    print(f"lava-submit: {name}: job {job_id} on {cli.where}", flush=True)
+    print(f"lava-submit: {name}: job {out[-1].strip()} on {cli.where}", flush=True)
+    return out[-1].strip()
+
+
+def wait_and_fetch(cli, name, job_id, logs_dir, wait_seconds):
+    """(log path, definition path) of one finished job."""
     cli("jobs", "wait", job_id, "--polling", "2", "--timeout", str(wait_seconds), timeout=wait_seconds + 30)
     log = os.path.join(logs_dir, f"{name}.log")
     with open(log, "w") as f:
@@ -114,17 +118,20 @@ def main(argv=None):
         cli = Lavacli(rpc_uri(a.url, a.user, a.token) if a.url else None, a.identity)
         print(f"lava-submit: {cli.where}: LAVA {cli.version()}", flush=True)
         os.makedirs(logs_dir, exist_ok=True)
-        specs = []
-        for name in names:
+        submitted = []
+        start = time.monotonic()
+        for name in names:            # all first: the instance schedules them together
             job = os.path.join(jobs_dir, f"{name}.yaml")
             if not os.path.isfile(job):
                 raise SubmitError(f"no job {job}")
             with open(job) as f:
                 lava_local.check_image_urls(yaml.safe_load(f))
-            wait = lava_local.job_timeout(job) + QUEUE_SECONDS
-            start = time.monotonic()
-            log, definition = submit_and_fetch(cli, job, logs_dir, wait)
-            print(f"lava-submit: {name}: finished after {time.monotonic() - start:.0f} s; log {log}", flush=True)
+            submitted.append((name, submit(cli, job), lava_local.job_timeout(job) + QUEUE_SECONDS))
+        specs = []
+        for name, job_id, wait in submitted:
+            log, definition = wait_and_fetch(cli, name, job_id, logs_dir, wait)
+            print(f"lava-submit: {name}: job {job_id} finished {time.monotonic() - start:.0f} s after the "
+                  f"first submission; log {log}", flush=True)
             specs.append(f"{log}:{definition}")
     except (SubmitError, lava_local.UnreachableImage) as e:
         print(f"lava-submit: error: {e}", file=sys.stderr)
