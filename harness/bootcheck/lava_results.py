@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import yaml
 
-from . import baseline, report_html, report_md
+from . import baseline, report
 from .lava_jobs import SUITE
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -93,7 +93,7 @@ def read_log(path):
         elif lvl == "results" and isinstance(msg, dict):
             if msg.get("definition") == "lava":
                 run.lava.append((msg.get("case"), msg.get("result"), msg.get("error_msg", "")))
-            else:
+            elif msg.get("definition") == SUITE:
                 run.cases.append((msg.get("case"), msg.get("result"),
                                   (msg.get("extra") or {}).get("test_case_id", msg.get("case"))))
         elif isinstance(msg, str):
@@ -227,7 +227,7 @@ def junit(res, path):
                 f'failures="{fails}">\n' + "\n".join(cases) + "\n</testsuite></testsuites>\n")
 
 
-def report(logs, jobs_dir, out):
+def write(logs, jobs_dir, out):
     """Reads every log ("LOG" or "LOG:JOB.yaml"), writes the reports into
     out; returns the results dict."""
     jobs = load_jobs(jobs_dir)
@@ -246,14 +246,7 @@ def report(logs, jobs_dir, out):
         seen[name] = seen.get(name, 0) + 1        # the same job run twice: #2, #3...
         tests += judge(run, definition, f"#{seen[name]}" if seen[name] > 1 else "")
     res = results(tests, time.strftime("%Y-%m-%d %H:%M:%S"))
-    os.makedirs(out, exist_ok=True)
-    cmp = baseline.compare(res, None)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(res, f, indent=1, sort_keys=True)
-    with open(os.path.join(out, "report.html"), "w") as f:
-        f.write(report_html.render(res, cmp))
-    with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(report_md.render(res, cmp))
+    report.write_reports(out, res, baseline.compare(res, None))
     junit(res, os.path.join(out, "junit.xml"))
     return res
 
@@ -269,7 +262,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     try:
-        res = report(a.logs, a.jobs, a.out)
+        res = write(a.logs, a.jobs, a.out)
     except LavaLogError as e:
         print(f"lava-report: error: {e}", file=sys.stderr)
         return 2

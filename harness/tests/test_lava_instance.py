@@ -13,7 +13,7 @@ import pytest
 
 from bootcheck import lava_instance
 
-from conftest import BUILD, ROOT
+from conftest import ROOT
 from lava_support import generated, require_lava_run
 
 pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu]

@@ -15,7 +15,7 @@ import pytest
 
 from bootcheck import expect, images, lava_local, lava_results
 
-from conftest import ROOT, Artifacts, sel4_kernel_of_flavour
+from conftest import ROOT, sel4_kernel_of_flavour
 from lava_support import cases, generated, job_files, load, require_lava_run, variant
 from test_broken_inputs import CASES as BROKEN_CASES, build_path
 from test_hygiene import spin_kernel_elf
@@ -179,3 +179,19 @@ def test_lava_report_refuses_what_is_no_lava_log(tmp_path):
     assert r.returncode != 0
     assert f"lava-report: error: JOB_LOG={junk}: no LAVA log records in it (expected lava-run's output " \
         "or `lavacli jobs logs ID`)" in r.stderr.splitlines(), r.stderr
+
+
+def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, artifacts):
+    """make lava-jobs IMAGE=...: the image runs as it is; its kernel (found
+    by the payload finder) picks the scenarios, and its jobs pass."""
+    require_lava_run()
+    image = images.pack_ok(artifacts.standin_kernel, artifacts.roottask, tmp_path / "given.elf",
+                           dtb=artifacts.virt_dtb)
+    out, jobs, _ = generated(tmp_path_factory, image=str(image))
+    assert sorted(jobs) == ["boot-el1-image", "spawn-system-init-entry-image"]
+    for name, job in jobs.items():
+        assert job.definition["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + str(image)
+    r = run_clean(*job_files(out, "boot-el1-image"), tmp_path / "run")
+    got = cases(r.log)
+    assert r.returncode == 0 and set(jobs["boot-el1-image"].required) <= set(got), r.describe()
+    assert all(v == "pass" for v in got.values()), got
