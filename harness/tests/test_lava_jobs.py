@@ -6,6 +6,7 @@ grammar (roottask/README.md); LAVA's own dispatcher accepts every job
 
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -156,3 +157,23 @@ def test_an_image_that_is_no_loader_is_refused(tmp_path):
     r = lava_jobs_cli("--out", str(tmp_path / "out"), "--image", Artifacts.virt_dtb)
     assert r.returncode == 2 and r.stderr.startswith(f"lava-jobs: error: IMAGE={Artifacts.virt_dtb}: "), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "lava-submit: error: LAVA_URL=http(s)://host (with LAVA_USER= LAVA_TOKEN=) or LAVA_IDENTITY= is required"),
+    (["LAVA_URL=ftp://lava.example"],
+     "lava-submit: error: LAVA_URL=ftp://lava.example: not an http:// or https:// URL of a LAVA instance"),
+    (["LAVA_URL=http://127.0.0.1:9", "LAVA_USER=me"], "lava-submit: error: give both LAVA_USER= and LAVA_TOKEN= "
+     "(or neither, for anonymous access, or LAVA_IDENTITY= for a stored lavacli identity)"),
+    # the discard port on loopback: nothing listens there
+    (["LAVA_URL=http://127.0.0.1:9"],
+     "lava-submit: error: LAVA instance http://127.0.0.1:9/RPC2 is unreachable: [Errno 111] Connection refused"),
+])
+def test_lava_submit_wrong_input_gets_one_line(args, message, tmp_path_factory):
+    if shutil.which("lavacli") is None:
+        pytest.skip("lavacli is not installed (`make deps` installs it)")
+    out, _, _ = generated(tmp_path_factory)
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "lava-submit", f"OUT={out}", *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert r.stderr.splitlines()[0] == message, r.stderr
