@@ -130,11 +130,12 @@ def job_url(definition):
 
 
 def find_job(run, jobs):
-    """The generated job this log ran: matched by the image it deployed."""
-    for path, definition in jobs.items():
-        if job_url(definition) in run.urls:
-            return path, definition
-    return None, None
+    """The generated job this log ran: matched by the image it deployed and,
+    where jobs share an image (IMAGE=), by the log's name (NAME.log)."""
+    found = [(p, d) for p, d in jobs.items() if job_url(d) in run.urls]
+    stem = os.path.basename(run.log).split(".")[0]
+    named = [(p, d) for p, d in found if os.path.basename(p).split(".")[0] == stem]
+    return (named or found or [(None, None)])[0]
 
 
 def judge(run, definition, suffix=""):
