@@ -41,9 +41,15 @@ class BootResult:
         return f"{how}; command: {' '.join(self.command)}\n--- serial (last 25 lines) ---\n{tail}"
 
 
+def console_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
+    """QEMU's argv up to the image: the machine, and the serial console on
+    stdio (no monitor on it, no reboot). LAVA's device dictionaries use the
+    same (bootcheck.lava_jobs)."""
+    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+
+
 def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=(), smp=1):
-    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-serial", "stdio",
-            "-no-reboot", "-kernel", str(image), *extra]
+    return [*console_argv(machine, cpu, mem, smp), "-kernel", str(image), *extra]
 
 
 def kill_group(proc):

@@ -93,3 +93,8 @@ def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30):
     if r.returncode != 0 or not os.path.exists(out):
         raise RuntimeError(f"QEMU could not dump its DTB: {' '.join(argv)}: {r.stderr.strip()}")
     return out
+
+
+def is_virt(machine):
+    """Whether a -machine value is QEMU virt (with any of its options)."""
+    return machine.split(",")[0] == VIRT

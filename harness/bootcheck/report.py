@@ -57,6 +57,18 @@ def pytest_runtest_makereport(item, call):
         item.user_properties.append(("serial", f"$ {' '.join(result.command)}\n{result.serial}"))
 
 
+def write_reports(outdir, results, cmp):
+    """results.json, report.html and summary.md of one run (a pytest
+    session, or LAVA jobs: bootcheck.lava_results)."""
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    with open(os.path.join(outdir, "report.html"), "w") as f:
+        f.write(report_html.render(results, cmp))
+    with open(os.path.join(outdir, "summary.md"), "w") as f:
+        f.write(report_md.render(results, cmp))
+
+
 def _json_safe(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -109,12 +121,7 @@ class Collector:
         base_path = (self.config.getoption("--bootcheck-baseline") or
                      os.path.join(outdir, "baseline.json"))
         cmp = baseline.compare(results, baseline.load(base_path))
-        with open(os.path.join(outdir, "results.json"), "w") as f:
-            json.dump(results, f, indent=1, sort_keys=True)
-        with open(os.path.join(outdir, "report.html"), "w") as f:
-            f.write(report_html.render(results, cmp))
-        with open(os.path.join(outdir, "summary.md"), "w") as f:
-            f.write(report_md.render(results, cmp))
+        write_reports(outdir, results, cmp)
         self.written = (outdir, cmp)
 
     def pytest_terminal_summary(self, terminalreporter):

@@ -1,0 +1,143 @@
+"""Submits generated jobs to a LAVA instance with `lavacli` (Debian's
+lavacli), waits for each to finish, fetches its log and definition, and
+hands them to bootcheck.lava_results for the reports.
+
+    python3 -m bootcheck.lava_submit --jobs OUT --url http(s)://host [--user U --token T | --identity ID]
+                                     [NAME ...]   (make lava-submit)
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import yaml
+
+from . import lava_local, lava_results
+
+LAVACLI = os.environ.get("LAVACLI", "lavacli")
+CONNECT_SECONDS = 20
+# Beyond a job's own timeout: time in the instance's queue, and a worker's
+# start-up and clean-up.
+QUEUE_SECONDS = 300
+
+
+class SubmitError(Exception):
+    """One line saying what is wrong."""
+
+
+def rpc_uri(url, user=None, token=None):
+    """lavacli's --uri: http(s)://[user:token@]host[:port]/RPC2."""
+    p = urllib.parse.urlsplit(url)
+    if p.scheme not in ("http", "https") or not p.hostname:
+        raise SubmitError(f"LAVA_URL={url}: not an http:// or https:// URL of a LAVA instance")
+    if bool(user) != bool(token):
+        raise SubmitError("give both LAVA_USER= and LAVA_TOKEN= (or neither, for anonymous access, "
+                          "or LAVA_IDENTITY= for a stored lavacli identity)")
+    auth = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(token, safe='')}@" if user else ""
+    path = p.path.rstrip("/")
+    path = path if path.endswith("/RPC2") else path + "/RPC2"
+    port = f":{p.port}" if p.port else ""
+    return f"{p.scheme}://{auth}{p.hostname}{port}{path}"
+
+
+class Lavacli:
+    def __init__(self, uri=None, identity=None):
+        path = shutil.which(LAVACLI)
+        if path is None:
+            raise SubmitError("lavacli is not installed (Debian's lavacli; `make deps` installs it)")
+        self.base = [path] + (["--uri", uri] if uri else ["--identity", identity or "default"])
+        self.where = re.sub(r"//[^@/]*@", "//", uri) if uri else f"identity {identity or 'default'}"
+
+    def __call__(self, *args, timeout=CONNECT_SECONDS):
+        try:
+            r = subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SubmitError(f"lavacli {' '.join(args[:2])} on {self.where}: no answer within {timeout} s") \
+                from None
+        if r.returncode != 0 or r.stdout.startswith(("Unable to", "Unknown identity")):
+            said = (r.stdout + r.stderr).strip().splitlines() or [f"exit {r.returncode}"]
+            raise SubmitError(f"lavacli {' '.join(args[:2])} on {self.where}: {said[-1]}")
+        return r.stdout
+
+    def version(self):
+        """The instance's LAVA version: the first call, so an unreachable
+        instance is named before anything is submitted."""
+        try:
+            return self("system", "version").strip()
+        except SubmitError as e:
+            m = re.search(r"Unable to connect: .*?(\[Errno -?\d+\] [^'\")]+)", str(e))
+            if m:
+                raise SubmitError(f"LAVA instance {self.where} is unreachable: {m.group(1).strip()}") from None
+            raise
+
+
+def submit(cli, job_file):
+    """The instance's id of the submitted job."""
+    name = os.path.splitext(os.path.basename(job_file))[0]
+    out = cli("jobs", "submit", job_file).strip().splitlines()
+    if not out or not re.fullmatch(r"\d+(\.\d+)?", out[-1].strip()):
+        raise SubmitError(f"{name}: lavacli jobs submit said {' '.join(out) or 'nothing'}")
+    print(f"lava-submit: {name}: job {out[-1].strip()} on {cli.where}", flush=True)
+    return out[-1].strip()
+
+
+def wait_and_fetch(cli, name, job_id, logs_dir, wait_seconds):
+    """(log path, definition path) of one finished job."""
+    cli("jobs", "wait", job_id, "--polling", "2", "--timeout", str(wait_seconds), timeout=wait_seconds + 30)
+    log = os.path.join(logs_dir, f"{name}.log")
+    with open(log, "w") as f:
+        f.write(cli("jobs", "logs", "--raw", "--no-follow", job_id, timeout=120))
+    definition = os.path.join(logs_dir, f"{name}.job.yaml")
+    with open(definition, "w") as f:
+        f.write(cli("jobs", "definition", job_id))
+    return log, definition
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="lava-submit", description=__doc__.split("\n\n")[0])
+    p.add_argument("--jobs", required=True, help="lava-jobs' OUT directory")
+    p.add_argument("--url")
+    p.add_argument("--user")
+    p.add_argument("--token")
+    p.add_argument("--identity")
+    p.add_argument("names", nargs="*")
+    a = p.parse_args(argv)
+    jobs_dir = os.path.join(a.jobs, "jobs")
+    logs_dir = os.path.join(a.jobs, "submitted")
+    try:
+        if not a.url and not a.identity:
+            raise SubmitError("LAVA_URL=http(s)://host (with LAVA_USER= LAVA_TOKEN=) or LAVA_IDENTITY= is required")
+        if not os.path.isdir(jobs_dir):
+            raise SubmitError(f"{jobs_dir} does not exist (make lava-jobs first)")
+        names = a.names or sorted(n[:-5] for n in os.listdir(jobs_dir) if n.endswith(".yaml"))
+        cli = Lavacli(rpc_uri(a.url, a.user, a.token) if a.url else None, a.identity)
+        print(f"lava-submit: {cli.where}: LAVA {cli.version()}", flush=True)
+        os.makedirs(logs_dir, exist_ok=True)
+        submitted = []
+        start = time.monotonic()
+        for name in names:            # all first: the instance schedules them together
+            job = os.path.join(jobs_dir, f"{name}.yaml")
+            if not os.path.isfile(job):
+                raise SubmitError(f"no job {job}")
+            with open(job) as f:
+                lava_local.check_image_urls(yaml.safe_load(f))
+            submitted.append((name, submit(cli, job), lava_local.job_timeout(job) + QUEUE_SECONDS))
+        specs = []
+        for name, job_id, wait in submitted:
+            log, definition = wait_and_fetch(cli, name, job_id, logs_dir, wait)
+            print(f"lava-submit: {name}: job {job_id} finished {time.monotonic() - start:.0f} s after the "
+                  f"first submission; log {log}", flush=True)
+            specs.append(f"{log}:{definition}")
+    except (SubmitError, lava_local.UnreachableImage) as e:
+        print(f"lava-submit: error: {e}", file=sys.stderr)
+        return 2
+    return lava_results.main(["--out", a.jobs, "--jobs", jobs_dir, *specs])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

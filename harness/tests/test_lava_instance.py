@@ -1,0 +1,73 @@
+"""A whole LAVA instance on this machine (`make lava-instance`: its own
+PostgreSQL cluster, lava-server's web/API process, lava-scheduler and a
+lava-worker, on loopback, no systemd) takes a generated job from
+`make lava-submit` (lavacli), runs it on its qemu device, and the job's
+log and results come back as bootcheck's reports; `make
+lava-instance-stop` leaves no process and no directory behind."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bootcheck import lava_instance
+
+from conftest import ROOT
+from lava_support import generated, require_lava_run
+
+pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu]
+
+JOB = "boot-el1-standin"
+
+
+def make(*args, timeout):
+    return subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def pids_alive(pids):
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    return alive
+
+
+def test_a_local_instance_runs_a_generated_job(tmp_path_factory, tmp_path):
+    require_lava_run()
+    out, jobs, _ = generated(tmp_path_factory)
+    work = str(tmp_path / "instance")
+    r = make("lava-instance", f"LAVA_INSTANCE_DIR={work}", timeout=600)
+    state = {}
+    try:
+        assert r.returncode == 0, r.stdout + r.stderr
+        with open(os.path.join(work, "instance.json")) as f:
+            state = json.load(f)
+        line = [l for l in r.stdout.splitlines() if l.startswith("lava-instance: up after ")]
+        assert line, r.stdout
+        url = f"http://127.0.0.1:{state['http_port']}"
+        assert f"LAVA_URL={url} LAVA_USER={lava_instance.USER} LAVA_TOKEN={state['token']}" in line[0]
+        s = make("lava-submit", f"OUT={out}", f"JOBS={JOB}", f"LAVA_URL={url}",
+                 f"LAVA_USER={lava_instance.USER}", f"LAVA_TOKEN={state['token']}", timeout=600)
+        assert s.returncode == 0, s.stdout + s.stderr
+        assert f"lava-report: lava/{JOB}: PASSED" in s.stdout.splitlines(), s.stdout
+        log = os.path.join(out, "submitted", f"{JOB}.log")
+        from bootcheck import lava_results
+        run = lava_results.read_log(log)
+        assert run.job_result == "pass"
+        assert {c for c, _, _ in run.cases} >= set(jobs[JOB].required)
+        assert all(r == "pass" for _, r, _ in run.cases)
+        # the server ran it with bootcheck's device dictionary: no NIC
+        boot = [l for l in open(log) if "Boot command" in l]
+        assert len(boot) == 1 and "-nic none" in boot[0], boot
+    finally:
+        stop = make("lava-instance-stop", f"LAVA_INSTANCE_DIR={work}", timeout=120)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert not os.path.exists(work) and not os.path.exists(state.get("pg_root", work))
+    assert pids_alive(state.get("pids", {}).values()) == []
+    assert lava_instance.lava_jobs_scratch(state.get("http_port")) == []
+    assert not os.path.exists("/var/lib/lava-server"), "the instance must keep its files in its directory"

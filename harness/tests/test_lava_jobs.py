@@ -1,0 +1,179 @@
+"""`make lava-jobs`: LAVA v2 jobs made from the suite's scenarios. Each job
+carries its scenario's machine, CPU, RAM, core count and budget; its monitor
+turns the console's stage lines into LAVA cases by the root task's output
+grammar (roottask/README.md); LAVA's own dispatcher accepts every job
+(`lava-run --validate`); wrong input gets one line and exit 2."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from bootcheck import lava_jobs, lava_local, qemu_machine, scenario
+
+from conftest import BUILD, ROOT, Artifacts
+from lava_support import generated, job_files, load, require_lava_run
+
+pytestmark = pytest.mark.unit
+
+
+def lava_jobs_cli(*args):
+    env = dict(os.environ, BUILD=BUILD)
+    return subprocess.run(["/usr/bin/python3", "-m", "bootcheck.lava_jobs", *args],
+                          cwd=os.path.join(ROOT, "harness"), env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+# Lines in the root task's output grammar (roottask/README.md "Output
+# format"), the loader's and the kernel's, with the case LAVA must make of each.
+GRAMMAR = [
+    ("loader: jumping to kernel at 0xffffff8040000000 (EL1)", ("loader", "pass")),
+    ("loader: error: payload kernel.dtb is not a valid DTB", ("loader", "fail")),
+    ("Booting all finished, dropped to user space", ("booting_all_finished", "pass")),
+    ("roottask: check entry.x1_x30 ok", ("roottask_check_entry_x1_x30", "pass")),
+    ("roottask: check dtb.magic FAILED: magic = 0x0, expected 0xd00dfeed", ("roottask_check_dtb_magic", "fail")),
+    ("roottask: boot OK", ("roottask_boot", "pass")),
+    ("roottask: boot FAILED: entry.x0: x0 (BootInfo VA) = 0x0", ("roottask_boot", "fail")),
+    ("roottask: invocation failed: UntypedRetype(untyped=0x30) -> seL4_NotEnoughMemory",
+     ("roottask_invocation", "fail")),
+    ("roottask: system_init running, IPC OK", ("roottask_system_init_running_ipc", "pass")),
+    ("roottask: components OK", ("roottask_components", "pass")),
+    ("system_init: started", ("system_init", "pass")),
+    # facts, and the loader's banner (the monitor's start), are no cases
+    ("roottask: numNodes = 4", None),
+    ("roottask: checks = 45 0", None),
+    ("bootcheck loader: started at EL1, MIDR 0x410fd034", None),
+    ("loader: RAM [0x40000000..0x80000000)", None),
+]
+
+
+@pytest.mark.parametrize("line,want", GRAMMAR, ids=[g[0][:40] for g in GRAMMAR])
+def test_monitor_pattern_turns_stage_lines_into_cases(line, want):
+    assert lava_jobs.case_of_line(line) == want
+
+
+def test_every_console_scenario_becomes_a_job(tmp_path_factory):
+    out, jobs, skipped = generated(tmp_path_factory)
+    expected = set()
+    for name in sorted(os.listdir(lava_jobs.SCENARIO_DIR)):
+        data = scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, name))
+        stem = name[:-5]
+        if lava_jobs.lava_can_run(data) is not None:
+            assert stem in dict(skipped), f"{stem} is neither a job nor listed as skipped"
+            continue
+        expected |= {f"{stem}-{k}" for k in data["kernels"] if k in lava_jobs.known_kernels(BUILD)}
+    assert expected and set(jobs) == expected
+    for name, job in jobs.items():
+        job_file, device_file = job_files(out, name)
+        assert os.path.isfile(device_file) and os.path.isfile(job.image)
+        assert load(job_file) == job.definition
+
+
+def test_job_follows_its_scenario_and_kernel(tmp_path_factory):
+    out, jobs, _ = generated(tmp_path_factory)
+    for name, job in jobs.items():
+        data = scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, job.scenario))
+        kernel = lava_jobs.known_kernels(BUILD)[job.kernel_name]
+        d = job.definition
+        m = data.get("machine", {})
+        assert d["context"]["machine"] == m.get("machine", qemu_machine.machine_for(kernel)), name
+        assert d["context"]["cpu"] == m.get("cpu", "cortex-a53") and d["context"]["memory"] == m.get("mem", 1024)
+        nodes = qemu_machine.kernel_nodes(kernel)
+        assert d["context"]["extra_options"] == ([f"-smp {nodes}"] if nodes > 1 else []), name
+        budget = data.get("budget", {}).get("seconds", 20)
+        test = [a["test"] for a in d["actions"] if "test" in a][0]
+        assert test["timeout"]["seconds"] == budget
+        assert d["timeouts"]["job"]["seconds"] > budget + sum(
+            a[k]["timeout"]["seconds"] for a in d["actions"] for k in a if k != "test")
+        monitor = test["monitors"][0]
+        for end in data["serial"]["end_on"]:
+            assert re.search(monitor["end"], end), name
+        # every serial line the scenario expects is a required case or a
+        # console line the report checks: none is dropped
+        for line in data["serial"]["expect"]:
+            case = lava_jobs.case_of_line(line)
+            assert (case and case[0] in job.required) or line in job.serial_lines, (name, line)
+        # the device dictionary boots exactly what the context says
+        opts = load(job_files(out, name)[1])["actions"]["boot"]["methods"]["qemu"]["parameters"]["options"]
+        assert f"-machine {d['context']['machine']}" in opts and f"-m {d['context']['memory']}" in opts
+        assert "-nic none" in opts and all(o in opts for o in d["context"]["extra_options"])
+        assert d["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + job.image
+
+
+def test_url_base_names_each_image(tmp_path_factory):
+    _, jobs, _ = generated(tmp_path_factory, url_base="https://lava.example/bootcheck/")
+    for job in jobs.values():
+        url = job.definition["actions"][0]["deploy"]["images"]["kernel"]["url"]
+        assert url == "https://lava.example/bootcheck/" + os.path.basename(job.image)
+
+
+def test_kernel_and_roottask_pick_the_scenarios_of_their_flavour(tmp_path_factory):
+    smp = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
+    _, jobs, _ = generated(tmp_path_factory, kernel=smp, roottask=Artifacts.roottask)
+    assert sorted(jobs) == ["boot-smp-kernel-smp4"]
+    assert jobs["boot-smp-kernel-smp4"].definition["context"]["extra_options"] == ["-smp 4"]
+
+
+@pytest.mark.qemu
+def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
+    require_lava_run()
+    out, jobs, _ = generated(tmp_path_factory)
+    for name in jobs:
+        r = lava_local.run(*job_files(out, name), str(tmp_path), validate=True)
+        assert r.returncode == 0 and not r.leftovers, r.describe()
+        assert not os.path.exists(r.scratch)
+        with open(r.log) as f:
+            assert '"case": "validate", "definition": "lava", "result": "pass"' in f.read(), r.describe()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--image", "/nonexistent/image.elf"], "lava-jobs: error: IMAGE=/nonexistent/image.elf does not exist"),
+    (["--kernel", Artifacts.standin_kernel],
+     "lava-jobs: error: give both KERNEL= and ROOTTASK= (or IMAGE=, or neither)"),
+    (["--machine", "virt -s"], "lava-jobs: error: MACHINE='virt -s' cannot be expressed: LAVA's qemu method "
+     "joins its options into one command line, so the machine must be one word (e.g. virt or "
+     "virt,virtualization=on)"),
+    (["--machine", "raspi3b"], "lava-jobs: error: MACHINE=raspi3b is not QEMU virt: bootcheck's loader and "
+     "scenarios are written for the virt machine only"),
+    (["--url-base", "ftp://host/images"],
+     "lava-jobs: error: URL_BASE=ftp://host/images: not a file://, http:// or https:// URL"),
+])
+def test_wrong_input_gets_one_line(args, message, tmp_path):
+    r = lava_jobs_cli("--out", str(tmp_path / "out"), *args)
+    assert r.returncode == 2 and r.stderr.strip() == message, r.stderr + r.stdout
+
+
+def test_a_hyp_kernel_on_an_el1_machine_is_refused(tmp_path):
+    r = lava_jobs_cli("--out", str(tmp_path / "out"), "--kernel", Artifacts.probe_hyp,
+                      "--roottask", Artifacts.roottask, "--machine", qemu_machine.VIRT)
+    with pytest.raises(qemu_machine.MachineMismatch) as e:
+        qemu_machine.check_agrees(Artifacts.probe_hyp, qemu_machine.VIRT)
+    assert r.returncode == 2 and r.stderr.strip() == f"lava-jobs: error: MACHINE={qemu_machine.VIRT}: {e.value}"
+
+
+def test_an_image_that_is_no_loader_is_refused(tmp_path):
+    r = lava_jobs_cli("--out", str(tmp_path / "out"), "--image", Artifacts.virt_dtb)
+    assert r.returncode == 2 and r.stderr.startswith(f"lava-jobs: error: IMAGE={Artifacts.virt_dtb}: "), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "lava-submit: error: LAVA_URL=http(s)://host (with LAVA_USER= LAVA_TOKEN=) or LAVA_IDENTITY= is required"),
+    (["LAVA_URL=ftp://lava.example"],
+     "lava-submit: error: LAVA_URL=ftp://lava.example: not an http:// or https:// URL of a LAVA instance"),
+    (["LAVA_URL=http://127.0.0.1:9", "LAVA_USER=me"], "lava-submit: error: give both LAVA_USER= and LAVA_TOKEN= "
+     "(or neither, for anonymous access, or LAVA_IDENTITY= for a stored lavacli identity)"),
+    # the discard port on loopback: nothing listens there
+    (["LAVA_URL=http://127.0.0.1:9"],
+     "lava-submit: error: LAVA instance http://127.0.0.1:9/RPC2 is unreachable: [Errno 111] Connection refused"),
+])
+def test_lava_submit_wrong_input_gets_one_line(args, message, tmp_path_factory):
+    if shutil.which("lavacli") is None:
+        pytest.skip("lavacli is not installed (`make deps` installs it)")
+    out, _, _ = generated(tmp_path_factory)
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "lava-submit", f"OUT={out}", *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert r.stderr.splitlines()[0] == message, r.stderr
