@@ -134,13 +134,16 @@ def test_ipc_between_applications(kernel, artifacts, booter):
 
 def test_ungranted_use_gets_sel4_error(kernel, artifacts, booter):
     """The consumer was given receive-only caps; using them to send must be
-    refused by the kernel with seL4_InvalidCapability, not delivered."""
+    refused by the kernel with seL4_InvalidCapability, not delivered; so must
+    invoking the first slot past its grant, which holds nothing."""
     kind, path = kernel
     r = boot_once(kind, path, artifacts.roottask, booter)
     consumer = entries(manifest())["ipc_consumer"][1]
     assert all(c["rights"] == ["read"] for c in consumer["caps"]), "the test needs read-only caps"
-    for what in ("receive-only endpoint", "wait-only notification"):
-        assert f"ipc_consumer: denied: Call on its {what} -> seL4_InvalidCapability" in r.lines, \
+    first_empty = len(granted(consumer)) + 1
+    for what in ("its receive-only endpoint", "its wait-only notification",
+                 f"slot {first_empty}, which it was not given"):
+        assert f"ipc_consumer: denied: Call on {what} -> seL4_InvalidCapability" in r.lines, \
             r.describe()
 
 

@@ -4,6 +4,7 @@
  * receive-only channel cap and a wait-only notification cap, and first
  * proves that seL4 refuses it what it was not given. */
 #include "component_rt.h"
+#include "fmt.h"
 #include "invoke.h"
 #include "ipc_pair.h"
 #include "print.h"
@@ -18,7 +19,7 @@ static bool denied(seL4_Word slot, const char *what)
     struct sys_message msg = { .info = SEL4_MSGINFO(IPC_PAIR_LABEL, 0, 0, 0) };
     sys_call(slot, &msg);
     seL4_Word error = SEL4_MSGINFO_LABEL(msg.info);
-    rt_line("denied: Call on its %s -> %s", what, sel4_error_name(error));
+    rt_line("denied: Call on %s -> %s", what, sel4_error_name(error));
     return error == SEL4_INVALID_CAPABILITY;
 }
 
@@ -45,8 +46,13 @@ static bool check_message(unsigned i, const struct sys_message *msg, const seL4_
 int component_main(const struct component_start *start)
 {
     const seL4_IPCBuffer *ipc = (const seL4_IPCBuffer *)(uintptr_t)start->ipc_buffer;
-    if (!denied(IPC_PAIR_CHANNEL_SLOT, "receive-only endpoint") ||
-        !denied(IPC_PAIR_NOTIFICATION_SLOT, "wait-only notification"))
+    /* The first slot past our grant is empty: invoking it is an error too. */
+    char not_granted[48];
+    bc_snprintf(not_granted, sizeof not_granted, "slot %lu, which it was not given",
+                (unsigned long)(start->granted_slots + 1));
+    if (!denied(IPC_PAIR_CHANNEL_SLOT, "its receive-only endpoint") ||
+        !denied(IPC_PAIR_NOTIFICATION_SLOT, "its wait-only notification") ||
+        !denied(start->granted_slots + 1, not_granted))
         return 1;
     struct sys_message msg;
     sys_recv(IPC_PAIR_CHANNEL_SLOT, &msg);
