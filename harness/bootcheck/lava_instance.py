@@ -36,6 +36,27 @@ USER = "bootcheck"
 START_SECONDS = 300
 
 
+def postgres_user_problem():
+    """Why the postgres user cannot run PostgreSQL here, or None. As root
+    the cluster runs as that user, which must be able to reach the binaries:
+    a root file system whose / is not world-searchable (a chroot made in a
+    mode-0700 directory) stops it before anything starts."""
+    if os.geteuid() != 0:
+        return None
+    initdb = os.path.join(PG_BIN, "initdb")
+    try:
+        r = subprocess.run(["runuser", "-u", "postgres", "--", initdb, "--version"],
+                           capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"the postgres user cannot run {initdb}: {e}"
+    if r.returncode == 0:
+        return None
+    why = (r.stderr.strip().splitlines() or ["failed"])[-1]
+    return (f"the postgres user cannot run {initdb} ({why}); / has mode "
+            f"{oct(os.stat('/').st_mode & 0o777)}, and every directory on the way must be "
+            "searchable by that user")
+
+
 class InstanceError(Exception):
     """Where bringing the instance up stopped, in one line."""
 
@@ -128,6 +149,9 @@ class Instance:
         for tool in (os.path.join(PG_BIN, "initdb"), shutil.which("gunicorn"), shutil.which("lava-worker")):
             if not tool or not os.path.exists(tool):
                 raise InstanceError(f"{tool or 'gunicorn/lava-worker'} is not installed (make deps)")
+        problem = postgres_user_problem()
+        if problem:
+            raise InstanceError(problem)
         os.makedirs(os.path.join(self.work, "logs"), exist_ok=True)
         for sub in ("devices", "health-checks", "dispatcher.d"):
             os.makedirs(os.path.join(self.work, "etc", sub), exist_ok=True)
