@@ -96,15 +96,22 @@ def load(path, build):
     return comps, objects
 
 
-def check_object(number, entry):
-    where = f"object #{number}"
+def table_where(kind, number, entry, keys):
+    """How errors name a [[kind]] table (by its name once it has one), after
+    checking it is a table with only the allowed keys."""
+    where = f"{kind} #{number}"
     if not isinstance(entry, dict):
         raise ManifestError(f"{where}: not a table")
     if isinstance(entry.get("name"), str):
-        where = f"object '{entry['name']}'"
-    unknown = set(entry) - OBJECT_KEYS
+        where = f"{kind} '{entry['name']}'"
+    unknown = set(entry) - keys
     if unknown:
-        raise ManifestError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(OBJECT_KEYS)}")
+        raise ManifestError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(keys)}")
+    return where
+
+
+def check_object(number, entry):
+    where = table_where("object", number, entry, OBJECT_KEYS)
     if not isinstance(entry.get("name"), str) or not NAME.match(entry["name"]):
         raise ManifestError(f"{where}: 'name' must match [a-z][a-z0-9_]* (at most 31 characters)")
     if entry.get("type") not in OBJECT_TYPES:
@@ -151,14 +158,7 @@ def check_frame(where, frame):
 
 
 def check_entry(number, entry, build):
-    where = f"component #{number}"
-    if not isinstance(entry, dict):
-        raise ManifestError(f"{where}: not a table")
-    if isinstance(entry.get("name"), str):
-        where = f"component '{entry['name']}'"
-    unknown = set(entry) - KEYS
-    if unknown:
-        raise ManifestError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(KEYS)}")
+    where = table_where("component", number, entry, KEYS)
     for key in ("name", "elf", "parent"):
         if not isinstance(entry.get(key), str):
             raise ManifestError(f"{where}: '{key}' (a string) is required")
