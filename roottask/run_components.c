@@ -71,11 +71,14 @@ static bool hello(unsigned index, const struct sys_message *msg)
 static bool done(unsigned index, const struct sys_message *msg)
 {
     seL4_Word status = word(msg, 0), children = word(msg, 1);
-    if (children != 0) {
-        failed_mask |= children;
-        for (unsigned i = 0; i < spawner.reg->n_components; i++)
-            if (children & ((seL4_Word)1 << i))
-                rt_line("%s reports that %s failed", name_of(index), name_of(i));
+    failed_mask |= children;
+    unsigned first_failed = spawner.reg->n_components;
+    for (unsigned i = 0; i < spawner.reg->n_components; i++) {
+        if (children & ((seL4_Word)1 << i)) {
+            rt_line("%s reports that %s failed", name_of(index), name_of(i));
+            if (first_failed == spawner.reg->n_components)
+                first_failed = i;
+        }
     }
     if (status != 0) {
         rt_line("%s done: FAILED (status 0x%lx)", name_of(index), (unsigned long)status);
@@ -84,9 +87,8 @@ static bool done(unsigned index, const struct sys_message *msg)
     rt_line("%s done", name_of(index));
     /* The child itself did its work; a failed grandchild fails the boot
      * (run_components' result) without marking the child. */
-    for (unsigned i = 0; i < spawner.reg->n_components; i++)
-        if (children & ((seL4_Word)1 << i))
-            failed("component %s failed (reported by %s)", name_of(i), name_of(index));
+    if (first_failed < spawner.reg->n_components)
+        failed("component %s failed (reported by %s)", name_of(first_failed), name_of(index));
     return true;
 }
 
@@ -140,8 +142,13 @@ bool run_components(void)
     for (unsigned i = 0; i < reg->n_components; i++) {
         if (!spawn_is_child(i))
             continue;
-        if (!spawn_component(i))
+        if (!spawn_component(i)) {
+            /* This child and the ones after it never run: they failed. */
+            for (unsigned j = i; j < reg->n_components; j++)
+                if (spawn_is_child(j))
+                    failed_mask |= (seL4_Word)1 << j;
             return failed("%s", spawn_failure());
+        }
         state[i] = SPAWNED;
         spawned++;
     }

@@ -88,6 +88,8 @@ def test_component_too_big(kernel, artifacts, booter):
     have = int(failed[0].rsplit("have ", 1)[1].split()[0], 16)
     assert free - 0x100 <= have <= free, r.describe()
     assert "huge_bss: started" not in r.serial, r.describe()
+    # The chain summary must not call a component that never ran ok.
+    assert "roottask: chain: roottask -> huge_bss FAILED" in r.lines, r.describe()
     assert "invocation failed" not in r.serial, r.describe()
 
 
