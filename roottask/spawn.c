@@ -77,23 +77,15 @@ bool spawn_is_child(unsigned index)
            spawner.reg->components[index].parent == spawner.self;
 }
 
-static unsigned object_bits(uint8_t type)
-{
-    switch (type) {
-    case REGISTRY_OBJECT_ENDPOINT: return SEL4_ENDPOINT_BITS;
-    case REGISTRY_OBJECT_NOTIFICATION: return SEL4_NOTIFICATION_BITS;
-    default: return SEL4_PAGE_BITS;
-    }
-}
-
-static seL4_Word object_type(uint8_t type)
-{
-    switch (type) {
-    case REGISTRY_OBJECT_ENDPOINT: return SEL4_ENDPOINT_OBJECT;
-    case REGISTRY_OBJECT_NOTIFICATION: return SEL4_NOTIFICATION_OBJECT;
-    default: return SEL4_ARM_SMALL_PAGE_OBJECT;
-    }
-}
+/* What each registry object type is retyped as, and its size. */
+static const struct {
+    seL4_Word type;
+    unsigned bits;
+} object_kind[] = {
+    [REGISTRY_OBJECT_ENDPOINT] = { SEL4_ENDPOINT_OBJECT, SEL4_ENDPOINT_BITS },
+    [REGISTRY_OBJECT_NOTIFICATION] = { SEL4_NOTIFICATION_OBJECT, SEL4_NOTIFICATION_BITS },
+    [REGISTRY_OBJECT_FRAME] = { SEL4_ARM_SMALL_PAGE_OBJECT, SEL4_PAGE_BITS },
+};
 
 bool spawn_objects(void)
 {
@@ -102,7 +94,7 @@ bool spawn_objects(void)
         const struct registry_object *o = &reg->objects[i];
         if (o->owner != spawner.self)
             continue;
-        spawner.object_slot[i] = alloc_object(object_type(o->type), 0, object_bits(o->type));
+        spawner.object_slot[i] = alloc_object(object_kind[o->type].type, 0, object_kind[o->type].bits);
         if (spawner.object_slot[i] == 0)
             return failed(o->name, "(object) %s", alloc_last_failure());
     }

@@ -63,22 +63,33 @@ void sys_call(seL4_Word cptr, struct sys_message *msg)
     syscall_message(SEL4_SYS_CALL, cptr, msg);
 }
 
-void sys_send(seL4_Word cptr, const struct sys_message *msg)
+/* The send-only traps take the caller's message and must leave it as it was. */
+static void send_message(long number, seL4_Word cptr, const struct sys_message *msg)
 {
     struct sys_message copy = *msg;
-    syscall_message(SEL4_SYS_SEND, cptr, &copy);
+    syscall_message(number, cptr, &copy);
+}
+
+/* The receive traps start from an empty tag (nothing is sent). */
+static void receive_message(long number, seL4_Word cptr, struct sys_message *msg)
+{
+    msg->info = 0;
+    syscall_message(number, cptr, msg);
+}
+
+void sys_send(seL4_Word cptr, const struct sys_message *msg)
+{
+    send_message(SEL4_SYS_SEND, cptr, msg);
 }
 
 void sys_recv(seL4_Word cptr, struct sys_message *msg)
 {
-    msg->info = 0;
-    syscall_message(SEL4_SYS_RECV, cptr, msg);
+    receive_message(SEL4_SYS_RECV, cptr, msg);
 }
 
 void sys_reply(const struct sys_message *msg)
 {
-    struct sys_message copy = *msg;
-    syscall_message(SEL4_SYS_REPLY, 0, &copy);
+    send_message(SEL4_SYS_REPLY, 0, msg);
 }
 
 void sys_reply_recv(seL4_Word cptr, struct sys_message *msg)
@@ -88,32 +99,31 @@ void sys_reply_recv(seL4_Word cptr, struct sys_message *msg)
 
 void sys_nb_send(seL4_Word cptr, const struct sys_message *msg)
 {
-    struct sys_message copy = *msg;
-    syscall_message(SEL4_SYS_NBSEND, cptr, &copy);
+    send_message(SEL4_SYS_NBSEND, cptr, msg);
 }
 
 void sys_nb_recv(seL4_Word cptr, struct sys_message *msg)
 {
-    msg->info = 0;
-    syscall_message(SEL4_SYS_NBRECV, cptr, msg);
+    receive_message(SEL4_SYS_NBRECV, cptr, msg);
 }
 
+/* On a notification cap, seL4_Send is Signal, Recv is Wait, NBRecv is Poll. */
 void sys_signal(seL4_Word cptr)
 {
     struct sys_message msg = { .info = SEL4_MSGINFO(0, 0, 0, 0) };
-    syscall_message(SEL4_SYS_SEND, cptr, &msg);
+    sys_send(cptr, &msg);
 }
 
 seL4_Word sys_wait(seL4_Word cptr)
 {
     struct sys_message msg = { .info = 0 };
-    syscall_message(SEL4_SYS_RECV, cptr, &msg);
+    sys_recv(cptr, &msg);
     return msg.badge;
 }
 
 seL4_Word sys_poll(seL4_Word cptr)
 {
     struct sys_message msg = { .info = 0 };
-    syscall_message(SEL4_SYS_NBRECV, cptr, &msg);
+    sys_nb_recv(cptr, &msg);
     return msg.badge;
 }
