@@ -11,6 +11,7 @@
 #include "pagetable.h"
 #include "power.h"
 #include "region.h"
+#include "release.h"
 #include "sched.h"
 #include "sel4_abi.h"
 #include "smp.h"
@@ -78,8 +79,8 @@ static int check_dtb(struct boot_state *s)
         return 0;
     }
     if (dtb_end >= PADDR_TOP) {
-        kprintf("ERROR: DTB at [%lx..%lx] exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)dtb_end, (unsigned long)PADDR_TOP);
+        kprintf("ERROR: DTB at [%lx..%lx%c exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
+                (unsigned long)dtb_end, region_close(), (unsigned long)PADDR_TOP);
         return 0;
     }
     s->extra_len += sizeof(seL4_BootInfoHeader) + s->dtb_size;
@@ -96,8 +97,8 @@ static int check_user_top(struct boot_state *s)
     if (s->it_v_reg.end >= USER_TOP || s->it_v_reg.start >= USER_TOP ||
         s->it_v_reg.end < s->it_v_reg.start) {
         /* No space before "exceeds": seL4's format string has none either. */
-        kprintf("ERROR: userland image virt [%lx..%lx]exceeds USER_TOP (%lx)\n",
-                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end,
+        kprintf("ERROR: userland image virt [%lx..%lx%cexceeds USER_TOP (%lx)\n",
+                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end, region_close(),
                 (unsigned long)USER_TOP);
         return 0;
     }

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "kassert.h"
 #include "kstring.h"
+#include "release.h"
 #include "uart.h"
 #include "vspace.h"
 
@@ -32,10 +33,12 @@ uint64_t n_paging_structures(struct region it_v_reg)
 
 static int print_and_check_available(void)
 {
-    kprintf("available phys memory regions: %lu\n", (unsigned long)N_AVAILABLE);
+    /* 16.0 capitalises the heading; 14.0 made the ranges half-open. */
+    kprintf("%cvailable phys memory regions: %lu\n", release_at_least(16) ? 'A' : 'a',
+            (unsigned long)N_AVAILABLE);
     for (unsigned i = 0; i < N_AVAILABLE; i++)
-        kprintf("  [%lx..%lx]\n", (unsigned long)available_ram[i].start,
-                (unsigned long)available_ram[i].end);
+        kprintf("  [%lx..%lx%c\n", (unsigned long)available_ram[i].start,
+                (unsigned long)available_ram[i].end, region_close());
     return 1;
 }
 
@@ -43,9 +46,11 @@ static int print_and_check_available(void)
  * listed before the ERROR line. */
 static int print_and_check_reserved(const struct region *reserved, unsigned n)
 {
-    kprintf("reserved virt address space regions: %lu\n", (unsigned long)n);
+    kprintf("%ceserved virt address space regions: %lu\n", release_at_least(16) ? 'R' : 'r',
+            (unsigned long)n);
     for (unsigned i = 0; i < n; i++) {
-        kprintf("  [%lx..%lx]\n", (unsigned long)reserved[i].start, (unsigned long)reserved[i].end);
+        kprintf("  [%lx..%lx%c\n", (unsigned long)reserved[i].start, (unsigned long)reserved[i].end,
+                region_close());
         if (reserved[i].start > reserved[i].end) {
             kprintf("ERROR: reserved region %lu has start > end\n", (unsigned long)i);
             return 0;
@@ -68,8 +73,8 @@ static void add_free(uint64_t start, uint64_t end)
     }
     /* seL4 says so (in kernel-window addresses) and goes on; the check
      * after the loop then refuses the boot. */
-    kprintf("no free memory slot left for [%lx..%lx], consider increasing MAX_NUM_FREEMEM_REG (%u)\n",
-            (unsigned long)(start + PPTR_BASE), (unsigned long)(end + PPTR_BASE),
+    kprintf("no free memory slot left for [%lx..%lx%c, consider increasing MAX_NUM_FREEMEM_REG (%u)\n",
+            (unsigned long)(start + PPTR_BASE), (unsigned long)(end + PPTR_BASE), region_close(),
             (unsigned)MAX_FREE_REGIONS);
 }
 
