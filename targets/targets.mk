@@ -33,12 +33,12 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
 STANDIN_SMP_C_SRCS := smp.c
-STANDIN_MCS_C_SRCS :=
+STANDIN_MCS_C_SRCS := inv_sched.c reply.c sched_context.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_COMMON_SRCS := fmt.c esr.c
 

@@ -13,6 +13,9 @@
 #include "region.h"
 #include "release.h"
 #include "sched.h"
+#if CONFIG_KERNEL_MCS
+#include "sched_context.h"
+#endif
 #include "sel4_abi.h"
 #include "smp.h"
 #include "thread.h"
@@ -31,6 +34,13 @@ extern char ki_end[];
 extern char kernel_stack_alloc[];
 
 #define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
+
+#if CONFIG_KERNEL_MCS
+/* CONFIG_BOOT_THREAD_TIME_SLICE (5 ms) in ticks of the 62.5 MHz timer, and
+ * seL4's MIN_REFILLS. */
+#define ROOT_SC_BUDGET_TICKS (UINT64_C(5000) * 62500 / 1000)
+#define ROOT_SC_REFILLS      2
+#endif
 
 /* The parts of seL4's init_cpu a root task can notice, on the boot core: the
  * kernel stack for exception entry in TPIDR_EL1 (stack top | core id 0), no
@@ -158,7 +168,7 @@ static struct cap root_vspace_cap(void)
 
 /* Links every paging structure covering it_v_reg, caps in seL4's order: all
  * level-1 tables, then level-2, then level-3. */
-static int create_it_address_space(const struct boot_state *s, seL4_BootInfo *bi)
+static int create_it_address_space(const struct boot_state *s, boot_info_t *bi)
 {
     cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, root_vspace_cap());
     uint64_t next_table = rootserver.paging.start;
@@ -208,6 +218,18 @@ static void create_initial_thread(const struct boot_state *s)
     for (unsigned i = 0; i < sizeof name; i++)
         tcb->name[i] = name[i];
     tcb->state = THREAD_RUNNING;
+#if CONFIG_KERNEL_MCS
+    /* seL4's configure_sched_context: a round-robin SchedContext with
+     * CONFIG_BOOT_THREAD_TIME_SLICE, in slot seL4_CapInitThreadSC. */
+    struct sched_context *sc = sc_of_object(kptr_to_paddr((void *)(uintptr_t)rootserver.sc));
+    sc_configure(sc, ROOT_SC_REFILLS, ROOT_SC_BUDGET_TICKS, 0);
+    sc->tcb = tcb;
+    tcb->sc = sc;
+    ksCurSC = sc;
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_SC,
+                       cap_make(CAP_TAG_SCHED_CONTEXT, kptr_to_paddr((void *)(uintptr_t)rootserver.sc),
+                                MIN_SCHED_CONTEXT_BITS));
+#endif
     tcb->priority = SEL4_MAX_PRIO;
     tcb->mcp = SEL4_MAX_PRIO;
     tcb->cspace_root = cspace_root_cnode_cap();
@@ -222,6 +244,21 @@ static void create_initial_thread(const struct boot_state *s)
     sched_add(tcb);
     ksCurThread = tcb;
 }
+
+#if CONFIG_KERNEL_MCS
+/* seL4's init_sched_control: one SchedControl cap per node. */
+static void create_sched_control_caps(boot_info_t *bi)
+{
+    bi->schedcontrol.start = cspace_first_free();
+    for (unsigned node = 0; node < MAX_NUM_NODES; node++) {
+        if (cspace_append(cap_make(CAP_TAG_SCHED_CONTROL, node, 0)) == 0) {
+            kprintf("can't init sched_control for node %u, provide_cap() failed\n", node);
+            break;
+        }
+    }
+    bi->schedcontrol.end = cspace_first_free();
+}
+#endif
 
 static void create_control_caps(void)
 {
@@ -263,7 +300,7 @@ static int try_init_kernel(struct boot_state *s)
 
     cspace_init(rootserver.cnode);
     create_control_caps();
-    seL4_BootInfo *bi = (seL4_BootInfo *)(uintptr_t)rootserver.boot_info;
+    boot_info_t *bi = (boot_info_t *)(uintptr_t)rootserver.boot_info;
     bootinfo_populate(bi, s->ipcbuf_vptr, s->extra_len);
 
     if (!create_it_address_space(s, bi)) {
@@ -289,6 +326,11 @@ static int try_init_kernel(struct boot_state *s)
             return 0;
         }
     }
+
+#if CONFIG_KERNEL_MCS
+    /* seL4 ignores a failure here and boots on. */
+    create_sched_control_caps(bi);
+#endif
 
     user_vspace_map_frame(root_vspace(), s->ipcbuf_vptr,
                           kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf), USER_FRAME_RW_XN);

@@ -102,6 +102,8 @@ static uint64_t rootserver_size(struct region it_v_reg, unsigned extra_bi_size_b
     uint64_t size = BIT(ROOT_CNODE_BITS) + BIT(VSPACE_BITS) + BIT(ASID_POOL_BITS) +
                     BIT(PAGE_BITS) /* IPC buffer */ + BIT(PAGE_BITS) /* BootInfo */ +
                     n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) + BIT(TCB_BITS);
+    if (CONFIG_KERNEL_MCS)
+        size += BIT(MIN_SCHED_CONTEXT_BITS);
     if (extra_bi_size_bits > 0)
         size += BIT(extra_bi_size_bits);
     return size;
@@ -132,7 +134,8 @@ static void maybe_alloc_extra_bi(unsigned cmp_size_bits, unsigned extra_bi_size_
 
 /* Same order as seL4 13.0.0 (facts §3.4), so the objects land at the same
  * addresses: CNode, extra BI if larger than a page table, VSpace, extra BI
- * otherwise, ASID pool, IPC buffer, BootInfo, paging structures, TCB. */
+ * otherwise, ASID pool, IPC buffer, BootInfo, paging structures, TCB, and
+ * on MCS the root task's SchedContext last. */
 static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct region it_v_reg,
                                       unsigned extra_bi_size_bits)
 {
@@ -149,6 +152,9 @@ static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct
     rootserver.paging.start = alloc_rootserver_obj(PAGE_TABLE_BITS, n_paging);
     rootserver.paging.end = rootserver.paging.start + (n_paging << PAGE_TABLE_BITS);
     rootserver.tcb = alloc_rootserver_obj(TCB_BITS, 1);
+#if CONFIG_KERNEL_MCS
+    rootserver.sc = alloc_rootserver_obj(MIN_SCHED_CONTEXT_BITS, 1);
+#endif
     /* A loader that pre-filled rootserver.extra_bi made the extra BootInfo
      * allocation be skipped: the region is not used up, and seL4's debug
      * build asserts exactly this. */
