@@ -17,6 +17,8 @@
 # releases (release.c: the release number and the ELF's release evidence)
 # is compiled per build in build/targets/standin-builds/<release><config>/.
 
+include targets/abi/abi.mk
+
 STANDIN_DIR       := targets/standin
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
@@ -33,7 +35,7 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
@@ -45,7 +47,7 @@ STANDIN_COMMON_SRCS := fmt.c esr.c
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
 STANDIN_CFLAGS := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
-                  -I$(STANDIN_DIR) -Itargets/include -I$(COMMON_DIR) -MMD -MP
+                  -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
 
 # Per configuration: object directory (the single-core non-MCS one keeps
 # build/targets/standin, its historic place), sources, flags.
@@ -56,13 +58,20 @@ standin_conf_cflags = $(STANDIN_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mc
                       $(if $(findstring smp,$(1)),-DMAX_NUM_NODES=$(STANDIN_SMP_NODES))
 # Shared sources get their own object directory: a stale dependency file
 # from when one of them lived in targets/standin/ is then never read.
+# The ABI table (build/abi/sel4_abi_table.c) is compiled into each
+# configuration's objects: the stand-in takes every number from it.
 standin_conf_objs = $(addprefix $(call standin_conf_dir,$(1))/,$(patsubst %.c,%.o,$(call standin_conf_srcs,$(1))) \
                       $(STANDIN_S_SRCS:.S=.o)) \
-                    $(addprefix $(call standin_conf_dir,$(1))/common/,$(STANDIN_COMMON_SRCS:.c=.o))
+                    $(addprefix $(call standin_conf_dir,$(1))/common/,$(STANDIN_COMMON_SRCS:.c=.o)) \
+                    $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o
 
 # $(call standin_config,CONFIG): compile rules of one configuration's objects.
 define standin_config
-$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.c
+$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+
+$(call standin_conf_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
@@ -82,7 +91,7 @@ standin_build_dir = $(BUILD)/targets/standin-builds/$(1)$(call standin_suffix,$(
 
 # $(call standin_build,RELEASE,CONFIG): the release object and the link.
 define standin_build
-$(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c
+$(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
 	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
@@ -92,9 +101,17 @@ $(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c
 $(call standin_elf,$(1),$(2)): $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o \
                                $(STANDIN_DIR)/kernel.ld
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(call standin_conf_objs,$(2)) \
-	    $(call standin_build_dir,$(1),$(2))/release.o -o $$@ -lgcc
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
+	    $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o -o $$@ -lgcc
 endef
+
+# seL4 up to 15.0 names its SError vector entries cur_el_serr (current EL,
+# SP_ELx: vector offset 0x380) and lower_el_serr (lower EL, AArch64: 0x580);
+# 16.0 has no such symbols. The stand-in's builds of those releases give its
+# own entries the same names (a release mark bootcheck reads).
+STANDIN_SERR_SYMBOLS := -Wl,--defsym=cur_el_serr=arm_vector_table+0x380 \
+                        -Wl,--defsym=lower_el_serr=arm_vector_table+0x580
+standin_serr_symbols = $(if $(filter 13 14 15,$(firstword $(subst ., ,$(1)))),$(STANDIN_SERR_SYMBOLS))
 $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(eval $(call standin_build,$(r),$(c)))))
 
 $(STANDIN_KERNEL): $(call standin_elf,13.0.0,up)

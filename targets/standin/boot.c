@@ -3,6 +3,7 @@
  * and thread. _start (head.S) calls it and then restore_user_context. */
 #include <stdint.h>
 
+#include "abi.h"
 #include "bootinfo.h"
 #include "config.h"
 #include "cspace.h"
@@ -222,7 +223,7 @@ static void create_initial_thread(const struct boot_state *s)
     /* seL4's configure_sched_context: a round-robin SchedContext with
      * CONFIG_BOOT_THREAD_TIME_SLICE, in slot seL4_CapInitThreadSC. */
     struct sched_context *sc = sc_of_object(kptr_to_paddr((void *)(uintptr_t)rootserver.sc));
-    sc_configure(sc, ROOT_SC_REFILLS, ROOT_SC_BUDGET_TICKS, 0);
+    refill_new(sc, ROOT_SC_REFILLS, ROOT_SC_BUDGET_TICKS, 0);
     sc->tcb = tcb;
     tcb->sc = sc;
     ksCurSC = sc;
@@ -289,6 +290,8 @@ static int try_init_kernel(struct boot_state *s)
     vspace_activate_kernel();
     init_cpu();
     kprintf("Bootstrapping kernel\n");
+    if (!abi_check_layout())
+        halt();
 
     if (!check_dtb(s) || !check_user_top(s))
         return 0;

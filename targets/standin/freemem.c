@@ -33,12 +33,12 @@ uint64_t n_paging_structures(struct region it_v_reg)
 
 static int print_and_check_available(void)
 {
-    /* 16.0 capitalises the heading; 14.0 made the ranges half-open. */
-    kprintf("%cvailable phys memory regions: %lu\n", release_at_least(16) ? 'A' : 'a',
-            (unsigned long)N_AVAILABLE);
+    /* The release's words: 16.0 capitalises the heading, 14.0 made the
+     * ranges half-open. */
+    kprintf(standin_release.available_heading, (unsigned long)N_AVAILABLE);
     for (unsigned i = 0; i < N_AVAILABLE; i++)
-        kprintf("  [%lx..%lx%c\n", (unsigned long)available_ram[i].start,
-                (unsigned long)available_ram[i].end, region_close());
+        kprintf(standin_release.region_line, (unsigned long)available_ram[i].start,
+                (unsigned long)available_ram[i].end);
     return 1;
 }
 
@@ -46,11 +46,10 @@ static int print_and_check_available(void)
  * listed before the ERROR line. */
 static int print_and_check_reserved(const struct region *reserved, unsigned n)
 {
-    kprintf("%ceserved virt address space regions: %lu\n", release_at_least(16) ? 'R' : 'r',
-            (unsigned long)n);
+    kprintf(standin_release.reserved_heading, (unsigned long)n);
     for (unsigned i = 0; i < n; i++) {
-        kprintf("  [%lx..%lx%c\n", (unsigned long)reserved[i].start, (unsigned long)reserved[i].end,
-                region_close());
+        kprintf(standin_release.region_line, (unsigned long)reserved[i].start,
+                (unsigned long)reserved[i].end);
         if (reserved[i].start > reserved[i].end) {
             kprintf("ERROR: reserved region %lu has start > end\n", (unsigned long)i);
             return 0;

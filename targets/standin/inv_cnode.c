@@ -71,8 +71,8 @@ static unsigned lookup_error(struct invocation *inv, unsigned error, int was_sou
 
 unsigned decode_cnode(struct invocation *inv)
 {
-    int mint = inv->method == METHOD_CNODE_MINT;
-    if (inv->method != METHOD_CNODE_COPY && !mint)
+    int mint = inv->method == SEL4_METHOD_CNodeMint;
+    if (inv->method != SEL4_METHOD_CNodeCopy && !mint)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);

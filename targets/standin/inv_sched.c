@@ -85,7 +85,7 @@ static unsigned check_configure_14(struct invocation *inv, uint64_t budget_us, u
 
 unsigned decode_sched_control(struct invocation *inv)
 {
-    if (inv->method != METHOD_SCHED_CONTROL_CONFIGURE_FLAGS)
+    if (inv->method != SEL4_METHOD_SchedControlConfigureFlags)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->extra[0] == 0 || inv->length < 5)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -102,9 +102,9 @@ unsigned decode_sched_control(struct invocation *inv)
     /* budget == period is round robin: seL4 keeps period 0 and the
      * minimum number of refills then. */
     if (budget == period)
-        sc_configure(sc, MIN_REFILLS, budget, 0);
+        refill_new(sc, MIN_REFILLS, budget, 0);
     else
-        sc_configure(sc, (uint32_t)(extra_refills + MIN_REFILLS), budget, period);
+        refill_new(sc, (uint32_t)(extra_refills + MIN_REFILLS), budget, period);
     sc->core = (uint8_t)inv->slot->object;
     sc->badge = badge;
     sc->sporadic = (flags & SCHED_CONTEXT_SPORADIC) != 0;
@@ -170,11 +170,11 @@ unsigned decode_sched_context(struct invocation *inv)
 {
     struct sched_context *sc = sc_of_object(inv->slot->object);
     switch (inv->method) {
-    case METHOD_SCHED_CONTEXT_BIND:
+    case SEL4_METHOD_SchedContextBind:
         return bind(inv, sc);
-    case METHOD_SCHED_CONTEXT_UNBIND_OBJECT:
+    case SEL4_METHOD_SchedContextUnbindObject:
         return unbind_object(inv, sc);
-    case METHOD_SCHED_CONTEXT_UNBIND:
+    case SEL4_METHOD_SchedContextUnbind:
         if (sc->tcb != 0 && sc->tcb == ksCurThread)
             return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
         if (sc->tcb != 0)

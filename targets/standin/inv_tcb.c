@@ -324,33 +324,55 @@ static unsigned set_timeout_endpoint(struct invocation *inv)
 }
 #endif
 
+/* seL4_TCBFlag_MASK of a build with an FPU: seL4_TCBFlag_fpuDisabled. */
+#define TCB_FLAG_MASK 1
+
+/* TCB_SetFlags (14.0+): the flags after clearing and setting, which a Call
+ * gets back in MR0. The stand-in records fpuDisabled but does not trap FP
+ * use (no user code here uses FP/SIMD). */
+static unsigned set_flags(struct invocation *inv)
+{
+    if (inv->length < 2)
+        return truncated(inv);
+    struct tcb *t = target(inv);
+    uint64_t flags = (t->flags & ~inv_arg(inv, 0)) | (inv_arg(inv, 1) & TCB_FLAG_MASK);
+    t->flags = (uint8_t)flags;
+    if (flags & TCB_FLAG_MASK)
+        standin_release.fpu_release(t);
+    inv->reply_length = 1;
+    inv->reply[0] = flags;
+    return SEL4_NO_ERROR;
+}
+
 unsigned decode_tcb(struct invocation *inv)
 {
     switch (inv->method) {
-    case METHOD_TCB_CONFIGURE:
+    case SEL4_METHOD_TCBConfigure:
         return configure(inv);
-    case METHOD_TCB_SET_SPACE:
+    case SEL4_METHOD_TCBSetSpace:
         return set_space(inv);
-    case METHOD_TCB_SET_IPC_BUFFER:
+    case SEL4_METHOD_TCBSetIPCBuffer:
         return set_ipc_buffer_invocation(inv);
-    case METHOD_TCB_WRITE_REGISTERS:
+    case SEL4_METHOD_TCBWriteRegisters:
         return write_registers(inv);
-    case METHOD_TCB_SET_PRIORITY:
+    case SEL4_METHOD_TCBSetPriority:
         return set_priority(inv, false);
-    case METHOD_TCB_SET_MC_PRIORITY:
+    case SEL4_METHOD_TCBSetMCPriority:
         return set_priority(inv, true);
-    case METHOD_TCB_SET_SCHED_PARAMS:
+    case SEL4_METHOD_TCBSetSchedParams:
         return set_sched_params(inv);
 #if CONFIG_KERNEL_MCS
-    case METHOD_TCB_SET_TIMEOUT_ENDPOINT:
+    case SEL4_METHOD_TCBSetTimeoutEndpoint:
         return set_timeout_endpoint(inv);
 #endif
-    case METHOD_TCB_SUSPEND:
+    case SEL4_METHOD_TCBSuspend:
         suspend(target(inv));
         return SEL4_NO_ERROR;
-    case METHOD_TCB_RESUME:
+    case SEL4_METHOD_TCBResume:
         restart(target(inv));
         return SEL4_NO_ERROR;
+    case SEL4_METHOD_TCBSetFlags:
+        return set_flags(inv);
     default:
         return illegal(inv);
     }

@@ -45,7 +45,7 @@ static unsigned root_error(struct invocation *inv, unsigned status)
 unsigned decode_page_table(struct invocation *inv)
 {
     struct cap *pt = inv->slot;
-    if (inv->method != METHOD_ARM_PAGE_TABLE_MAP)
+    if (inv->method != SEL4_METHOD_ARMPageTableMap)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -74,7 +74,7 @@ unsigned decode_page_table(struct invocation *inv)
 unsigned decode_frame(struct invocation *inv)
 {
     struct cap *frame = inv->slot;
-    if (inv->method != METHOD_ARM_PAGE_MAP)
+    if (inv->method != SEL4_METHOD_ARMPageMap)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 3 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -119,7 +119,7 @@ unsigned decode_frame(struct invocation *inv)
 
 unsigned decode_asid_pool(struct invocation *inv)
 {
-    if (inv->method != METHOD_ARM_ASID_POOL_ASSIGN)
+    if (inv->method != SEL4_METHOD_ARMASIDPoolAssign)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);

@@ -103,6 +103,8 @@ unsigned decode_invocation(struct invocation *inv)
         return decode_page_table(inv);
     case SEL4_CAP_TAG_ASID_POOL:
         return decode_asid_pool(inv);
+    case SEL4_CAP_TAG_DOMAIN:
+        return decode_domain(inv);
 #if CONFIG_KERNEL_MCS
     case SEL4_CAP_TAG_REPLY:
         ipc_reply_with_object(inv->caller, inv->slot);
@@ -113,8 +115,8 @@ unsigned decode_invocation(struct invocation *inv)
         return decode_sched_control(inv);
 #endif
     default:
-        /* ASID control, IRQ control, domain, VSpace: operations the
-         * stand-in does not offer. */
+        /* ASID control, IRQ control, VSpace: operations the stand-in
+         * does not offer. */
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     }
 }

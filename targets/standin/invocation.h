@@ -19,9 +19,13 @@ struct invocation {
     struct tcb *caller;
     struct cap *slot;                      /* the invoked cap, in its CNode */
     uint64_t label, length;
-    enum method method;                    /* what the label names on this kernel */
+    enum sel4_method method;                    /* what the label names on this kernel */
     int first_phase;                       /* MCS: the send phase of ReplyRecv and friends */
     struct cap *extra[SEL4_MSG_MAX_EXTRA_CAPS];   /* looked-up extra caps; 0 = absent */
+    /* A successful invocation whose Call reply carries words (TCB_SetFlags):
+     * the words; else the reply is empty. */
+    unsigned reply_length;
+    uint64_t reply[1];
 };
 
 /* seL4's current_syscall_error: the last error an invocation returned, with
@@ -66,6 +70,7 @@ unsigned decode_tcb(struct invocation *inv);
 unsigned decode_frame(struct invocation *inv);
 unsigned decode_page_table(struct invocation *inv);
 unsigned decode_asid_pool(struct invocation *inv);
+unsigned decode_domain(struct invocation *inv);
 #if CONFIG_KERNEL_MCS
 unsigned decode_sched_context(struct invocation *inv);
 unsigned decode_sched_control(struct invocation *inv);

@@ -19,9 +19,7 @@ struct notification {
     struct sched_context *sc;   /* ntfnSchedContext */
 #endif
 };
-/* 2^5 bytes; 2^6 on MCS (seL4_NotificationBits). */
-_Static_assert(sizeof(struct notification) <= (CONFIG_KERNEL_MCS ? 64u : 32u),
-               "notification object size");
+_Static_assert(sizeof(struct notification) <= (1u << NOTIFICATION_BITS), "notification object size");
 
 #if CONFIG_KERNEL_MCS
 struct notification *notification_of(const struct cap *c)

@@ -9,10 +9,15 @@
 #define STANDIN_NOTIFICATION_H
 
 #include "cap.h"
+#include "config.h"
 #include "thread.h"
 
 struct notification;
 struct sched_context;
+
+/* log2 of the notification object (seL4_NotificationBits): it also names a
+ * SchedContext on MCS. */
+#define NOTIFICATION_BITS (CONFIG_KERNEL_MCS ? 6 : 5)
 
 void notification_signal(const struct cap *notification);
 void notification_wait(struct tcb *t, const struct cap *notification, int blocking);

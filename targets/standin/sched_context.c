@@ -15,7 +15,7 @@ struct sched_context *sc_of_object(uint64_t paddr)
     return paddr_to_kptr(paddr);
 }
 
-void sc_configure(struct sched_context *sc, uint32_t refill_max, uint64_t budget, uint64_t period)
+void refill_new(struct sched_context *sc, uint32_t refill_max, uint64_t budget, uint64_t period)
 {
     sc->refill_max = refill_max;
     sc->budget = budget;

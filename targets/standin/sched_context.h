@@ -36,8 +36,9 @@ static inline int sc_active(const struct sched_context *sc)
     return sc->refill_max > 0;
 }
 
-/* seL4's refill_new: budget and period in ticks (round robin: period 0). */
-void sc_configure(struct sched_context *sc, uint32_t refill_max, uint64_t budget, uint64_t period);
+/* seL4's refill_new (the same name marks an MCS build): the SchedContext's
+ * budget and period in ticks (round robin: period 0) and refill count. */
+void refill_new(struct sched_context *sc, uint32_t refill_max, uint64_t budget, uint64_t period);
 
 /* seL4's schedContext_bindTCB, schedContext_unbindTCB, schedContext_donate. */
 void sc_bind_tcb(struct sched_context *sc, struct tcb *t);

@@ -69,12 +69,14 @@ static unsigned identify(struct tcb *t, uint64_t cptr)
 
 /* The kernel's answer to a Call that invoked an object (seL4's
  * replyFromKernel): x0 = 0, the error code as label, its detail words. */
-static void reply_from_kernel(struct tcb *t, unsigned error)
+static void reply_from_kernel(struct tcb *t, unsigned error, const struct invocation *inv)
 {
-    unsigned words = error == SEL4_NO_ERROR ? 0 : current_syscall_error.length, length = 0;
+    unsigned words = error == SEL4_NO_ERROR ? inv->reply_length : current_syscall_error.length;
+    const uint64_t *mr = error == SEL4_NO_ERROR ? inv->reply : current_syscall_error.mr;
+    unsigned length = 0;
     seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
     for (unsigned i = 0; i < words; i++)
-        length = ipc_set_mr(t, buffer, i, current_syscall_error.mr[i]);
+        length = ipc_set_mr(t, buffer, i, mr[i]);
     t->registers[0] = 0;
     t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
 }
@@ -136,7 +138,7 @@ static void handle_invocation(int is_call, int blocking, int can_donate, int fir
     }
     /* A thread that stopped itself (TCB_Suspend) gets no reply. */
     if (is_call && (error != SEL4_NO_ERROR || t->state == THREAD_RUNNING))
-        reply_from_kernel(t, error);
+        reply_from_kernel(t, error, &inv);
 }
 
 #if CONFIG_KERNEL_MCS
@@ -198,66 +200,66 @@ static void handle_syscall(struct trap_registers r)
     /* SVC's ELR is the next instruction; the svc itself is one word back. */
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP] - 4;
     int64_t number = (int64_t)t->registers[7];
-    enum syscall call = abi_syscall(number);
+    enum sel4_syscall call = abi_syscall(number);
     switch (call) {
-    case SYSCALL_CALL:
+    case SEL4_SYSCALL_Call:
         handle_invocation(1, 1, 1, 0, t->registers[0]);
         break;
-    case SYSCALL_SEND:
+    case SEL4_SYSCALL_Send:
         handle_invocation(0, 1, 0, 0, t->registers[0]);
         break;
-    case SYSCALL_NB_SEND:
+    case SEL4_SYSCALL_NBSend:
         handle_invocation(0, 0, 0, 0, t->registers[0]);
         break;
-    case SYSCALL_RECV:
+    case SEL4_SYSCALL_Recv:
         handle_recv(1, 1);
         break;
-    case SYSCALL_NB_RECV:
+    case SEL4_SYSCALL_NBRecv:
         handle_recv(0, 1);
         break;
 #if CONFIG_KERNEL_MCS
-    case SYSCALL_WAIT:
+    case SEL4_SYSCALL_Wait:
         handle_recv(1, 0);
         break;
-    case SYSCALL_NB_WAIT:
+    case SEL4_SYSCALL_NBWait:
         handle_recv(0, 0);
         break;
-    case SYSCALL_REPLY_RECV:
+    case SEL4_SYSCALL_ReplyRecv:
         /* The reply is a non-blocking invocation of the cap in x6. */
         handle_invocation(0, 0, 1, 1, t->registers[6]);
         handle_recv(1, 1);
         break;
-    case SYSCALL_NB_SEND_RECV:
+    case SEL4_SYSCALL_NBSendRecv:
         handle_invocation(0, 0, 1, 1, t->registers[8]);
         handle_recv(1, 1);
         break;
-    case SYSCALL_NB_SEND_WAIT:
+    case SEL4_SYSCALL_NBSendWait:
         handle_invocation(0, 0, 1, 1, t->registers[6]);
         handle_recv(1, 0);
         break;
 #else
-    case SYSCALL_REPLY:
+    case SEL4_SYSCALL_Reply:
         ipc_reply(t);
         break;
-    case SYSCALL_REPLY_RECV:
+    case SEL4_SYSCALL_ReplyRecv:
         ipc_reply(t);
         handle_recv(1, 1);
         break;
 #endif
-    case SYSCALL_DEBUG_PUT_CHAR:
+    case SEL4_SYSCALL_DebugPutChar:
         uart_putchar((char)t->registers[0]);
         break;
-    case SYSCALL_YIELD:
+    case SEL4_SYSCALL_Yield:
         sched_yield();
         break;
-    case SYSCALL_DEBUG_CAP_IDENTIFY:
+    case SEL4_SYSCALL_DebugCapIdentify:
         t->registers[0] = identify(t, t->registers[0]);
         break;
-    case SYSCALL_DEBUG_HALT:
+    case SEL4_SYSCALL_DebugHalt:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,
                 t->name);
         halt();
-    case SYSCALL_NONE:
+    case SEL4_SYSCALL_COUNT:
         /* Outside seL4's API and debug syscalls: an UnknownSyscall fault
          * (seL4's handleUnknownSyscall). */
         fault_raise(t, fault_unknown_syscall((uint64_t)number));

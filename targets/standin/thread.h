@@ -74,6 +74,7 @@ struct tcb {
     char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
     uint8_t state;            /* enum thread_state */
     uint8_t priority, mcp;
+    uint8_t flags;            /* seL4_TCBFlag (14.0+, TCB_SetFlags) */
     struct cap cspace_root, vspace_root, ipc_buffer_frame;
     uint64_t ipc_buffer_vaddr;    /* 0: no IPC buffer */
     struct fault fault;
