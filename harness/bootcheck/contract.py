@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import expect, facts
+from . import target as target_mod
 
 PAGE = expect.PAGE
 MASK64 = (1 << 64) - 1
@@ -89,29 +90,31 @@ class Finding:
 
 @dataclass
 class Inputs:
-    """The ELF files the contract is about, as facts."""
+    """The ELF files the contract is about, as facts, and the kernel's target
+    description (release, MCS, EL, cores: bootcheck.target)."""
     kernel: expect.ElfFacts
     roottask: expect.ElfFacts
     kernel_path: str
     roottask_path: str
     mem_mib: int = 1024
+    target: target_mod.Target = None
 
     @classmethod
     def load(cls, kernel_path, roottask_path, mem_mib=1024):
         return cls(expect.elf_facts(kernel_path), expect.elf_facts(roottask_path),
-                   kernel_path, roottask_path, mem_mib)
+                   kernel_path, roottask_path, mem_mib, target_mod.read(kernel_path))
 
     @property
     def hyp(self):
-        return self.kernel.entry < expect.UPPER_HALF
+        return self.target.hyp
 
     @property
     def el(self):
-        return 2 if self.hyp else 1
+        return self.target.el
 
     @property
     def nodes(self):
-        return expect.kernel_nodes(self.kernel)
+        return self.target.nodes
 
     @property
     def ram(self):
