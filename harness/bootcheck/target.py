@@ -54,11 +54,13 @@ MCS_SYMBOL = "refill_new"
 MCS_STRING = b"SchedContext_Bind: Truncated Message."
 DEBUG_SYMBOL, DEBUG_STRING = "_assert_fail", b"seL4 failed assertion"
 PRINTING_SYMBOL, PRINTING_STRING = "impl_kvprintf", b"Bootstrapping kernel"
+STANDIN_STRING = b"stand-in: "      # the stand-in names itself in every report of its own
 
 
 @dataclass(frozen=True)
 class Target:
     path: str
+    kind: str                          # "seL4" or "stand-in" (targets/standin imitating a release)
     arch: str
     e_machine: int
     entry: int
@@ -102,9 +104,17 @@ class Target:
         """Test-id / report name: sel4-16.0.0-mcs-el1 (sel4-el1 without a release)."""
         return f"{prefix}-{self.release}-{self.config}" if self.release else f"{prefix}-{self.config}"
 
+    @property
+    def name(self):
+        """'seL4 16.0.0', 'the stand-in (seL4 13.0.0)', 'seL4 (release unknown)'."""
+        rel = f"seL4 {self.release}" if self.release else "seL4 (release unknown)"
+        return f"the stand-in ({rel})" if self.kind == "stand-in" else rel
+
     def describe(self):
         """'seL4 16.0.0 MCS, EL1, 1 core, debug, printing' (unknowns as '?')."""
         rel = f"seL4 {self.release}" if self.release else "seL4 release ?"
+        if self.kind == "stand-in":
+            rel = f"stand-in for {rel}"
         mcs = {True: " MCS", False: " non-MCS", None: " MCS?"}[self.mcs]
         cores = f"{self.cores} core{'s' if self.cores != 1 else ''}" if self.cores else "cores ?"
         build = ", ".join(w for w, on in (("debug", self.debug), ("printing", self.printing)) if on)
@@ -124,7 +134,7 @@ class Target:
         return "; ".join(f"{k} cannot be told: {why}" for k, why in u)
 
     def as_dict(self):
-        return {"path": self.path, "arch": self.arch, "release": self.release, "mcs": self.mcs,
+        return {"path": self.path, "kind": self.kind, "arch": self.arch, "release": self.release, "mcs": self.mcs,
                 "hyp": self.hyp, "el": self.el, "cores": self.cores, "debug": self.debug,
                 "printing": self.printing, "stripped": self.stripped, "config": self.config,
                 "id": self.id(), "evidence": dict(self.evidence)}
@@ -208,7 +218,9 @@ def _read(path):
         hyp = entry < UPPER_HALF
         ev["hyp"] = f"entry {entry:#x} {'below' if hyp else 'in'} the upper half"
         cores, ev["cores"] = _cores(elf, symbols)
-        return Target(path=path, arch=arch, e_machine=e_machine, entry=entry, stripped=symbols is None,
+        kind = "stand-in" if STANDIN_STRING in data else "seL4"
+        ev["kind"] = "text 'stand-in: ' in its loaded bytes" if kind == "stand-in" else "not the stand-in"
+        return Target(path=path, kind=kind, arch=arch, e_machine=e_machine, entry=entry, stripped=symbols is None,
                       release=release, mcs=mcs, hyp=hyp, cores=cores, debug=debug, printing=printing,
                       evidence=ev)
 
