@@ -284,7 +284,42 @@ def abi_line(serial):
 
 
 def _kernel(t):
-    return f"{t.describe()}, read from the kernel ELF ({t.evidence.get('release', '')}; {t.evidence.get('mcs', '')})"
+    return (f"{t.name} {'MCS' if t.mcs else 'non-MCS'}, read from the kernel ELF: "
+            f"{t.evidence.get('release', '')}; {t.evidence.get('mcs', '')}")
+
+
+def _abi_tables():
+    """targets/abi's reader (seL4's labels per release), or None."""
+    import os
+    import sys
+    where = os.path.join(os.path.dirname(__file__), "..", "..", "targets", "abi")
+    if where not in sys.path:
+        sys.path.insert(0, where)
+    try:
+        import sel4abi
+        return sel4abi
+    except ImportError:
+        return None
+
+
+def relabelled(call_name, t):
+    """For a root-task invocation name (libsel4's, e.g. ASIDPool_Assign):
+    (seL4 method, its 13.0 label, what the kernel's release decodes that
+    label as), or None when the ABI table does not say."""
+    sel4abi = _abi_tables()
+    if sel4abi is None or not t.release:
+        return None
+    flat = call_name.replace("_", "")
+    try:
+        old = sel4abi.abi("13.0.0", mcs=bool(t.mcs), smp=t.smp, hyp=t.hyp)
+        new = sel4abi.abi(t.release, mcs=bool(t.mcs), smp=t.smp, hyp=t.hyp)
+    except Exception:       # a configuration the table does not cover
+        return None
+    method = next((m for m in old.labels if m in (flat, "ARM" + flat)), None)
+    if method is None:
+        return None
+    label = old.labels[method]
+    return method, label, new.method_of_label(label)
 
 
 def diagnose(failure, serial, t, own_roottask):
@@ -321,10 +356,14 @@ def diagnose(failure, serial, t, own_roottask):
         if labels_13 and inv is not None:
             how = "it printed no sel4.abi line (a root task built for 13.0)" if abi is None else \
                 f"it reported sel4.abi = {abi['release']}"
+            moved = relabelled(inv["name"], t)
+            what = ""
+            if moved and moved[2] != moved[0]:
+                what = (f"; {inv['name']} sends 13.0's label {moved[1]} ({moved[0]}), which seL4 {t.release} "
+                        f"decodes as {moved[2] or 'no method'}")
             return (f"invocation labels of 13.0 on a 14.0+ kernel ({_kernel(t)}): {how}, and "
-                    f"{inv['call']} -> {inv['error']}: from 14.0 TCBSetFlags, from 15.0 "
-                    "DomainScheduleConfigure and DomainScheduleSetStart move every later label, so its "
-                    "invocations reach other methods")
+                    f"{inv['call']} -> {inv['error']}{what}. From 14.0 TCBSetFlags, from 15.0 "
+                    "DomainScheduleConfigure and DomainScheduleSetStart move every later label")
     return ""
 
 
