@@ -189,8 +189,11 @@ def describe_fault(f):
     return t.replace("_", " ")
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")      # userError lines are coloured
+
+
 def _lines(serial):
-    return [l.rstrip("\r") for l in serial.replace("\r\n", "\n").split("\n")]
+    return [ANSI.sub("", l).rstrip("\r") for l in serial.replace("\r\n", "\n").split("\n")]
 
 
 def _user_phase(lines):

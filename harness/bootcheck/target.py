@@ -211,6 +211,8 @@ def _read(path):
         release, ev["release"] = _release(symbols, data)
         mcs, ev["mcs"] = _flag(symbols, data, MCS_SYMBOL, MCS_STRING, "MCS")
         debug, ev["debug"] = _flag(symbols, data, DEBUG_SYMBOL, DEBUG_STRING, "a debug build")
+        if debug is False and DEBUG_STRING in data:     # the stand-in's own assertions
+            debug, ev["debug"] = True, f"text {DEBUG_STRING.decode()!r}"
         # seL4's printf, or (a stand-in, a stripped kernel) its first boot line's text
         printing = (symbols is not None and PRINTING_SYMBOL in symbols) or PRINTING_STRING in data
         ev["printing"] = (f"symbol {PRINTING_SYMBOL}" if symbols is not None and PRINTING_SYMBOL in symbols
