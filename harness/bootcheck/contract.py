@@ -263,6 +263,10 @@ def judge_cores(inp, obs, source):
     cores have entered; each must come with the boot core's x0..x5, at the
     same EL with the MMU on, and TPIDR_EL1 = its logical id (head.S picks
     the core's stack by it; the boot core's is 0)."""
+    if inp.target.cores is None:
+        return Finding("cores", "not_observed",
+                       f"not observed: how many cores the kernel needs cannot be told ({inp.target.evidence['cores']})",
+                       source, {"why": "the image's kernel is stripped", "needs": GIVE_KERNEL})
     n = inp.nodes
     cores = obs.get("cores", [])
     entered = [c for c in cores if c.get("state") == "entered"]
