@@ -472,15 +472,21 @@ def test_stock_image_of_a_real_kernel(tmp_path, sel4_kernel):
     verdict is INCOMPLETE, never PASS; with them, every link is judged."""
     if not os.path.exists(STOCK_IMAGE):
         pytest.skip(f"{STOCK_IMAGE} (wraps a kernel and a root task in seL4's stock elfloader) is not here")
+    build = os.path.dirname(os.path.abspath(sel4_kernel))     # the script names a build: <release>-<config>
+    if not os.path.exists(os.path.join(build, "config.txt")):
+        pytest.skip(f"{sel4_kernel} is not a build {STOCK_IMAGE} knows (no config.txt beside it)")
     image = tmp_path / "stock.elf"
-    p = subprocess.run([STOCK_IMAGE, sel4_kernel, Artifacts.roottask, str(image)], capture_output=True,
-                       text=True, timeout=600)
+    p = subprocess.run([STOCK_IMAGE, os.path.basename(build), Artifacts.roottask, str(image)],
+                       capture_output=True, text=True, timeout=900)
     if p.returncode != 0 or not image.exists():
         pytest.skip(f"{STOCK_IMAGE} could not make an image: {(p.stderr or p.stdout).strip()[-300:]}")
     r, v, _ = run_check(tmp_path, image)
-    assert r.returncode in (1, 3), r.stdout + r.stderr
-    assert "every link" not in last_line(r)
+    statuses = {f["status"] for f in v["findings"]}
     assert [f["rule"] for f in v["findings"]] == [name for name, _ in contract.CHAIN]
+    assert (last_line(r) == PASS_LINE) == (statuses <= {"pass", "warn"}), r.stdout
+    assert r.returncode == (1 if "fail" in statuses else 3 if "not_observed" in statuses else 0), r.stdout
+    if v["target"]["stripped"]:        # seL4_tools 2025+ (the 14.0+ images): a stripped kernel member
+        assert last_line(r).startswith("bootcheck: INCOMPLETE: link 5 (rootserver)") or r.returncode == 1
     r2, v2, _ = run_check(tmp_path, image, "--kernel", sel4_kernel, "--roottask", Artifacts.roottask)
     assert r2.returncode in (0, 1), r2.stdout + r2.stderr
     assert all(f["status"] != "not_observed" or f.get("why") == "earlier link broken" for f in v2["findings"])
