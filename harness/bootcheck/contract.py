@@ -278,7 +278,8 @@ def judge_cores(inp, obs, source):
                            f"(PSCI CPU_ON target {hx(c['target'])}): they run the kernel's boot code "
                            "concurrently with the boot core", source)
         return Finding("cores", "pass", "a single-core kernel; no other core entered it", source)
-    need = f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)"
+    need = (f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)" if not inp.target.stripped
+            else f"the kernel needs {n} cores (its ._idle_thread section holds {n} idle TCBs)")
     if not cores:
         if obs.get("qemu_cpus"):
             return Finding("cores", "fail",
