@@ -19,6 +19,8 @@ def write_all(verdict, out_dir):
     data = {
         "image": verdict.image, "kernel": verdict.kernel, "roottask": verdict.roottask,
         "payload": verdict.payload, "machine": verdict.machine, "ok": verdict.ok,
+        "status": verdict.status, "exit_status": verdict.exit_status,
+        "target": verdict.target.as_dict() if verdict.target else None,
         "diagnosis": verdict.diagnosis_line(),
         "first_broken": verdict.first_broken.as_dict() if verdict.first_broken else None,
         "findings": _rows(verdict), "emulation": verdict.emu, "timings": verdict.timings,
@@ -35,8 +37,9 @@ def write_all(verdict, out_dir):
 
 def _markdown(v, path):
     lines = [f"# bootcheck check: {os.path.basename(v.image)}", "",
-             f"**{'PASS' if v.ok else 'FAIL'}** — {v.diagnosis_line()}", "",
-             f"- payload: {v.payload}; machine: `{v.machine}`", "",
+             f"**{v.status.upper()}** — {v.diagnosis_line()}", "",
+             f"- payload: {v.payload}; machine: `{v.machine}`",
+             f"- kernel: {v.target.describe() if v.target else '?'}", "",
              "| # | rule | status | finding | seen by |", "|---|---|---|---|---|"]
     for f in v.findings:
         d = f.as_dict()
@@ -74,8 +77,9 @@ def _html(v, path):
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}
 table{{border-collapse:collapse}}pre{{background:#f6f8fa;padding:1em;overflow:auto}}</style></head><body>
 <h1>bootcheck check: {html.escape(os.path.basename(v.image))}</h1>
-<p style="font-size:1.2em;color:{color['pass' if v.ok else 'fail']}"><b>{html.escape(v.diagnosis_line())}</b></p>
-<p>payload: {html.escape(v.payload)}; machine: <code>{html.escape(v.machine)}</code></p>
+<p style="font-size:1.2em;color:{color[{'pass': 'pass', 'fail': 'fail'}.get(v.status, 'warn')]}"><b>{html.escape(v.diagnosis_line())}</b></p>
+<p>payload: {html.escape(v.payload)}; machine: <code>{html.escape(v.machine)}</code>;
+kernel: {html.escape(v.target.describe() if v.target else '?')}</p>
 <table><tr><th>#</th><th>rule</th><th>status</th><th>finding</th><th>seen by</th></tr>
 {rows}</table>
 <details><summary>serial log</summary><pre>{html.escape(v.serial)}</pre></details>

@@ -12,7 +12,9 @@
    names the first broken link of the boot chain.
 
 Exit status: 0 every rule holds (warnings allowed), 1 a rule is broken,
-2 the check could not be made (bad input, missing files)."""
+2 the check could not be made (bad input, missing files), 3 incomplete: no
+rule is broken but some could not be observed (the verdict names them and
+what to give, e.g. an unstripped KERNEL=)."""
 
 import json
 import os
@@ -26,6 +28,10 @@ from . import contract, gdbrun, qemu_machine
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
+
+
+PASS_LINE = "bootcheck: PASS: every link of seL4's boot contract holds"
+EXIT_STATUS = {"pass": 0, "fail": 1, "incomplete": 3}    # 2: the check could not be made
 
 
 class CheckError(Exception):
@@ -45,16 +51,38 @@ class Verdict:
     emu: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
 
+    target: object = None          # the kernel's bootcheck.target description
+
     @property
     def ok(self):
-        return self.first_broken is None
+        return self.status == "pass"
+
+    @property
+    def status(self):
+        """pass | fail | incomplete (no rule broken, some not observed)."""
+        if self.first_broken is not None:
+            return "fail"
+        return "incomplete" if contract.incomplete_line(self.findings) else "pass"
+
+    @property
+    def exit_status(self):
+        return EXIT_STATUS[self.status]
 
     def diagnosis_line(self):
         f = self.first_broken
         if f is None:
-            return "bootcheck: PASS: every link of seL4's boot contract holds"
+            return contract.incomplete_line(self.findings) or PASS_LINE
         link = contract.CHAIN_ORDER[f.rule] + 1
         return f"bootcheck: FAIL at link {link} ({f.rule}): {f.sentence}"
+
+    def kernel_line(self):
+        """What the kernel is, read from its ELF, with the evidence."""
+        t = self.target
+        if t is None:
+            return None
+        ev = "; ".join(f"{k}: {t.evidence[k]}" for k in ("release", "mcs", "cores") if k in t.evidence)
+        line = f"bootcheck: kernel: {t.describe()} ({ev})"
+        return line
 
 
 def build_dir():
@@ -134,8 +162,8 @@ def contract_plan(inp, image, cpus=1):
                       "let": [["tcb", "mem64(kernel.sym.ksCurThread)"], ["elr", "mem64(tcb + 8*32)"],
                               ["spsr", "mem64(tcb + 8*33)"], ["ux0", "mem64(tcb)"]],
                       "expect": [], "set": [], "returns": False})
-    stops.append({"name": "root task entry", "address": u.entry, "let": [], "expect": [], "set": [],
-                  "returns": False})
+    stops.append({"name": "root task entry", "address": u.entry, "let": [["ux0", "x0"]], "expect": [],
+                  "set": [], "returns": False})
     window = 0x0000008000000000 if inp.hyp else 0xffffff8000000000
     known = {f"kernel.sym.{n}": v for n, (v, _) in k.symbols.items()}
     return {"name": "bootcheck-check", "stops": stops, "facts": known,
@@ -178,7 +206,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         if inp.hyp and start_el != 2:
             raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
                              f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
-        cpus = cpus or qemu_machine.kernel_nodes(k_path)
+        cpus = cpus or inp.nodes
         emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
                                 machine, cpu, cpus)
         timings["emu_s"] = time.monotonic() - t0
@@ -187,13 +215,14 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
                          end_on=["halting..."], keep_serial=serial_log, linger=linger, smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
+        run.watched = linger          # how long the root task was watched after its entry
         findings += contract.judge_qemu(inp, run, symbolizer(u_path))
-        summary = contract.summarize(findings)
+        summary = contract.complete(contract.summarize(findings), inp)
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                        findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
                        emu={**{k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
                             "x": emu_report.get("observations", {}).get("x")},
-                       timings=timings)
+                       timings=timings, target=inp.target)
     finally:
         shutil.rmtree(work, ignore_errors=True)

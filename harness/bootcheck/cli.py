@@ -27,7 +27,9 @@ KERNEL=Image ...) is judged by the Linux arm64 boot contract instead
 (targets/linux-arm64-boot.md), at the Image's first instruction.
 
 Exit status: 0 every rule holds, 1 a rule is broken, 2 the check could not
-be made (the message says why)."""
+be made (the message says why), 3 incomplete: no rule is broken, but some
+could not be observed (the last line names them and what to give, e.g. an
+unstripped KERNEL=)."""
 
 
 def _report_dir(image, out):
@@ -52,12 +54,16 @@ def cmd_check(a):
     out = _report_dir(a.image, a.out)
     checkreport.write_all(v, out)
     print(f"bootcheck: {a.image}: payload {v.payload}, machine {v.machine}")
+    print(v.kernel_line())
+    if v.target.unknown_line():
+        print(f"bootcheck: kernel: {v.target.unknown_line()}")
     for f in v.findings:
         link = contract.CHAIN_ORDER[f.rule] + 1
-        print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}  [{f.source}]")
+        source = f"  [{f.source}]" if f.source else ""
+        print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
     print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
     print(v.diagnosis_line())
-    return 0 if v.ok else 1
+    return v.exit_status
 
 
 def main(argv=None):

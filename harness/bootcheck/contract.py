@@ -17,7 +17,8 @@ contract passes (facts: ../shared/sel4-aarch64-handoff.md §3, §4).
 import re
 from dataclasses import dataclass, field
 
-from . import expect, facts
+from . import bootlog, expect, facts, roottask_failures
+from . import target as target_mod
 
 PAGE = expect.PAGE
 MASK64 = (1 << 64) - 1
@@ -89,29 +90,31 @@ class Finding:
 
 @dataclass
 class Inputs:
-    """The ELF files the contract is about, as facts."""
+    """The ELF files the contract is about, as facts, and the kernel's target
+    description (release, MCS, EL, cores: bootcheck.target)."""
     kernel: expect.ElfFacts
     roottask: expect.ElfFacts
     kernel_path: str
     roottask_path: str
     mem_mib: int = 1024
+    target: target_mod.Target = None
 
     @classmethod
     def load(cls, kernel_path, roottask_path, mem_mib=1024):
         return cls(expect.elf_facts(kernel_path), expect.elf_facts(roottask_path),
-                   kernel_path, roottask_path, mem_mib)
+                   kernel_path, roottask_path, mem_mib, target_mod.read(kernel_path))
 
     @property
     def hyp(self):
-        return self.kernel.entry < expect.UPPER_HALF
+        return self.target.hyp
 
     @property
     def el(self):
-        return 2 if self.hyp else 1
+        return self.target.el
 
     @property
     def nodes(self):
-        return expect.kernel_nodes(self.kernel)
+        return self.target.nodes
 
     @property
     def ram(self):
@@ -260,6 +263,10 @@ def judge_cores(inp, obs, source):
     cores have entered; each must come with the boot core's x0..x5, at the
     same EL with the MMU on, and TPIDR_EL1 = its logical id (head.S picks
     the core's stack by it; the boot core's is 0)."""
+    if inp.target.cores is None:
+        return Finding("cores", "not_observed",
+                       f"not observed: how many cores the kernel needs cannot be told ({inp.target.evidence['cores']})",
+                       source, {"why": "the image's kernel is stripped", "needs": GIVE_KERNEL})
     n = inp.nodes
     cores = obs.get("cores", [])
     entered = [c for c in cores if c.get("state") == "entered"]
@@ -271,7 +278,8 @@ def judge_cores(inp, obs, source):
                            f"(PSCI CPU_ON target {hx(c['target'])}): they run the kernel's boot code "
                            "concurrently with the boot core", source)
         return Finding("cores", "pass", "a single-core kernel; no other core entered it", source)
-    need = f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)"
+    need = (f"the kernel needs {n} cores (its kernel_stack_alloc holds {n} stacks)" if not inp.target.stripped
+            else f"the kernel needs {n} cores (its ._idle_thread section holds {n} idle TCBs)")
     if not cores:
         if obs.get("qemu_cpus"):
             return Finding("cores", "fail",
@@ -348,7 +356,7 @@ def judge_rootserver(inp, words, source, stores=None):
     """rootserver is .boot.bss: zero in the ELF, filled by init_kernel.
     stores: the stores that changed it (emulation), None when unknown."""
     if words is None:
-        return Finding("rootserver", "not_observed", "the kernel has no rootserver symbol", source)
+        return _rootserver_unobserved(inp, source)
     written = [(ROOTSERVER_FIELDS[i] if i < len(ROOTSERVER_FIELDS) else f"word {i}", i * 8, w)
                for i, w in enumerate(words) if w]
     if not written:
@@ -464,34 +472,60 @@ def judge_emu(inp, report):
 
 # --- QEMU + GDB observations ---------------------------------------------------
 
-# Lines with which seL4 (debug build) or the stand-in report a root-task fault.
-SEL4_FAULT = re.compile(r"vm fault on (?P<kind>data|code) at address (?P<addr>0x[0-9a-f]+) with status "
-                        r"(?P<status>0x[0-9a-f]+)")
-SEL4_FAULT_WHERE = re.compile(r'in thread 0x[0-9a-f]+ "(?P<thread>[^"]*)" at address (?P<pc>0x[0-9a-f]+)')
-STANDIN_FAULT = re.compile(r'stand-in: (?P<kind>.+?) from user thread "(?P<thread>[^"]*)" at pc '
-                           r'(?P<pc>0x[0-9a-f]+)(?:, address (?P<addr>0x[0-9a-f]+))?')
-USER_EXCEPTION = re.compile(r"user exception (?P<status>0x[0-9a-f]+)")
-
-
 def fault_in_serial(serial):
-    lines = serial.splitlines()
-    for i, line in enumerate(lines):
-        m = SEL4_FAULT.search(line)
-        if m:
-            where = next((SEL4_FAULT_WHERE.search(l) for l in lines[i + 1:i + 3] if SEL4_FAULT_WHERE.search(l)),
-                         None)
-            return {"kind": f"vm fault on {m['kind']}", "addr": int(m["addr"], 16),
-                    "status": int(m["status"], 16), "pc": int(where["pc"], 16) if where else None,
-                    "thread": where["thread"] if where else "?", "line": line.strip()}
-        m = STANDIN_FAULT.search(line)
-        if m:
-            return {"kind": m["kind"], "addr": int(m["addr"], 16) if m["addr"] else None,
-                    "pc": int(m["pc"], 16), "thread": m["thread"], "line": line.strip()}
-        m = USER_EXCEPTION.search(line)
-        if m:
-            return {"kind": "user exception", "status": int(m["status"], 16), "pc": None, "thread": "?",
-                    "line": line.strip()}
-    return None
+    """The root task's first fault report (seL4's or the stand-in's) as
+    {kind, addr, pc, thread, line}, or None (bootcheck.roottask_failures reads
+    every form)."""
+    f = roottask_failures.find(serial)
+    if f is None or not f.fault.get("type") or f.kind in ("kernel_halted", "boot_failed"):
+        return None
+    d = f.fault
+    kind = d.get("kind") or roottask_failures.describe_fault(d).split(" at address")[0]
+    return {"kind": kind, "addr": d.get("addr"), "status": d.get("status"), "pc": d.get("pc"),
+            "thread": d.get("thread", "?"), "line": f.words}
+
+
+def _release_words(inp):
+    """'seL4 16.0.0 MCS' (as read from the kernel ELF), for sentences whose
+    rule depends on the release."""
+    t = inp.target
+    return f"{t.name}{' MCS' if t.mcs else ''}"
+
+
+def judge_roottask_runs(inp, serial, entry_reached, symbolize, watched=None):
+    """Rule 16 from the serial log: every way seL4 (or the stand-in) reports
+    a user-level failure (bootcheck.roottask_failures), with the ABI
+    mismatch that explains it when the kernel's target description and the
+    root task's own words show one."""
+    own = roottask_failures.prints_our_grammar(inp.roottask_path)
+    failure = roottask_failures.find(serial, own_roottask=own)
+    src = "QEMU serial"
+    if failure is not None:
+        failure.diagnosis = roottask_failures.diagnose(failure, serial, inp.target, own)
+        f = failure.fault
+        where = f" at PC {hx(f['pc'])} ({symbolize(f['pc'])})" if f.get("pc") is not None else ""
+        if failure.kind in ("no_fault_handler", "double_fault"):
+            what = (f"the root task faulted: {roottask_failures.describe_fault(f)}{where}; it has no fault "
+                    f"handler, so {_release_words(inp)} stopped it; seL4 said \"{failure.words}\"")
+        elif failure.kind == "standin_fault":
+            addr = f" address {hx(f['addr'])}" if f.get("addr") is not None else ""
+            what = f"the root task faulted: {f['kind']}{addr}{where}; the stand-in said \"{failure.words}\""
+        elif failure.kind == "kernel_halted":
+            what = f"{_release_words(inp)} halted while the root task ran: \"{failure.words}\""
+        else:    # boot_failed
+            what = f"the root task reported a failure: \"{failure.words}\""
+        if failure.diagnosis:
+            what += f". Diagnosis: {failure.diagnosis}"
+        return Finding("roottask_runs", "fail", what, src, {"fault": failure.as_dict()})
+    if not entry_reached:
+        return None
+    if roottask_failures.silent(serial):
+        during = f" in the {watched:g} s watched after its entry at EL0" if watched else ""
+        diag = roottask_failures.diagnose(None, serial, inp.target, own)
+        return Finding("roottask_runs", "fail",
+                       f"the root task printed nothing and never halted{during}"
+                       + (f". Diagnosis: {diag}" if diag else ""), src, {"fault": {"kind": "silent"}})
+    return Finding("roottask_runs", "pass", "no fault or failure reported after the root task started", src)
 
 
 def judge_qemu(inp, run, symbolize):
@@ -527,13 +561,14 @@ def judge_qemu(inp, run, symbolize):
                                      "boot_tpidr_el1": v.get("tpidr_el1", 0), "qemu_cpus": True},
                                "QEMU + GDB at the kernel's entry, every CPU"))
     out += judge_registers(inp, x, src)
-    # init_kernel and its outcome on the serial line.
+    # init_kernel and its outcome on the serial line (any release's words: bootcheck.bootlog).
     init = stops.get("init_kernel")
-    booted = "Booting all finished, dropped to user space" in serial
-    error = next((l.strip() for l in serial.splitlines() if "ERROR" in l or "failed assertion" in l), None)
+    log = bootlog.parse(serial)
+    booted = log.booted
+    error = log.errors[0] if log.errors else None
     if booted:
-        out.append(Finding("kernel_init", "pass", "seL4 printed \"Booting all finished, dropped to user space\"",
-                           "QEMU serial"))
+        out.append(Finding("kernel_init", "pass", f"{_release_words(inp)} printed \"{bootlog.BOOTED}\""
+                           + _boot_log_note(inp, log), "QEMU serial"))
     elif error:
         out.append(Finding("kernel_init", "fail", f"seL4 refused the hand-off: \"{error}\"", "QEMU serial"))
     elif init is not None and not init.get("reached"):
@@ -543,6 +578,12 @@ def judge_qemu(inp, run, symbolize):
         out.append(Finding("kernel_init", "fail", "seL4 did not finish booting; "
                            + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
     uc = stops.get("restore_user_context")
+    ue = stops.get("root task entry")
+    if not (uc and uc.get("reached")) and ue and ue.get("reached"):
+        # No restore_user_context stop (a stripped kernel; an SMP one keeps
+        # ksCurThread per core): the first context is what the root task's
+        # first instruction sees.
+        out.append(_user_context_at_entry(inp, x, ue))
     if uc and uc.get("reached"):
         u = uc["let"]
         problems = []
@@ -553,7 +594,6 @@ def judge_qemu(inp, run, symbolize):
         out.append(Finding("user_context", "fail" if problems else "pass",
                            "; ".join(problems) or f"the root task's first context: ELR = {hx(u['elr'])}, EL0t, "
                            f"x0 = BootInfo {hx(u.get('ux0', 0))}", "QEMU + GDB at restore_user_context"))
-    ue = stops.get("root task entry")
     if ue and ue.get("reached"):
         out.append(Finding("roottask_entry", "pass" if ue["el"] == 0 else "fail",
                            f"the root task's entry {hx(ue['pc'])} ran at EL{ue['el']}",
@@ -561,19 +601,40 @@ def judge_qemu(inp, run, symbolize):
     elif booted:
         out.append(Finding("roottask_entry", "fail", f"the root task's entry {hx(inp.roottask.entry)} never ran "
                            "at EL0; " + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
-    fault = fault_in_serial(serial)
-    if fault:
-        where = ""
-        if fault.get("pc") is not None:
-            where = f" at PC {hx(fault['pc'])} ({symbolize(fault['pc'])})"
-        addr = f" address {hx(fault['addr'])}" if fault.get("addr") is not None else ""
-        out.append(Finding("roottask_runs", "fail",
-                           f"the root task faulted: {fault['kind']}{addr}{where}; seL4 said \"{fault['line']}\"",
-                           "QEMU serial", {"fault": fault}))
-    elif ue and ue.get("reached"):
-        out.append(Finding("roottask_runs", "pass", "no fault reported after the root task started",
-                           "QEMU serial"))
+    runs = judge_roottask_runs(inp, serial, bool(ue and ue.get("reached")), symbolize,
+                               getattr(run, "watched", None))
+    if runs is not None:
+        out.append(runs)
     return out
+
+
+def _boot_log_note(inp, log):
+    """A word on the boot log's form when it is not the one the kernel ELF's
+    release prints (a stand-in or a patched kernel)."""
+    agrees = log.agrees_with(inp.target.release)
+    if agrees is False:
+        return f" (its boot log uses seL4 {log.form()}'s words)"
+    return ""
+
+
+def _user_context_at_entry(inp, x, ue):
+    """user_context judged at the root task's first instruction: PC = x3,
+    EL0, x0 = the BootInfo address seL4 derives from x0..x5 (§4.1)."""
+    bootinfo = facts.user_layout("u", x, inp.hyp)["u.bootinfo"]
+    v = ue.get("let", {})
+    problems = []
+    if ue.get("pc") != x[3]:
+        problems.append(f"PC = {hx(ue.get('pc', 0))}, not x3 = {hx(x[3])}")
+    if ue.get("el") != 0:
+        problems.append(f"it runs at EL{ue.get('el')}, not EL0")
+    if "ux0" in v and v["ux0"] != bootinfo:
+        problems.append(f"x0 = {hx(v['ux0'])}, not the BootInfo address {hx(bootinfo)}")
+    where = "QEMU + GDB at the root task's first instruction"
+    if problems:
+        return Finding("user_context", "fail", "; ".join(problems), where)
+    return Finding("user_context", "pass",
+                   f"the root task's first context, seen at its first instruction: PC = x3 = {hx(x[3])}, EL0, "
+                   f"x0 = BootInfo {hx(v.get('ux0', bootinfo))}", where)
 
 
 def end_state_sentence(end, serial):
@@ -622,3 +683,59 @@ def summarize(findings):
             b.sentence += f" [{f.source}: {f.sentence}]"
             b.source += f"; {f.source}"
     return [best[name] for name, _ in CHAIN if name in best]
+
+
+# What a rule needs that a run may lack, and how to give it.
+GIVE_KERNEL = "give KERNEL=<unstripped kernel.elf>"
+
+
+def complete(summary, inp):
+    """Every rule of the chain, in order: the summarized findings, and a
+    `not_observed` finding (saying why, and what would let it be judged) for
+    each rule no side could judge. No rule vanishes from a verdict."""
+    have = {f.rule: f for f in summary}
+    broken = diagnosis(summary)
+    out = []
+    for name, what in CHAIN:
+        if name in have:
+            out.append(have[name])
+            continue
+        if broken is not None and broken.order < CHAIN_ORDER[name]:
+            out.append(Finding(name, "not_observed",
+                               f"not judged: the boot chain broke before it, at link {broken.order + 1} "
+                               f"({broken.rule})", "", {"why": "earlier link broken"}))
+        elif name == "rootserver":
+            out.append(_rootserver_unobserved(inp, ""))
+        else:
+            out.append(Finding(name, "not_observed", f"not observed: neither side saw {what}", "",
+                               {"why": f"neither side saw {what}"}))
+    return out
+
+
+def _rootserver_unobserved(inp, source):
+    if inp.target.stripped:
+        return Finding("rootserver", "not_observed",
+                       "not observed: the image's kernel is stripped (no rootserver symbol), so where seL4's "
+                       f"rootserver lies is unknown; {GIVE_KERNEL}", source,
+                       {"why": "the image's kernel is stripped", "needs": GIVE_KERNEL})
+    return Finding("rootserver", "not_observed",
+                   "not observed: the kernel has no rootserver symbol (it is not seL4, or not one that keeps "
+                   "rootserver_mem_t rootserver)", source, {"why": "the kernel has no rootserver symbol"})
+
+
+def incomplete_line(findings):
+    """The INCOMPLETE verdict for findings without a failure but with rules
+    not observed (None when every rule was judged)."""
+    missing = [f for f in findings if f.status == "not_observed"]
+    if not missing or any(f.status == "fail" for f in findings):
+        return None
+    links = ", ".join(f"{f.order + 1} ({f.rule})" for f in missing)
+    whys, needs = [], []
+    for f in missing:
+        why, need = f.details.get("why", "not observed"), f.details.get("needs")
+        if why not in whys:
+            whys.append(why)
+        if need and need not in needs:
+            needs.append(need)
+    return (f"bootcheck: INCOMPLETE: link{'s' if len(missing) > 1 else ''} {links} not observed: "
+            + "; ".join(whys) + ("; " + "; ".join(needs) if needs else ""))

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from elftools.elf.elffile import ELFFile
 
+from . import target
+from .target import UPPER_HALF  # noqa: F401  (kept for callers; bootcheck.target decides hyp)
+
 PAGE = 0x1000
-UPPER_HALF = 0xffff000000000000
 
 
 def round_up(v, a):
@@ -58,17 +60,6 @@ def elf_facts(path):
         return ElfFacts(elf.header["e_entry"], segs, symbols)
 
 
-KERNEL_STACK_SIZE = 0x1000
-
-
-def kernel_nodes(k):
-    """seL4's MAX_NUM_NODES, from a kernel's ElfFacts: kernel_stack_alloc
-    holds one 4 KiB stack per core (the fact the loader's pack step reads,
-    loader/common/plan.c plan_kernel_nodes). 1 without the symbol."""
-    entry = k.symbols.get("kernel_stack_alloc")
-    return max(1, entry[1] // KERNEL_STACK_SIZE) if entry else 1
-
-
 @dataclass
 class Handoff:
     x: list                  # x0..x5
@@ -92,7 +83,7 @@ def expected_handoff(kernel_path, roottask_path, dtb_size):
     up = (nxt, nxt + uv[1] - uv[0])
     pv = (up[0] - uv[0]) & 0xffffffffffffffff
     return Handoff([up[0], up[1], pv, u.entry, dtb_phys[0], dtb_size], kernel_phys, dtb_phys,
-                   up, uv, hyp=k.entry < UPPER_HALF)
+                   up, uv, hyp=target.read(kernel_path).hyp)
 
 
 # The opt-in hand-off record (loader/common/handoff_record.h): its fields in

@@ -3,7 +3,7 @@ kernel.sym.rootserver, ...), all computed from the input files by
 bootcheck.expect and seL4's rules (facts file §2.3, §3, §4.1), never taken
 from a run's output."""
 
-from . import expect
+from . import expect, target
 
 PAGE = expect.PAGE
 # seL4 13.0.0 qemu-arm-virt: the kernel window maps PA 0 at PPTR_BASE.
@@ -57,16 +57,20 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
     """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
     k = expect.elf_facts(kernel)
     u = expect.elf_facts(roottask)
+    t = target.read(kernel)
     dtb_size = expect.dtb_handover_size(dtb) if dtb else 0
     h = expect.expected_handoff(kernel, roottask, dtb_size)
-    window = PPTR_BASE_HYP if h.hyp else PPTR_BASE_EL1
+    window = PPTR_BASE_HYP if t.hyp else PPTR_BASE_EL1
     facts = {
         "kernel.entry": k.entry,
         "kernel.phys_start": h.kernel_phys[0],
         "kernel.phys_end": h.kernel_phys[1],
-        "kernel.hyp": int(h.hyp),
-        "kernel.nodes": expect.kernel_nodes(k),
-        "kernel.el": 2 if h.hyp else 1,
+        "kernel.hyp": int(t.hyp),
+        "kernel.nodes": t.nodes,
+        "kernel.el": t.el,
+        # from the target description: 16 for seL4 16.0.0, 0 when it cannot be told
+        "kernel.release_major": int(t.release.split(".")[0]) if t.release else 0,
+        "kernel.mcs": {True: 1, False: 0, None: -1}[t.mcs],
         "kernel.window": window,
         "kernel.ram_window_start": window + RAM_BASE,
         "kernel.ram_window_end": window + RAM_BASE + mem_mib * 1024 * 1024,
@@ -79,7 +83,7 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
         "ipc_buffer.va": h.user_virt[1],
     }
     facts.update({f"handoff.x{i}": v for i, v in enumerate(h.x)})
-    facts.update(user_layout("expected", h.x, h.hyp))
+    facts.update(user_layout("expected", h.x, t.hyp))
     facts.update(symbol_facts("kernel", k))
     facts.update(symbol_facts("roottask", u))
     if loader_image:

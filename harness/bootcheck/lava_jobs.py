@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from . import checkrun, images, qemu, qemu_machine, scenario
+from . import checkrun, images, qemu, qemu_machine, scenario, target
 from .images import ROOT
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")
@@ -139,17 +139,19 @@ def check_machine(machine, kernel):
 
 
 def kernel_flavour(kernel):
-    return qemu_machine.kernel_is_hyp(kernel), qemu_machine.kernel_nodes(kernel) > 1
+    t = target.read(kernel)
+    return t.hyp, t.smp
 
 
 def known_kernels(build):
     """Scenario kernel name -> path, for those present on this machine."""
     out = {"standin": os.path.join(build, "targets", "standin", "kernel.elf"),
            "standin-smp4": os.path.join(build, "targets", "standin", "kernel-smp4.elf")}
-    for path in os.environ.get("SEL4_KERNEL", "").split():
-        out.setdefault("sel4-hyp" if qemu_machine.kernel_is_hyp(path) else "sel4", os.path.abspath(path))
-    if os.environ.get("SEL4_SMP_KERNEL"):
-        out["sel4-smp4"] = os.path.abspath(os.environ["SEL4_SMP_KERNEL"])
+    names = {(False, False): "sel4", (True, False): "sel4-hyp", (False, True): "sel4-smp4"}
+    paths = os.environ.get("SEL4_KERNEL", "").split() + os.environ.get("SEL4_SMP_KERNEL", "").split()
+    for path in paths:
+        if os.path.isfile(path) and kernel_flavour(path) in names:
+            out.setdefault(names[kernel_flavour(path)], os.path.abspath(path))
     return {k: v for k, v in out.items() if os.path.isfile(v)}
 
 
@@ -216,7 +218,7 @@ def make_job(name, scenario_path, data, kernel_name, kernel, image, url, machine
              own_roottask):
     """One LAVA job for one scenario on one packed (or foreign) image."""
     m = data.get("machine", {})
-    smp = qemu_machine.kernel_nodes(kernel)
+    smp = target.read(kernel).nodes
     context = {"arch": "arm64", "machine": machine, "cpu": m.get("cpu", "cortex-a53"),
                "memory": m.get("mem", 1024), "smp": smp,
                "extra_options": [f"-smp {smp}"] if smp > 1 else []}

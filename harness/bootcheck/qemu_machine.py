@@ -1,10 +1,10 @@
 """The one place that decides and starts a QEMU `virt` command line.
 
-Which machine: a kernel's ELF says whether it is a hyp (EL2) build (its entry
-is not an upper-half address); a hyp kernel must start at EL2, i.e. under
-`virt,virtualization=on`. It also says how many cores it needs (seL4's
-MAX_NUM_NODES: `kernel_stack_alloc` holds one 4 KiB stack per core, the same
-fact the loader's pack step reads), and the machine gets that many CPUs. An EL1 kernel runs under plain `virt`, or under
+Which machine: the kernel's target description (bootcheck.target, read once
+from its ELF) says whether it is a hyp (EL2) build; a hyp kernel must start
+at EL2, i.e. under `virt,virtualization=on`. It also says how many cores it
+needs (seL4's MAX_NUM_NODES, the fact the loader's pack step reads), and the
+machine gets that many CPUs. An EL1 kernel runs under plain `virt`, or under
 `virtualization=on` when a test wants the loader to drop from EL2 itself.
 Every boot of the suite asks `machine_for` (or `machine_at_el` for a loader
 test that is about the starting EL), and `check_agrees` refuses a boot whose
@@ -17,7 +17,7 @@ minimal Debian does not have: `-nic none` removes that dependency.
 """
 import os
 
-from . import expect
+from . import target
 
 QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
 
@@ -41,16 +41,17 @@ def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
 
 
 def kernel_nodes(kernel):
-    """The cores the kernel needs: 1 unless it is an SMP seL4 (or stand-in)."""
+    """The cores the kernel needs (its target description): 1 unless it is an
+    SMP seL4 (or stand-in)."""
     try:
-        return expect.kernel_nodes(expect.elf_facts(kernel))
+        return target.read(kernel).nodes
     except Exception:       # not a readable ELF: the loader refuses it, on one core
         return 1
 
 
 def kernel_is_hyp(kernel):
-    """A hyp seL4 (and our hyp probe) is linked in the lower half."""
-    return expect.elf_facts(kernel).entry < expect.UPPER_HALF
+    """A hyp seL4 (and our hyp probe) is linked in the lower half (bootcheck.target)."""
+    return target.read(kernel).hyp
 
 
 def machine_at_el(el):

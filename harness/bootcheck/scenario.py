@@ -8,8 +8,8 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 
+from . import bootlog, qemu_machine, target
 from . import facts as facts_mod
-from . import qemu_machine
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gdb"))
 from bcgdb import expr, pagetable  # noqa: E402
@@ -272,6 +272,11 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
     name = os.path.splitext(os.path.basename(path))[0]
     serial_expect = _serial_items(path, "serial.expect", serial.get("expect", []), known, True)
     serial_forbid = _serial_items(path, "serial.forbid", serial.get("forbid", []), known, False)
+    # seL4's boot-log lines are written in 13.0's words; the kernel's release
+    # (read from its ELF) says which words it prints (bootcheck.bootlog).
+    release = target.read(kernel).release
+    serial_expect = [(kind, bootlog.render(text, release) if kind == "line" else text)
+                     for kind, text in serial_expect]
     if not own_roottask:
         ours = ("roottask:", "system_init:")
         serial_expect = [i for i in serial_expect if not i[1].startswith(ours)]

@@ -214,8 +214,49 @@ static int image_contains(const struct emu_image *img, const uint8_t *needle, ui
     return 0;
 }
 
+/* Whether two ELF files load the same thing: the same entry and the same
+ * loadable segments (addresses, sizes and file bytes). A stripped copy of an
+ * ELF (seL4's stock elfloader packs its kernel and root task stripped) loads
+ * exactly what the unstripped file does; only its symbols are gone. On a
+ * difference, writes what differs into why and returns 0. */
+static int same_loaded_bytes(const struct elf_image *a, const struct elf_image *b, char *why, size_t len)
+{
+    if (a->entry != b->entry) {
+        snprintf(why, len, "entry 0x%lx, the image's 0x%lx", (unsigned long)a->entry, (unsigned long)b->entry);
+        return 0;
+    }
+    if (a->nload != b->nload) {
+        snprintf(why, len, "%u loadable segments, the image's %u", a->nload, b->nload);
+        return 0;
+    }
+    for (unsigned i = 0; i < a->nload; i++) {
+        struct elf_segment x, y;
+        elf_segment_get(a, i, &x);
+        elf_segment_get(b, i, &y);
+        if (x.vaddr != y.vaddr || x.paddr != y.paddr || x.filesz != y.filesz || x.memsz != y.memsz) {
+            snprintf(why, len, "loadable segment %u is vaddr 0x%lx paddr 0x%lx filesz 0x%lx memsz 0x%lx, the"
+                     " image's vaddr 0x%lx paddr 0x%lx filesz 0x%lx memsz 0x%lx", i, (unsigned long)x.vaddr,
+                     (unsigned long)x.paddr, (unsigned long)x.filesz, (unsigned long)x.memsz,
+                     (unsigned long)y.vaddr, (unsigned long)y.paddr, (unsigned long)y.filesz,
+                     (unsigned long)y.memsz);
+            return 0;
+        }
+        const uint8_t *p = a->data + x.offset, *q = b->data + y.offset;
+        if (memcmp(p, q, x.filesz) != 0) {
+            uint64_t at = 0;
+            while (p[at] == q[at])
+                at++;
+            snprintf(why, len, "loadable segment %u differs first at vaddr 0x%lx", i,
+                     (unsigned long)(x.vaddr + at));
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Replaces one payload ELF by the user's file, after checking it is the one
- * the image carries. */
+ * the image carries: the same file, or one that loads the same bytes (an
+ * unstripped copy of a stripped member, whose symbols then serve). */
 static int use_elf_file(struct emu_image *img, int slot, const char *path, const char *role,
                         struct emu_payload_elf *pe, char *err, size_t errlen)
 {
@@ -231,15 +272,13 @@ static int use_elf_file(struct emu_image *img, int slot, const char *path, const
         return -1;
     }
     if (pe->present) {
-        if (pe->elf.size != size || memcmp(pe->elf.data, data, size) != 0) {
-            uint64_t at = 0;
-            while (at < size && at < pe->elf.size && pe->elf.data[at] == data[at])
-                at++;
+        char why[256];
+        if ((pe->elf.size != size || memcmp(pe->elf.data, data, size) != 0) &&
+            !same_loaded_bytes(&e, &pe->elf, why, sizeof why)) {
             snprintf(err, errlen,
-                     "%s '%s' (%lu bytes) is not the %s inside the image (%s payload, %lu bytes;"
-                     " first difference at file offset 0x%lx)", role, path, (unsigned long)size,
-                     role, emu_payload_format_name(img->format), (unsigned long)pe->elf.size,
-                     (unsigned long)at);
+                     "%s '%s' (%lu bytes) is not the %s inside the image (%s payload, %lu bytes): it"
+                     " loads other bytes: %s", role, path, (unsigned long)size, role,
+                     emu_payload_format_name(img->format), (unsigned long)pe->elf.size, why);
             return -1;
         }
         emu_symbols_free(&pe->syms);

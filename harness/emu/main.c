@@ -35,7 +35,7 @@
 #include "start_state.h"
 
 #define DEFAULT_BUDGET 100000000ull
-#define ERRLEN 256
+#define ERRLEN 1024
 #define EMU_PATH_MAX 4096
 
 struct options {

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import images, qemu, qemu_machine  # noqa: E402
+from bootcheck import images, qemu, qemu_machine, target  # noqa: E402
 
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
 
@@ -33,16 +33,17 @@ def pytest_configure(config):
 
 
 def _sel4_kernels():
-    """SEL4_KERNEL="kernel.elf kernel-hyp.elf ...": (flavour id, path) for
-    each, the flavour read from its ELF (sel4-el1 or sel4-hyp; a second kernel
-    of one flavour gets -2, -3...). Read at import: test ids depend on it."""
+    """SEL4_KERNEL="kernel.elf kernel-hyp.elf ...", any mix of releases and
+    configurations: (id, path) for each, the id naming what the kernel's
+    target description (bootcheck.target, read from its ELF) says it is:
+    sel4-16.0.0-mcs-el1, sel4-13.0.0-smp4, sel4-hyp (release unknown); a
+    second kernel with the same id gets -2, -3... Read at import: test ids
+    depend on it."""
     out, seen = [], {}
     for path in os.environ.get("SEL4_KERNEL", "").split():
-        flavour = "sel4-el1"
-        if os.path.isfile(path) and qemu_machine.kernel_is_hyp(path):
-            flavour = "sel4-hyp"
-        seen[flavour] = seen.get(flavour, 0) + 1
-        out.append((flavour if seen[flavour] == 1 else f"{flavour}-{seen[flavour]}", os.path.abspath(path)))
+        fid = target.read(path).id() if os.path.isfile(path) else "sel4-missing"
+        seen[fid] = seen.get(fid, 0) + 1
+        out.append((fid if seen[fid] == 1 else f"{fid}-{seen[fid]}", os.path.abspath(path)))
     return out
 
 
@@ -62,12 +63,29 @@ def sel4_kernel_path(param):
     return path
 
 
+def sel4_param_is_hyp(param):
+    """Whether a KERNEL_PARAMS / SEL4_PARAMS id names a hyp (EL2) seL4
+    (its kernel's target description says so)."""
+    path = dict(SEL4_KERNELS).get(param)
+    return path is not None and os.path.isfile(path) and target.read(path).hyp
+
+
+def sel4_kernels_of_flavour(hyp, smp=False):
+    """[(id, path)] of the given kernels with that EL and (smp) more than one
+    core, in SEL4_KERNEL's order; SEL4_SMP_KERNEL counts as an SMP one."""
+    out = [(fid, path) for fid, path in SEL4_KERNELS
+           if os.path.isfile(path) and target.read(path).hyp == hyp and target.read(path).smp == smp]
+    smp_path = os.environ.get("SEL4_SMP_KERNEL")
+    if smp and not hyp and smp_path and os.path.isfile(smp_path) and \
+            os.path.abspath(smp_path) not in [p for _, p in out]:
+        out.append((target.read(smp_path).id(), os.path.abspath(smp_path)))
+    return out
+
+
 def sel4_kernel_of_flavour(hyp):
-    """The first given kernel of that flavour, or None."""
-    for fid, path in SEL4_KERNELS:
-        if fid.startswith("sel4-hyp") == hyp:
-            return path
-    return None
+    """The first given single-core kernel of that flavour, or None."""
+    found = sel4_kernels_of_flavour(hyp)
+    return found[0][1] if found else None
 
 
 def kernel_choice(param, artifacts):

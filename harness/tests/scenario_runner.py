@@ -14,7 +14,7 @@ import pytest
 
 from bootcheck import checkrun, contract, diagnosis, gdbrun, images, qemu_machine, scenario
 
-from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour
+from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour, sel4_kernels_of_flavour
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")
 FIXTURE_DTBS = {"virt-1g": Artifacts.virt_dtb}
@@ -26,8 +26,13 @@ _foreign = {}
 
 
 def scenario_cases():
-    """(path, kernel index, id) for every scenario file and kernel; a file
-    that does not even load still gets one case, which fails with the reason."""
+    """(path, kernel index, real kernel, id) for every scenario file and
+    kernel. A scenario written for a flavour of real seL4 ("sel4",
+    "sel4-hyp", "sel4-smp4") runs once on every given kernel of that flavour,
+    any release and MCS or not (SEL4_KERNEL; SEL4_SMP_KERNEL counts as an SMP
+    one), its id naming the kernel (boot-el1-sel4-16.0.0-mcs-el1); with none,
+    one case is skipped with the reason. A file that does not even load
+    still gets one case, which fails with the reason."""
     cases = []
     for name in sorted(os.listdir(SCENARIO_DIR)):
         if not name.endswith(".toml"):
@@ -37,11 +42,16 @@ def scenario_cases():
         try:
             ids = scenario.kernel_ids(path)
         except scenario.ScenarioError:
-            cases.append(pytest.param(path, 0, id=stem))
+            cases.append(pytest.param(path, 0, None, id=stem))
             continue
-        cases += [pytest.param(path, i, id=f"{stem}-{k}") for i, k in enumerate(ids)]
+        for i, k in enumerate(ids):
+            real = sel4_kernels_of_flavour(*SEL4_FLAVOURS[k]) if k in SEL4_FLAVOURS else []
+            if real:
+                cases += [pytest.param(path, i, kpath, id=f"{stem}-{fid}") for fid, kpath in real]
+            else:
+                cases.append(pytest.param(path, i, None, id=f"{stem}-{k}"))
         if any(k in SEL4_FLAVOURS for k in ids):
-            cases.append(pytest.param(path, FOREIGN, id=f"{stem}-{FOREIGN}"))
+            cases.append(pytest.param(path, FOREIGN, None, id=f"{stem}-{FOREIGN}"))
     return cases
 
 
@@ -64,9 +74,7 @@ class ForeignImage:
         except checkrun.CheckError as e:
             self.problem = f"IMAGE={self.image}: {e}"
             return
-        self.hyp = inp.hyp
-        self.nodes = inp.nodes
-        self.smp = inp.nodes > 1
+        self.target = inp.target       # what the kernel is (bootcheck.target)
         broken = contract.diagnosis(contract.summarize(contract.judge_emu(inp, report)))
         self.problem = None
         if broken is not None:
@@ -93,13 +101,13 @@ def foreign_image(tmp_path_factory):
 def run_foreign_scenario(path, data, request, tmp_path_factory):
     f = foreign_image(tmp_path_factory)
     flavours = {SEL4_FLAVOURS[k] for k in data["kernels"] if k in SEL4_FLAVOURS}
-    if f.hyp not in {hyp for hyp, _ in flavours}:
-        want, have = ("an EL1", "a hyp") if f.hyp else ("a hyp", "an EL1")
+    if f.target.hyp not in {hyp for hyp, _ in flavours}:
+        want, have = ("an EL1", "a hyp") if f.target.hyp else ("a hyp", "an EL1")
         pytest.skip(f"IMAGE carries {have} kernel; this scenario is for {want} seL4 build")
-    if (f.hyp, f.smp) not in flavours:
-        have = f"an SMP ({f.nodes}-core)" if f.smp else "a single-core"
+    if (f.target.hyp, f.target.smp) not in flavours:
+        have = f"an SMP ({f.target.nodes}-core)" if f.target.smp else "a single-core"
         pytest.skip(f"IMAGE carries {have} kernel; this scenario is for "
-                    f"{'a single-core' if f.smp else 'an SMP'} seL4 build")
+                    f"{'a single-core' if f.target.smp else 'an SMP'} seL4 build")
     if data.get("roottask_specific") and not f.own_roottask:
         pytest.skip("this scenario follows bootcheck's own root task; IMAGE carries another")
     prepared = scenario.prepare(path, data, 0, f.kernel, f.roottask, f.dtb, f.image,
@@ -137,10 +145,11 @@ def kernel_paths(request):
         return path
 
     def sel4_smp4():
-        path = os.environ.get("SEL4_SMP_KERNEL")
-        if not path:
-            pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
-        return path
+        found = sel4_kernels_of_flavour(False, smp=True)
+        if not found:
+            pytest.skip("no real SMP seL4 kernel given (SEL4_KERNEL=kernel-smp4.elf or "
+                        "SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
+        return found[0][1]
 
     return {"sel4": sel4, "sel4-hyp": sel4_hyp, "standin": standin, "standin-smp4": standin_smp4,
             "sel4-smp4": sel4_smp4}
@@ -154,9 +163,11 @@ def pack_once(kernel, roottask, dtb, mem, tmp_dir):
     return _packed[key]
 
 
-def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None):
+def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None, sel4_kernel=None):
     """Loads, prepares and runs one scenario; returns (prepared, run).
-    firmware: boot through it instead of QEMU's -kernel (gdbrun.run)."""
+    firmware: boot through it instead of QEMU's -kernel (gdbrun.run).
+    sel4_kernel: the real kernel for a "sel4*" kernel name (default: the
+    first given one of its flavour)."""
     try:
         data = scenario.load(path)
         if kernel_index == FOREIGN:
@@ -165,7 +176,9 @@ def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None):
         name = data["kernels"][kernel_index]
         getters = kernel_paths(request)
         paths = {k: None for k in getters}
-        if name in getters:
+        if name in SEL4_FLAVOURS and sel4_kernel is not None:
+            paths[name] = sel4_kernel
+        elif name in getters:
             paths[name] = getters[name]()
         kernel, roottask, dtb = scenario.resolve_inputs(path, data, kernel_index, paths, ROOT,
                                                         BUILD, FIXTURE_DTBS)

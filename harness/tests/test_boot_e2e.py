@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bootcheck import expect
+from bootcheck import bootlog, expect, target
 from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
@@ -47,9 +47,10 @@ def test_boot_to_roottask(kernel, artifacts, booter):
     image = booter.pack(kernel, artifacts.roottask, dtb=dtb)
     r = booter.boot(image, timeout=60)
 
-    # 1. Every stage, in order.
+    # 1. Every stage, in order, in the words of the kernel's release (read from its ELF).
+    release = target.read(kernel).release
     pos = 0
-    for stage in STAGES:
+    for stage in (bootlog.render(st, release) for st in STAGES):
         at = r.serial.find(stage, pos)
         assert at >= 0, f"stage {stage!r} missing (or out of order)\n{r.describe()}"
         pos = at
@@ -61,9 +62,10 @@ def test_boot_to_roottask(kernel, artifacts, booter):
 
     # 3. The kernel reserved exactly kernel, DTB copy, user image, in that order.
     pptr = PPTR_BASE_HYP if want.hyp else PPTR_BASE_EL1
-    regions = re.findall(r"^  \[([0-9a-f]+)\.\.([0-9a-f]+)\]\r?$",
-                         r.serial.split("reserved virt address space regions: 3", 1)[1], re.M)[:3]
-    assert [(int(a, 16), int(b, 16)) for a, b in regions] == [
+    log = bootlog.parse(r.serial)
+    assert log.agrees_with(release) is not False, f"boot log in seL4 {log.form()}'s words from a {release} kernel"
+    assert log.headers.get("reserved") == 3, r.describe()
+    assert log.reserved == [
         (want.kernel_phys[0] + pptr, want.kernel_phys[1] + pptr),
         (want.dtb_phys[0] + pptr, want.dtb_phys[1] + pptr),
         (want.user_phys[0] + pptr, want.user_phys[1] + pptr),

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, facts, images, qemu_machine
+from bootcheck import contract, expect, facts, images, qemu_machine, target
 
 from conftest import BUILD, ROOT, Artifacts
 
@@ -242,15 +242,77 @@ def test_kernel_that_is_not_inside_a_foreign_image(tmp_path):
                         "the first 256 bytes of its first loadable segment occur nowhere in it\n")
 
 
+def _loads_other_bytes(given, inside):
+    """How two ELF files differ in what they load (entry, segments' addresses
+    and sizes, their bytes), in the payload finder's words."""
+    g, i = expect.elf_facts(given), expect.elf_facts(inside)
+    if g.entry != i.entry:
+        return f"entry {hx(g.entry)}, the image's {hx(i.entry)}"
+    if len(g.segments) != len(i.segments):
+        return f"{len(g.segments)} loadable segments, the image's {len(i.segments)}"
+    for n, (a, b) in enumerate(zip(g.segments, i.segments)):
+        va, pa, _, fa, ma, _ = a
+        vb, pb, _, fb, mb, _ = b
+        if (va, pa, fa, ma) != (vb, pb, fb, mb):
+            return (f"loadable segment {n} is vaddr {hx(va)} paddr {hx(pa)} filesz {hx(fa)} memsz {hx(ma)}, "
+                    f"the image's vaddr {hx(vb)} paddr {hx(pb)} filesz {hx(fb)} memsz {hx(mb)}")
+        da, db = open(given, "rb").read()[a[2]:a[2] + fa], open(inside, "rb").read()[b[2]:b[2] + fb]
+        if da != db:
+            at = next(k for k in range(fa) if da[k] != db[k])
+            return f"loadable segment {n} differs first at vaddr {hx(va + at)}"
+    return None
+
+
 def test_kernel_that_differs_from_the_payload(tmp_path):
     image = images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "ours.elf")
-    given, inside = open(Artifacts.probe_el1, "rb").read(), open(Artifacts.standin_kernel, "rb").read()
-    first = next(i for i, (a, b) in enumerate(zip(given, inside)) if a != b)
+    given, inside = os.path.getsize(Artifacts.probe_el1), os.path.getsize(Artifacts.standin_kernel)
+    why = _loads_other_bytes(Artifacts.probe_el1, Artifacts.standin_kernel)
+    assert why is not None
     r, _, _ = run_check(tmp_path, image, "--kernel", Artifacts.probe_el1)
     assert r.returncode == 2
-    assert r.stderr == (f"bootcheck: error: payload: kernel '{Artifacts.probe_el1}' ({len(given)} bytes) is "
-                        f"not the kernel inside the image (pack payload, {len(inside)} bytes; first difference "
-                        f"at file offset {hx(first)})\n")
+    assert r.stderr == (f"bootcheck: error: payload: kernel '{Artifacts.probe_el1}' ({given} bytes) is not the "
+                        f"kernel inside the image (pack payload, {inside} bytes): it loads other bytes: {why}\n")
+
+
+# --- stripped payloads (seL4's stock elfloader packs stripped ELFs) -----------------
+
+def _strip(path, tmp_path):
+    out = tmp_path / ("stripped-" + os.path.basename(path))
+    subprocess.run(["aarch64-linux-gnu-strip", "-o", str(out), path], check=True)
+    return str(out)
+
+
+def _stripped_image(tmp_path, kernel):
+    k, u = _strip(kernel, tmp_path), _strip(Artifacts.roottask, tmp_path)
+    return images.pack_ok(k, u, tmp_path / "stripped.elf"), k
+
+
+def test_stripped_payload_is_incomplete_and_says_what_to_give(tmp_path):
+    """Every rule appears; the ones that need the kernel's symbols are not
+    observed, and the verdict says so instead of PASS (exit 3)."""
+    image, k = _stripped_image(tmp_path, Artifacts.standin_kernel)
+    r, v, _ = run_check(tmp_path, image)
+    assert r.returncode == 3, r.stdout + r.stderr
+    unobserved = ["5 (rootserver)"] + (["12 (cores)"] if target.read(k).cores is None else [])
+    assert last_line(r) == (f"bootcheck: INCOMPLETE: link{'s' if len(unobserved) > 1 else ''} "
+                            f"{', '.join(unobserved)} not observed: the image's kernel is stripped; give "
+                            "KERNEL=<unstripped kernel.elf>")
+    assert [f["rule"] for f in v["findings"]] == [name for name, _ in contract.CHAIN]
+    assert v["status"] == "incomplete" and v["exit_status"] == 3 and not v["ok"]
+    assert {f["rule"] for f in v["findings"] if f["status"] != "pass"} == \
+        {u.split(" ")[1][1:-1] for u in unobserved}
+    ctx = next(f for f in v["findings"] if f["rule"] == "user_context")
+    assert ctx["source"] == "QEMU + GDB at the root task's first instruction"   # no restore_user_context symbol
+    assert "PASS" not in r.stdout.splitlines()[-1]
+
+
+def test_unstripped_files_serve_a_stripped_payload(tmp_path):
+    image, _ = _stripped_image(tmp_path, Artifacts.standin_kernel)
+    r, v, _ = run_check(tmp_path, image, "--kernel", Artifacts.standin_kernel, "--roottask", Artifacts.roottask)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert last_line(r) == PASS_LINE
+    rs = next(f for f in v["findings"] if f["rule"] == "rootserver")
+    assert rs["status"] == "pass" and rs["sentence"] == "rootserver (72 bytes) untouched"
 
 
 def test_missing_file(tmp_path):
@@ -296,7 +358,7 @@ def test_sel4_with_our_loader_passes(tmp_path, sel4_kernel):
 
 @pytest.mark.sel4
 def test_sel4_with_the_foreign_loader_passes(tmp_path, sel4_kernel):
-    if expect.elf_facts(sel4_kernel).entry < expect.UPPER_HALF:
+    if target.read(sel4_kernel).hyp:
         pytest.skip("the altloader enters EL1 kernels only; SEL4_KERNEL is a hyp build")
     image = tmp_path / "alt-sel4.elf"
     r = subprocess.run(["make", "-s", "--no-print-directory", "altloader-image", f"KERNEL={sel4_kernel}",
@@ -320,3 +382,115 @@ def test_prefilled_rootserver_is_refused_like_sel4(tmp_path):
     assert re.fullmatch(r"seL4 refused the hand-off: \"seL4 failed assertion 'rootserver_mem.start == "
                         r"rootserver_mem.end' at \S+:\d+ in function create_rootserver_objects\"",
                         init["sentence"]), init["sentence"]
+
+
+# --- ABI mismatches, diagnosed by their symptom --------------------------------------
+
+def _roottask_13_nonmcs():
+    """A root task that uses seL4 13.0.0's non-MCS numbers on any kernel: the
+    abi helper's forced-ABI build, or main's root task from before it
+    detected the ABI at run time (no sel4.abi line in its bytes)."""
+    forced = os.path.join(BUILD, "roottask", "roottask-abi-13.0.0-nonmcs.elf")
+    if os.path.exists(forced):
+        return forced
+    with open(Artifacts.roottask, "rb") as f:
+        if b"sel4.abi" not in f.read():
+            return Artifacts.roottask
+    pytest.skip(f"no root task with 13.0's non-MCS ABI ({forced} is not built)")
+
+
+def _check_kernel_with_13_roottask(tmp_path, kernel):
+    image = images.pack_ok(kernel, _roottask_13_nonmcs(), tmp_path / "abi-mismatch.elf")
+    return run_check(tmp_path, image)
+
+
+NONMCS_ON_MCS = re.compile(
+    r"bootcheck: FAIL at link 16 \(roottask_runs\): the root task faulted: cap fault in receive phase at "
+    r"address 0x72 at PC 0x[0-9a-f]+ \([a-z_0-9]+, \S*roottask/syscalls\.c:\d+\); it has no fault handler, "
+    r"so (?P<kernel>.+?) MCS stopped it; .*\. Diagnosis: the root task uses non-MCS syscall numbers on an MCS "
+    r"kernel \((?P=kernel) MCS, read from the kernel ELF: .*\): its DebugPutChar \(non-MCS -9\) is MCS Wait "
+    r"\(-9\), so printing 'r' waited on cap 0x72 and faulted")
+
+
+@pytest.mark.sel4
+def test_nonmcs_roottask_on_a_real_mcs_kernel(tmp_path, sel4_kernel):
+    """The reported bug: this check used to say PASS."""
+    t = target.read(sel4_kernel)
+    if not t.mcs:
+        pytest.skip(f"{t.describe()} is not an MCS kernel")
+    r, v, _ = _check_kernel_with_13_roottask(tmp_path, sel4_kernel)
+    assert r.returncode == 1, r.stdout + r.stderr
+    m = NONMCS_ON_MCS.fullmatch(last_line(r))
+    assert m and m["kernel"] == f"seL4 {t.release}", last_line(r)
+
+
+@pytest.mark.sel4
+def test_13_labels_on_a_real_14plus_kernel(tmp_path, sel4_kernel):
+    t = target.read(sel4_kernel)
+    if t.mcs or not t.release or int(t.release.split(".")[0]) < 14:
+        pytest.skip(f"{t.describe()} is not a non-MCS 14.0+ kernel")
+    r, v, _ = _check_kernel_with_13_roottask(tmp_path, sel4_kernel)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert last_line(r).startswith(
+        "bootcheck: FAIL at link 16 (roottask_runs): the root task reported a failure: \"roottask: boot FAILED: ")
+    assert (f". Diagnosis: invocation labels of 13.0 on a 14.0+ kernel (seL4 {t.release} non-MCS, read from the "
+            "kernel ELF: ") in last_line(r)
+
+
+def _standin_build(name):
+    path = os.path.join(BUILD, "targets", "standin", name)
+    if not os.path.exists(path):
+        pytest.skip(f"no stand-in build {path} (the stand-in's per-release builds)")
+    return path
+
+
+def test_nonmcs_roottask_on_the_mcs_stand_in(tmp_path):
+    k = _standin_build("kernel-16.0.0-mcs.elf")
+    r, _, _ = _check_kernel_with_13_roottask(tmp_path, k)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ". Diagnosis: the root task uses non-MCS syscall numbers on an MCS kernel (the stand-in (seL4 " \
+           "16.0.0) MCS, read from the kernel ELF: " in last_line(r), last_line(r)
+
+
+def test_13_labels_on_the_16_stand_in(tmp_path):
+    k = _standin_build("kernel-16.0.0.elf")
+    r, _, _ = _check_kernel_with_13_roottask(tmp_path, k)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ". Diagnosis: invocation labels of 13.0 on a 14.0+ kernel (the stand-in (seL4 16.0.0) non-MCS" \
+        in last_line(r), last_line(r)
+
+
+# --- seL4's stock elfloader of a release (/work/sel4/stock-image.sh) -----------------
+
+# A script that wraps a kernel build (named <release>-<config>, the directory
+# holding its kernel.elf and config.txt) and a root task in seL4's stock
+# elfloader of that release: STOCK_IMAGE_SH BUILD_NAME ROOTTASK OUT.
+STOCK_IMAGE = os.environ.get("SEL4_STOCK_IMAGE_SH", "")
+
+
+@pytest.mark.sel4
+def test_stock_image_of_a_real_kernel(tmp_path, sel4_kernel):
+    """The stock elfloader (seL4_tools 2025+) packs a stripped kernel and a
+    stripped root task named `rootserver`: without the unstripped files the
+    verdict is INCOMPLETE, never PASS; with them, every link is judged."""
+    if not STOCK_IMAGE or not os.path.exists(STOCK_IMAGE):
+        pytest.skip("no SEL4_STOCK_IMAGE_SH (a script that wraps a kernel build and a root task in seL4's "
+                    "stock elfloader of its release)")
+    build = os.path.dirname(os.path.abspath(sel4_kernel))     # the script names a build: <release>-<config>
+    if not os.path.exists(os.path.join(build, "config.txt")):
+        pytest.skip(f"{sel4_kernel} is not a build {STOCK_IMAGE} knows (no config.txt beside it)")
+    image = tmp_path / "stock.elf"
+    p = subprocess.run([STOCK_IMAGE, os.path.basename(build), Artifacts.roottask, str(image)],
+                       capture_output=True, text=True, timeout=900)
+    if p.returncode != 0 or not image.exists():
+        pytest.skip(f"{STOCK_IMAGE} could not make an image: {(p.stderr or p.stdout).strip()[-300:]}")
+    r, v, _ = run_check(tmp_path, image)
+    statuses = {f["status"] for f in v["findings"]}
+    assert [f["rule"] for f in v["findings"]] == [name for name, _ in contract.CHAIN]
+    assert (last_line(r) == PASS_LINE) == (statuses <= {"pass", "warn"}), r.stdout
+    assert r.returncode == (1 if "fail" in statuses else 3 if "not_observed" in statuses else 0), r.stdout
+    if v["target"]["stripped"]:        # seL4_tools 2025+ (the 14.0+ images): a stripped kernel member
+        assert last_line(r).startswith("bootcheck: INCOMPLETE: link 5 (rootserver)") or r.returncode == 1
+    r2, v2, _ = run_check(tmp_path, image, "--kernel", sel4_kernel, "--roottask", Artifacts.roottask)
+    assert r2.returncode in (0, 1), r2.stdout + r2.stderr
+    assert all(f["status"] != "not_observed" or f.get("why") == "earlier link broken" for f in v2["findings"])

@@ -13,9 +13,9 @@ from scenario_runner import FOREIGN, ROOT, judge, run_scenario, scenario_cases
 pytestmark = pytest.mark.qemu
 
 
-@pytest.mark.parametrize("path,kernel_index", scenario_cases())
-def test_scenario(path, kernel_index, request, tmp_path_factory):
-    prepared, run = run_scenario(path, kernel_index, request, tmp_path_factory)
+@pytest.mark.parametrize("path,kernel_index,sel4_kernel", scenario_cases())
+def test_scenario(path, kernel_index, sel4_kernel, request, tmp_path_factory):
+    prepared, run = run_scenario(path, kernel_index, request, tmp_path_factory, sel4_kernel=sel4_kernel)
     problems, text = judge(prepared, run)
     print(text)
     assert not problems, "\n".join(problems) + "\n\n" + text

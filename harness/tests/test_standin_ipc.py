@@ -15,7 +15,7 @@ import re
 import pytest
 
 from bootcheck import expect
-from conftest import KERNEL_PARAMS, SEL4_PARAMS, kernel_choice
+from conftest import KERNEL_PARAMS, SEL4_PARAMS, kernel_choice, sel4_param_is_hyp
 from spawn_support import facts
 
 pytestmark = pytest.mark.qemu
@@ -175,7 +175,7 @@ def test_ipc_case(case, kind, artifacts, booter):
     have = words(got, case)
     want = expected(got, sym)[case]
     assert len(have) == len(want), f"{case}: {[hex(v) for v in have]}\n{r.describe()}"
-    assert have == judge(want, have, sym, kind.startswith("sel4-hyp")), \
+    assert have == judge(want, have, sym, sel4_param_is_hyp(kind)), \
         f"{case}: got {[hex(v) for v in have]}\n{r.describe()}"
 
 
@@ -198,7 +198,7 @@ def test_double_fault_report(kind, artifacts, booter):
     _, ep_send = words(got, "slots")
     report = double_fault_report(r.lines)
     fsr = esr(EC_DABT_LOWER, WNR | TRANSLATION_LEVEL_2)
-    if kind.startswith("sel4-hyp"):
+    if sel4_param_is_hyp(kind):
         fsr |= int(report[2].rsplit(" ", 1)[1], 16) & DABT_INSTRUCTION_SYNDROME
     assert report[:3] == [f"Caught cap fault in send phase at address {ep_send:#x}",
                           "while trying to handle:",
@@ -234,7 +234,7 @@ def test_standin_prints_what_sel4_prints(sel4, artifacts, booter):
     sel4_got, sel4_run, _ = probe(sel4, artifacts, booter)
     got, run, _ = probe("standin", artifacts, booter)
     theirs, ours = comparable(sel4_run, sel4_got), comparable(run, got)
-    if sel4.startswith("sel4-hyp"):
+    if sel4_param_is_hyp(sel4):
         # A stage-2 abort also reports the instruction syndrome (see above).
         def strip(line):
             return re.sub(r"0x9[23][0-9a-f]{6}\b",

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from bootcheck import expect
-from conftest import KERNEL_PARAMS, kernel_choice
+from conftest import KERNEL_PARAMS, kernel_choice, sel4_param_is_hyp
 
 pytestmark = pytest.mark.qemu
 
@@ -162,7 +162,7 @@ def fault_report(r):
 
 @pytest.fixture(params=KERNEL_PARAMS)
 def kernel(request, artifacts):
-    if request.param.startswith("sel4-hyp"):
+    if sel4_param_is_hyp(request.param):
         pytest.skip("the tiny root tasks fault at EL1-build addresses (the kernel window); "
                     "test_standin_ipc.py covers faults on the hyp build")
     return request.param, kernel_choice(request.param, artifacts)
