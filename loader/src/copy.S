@@ -3,7 +3,7 @@
  * fewest instructions per byte: LD1/ST1 of four SIMD registers move 64 bytes
  * in one instruction and advance the pointer themselves (post-index), and
  * the loops are unrolled so that their two instructions of control are
- * spread over 512 bytes (copy) or 1 KiB (zero).
+ * spread over 512 bytes (copy) or 2 KiB (zero).
  *
  * Zeroing uses ST1 of four zeroed registers rather than DC ZVA: DC ZVA takes
  * no offset and no post-index, so each 64-byte block costs it an ADD as well
@@ -62,13 +62,13 @@ load_zero:
     movi    v1.2d, #0
     movi    v2.2d, #0
     movi    v3.2d, #0
-    cmp     x1, #1024
+    cmp     x1, #2048
     b.lo    2f
-    and     x4, x1, #~1023
-    add     x3, x0, x4              /* end of the whole 1 KiB blocks */
-    and     x1, x1, #1023
+    and     x4, x1, #~2047
+    add     x3, x0, x4              /* end of the whole 2 KiB blocks */
+    and     x1, x1, #2047
 1:
-    .rept   16
+    .rept   32
     st1     {v0.2d, v1.2d, v2.2d, v3.2d}, [x0], #64
     .endr
     cmp     x0, x3
