@@ -49,32 +49,42 @@ OURS = {
 }
 
 # seL4's stock elfloader (seL4_tools), by the function names its image
-# carries. Names a given build lacks are skipped; what none of them covers is
-# `other`. Its archive lookups, ELF checks and image loading share functions
-# (load_images reads, checks and copies), so only the leaf work is split out.
+# carries (13.0.x: its own fdt_size, no libfdt, no DTB check; load_images
+# zeroes each image with memset, then copies its segments with memcpy; the
+# caches are cleaned by set/way before the MMU goes on). Names a given build
+# lacks are skipped; what none of them covers (its driver set-up, the ELF
+# accessors called from load_images, main's own code) is `other`.
 SEL4_ELFLOADER = {
     "main_symbol": "main",
     "phases": [
-        ("dtb", ("fdt_check_header", "fdt_check_full", "fdt_totalsize", "fdt_path_offset",
-                 "fdt_node_offset_by_prop_value", "fdt_subnode_offset", "fdt_next_node",
-                 "fdt_getprop", "fdt_get_property", "fdt_first_property_offset",
-                 "fdt_next_property_offset", "fdt_get_property_by_offset", "fdt_pack",
-                 "fdt_move", "fdt_open_into", "fdt_address_cells", "fdt_size_cells",
-                 "dtb_get_memory", "fdt_parse_reg", "fdt_num_mem_rsv")),
+        ("dtb", ("fdt_size", "fdt_check_header", "fdt_check_full", "fdt_path_offset",
+                 "fdt_getprop", "fdt_pack", "fdt_move", "fdt_open_into")),
         ("validate_plan", ("cpio_get_file", "cpio_get_entry", "cpio_info", "cpio_parse_header",
-                           "elf_checkFile", "elf_check_file", "elf_getMemoryBounds",
-                           "get_phys_bounds", "ensure_phys_range_valid", "elf_getSectionNamed")),
+                           "elf_checkFile", "elf_getMemoryBounds", "ensure_phys_range_valid",
+                           "regions_overlap", "get_phys_bounds")),
         ("copy", ("memcpy", "memmove")),
         ("zero", ("memset", "clear_bss")),
-        ("tables", ("init_boot_vspace", "init_hyp_boot_vspace", "arm_enable_mmu",
-                    "arm_enable_hyp_mmu")),
-        ("cache", ("flush_dcache", "clean_dcache", "invalidate_dcache", "invalidate_icache",
-                   "clean_and_invalidate_dcache", "cpu_idle", "invalidate_dcache_range",
-                   "clean_dcache_range", "flush_dcache_range", "clean_inval_dcache")),
-        ("smp", ("smp_boot", "init_cpus", "boot_cpu", "core_entry")),
-        ("console", ("printf", "vprintf", "puts", "putchar", "__fputc", "plat_console_putchar",
-                     "uart_putchar")),
+        ("tables", ("init_boot_vspace", "init_hyp_boot_vspace")),
+        ("cache", ("flush_dcache", "invalidate_dcache", "invalidate_icache",
+                   "clean_and_invalidate_dcache")),
+        ("smp", ("smp_boot", "boot_cpu", "init_cpus")),
+        ("console", ("printf", "vprintf", "vxprintf", "puts", "putchar", "__fputc",
+                     "plat_console_putchar", "uart_putchar")),
     ],
+}
+
+
+PHASE_TITLES = {
+    "reset_to_c": "reset to C (crt0, .bss)",
+    "dtb": "DTB: check, scan, pack",
+    "validate_plan": "payload, ELF checks, placement plan",
+    "copy": "copy (segments, DTB)",
+    "zero": "zero (.bss, gaps, tables)",
+    "tables": "page tables",
+    "cache": "cache maintenance",
+    "smp": "SMP: start the other cores",
+    "console": "console output",
+    "other": "other (main's own code, the jump)",
 }
 
 
@@ -130,9 +140,7 @@ gdb.execute("set confirm off")
 gdb.execute("target remote | exec " + CFG["qemu"], to_string=True)
 main_bp = hbreak(CFG["main"])
 kernel_bp = hbreak(CFG["kernel"])
-phase_bps = {{}}
-for addr, phase in CFG["entries"]:
-    phase_bps[addr] = (phase, hbreak(addr))
+phase_bps = {{}}         # set once the C entry is reached: work before it is reset_to_c
 open_phase = None
 return_bp = None
 try:
@@ -147,6 +155,9 @@ try:
             out.write("main %d\n" % n)
             main_bp.delete()
             main_bp = None
+            for addr, phase in CFG["entries"]:
+                phase_bps[addr] = (phase, hbreak(addr))
+            continue
         if open_phase is not None and return_bp is not None and pc == return_at:
             out.write("leave %s %d\n" % (open_phase, n))
             return_bp.delete()
@@ -270,3 +281,24 @@ def measure(image, kernel_elf, label=None, spec=None, machine=None, cpu="cortex-
         notes.append("the kernel's entry was not reached")
     return PhaseCost(label or os.path.basename(image), str(image), kernel_at, phases, calls,
                      found, notes)
+
+
+def render_md(measured):
+    """A Markdown table: one row per phase, one column per image, from
+    [(label, PhaseCost.as_dict())]; the last row is the kernel_entry total."""
+    measured = [(label, d) for label, d in measured if d and d.get("phases")]
+    if not measured:
+        return []
+    fmt = lambda n: "" if n is None else f"{n:,}"   # noqa: E731
+    names = []
+    for _, d in measured:
+        names += [p["name"] for p in d["phases"] if p["name"] not in names]
+    out = ["| phase | " + " | ".join(label for label, _ in measured) + " |",
+           "|---|" + "---:|" * len(measured)]
+    for name in names:
+        cells = [fmt(next((p["instructions"] for p in d["phases"] if p["name"] == name), None))
+                 for _, d in measured]
+        out.append(f"| {PHASE_TITLES.get(name, name)} | " + " | ".join(cells) + " |")
+    out.append("| **total to the kernel's entry** | " +
+               " | ".join(f"**{fmt(d['kernel_entry'])}**" for _, d in measured) + " |")
+    return out
