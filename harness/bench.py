@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bootcheck import bootcost, checkreport, checkrun, expect, images, insn_trace, qemu  # noqa: E402
+from bootcheck import (bootcost, checkreport, checkrun, expect, images, insn_trace,  # noqa: E402
+                       loader_phases, qemu)
 from bootcheck.images import ROOT  # noqa: E402
 
 
@@ -31,6 +32,8 @@ def measure(label, image, kernel, roottask):
     d = cost.as_dict()
     d["payload_bytes"] = payload_bytes(kernel, roottask)
     d["notes"] = cost.notes
+    # Where the loader stage goes, phase by phase (breakpoints only).
+    d["loader_phases"] = loader_phases.measure(image, kernel, label=label).as_dict()
     return d
 
 
@@ -111,6 +114,13 @@ def render_md(result):
     for c in result["images"]:
         deltas = dict(bootcost.stage_deltas(c))
         out.append(f"| {c['label']} | {fmt(deltas.get(bootcost.CHAIN_STAGE))} |")
+    phases = loader_phases.render_md([(c["label"], c.get("loader_phases")) for c in result["images"]])
+    if phases:
+        out += ["", "## Loader stage by phase", "",
+                "Guest instructions from reset to the kernel's entry, split at the loader's "
+                "functions by gdb breakpoints under the same counter "
+                "(`harness/bootcheck/loader_phases.py`); a call nested in a phase counts "
+                "in it, `other` is what no phase covers.", ""] + phases
     if result.get("comparison"):
         cmp = result["comparison"]
         out += ["", f"## {cmp['other']} vs {cmp['ours']}", "",

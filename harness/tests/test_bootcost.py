@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import bootcost, insn_trace
+from bootcheck import bootcost, insn_trace, loader_phases
 from conftest import KERNEL_PARAMS, sel4_kernel_path
 
 pytestmark = pytest.mark.qemu
@@ -104,3 +104,23 @@ def test_loader_stage_matches_unicorn(standin_image, artifacts, tmp_path, record
     assert unicorn == cost.stages[0].instructions, (
         f"instructions from reset to the kernel's first instruction: QEMU "
         f"{cost.stages[0].instructions}, Unicorn {unicorn}")
+
+
+def test_loader_phases_split_the_loader_stage(standin_image, artifacts, record_property):
+    """The per-phase split (make bench's table) covers exactly the loader
+    stage bootcost counts, each phase the stand-in boot goes through is
+    entered and counted, and nothing is counted twice (other >= 0)."""
+    phases = loader_phases.measure(standin_image, artifacts.standin_kernel, timeout=90)
+    record_property("loader_phases", phases.as_dict())
+    assert not phases.notes, phases.notes
+    cost = measure_ok(standin_image, artifacts.standin_kernel, artifacts)
+    assert phases.kernel_entry == cost.stages[0].instructions
+    counts = dict(phases.phases)
+    spec = [name for name, _ in loader_phases.OURS["phases"]]
+    assert list(counts) == ["reset_to_c", *spec, "other"]
+    assert all(n >= 0 for n in counts.values()), counts
+    # Single core: no SMP start; every other phase runs at least once.
+    assert counts["smp"] == 0 and phases.calls["smp"] == 0, phases.as_dict()
+    for name in ("dtb", "validate_plan", "copy", "zero", "tables", "cache", "console"):
+        assert counts[name] > 0 and phases.calls[name] >= 1, (name, phases.as_dict())
+    assert phases.calls["dtb"] == 1 and phases.calls["tables"] == 2, phases.calls

@@ -348,6 +348,109 @@ static void refuses_blocks_outside_totalsize(void)
     CHECK(strstr(err, "outside totalsize") != NULL);
 }
 
+/* The strings block "x\0ab": offset 0 is a string, offset 2 runs to the
+ * block's end without a NUL (the scan checks offsets against the block's
+ * last NUL, found once). */
+static void name_offset_needs_a_nul_before_the_block_end(void)
+{
+    struct blob x;
+    start(&x);
+    prop_u32(&x, "x", 1);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    memcpy(x.strings + x.strsize, "ab", 2);   /* an unterminated tail */
+    x.strsize += 2;
+    struct fdt_scan s;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    put32(x.b + HEADER_AND_RSVMAP + 16, 2);    /* the property's name offset: "ab" */
+    CHECK_STR(refusal(&x), "property at structure offset 0x8: name offset 0x2 is not a string"
+                           " inside the 4-byte strings block");
+}
+
+/* Node names of every length around the 4-byte steps of the word-at-a-time
+ * search: each memory node is found by its full name. */
+static void node_names_of_every_length(void)
+{
+    static const char *const names[] = { "m", "me", "mem", "memo", "memor", "memory",
+                                         "memory@", "memory@4" };
+    struct blob x;
+    start(&x);
+    for (unsigned i = 0; i < 8; i++) {
+        begin(&x, names[i]);
+        prop(&x, "device_type", "memory", 7);
+        token(&x, TOK_END_NODE);
+    }
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    struct fdt_scan s;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    CHECK_U64(s.nmemory, 8);
+    for (unsigned i = 0; i < s.nmemory && i < 8; i++)
+        CHECK_STR(s.memory[i].name, names[i]);
+}
+
+/* A name's length decides /cpus and /psci: "cpusX" and "psciX" are neither,
+ * "psci@1" is /psci (the length comes from the word-at-a-time search). */
+static void names_that_only_start_like_cpus_or_psci(void)
+{
+    struct blob x;
+    start(&x);
+    begin(&x, "cpusX");
+    begin(&x, "cpu@0");
+    prop(&x, "device_type", "cpu", 4);
+    prop_u32(&x, "reg", 0);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    begin(&x, "psciX");
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    struct fdt_scan s;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    CHECK_U64(s.ncpus, 0);
+    CHECK(!s.has_psci);
+
+    start(&x);
+    begin(&x, "psci@1");
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END_NODE);
+    token(&x, TOK_END);
+    CHECK(fdt_scan(finish(&x), &s, err) == 0);
+    CHECK(s.has_psci);
+}
+
+/* A structure block that is not 4-byte aligned in memory is read byte by
+ * byte: the same facts and the same refusals as the aligned blob. */
+static void unaligned_block_reads_the_same(void)
+{
+    struct blob x;
+    well_formed(&x);
+    const uint8_t *aligned = finish(&x);
+    static uint8_t shifted[sizeof x.b + 1];
+    memcpy(shifted + 1, aligned, sizeof x.b);
+    struct fdt_scan a, u;
+    char err[FDT_SCAN_ERR_LEN];
+    CHECK(fdt_scan(aligned, &a, err) == 0);
+    CHECK(fdt_scan(shifted + 1, &u, err) == 0);
+    CHECK_U64(u.address_cells, a.address_cells);
+    CHECK_U64(u.size_cells, a.size_cells);
+    CHECK_U64(u.nmemory, 1);
+    CHECK_STR(u.memory[0].name, "memory@40000000");
+    CHECK_U64(u.memory[0].reg_len, 16);
+    CHECK_STR(u.psci_method, "hvc");
+
+    start(&x);
+    token(&x, TOK_BEGIN);
+    memcpy(x.b + HEADER_AND_RSVMAP + x.st, "abcd", 4);   /* no NUL inside the block */
+    x.st += 4;
+    memcpy(shifted + 1, finish(&x), sizeof x.b);
+    CHECK(fdt_scan(shifted + 1, &u, err) != 0);
+    CHECK_STR(err, "node name at structure offset 0xc runs past the block");
+}
+
 const struct unit_test fdt_scan_tests[] = {
     { "fdt_scan collects cells, memory and psci", collects_cells_memory_and_psci },
     { "fdt_scan root cells default as libfdt", root_cells_default_as_libfdt },
@@ -365,5 +468,10 @@ const struct unit_test fdt_scan_tests[] = {
     { "fdt_scan refuses a second root", refuses_second_root },
     { "fdt_scan refuses a named root", refuses_named_root },
     { "fdt_scan refuses blocks outside totalsize", refuses_blocks_outside_totalsize },
+    { "fdt_scan: a name offset needs a NUL before the block end",
+      name_offset_needs_a_nul_before_the_block_end },
+    { "fdt_scan finds node names of every length", node_names_of_every_length },
+    { "fdt_scan: cpusX and psciX are not /cpus and /psci", names_that_only_start_like_cpus_or_psci },
+    { "fdt_scan reads an unaligned block the same", unaligned_block_reads_the_same },
     { NULL, NULL },
 };

@@ -21,27 +21,85 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SCAN_WORDS 1   /* word-at-a-time reads below assume little-endian */
+#else
+#define SCAN_WORDS 0
+#endif
+
+/* A 32-bit load from a 4-byte aligned p: one instruction, where be32 takes
+ * seven (the loader is built with -mstrict-align, so a plain memcpy of an
+ * unknown pointer would be done byte by byte). */
+static uint32_t load32_aligned(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+    return v;
+}
+
+/* Every token, property length and name offset sits at a multiple of 4 in
+ * the structure block; if the block itself is 4-byte aligned (it is for
+ * every blob the loader meets) they are read as words. */
+static uint32_t be32_at(const uint8_t *p, int aligned)
+{
+#if SCAN_WORDS
+    if (aligned)
+        return __builtin_bswap32(load32_aligned(p));
+#else
+    (void)aligned;
+#endif
+    return be32(p);
+}
+
 static uint32_t align4(uint32_t v)
 {
     return (v + 3) & ~3u;
 }
 
-/* Length of the NUL-terminated string at s[0..max), or max if unterminated. */
-static uint32_t bounded_strlen(const uint8_t *s, uint32_t max)
+/* Length of the NUL-terminated string at s[0..max), or max if unterminated.
+ * With aligned set, s is 4-byte aligned and four bytes are tested at a time
+ * while four remain (a zero byte makes (v - 0x01..) & ~v & 0x80.. non-zero,
+ * and its lowest set bit marks the first zero byte). */
+static uint32_t bounded_strlen(const uint8_t *s, uint32_t max, int aligned)
 {
     uint32_t n = 0;
+#if SCAN_WORDS
+    if (aligned) {
+        for (; max - n >= 4; n += 4) {
+            uint32_t v = load32_aligned(s + n);
+            uint32_t zero = (v - 0x01010101u) & ~v & 0x80808080u;
+            if (zero != 0)
+                return n + ((uint32_t)__builtin_ctz(zero) >> 3);
+        }
+    }
+#else
+    (void)aligned;
+#endif
     while (n < max && s[n] != '\0')
         n++;
     return n;
 }
 
-static int name_is(const uint8_t *s, uint32_t len, const char *want)
+/* s[0..len) equals want (len bytes, no terminator compared). */
+static int bytes_are(const uint8_t *s, uint32_t len, const char *want)
 {
     uint32_t i = 0;
     for (; i < len && want[i] != '\0'; i++)
         if (s[i] != (uint8_t)want[i])
             return 0;
     return i == len && want[i] == '\0';
+}
+
+/* The NUL-terminated s equals want. Reads s only up to its terminator or the
+ * first difference, so s must be known to be terminated. */
+static int str_is(const uint8_t *s, const char *want)
+{
+    for (;; s++, want++) {
+        if (*s != (uint8_t)*want)
+            return 0;
+        if (*want == '\0')
+            return 1;
+    }
 }
 
 /* "psci" or "psci@<unit>". */
@@ -79,6 +137,14 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
     }
     const uint8_t *block = hdr + soff;
     const uint8_t *strings = hdr + stroff;
+    const int aligned = ((uintptr_t)block & 3) == 0;
+    /* A name offset is a string inside the strings block exactly when a NUL
+     * follows it inside the block, i.e. when it lies before the block's last
+     * NUL: found once here (normally the last byte) instead of a strlen per
+     * property. */
+    uint32_t names_end = strsize;
+    while (names_end > 0 && strings[names_end - 1] != '\0')
+        names_end--;
 
     out->address_cells = 2;
     out->size_cells = 1;
@@ -100,13 +166,13 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
             return -1;
         }
         uint32_t at = off;
-        uint32_t token = be32(block + off);
+        uint32_t token = be32_at(block + off, aligned);
         off += 4;
         switch (token) {
         case TOKEN_NOP:
             break;
         case TOKEN_BEGIN_NODE: {
-            uint32_t len = bounded_strlen(block + off, ssize - off);
+            uint32_t len = bounded_strlen(block + off, ssize - off, aligned);
             if (len == ssize - off) {
                 bc_snprintf(err, FDT_SCAN_ERR_LEN,
                             "node name at structure offset 0x%x runs past the block", off);
@@ -160,8 +226,8 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
                             "property at structure offset 0x%x runs past the block", at);
                 return -1;
             }
-            uint32_t len = be32(block + off);
-            uint32_t nameoff = be32(block + off + 4);
+            uint32_t len = be32_at(block + off, aligned);
+            uint32_t nameoff = be32_at(block + off + 4, aligned);
             off += 8;
             if (len > ssize - off) {
                 bc_snprintf(err, FDT_SCAN_ERR_LEN,
@@ -174,9 +240,7 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
                             "property at structure offset 0x%x is outside every node", at);
                 return -1;
             }
-            uint32_t nlen = nameoff < strsize ? bounded_strlen(strings + nameoff, strsize - nameoff)
-                                              : 0;
-            if (nameoff >= strsize || nlen == strsize - nameoff) {
+            if (nameoff >= names_end) {
                 bc_snprintf(err, FDT_SCAN_ERR_LEN,
                             "property at structure offset 0x%x: name offset 0x%x is not a string"
                             " inside the %u-byte strings block", at, nameoff, strsize);
@@ -184,25 +248,35 @@ int fdt_scan(const void *fdt, struct fdt_scan *out, char err[FDT_SCAN_ERR_LEN])
             }
             const uint8_t *name = strings + nameoff;
             const uint8_t *value = block + off;
-            if (depth == 1 && len == 4 && name_is(name, nlen, "#address-cells"))
-                out->address_cells = be32(value);
-            else if (depth == 1 && len == 4 && name_is(name, nlen, "#size-cells"))
-                out->size_cells = be32(value);
-            else if (depth == 2 && name_is(name, nlen, "device_type"))
-                child.is_memory = len == 7 && name_is(value, 6, "memory") && value[6] == '\0';
-            else if (depth == 2 && name_is(name, nlen, "reg")) {
-                child.reg = value;
-                child.reg_len = len;
-            } else if (depth == 2 && child.is_psci && name_is(name, nlen, "method")) {
-                out->psci_method = (const char *)value;
-                out->psci_method_len = len;
-            } else if (depth == 2 && child.is_cpus && len == 4 && name_is(name, nlen, "#address-cells")) {
-                out->cpus_address_cells = be32(value);
-            } else if (depth == 3 && child.is_cpus && name_is(name, nlen, "device_type")) {
-                cpu.is_cpu = len == 4 && name_is(value, 3, "cpu") && value[3] == '\0';
-            } else if (depth == 3 && child.is_cpus && name_is(name, nlen, "reg")) {
-                cpu.reg = value;
-                cpu.reg_len = len;
+            /* Only a few names matter, each at one depth; their first
+             * characters tell them apart before any string compare. */
+            if (depth == 1) {
+                if (len == 4 && name[0] == '#') {
+                    if (str_is(name, "#address-cells"))
+                        out->address_cells = be32(value);
+                    else if (str_is(name, "#size-cells"))
+                        out->size_cells = be32(value);
+                }
+            } else if (depth == 2) {
+                if (name[0] == 'd' && str_is(name, "device_type"))
+                    child.is_memory = len == 7 && bytes_are(value, 6, "memory") && value[6] == '\0';
+                else if (name[0] == 'r' && str_is(name, "reg")) {
+                    child.reg = value;
+                    child.reg_len = len;
+                } else if (child.is_psci && name[0] == 'm' && str_is(name, "method")) {
+                    out->psci_method = (const char *)value;
+                    out->psci_method_len = len;
+                } else if (child.is_cpus && len == 4 && name[0] == '#' &&
+                           str_is(name, "#address-cells")) {
+                    out->cpus_address_cells = be32(value);
+                }
+            } else if (depth == 3 && child.is_cpus) {
+                if (name[0] == 'd' && str_is(name, "device_type"))
+                    cpu.is_cpu = len == 4 && bytes_are(value, 3, "cpu") && value[3] == '\0';
+                else if (name[0] == 'r' && str_is(name, "reg")) {
+                    cpu.reg = value;
+                    cpu.reg_len = len;
+                }
             }
             off = align4(off + len);
             if (off > ssize)

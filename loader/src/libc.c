@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "loader_libc.h"
+#include "sysreg.h"
 
 /* No <limits.h> under -nostdinc: the largest unsigned long, spelled out. */
 #define ULONG_MAX (~0UL)
@@ -20,9 +21,24 @@ static void copy_forward(uint8_t *d, const uint8_t *s, size_t n)
         *d++ = *s++;
 }
 
+/* copy.S's SIMD loop: forwards, and correct for overlapping ranges with
+ * dst < src. It needs Normal memory (unaligned and 16-byte SIMD accesses
+ * fault on Device memory), so it is used only while the MMU is on at the
+ * current EL: a core the loader parks runs with it off, and the compiler
+ * may turn a struct copy there into a call of memcpy. */
+void load_copy(void *dst, const void *src, uint64_t n);
+
+static void fast_forward(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (mmu_is_on())
+        load_copy(d, s, n);
+    else
+        copy_forward(d, s, n);
+}
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
-    copy_forward(dst, src, n);
+    fast_forward(dst, src, n);
     return dst;
 }
 
@@ -31,7 +47,7 @@ void *memmove(void *dst, const void *src, size_t n)
     uint8_t *d = dst;
     const uint8_t *s = src;
     if (d <= s || d >= s + n) {
-        copy_forward(d, s, n);
+        fast_forward(d, s, n);
     } else if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
         for (; n > 0; n -= 8)
             *(uint64_t *)(void *)(d + n - 8) = *(const uint64_t *)(const void *)(s + n - 8);

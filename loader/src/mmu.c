@@ -5,6 +5,7 @@
 #include "../common/pagetable.h"
 #include "../common/qemu_virt.h"
 #include "mutations.h"
+#include "enter.h"
 #include "power.h"
 #include "sysreg.h"
 
@@ -18,11 +19,10 @@ static uint64_t *pt_alloc(void)
 {
     if (pt_pool_used == PT_POOL_TABLES)
         loader_fail("out of page-table memory (%u tables)", PT_POOL_TABLES);
-    /* Plain stores, not DC ZVA: the first table is built with the MMU off,
-     * where memory is Device and DC ZVA would fault. */
+    /* Every table is allocated with the MMU on (the boot map is built by the
+     * compiler), so the fast SIMD zero loop may be used. */
     uint64_t *t = pt_pool[pt_pool_used++];
-    for (unsigned i = 0; i < PT_ENTRIES; i++)
-        t[i] = 0;
+    load_zero(t, sizeof pt_pool[0]);
     return t;
 }
 
@@ -71,15 +71,35 @@ static uint64_t pa_range_bits(void)
     return parange > 5 ? 5 : parange;   /* 52-bit PA needs LPA2/64K; not used */
 }
 
+/* The boot map is the same on every boot, so the compiler builds it: GiB 0
+ * (UART, GIC, flash) as Device, every other GiB of the first 512 as Normal
+ * write-back, in 1 GiB blocks of one level-1 table under one level-0 entry.
+ * Loading runs with caches on through it; it costs no instruction at boot.
+ * BOOT_GIBSn(i) expands to the n entries for GiB i, i + 1, ... */
+#define BOOT_GIB(i)        (((uint64_t)(i) << 30) | PTE_LEAF_NORMAL | PTE_TYPE_BLOCK)
+#define BOOT_GIBS2(i)      BOOT_GIB(i), BOOT_GIB((i) + 1)
+#define BOOT_GIBS4(i)      BOOT_GIBS2(i), BOOT_GIBS2((i) + 2)
+#define BOOT_GIBS8(i)      BOOT_GIBS4(i), BOOT_GIBS4((i) + 4)
+#define BOOT_GIBS16(i)     BOOT_GIBS8(i), BOOT_GIBS8((i) + 8)
+#define BOOT_GIBS32(i)     BOOT_GIBS16(i), BOOT_GIBS16((i) + 16)
+#define BOOT_GIBS64(i)     BOOT_GIBS32(i), BOOT_GIBS32((i) + 32)
+#define BOOT_GIBS128(i)    BOOT_GIBS64(i), BOOT_GIBS64((i) + 64)
+#define BOOT_GIBS256(i)    BOOT_GIBS128(i), BOOT_GIBS128((i) + 128)
+
+static const uint64_t boot_l1[PT_ENTRIES] __attribute__((aligned(PT_PAGE_SIZE))) = {
+    (UINT64_C(0) << 30) | PTE_LEAF_DEVICE | PTE_TYPE_BLOCK,
+    BOOT_GIB(1), BOOT_GIBS2(2), BOOT_GIBS4(4), BOOT_GIBS8(8), BOOT_GIBS16(16), BOOT_GIBS32(32),
+    BOOT_GIBS64(64), BOOT_GIBS128(128), BOOT_GIBS256(256),
+};
+_Static_assert(PT_L1_BLOCK_SIZE == UINT64_C(1) << 30, "boot_l1 holds 1 GiB blocks");
+
+static const uint64_t boot_l0[PT_ENTRIES] __attribute__((aligned(PT_PAGE_SIZE))) = {
+    (uint64_t)(uintptr_t)boot_l1 + PTE_TYPE_TABLE,
+};
+
 void mmu_enable_boot_map(void)
 {
-    uint64_t *root = pt_alloc();
-    /* GiB 0 holds the devices (UART, GIC, flash); RAM starts at 1 GiB. */
-    pt_map(root, 0, 0, PT_L1_BLOCK_SIZE, PTE_LEAF_DEVICE, 1);
-    pt_map(root, PT_L1_BLOCK_SIZE, PT_L1_BLOCK_SIZE, PT_LEVEL_SIZE(0) - PT_L1_BLOCK_SIZE,
-           PTE_LEAF_NORMAL, 1);
-    dsb_sy();
-
+    const uint64_t *root = boot_l0;
     uint64_t tcr0 = TCR_T0SZ(64 - PT_VA_BITS) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA |
                     TCR_SH0_INNER | TCR_TG0_4K;
     if (current_el() == 2) {

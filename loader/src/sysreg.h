@@ -20,4 +20,11 @@ static inline unsigned current_el(void)
     return (unsigned)(sysreg_read(CurrentEL) >> 2) & 3;
 }
 
+/* SCTLR_ELx.M of the EL the loader runs at. */
+static inline int mmu_is_on(void)
+{
+    uint64_t sctlr = current_el() == 2 ? sysreg_read(SCTLR_EL2) : sysreg_read(SCTLR_EL1);
+    return (int)(sctlr & 1);
+}
+
 #endif
