@@ -54,7 +54,9 @@ $(EMU_MUTANTS_DIR)/$(1)/loader.a: $(EMU_SHARED_OBJS) \
 	rm -f $$@
 	$(CROSS)ar rcs $$@ $$^
 endef
-$(foreach m,$(EMU_MUTANTS),$(eval $(call EMU_MUTANT_RULES,$(m),$(shell echo $(m) | tr a-z A-Z))))
+# Upper case without a shell per mutant (the Makefile is read on every make image).
+emu_upper = $(subst a,A,$(subst b,B,$(subst c,C,$(subst d,D,$(subst e,E,$(subst f,F,$(subst g,G,$(subst h,H,$(subst i,I,$(subst j,J,$(subst k,K,$(subst l,L,$(subst m,M,$(subst n,N,$(subst o,O,$(subst p,P,$(subst q,Q,$(subst r,R,$(subst s,S,$(subst t,T,$(subst u,U,$(subst v,V,$(subst w,W,$(subst x,X,$(subst y,Y,$(subst z,Z,$(1)))))))))))))))))))))))))))
+$(foreach m,$(EMU_MUTANTS),$(eval $(call EMU_MUTANT_RULES,$(m),$(call emu_upper,$(m)))))
 
 EMU_MUTANT_LIBS := $(patsubst %,$(EMU_MUTANTS_DIR)/%/loader.a,$(EMU_MUTANTS))
 .PHONY: emu-mutants
