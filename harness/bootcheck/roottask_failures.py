@@ -356,17 +356,21 @@ def diagnose(failure, serial, t, own_roottask):
         labels_13 = abi is None or abi["release"].startswith("13")
         inv = next((INVOCATION_FAILED.match(l.strip()) for l in _lines(serial)
                     if INVOCATION_FAILED.match(l.strip())), None)
-        if labels_13 and inv is not None:
+        # a root task that detected 13.0 (or printed nothing, as main's did) and failed
+        if labels_13 and (inv is not None or (failure is not None and failure.kind == "boot_failed")):
             how = "it printed no sel4.abi line (a root task built for 13.0)" if abi is None else \
                 f"it reported sel4.abi = {abi['release']}"
-            moved = relabelled(inv["name"], t)
-            what = ""
-            if moved and moved[2] != moved[0]:
-                what = (f"; {inv['name']} sends 13.0's label {moved[1]} ({moved[0]}), which seL4 {t.release} "
-                        f"decodes as {moved[2] or 'no method'}")
-            return (f"invocation labels of 13.0 on a 14.0+ kernel ({_kernel(t)}): {how}, and "
-                    f"{inv['call']} -> {inv['error']}{what}. From 14.0 TCBSetFlags, from 15.0 "
-                    "DomainScheduleConfigure and DomainScheduleSetStart move every later label")
+            if inv is not None:
+                moved = relabelled(inv["name"], t)
+                what = f", and {inv['call']} -> {inv['error']}"
+                if moved and moved[2] != moved[0]:
+                    what += (f"; {inv['name']} sends 13.0's label {moved[1]} ({moved[0]}), which seL4 "
+                             f"{t.release} decodes as {moved[2] or 'no method'}")
+            else:
+                what = f", and it failed: {failure.words}"
+            return (f"invocation labels of 13.0 on a 14.0+ kernel ({_kernel(t)}): {how}{what}. From 14.0 "
+                    "TCBSetFlags, from 15.0 DomainScheduleConfigure and DomainScheduleSetStart move every "
+                    "later label")
     return ""
 
 

@@ -118,6 +118,9 @@ def test_boot_failed_counts_for_our_root_task_only():
     assert "ASIDPool_Assign sends 13.0's label 45 (ARMASIDPoolAssign), which seL4 16.0.0 decodes as " \
            "ARMPageUnify_Instruction" in d
     assert roottask_failures.diagnose(f, text, kernel("13.0.0", False), own_roottask=True) == ""
+    # a loader's mistake (a vm fault before any invocation) is no label mismatch
+    vm = serial("sel4-16.0.0-el1-vm-fault.log")
+    assert roottask_failures.diagnose(roottask_failures.find(vm, True), vm, kernel("16.0.0", False), True) == ""
     # a root task that detected 16.0 (the abi branch's fact line) is no label mismatch
     detected = text.replace("roottask: start\n", "roottask: start\nroottask: sel4.abi = 15.0/16.0 nonmcs smp=0\n")
     assert roottask_failures.diagnose(f, detected, kernel("16.0.0", False), own_roottask=True) == ""
