@@ -2,6 +2,7 @@
 
 #include "fmt.h"
 #include "invoke.h"
+#include "kernel_abi.h"
 
 #define HEAP_BYTES 16384
 
@@ -25,12 +26,13 @@ void alloc_init(const seL4_BootInfo *bi)
     cnode = SEL4_CAP_INIT_THREAD_CNODE;
     next_slot = bi->empty.start;
     end_slot = bi->empty.end;
-    n_untypeds = bi->untyped.end - bi->untyped.start;
+    seL4_SlotRegion region = bootinfo_untyped(bi);
+    const seL4_UntypedDesc *list = bootinfo_untyped_list(bi);
+    n_untypeds = region.end - region.start;
     if (n_untypeds > SEL4_MAX_UNTYPED_CAPS)
         n_untypeds = SEL4_MAX_UNTYPED_CAPS;
     for (seL4_Word i = 0; i < n_untypeds; i++)
-        untypeds[i] = (struct untyped){ bi->untyped.start + i, bi->untypedList[i].sizeBits,
-                                        bi->untypedList[i].isDevice != 0, 0 };
+        untypeds[i] = (struct untyped){ region.start + i, list[i].sizeBits, list[i].isDevice != 0, 0 };
 }
 
 void alloc_init_delegated(seL4_Word cnode_cptr, seL4_Word untyped, unsigned size_bits,
@@ -94,6 +96,11 @@ seL4_Word alloc_object(seL4_Word type, seL4_Word size_bits, unsigned object_bits
                 "no RAM untyped has room for a 0x%lx-byte object (type %lu); 0x%lx bytes free in all",
                 (unsigned long)size, (unsigned long)type, (unsigned long)alloc_free_bytes());
     return 0;
+}
+
+seL4_Word alloc_kernel_object(enum sel4_object kind, seL4_Word size_bits)
+{
+    return alloc_object(kernel_object_type(kind), size_bits, kernel_object_bits(kind, size_bits));
 }
 
 seL4_Word alloc_free_bytes(void)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "sel4_abi.h"
+#include "sel4_abi_table.h"
 
 /* Root task: the BootInfo's untypeds and empty slots, the root CNode. */
 void alloc_init(const seL4_BootInfo *bi);
@@ -29,8 +30,14 @@ void *heap_alloc(size_t bytes);
 /* A free slot of the CNode, or 0 when none is left. */
 seL4_Word alloc_slot(void);
 
-/* Retypes one object into a new slot and returns the slot; 0 on failure
- * (alloc_last_failure() says why). object_bits is the object's size. */
+/* Retypes one object of `kind` into a new slot and returns the slot; 0 on
+ * failure (alloc_last_failure() says why). Its type number and size come
+ * from the kernel's ABI (kernel_abi.h); size_bits is seL4's argument (a
+ * CNode's slot count, an untyped's or SchedContext's size, else 0). */
+seL4_Word alloc_kernel_object(enum sel4_object kind, seL4_Word size_bits);
+
+/* The same with the raw type number and the size (log2 bytes) the
+ * allocator reserves (code written for one ABI; errprobe's bad types). */
 seL4_Word alloc_object(seL4_Word type, seL4_Word size_bits, unsigned object_bits);
 
 /* Bytes still free in RAM untypeds (sum over all, ignoring alignment). */

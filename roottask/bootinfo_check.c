@@ -1,6 +1,7 @@
 #include "roottask.h"
 
 #include "check.h"
+#include "kernel_abi.h"
 #include "print.h"
 
 #define PAGE_SIZE       (UINT64_C(1) << SEL4_PAGE_BITS)
@@ -31,12 +32,13 @@ static uint32_t read_be32(const volatile uint8_t *p)
 }
 
 /* Slot regions in the order seL4 fills the root CNode after the 16 initial
- * caps: paging structures, extra bootinfo frames, image frames, untypeds,
- * then the free remainder. sharedFrames and ioSpaceCaps are empty on this
- * platform but still must not overlap anything. */
-enum { REG_PAGING, REG_EXTRA_BI, REG_FRAMES, REG_UNTYPED, REG_EMPTY,
+ * caps: paging structures, extra bootinfo frames, (MCS) one SchedControl
+ * cap per node, image frames, untypeds, then the free remainder.
+ * sharedFrames and ioSpaceCaps are empty on this platform but still must
+ * not overlap anything; schedcontrol is empty without MCS. */
+enum { REG_PAGING, REG_EXTRA_BI, REG_SCHEDCONTROL, REG_FRAMES, REG_UNTYPED, REG_EMPTY,
        REG_SHARED, REG_IOSPACE, REG_COUNT };
-#define REG_SEQUENCE_LEN 5  /* the first five above, in kernel fill order */
+#define REG_SEQUENCE_LEN 6  /* the first six above, in kernel fill order */
 
 struct named_region {
     const char *name;
@@ -48,14 +50,22 @@ static void check_slot_regions(const seL4_BootInfo *bi)
     const struct named_region regions[REG_COUNT] = {
         [REG_PAGING] = { "userImagePaging", bi->userImagePaging },
         [REG_EXTRA_BI] = { "extraBIPages", bi->extraBIPages },
+        [REG_SCHEDCONTROL] = { "schedcontrol", bootinfo_schedcontrol(bi) },
         [REG_FRAMES] = { "userImageFrames", bi->userImageFrames },
-        [REG_UNTYPED] = { "untyped", bi->untyped },
+        [REG_UNTYPED] = { "untyped", bootinfo_untyped(bi) },
         [REG_EMPTY] = { "empty", bi->empty },
         [REG_SHARED] = { "sharedFrames", bi->sharedFrames },
         [REG_IOSPACE] = { "ioSpaceCaps", bi->ioSpaceCaps },
     };
     for (int i = 0; i < REG_COUNT; i++)
-        rt_fact(regions[i].name, "0x%lx 0x%lx", regions[i].r.start, regions[i].r.end);
+        if (i != REG_SCHEDCONTROL || kernel_is_mcs())
+            rt_fact(regions[i].name, "0x%lx 0x%lx", regions[i].r.start, regions[i].r.end);
+    if (kernel_is_mcs()) {
+        seL4_SlotRegion sc = regions[REG_SCHEDCONTROL].r;
+        rt_check(sc.start <= sc.end && sc.end - sc.start == bi->numNodes, "schedcontrol.count",
+                 "schedcontrol = [0x%lx, 0x%lx), expected one SchedControl cap per node "
+                 "(numNodes = %lu)", sc.start, sc.end, bi->numNodes);
+    }
 
     seL4_Word bits = bi->initThreadCNodeSizeBits;
     rt_fact("initThreadCNodeSizeBits", "%lu", bits);
@@ -118,10 +128,11 @@ static void check_slot_regions(const seL4_BootInfo *bi)
     }
     rt_check(bad_a < 0, "slots.sequence",
              "%s = [0x%lx, 0x%lx) not below %s = [0x%lx, 0x%lx) "
-             "(expected userImagePaging < extraBIPages < userImageFrames < untyped < empty)",
+             "(expected userImagePaging < extraBIPages < %suserImageFrames < untyped < empty)",
              bad_a < 0 ? "" : regions[bad_a].name, bad_a < 0 ? 0 : regions[bad_a].r.start,
              bad_a < 0 ? 0 : regions[bad_a].r.end, bad_b < 0 ? "" : regions[bad_b].name,
-             bad_b < 0 ? 0 : regions[bad_b].r.start, bad_b < 0 ? 0 : regions[bad_b].r.end);
+             bad_b < 0 ? 0 : regions[bad_b].r.start, bad_b < 0 ? 0 : regions[bad_b].r.end,
+             kernel_is_mcs() ? "schedcontrol < " : "");
 
     /* Every slot from the first free one after the initial caps up to
      * empty.start belongs to exactly one region (no gaps, no strays). */
@@ -191,20 +202,21 @@ static void check_nodes(const seL4_BootInfo *bi)
 
 static void check_untypeds(const seL4_BootInfo *bi)
 {
-    seL4_Word count = region_size(bi->untyped);
+    seL4_SlotRegion untyped = bootinfo_untyped(bi);
+    const seL4_UntypedDesc *list = bootinfo_untyped_list(bi);
+    seL4_Word count = region_size(untyped);
     rt_fact("untyped.count", "%lu", count);
-    bool count_ok = rt_check(bi->untyped.start <= bi->untyped.end &&
-                                 count <= SEL4_MAX_UNTYPED_CAPS,
+    bool count_ok = rt_check(untyped.start <= untyped.end && count <= SEL4_MAX_UNTYPED_CAPS,
                              "untyped.count",
                              "untyped = [0x%lx, 0x%lx): %lu caps, at most %u fit untypedList",
-                             bi->untyped.start, bi->untyped.end, count, SEL4_MAX_UNTYPED_CAPS);
+                             untyped.start, untyped.end, count, SEL4_MAX_UNTYPED_CAPS);
     if (!count_ok)
         count = SEL4_MAX_UNTYPED_CAPS;
 
     seL4_Word ram_bytes = 0, device_bytes = 0, ram_count = 0, device_count = 0;
     long bad = -1;
     for (seL4_Word i = 0; i < count; i++) {
-        const seL4_UntypedDesc *u = &bi->untypedList[i];
+        const seL4_UntypedDesc *u = &list[i];
         rt_line("untypedList.%lu = 0x%lx %u %u", i, u->paddr, u->sizeBits, u->isDevice);
         bool sane = u->sizeBits >= MIN_UNTYPED_BITS && u->sizeBits <= MAX_UNTYPED_BITS &&
                     (u->paddr & ((UINT64_C(1) << u->sizeBits) - 1)) == 0 && u->isDevice <= 1;
@@ -226,7 +238,7 @@ static void check_untypeds(const seL4_BootInfo *bi)
     rt_fact("untyped.device_count", "%lu", device_count);
     rt_fact("untyped.device_bytes", "0x%lx", device_bytes);
 
-    const seL4_UntypedDesc *b = bad < 0 ? &bi->untypedList[0] : &bi->untypedList[bad];
+    const seL4_UntypedDesc *b = bad < 0 ? &list[0] : &list[bad];
     rt_check(bad < 0, "untypedList.entries",
              "untypedList[%ld] = paddr 0x%lx sizeBits %u isDevice %u: need sizeBits in "
              "[%u, %u], paddr aligned to it, isDevice 0/1",

@@ -18,8 +18,8 @@
 /* The manifest's frames, one page each, in order, from here up. */
 #define COMPONENT_FRAME_BASE     0x4000100000ull
 /* Priority below the root task's 255, so the root task keeps the CPU until
- * it waits for the components' messages. A component's own children get
- * priority 0 (a new TCB's), below their parent's. */
+ * it waits for the components' messages (the manifest's default for the
+ * root task's children; gen_components.py). */
 #define COMPONENT_PRIORITY       254
 
 /* CSpace: one CNode of 2^cnode_bits slots (manifest; default 4), with a
@@ -35,13 +35,16 @@
 
 /* Entry registers:
  *   x0 = COMPONENT_PARENT_SLOT           x1 = IPC buffer address
- *   x2 = slots granted (1 + manifest caps: slots 1..x2 hold caps)
+ *   x2 = slots granted (1 + manifest caps: slots 1..x2 may hold caps; an
+ *        MCS-only cap's slot is empty on a non-MCS kernel, tag 0)
  *   x3 = their cap tags (seL4's cap_tag, 5 bits each: slot s at bit 5*(s-1))
  *   x4 = cnode_bits                      x5 = numNodes of the kernel
  *   x6 = the registry's address if the component has children, else 0
  *   x7 = the component's index in the registry
+ *   x8 = the kernel's ABI as the root task found it (sel4_abi_word(); the
+ *        component sets it before its first syscall and never probes)
  *   sp = COMPONENT_STACK_TOP, pc = ELF entry. */
-#define COMPONENT_START_REGISTERS 8
+#define COMPONENT_START_REGISTERS 9
 #define COMPONENT_TAG_BITS       5
 
 /* Messages to the parent, on slot 1:
@@ -49,14 +52,16 @@
  * HELLO_WORD(i) (six words, so MR4 and MR5 travel in the IPC buffers).
  * "I am done": a seL4_Call with label DONE_LABEL, DONE_LENGTH words:
  * word 0 = 0 if the component's work succeeded, else a non-zero code; a
- * parent with children adds word 1 = the registry indices of its children
- * that failed, as a bit mask. The parent never answers, so the component
- * stays blocked for good: its end. */
+ * parent with children adds, as bit masks of registry indices, word 1 = its
+ * children that failed and word 2 = those that reported done with status 0
+ * (a child in neither never ran). The parent never answers: the component
+ * stays blocked for good (MCS: the parent receives without a Reply object,
+ * so the kernel leaves the caller inactive), its end. */
 #define HELLO_LABEL              0x5a1
 #define HELLO_LENGTH             6
 #define HELLO_WORD(i)            (0x48454c4c4f000000ull + (unsigned long long)(i))
 #define DONE_LABEL               0x5a2
-#define DONE_LENGTH              2
+#define DONE_LENGTH              3
 
 /* Badge of component i of the registry: never 0 (0 means unbadged). */
 #define COMPONENT_BADGE(i)       (0xb000ull + (unsigned long long)(i))

@@ -23,6 +23,10 @@ enum component_cap_kind {
     COMPONENT_CAP_UNTYPED,    /* an untyped of 2^memory_bits bytes for its children */
     COMPONENT_CAP_ASID_POOL,  /* the parent's ASID pool, to give children VSpaces */
     COMPONENT_CAP_OBJECT,     /* a registry object (endpoint, notification), minted */
+    /* MCS kernels only; on a non-MCS kernel the slot stays empty. */
+    COMPONENT_CAP_REPLY,      /* a Reply object of its own, to receive Calls it answers */
+    COMPONENT_CAP_SCHED_CONTEXT,   /* the SchedContext its thread runs on */
+    COMPONENT_CAP_SCHED_CONTROL,   /* the parent's SchedControl, to give children SchedContexts */
 };
 
 enum registry_object_type {
@@ -59,6 +63,7 @@ struct component {
     uint8_t cnode_bits;       /* its CNode has 2^cnode_bits slots */
     uint8_t memory_bits;      /* COMPONENT_CAP_UNTYPED's size */
     uint8_t priority;         /* its priority; a spawning component's MCP too */
+    uint32_t budget_us, period_us;  /* MCS: its SchedContext's budget every period */
     const uint8_t *elf, *elf_end;   /* the embedded ELF file */
     unsigned n_caps;
     struct component_cap caps[COMPONENT_MAX_CAPS];

@@ -1,6 +1,6 @@
 /* Decoding the fault messages seL4 sends to a thread's fault endpoint
- * (sel4_abi.h, SEL4_FAULT_*): which labels are faults, and one line that
- * says what happened (type, PC, address, ...). */
+ * (their labels from the kernel's ABI, kernel_abi.h): which labels are
+ * faults, and one line that says what happened (type, PC, address, ...). */
 #ifndef ROOTTASK_FAULT_MESSAGE_H
 #define ROOTTASK_FAULT_MESSAGE_H
 

@@ -15,8 +15,12 @@ The manifest lists [[object]] and [[component]] tables:
     parent = "roottask"                           # "roottask" or another component's name
     cnode_bits  = 8                               # its CNode: 2^cnode_bits slots (default 4)
     priority    = 254                             # below its parent's (default: parent's - 1)
+    budget_us   = 10000                           # MCS: its SchedContext's budget (default: period_us)
+    period_us   = 10000                           # MCS: ... every period (default 10000)
     memory_bits = 21                              # with "untyped": 2^memory_bits bytes
     caps = ["cnode", "vspace", "untyped", "asid_pool",          # its own objects, delegation
+            "sched_control",                                    # MCS: to give children SchedContexts
+            "reply", "sched_context",                           # MCS: a Reply object; its own SC
             { endpoint = "channel", rights = ["write", "grant_reply"], badge = 0x11 },
             { notification = "ready", rights = ["read"] }]
     frames = [{ frame = "shared", rights = ["read", "write"] }]
@@ -27,9 +31,16 @@ fill slots 2, 3, ... in order; every other slot is empty. Frames are mapped
 at COMPONENT_FRAME_BASE, one page each, in order. An object is created by
 the parent of the components that use it, which must all share that
 parent. A component with children must hold tcb (its own: the authority for its
-children's priorities; its priority is also its MCP), cnode, vspace, untyped
-and asid_pool, be a child of the root task, and its children must fit in
-its untyped.
+children's priorities; its priority is also its MCP), cnode, vspace, untyped,
+asid_pool and sched_control, be a child of the root task, and its children
+must fit in its untyped.
+
+On an MCS kernel every component's thread runs on a SchedContext of its own
+(budget_us every period_us, configured by its parent through SchedControl);
+"sched_context" also puts that SchedContext's cap in the component's CSpace,
+"reply" gives it a Reply object (needed to receive Calls it answers),
+"sched_control" its parent's SchedControl cap. These three are MCS-only:
+on a non-MCS kernel their slots stay empty (the same ELF runs on both).
 
 FILE.S embeds each ELF (.incbin), FILE.c holds the table roottask/components.h
 declares, all in the .registry section. Any problem stops the build with one
@@ -44,8 +55,10 @@ import tomllib
 
 OWN_CAPS = {"tcb": "COMPONENT_CAP_TCB", "cnode": "COMPONENT_CAP_CNODE",
             "vspace": "COMPONENT_CAP_VSPACE", "untyped": "COMPONENT_CAP_UNTYPED",
-            "asid_pool": "COMPONENT_CAP_ASID_POOL"}
-PARENT_CAPS = ("tcb", "cnode", "vspace", "untyped", "asid_pool")   # what spawning needs
+            "asid_pool": "COMPONENT_CAP_ASID_POOL", "reply": "COMPONENT_CAP_REPLY",
+            "sched_context": "COMPONENT_CAP_SCHED_CONTEXT",
+            "sched_control": "COMPONENT_CAP_SCHED_CONTROL"}
+PARENT_CAPS = ("tcb", "cnode", "vspace", "untyped", "asid_pool", "sched_control")   # what spawning needs
 ROOT_PRIORITY = 255               # the root task's priority and MCP (seL4_MaxPrio)
 OBJECT_TYPES = {"endpoint": "REGISTRY_OBJECT_ENDPOINT",
                 "notification": "REGISTRY_OBJECT_NOTIFICATION",
@@ -55,13 +68,19 @@ MAX_CAPS = 11                     # COMPONENT_MAX_CAPS in components.h
 MAX_FRAMES = 4                    # COMPONENT_MAX_FRAMES
 NAME = re.compile(r"[a-z][a-z0-9_]{0,30}\Z")
 ROOT = "roottask"
-KEYS = {"name", "elf", "parent", "caps", "frames", "cnode_bits", "memory_bits", "priority"}
+KEYS = {"name", "elf", "parent", "caps", "frames", "cnode_bits", "memory_bits", "priority",
+        "budget_us", "period_us"}
 OBJECT_KEYS = {"name", "type"}
 PAGE = 0x1000
-# Kernel object sizes (seL4 13.0.0 AArch64; the VSpace at the hyp build's
-# 2^13), and what spawning one child costs besides its pages: the spawn.c
+# Kernel object sizes, the largest any release and configuration of
+# targets/abi/sel4-abi.toml has (VSpace: the hyp build's 2^13; notification:
+# MCS's 2^6; a SchedContext and a Reply object per child, which only MCS
+# makes), and what spawning one child costs besides its pages: the spawn.c
 # estimate, so a manifest the build accepts is one the parent can spawn.
-TCB, VSPACE, SLOT, ENDPOINT, NOTIFICATION = 1 << 11, 1 << 13, 1 << 5, 1 << 4, 1 << 5
+TCB, VSPACE, SLOT, ENDPOINT, NOTIFICATION = 1 << 11, 1 << 13, 1 << 5, 1 << 4, 1 << 6
+SCHED_CONTEXT, REPLY = 1 << 7, 1 << 5
+DEFAULT_PERIOD_US = 10000
+TIME_US = range(100, 10_000_001)  # budgets and periods a manifest may ask for
 STACK_PAGES = 4                   # COMPONENT_STACK_PAGES
 DEFAULT_CNODE_BITS = 4
 MEMORY_BITS = range(16, 31)
@@ -194,9 +213,18 @@ def check_entry(number, entry, build):
     priority = entry.get("priority")
     if priority is not None and (not isinstance(priority, int) or not 1 <= priority < ROOT_PRIORITY):
         raise ManifestError(f"{where}: priority must be in [1, {ROOT_PRIORITY - 1}]")
+    period = entry.get("period_us", DEFAULT_PERIOD_US)
+    budget = entry.get("budget_us", period)
+    for key, value in (("period_us", period), ("budget_us", budget)):
+        if not isinstance(value, int) or isinstance(value, bool) or value not in TIME_US:
+            raise ManifestError(f"{where}: {key} must be an integer in [{TIME_US[0]}, {TIME_US[-1]}] "
+                                "(microseconds)")
+    if budget > period:
+        raise ManifestError(f"{where}: budget_us {budget} is more than period_us {period}")
     return {"name": entry["name"], "elf": os.path.abspath(elf), "parent": entry["parent"],
             "caps": caps, "frames": frames, "own": own, "cnode_bits": cnode_bits,
-            "memory_bits": memory_bits or 0, "priority": priority}
+            "memory_bits": memory_bits or 0, "priority": priority, "budget_us": budget,
+            "period_us": period}
 
 
 def check_names(comps, objects):
@@ -303,7 +331,7 @@ def child_bytes(c):
     cnode = SLOT << c["cnode_bits"]
     untyped = 1 << c["memory_bits"] if c["memory_bits"] else 0
     # The parent fills the ELF pages through a window in its own VSpace.
-    return (pages + tables) * PAGE + VSPACE + TCB + cnode + untyped, pages
+    return (pages + tables) * PAGE + VSPACE + TCB + cnode + untyped + SCHED_CONTEXT + REPLY, pages
 
 
 def check_memory(comps, objects):
@@ -350,11 +378,12 @@ def render_c(comps, objects, manifest):
                             f"{cap['rights']}, 0x{cap['badge']:x}ull }}")
         frames = [f"{{ {object_index[f['object']]}, {f['rights']} }}" for f in c["frames"]]
         out.append(f"    {{ {c_string(c['name'])}, {owner(c['parent'])}, {c['cnode_bits']}, "
-                   f"{c['memory_bits']}, {c['priority']}, component_elf_{i}, component_elf_{i}_end,")
+                   f"{c['memory_bits']}, {c['priority']}, {c['budget_us']}, {c['period_us']}, "
+                   f"component_elf_{i}, component_elf_{i}_end,")
         out.append(f"      {len(caps)}, {{ {', '.join(caps) or '{ 0, 0, 0, 0 }'} }},")
         out.append(f"      {len(frames)}, {{ {', '.join(frames) or '{ 0, 0 }'} }} }},")
     if not comps:
-        out.append("    { \"\", 0, 0, 0, 0, 0, 0, 0, { { 0, 0, 0, 0 } }, 0, { { 0, 0 } } },")
+        out.append("    { \"\", 0, 0, 0, 0, 0, 0, 0, 0, 0, { { 0, 0, 0, 0 } }, 0, { { 0, 0 } } },")
     out += ["};", "",
             "const struct registry registry REGISTRY = {",
             f"    {len(comps)}, {len(objects)}, registry_components, registry_objects,", "};"]

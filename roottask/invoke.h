@@ -8,13 +8,14 @@
 
 #include "sel4_abi.h"
 
-#define INVOKE_MAX_ARGS 13
+#define INVOKE_MAX_ARGS 14
 
 /* Where this thread's IPC buffer is mapped (the root task: BootInfo.ipcBuffer),
  * and the kernel's numNodes (BootInfo.numNodes; a component gets it from its
- * parent in x5): an SMP kernel numbers most invocation labels one higher
- * (sel4_abi.h, SEL4_INVOCATION_LABEL), and every invocation below is
- * numbered for the kernel it runs on. */
+ * parent in x5). Every invocation below is numbered from the kernel's ABI
+ * (kernel_abi.h); numNodes > 1 selects the SMP numbering of that release
+ * and flavour (a non-MCS SMP kernel has TCBSetAffinity, which moves every
+ * later label by one). */
 void invoke_init(seL4_Word ipc_buffer_vaddr, seL4_Word num_nodes);
 
 /* The IPC buffer given to invoke_init (replies' MR4 on are there too). */
@@ -40,16 +41,28 @@ seL4_Word cnode_copy(seL4_Word dest_root, seL4_Word dest_index, seL4_Word dest_d
 seL4_Word cnode_mint(seL4_Word dest_root, seL4_Word dest_index, seL4_Word dest_depth,
                      seL4_Word src_root, seL4_Word src_index, seL4_Word src_depth,
                      seL4_Word rights, seL4_Word badge);
+/* On MCS TCB_Configure has no fault endpoint (fault_ep is not used; give it
+ * with tcb_set_sched_params). */
 seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root,
                         seL4_Word cspace_root_data, seL4_Word vspace_root,
                         seL4_Word vspace_root_data, seL4_Word buffer, seL4_Word buffer_frame);
-/* Writes pc, sp, spsr and x0..x(n_x - 1), n_x <= 8 (the first 3 + n_x
+/* Writes pc, sp, spsr and x0..x(n_x - 1), n_x <= 9 (the first 3 + n_x
  * words of seL4_UserContext). */
 seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
                               const seL4_Word *x, unsigned n_x);
 seL4_Word tcb_set_priority(seL4_Word tcb, seL4_Word authority, seL4_Word priority);
 seL4_Word tcb_set_mc_priority(seL4_Word tcb, seL4_Word authority, seL4_Word mcp);
 seL4_Word tcb_resume(seL4_Word tcb);
+/* MCP, priority and (MCS) the SchedContext to bind and the fault endpoint,
+ * both caps in the caller's CSpace (the kernel copies the fault endpoint
+ * into the TCB). Non-MCS: sc and fault_ep are not used. */
+seL4_Word tcb_set_sched_params(seL4_Word tcb, seL4_Word authority, seL4_Word mcp,
+                               seL4_Word priority, seL4_Word sc, seL4_Word fault_ep);
+/* MCS: gives SchedContext `sc` a budget of budget_us every period_us on the
+ * SchedControl cap's core. */
+seL4_Word sched_control_configure_flags(seL4_Word sched_control, seL4_Word sc, seL4_Word budget_us,
+                                        seL4_Word period_us, seL4_Word extra_refills,
+                                        seL4_Word badge, seL4_Word flags);
 seL4_Word page_table_map(seL4_Word page_table, seL4_Word vspace, seL4_Word vaddr, seL4_Word attr);
 seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word rights,
                    seL4_Word attr);

@@ -26,7 +26,7 @@ seL4_Word map_frame(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Wor
         if (error != SEL4_FAILED_LOOKUP)
             /* A failed invocation changes nothing: repeat it to report it. */
             return page_map(frame, vspace, vaddr, rights, attr);
-        seL4_Word pt = alloc_object(SEL4_ARM_PAGE_TABLE_OBJECT, 0, SEL4_PAGE_TABLE_BITS);
+        seL4_Word pt = alloc_kernel_object(SEL4_OBJECT_ARM_PageTable, 0);
         if (pt == 0)
             return MAP_ALLOC_FAILED;
         page_tables++;

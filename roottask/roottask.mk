@@ -8,6 +8,10 @@
 ifndef ROOTTASK_MK_INCLUDED
 ROOTTASK_MK_INCLUDED := 1
 
+# The seL4 ABI table (SEL4_ABI_H, SEL4_ABI_C, SEL4_ABI_INCLUDE) is used in
+# the rules below, so its fragment is read first.
+include targets/abi/abi.mk
+
 ROOTTASK_ELF     := $(BUILD)/roottask/roottask.elf
 ROOTTASK_OBJDIR  := $(BUILD)/roottask/obj
 ROOTTASK_LDS     := roottask/roottask.ld
@@ -18,9 +22,16 @@ ROOTTASK_C_SRCS  := roottask/main.c roottask/entry_check.c roottask/bootinfo_che
                     roottask/run_components.c roottask/fault_message.c roottask/mem.c \
                     $(COMMON_DIR)/fmt.c
 ROOTTASK_S_SRCS  := roottask/crt0.S
-ROOTTASK_OBJS    := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
-                    $(patsubst %.S,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_S_SRCS))
-ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -Iroottask -I$(COMMON_DIR) -Itargets/include -MMD -MP
+# The kernel's ABI at run time (kernel_abi.c) and the table it points into:
+# linked into everything that makes syscalls (root tasks, components).
+ROOTTASK_ABI_OBJS := $(ROOTTASK_OBJDIR)/roottask/kernel_abi.o $(ROOTTASK_OBJDIR)/abi/sel4_abi_table.o
+# The detection; a root task forced to one ABI links another build of it.
+ROOTTASK_DETECT_OBJ := $(ROOTTASK_OBJDIR)/roottask/abi_detect.o
+ROOTTASK_COMMON_OBJS := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
+                    $(patsubst %.S,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_S_SRCS)) $(ROOTTASK_ABI_OBJS)
+ROOTTASK_OBJS    := $(ROOTTASK_COMMON_OBJS) $(ROOTTASK_DETECT_OBJ)
+ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -Iroottask -I$(COMMON_DIR) \
+                    -Itargets/include $(SEL4_ABI_INCLUDE) -MMD -MP
 GEN_COMPONENTS   := roottask/gen_components.py
 
 # Components: a small runtime (entry, start registers, console lines, the
@@ -29,7 +40,7 @@ GEN_COMPONENTS   := roottask/gen_components.py
 COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/roottask/component_rt/crt0.o \
                      $(addprefix $(ROOTTASK_OBJDIR)/roottask/,component_rt/component_rt.o \
                        syscalls.o mem.o print.o invoke.o) \
-                     $(ROOTTASK_OBJDIR)/$(COMMON_DIR)/fmt.o
+                     $(ROOTTASK_OBJDIR)/$(COMMON_DIR)/fmt.o $(ROOTTASK_ABI_OBJS)
 # What a component that spawns components links besides (system_init).
 SPAWN_LIB_OBJS    := $(addprefix $(ROOTTASK_OBJDIR)/roottask/,spawn.o alloc.o map.o elf_image.o \
                        run_components.o fault_message.o)
@@ -43,11 +54,17 @@ IPC_CONSUMER_ELF  := $(BUILD)/roottask/ipc_consumer.elf
 roottask: $(ROOTTASK_ELF)
 all: $(ROOTTASK_ELF)
 
-$(ROOTTASK_OBJDIR)/%.o: %.c
+# Every object may include the generated table header: make it first (the
+# dependency files take over from the second build on).
+$(ROOTTASK_OBJDIR)/%.o: %.c | $(SEL4_ABI_H)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(COMPONENT_CFLAGS) -c $< -o $@
 
 $(ROOTTASK_OBJDIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $< -o $@
+
+$(ROOTTASK_OBJDIR)/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $< -o $@
 
@@ -84,6 +101,32 @@ $(1): $(ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(ROOTTAS
 -include $(3)/components_gen.d
 endef
 $(eval $(call roottask_with_registry,$(ROOTTASK_ELF),roottask/components.toml,$(BUILD)/roottask/registry,$(SYSTEM_INIT_ELF) $(IPC_PRODUCER_ELF) $(IPC_CONSUMER_ELF)))
+
+# A root task forced to one ABI, without detection (a mutant: "a root task
+# built for another kernel"):
+#     make roottask-forced ABI=13.0.0-nonmcs    -> build/roottask/roottask-abi-13.0.0-nonmcs.elf
+# ABI = <release>-<mcs|nonmcs>[-up|-smp]; without -up/-smp, numNodes still
+# decides SMP. Same components and registry as roottask.elf.
+ROOTTASK_FORCED_ABIS := 13.0.0-nonmcs 13.0.0-mcs 16.0.0-nonmcs 16.0.0-mcs
+ROOTTASK_REGISTRY_OBJS := $(BUILD)/roottask/registry/components_gen_c.o \
+                          $(BUILD)/roottask/registry/components_gen_s.o
+$(BUILD)/roottask/forced/%/abi_detect.o: roottask/abi_detect.c $(SEL4_ABI_DIR)/sel4abi.py \
+                                        $(SEL4_ABI_DIR)/sel4-abi.toml | $(SEL4_ABI_H)
+	@mkdir -p $(dir $@)
+	flags=$$($(PYTHON) $(SEL4_ABI_DIR)/sel4abi.py --forced-cflags $*) && \
+	    $(CC_TARGET) $(ROOTTASK_CFLAGS) $$flags -c $< -o $@
+$(BUILD)/roottask/roottask-abi-%.elf: $(ROOTTASK_COMMON_OBJS) $(BUILD)/roottask/forced/%/abi_detect.o \
+                                      $(ROOTTASK_REGISTRY_OBJS) $(ROOTTASK_LDS)
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(ROOTTASK_LDS) -o $@ $(ROOTTASK_COMMON_OBJS) \
+	    $(BUILD)/roottask/forced/$*/abi_detect.o $(ROOTTASK_REGISTRY_OBJS) -lgcc
+.PRECIOUS: $(BUILD)/roottask/forced/%/abi_detect.o
+.PHONY: roottask-forced
+roottask-forced:
+	@test -n "$(ABI)" || { echo "roottask-forced: give ABI=<release>-<mcs|nonmcs>[-up|-smp]," \
+	    "e.g. ABI=13.0.0-nonmcs" >&2; exit 2; }
+	@$(PYTHON) $(SEL4_ABI_DIR)/sel4abi.py --forced-cflags $(ABI) >/dev/null
+	$(MAKE) --no-print-directory $(BUILD)/roottask/roottask-abi-$(ABI).elf
+all: $(foreach a,$(ROOTTASK_FORCED_ABIS),$(BUILD)/roottask/roottask-abi-$(a).elf)
 
 -include $(ROOTTASK_OBJS:.o=.d) $(COMPONENT_RT_OBJS:.o=.d)
 

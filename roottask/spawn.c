@@ -7,6 +7,7 @@
 #include "elf_image.h"
 #include "fmt.h"
 #include "invoke.h"
+#include "kernel_abi.h"
 #include "map.h"
 #include "print.h"
 #include "spawner.h"
@@ -18,11 +19,6 @@
  * components' images at 0x10000000 and up). */
 #define COPY_WINDOW_BASE 0x30000000ull
 #define COPY_WINDOW_BASE_DELEGATED 0x3000000000ull
-/* Object sizes the allocator must find room for. The VSpace is taken at
- * the hyp build's 2^13 (EL1: 2^12): over-estimating keeps the spawner's
- * watermark at or above the kernel's, so a retype never fails for lack of
- * room the spawner thought was there. */
-#define VSPACE_ALLOC_BITS SEL4_VSPACE_BITS_HYP
 /* A child's slot-1 cap: send, and grant-reply so it is a valid fault
  * endpoint (seL4 needs Grant or GrantReply there) and its done-Call blocks. */
 #define PARENT_CAP_RIGHTS (SEL4_CAN_WRITE | SEL4_CAN_GRANT_REPLY)
@@ -55,7 +51,7 @@ bool spawn_make_endpoint(void)
 {
     spawner.window = spawner.self == REGISTRY_OWNER_ROOT ? COPY_WINDOW_BASE
                                                          : COPY_WINDOW_BASE_DELEGATED;
-    spawner.endpoint = alloc_object(SEL4_ENDPOINT_OBJECT, 0, SEL4_ENDPOINT_BITS);
+    spawner.endpoint = alloc_kernel_object(SEL4_OBJECT_Endpoint, 0);
     if (spawner.endpoint == 0)
         return failed("(endpoint)", "%s", alloc_last_failure());
     return true;
@@ -67,7 +63,8 @@ bool spawn_init_delegated(const struct registry *reg, const struct delegation *d
                          (seL4_Word)1 << d->cnode_bits);
     invoke_init(COMPONENT_IPC_BUFFER, d->num_nodes);
     spawner = (struct spawner){ .reg = reg, .self = d->self, .cnode = d->cnode,
-                                .vspace = d->vspace, .asid_pool = d->asid_pool, .tcb = d->tcb };
+                                .vspace = d->vspace, .asid_pool = d->asid_pool, .tcb = d->tcb,
+                                .sched_control = d->sched_control };
     return spawn_make_endpoint();
 }
 
@@ -77,14 +74,12 @@ bool spawn_is_child(unsigned index)
            spawner.reg->components[index].parent == spawner.self;
 }
 
-/* What each registry object type is retyped as, and its size. */
-static const struct {
-    seL4_Word type;
-    unsigned bits;
-} object_kind[] = {
-    [REGISTRY_OBJECT_ENDPOINT] = { SEL4_ENDPOINT_OBJECT, SEL4_ENDPOINT_BITS },
-    [REGISTRY_OBJECT_NOTIFICATION] = { SEL4_NOTIFICATION_OBJECT, SEL4_NOTIFICATION_BITS },
-    [REGISTRY_OBJECT_FRAME] = { SEL4_ARM_SMALL_PAGE_OBJECT, SEL4_PAGE_BITS },
+/* What each registry object type is retyped as (its number and size come
+ * from the kernel's ABI). */
+static const enum sel4_object object_kind[] = {
+    [REGISTRY_OBJECT_ENDPOINT] = SEL4_OBJECT_Endpoint,
+    [REGISTRY_OBJECT_NOTIFICATION] = SEL4_OBJECT_Notification,
+    [REGISTRY_OBJECT_FRAME] = SEL4_OBJECT_ARM_SmallPage,
 };
 
 bool spawn_objects(void)
@@ -94,7 +89,7 @@ bool spawn_objects(void)
         const struct registry_object *o = &reg->objects[i];
         if (o->owner != spawner.self)
             continue;
-        spawner.object_slot[i] = alloc_object(object_kind[o->type].type, 0, object_kind[o->type].bits);
+        spawner.object_slot[i] = alloc_kernel_object(object_kind[o->type], 0);
         if (spawner.object_slot[i] == 0)
             return failed(o->name, "(object) %s", alloc_last_failure());
     }
@@ -106,14 +101,14 @@ struct child {
     const struct component *c;
     unsigned index;
     seL4_Word tcb, vspace, cnode, ipc_frame;
+    seL4_Word sched_context;   /* MCS: the SchedContext its thread runs on */
     unsigned frames;
     seL4_Word tags;   /* x3: cap tag of each granted slot */
 };
 
-static bool object(struct child *ch, seL4_Word *slot, seL4_Word type, seL4_Word size_bits,
-                   unsigned bits)
+static bool object(struct child *ch, seL4_Word *slot, enum sel4_object kind, seL4_Word size_bits)
 {
-    *slot = alloc_object(type, size_bits, bits);
+    *slot = alloc_kernel_object(kind, size_bits);
     return *slot != 0 || failed(ch->c->name, "%s", alloc_last_failure());
 }
 
@@ -148,7 +143,7 @@ static bool load_page(struct child *ch, seL4_Word vaddr, const uint8_t *fill, ui
                       uint64_t fill_len, seL4_Word rights, seL4_Word attr, seL4_Word *frame_out)
 {
     seL4_Word frame;
-    if (!object(ch, &frame, SEL4_ARM_SMALL_PAGE_OBJECT, 0, SEL4_PAGE_BITS))
+    if (!object(ch, &frame, SEL4_OBJECT_ARM_SmallPage, 0))
         return false;
     if (fill_len > 0) {
         seL4_Word window = spawner.window;
@@ -188,8 +183,10 @@ static bool load_segment(struct child *ch, const struct elf_segment *s)
 
 /* Bytes of RAM the child needs, counted before anything is retyped, so a
  * child that cannot fit is refused with the numbers instead of failing
- * half-way. Page tables: at most 3 per 2 MiB span touched (EL1 build).
- * gen_components.py makes the same estimate for a manifest's memory_bits. */
+ * half-way. Page tables: at most 3 per 2 MiB span touched (EL1 build); on
+ * MCS a SchedContext and a Reply object. gen_components.py makes the same
+ * estimate for a manifest's memory_bits (with every configuration's
+ * largest sizes). */
 static uint64_t bytes_needed(const struct component *c, const struct elf_image *elf,
                              uint64_t *pages_out)
 {
@@ -202,8 +199,13 @@ static uint64_t bytes_needed(const struct component *c, const struct elf_image *
     }
     *pages_out = pages;
     uint64_t untyped = c->memory_bits != 0 ? 1ull << c->memory_bits : 0;
-    return (pages + tables) * PAGE_SIZE + (1ull << VSPACE_ALLOC_BITS) + (1ull << SEL4_TCB_BITS) +
-           (1ull << (c->cnode_bits + SEL4_SLOT_BITS)) + untyped;
+    uint64_t mcs_objects = kernel_is_mcs()
+        ? (1ull << kernel_object_bits(SEL4_OBJECT_SchedContext, kernel_abi->object_bits[SEL4_OBJECT_SchedContext])) +
+          (1ull << kernel_object_bits(SEL4_OBJECT_Reply, 0))
+        : 0;
+    return (pages + tables) * PAGE_SIZE + (1ull << kernel_object_bits(SEL4_OBJECT_ARM_VSpace, 0)) +
+           (1ull << kernel_object_bits(SEL4_OBJECT_TCB, 0)) +
+           (1ull << kernel_object_bits(SEL4_OBJECT_CapTable, c->cnode_bits)) + untyped + mcs_objects;
 }
 
 static bool check_layout(struct child *ch, const struct elf_image *elf)
@@ -260,7 +262,9 @@ static bool has_children(unsigned index)
 }
 
 /* Slot 1 (the parent's endpoint, badged) and the manifest's caps in slots
- * 2, 3, ...; ch->tags gets each slot's cap tag for the child's own check. */
+ * 2, 3, ...; ch->tags gets each slot's cap tag for the child's own check.
+ * An MCS-only cap (reply, sched_context, sched_control) on a non-MCS
+ * kernel leaves its slot empty (tag 0). */
 static bool give_caps(struct child *ch)
 {
     const struct component *c = ch->c;
@@ -272,12 +276,11 @@ static bool give_caps(struct child *ch)
     ch->tags = SEL4_CAP_TAG_ENDPOINT;
     for (unsigned i = 0; i < c->n_caps; i++) {
         const struct component_cap *cap = &c->caps[i];
-        seL4_Word dest = COMPONENT_FIRST_CAP_SLOT + i, error, tag, untyped;
+        seL4_Word dest = COMPONENT_FIRST_CAP_SLOT + i, error = SEL4_NO_ERROR, tag, src = 0;
         switch (cap->kind) {
         case COMPONENT_CAP_TCB:
             tag = SEL4_CAP_TAG_THREAD;
-            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, ch->tcb, SEL4_WORD_BITS,
-                               SEL4_ALL_RIGHTS);
+            src = ch->tcb;
             break;
         case COMPONENT_CAP_CNODE:
             /* With its CSpace's guard, so depth-64 cptrs resolve through it. */
@@ -287,20 +290,33 @@ static bool give_caps(struct child *ch)
             break;
         case COMPONENT_CAP_VSPACE:
             tag = SEL4_CAP_TAG_VSPACE;
-            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, ch->vspace, SEL4_WORD_BITS,
-                               SEL4_ALL_RIGHTS);
+            src = ch->vspace;
             break;
         case COMPONENT_CAP_UNTYPED:
             tag = SEL4_CAP_TAG_UNTYPED;
-            if (!object(ch, &untyped, SEL4_UNTYPED_OBJECT, c->memory_bits, c->memory_bits))
+            if (!object(ch, &src, SEL4_OBJECT_Untyped, c->memory_bits))
                 return false;
-            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, untyped, SEL4_WORD_BITS,
-                               SEL4_ALL_RIGHTS);
             break;
         case COMPONENT_CAP_ASID_POOL:
             tag = SEL4_CAP_TAG_ASID_POOL;
-            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, spawner.asid_pool,
-                               SEL4_WORD_BITS, SEL4_ALL_RIGHTS);
+            src = spawner.asid_pool;
+            break;
+        case COMPONENT_CAP_REPLY:
+            tag = kernel_cap_tag(SEL4_CAPTAG_reply);
+            if (kernel_is_mcs() && !object(ch, &src, SEL4_OBJECT_Reply, 0))
+                return false;
+            break;
+        case COMPONENT_CAP_SCHED_CONTEXT:
+            tag = kernel_cap_tag(SEL4_CAPTAG_sched_context);
+            src = ch->sched_context;
+            break;
+        case COMPONENT_CAP_SCHED_CONTROL:
+            tag = kernel_cap_tag(SEL4_CAPTAG_sched_control);
+            src = spawner.sched_control;
+            if (kernel_is_mcs() && src == 0)
+                return failed(c->name, "its manifest grants sched_control, which %s does not hold",
+                              spawner.self == REGISTRY_OWNER_ROOT ? "the root task"
+                                                                  : spawner.reg->components[spawner.self].name);
             break;
         default: {   /* COMPONENT_CAP_OBJECT */
             const struct registry_object *o = &spawner.reg->objects[cap->object];
@@ -311,11 +327,53 @@ static bool give_caps(struct child *ch)
             break;
         }
         }
+        bool mcs_only = cap->kind == COMPONENT_CAP_REPLY || cap->kind == COMPONENT_CAP_SCHED_CONTEXT ||
+                        cap->kind == COMPONENT_CAP_SCHED_CONTROL;
+        if (mcs_only && !kernel_is_mcs())
+            continue;   /* no such object without MCS: the slot stays empty */
+        if (src != 0)
+            error = cnode_copy(ch->cnode, dest, bits, spawner.cnode, src, SEL4_WORD_BITS,
+                               SEL4_ALL_RIGHTS);
         if (!checked(ch, error))
             return false;
         ch->tags |= tag << (COMPONENT_TAG_BITS * (dest - 1));
     }
     return true;
+}
+
+/* MCS: the SchedContext the child's thread will run on, with the
+ * manifest's budget every period, from the spawner's SchedControl. */
+static bool make_sched_context(struct child *ch)
+{
+    if (spawner.sched_control == 0)
+        return failed(ch->c->name, "no SchedControl cap to give it a SchedContext (MCS kernel; "
+                      "its parent's manifest entry must grant sched_control)");
+    return object(ch, &ch->sched_context, SEL4_OBJECT_SchedContext,
+                  kernel_abi->object_bits[SEL4_OBJECT_SchedContext]) &&
+           checked(ch, sched_control_configure_flags(spawner.sched_control, ch->sched_context,
+                                                     ch->c->budget_us, ch->c->period_us, 0, 0, 0));
+}
+
+/* MCP (a spawning child's priority: the most it can give its own
+ * children, else 0), priority and, on MCS, the SchedContext and the fault
+ * endpoint: a badged copy of the spawner's endpoint in the spawner's own
+ * CSpace, which the kernel copies into the TCB (non-MCS kernels look the
+ * fault endpoint up in the child's CSpace: its slot 1, given to
+ * TCB_Configure). Our own TCB is the authority (seL4 checks our MCP). */
+static bool set_scheduling(struct child *ch, bool spawns)
+{
+    seL4_Word prio = ch->c->priority;
+    if (!kernel_is_mcs())
+        return (!spawns || checked(ch, tcb_set_mc_priority(ch->tcb, spawner.tcb, prio))) &&
+               checked(ch, tcb_set_priority(ch->tcb, spawner.tcb, prio));
+    seL4_Word fault_ep = alloc_slot();
+    if (fault_ep == 0)
+        return failed(ch->c->name, "%s", alloc_last_failure());
+    return checked(ch, cnode_mint(spawner.cnode, fault_ep, SEL4_WORD_BITS, spawner.cnode,
+                                  spawner.endpoint, SEL4_WORD_BITS, PARENT_CAP_RIGHTS,
+                                  COMPONENT_BADGE(ch->index))) &&
+           checked(ch, tcb_set_sched_params(ch->tcb, spawner.tcb, spawns ? prio : 0, prio,
+                                            ch->sched_context, fault_ep));
 }
 
 static void print_facts(const struct child *ch, seL4_Word entry)
@@ -348,11 +406,11 @@ bool spawn_component(unsigned index)
                       "objects), RAM untypeds have 0x%lx bytes free",
                       (unsigned long)need, (unsigned long)pages, (unsigned long)alloc_free_bytes());
 
-    if (!object(&ch, &ch.tcb, SEL4_TCB_OBJECT, 0, SEL4_TCB_BITS) ||
-        !object(&ch, &ch.vspace, SEL4_ARM_VSPACE_OBJECT, 0, VSPACE_ALLOC_BITS) ||
-        !object(&ch, &ch.cnode, SEL4_CAP_TABLE_OBJECT, ch.c->cnode_bits,
-                ch.c->cnode_bits + SEL4_SLOT_BITS) ||
-        !checked(&ch, asid_pool_assign(spawner.asid_pool, ch.vspace)))
+    if (!object(&ch, &ch.tcb, SEL4_OBJECT_TCB, 0) ||
+        !object(&ch, &ch.vspace, SEL4_OBJECT_ARM_VSpace, 0) ||
+        !object(&ch, &ch.cnode, SEL4_OBJECT_CapTable, ch.c->cnode_bits) ||
+        !checked(&ch, asid_pool_assign(spawner.asid_pool, ch.vspace)) ||
+        (kernel_is_mcs() && !make_sched_context(&ch)))
         return false;
 
     for (unsigned i = 0; i < elf.n_segments; i++)
@@ -373,18 +431,13 @@ bool spawn_component(unsigned index)
     seL4_Word x[COMPONENT_START_REGISTERS] = {
         COMPONENT_PARENT_SLOT, COMPONENT_IPC_BUFFER, 1 + ch.c->n_caps, ch.tags, ch.c->cnode_bits,
         invoke_num_nodes(), spawns ? (seL4_Word)(uintptr_t)spawner.reg : 0, index,
+        sel4_abi_word(kernel_abi),
     };
     seL4_Word guard = SEL4_CNODE_CAP_DATA(0, SEL4_WORD_BITS - ch.c->cnode_bits);
     if (!checked(&ch, tcb_configure(ch.tcb, COMPONENT_PARENT_SLOT, ch.cnode, guard, ch.vspace, 0,
-                                    COMPONENT_IPC_BUFFER, ch.ipc_frame)))
-        return false;
-    /* The manifest's priority, below ours (gen_components.py checks); a
-     * child that spawns gets it as its MCP too, the most it can give its own
-     * children. Our own TCB is the authority (seL4 checks our MCP). */
-    if ((spawns && !checked(&ch, tcb_set_mc_priority(ch.tcb, spawner.tcb, ch.c->priority))) ||
-        !checked(&ch, tcb_set_priority(ch.tcb, spawner.tcb, ch.c->priority)))
-        return false;
-    if (!checked(&ch, tcb_write_registers(ch.tcb, 0, elf.entry, COMPONENT_STACK_TOP, x,
+                                    COMPONENT_IPC_BUFFER, ch.ipc_frame)) ||
+        !set_scheduling(&ch, spawns) ||
+        !checked(&ch, tcb_write_registers(ch.tcb, 0, elf.entry, COMPONENT_STACK_TOP, x,
                                           COMPONENT_START_REGISTERS)))
         return false;
     print_facts(&ch, elf.entry);

@@ -23,7 +23,7 @@ bool spawn_init_root(const seL4_BootInfo *bi, const struct registry *reg);
  * CNode of 2^cnode_bits slots. It makes its own endpoint for its children. */
 struct delegation {
     unsigned self;
-    seL4_Word tcb, cnode, vspace, untyped, asid_pool;
+    seL4_Word tcb, cnode, vspace, untyped, asid_pool, sched_control;
     unsigned memory_bits, cnode_bits;
     seL4_Word first_free_slot, num_nodes;
 };

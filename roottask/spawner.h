@@ -15,6 +15,7 @@ struct spawner {
     unsigned self;                          /* registry index, or REGISTRY_OWNER_ROOT */
     seL4_Word cnode, vspace, asid_pool;     /* its own caps (cptrs in its CSpace) */
     seL4_Word tcb;                          /* its own TCB: authority for priorities */
+    seL4_Word sched_control;                /* MCS: SchedControl for its children's SCs (0: none) */
     seL4_Word endpoint;                     /* its children's slot 1 derives from it */
     seL4_Word window;                       /* next free page of its copy window */
     /* Root task only (0 otherwise): its image's frame caps, to map the

@@ -1,6 +1,8 @@
-/* The handful of seL4 system calls the root task uses, written directly
- * against the AArch64 ABI (svc #0, syscall number in x7, arguments and
- * results in x0..x5); there is no libsel4 here. */
+/* The seL4 system calls the root task and its components use, written
+ * directly against the AArch64 ABI (svc #0, syscall number in x7,
+ * arguments and results in x0..x6); there is no libsel4 here. Every number
+ * comes from the running kernel's ABI (kernel_abi.h): MCS kernels number
+ * their syscalls differently and receive Calls into Reply objects. */
 #ifndef ROOTTASK_SYSCALLS_H
 #define ROOTTASK_SYSCALLS_H
 
@@ -33,22 +35,33 @@ void sys_call(seL4_Word cptr, struct sys_message *msg);
 /* seL4_Send on cptr: blocks until an endpoint's receiver takes it. */
 void sys_send(seL4_Word cptr, const struct sys_message *msg);
 
-/* seL4_Recv on cptr: blocks until a message arrives; fills *msg. */
-void sys_recv(seL4_Word cptr, struct sys_message *msg);
-
-/* seL4_Reply: answers the last Call this thread received (the kernel keeps
- * the reply capability in the TCB; non-MCS). */
-void sys_reply(const struct sys_message *msg);
-
-/* seL4_ReplyRecv: seL4_Reply with *msg, then seL4_Recv on cptr into *msg. */
-void sys_reply_recv(seL4_Word cptr, struct sys_message *msg);
-
 /* seL4_NBSend: delivers only to a waiting receiver, else drops the message. */
 void sys_nb_send(seL4_Word cptr, const struct sys_message *msg);
 
-/* seL4_NBRecv: a waiting sender's message, or returns at once (info and
- * badge 0 when there was none). */
+/* Receiving a message that will not be answered: seL4_Recv on a non-MCS
+ * kernel, seL4_Wait (no Reply object) on MCS, where a Call received this way
+ * leaves its caller inactive for good. Blocks until a message arrives. */
+void sys_recv(seL4_Word cptr, struct sys_message *msg);
+
+/* The same without blocking (seL4_NBRecv / seL4_NBWait): info and badge 0
+ * when nothing was waiting. */
 void sys_nb_recv(seL4_Word cptr, struct sys_message *msg);
+
+/* Receiving Calls to answer. MCS: the Call's reply goes into the Reply
+ * object `reply` (a cap in this thread's CSpace, passed in x6) and is
+ * answered through it; non-MCS: the kernel keeps the reply capability in
+ * the TCB and `reply` is not used. */
+void sys_recv_call(seL4_Word cptr, seL4_Word reply, struct sys_message *msg);
+/* Answers the last Call received (into `reply` on MCS: a Send on it; there
+ * is no Reply syscall). */
+void sys_reply_to(seL4_Word reply, const struct sys_message *msg);
+/* Answers with *msg, then receives the next Call into *msg (ReplyRecv). */
+void sys_reply_recv_call(seL4_Word cptr, seL4_Word reply, struct sys_message *msg);
+
+/* Non-MCS forms of the three above (the reply cap kept in the TCB), for
+ * code written for seL4 13.0.0 non-MCS only. */
+void sys_reply(const struct sys_message *msg);
+void sys_reply_recv(seL4_Word cptr, struct sys_message *msg);
 
 /* Notifications: seL4_Signal ORs the cap's badge into the word; seL4_Wait
  * blocks until the word is non-zero and returns it (cleared); seL4_Poll is

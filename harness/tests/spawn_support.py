@@ -4,10 +4,13 @@ task and the components are built with) and the root task's fact lines."""
 
 import os
 import re
+import sys
 
 from bootcheck import expect
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "targets", "abi"))
+import sel4abi  # noqa: E402
 ABI_HEADER = os.path.join(ROOT, "roottask", "component_abi.h")
 PAGE = 0x1000
 
@@ -69,28 +72,65 @@ def manifest(path=MANIFEST):
 
 
 # The cap each manifest entry puts in a slot, named as the components print
-# it and tagged with seL4's cap_tag (sel4_abi.h SEL4_CAP_TAG_*).
-_OWN_CAP_TAG = {"tcb": "THREAD", "cnode": "CNODE", "vspace": "VSPACE", "untyped": "UNTYPED",
-                "asid_pool": "ASID_POOL"}
+# it and tagged with seL4's cap_tag (the ABI table's name for it).
+_OWN_CAP_TAG = {"tcb": "thread", "cnode": "cnode", "vspace": "vspace", "untyped": "untyped",
+                "asid_pool": "asid_pool", "reply": "reply", "sched_context": "sched_context",
+                "sched_control": "sched_control"}
+# Caps that exist only on an MCS kernel: their slot stays empty otherwise.
+MCS_ONLY_CAPS = ("reply", "sched_context", "sched_control")
 
 
-def granted(entry):
-    """[(slot, name, tag)] a component's manifest entry grants: slot 1 is
-    always its parent's endpoint, the caps fill slots 2, 3, ..."""
-    tags = header_constants(SEL4_ABI_HEADER)
-    out = [(1, "endpoint", tags["SEL4_CAP_TAG_ENDPOINT"])]
+def granted(entry, mcs=False):
+    """[(slot, name, tag)] a component's manifest entry gives it on a kernel
+    with or without MCS: slot 1 is always its parent's endpoint, the caps
+    fill slots 2, 3, ... (an MCS-only cap's slot is empty without MCS)."""
+    tags = sel4abi.abi("16.0.0", mcs=True).cap_tags
+    out = [(1, "endpoint", tags["endpoint"])]
     for slot, cap in enumerate(entry.get("caps", []), 2):
         if isinstance(cap, str):
-            out.append((slot, cap, tags["SEL4_CAP_TAG_" + _OWN_CAP_TAG[cap]]))
+            if cap in MCS_ONLY_CAPS and not mcs:
+                continue
+            out.append((slot, cap, tags[_OWN_CAP_TAG[cap]]))
         else:
             kind = "endpoint" if "endpoint" in cap else "notification"
-            out.append((slot, kind, tags["SEL4_CAP_TAG_" + kind.upper()]))
+            out.append((slot, kind, tags[kind]))
     return out
+
+
+def granted_slots(entry):
+    """x2: slot 1 and one slot per manifest cap, held or (MCS-only) empty."""
+    return 1 + len(entry.get("caps", []))
 
 
 def packed_tags(grant):
     """The x3 word (component_abi.h): 5 bits per slot, slot 1 lowest."""
     return sum(tag << (5 * (slot - 1)) for slot, _, tag in grant)
+
+
+def holds_line(entry, mcs):
+    """What a component must print about its own CSpace: exactly its grant."""
+    grant = granted(entry, mcs)
+    slots = 1 << entry.get("cnode_bits", abi()["COMPONENT_DEFAULT_CNODE_BITS"])
+    held = "".join(f" {slot}={kind}" for slot, kind, _ in grant)
+    return f"{entry['name']}: holds{held}; the other {slots - len(grant)} slots are empty"
+
+
+ABI_FACT = re.compile(r"^roottask: sel4\.abi = (\S+) (mcs|nonmcs) smp=([01])\r?$", re.M)
+
+
+def detected_abi(serial):
+    """(releases, mcs, smp) of the root task's `sel4.abi` fact line, or None."""
+    m = ABI_FACT.search(serial)
+    if m is None:
+        return None
+    return sel4abi.detected_releases(m.group(1)), m.group(2) == "mcs", m.group(3) == "1"
+
+
+def kernel_mcs(r):
+    """Whether the root task found an MCS kernel (its `sel4.abi` line must be there)."""
+    found = detected_abi(r.serial)
+    assert found is not None, "no roottask: sel4.abi line\n" + r.describe()
+    return found[1]
 
 
 def component_facts(serial, name):

@@ -12,7 +12,8 @@ import pytest
 
 from bootcheck import expect
 
-from spawn_support import ROOT, abi, badge, facts, hello_word, pages_of
+from spawn_support import (ROOT, abi, badge, facts, hello_word, holds_line, kernel_mcs, manifest,
+                           pages_of)
 from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
@@ -70,6 +71,14 @@ def test_two_components(kernel, artifacts, booter):
                         os.path.join(os.path.dirname(artifacts.roottask), "system_init.elf"))
     check_component_ran(r, 1, "greeter", spawn_fixture(artifacts, "greeter.elf"))
     assert facts(r.serial)["components.spawned"] == ["2"], r.describe()
+    # greeter's manifest grants its own SchedContext: on MCS it holds it
+    # (slot 3), without MCS that slot is empty; system_init, granted
+    # nothing, holds only slot 1.
+    doc = manifest(os.path.join(ROOT, "fixtures", "components", "two.toml"))
+    greeter = next(c for c in doc["component"] if c["name"] == "greeter")
+    assert "sched_context" in greeter["caps"], "the test needs a sched_context grant"
+    for entry in doc["component"]:
+        assert holds_line(entry, kernel_mcs(r)) in r.lines, r.describe()
     assert "roottask: components OK" in r.lines, r.describe()
 
 
@@ -116,7 +125,7 @@ name = "{name}"
 elf = "${{BUILD}}/roottask/system_init.elf"
 parent = "roottask"
 memory_bits = {bits}
-caps = ["tcb", "cnode", "vspace", "untyped", "asid_pool"]
+caps = ["tcb", "cnode", "vspace", "untyped", "asid_pool", "sched_control"]
 """
 OBJECT = """
 [[object]]
@@ -172,7 +181,7 @@ def expect_build_error(tmp_path, text, message):
     ("parent-cannot-spawn", ENTRY.format(name="a", elf=GOOD_ELF, parent="roottask") +
      CHILD.format(name="c", parent="a", caps=""),
      "component 'c': its parent 'a' cannot spawn it without the caps "
-     "['tcb', 'cnode', 'vspace', 'untyped', 'asid_pool']"),
+     "['tcb', 'cnode', 'vspace', 'untyped', 'asid_pool', 'sched_control']"),
     ("object-two-parents", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
      CHILD.format(name="c1", parent="init", caps='{ endpoint = "ch", rights = ["read"] }') +
      CHILD.format(name="c2", parent="roottask", caps='{ endpoint = "ch", rights = ["write"] }'),
@@ -189,6 +198,18 @@ def expect_build_error(tmp_path, text, message):
     ("bad-rights", SPAWNER.format(name="init", bits=20) + OBJECT.format(name="ch", type="endpoint") +
      CHILD.format(name="c", parent="init", caps='{ endpoint = "ch", rights = ["fly"] }'),
      "component 'c': cap #1: 'rights' must be a list of ['grant', 'grant_reply', 'read', 'write']"),
+    ("budget-over-period", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps="").replace('parent = "init"',
+                                                            'parent = "init"\nbudget_us = 2000\nperiod_us = 1000'),
+     "component 'c': budget_us 2000 is more than period_us 1000"),
+    ("budget-too-small", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps="").replace('parent = "init"', 'parent = "init"\nbudget_us = 10'),
+     "component 'c': budget_us must be an integer in [100, 10000000] (microseconds)"),
+    ("unknown-mcs-cap", SPAWNER.format(name="init", bits=20) +
+     CHILD.format(name="c", parent="init", caps='"sched_contexts"'),
+     "component 'c': cap #1: unknown cap 'sched_contexts'; known: ['asid_pool', 'cnode', 'reply', "
+     "'sched_context', 'sched_control', 'tcb', 'untyped', 'vspace'] or a table naming an "
+     "endpoint or notification object"),
 ])
 def test_chain_manifest_error_stops_build(case, text, message, tmp_path, artifacts):
     if "{need" in message:
@@ -199,14 +220,15 @@ def test_chain_manifest_error_stops_build(case, text, message, tmp_path, artifac
 def chain_need(artifacts, n_children):
     """What n children of the ipc_consumer ELF cost their parent, by the
     component ABI: pages, at most 3 page tables per segment plus 6 for stack
-    and IPC buffer, VSpace 8 KiB, TCB 2 KiB, a 16-slot CNode, and 3 page
-    tables for the parent's copy window."""
+    and IPC buffer, VSpace 8 KiB, TCB 2 KiB, a 16-slot CNode, (MCS) a
+    SchedContext of 128 bytes and a Reply object of 32, and 3 page tables for
+    the parent's copy window."""
     consts = abi()
     elf = os.path.join(os.path.dirname(artifacts.roottask), "ipc_consumer.elf")
     segments = len(expect.elf_facts(elf).segments)
     pages = pages_of(elf) + consts["COMPONENT_STACK_PAGES"] + 1
     tables = 6 + 3 * segments
-    per_child = (pages + tables) * 0x1000 + 0x2000 + 0x800 + (32 << 4)
+    per_child = (pages + tables) * 0x1000 + 0x2000 + 0x800 + (32 << 4) + 128 + 32
     return n_children * per_child + 3 * 0x1000
 
 

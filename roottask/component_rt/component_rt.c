@@ -2,6 +2,8 @@
 
 #include "component_abi.h"
 #include "fmt.h"
+#include "invoke.h"
+#include "kernel_abi.h"
 #include "print.h"
 #include "syscalls.h"
 
@@ -16,6 +18,10 @@ void component_print(const char *s)
 
 static const char *tag_name(seL4_Word tag)
 {
+    if (kernel_is_mcs() && tag == kernel_cap_tag(SEL4_CAPTAG_sched_context))
+        return "sched_context";
+    if (kernel_is_mcs() && tag == kernel_cap_tag(SEL4_CAPTAG_sched_control))
+        return "sched_control";
     switch (tag) {
     case SEL4_CAP_TAG_NULL: return "empty";
     case SEL4_CAP_TAG_FRAME: return "frame";
@@ -37,7 +43,7 @@ static const char *tag_name(seL4_Word tag)
  * and nothing else, as seL4_DebugCapIdentify sees it. */
 static bool check_caps(const struct component_start *s)
 {
-    seL4_Word slots = (seL4_Word)1 << s->cnode_bits;
+    seL4_Word slots = (seL4_Word)1 << s->cnode_bits, empty = 0;
     char held[200];
     int n = 0;
     bool ok = true;
@@ -51,13 +57,14 @@ static bool check_caps(const struct component_start *s)
                     (unsigned long)slot, tag_name(got), (unsigned long)got, tag_name(want));
             ok = false;
         }
-        if (got != SEL4_CAP_TAG_NULL && n < (int)sizeof held - 24)
+        if (got == SEL4_CAP_TAG_NULL)
+            empty++;
+        else if (n < (int)sizeof held - 24)
             n += bc_snprintf(held + n, sizeof held - (size_t)n, " %lu=%s", (unsigned long)slot,
                              tag_name(got));
     }
     held[n] = '\0';
-    rt_line("holds%s; the other %lu slots are empty", held,
-            (unsigned long)(slots - s->granted_slots));
+    rt_line("holds%s; the other %lu slots are empty", held, (unsigned long)empty);
     return ok;
 }
 
@@ -74,10 +81,10 @@ static void send_hello(const struct component_start *s)
     sys_send(s->parent_slot, &msg);
 }
 
-void component_done(seL4_Word status, seL4_Word failed_children)
+void component_done(seL4_Word status, seL4_Word failed_children, seL4_Word ok_children)
 {
     struct sys_message msg = { .info = SEL4_MSGINFO(DONE_LABEL, 0, 0, DONE_LENGTH),
-                               .mr = { status, failed_children } };
+                               .mr = { status, failed_children, ok_children } };
     /* The parent never replies: this Call is where the component ends. */
     sys_call(component_start.parent_slot, &msg);
     for (;;)
@@ -86,11 +93,22 @@ void component_done(seL4_Word status, seL4_Word failed_children)
 
 void component_rt_main(const struct component_start *start)
 {
+    /* The kernel's ABI as our parent found it, before any syscall. A word
+     * that names none means a broken parent: stop with an undefined
+     * instruction, which the kernel reports to the parent (no syscall can
+     * be numbered without the ABI). */
+    const struct sel4_abi *abi = sel4_abi_from_word(start->abi);
+    if (abi == 0) {
+        __asm__ volatile("udf #1");
+        __builtin_unreachable();
+    }
+    kernel_abi_set(abi);
+    invoke_init(start->ipc_buffer, start->num_nodes);
     bc_snprintf(prefix, sizeof prefix, "%s: ", component_name);
     print_set_prefix(prefix);
     rt_line("started");
     bool caps_ok = check_caps(start);
     send_hello(start);
     int status = component_main(start);
-    component_done(caps_ok ? (seL4_Word)status : 0x100u | (seL4_Word)status, 0);
+    component_done(caps_ok ? (seL4_Word)status : 0x100u | (seL4_Word)status, 0, 0);
 }

@@ -8,11 +8,13 @@
 
 #include "sel4_abi.h"
 
-/* x0..x7 at entry, in component_abi.h's order. */
+/* x0..x8 at entry, in component_abi.h's order. */
 struct component_start {
     seL4_Word parent_slot, ipc_buffer, granted_slots, granted_tags;
     seL4_Word cnode_bits, num_nodes, registry, index;
+    seL4_Word abi;
 };
+_Static_assert(__builtin_offsetof(struct component_start, abi) == 64, "crt0.S stores x8 at 64");
 
 extern struct component_start component_start;
 
@@ -29,8 +31,10 @@ int component_main(const struct component_start *start);
 /* Called by crt0.S: cap check, hello, component_main, done. */
 void component_rt_main(const struct component_start *start) __attribute__((noreturn));
 
-/* The done message (component_abi.h): word 0 = status, word 1 = the mask of
- * failed children (spawning components only). Does not return. */
-void component_done(seL4_Word status, seL4_Word failed_children) __attribute__((noreturn));
+/* The done message (component_abi.h): word 0 = status, words 1 and 2 = the
+ * masks of failed children and of children done well (spawning components
+ * only). Does not return. */
+void component_done(seL4_Word status, seL4_Word failed_children, seL4_Word ok_children)
+    __attribute__((noreturn));
 
 #endif

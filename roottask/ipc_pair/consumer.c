@@ -54,16 +54,18 @@ int component_main(const struct component_start *start)
         !denied(IPC_PAIR_NOTIFICATION_SLOT, "its wait-only notification") ||
         !denied(start->granted_slots + 1, not_granted))
         return 1;
+    /* Each Call is received into our Reply object (MCS) and answered
+     * through it; a non-MCS kernel keeps the reply cap in our TCB. */
     struct sys_message msg;
-    sys_recv(IPC_PAIR_CHANNEL_SLOT, &msg);
+    sys_recv_call(IPC_PAIR_CHANNEL_SLOT, IPC_PAIR_REPLY_SLOT, &msg);
     for (unsigned i = 0; i < IPC_PAIR_MESSAGES; i++) {
         if (!check_message(i, &msg, ipc))
             return 2;
         msg = (struct sys_message){ .info = SEL4_MSGINFO(0, 0, 0, 1), .mr = { i + 1 } };
         if (i + 1 < IPC_PAIR_MESSAGES)
-            sys_reply_recv(IPC_PAIR_CHANNEL_SLOT, &msg);
+            sys_reply_recv_call(IPC_PAIR_CHANNEL_SLOT, IPC_PAIR_REPLY_SLOT, &msg);
         else
-            sys_reply(&msg);
+            sys_reply_to(IPC_PAIR_REPLY_SLOT, &msg);
     }
     seL4_Word badge = sys_wait(IPC_PAIR_NOTIFICATION_SLOT);
     if (badge != IPC_PAIR_SIGNAL_BADGE) {

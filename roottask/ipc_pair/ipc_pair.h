@@ -10,6 +10,8 @@
 
 #define IPC_PAIR_CHANNEL_SLOT      COMPONENT_FIRST_CAP_SLOT          /* endpoint */
 #define IPC_PAIR_NOTIFICATION_SLOT (COMPONENT_FIRST_CAP_SLOT + 1)    /* notification */
+/* The consumer's Reply object (MCS; the slot is empty without MCS). */
+#define IPC_PAIR_REPLY_SLOT        (COMPONENT_FIRST_CAP_SLOT + 2)
 #define IPC_PAIR_SHARED_FRAME      COMPONENT_FRAME_BASE             /* frame 0 */
 
 #define IPC_PAIR_MESSAGES          16

@@ -7,6 +7,7 @@
 #include "component_abi.h"
 #include "component_rt.h"
 #include "components.h"
+#include "kernel_abi.h"
 #include "print.h"
 #include "run_components.h"
 #include "spawn.h"
@@ -37,6 +38,7 @@ int component_main(const struct component_start *start)
         .vspace = slot_of(me, COMPONENT_CAP_VSPACE),
         .untyped = slot_of(me, COMPONENT_CAP_UNTYPED),
         .asid_pool = slot_of(me, COMPONENT_CAP_ASID_POOL),
+        .sched_control = kernel_is_mcs() ? slot_of(me, COMPONENT_CAP_SCHED_CONTROL) : 0,
         .memory_bits = me->memory_bits,
         .cnode_bits = (unsigned)start->cnode_bits,
         .first_free_slot = start->granted_slots + 1,
@@ -57,5 +59,5 @@ int component_main(const struct component_start *start)
         rt_line("all children done");
     /* Our own work (spawning) failed only if no child is to blame. */
     seL4_Word mask = components_failed_mask();
-    component_done(ok || mask != 0 ? 0 : 1, mask);
+    component_done(ok || mask != 0 ? 0 : 1, mask, components_ok_mask());
 }

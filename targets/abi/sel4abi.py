@@ -21,7 +21,9 @@ import tomllib
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "sel4-abi.toml")
+# SEL4_ABI_TABLE names another copy of the table (the tests check that
+# abi_check.py finds a wrong number in one).
+DATA = os.environ.get("SEL4_ABI_TABLE") or os.path.join(HERE, "sel4-abi.toml")
 
 WORD, REGION, UNTYPED_DESC = 8, 16, 16
 
@@ -352,8 +354,26 @@ def detected_releases(token):
     return [normalise_release(part) for part in token.split("/")]
 
 
+def forced_cflags(text):
+    """The C flags of a root task forced to one ABI (roottask/abi_detect.c):
+    "<release>-<mcs|nonmcs>[-up|-smp]"; without -up/-smp, numNodes decides."""
+    parts = text.split("-")
+    if len(parts) < 2 or parts[1] not in ("mcs", "nonmcs") or \
+            any(p not in ("up", "smp") for p in parts[2:]) or len(parts) > 3:
+        raise AbiError(f"ABI={text}: expected <release>-<mcs|nonmcs>[-up|-smp], e.g. 13.0.0-nonmcs")
+    release = normalise_release(parts[0])
+    flags = [f"-DROOTTASK_FORCED_RELEASE=SEL4_RELEASE_{release.replace('.', '_')}",
+             f"-DROOTTASK_FORCED_MCS={int(parts[1] == 'mcs')}"]
+    if len(parts) == 3:
+        flags.append(f"-DROOTTASK_FORCED_SMP={int(parts[2] == 'smp')}")
+    return " ".join(flags)
+
+
 def _main(argv):
     try:
+        if argv[:1] == ["--forced-cflags"] and len(argv) == 2:
+            print(forced_cflags(argv[1]))
+            return 0
         if argv:
             release, mcs, smp, hyp = parse_abi_name("-".join(argv))
             configs = [(release, mcs, smp, hyp)]
