@@ -1,67 +1,126 @@
-# Stand-in kernel: a small AArch64 kernel that honours seL4 13.0.0's
-# loader-to-kernel hand-off (see targets/standin/README.md). Two builds from
-# the same sources, each with its own objects: kernel.elf boots one core
-# (MAX_NUM_NODES 1), kernel-smp4.elf four (MAX_NUM_NODES 4, seL4's SMP
-# contract and invocation numbering).
+# Stand-in kernel: a small AArch64 kernel that honours seL4's loader-to-kernel
+# hand-off and kernel ABI (see targets/standin/README.md), built once for
+# each seL4 release it imitates and each configuration of it:
+#
+#   build/targets/standin/kernel-<release><config>.elf
+#     release: 13.0.0 14.0.0 15.0.0 16.0.0
+#     config:  (none)  non-MCS, one core
+#              -mcs    KernelIsMCS, one core
+#              -smp4   non-MCS, KernelMaxNumNodes=4
+#              -mcs-smp4
+#
+# kernel.elf and kernel-smp4.elf keep their historic names: copies of
+# kernel-13.0.0.elf and kernel-13.0.0-smp4.elf.
+#
+# Objects: one set per configuration, shared by the four releases (the code
+# asks the release at run time); the one object that differs between
+# releases (release.c: the release number and the ELF's release evidence)
+# is compiled per build in build/targets/standin-builds/<release><config>/.
 
-STANDIN_DIR    := targets/standin
-STANDIN_BUILD  := $(BUILD)/targets/standin
-STANDIN_KERNEL := $(BUILD)/targets/standin/kernel.elf
-export STANDIN_KERNEL
+include targets/abi/abi.mk
 
-STANDIN_SMP_NODES  := 4
-STANDIN_SMP_BUILD  := $(BUILD)/targets/standin-smp$(STANDIN_SMP_NODES)
-STANDIN_SMP_KERNEL := $(BUILD)/targets/standin/kernel-smp$(STANDIN_SMP_NODES).elf
-export STANDIN_SMP_KERNEL
+STANDIN_DIR       := targets/standin
+STANDIN_OUT       := $(BUILD)/targets/standin
+STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
+STANDIN_SMP_NODES := 4
+STANDIN_CONFIGS   := up mcs smp$(STANDIN_SMP_NODES) mcs-smp$(STANDIN_SMP_NODES)
 
-STANDIN_C_SRCS := boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_tcb.c inv_untyped.c \
+# $(call standin_suffix,CONFIG): "" for up, -CONFIG otherwise.
+standin_suffix = $(if $(filter up,$(1)),,-$(1))
+# $(call standin_elf,RELEASE,CONFIG)
+standin_elf = $(STANDIN_OUT)/kernel-$(1)$(call standin_suffix,$(2)).elf
+
+STANDIN_KERNEL     := $(STANDIN_OUT)/kernel.elf
+STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
+STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
+export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
+
+STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
-STANDIN_SMP_C_SRCS := $(STANDIN_C_SRCS) smp.c
+STANDIN_SMP_C_SRCS := smp.c
+STANDIN_MCS_C_SRCS := inv_sched.c reply.c sched_context.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_COMMON_SRCS := fmt.c esr.c
-
-# $(call standin_objs,OBJDIR,C_SRCS): a build's objects, in link order.
-# Shared sources get their own object directory: a stale dependency file
-# from when one of them lived in targets/standin/ is then never read.
-standin_objs = $(addprefix $(1)/,$(2:.c=.o) $(STANDIN_S_SRCS:.S=.o)) \
-               $(addprefix $(1)/common/,$(STANDIN_COMMON_SRCS:.c=.o))
-
-STANDIN_OBJS     := $(call standin_objs,$(STANDIN_BUILD),$(STANDIN_C_SRCS))
-STANDIN_SMP_OBJS := $(call standin_objs,$(STANDIN_SMP_BUILD),$(STANDIN_SMP_C_SRCS))
 
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
 STANDIN_CFLAGS := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
-                  -I$(STANDIN_DIR) -Itargets/include -I$(COMMON_DIR) -MMD -MP
-STANDIN_SMP_CFLAGS := $(STANDIN_CFLAGS) -DMAX_NUM_NODES=$(STANDIN_SMP_NODES)
+                  -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
 
-.PHONY: standin standin-smp
-standin: $(STANDIN_KERNEL)
-standin-smp: $(STANDIN_SMP_KERNEL)
-all: $(STANDIN_KERNEL) $(STANDIN_SMP_KERNEL)
+# Per configuration: object directory (the single-core non-MCS one keeps
+# build/targets/standin, its historic place), sources, flags.
+standin_conf_dir = $(BUILD)/targets/standin$(call standin_suffix,$(1))
+standin_conf_srcs = $(STANDIN_C_SRCS) $(if $(findstring smp,$(1)),$(STANDIN_SMP_C_SRCS)) \
+                    $(if $(findstring mcs,$(1)),$(STANDIN_MCS_C_SRCS))
+standin_conf_cflags = $(STANDIN_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mcs,$(1)),1,0) \
+                      $(if $(findstring smp,$(1)),-DMAX_NUM_NODES=$(STANDIN_SMP_NODES))
+# Shared sources get their own object directory: a stale dependency file
+# from when one of them lived in targets/standin/ is then never read.
+# The ABI table (build/abi/sel4_abi_table.c) is compiled into each
+# configuration's objects: the stand-in takes every number from it.
+standin_conf_objs = $(addprefix $(call standin_conf_dir,$(1))/,$(patsubst %.c,%.o,$(call standin_conf_srcs,$(1))) \
+                      $(STANDIN_S_SRCS:.S=.o)) \
+                    $(addprefix $(call standin_conf_dir,$(1))/common/,$(STANDIN_COMMON_SRCS:.c=.o)) \
+                    $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o
 
-# $(call standin_kernel,ELF,OBJDIR,CFLAGS,OBJS): one build of the stand-in.
-define standin_kernel
-$(2)/%.o: $(STANDIN_DIR)/%.c
+# $(call standin_config,CONFIG): compile rules of one configuration's objects.
+define standin_config
+$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(3) -c $$< -o $$@
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
-$(2)/%.o: $(STANDIN_DIR)/%.S
+$(call standin_conf_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(3) -c $$< -o $$@
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
-$(2)/common/%.o: $(COMMON_DIR)/%.c
+$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.S
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(3) -c $$< -o $$@
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
-$(1): $(4) $(STANDIN_DIR)/kernel.ld
+$(call standin_conf_dir,$(1))/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(4) -o $$@ -lgcc
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
--include $(4:.o=.d)
+-include $(patsubst %.o,%.d,$(call standin_conf_objs,$(1)))
+endef
+$(foreach c,$(STANDIN_CONFIGS),$(eval $(call standin_config,$(c))))
+
+standin_build_dir = $(BUILD)/targets/standin-builds/$(1)$(call standin_suffix,$(2))
+
+# $(call standin_build,RELEASE,CONFIG): the release object and the link.
+define standin_build
+$(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(CC_TARGET) $(call standin_conf_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
+
+-include $(call standin_build_dir,$(1),$(2))/release.d
+
+$(call standin_elf,$(1),$(2)): $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o \
+                               $(STANDIN_DIR)/kernel.ld
+	@mkdir -p $$(@D)
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
+	    $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o -o $$@ -lgcc
 endef
 
-$(eval $(call standin_kernel,$(STANDIN_KERNEL),$(STANDIN_BUILD),$(STANDIN_CFLAGS),$(STANDIN_OBJS)))
-$(eval $(call standin_kernel,$(STANDIN_SMP_KERNEL),$(STANDIN_SMP_BUILD),$(STANDIN_SMP_CFLAGS),$(STANDIN_SMP_OBJS)))
+# seL4 up to 15.0 names its SError vector entries cur_el_serr (current EL,
+# SP_ELx: vector offset 0x380) and lower_el_serr (lower EL, AArch64: 0x580);
+# 16.0 has no such symbols. The stand-in's builds of those releases give its
+# own entries the same names (a release mark bootcheck reads).
+STANDIN_SERR_SYMBOLS := -Wl,--defsym=cur_el_serr=arm_vector_table+0x380 \
+                        -Wl,--defsym=lower_el_serr=arm_vector_table+0x580
+standin_serr_symbols = $(if $(filter 13 14 15,$(firstword $(subst ., ,$(1)))),$(STANDIN_SERR_SYMBOLS))
+$(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(eval $(call standin_build,$(r),$(c)))))
+
+$(STANDIN_KERNEL): $(call standin_elf,13.0.0,up)
+	cp $< $@
+$(STANDIN_SMP_KERNEL): $(call standin_elf,13.0.0,smp$(STANDIN_SMP_NODES))
+	cp $< $@
+
+.PHONY: standin standin-smp standin-all
+standin: $(STANDIN_KERNEL)
+standin-smp: $(STANDIN_SMP_KERNEL)
+standin-all: $(STANDIN_KERNEL) $(STANDIN_SMP_KERNEL) $(STANDIN_KERNELS)
+all: standin-all

@@ -3,6 +3,7 @@
  * and thread. _start (head.S) calls it and then restore_user_context. */
 #include <stdint.h>
 
+#include "abi.h"
 #include "bootinfo.h"
 #include "config.h"
 #include "cspace.h"
@@ -11,7 +12,11 @@
 #include "pagetable.h"
 #include "power.h"
 #include "region.h"
+#include "release.h"
 #include "sched.h"
+#if CONFIG_KERNEL_MCS
+#include "sched_context.h"
+#endif
 #include "sel4_abi.h"
 #include "smp.h"
 #include "thread.h"
@@ -30,6 +35,13 @@ extern char ki_end[];
 extern char kernel_stack_alloc[];
 
 #define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
+
+#if CONFIG_KERNEL_MCS
+/* CONFIG_BOOT_THREAD_TIME_SLICE (5 ms) in ticks of the 62.5 MHz timer, and
+ * seL4's MIN_REFILLS. */
+#define ROOT_SC_BUDGET_TICKS (UINT64_C(5000) * 62500 / 1000)
+#define ROOT_SC_REFILLS      2
+#endif
 
 /* The parts of seL4's init_cpu a root task can notice, on the boot core: the
  * kernel stack for exception entry in TPIDR_EL1 (stack top | core id 0), no
@@ -78,8 +90,8 @@ static int check_dtb(struct boot_state *s)
         return 0;
     }
     if (dtb_end >= PADDR_TOP) {
-        kprintf("ERROR: DTB at [%lx..%lx] exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)dtb_end, (unsigned long)PADDR_TOP);
+        kprintf("ERROR: DTB at [%lx..%lx%c exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
+                (unsigned long)dtb_end, region_close(), (unsigned long)PADDR_TOP);
         return 0;
     }
     s->extra_len += sizeof(seL4_BootInfoHeader) + s->dtb_size;
@@ -96,8 +108,8 @@ static int check_user_top(struct boot_state *s)
     if (s->it_v_reg.end >= USER_TOP || s->it_v_reg.start >= USER_TOP ||
         s->it_v_reg.end < s->it_v_reg.start) {
         /* No space before "exceeds": seL4's format string has none either. */
-        kprintf("ERROR: userland image virt [%lx..%lx]exceeds USER_TOP (%lx)\n",
-                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end,
+        kprintf("ERROR: userland image virt [%lx..%lx%cexceeds USER_TOP (%lx)\n",
+                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end, region_close(),
                 (unsigned long)USER_TOP);
         return 0;
     }
@@ -157,7 +169,7 @@ static struct cap root_vspace_cap(void)
 
 /* Links every paging structure covering it_v_reg, caps in seL4's order: all
  * level-1 tables, then level-2, then level-3. */
-static int create_it_address_space(const struct boot_state *s, seL4_BootInfo *bi)
+static int create_it_address_space(const struct boot_state *s, boot_info_t *bi)
 {
     cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, root_vspace_cap());
     uint64_t next_table = rootserver.paging.start;
@@ -207,6 +219,18 @@ static void create_initial_thread(const struct boot_state *s)
     for (unsigned i = 0; i < sizeof name; i++)
         tcb->name[i] = name[i];
     tcb->state = THREAD_RUNNING;
+#if CONFIG_KERNEL_MCS
+    /* seL4's configure_sched_context: a round-robin SchedContext with
+     * CONFIG_BOOT_THREAD_TIME_SLICE, in slot seL4_CapInitThreadSC. */
+    struct sched_context *sc = sc_of_object(kptr_to_paddr((void *)(uintptr_t)rootserver.sc));
+    refill_new(sc, ROOT_SC_REFILLS, ROOT_SC_BUDGET_TICKS, 0);
+    sc->tcb = tcb;
+    tcb->sc = sc;
+    ksCurSC = sc;
+    cspace_set_initial(SEL4_CAP_INIT_THREAD_SC,
+                       cap_make(CAP_TAG_SCHED_CONTEXT, kptr_to_paddr((void *)(uintptr_t)rootserver.sc),
+                                MIN_SCHED_CONTEXT_BITS));
+#endif
     tcb->priority = SEL4_MAX_PRIO;
     tcb->mcp = SEL4_MAX_PRIO;
     tcb->cspace_root = cspace_root_cnode_cap();
@@ -221,6 +245,21 @@ static void create_initial_thread(const struct boot_state *s)
     sched_add(tcb);
     ksCurThread = tcb;
 }
+
+#if CONFIG_KERNEL_MCS
+/* seL4's init_sched_control: one SchedControl cap per node. */
+static void create_sched_control_caps(boot_info_t *bi)
+{
+    bi->schedcontrol.start = cspace_first_free();
+    for (unsigned node = 0; node < MAX_NUM_NODES; node++) {
+        if (cspace_append(cap_make(CAP_TAG_SCHED_CONTROL, node, 0)) == 0) {
+            kprintf("can't init sched_control for node %u, provide_cap() failed\n", node);
+            break;
+        }
+    }
+    bi->schedcontrol.end = cspace_first_free();
+}
+#endif
 
 static void create_control_caps(void)
 {
@@ -251,6 +290,8 @@ static int try_init_kernel(struct boot_state *s)
     vspace_activate_kernel();
     init_cpu();
     kprintf("Bootstrapping kernel\n");
+    if (!abi_check_layout())
+        halt();
 
     if (!check_dtb(s) || !check_user_top(s))
         return 0;
@@ -262,7 +303,7 @@ static int try_init_kernel(struct boot_state *s)
 
     cspace_init(rootserver.cnode);
     create_control_caps();
-    seL4_BootInfo *bi = (seL4_BootInfo *)(uintptr_t)rootserver.boot_info;
+    boot_info_t *bi = (boot_info_t *)(uintptr_t)rootserver.boot_info;
     bootinfo_populate(bi, s->ipcbuf_vptr, s->extra_len);
 
     if (!create_it_address_space(s, bi)) {
@@ -288,6 +329,11 @@ static int try_init_kernel(struct boot_state *s)
             return 0;
         }
     }
+
+#if CONFIG_KERNEL_MCS
+    /* seL4 ignores a failure here and boots on. */
+    create_sched_control_caps(bi);
+#endif
 
     user_vspace_map_frame(root_vspace(), s->ipcbuf_vptr,
                           kptr_to_paddr((void *)(uintptr_t)rootserver.ipc_buf), USER_FRAME_RW_XN);

@@ -25,7 +25,7 @@ unsigned extra_bi_size_bits(uint64_t extra_bi_size)
     return bits;
 }
 
-void bootinfo_populate(seL4_BootInfo *bi, uint64_t ipc_buffer_vptr, uint64_t extra_len)
+void bootinfo_populate(boot_info_t *bi, uint64_t ipc_buffer_vptr, uint64_t extra_len)
 {
     memset(bi, 0, sizeof *bi);
     bi->extraLen = extra_len;
@@ -57,7 +57,7 @@ void bootinfo_write_extra(uint64_t extra_bi_kptr, uint64_t dtb_paddr, uint32_t d
     }
 }
 
-static int add_untyped(seL4_BootInfo *bi, uint64_t paddr, unsigned size_bits, int is_device)
+static int add_untyped(boot_info_t *bi, uint64_t paddr, unsigned size_bits, int is_device)
 {
     unsigned index = (unsigned)(bi->untyped.end - bi->untyped.start);
     if (index >= SEL4_MAX_UNTYPED_CAPS) {
@@ -76,7 +76,7 @@ static int add_untyped(seL4_BootInfo *bi, uint64_t paddr, unsigned size_bits, in
 
 /* Cuts [start, end) into the largest naturally aligned power-of-two chunks;
  * pieces smaller than the minimum untyped size are dropped. */
-static int add_untypeds_for_range(seL4_BootInfo *bi, uint64_t start, uint64_t end, int is_device)
+static int add_untypeds_for_range(boot_info_t *bi, uint64_t start, uint64_t end, int is_device)
 {
     while (start < end) {
         unsigned bits = start == 0 ? 63 : (unsigned)__builtin_ctzll(start);
@@ -92,7 +92,7 @@ static int add_untypeds_for_range(seL4_BootInfo *bi, uint64_t start, uint64_t en
     return 1;
 }
 
-static int add_device_untypeds(seL4_BootInfo *bi, uint64_t start, uint64_t end,
+static int add_device_untypeds(boot_info_t *bi, uint64_t start, uint64_t end,
                                const struct region *reserved_phys, unsigned n)
 {
     for (unsigned i = 0; i < n && start < end; i++) {
@@ -106,7 +106,7 @@ static int add_device_untypeds(seL4_BootInfo *bi, uint64_t start, uint64_t end,
     return start < end ? add_untypeds_for_range(bi, start, end, 1) : 1;
 }
 
-int bootinfo_create_untypeds(seL4_BootInfo *bi, const struct region *reserved_phys,
+int bootinfo_create_untypeds(boot_info_t *bi, const struct region *reserved_phys,
                              unsigned n_reserved)
 {
     bi->untyped.start = bi->untyped.end = cspace_first_free();

@@ -9,6 +9,11 @@
 
 #include "sel4_abi.h"
 
+/* Cap tags of the MCS objects (seL4's cap_sched_context_cap and
+ * cap_sched_control_cap, structures.bf); DebugCapIdentify returns them. */
+#define CAP_TAG_SCHED_CONTEXT  22
+#define CAP_TAG_SCHED_CONTROL  24
+
 /* struct cap.flags */
 #define CAP_DEVICE        1u   /* untyped or frame over device memory */
 #define CAP_MAPPED        2u   /* frame / page table: installed in a VSpace; vspace: has an ASID */
@@ -22,7 +27,7 @@ struct cap {
     uint16_t asid;        /* frame / page table / vspace: ASID it is mapped under */
     uint8_t guard_size;   /* cnode */
     uint8_t level;        /* page table: level its entries translate (1..3) once mapped */
-    uint64_t object;      /* physical address of the object */
+    uint64_t object;      /* physical address of the object; sched control: its core */
     union {
         uint64_t watermark;     /* untyped: bytes from the start already handed out */
         uint64_t mapped_vaddr;  /* frame / page table: where it is mapped */
@@ -37,6 +42,10 @@ static inline int cap_is_null(const struct cap *c)
 {
     return c->tag == SEL4_CAP_TAG_NULL;
 }
+
+/* Endpoint rights, reply caps' Grant: SEL4_CAN_* bits in .rights. A
+ * SchedContext cap's size_bits is the object's size (seL4 keeps it in the
+ * cap: it bounds the refills). */
 
 /* The kind of cap seL4 puts in a fresh slot for each object. */
 static inline struct cap cap_make(unsigned tag, uint64_t object, unsigned size_bits)

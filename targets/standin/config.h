@@ -36,6 +36,11 @@
 
 #define USER_TOP            0x00007fffffffffff
 
+/* seL4's KernelIsMCS: the build chooses it (targets.mk: the -mcs builds). */
+#ifndef CONFIG_KERNEL_MCS
+#define CONFIG_KERNEL_MCS   0
+#endif
+
 /* Cores the kernel boots (seL4's CONFIG_MAX_NUM_NODES). The build chooses
  * it (targets/targets.mk: kernel.elf 1, kernel-smp4.elf 4). */
 #ifndef MAX_NUM_NODES

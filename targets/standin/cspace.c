@@ -3,6 +3,8 @@
 #include "uart.h"
 #include "vspace.h"
 
+struct lookup_fault current_lookup_fault;
+
 static struct cap *root_cnode;
 static unsigned first_free_slot;
 
@@ -81,6 +83,7 @@ struct cap *cspace_resolve(const struct cap *root, uint64_t cptr, unsigned depth
         }
         node = slot;
     }
+    current_lookup_fault = fault;
     if (why != 0)
         *why = fault;
     return 0;
@@ -96,6 +99,7 @@ struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_
                                  unsigned *error)
 {
     if (root->tag != SEL4_CAP_TAG_CNODE) {
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_INVALID_ROOT };
         *error = SEL4_FAILED_LOOKUP;
         return 0;
     }
@@ -105,7 +109,14 @@ struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_
     }
     unsigned left;
     struct cap *slot = cspace_resolve(root, index, (unsigned)depth, &left, 0);
-    if (slot == 0 || left != 0) {
+    if (slot == 0) {
+        *error = SEL4_FAILED_LOOKUP;
+        return 0;
+    }
+    if (left != 0) {
+        /* A non-CNode cap ended the walk before depth bits were used. */
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_DEPTH_MISMATCH,
+                                                      .bits_left = (uint8_t)left, .bits_found = 0 };
         *error = SEL4_FAILED_LOOKUP;
         return 0;
     }

@@ -45,6 +45,13 @@ struct lookup_fault {
     uint64_t guard_found;  /* guard mismatch: the CNode's guard */
 };
 
+/* seL4's current_lookup_fault: why the last failed lookup failed. Like
+ * seL4's, it is set by every failed lookup and by the checks that report a
+ * lookup failure on their own (e.g. an empty source slot), and only read
+ * where seL4 reads it (a FailedLookup error reply, a cap fault), so a stale
+ * value is seL4's stale value. */
+extern struct lookup_fault current_lookup_fault;
+
 /* Walks `depth` bits of cptr from `root` (seL4's resolveAddressBits).
  * Returns the slot reached, or 0 on a bad root, guard or depth mismatch,
  * described in *why when why is not 0. *bits_left says how many of the
@@ -58,7 +65,8 @@ struct cap *cspace_lookup(const struct cap *cspace_root, uint64_t cptr, struct l
 
 /* A slot named by (index, depth) in a CNode-invocation argument (seL4's
  * lookupSlotForCNodeOp). Returns 0 and sets *error to seL4's code
- * (FailedLookup or RangeError) when it names no slot exactly. */
+ * (FailedLookup, with current_lookup_fault saying why, or RangeError) when it
+ * names no slot exactly. */
 struct cap *cspace_lookup_target(const struct cap *root, uint64_t index, uint64_t depth,
                                  unsigned *error);
 

@@ -2,6 +2,7 @@
 
 #include "invocation.h"
 #include "ipc.h"
+#include "release.h"
 #include "sched.h"
 #include "uart.h"
 #include "vspace.h"
@@ -21,24 +22,24 @@ static const uint8_t exception_message_register[] = { REG_FAULT_IP, REG_SP_EL0, 
 
 struct fault fault_cap(uint64_t cptr, int in_receive_phase)
 {
-    return (struct fault){ .type = SEL4_FAULT_CAP, .flag = (uint8_t)in_receive_phase,
+    return (struct fault){ .type = FAULT_CAP, .flag = (uint8_t)in_receive_phase,
                            .address = cptr };
 }
 
 struct fault fault_vm(uint64_t address, uint64_t esr, int instruction)
 {
-    return (struct fault){ .type = SEL4_FAULT_VM, .flag = (uint8_t)instruction,
+    return (struct fault){ .type = FAULT_VM, .flag = (uint8_t)instruction,
                            .address = address, .status = esr };
 }
 
 struct fault fault_unknown_syscall(uint64_t number)
 {
-    return (struct fault){ .type = SEL4_FAULT_UNKNOWN_SYSCALL, .address = number };
+    return (struct fault){ .type = FAULT_UNKNOWN_SYSCALL, .address = number };
 }
 
 struct fault fault_user_exception(uint64_t esr)
 {
-    return (struct fault){ .type = SEL4_FAULT_USER_EXCEPTION, .address = esr, .status = 0 };
+    return (struct fault){ .type = FAULT_USER_EXCEPTION, .address = esr, .status = 0 };
 }
 
 /* seL4's printf %p as measured on 13.0.0: "0x" and hex digits, plain "0"
@@ -55,24 +56,24 @@ static void print_pointer(uint64_t value)
 static void print_fault(const struct fault *f)
 {
     switch (f->type) {
-    case SEL4_FAULT_NULL:
+    case FAULT_NULL:
         kprintf("null fault");
         break;
-    case SEL4_FAULT_CAP:
+    case FAULT_CAP:
         kprintf("cap fault in %s phase at address ", f->flag ? "receive" : "send");
         print_pointer(f->address);
         break;
-    case SEL4_FAULT_VM:
+    case FAULT_VM:
         kprintf("vm fault on %s at address ", f->flag ? "code" : "data");
         print_pointer(f->address);
         kprintf(" with status ");
         print_pointer(f->status);
         break;
-    case SEL4_FAULT_UNKNOWN_SYSCALL:
+    case FAULT_UNKNOWN_SYSCALL:
         kprintf("unknown syscall ");
         print_pointer(f->address);
         break;
-    case SEL4_FAULT_USER_EXCEPTION:
+    case FAULT_USER_EXCEPTION:
         kprintf("user exception ");
         print_pointer(f->address);
         kprintf(" code ");
@@ -121,13 +122,10 @@ static void print_user_stack(const struct tcb *t)
     }
 }
 
-/* seL4's handleDoubleFault: the report, then only this thread stops. */
-static void double_fault(struct tcb *t, const struct fault *first, const struct fault *second)
+/* The end of seL4's handleDoubleFault / handleNoFaultHandler report, then
+ * only this thread stops. */
+static void report_thread_and_stop(struct tcb *t)
 {
-    kprintf("Caught ");
-    print_fault(second);
-    kprintf("\nwhile trying to handle:\n");
-    print_fault(first);
     kprintf("\nin thread ");
     print_pointer((uint64_t)(uintptr_t)t);
     kprintf(" \"%s\" at address ", t->name);
@@ -137,22 +135,49 @@ static void double_fault(struct tcb *t, const struct fault *first, const struct 
     sched_set_state(t, THREAD_INACTIVE);
 }
 
-void fault_raise(struct tcb *t, struct fault f, const struct lookup_fault *lookup)
+#if CONFIG_KERNEL_MCS
+void fault_raise(struct tcb *t, struct fault f)
 {
-    struct lookup_fault why;
-    struct cap *handler = cspace_lookup(&t->cspace_root, t->fault_handler, &why);
+    if (t->fault_handler.tag == SEL4_CAP_TAG_ENDPOINT) {
+        t->fault = f;
+        /* seL4 13.0 .. 15.0 never record the lookup failure of a cap fault
+         * on MCS: the message carries the TCB's lookup_failure as it is
+         * (zeroed with the TCB: InvalidRoot). 16.0 records it. */
+        if (f.type == FAULT_CAP && release_at_least(16))
+            t->lookup_failure = current_lookup_fault;
+        ipc_send_fault(t, &t->fault_handler);
+        return;
+    }
+    /* seL4's handleNoFaultHandler. */
+    kprintf("Found thread has no fault handler while trying to handle:\n");
+    print_fault(&f);
+    report_thread_and_stop(t);
+}
+#else
+void fault_raise(struct tcb *t, struct fault f)
+{
+    struct lookup_fault original = current_lookup_fault;
+    struct cap *handler = cspace_lookup(&t->cspace_root, t->fault_handler, 0);
     if (handler != 0 && handler->tag == SEL4_CAP_TAG_ENDPOINT &&
         (handler->rights & SEL4_CAN_WRITE) &&
         (handler->rights & (SEL4_CAN_GRANT | SEL4_CAN_GRANT_REPLY))) {
         t->fault = f;
-        if (f.type == SEL4_FAULT_CAP && lookup != 0)
-            t->lookup_failure = *lookup;
+        if (f.type == FAULT_CAP)
+            t->lookup_failure = original;
         ipc_send_fault(t, handler);
         return;
     }
+    /* seL4's handleDoubleFault: the handler cptr is the second fault. */
+    if (handler != 0)
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY };
     struct fault handler_fault = fault_cap(t->fault_handler, 0);
-    double_fault(t, &f, &handler_fault);
+    kprintf("Caught ");
+    print_fault(&handler_fault);
+    kprintf("\nwhile trying to handle:\n");
+    print_fault(&f);
+    report_thread_and_stop(t);
 }
+#endif
 
 /* seL4's setMRs_lookup_failure, from MR offset on. */
 static unsigned set_lookup_failure(struct tcb *receiver, seL4_IPCBuffer *buffer,
@@ -188,21 +213,21 @@ unsigned fault_set_mrs(struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer 
 {
     const struct fault *f = &sender->fault;
     switch (f->type) {
-    case SEL4_FAULT_CAP:
+    case FAULT_CAP:
         ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_IP, sender->registers[REG_FAULT_IP]);
         ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_ADDR, f->address);
         ipc_set_mr(receiver, buffer, SEL4_CAP_FAULT_IN_RECV_PHASE, f->flag);
         return set_lookup_failure(receiver, buffer, &sender->lookup_failure,
                                   SEL4_CAP_FAULT_LOOKUP_FAILURE_TYPE);
-    case SEL4_FAULT_UNKNOWN_SYSCALL:
+    case FAULT_UNKNOWN_SYSCALL:
         copy_registers(sender, receiver, buffer, syscall_message_register, SYSCALL_MESSAGE_WORDS);
         return ipc_set_mr(receiver, buffer, SYSCALL_MESSAGE_WORDS, f->address);
-    case SEL4_FAULT_USER_EXCEPTION:
+    case FAULT_USER_EXCEPTION:
         copy_registers(sender, receiver, buffer, exception_message_register,
                        EXCEPTION_MESSAGE_WORDS);
         ipc_set_mr(receiver, buffer, EXCEPTION_MESSAGE_WORDS, f->address);
         return ipc_set_mr(receiver, buffer, EXCEPTION_MESSAGE_WORDS + 1, f->status);
-    default:   /* SEL4_FAULT_VM */
+    default:   /* FAULT_VM */
         ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_IP, sender->registers[REG_FAULT_IP]);
         ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_ADDR, f->address);
         ipc_set_mr(receiver, buffer, SEL4_VM_FAULT_PREFETCH, f->flag);
@@ -237,10 +262,10 @@ int fault_handle_reply(struct tcb *faulting, struct tcb *replier)
 {
     int label_zero = SEL4_MSGINFO_LABEL(replier->registers[1]) == 0;
     switch (faulting->fault.type) {
-    case SEL4_FAULT_UNKNOWN_SYSCALL:
+    case FAULT_UNKNOWN_SYSCALL:
         copy_reply(faulting, replier, syscall_message_register, SYSCALL_MESSAGE_WORDS);
         return label_zero;
-    case SEL4_FAULT_USER_EXCEPTION:
+    case FAULT_USER_EXCEPTION:
         copy_reply(faulting, replier, exception_message_register, EXCEPTION_MESSAGE_WORDS);
         return label_zero;
     default:   /* cap and VM faults always restart */

@@ -1,9 +1,14 @@
-/* Faults of user threads, delivered as seL4 13.0.0 (non-MCS) delivers
- * them: a fault message (label = fault type) sent as a Call to the fault
- * handler, the endpoint cap whose cptr TCB_Configure gave, looked up in the
- * faulting thread's CSpace when the fault happens. It must be an endpoint
- * cap with Write and Grant or GrantReply; otherwise seL4 reports a double
- * fault and stops only the faulting thread. */
+/* Faults of user threads, delivered as seL4 delivers them: a fault message
+ * (label = fault type) to the thread's fault handler, which waits for a
+ * reply.
+ *
+ * Non-MCS: the handler is the endpoint cap whose cptr TCB_Configure or
+ * SetSpace gave, looked up in the faulting thread's CSpace when the fault
+ * happens; it must be an endpoint cap with Write and Grant or GrantReply,
+ * otherwise seL4 reports a double fault and stops only the faulting thread.
+ * MCS: the handler is the cap SetSpace / SetSchedParams installed in the
+ * TCB (checked then); with none, seL4 reports that the thread has no fault
+ * handler and stops it. */
 #ifndef STANDIN_FAULT_H
 #define STANDIN_FAULT_H
 
@@ -11,10 +16,10 @@
 #include "sel4_abi.h"
 #include "thread.h"
 
-/* seL4's handleFault. lookup (cap faults only, else 0) says why the cptr
- * named no capability. The thread ends up blocked on its fault handler or
+/* seL4's handleFault. A cap fault's lookup failure is current_lookup_fault
+ * (cspace.h), as seL4's. The thread ends up blocked on its fault handler or
  * inactive. */
-void fault_raise(struct tcb *t, struct fault f, const struct lookup_fault *lookup);
+void fault_raise(struct tcb *t, struct fault f);
 
 /* Convenience constructors. */
 struct fault fault_cap(uint64_t cptr, int in_receive_phase);

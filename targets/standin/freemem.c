@@ -3,6 +3,7 @@
 #include "config.h"
 #include "kassert.h"
 #include "kstring.h"
+#include "release.h"
 #include "uart.h"
 #include "vspace.h"
 
@@ -32,9 +33,11 @@ uint64_t n_paging_structures(struct region it_v_reg)
 
 static int print_and_check_available(void)
 {
-    kprintf("available phys memory regions: %lu\n", (unsigned long)N_AVAILABLE);
+    /* The release's words: 16.0 capitalises the heading, 14.0 made the
+     * ranges half-open. */
+    kprintf(standin_release.available_heading, (unsigned long)N_AVAILABLE);
     for (unsigned i = 0; i < N_AVAILABLE; i++)
-        kprintf("  [%lx..%lx]\n", (unsigned long)available_ram[i].start,
+        kprintf(standin_release.region_line, (unsigned long)available_ram[i].start,
                 (unsigned long)available_ram[i].end);
     return 1;
 }
@@ -43,9 +46,10 @@ static int print_and_check_available(void)
  * listed before the ERROR line. */
 static int print_and_check_reserved(const struct region *reserved, unsigned n)
 {
-    kprintf("reserved virt address space regions: %lu\n", (unsigned long)n);
+    kprintf(standin_release.reserved_heading, (unsigned long)n);
     for (unsigned i = 0; i < n; i++) {
-        kprintf("  [%lx..%lx]\n", (unsigned long)reserved[i].start, (unsigned long)reserved[i].end);
+        kprintf(standin_release.region_line, (unsigned long)reserved[i].start,
+                (unsigned long)reserved[i].end);
         if (reserved[i].start > reserved[i].end) {
             kprintf("ERROR: reserved region %lu has start > end\n", (unsigned long)i);
             return 0;
@@ -68,8 +72,8 @@ static void add_free(uint64_t start, uint64_t end)
     }
     /* seL4 says so (in kernel-window addresses) and goes on; the check
      * after the loop then refuses the boot. */
-    kprintf("no free memory slot left for [%lx..%lx], consider increasing MAX_NUM_FREEMEM_REG (%u)\n",
-            (unsigned long)(start + PPTR_BASE), (unsigned long)(end + PPTR_BASE),
+    kprintf("no free memory slot left for [%lx..%lx%c, consider increasing MAX_NUM_FREEMEM_REG (%u)\n",
+            (unsigned long)(start + PPTR_BASE), (unsigned long)(end + PPTR_BASE), region_close(),
             (unsigned)MAX_FREE_REGIONS);
 }
 
@@ -97,6 +101,8 @@ static uint64_t rootserver_size(struct region it_v_reg, unsigned extra_bi_size_b
     uint64_t size = BIT(ROOT_CNODE_BITS) + BIT(VSPACE_BITS) + BIT(ASID_POOL_BITS) +
                     BIT(PAGE_BITS) /* IPC buffer */ + BIT(PAGE_BITS) /* BootInfo */ +
                     n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) + BIT(TCB_BITS);
+    if (CONFIG_KERNEL_MCS)
+        size += BIT(MIN_SCHED_CONTEXT_BITS);
     if (extra_bi_size_bits > 0)
         size += BIT(extra_bi_size_bits);
     return size;
@@ -127,7 +133,8 @@ static void maybe_alloc_extra_bi(unsigned cmp_size_bits, unsigned extra_bi_size_
 
 /* Same order as seL4 13.0.0 (facts §3.4), so the objects land at the same
  * addresses: CNode, extra BI if larger than a page table, VSpace, extra BI
- * otherwise, ASID pool, IPC buffer, BootInfo, paging structures, TCB. */
+ * otherwise, ASID pool, IPC buffer, BootInfo, paging structures, TCB, and
+ * on MCS the root task's SchedContext last. */
 static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct region it_v_reg,
                                       unsigned extra_bi_size_bits)
 {
@@ -144,6 +151,9 @@ static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct
     rootserver.paging.start = alloc_rootserver_obj(PAGE_TABLE_BITS, n_paging);
     rootserver.paging.end = rootserver.paging.start + (n_paging << PAGE_TABLE_BITS);
     rootserver.tcb = alloc_rootserver_obj(TCB_BITS, 1);
+#if CONFIG_KERNEL_MCS
+    rootserver.sc = alloc_rootserver_obj(MIN_SCHED_CONTEXT_BITS, 1);
+#endif
     /* A loader that pre-filled rootserver.extra_bi made the extra BootInfo
      * allocation be skipped: the region is not used up, and seL4's debug
      * build asserts exactly this. */

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "config.h"
 #include "region.h"
 
 /* Object sizes (log2 bytes) of this configuration. */
@@ -17,6 +18,8 @@
 #define PAGE_TABLE_BITS        12
 #define ASID_POOL_BITS         12
 #define TCB_BITS               11
+/* seL4_MinSchedContextBits: the root task's SchedContext (MCS). */
+#define MIN_SCHED_CONTEXT_BITS 7
 
 #define MAX_RESERVED_REGIONS   3
 /* seL4's MAX_NUM_FREEMEM_REG for qemu-arm-virt: one slot per RAM region (1),
@@ -30,9 +33,13 @@
  * prove the loader never writes kernel-internal state). */
 struct rootserver_mem {
     uint64_t cnode, vspace, asid_pool, ipc_buf, boot_info, extra_bi, tcb;
+#if CONFIG_KERNEL_MCS
+    uint64_t sc;          /* the root task's SchedContext */
+#endif
     struct region paging;
 };
-_Static_assert(sizeof(struct rootserver_mem) == 0x48, "rootserver is 0x48 bytes in seL4");
+_Static_assert(sizeof(struct rootserver_mem) == (CONFIG_KERNEL_MCS ? 0x50 : 0x48),
+               "rootserver is 0x48 bytes in seL4, 0x50 on MCS");
 extern struct rootserver_mem rootserver;
 
 /* Free physical RAM once init_freemem succeeded, ascending. */

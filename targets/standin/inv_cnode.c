@@ -12,12 +12,14 @@ static struct cap mask_rights(struct cap c, uint64_t mask)
         c.rights = frame_mask_rights(c.rights, mask);
     else if (c.tag == SEL4_CAP_TAG_ENDPOINT || c.tag == SEL4_CAP_TAG_NOTIFICATION)
         c.rights &= (uint8_t)mask;
+    else if (CONFIG_KERNEL_MCS && c.tag == SEL4_CAP_TAG_REPLY)
+        c.rights &= (uint8_t)(mask & SEL4_CAN_GRANT);   /* a reply cap has only Grant */
     return c;
 }
 
 /* seL4's updateCapData (not preserving): a badge goes only on an unbadged
  * endpoint, a guard only where guard and radix fit in a word. */
-static struct cap update_data(struct cap c, uint64_t data)
+struct cap update_cap_data(struct cap c, uint64_t data)
 {
     if (c.tag == SEL4_CAP_TAG_ENDPOINT || c.tag == SEL4_CAP_TAG_NOTIFICATION) {
         if (c.badge != 0)
@@ -34,7 +36,7 @@ static struct cap update_data(struct cap c, uint64_t data)
 }
 
 /* seL4's deriveCap. Returns an error code; *out may be a null cap. */
-static unsigned derive(const struct cap *src, struct cap *out)
+unsigned derive_cap(const struct cap *src, struct cap *out)
 {
     *out = *src;
     switch (src->tag) {
@@ -58,36 +60,47 @@ static unsigned derive(const struct cap *src, struct cap *out)
     }
 }
 
+/* A failed lookupTargetSlot / lookupSourceSlot: RangeError for a bad
+ * depth, else FailedLookup with current_lookup_fault. */
+static unsigned lookup_error(struct invocation *inv, unsigned error, int was_source)
+{
+    if (error == SEL4_RANGE_ERROR)
+        return inv_error(inv, SEL4_RANGE_ERROR, 2, 1, SEL4_WORD_BITS);
+    return inv_lookup_error(inv, was_source);
+}
+
 unsigned decode_cnode(struct invocation *inv)
 {
-    if (inv->label != KERNEL_LABEL(SEL4_LABEL_CNODE_COPY) &&
-        inv->label != KERNEL_LABEL(SEL4_LABEL_CNODE_MINT))
+    int mint = inv->method == SEL4_METHOD_CNodeMint;
+    if (inv->method != SEL4_METHOD_CNodeCopy && !mint)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
     unsigned error;
     struct cap *dest = cspace_lookup_target(inv->slot, inv_arg(inv, 0), inv_arg(inv, 1), &error);
     if (dest == 0)
-        return inv_error(inv, error, error == SEL4_RANGE_ERROR ? 2 : 1,
-                         error == SEL4_RANGE_ERROR ? 1 : 0, SEL4_WORD_BITS);
+        return lookup_error(inv, error, 0);
     if (inv->length < 4 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
     if (!cap_is_null(dest))
         return inv_error(inv, SEL4_DELETE_FIRST, 0, 0, 0);
-    struct cap *src = cspace_lookup_target(inv->extra[0], inv_arg(inv, 2), inv_arg(inv, 3), &error);
+    uint64_t src_depth = inv_arg(inv, 3);
+    struct cap *src = cspace_lookup_target(inv->extra[0], inv_arg(inv, 2), src_depth, &error);
     if (src == 0)
-        return inv_error(inv, error, error == SEL4_RANGE_ERROR ? 2 : 1,
-                         1, SEL4_WORD_BITS);
-    if (cap_is_null(src))
-        return inv_error(inv, SEL4_FAILED_LOOKUP, 1, 1, 0);
+        return lookup_error(inv, error, 1);
+    if (cap_is_null(src)) {
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY,
+                                                      .bits_left = (uint8_t)src_depth };
+        return inv_lookup_error(inv, 1);
+    }
 
-    if (inv->length < (inv->label == KERNEL_LABEL(SEL4_LABEL_CNODE_MINT) ? 6u : 5u))
+    if (inv->length < (mint ? 6u : 5u))
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
     struct cap new_cap = mask_rights(*src, inv_arg(inv, 4));
-    if (inv->label == KERNEL_LABEL(SEL4_LABEL_CNODE_MINT))
-        new_cap = update_data(new_cap, inv_arg(inv, 5));
+    if (mint)
+        new_cap = update_cap_data(new_cap, inv_arg(inv, 5));
     struct cap derived;
-    unsigned status = derive(&new_cap, &derived);
+    unsigned status = derive_cap(&new_cap, &derived);
     if (status != SEL4_NO_ERROR)
         return inv_error(inv, status, 0, 0, 0);
     if (cap_is_null(&derived))

@@ -9,27 +9,26 @@
 
 #define MAX_OBJECT_BITS 64   /* marks a size the type cannot have */
 
-static unsigned object_size_bits(uint64_t type, uint64_t user_size_bits)
+/* seL4's getObjectSize; Untyped and SchedContext take the size asked for. */
+static unsigned object_size_bits(enum sel4_object type, uint64_t user_size_bits)
 {
     switch (type) {
-    case SEL4_UNTYPED_OBJECT: return (unsigned)user_size_bits;
-    case SEL4_TCB_OBJECT: return SEL4_TCB_BITS;
-    case SEL4_ENDPOINT_OBJECT: return SEL4_ENDPOINT_BITS;
-    case SEL4_NOTIFICATION_OBJECT: return SEL4_NOTIFICATION_BITS;
-    case SEL4_CAP_TABLE_OBJECT: return (unsigned)user_size_bits + SEL4_SLOT_BITS;
-    case SEL4_ARM_HUGE_PAGE_OBJECT: return SEL4_HUGE_PAGE_BITS;
-    case SEL4_ARM_VSPACE_OBJECT: return SEL4_VSPACE_BITS;
-    case SEL4_ARM_SMALL_PAGE_OBJECT: return SEL4_PAGE_BITS;
-    case SEL4_ARM_LARGE_PAGE_OBJECT: return SEL4_LARGE_PAGE_BITS;
-    case SEL4_ARM_PAGE_TABLE_OBJECT: return SEL4_PAGE_TABLE_BITS;
-    default: return MAX_OBJECT_BITS;
+    case SEL4_OBJECT_Untyped:
+    case SEL4_OBJECT_SchedContext:
+        return (unsigned)user_size_bits;
+    case SEL4_OBJECT_CapTable:
+        return (unsigned)user_size_bits + abi_object_bits(SEL4_OBJECT_CapTable);
+    case SEL4_OBJECT_COUNT:
+        return MAX_OBJECT_BITS;
+    default:
+        return abi_object_bits(type);
     }
 }
 
-static int is_frame_type(uint64_t type)
+static int is_frame_type(enum sel4_object type)
 {
-    return type == SEL4_ARM_SMALL_PAGE_OBJECT || type == SEL4_ARM_LARGE_PAGE_OBJECT ||
-           type == SEL4_ARM_HUGE_PAGE_OBJECT;
+    return type == SEL4_OBJECT_ARM_SmallPage || type == SEL4_OBJECT_ARM_LargePage ||
+           type == SEL4_OBJECT_ARM_HugePage;
 }
 
 /* Appends text to a TCB name at position n (cut at TCB_NAME_LENGTH - 1,
@@ -55,27 +54,34 @@ static void init_tcb(uint64_t paddr)
 }
 
 /* The new object's cap; the memory is already zeroed (except device memory). */
-static struct cap create_object(uint64_t type, uint64_t user_size_bits, uint64_t paddr,
+static struct cap create_object(enum sel4_object type, uint64_t user_size_bits, uint64_t paddr,
                                 unsigned size_bits, int device)
 {
     switch (type) {
-    case SEL4_UNTYPED_OBJECT: {
+    case SEL4_OBJECT_Untyped: {
         struct cap c = cap_make(SEL4_CAP_TAG_UNTYPED, paddr, size_bits);
         c.flags = device ? CAP_DEVICE : 0;
         return c;
     }
-    case SEL4_TCB_OBJECT:
+    case SEL4_OBJECT_TCB:
         init_tcb(paddr);
         return cap_make(SEL4_CAP_TAG_THREAD, paddr, size_bits);
-    case SEL4_ENDPOINT_OBJECT:
+    case SEL4_OBJECT_Endpoint:
         return cap_make(SEL4_CAP_TAG_ENDPOINT, paddr, size_bits);
-    case SEL4_NOTIFICATION_OBJECT:
+    case SEL4_OBJECT_Notification:
         return cap_make(SEL4_CAP_TAG_NOTIFICATION, paddr, size_bits);
-    case SEL4_CAP_TABLE_OBJECT:
+    case SEL4_OBJECT_CapTable:
         return cap_make(SEL4_CAP_TAG_CNODE, paddr, (unsigned)user_size_bits);
-    case SEL4_ARM_VSPACE_OBJECT:
+    case SEL4_OBJECT_SchedContext:
+        return cap_make(CAP_TAG_SCHED_CONTEXT, paddr, size_bits);
+    case SEL4_OBJECT_Reply: {
+        struct cap c = cap_make(SEL4_CAP_TAG_REPLY, paddr, size_bits);
+        c.rights = SEL4_CAN_GRANT;   /* seL4's cap_reply_cap_new(canGrant = true) */
+        return c;
+    }
+    case SEL4_OBJECT_ARM_VSpace:
         return cap_make(SEL4_CAP_TAG_VSPACE, paddr, size_bits);
-    case SEL4_ARM_PAGE_TABLE_OBJECT:
+    case SEL4_OBJECT_ARM_PageTable:
         return cap_make(SEL4_CAP_TAG_PAGE_TABLE, paddr, size_bits);
     default: {   /* frames: read-write, unmapped */
         struct cap c = cap_make(SEL4_CAP_TAG_FRAME, paddr, size_bits);
@@ -89,23 +95,27 @@ static struct cap create_object(uint64_t type, uint64_t user_size_bits, uint64_t
 unsigned decode_untyped(struct invocation *inv)
 {
     struct cap *untyped = inv->slot;
-    if (inv->label != KERNEL_LABEL(SEL4_LABEL_UNTYPED_RETYPE))
+    if (inv->method != SEL4_METHOD_UntypedRetype)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 6 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
-    uint64_t type = inv_arg(inv, 0), user_bits = inv_arg(inv, 1);
+    uint64_t type_arg = inv_arg(inv, 0), user_bits = inv_arg(inv, 1);
     uint64_t node_index = inv_arg(inv, 2), node_depth = inv_arg(inv, 3);
     uint64_t node_offset = inv_arg(inv, 4), node_window = inv_arg(inv, 5);
 
-    if (type >= SEL4_OBJECT_TYPE_COUNT)
+    enum sel4_object type = abi_object_type(type_arg);
+    if (type == SEL4_OBJECT_COUNT)
         return inv_error(inv, SEL4_INVALID_ARGUMENT, 1, 0, 0);
     if (user_bits >= SEL4_WORD_BITS ||
         object_size_bits(type, user_bits) > SEL4_MAX_UNTYPED_BITS)
         return inv_error(inv, SEL4_RANGE_ERROR, 2, 0, SEL4_MAX_UNTYPED_BITS);
     unsigned bits = object_size_bits(type, user_bits);
-    if (type == SEL4_CAP_TABLE_OBJECT && user_bits == 0)
+    if (type == SEL4_OBJECT_CapTable && user_bits == 0)
         return inv_error(inv, SEL4_INVALID_ARGUMENT, 1, 1, 0);
-    if (type == SEL4_UNTYPED_OBJECT && user_bits < SEL4_MIN_UNTYPED_BITS)
+    /* The table's size of these two is their minimum (seL4_MinUntypedBits,
+     * seL4_MinSchedContextBits). */
+    if ((type == SEL4_OBJECT_Untyped || type == SEL4_OBJECT_SchedContext) &&
+        user_bits < abi_object_bits(type))
         return inv_error(inv, SEL4_INVALID_ARGUMENT, 1, 1, 0);
 
     const struct cap *node = inv->extra[0];
@@ -113,12 +123,15 @@ unsigned decode_untyped(struct invocation *inv)
         unsigned error;
         struct cap *slot = cspace_lookup_target(inv->extra[0], node_index, node_depth, &error);
         if (slot == 0)
-            return inv_error(inv, error, error == SEL4_RANGE_ERROR ? 2 : 1,
-                             error == SEL4_RANGE_ERROR ? 1 : 0, SEL4_WORD_BITS);
+            return error == SEL4_RANGE_ERROR ? inv_error(inv, error, 2, 1, SEL4_WORD_BITS)
+                                             : inv_lookup_error(inv, 0);
         node = slot;
     }
-    if (node->tag != SEL4_CAP_TAG_CNODE)
-        return inv_error(inv, SEL4_FAILED_LOOKUP, 1, 0, 0);
+    if (node->tag != SEL4_CAP_TAG_CNODE) {
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY,
+                                                      .bits_left = (uint8_t)node_depth };
+        return inv_lookup_error(inv, 0);
+    }
 
     uint64_t node_size = UINT64_C(1) << node->size_bits;
     if (node_offset > node_size - 1)
@@ -143,14 +156,14 @@ unsigned decode_untyped(struct invocation *inv)
     if ((free_bytes >> bits) < node_window)
         return inv_error(inv, SEL4_NOT_ENOUGH_MEMORY, 1, free_bytes, 0);
     int device = (untyped->flags & CAP_DEVICE) != 0;
-    if (device && !is_frame_type(type) && type != SEL4_UNTYPED_OBJECT)
+    if (device && !is_frame_type(type) && type != SEL4_OBJECT_Untyped)
         return inv_error(inv, SEL4_INVALID_ARGUMENT, 1, 1, 0);
 
     uint64_t size = UINT64_C(1) << bits;
     uint64_t first = (untyped->object + used + size - 1) & ~(size - 1);
     /* Untyped children are not cleared: seL4 clears memory when objects are
      * made from it. */
-    if (!device && type != SEL4_UNTYPED_OBJECT)
+    if (!device && type != SEL4_OBJECT_Untyped)
         memset(paddr_to_kptr(first), 0, size * node_window);
     for (uint64_t i = 0; i < node_window; i++)
         dest[i] = create_object(type, user_bits, first + i * size, bits, device);

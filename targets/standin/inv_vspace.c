@@ -3,6 +3,7 @@
  * offered: they answer seL4_IllegalOperation. */
 #include "cap_rights.h"
 #include "config.h"
+#include "cspace.h"
 #include "pagetable.h"
 #include "invocation.h"
 #include "vspace.h"
@@ -30,16 +31,21 @@ static unsigned check_root_current(const struct cap *root)
     return SEL4_NO_ERROR;
 }
 
+/* findVSpaceForASID failing is FailedLookup on an invalid root (seL4 sets
+ * current_lookup_fault so); a different VSpace there, InvalidCapability 1. */
 static unsigned root_error(struct invocation *inv, unsigned status)
 {
-    return status == SEL4_FAILED_LOOKUP ? inv_error(inv, status, 1, 0, 0)
-                                        : inv_error(inv, status, 1, 1, 0);
+    if (status == SEL4_FAILED_LOOKUP) {
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_INVALID_ROOT };
+        return inv_lookup_error(inv, 0);
+    }
+    return inv_error(inv, status, 1, 1, 0);
 }
 
 unsigned decode_page_table(struct invocation *inv)
 {
     struct cap *pt = inv->slot;
-    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_PAGE_TABLE_MAP))
+    if (inv->method != SEL4_METHOD_ARMPageTableMap)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 2 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -68,7 +74,7 @@ unsigned decode_page_table(struct invocation *inv)
 unsigned decode_frame(struct invocation *inv)
 {
     struct cap *frame = inv->slot;
-    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_PAGE_MAP))
+    if (inv->method != SEL4_METHOD_ARMPageMap)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->length < 3 || inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
@@ -94,8 +100,11 @@ unsigned decode_frame(struct invocation *inv)
     }
     unsigned bits_left;
     uint64_t *slot = user_vspace_lookup_slot(paddr_to_kptr(root->object), vaddr, &bits_left);
-    if (bits_left != frame->size_bits)
-        return inv_error(inv, SEL4_FAILED_LOOKUP, 1, 0, 0);
+    if (bits_left != frame->size_bits) {
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY,
+                                                      .bits_left = (uint8_t)bits_left };
+        return inv_lookup_error(inv, 0);
+    }
     enum user_vm_rights vm = rights == (SEL4_CAN_READ | SEL4_CAN_WRITE) ? VM_READ_WRITE
                            : rights == SEL4_CAN_READ                    ? VM_READ_ONLY
                                                                         : VM_KERNEL_ONLY;
@@ -110,7 +119,7 @@ unsigned decode_frame(struct invocation *inv)
 
 unsigned decode_asid_pool(struct invocation *inv)
 {
-    if (inv->label != KERNEL_LABEL(SEL4_LABEL_ARM_ASID_POOL_ASSIGN))
+    if (inv->method != SEL4_METHOD_ARMASIDPoolAssign)
         return inv_error(inv, SEL4_ILLEGAL_OPERATION, 0, 0, 0);
     if (inv->extra[0] == 0)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);

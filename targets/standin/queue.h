@@ -5,17 +5,31 @@
 #ifndef STANDIN_QUEUE_H
 #define STANDIN_QUEUE_H
 
+#include "config.h"
 #include "thread.h"
 
+/* Enqueues t: at the tail on a non-MCS kernel; on MCS, seL4 keeps endpoint
+ * and notification queues in priority order (tcbEPAppend / tcbAppend):
+ * behind every thread of t's priority or higher, ahead of lower ones. */
 static inline void queue_append(struct thread_queue *q, struct tcb *t)
 {
-    t->ep_next = 0;
+    struct tcb *before = q->tail;
+    if (CONFIG_KERNEL_MCS && before != 0 && t->priority > before->priority) {
+        /* The last thread whose priority is at least t's, if any. */
+        before = 0;
+        for (struct tcb *i = q->head; i != 0 && i->priority >= t->priority; i = i->ep_next)
+            before = i;
+    }
     t->blocked_queue = q;
-    if (q->tail != 0)
-        q->tail->ep_next = t;
-    else
+    if (before == 0) {
+        t->ep_next = q->head;
         q->head = t;
-    q->tail = t;
+    } else {
+        t->ep_next = before->ep_next;
+        before->ep_next = t;
+    }
+    if (t->ep_next == 0)
+        q->tail = t;
 }
 
 static inline struct tcb *queue_pop(struct thread_queue *q)

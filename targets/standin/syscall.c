@@ -1,7 +1,10 @@
 /* Everything that enters the kernel after boot: syscalls from user threads,
  * their faults, and (never expected) interrupts or kernel faults. The
- * seL4 API syscalls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv,
- * Yield) and the debug syscalls a root task needs are implemented; user
+ * seL4 API syscalls (non-MCS: Call, Send, NBSend, Recv, NBRecv, Reply,
+ * ReplyRecv, Yield; MCS: Call, Send, NBSend, Recv, NBRecv, Wait, NBWait,
+ * ReplyRecv, NBSendRecv, NBSendWait, Yield) and the debug syscalls a root
+ * task needs are implemented, numbered as the build's release and
+ * configuration number them (abi.h); user
  * faults go to the thread's fault handler (fault.c). What the stand-in
  * does not offer (other debug syscalls, interrupts) ends the run with one
  * line that says what happened. */
@@ -10,10 +13,12 @@
 #include "cspace.h"
 #include "esr.h"
 #include "fault.h"
+#include "abi.h"
 #include "invocation.h"
 #include "ipc.h"
 #include "notification.h"
 #include "power.h"
+#include "release.h"
 #include "sched.h"
 #include "sel4_abi.h"
 #include "thread.h"
@@ -36,19 +41,6 @@ static struct trap_registers read_trap_registers(void)
     return r;
 }
 
-static const char *syscall_name(int64_t number)
-{
-    static const char *const names[] = {
-        "?", "seL4_SysCall", "seL4_SysReplyRecv", "seL4_SysSend", "seL4_SysNBSend",
-        "seL4_SysRecv", "seL4_SysReply", "seL4_SysYield", "seL4_SysNBRecv",
-        "seL4_SysDebugPutChar", "seL4_SysDebugDumpScheduler", "seL4_SysDebugHalt",
-        "seL4_SysDebugCapIdentify", "seL4_SysDebugSnapshot", "seL4_SysDebugNameThread",
-    };
-    if (number < 0 && number > -(int64_t)(sizeof names / sizeof names[0]))
-        return names[-number];
-    return "not a seL4 13.0.0 syscall";
-}
-
 static void print_trap_registers(struct trap_registers r)
 {
     char detail[80];
@@ -62,7 +54,7 @@ static __attribute__((noreturn)) void unsupported_syscall(int64_t number, struct
 {
     struct tcb *t = ksCurThread;
     kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx ",
-            (long)number, syscall_name(number), t->name,
+            (long)number, abi_syscall_name(number), t->name,
             (unsigned long)t->registers[REG_FAULT_IP]);
     print_trap_registers(r);
     kprintf(", halting\n");
@@ -79,41 +71,51 @@ static unsigned identify(struct tcb *t, uint64_t cptr)
  * replyFromKernel): x0 = 0, the error code as label, its detail words. */
 static void reply_from_kernel(struct tcb *t, unsigned error, const struct invocation *inv)
 {
-    unsigned length = error == SEL4_NO_ERROR ? 0 : inv->error_length;
+    unsigned words = error == SEL4_NO_ERROR ? inv->reply_length : current_syscall_error.length;
+    const uint64_t *mr = error == SEL4_NO_ERROR ? inv->reply : current_syscall_error.mr;
+    unsigned length = 0;
+    seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
+    for (unsigned i = 0; i < words; i++)
+        length = ipc_set_mr(t, buffer, i, mr[i]);
     t->registers[0] = 0;
     t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
-    for (unsigned i = 0; i < length; i++)
-        t->registers[2 + i] = inv->error_mr[i];
 }
 
-/* seL4's handleInvocation for SysCall, SysSend and SysNBSend: IPC on an
- * endpoint, a signal on a notification, else an object invocation. A bad
- * cptr is a cap fault for Send and Call, and nothing at all for NBSend. */
-static void handle_invocation(int is_call, int blocking)
+/* seL4's handleInvocation for SysCall, SysSend and SysNBSend (and on MCS
+ * the send phase of ReplyRecv, NBSendRecv and NBSendWait, on the cap in
+ * x6 or x8): IPC on an endpoint, a signal on a notification, else an object
+ * invocation. A bad cptr is a cap fault when blocking, and nothing at all
+ * otherwise. */
+static void handle_invocation(int is_call, int blocking, int can_donate, int first_phase,
+                              uint64_t cptr)
 {
     struct tcb *t = ksCurThread;
-    uint64_t cptr = t->registers[0], info = t->registers[1];
-    struct lookup_fault why;
-    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, &why);
+    uint64_t info = t->registers[1];
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
         if (blocking)
-            fault_raise(t, fault_cap(cptr, 0), &why);
+            fault_raise(t, fault_cap(cptr, 0));
         return;
     }
     struct invocation inv = { .caller = t, .slot = slot, .label = SEL4_MSGINFO_LABEL(info),
-                              .length = SEL4_MSGINFO_LENGTH(info) };
-    if (inv.length > SEL4_MSG_MAX_LENGTH)
-        inv.length = SEL4_MSG_MAX_LENGTH;
+                              .length = SEL4_MSGINFO_LENGTH(info), .first_phase = first_phase };
+    inv.method = abi_method(inv.label);
     seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
     for (unsigned i = 0; buffer != 0 && i < SEL4_MSGINFO_EXTRA_CAPS(info); i++) {
         uint64_t extra = buffer->caps_or_badges[i];
-        inv.extra[i] = cspace_lookup(&t->cspace_root, extra, &why);
+        inv.extra[i] = cspace_lookup(&t->cspace_root, extra, 0);
         if (inv.extra[i] == 0) {
             if (blocking)
-                fault_raise(t, fault_cap(extra, 0), &why);
+                fault_raise(t, fault_cap(extra, 0));
             return;
         }
     }
+    /* seL4_MessageInfo keeps at most seL4_MsgMaxLength; without an IPC
+     * buffer only the registers count. */
+    if (inv.length > SEL4_MSG_MAX_LENGTH)
+        inv.length = SEL4_MSG_MAX_LENGTH;
+    if (inv.length > SEL4_FAST_MESSAGE_REGISTERS && buffer == 0)
+        inv.length = SEL4_FAST_MESSAGE_REGISTERS;
     unsigned error;
     switch (slot->tag) {
     case SEL4_CAP_TAG_ENDPOINT:
@@ -124,7 +126,7 @@ static void handle_invocation(int is_call, int blocking)
             break;
         }
         if (slot->tag == SEL4_CAP_TAG_ENDPOINT) {
-            ipc_send(t, slot, blocking, is_call);
+            ipc_send(t, slot, blocking, is_call, can_donate);
             return;   /* the reply (if any) comes from the receiver */
         }
         notification_signal(slot);
@@ -134,41 +136,62 @@ static void handle_invocation(int is_call, int blocking)
         error = decode_invocation(&inv);
         break;
     }
-    if (is_call)
+    /* A thread that stopped itself (TCB_Suspend) gets no reply. */
+    if (is_call && (error != SEL4_NO_ERROR || t->state == THREAD_RUNNING))
         reply_from_kernel(t, error, &inv);
 }
 
-/* seL4's handleRecv for SysRecv and SysNBRecv (and ReplyRecv's second
- * half): a bad cptr, a cap without Read or a cap that is neither an
- * endpoint nor a notification is a cap fault in the receive phase. */
-static void handle_recv(int blocking)
+#if CONFIG_KERNEL_MCS
+/* seL4's lookupReply: the reply cap a receive names in x6, or a cap fault
+ * (receive phase) on that cptr. */
+static const struct cap *lookup_reply(struct tcb *t)
+{
+    uint64_t cptr = t->registers[6];
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
+    if (slot != 0 && slot->tag == SEL4_CAP_TAG_REPLY)
+        return slot;
+    /* Up to 15.0 the lookup failure is not set here; it is not reported
+     * either then (fault.c). */
+    if (slot != 0 && release_at_least(16))
+        current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY };
+    fault_raise(t, fault_cap(cptr, 1));
+    return 0;
+}
+#endif
+
+/* seL4's handleRecv for SysRecv and SysNBRecv (and the receive phase of
+ * ReplyRecv; on MCS also Wait, NBWait, NBSendRecv, NBSendWait): a bad
+ * cptr, a cap without Read or a cap that is neither an endpoint nor a
+ * notification is a cap fault in the receive phase. can_reply (MCS): the
+ * receive names a reply object in x6 (Recv, NBRecv, ReplyRecv,
+ * NBSendRecv), which an endpoint receive needs. */
+static void handle_recv(int blocking, int can_reply)
 {
     struct tcb *t = ksCurThread;
     uint64_t cptr = t->registers[0];
-    struct lookup_fault why;
-    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, &why);
+    struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
-        fault_raise(t, fault_cap(cptr, 1), &why);
+        fault_raise(t, fault_cap(cptr, 1));
         return;
     }
     int readable = (slot->rights & SEL4_CAN_READ) != 0;
     if (slot->tag == SEL4_CAP_TAG_ENDPOINT && readable) {
-        ipc_recv(t, slot, blocking);
+        const struct cap *reply = 0;
+#if CONFIG_KERNEL_MCS
+        if (can_reply && (reply = lookup_reply(t)) == 0)
+            return;
+#else
+        (void)can_reply;
+#endif
+        ipc_recv(t, slot, blocking, reply);
         return;
     }
     if (slot->tag == SEL4_CAP_TAG_NOTIFICATION && readable) {
         notification_wait(t, slot, blocking);
         return;
     }
-    struct lookup_fault missing = { .type = LOOKUP_MISSING_CAPABILITY, .bits_left = 0 };
-    fault_raise(t, fault_cap(cptr, 1), &missing);
-}
-
-/* Syscall numbers outside seL4's API and debug syscalls: an UnknownSyscall
- * fault (seL4's handleUnknownSyscall). */
-static int is_debug_syscall(int64_t number)
-{
-    return number <= SEL4_SYS_DEBUG_PUTCHAR && number >= SEL4_SYS_DEBUG_NAME_THREAD;
+    current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY, .bits_left = 0 };
+    fault_raise(t, fault_cap(cptr, 1));
 }
 
 static void handle_syscall(struct trap_registers r)
@@ -177,47 +200,72 @@ static void handle_syscall(struct trap_registers r)
     /* SVC's ELR is the next instruction; the svc itself is one word back. */
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP] - 4;
     int64_t number = (int64_t)t->registers[7];
-    switch (number) {
-    case SEL4_SYS_CALL:
-        handle_invocation(1, 1);
+    enum sel4_syscall call = abi_syscall(number);
+    switch (call) {
+    case SEL4_SYSCALL_Call:
+        handle_invocation(1, 1, 1, 0, t->registers[0]);
         break;
-    case SEL4_SYS_SEND:
-        handle_invocation(0, 1);
+    case SEL4_SYSCALL_Send:
+        handle_invocation(0, 1, 0, 0, t->registers[0]);
         break;
-    case SEL4_SYS_NBSEND:
-        handle_invocation(0, 0);
+    case SEL4_SYSCALL_NBSend:
+        handle_invocation(0, 0, 0, 0, t->registers[0]);
         break;
-    case SEL4_SYS_RECV:
-        handle_recv(1);
+    case SEL4_SYSCALL_Recv:
+        handle_recv(1, 1);
         break;
-    case SEL4_SYS_NBRECV:
-        handle_recv(0);
+    case SEL4_SYSCALL_NBRecv:
+        handle_recv(0, 1);
         break;
-    case SEL4_SYS_REPLY:
+#if CONFIG_KERNEL_MCS
+    case SEL4_SYSCALL_Wait:
+        handle_recv(1, 0);
+        break;
+    case SEL4_SYSCALL_NBWait:
+        handle_recv(0, 0);
+        break;
+    case SEL4_SYSCALL_ReplyRecv:
+        /* The reply is a non-blocking invocation of the cap in x6. */
+        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_recv(1, 1);
+        break;
+    case SEL4_SYSCALL_NBSendRecv:
+        handle_invocation(0, 0, 1, 1, t->registers[8]);
+        handle_recv(1, 1);
+        break;
+    case SEL4_SYSCALL_NBSendWait:
+        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_recv(1, 0);
+        break;
+#else
+    case SEL4_SYSCALL_Reply:
         ipc_reply(t);
         break;
-    case SEL4_SYS_REPLY_RECV:
+    case SEL4_SYSCALL_ReplyRecv:
         ipc_reply(t);
-        handle_recv(1);
+        handle_recv(1, 1);
         break;
-    case SEL4_SYS_DEBUG_PUTCHAR:
+#endif
+    case SEL4_SYSCALL_DebugPutChar:
         uart_putchar((char)t->registers[0]);
         break;
-    case SEL4_SYS_YIELD:
+    case SEL4_SYSCALL_Yield:
         sched_yield();
         break;
-    case SEL4_SYS_DEBUG_CAP_IDENTIFY:
+    case SEL4_SYSCALL_DebugCapIdentify:
         t->registers[0] = identify(t, t->registers[0]);
         break;
-    case SEL4_SYS_DEBUG_HALT:
+    case SEL4_SYSCALL_DebugHalt:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,
                 t->name);
         halt();
-    default:
-        if (is_debug_syscall(number))
-            unsupported_syscall(number, r);
-        fault_raise(t, fault_unknown_syscall((uint64_t)number), 0);
+    case SEL4_SYSCALL_COUNT:
+        /* Outside seL4's API and debug syscalls: an UnknownSyscall fault
+         * (seL4's handleUnknownSyscall). */
+        fault_raise(t, fault_unknown_syscall((uint64_t)number));
         break;
+    default:
+        unsupported_syscall(number, r);
     }
     sched_choose();
 }
@@ -260,11 +308,11 @@ void c_handle_user_trap(uint64_t kind)
     /* seL4's lower_el_sync: aborts are VM faults, everything else a user
      * exception carrying ESR (FP/SIMD is never trapped here). */
     if (ec == ESR_EC_DATA_ABORT_LOWER)
-        fault_raise(t, fault_vm(r.far, r.esr, 0), 0);
+        fault_raise(t, fault_vm(r.far, r.esr, 0));
     else if (ec == ESR_EC_INSTRUCTION_ABORT_LOWER)
-        fault_raise(t, fault_vm(t->registers[REG_FAULT_IP], r.esr, 1), 0);
+        fault_raise(t, fault_vm(t->registers[REG_FAULT_IP], r.esr, 1));
     else
-        fault_raise(t, fault_user_exception(r.esr), 0);
+        fault_raise(t, fault_user_exception(r.esr));
     sched_choose();
     restore_user_context();
 }

@@ -30,7 +30,9 @@
  * name field is longer; names longer than this are cut). */
 #define TCB_NAME_LENGTH 64
 
+#include "abi.h"
 #include "cap.h"
+#include "config.h"
 #include "cspace.h"
 
 enum thread_state {
@@ -42,9 +44,9 @@ enum thread_state {
     THREAD_BLOCKED_ON_NOTIFICATION,   /* in a notification's queue (Wait) */
 };
 
-/* A fault being delivered (seL4_Fault_t); type SEL4_FAULT_NULL = none. */
+/* A fault being delivered (seL4_Fault_t); type FAULT_NULL = none. */
 struct fault {
-    uint8_t type;         /* SEL4_FAULT_* */
+    uint8_t type;         /* enum fault_kind (abi.h) */
     uint8_t flag;         /* cap fault: in receive phase; VM fault: instruction fetch */
     uint64_t address;     /* cap fault: cptr; VM fault: address; unknown syscall: number;
                              user exception: ESR */
@@ -56,6 +58,7 @@ struct fault {
 struct ipc_block {
     uint64_t badge;
     uint8_t can_grant, can_grant_reply, is_call;
+    uint8_t can_donate;   /* MCS: a receiver without a SchedContext may run on the sender's */
 };
 
 /* A FIFO of blocked threads (queue.h). */
@@ -63,21 +66,36 @@ struct thread_queue {
     struct tcb *head, *tail;
 };
 
+struct sched_context;
+struct reply;
+
 struct tcb {
     uint64_t registers[REG_COUNT];
     char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
     uint8_t state;            /* enum thread_state */
     uint8_t priority, mcp;
+    uint8_t flags;            /* seL4_TCBFlag (14.0+, TCB_SetFlags) */
     struct cap cspace_root, vspace_root, ipc_buffer_frame;
     uint64_t ipc_buffer_vaddr;    /* 0: no IPC buffer */
-    uint64_t fault_handler;       /* cptr of the fault endpoint (TCB_Configure) */
     struct fault fault;
     struct lookup_fault lookup_failure;   /* of a cap fault being delivered */
     struct ipc_block blocked;     /* while BLOCKED_ON_SEND / _RECV (can_grant only) */
+#if CONFIG_KERNEL_MCS
+    /* seL4's tcbFaultHandler and tcbTimeoutHandler slots: copies of the
+     * endpoint caps TCB_SetSpace / SetSchedParams / SetTimeoutEndpoint
+     * installed (null: none). */
+    struct cap fault_handler, timeout_handler;
+    struct sched_context *sc;     /* tcbSchedContext: 0 = the thread cannot run */
+    /* The reply object in the thread state: the one a receiver waits with,
+     * or the one a caller blocked on its reply is linked to. */
+    struct reply *reply;
+#else
+    uint64_t fault_handler;       /* cptr of the fault endpoint (TCB_Configure) */
     /* The caller slot: the reply cap of the last Call received, naming the
      * thread blocked on the reply (0: empty slot). */
     struct tcb *caller;
     uint8_t caller_can_grant;
+#endif
     struct thread_queue *blocked_queue;   /* the queue a blocked thread is in */
     struct tcb *ep_next;          /* next thread in the same endpoint/notification queue */
     struct tcb *sched_next;       /* next thread in the scheduler's list */

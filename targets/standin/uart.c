@@ -35,10 +35,17 @@ static void console_sink(char c, void *ctx)
     uart_putchar(c);
 }
 
+/* Named like seL4's printf back end, which marks a printing build. */
+void impl_kvprintf(const char *fmt, va_list ap);
+void impl_kvprintf(const char *fmt, va_list ap)
+{
+    bc_vformat(console_sink, 0, fmt, ap);
+}
+
 void kprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    bc_vformat(console_sink, 0, fmt, ap);
+    impl_kvprintf(fmt, ap);
     va_end(ap);
 }
