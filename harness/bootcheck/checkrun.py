@@ -24,7 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import contract, gdbrun, qemu_machine
+from . import contract, gdbrun, qemu_machine, roottask_failures
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -212,10 +212,16 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
+        # bootcheck's own root task ends with a verdict and a halt: watch it to
+        # the end (seL4's `halting...`, or the budget). Any other root task
+        # need not end: watch it `linger` seconds after its entry.
+        own = roottask_failures.prints_our_grammar(u_path)
         run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                         end_on=["halting..."], keep_serial=serial_log, linger=linger, smp=cpus)
+                         end_on=["halting..."], keep_serial=serial_log, linger=None if own else linger,
+                         smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
-        run.watched = linger          # how long the root task was watched after its entry
+        run.watched = None if own else linger     # how long the root task was watched after its entry
+        run.budget = seconds
         findings += contract.judge_qemu(inp, run, symbolizer(u_path))
         summary = contract.complete(contract.summarize(findings), inp)
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",

@@ -385,3 +385,9 @@ def prints_our_grammar(roottask_path):
                        if seg["p_type"] == "PT_LOAD")
     except (OSError, Exception):     # not readable as an ELF: not ours
         return False
+
+
+def finished(serial):
+    """Whether the root task ran to an end: a halt it asked for (`Debug halt
+    syscall from user thread`, seL4 and the stand-in alike)."""
+    return any(REQUESTED_HALT.match(l.strip()) for l in _lines(serial))

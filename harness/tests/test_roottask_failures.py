@@ -212,3 +212,17 @@ def test_boot_log_16_new_lines_and_render():
         "reserved virt address space regions: 2"
     assert bootlog.render("reserved virt address space regions: 2", "16.0.0") == \
         "Reserved virt address space regions: 2"
+
+
+def test_our_root_task_that_did_not_finish_fails():
+    """A log cut where the budget ended it (an SMP kernel under gdb is slow):
+    our root task had printed neither its verdict nor asked to halt."""
+    full = serial("sel4-13.0.0-el1-halt-requested.log")
+    cut = full[:full.index("roottask: check yield ok")]
+    assert roottask_failures.find(cut, own_roottask=True) is None and not roottask_failures.finished(cut)
+    f = contract.judge_roottask_runs(_inputs(kernel("13.0.0", False)), cut, True, _symbolize, budget=20)
+    last = [l for l in cut.splitlines() if l.strip()][-1].strip()
+    assert (f.status, f.sentence) == ("fail", "the root task (bootcheck's) did not finish in the 20 s budget: no "
+                                      f"boot verdict and no halt; last line \"{last}\"")
+    done = contract.judge_roottask_runs(_inputs(kernel("13.0.0", False)), full, True, _symbolize, budget=20)
+    assert (done.status, done.sentence) == ("pass", "no fault or failure reported; the root task ran to its end")
