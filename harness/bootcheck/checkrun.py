@@ -31,6 +31,9 @@ ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
 
 
 PASS_LINE = "bootcheck: PASS: every link of seL4's boot contract holds"
+# Where a run can end: seL4's halt, or the last line of a complete fault
+# report (src/kernel/faulthandler.c prints it in every printing build).
+END_ON = ["halting...", "With stack:"]
 EXIT_STATUS = {"pass": 0, "fail": 1, "incomplete": 3}    # 2: the check could not be made
 
 
@@ -217,7 +220,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         # need not end: watch it `linger` seconds after its entry.
         own = roottask_failures.prints_our_grammar(u_path)
         run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                         end_on=["halting..."], keep_serial=serial_log, linger=None if own else linger,
+                         end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
                          smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
         run.watched = None if own else linger     # how long the root task was watched after its entry
