@@ -1,4 +1,6 @@
-"""seL4 13.0.0's AArch64 boot contract, written once: named rules over what a
+"""seL4's AArch64 boot contract (13.0.0 to 16.0.0: the loader contract did not
+change; what did, the boot log and the root task's ABI, is read with the
+kernel's target description), written once: named rules over what a
 loader was *observed* to do, in the order of the boot chain, each judged with
 a sentence that carries the numbers.
 
@@ -64,7 +66,7 @@ def last_pages(n):
     return f"its last {pages(n)} are"
 
 
-# seL4 13 on qemu-arm-virt describes free RAM in MAX_NUM_FREEMEM_REG = 3
+# seL4 (13.0.0 to 16.0.0 alike) on qemu-arm-virt describes free RAM in MAX_NUM_FREEMEM_REG = 3
 # slots (1 RAM region + 1 for its boot code + 1 spare for the rootserver
 # objects) and refuses a placement that fills the spare one.
 MAX_FREE_REGIONS = 2
@@ -251,7 +253,7 @@ def judge_free_memory(inp, x0, x1, dtb_addr, dtb_size, source):
     if len(gaps) > MAX_FREE_REGIONS:
         return Finding("free_memory", "fail",
                        f"the placement leaves {len(gaps)} free memory regions in RAM [{hx(lo)}, {hx(hi)}): "
-                       f"{listed}; seL4 13 (qemu-arm-virt) has room for {MAX_FREE_REGIONS} and stops with "
+                       f"{listed}; {_release_words(inp)} (qemu-arm-virt) has room for {MAX_FREE_REGIONS} and stops with "
                        "\"ERROR: insufficient MAX_NUM_FREEMEM_REG (3)\"; place the DTB and the root task "
                        "next to the kernel or to each other", source)
     return Finding("free_memory", "pass", f"{len(gaps)} free memory region{'s' if len(gaps) != 1 else ''}: "
