@@ -226,3 +226,17 @@ def test_our_root_task_that_did_not_finish_fails():
                                       f"boot verdict and no halt; last line \"{last}\"")
     done = contract.judge_roottask_runs(_inputs(kernel("13.0.0", False)), full, True, _symbolize, budget=20)
     assert (done.status, done.sentence) == ("pass", "no fault or failure reported; the root task ran to its end")
+
+
+def test_mcs_numbers_on_a_nonmcs_kernel():
+    """The abi helper's forced 16.0.0-mcs root task on real seL4 16.0.0
+    (non-MCS): its first syscall, MCS DebugCapIdentify (-15), is none there."""
+    text = serial("sel4-16.0.0-el1-mcs-roottask.log")
+    f = roottask_failures.find(text, own_roottask=True)
+    assert f.kind == "double_fault" and roottask_failures.describe_fault(f.fault) == "unknown syscall -15"
+    d = roottask_failures.diagnose(f, text, kernel("16.0.0", False), own_roottask=True)
+    assert d.startswith("the root task uses MCS syscall numbers on a non-MCS kernel (seL4 16.0.0 non-MCS")
+    assert d.endswith("syscall -15 is MCS DebugCapIdentify, which seL4 16.0.0 non-MCS does not have")
+    # -100 is no syscall of either flavour: no diagnosis
+    other = serial("sel4-16.0.0-el1-unknown-syscall.log")
+    assert roottask_failures.diagnose(roottask_failures.find(other), other, kernel("16.0.0", False), True) == ""
