@@ -24,13 +24,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import contract, gdbrun, qemu_machine
+from . import contract, gdbrun, qemu_machine, roottask_failures
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
 
 
 PASS_LINE = "bootcheck: PASS: every link of seL4's boot contract holds"
+# Where a run can end: seL4's halt, or the last line of a complete fault
+# report (src/kernel/faulthandler.c prints it in every printing build).
+END_ON = ["halting...", "With stack:"]
 EXIT_STATUS = {"pass": 0, "fail": 1, "incomplete": 3}    # 2: the check could not be made
 
 
@@ -212,10 +215,16 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
+        # bootcheck's own root task ends with a verdict and a halt: watch it to
+        # the end (seL4's `halting...`, or the budget). Any other root task
+        # need not end: watch it `linger` seconds after its entry.
+        own = roottask_failures.prints_our_grammar(u_path)
         run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                         end_on=["halting..."], keep_serial=serial_log, linger=linger, smp=cpus)
+                         end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
+                         smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
-        run.watched = linger          # how long the root task was watched after its entry
+        run.watched = None if own else linger     # how long the root task was watched after its entry
+        run.budget = seconds
         findings += contract.judge_qemu(inp, run, symbolizer(u_path))
         summary = contract.complete(contract.summarize(findings), inp)
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",

@@ -12,9 +12,10 @@ from . import checkreport, checkrun, contract, linux_check
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)
-against seL4 13.x's AArch64 boot contract, from both sides: in Unicorn up to
-the branch to the kernel, and booted in QEMU under gdb up to the root task's
-entry at EL0. Prints one line per rule of the boot chain and a diagnosis that
+against seL4's AArch64 boot contract (13.0.0 to 16.0.0, non-MCS and MCS; the
+kernel's release and configuration are read from its ELF), from both sides:
+in Unicorn up to the branch to the kernel, and booted in QEMU under gdb up to
+the root task's entry at EL0 and on to its end. Prints one line per rule of the boot chain and a diagnosis that
 names the first broken link; writes verdict.json, verdict.md, junit.xml,
 report.html and serial.log to the report directory.
 

@@ -1,4 +1,6 @@
-"""seL4 13.0.0's AArch64 boot contract, written once: named rules over what a
+"""seL4's AArch64 boot contract (13.0.0 to 16.0.0: the loader contract did not
+change; what did, the boot log and the root task's ABI, is read with the
+kernel's target description), written once: named rules over what a
 loader was *observed* to do, in the order of the boot chain, each judged with
 a sentence that carries the numbers.
 
@@ -64,7 +66,7 @@ def last_pages(n):
     return f"its last {pages(n)} are"
 
 
-# seL4 13 on qemu-arm-virt describes free RAM in MAX_NUM_FREEMEM_REG = 3
+# seL4 (13.0.0 to 16.0.0 alike) on qemu-arm-virt describes free RAM in MAX_NUM_FREEMEM_REG = 3
 # slots (1 RAM region + 1 for its boot code + 1 spare for the rootserver
 # objects) and refuses a placement that fills the spare one.
 MAX_FREE_REGIONS = 2
@@ -251,7 +253,7 @@ def judge_free_memory(inp, x0, x1, dtb_addr, dtb_size, source):
     if len(gaps) > MAX_FREE_REGIONS:
         return Finding("free_memory", "fail",
                        f"the placement leaves {len(gaps)} free memory regions in RAM [{hx(lo)}, {hx(hi)}): "
-                       f"{listed}; seL4 13 (qemu-arm-virt) has room for {MAX_FREE_REGIONS} and stops with "
+                       f"{listed}; {_release_words(inp)} (qemu-arm-virt) has room for {MAX_FREE_REGIONS} and stops with "
                        "\"ERROR: insufficient MAX_NUM_FREEMEM_REG (3)\"; place the DTB and the root task "
                        "next to the kernel or to each other", source)
     return Finding("free_memory", "pass", f"{len(gaps)} free memory region{'s' if len(gaps) != 1 else ''}: "
@@ -492,11 +494,13 @@ def _release_words(inp):
     return f"{t.name}{' MCS' if t.mcs else ''}"
 
 
-def judge_roottask_runs(inp, serial, entry_reached, symbolize, watched=None):
+def judge_roottask_runs(inp, serial, entry_reached, symbolize, watched=None, budget=None):
     """Rule 16 from the serial log: every way seL4 (or the stand-in) reports
     a user-level failure (bootcheck.roottask_failures), with the ABI
     mismatch that explains it when the kernel's target description and the
-    root task's own words show one."""
+    root task's own words show one. watched: seconds the root task was
+    watched after its entry (None: to its end, as for bootcheck's own root
+    task, within `budget` seconds)."""
     own = roottask_failures.prints_our_grammar(inp.roottask_path)
     failure = roottask_failures.find(serial, own_roottask=own)
     src = "QEMU serial"
@@ -525,7 +529,16 @@ def judge_roottask_runs(inp, serial, entry_reached, symbolize, watched=None):
         return Finding("roottask_runs", "fail",
                        f"the root task printed nothing and never halted{during}"
                        + (f". Diagnosis: {diag}" if diag else ""), src, {"fault": {"kind": "silent"}})
-    return Finding("roottask_runs", "pass", "no fault or failure reported after the root task started", src)
+    if own and not roottask_failures.finished(serial):
+        lines = [l.strip() for l in serial.splitlines() if l.strip()]
+        return Finding("roottask_runs", "fail",
+                       f"the root task (bootcheck's) did not finish{f' in the {budget:g} s budget' if budget else ''}: "
+                       f"no boot verdict and no halt; last line \"{lines[-1] if lines else ''}\"", src,
+                       {"fault": {"kind": "unfinished"}})
+    if watched:
+        return Finding("roottask_runs", "pass", f"no fault or failure reported in the {watched:g} s watched after "
+                       "the root task started", src)
+    return Finding("roottask_runs", "pass", "no fault or failure reported; the root task ran to its end", src)
 
 
 def judge_qemu(inp, run, symbolize):
@@ -602,7 +615,7 @@ def judge_qemu(inp, run, symbolize):
         out.append(Finding("roottask_entry", "fail", f"the root task's entry {hx(inp.roottask.entry)} never ran "
                            "at EL0; " + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
     runs = judge_roottask_runs(inp, serial, bool(ue and ue.get("reached")), symbolize,
-                               getattr(run, "watched", None))
+                               getattr(run, "watched", None), getattr(run, "budget", None))
     if runs is not None:
         out.append(runs)
     return out

@@ -125,9 +125,13 @@ CATALOGUE = (
           "seL4 libsel4/include/api/syscall.xml: non-MCS DebugPutChar (-9) is MCS Wait (-9)",
           "the root task uses non-MCS syscall numbers on an MCS kernel",
           "test_check.py::test_nonmcs_roottask_on_mcs_kernel (real seL4 MCS, or the MCS stand-in)"),
-    Entry("abi_mcs_on_nonmcs", "diagnosis: 'SysDebugNameThread: cap is not a TCB, halting' on a non-MCS "
-          "kernel, or an MCS sel4.abi line", "MCS DebugHalt (-14) is non-MCS DebugNameThread (-14)",
-          "the root task uses MCS syscall numbers on a non-MCS kernel", "test_roottask_failures.py"),
+    Entry("abi_mcs_on_nonmcs", "diagnosis: an unknown syscall that only MCS has (e.g. -15, MCS "
+          "DebugCapIdentify), 'SysDebugNameThread: cap is not a TCB, halting' on a non-MCS kernel, or an MCS "
+          "sel4.abi line", "seL4 libsel4/include/api/syscall.xml: MCS DebugHalt (-14) is non-MCS "
+          "DebugNameThread (-14); -15 is no non-MCS syscall without SMP",
+          "the root task uses MCS syscall numbers on a non-MCS kernel",
+          "test_check.py::test_mcs_roottask_on_a_real_nonmcs_kernel and ..._on_the_nonmcs_stand_in "
+          "(forced 16.0.0-mcs root task); test_roottask_failures.py"),
     Entry("abi_labels", "diagnosis: a failed invocation of a root task with 13.0's labels (no sel4.abi line, or "
           "13.0) on a 14.0+ kernel, e.g. ASIDPool_Assign -> seL4_IllegalOperation",
           "seL4 libsel4 object-api.xml: TCBSetFlags (14.0) and DomainScheduleConfigure/SetStart (15.0) "
@@ -305,6 +309,29 @@ def _abi_tables():
         return None
 
 
+def _other_flavour_syscall(number, t):
+    """For an unknown syscall number: what it is in the other flavour (MCS or
+    not) of the kernel's release, when only that flavour has it ('' if not)."""
+    sel4abi = _abi_tables()
+    if sel4abi is None or not t.release:
+        return ""
+    n = number - (1 << 64) if number >> 63 else number
+    try:
+        here = sel4abi.abi(t.release, mcs=bool(t.mcs), smp=t.smp, hyp=t.hyp).syscalls
+        there = sel4abi.abi(t.release, mcs=not t.mcs, smp=t.smp, hyp=t.hyp).syscalls
+    except Exception:       # a configuration the table does not cover
+        return ""
+    names = [k for k, v in there.items() if v == n]
+    mine = [k for k, v in here.items() if v == n]
+    if not names or names == mine:
+        return ""
+    flavour, kernel = ("non-MCS", "MCS") if t.mcs else ("MCS", "non-MCS")
+    if mine:     # numbered here, but this kernel does not handle it (14.0/15.0 number DebugSendIPI without SMP)
+        return (f"syscall {n} is {flavour} {names[0]}; seL4 {t.release} {kernel} numbers it {mine[0]} and "
+                "reported it unknown")
+    return f"syscall {n} is {flavour} {names[0]}, which seL4 {t.release} {kernel} does not have"
+
+
 def relabelled(call_name, t):
     """For a root-task invocation name (libsel4's, e.g. ASIDPool_Assign):
     (seL4 method, its 13.0 label, what the kernel's release decodes that
@@ -340,6 +367,13 @@ def diagnose(failure, serial, t, own_roottask):
             return (f"the root task uses non-MCS syscall numbers on an MCS kernel ({_kernel(t)}): its "
                     f"DebugPutChar (non-MCS -9) is MCS Wait (-9), so printing {chr(a)!r} waited on cap "
                     f"{a:#x} and faulted")
+    # a syscall number only the other flavour has
+    if fault.get("type") == "unknown_syscall" and t.mcs is not None:
+        other = _other_flavour_syscall(fault["number"], t)
+        if other:
+            if t.mcs:
+                return (f"the root task uses non-MCS syscall numbers on an MCS kernel ({_kernel(t)}): {other}")
+            return f"the root task uses MCS syscall numbers on a non-MCS kernel ({_kernel(t)}): {other}"
     if t.mcs and abi is not None and not abi["mcs"]:
         return (f"the root task uses non-MCS syscall numbers on an MCS kernel ({_kernel(t)}): it reported "
                 f"sel4.abi = {abi['release']} nonmcs")
@@ -356,17 +390,21 @@ def diagnose(failure, serial, t, own_roottask):
         labels_13 = abi is None or abi["release"].startswith("13")
         inv = next((INVOCATION_FAILED.match(l.strip()) for l in _lines(serial)
                     if INVOCATION_FAILED.match(l.strip())), None)
-        if labels_13 and inv is not None:
+        # a root task that detected 13.0 (or printed nothing, as main's did) and failed
+        if labels_13 and (inv is not None or (failure is not None and failure.kind == "boot_failed")):
             how = "it printed no sel4.abi line (a root task built for 13.0)" if abi is None else \
                 f"it reported sel4.abi = {abi['release']}"
-            moved = relabelled(inv["name"], t)
-            what = ""
-            if moved and moved[2] != moved[0]:
-                what = (f"; {inv['name']} sends 13.0's label {moved[1]} ({moved[0]}), which seL4 {t.release} "
-                        f"decodes as {moved[2] or 'no method'}")
-            return (f"invocation labels of 13.0 on a 14.0+ kernel ({_kernel(t)}): {how}, and "
-                    f"{inv['call']} -> {inv['error']}{what}. From 14.0 TCBSetFlags, from 15.0 "
-                    "DomainScheduleConfigure and DomainScheduleSetStart move every later label")
+            if inv is not None:
+                moved = relabelled(inv["name"], t)
+                what = f", and {inv['call']} -> {inv['error']}"
+                if moved and moved[2] != moved[0]:
+                    what += (f"; {inv['name']} sends 13.0's label {moved[1]} ({moved[0]}), which seL4 "
+                             f"{t.release} decodes as {moved[2] or 'no method'}")
+            else:
+                what = f", and it failed: {failure.words}"
+            return (f"invocation labels of 13.0 on a 14.0+ kernel ({_kernel(t)}): {how}{what}. From 14.0 "
+                    "TCBSetFlags, from 15.0 DomainScheduleConfigure and DomainScheduleSetStart move every "
+                    "later label")
     return ""
 
 
@@ -381,3 +419,9 @@ def prints_our_grammar(roottask_path):
                        if seg["p_type"] == "PT_LOAD")
     except (OSError, Exception):     # not readable as an ELF: not ours
         return False
+
+
+def finished(serial):
+    """Whether the root task ran to an end: a halt it asked for (`Debug halt
+    syscall from user thread`, seL4 and the stand-in alike)."""
+    return any(REQUESTED_HALT.match(l.strip()) for l in _lines(serial))

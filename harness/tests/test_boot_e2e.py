@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bootcheck import bootlog, expect, target
+from bootcheck import bootlog, expect, roottask_failures, target
 from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
@@ -29,9 +29,13 @@ STAGES = [
 
 
 def roottask_facts(serial):
+    """The root task's numeric fact lines (roottask/README.md), name -> values."""
     facts = {}
     for m in re.finditer(r"^roottask: ([A-Za-z0-9_.]+) = (.+?)\r?$", serial, re.M):
-        facts[m.group(1)] = [int(v, 0) for v in m.group(2).split()]
+        try:
+            facts[m.group(1)] = [int(v, 0) for v in m.group(2).split()]
+        except ValueError:       # a word fact, e.g. sel4.abi = 15.0/16.0 nonmcs smp=0
+            continue
     return facts
 
 
@@ -41,11 +45,14 @@ def kernel(request, artifacts):
 
 
 def test_boot_to_roottask(kernel, artifacts, booter):
-    dtb = artifacts.virt_dtb
-    dtb_size = expect.dtb_handover_size(dtb)
-    want = expect.expected_handoff(kernel, artifacts.roottask, dtb_size)
+    # An SMP kernel needs a DTB that lists its cores: QEMU's own for -smp N
+    # (the fixture DTB lists one CPU, and the loader refuses it).
+    dtb = artifacts.virt_dtb if not target.read(kernel).smp else None
     image = booter.pack(kernel, artifacts.roottask, dtb=dtb)
     r = booter.boot(image, timeout=60)
+    dtb_size = expect.handed_over_dtb_size(dtb, r.serial)
+    assert dtb_size is not None, r.describe()
+    want = expect.expected_handoff(kernel, artifacts.roottask, dtb_size)
 
     # 1. Every stage, in order, in the words of the kernel's release (read from its ELF).
     release = target.read(kernel).release
@@ -56,6 +63,13 @@ def test_boot_to_roottask(kernel, artifacts, booter):
         pos = at
     assert "roottask: boot FAILED" not in r.serial, r.describe()
     assert "ERROR" not in r.serial, r.describe()
+
+    # The ABI the root task detected (if it says) is the one read from the kernel ELF.
+    abi = roottask_failures.abi_line(r.serial)
+    if abi is not None:
+        t = target.read(kernel)
+        assert t.release.rsplit(".", 1)[0] in abi["release"].split("/"), (abi, t.describe())
+        assert (abi["mcs"], abi["smp"]) == (t.mcs, t.smp), (abi, t.describe())
 
     # 2. The loader handed over what the files imply.
     assert expect.parse_loader_handoff(r.serial) == want.x, r.describe()

@@ -460,6 +460,37 @@ def test_13_labels_on_the_16_stand_in(tmp_path):
         in last_line(r), last_line(r)
 
 
+def _check_kernel_with_mcs_roottask(tmp_path, kernel):
+    forced = os.path.join(BUILD, "roottask", "roottask-abi-16.0.0-mcs.elf")
+    if not os.path.exists(forced):
+        pytest.skip(f"no root task forced to 16.0.0's MCS ABI ({forced} is not built)")
+    image = images.pack_ok(kernel, forced, tmp_path / "mcs-roottask.elf")
+    return run_check(tmp_path, image)
+
+
+MCS_ON_NONMCS = ("the root task uses MCS syscall numbers on a non-MCS kernel ({kernel} non-MCS, read from the "
+                 "kernel ELF: ")
+
+
+@pytest.mark.sel4
+def test_mcs_roottask_on_a_real_nonmcs_kernel(tmp_path, sel4_kernel):
+    t = target.read(sel4_kernel)
+    if t.mcs or t.smp:
+        pytest.skip(f"{t.describe()} is not a single-core non-MCS kernel")
+    r, _, _ = _check_kernel_with_mcs_roottask(tmp_path, sel4_kernel)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert last_line(r).startswith("bootcheck: FAIL at link 16 (roottask_runs): the root task faulted: unknown "
+                                   "syscall -15 at PC "), last_line(r)
+    assert ". Diagnosis: " + MCS_ON_NONMCS.format(kernel=f"seL4 {t.release}") in last_line(r)
+
+
+def test_mcs_roottask_on_the_nonmcs_stand_in(tmp_path):
+    r, _, _ = _check_kernel_with_mcs_roottask(tmp_path, _standin_build("kernel-16.0.0.elf"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ". Diagnosis: " + MCS_ON_NONMCS.format(kernel="the stand-in (seL4 16.0.0)") in last_line(r), \
+        last_line(r)
+
+
 # --- seL4's stock elfloader of a release (/work/sel4/stock-image.sh) -----------------
 
 # A script that wraps a kernel build (named <release>-<config>, the directory

@@ -118,6 +118,9 @@ def test_boot_failed_counts_for_our_root_task_only():
     assert "ASIDPool_Assign sends 13.0's label 45 (ARMASIDPoolAssign), which seL4 16.0.0 decodes as " \
            "ARMPageUnify_Instruction" in d
     assert roottask_failures.diagnose(f, text, kernel("13.0.0", False), own_roottask=True) == ""
+    # a loader's mistake (a vm fault before any invocation) is no label mismatch
+    vm = serial("sel4-16.0.0-el1-vm-fault.log")
+    assert roottask_failures.diagnose(roottask_failures.find(vm, True), vm, kernel("16.0.0", False), True) == ""
     # a root task that detected 16.0 (the abi branch's fact line) is no label mismatch
     detected = text.replace("roottask: start\n", "roottask: start\nroottask: sel4.abi = 15.0/16.0 nonmcs smp=0\n")
     assert roottask_failures.diagnose(f, detected, kernel("16.0.0", False), own_roottask=True) == ""
@@ -209,3 +212,31 @@ def test_boot_log_16_new_lines_and_render():
         "reserved virt address space regions: 2"
     assert bootlog.render("reserved virt address space regions: 2", "16.0.0") == \
         "Reserved virt address space regions: 2"
+
+
+def test_our_root_task_that_did_not_finish_fails():
+    """A log cut where the budget ended it (an SMP kernel under gdb is slow):
+    our root task had printed neither its verdict nor asked to halt."""
+    full = serial("sel4-13.0.0-el1-halt-requested.log")
+    cut = full[:full.index("roottask: check yield ok")]
+    assert roottask_failures.find(cut, own_roottask=True) is None and not roottask_failures.finished(cut)
+    f = contract.judge_roottask_runs(_inputs(kernel("13.0.0", False)), cut, True, _symbolize, budget=20)
+    last = [l for l in cut.splitlines() if l.strip()][-1].strip()
+    assert (f.status, f.sentence) == ("fail", "the root task (bootcheck's) did not finish in the 20 s budget: no "
+                                      f"boot verdict and no halt; last line \"{last}\"")
+    done = contract.judge_roottask_runs(_inputs(kernel("13.0.0", False)), full, True, _symbolize, budget=20)
+    assert (done.status, done.sentence) == ("pass", "no fault or failure reported; the root task ran to its end")
+
+
+def test_mcs_numbers_on_a_nonmcs_kernel():
+    """The abi helper's forced 16.0.0-mcs root task on real seL4 16.0.0
+    (non-MCS): its first syscall, MCS DebugCapIdentify (-15), is none there."""
+    text = serial("sel4-16.0.0-el1-mcs-roottask.log")
+    f = roottask_failures.find(text, own_roottask=True)
+    assert f.kind == "double_fault" and roottask_failures.describe_fault(f.fault) == "unknown syscall -15"
+    d = roottask_failures.diagnose(f, text, kernel("16.0.0", False), own_roottask=True)
+    assert d.startswith("the root task uses MCS syscall numbers on a non-MCS kernel (seL4 16.0.0 non-MCS")
+    assert d.endswith("syscall -15 is MCS DebugCapIdentify, which seL4 16.0.0 non-MCS does not have")
+    # -100 is no syscall of either flavour: no diagnosis
+    other = serial("sel4-16.0.0-el1-unknown-syscall.log")
+    assert roottask_failures.diagnose(roottask_failures.find(other), other, kernel("16.0.0", False), True) == ""

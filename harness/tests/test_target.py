@@ -84,7 +84,8 @@ def _config(kernel):
 
 
 @pytest.mark.sel4
-@pytest.mark.parametrize("fid,path", SEL4_KERNELS or [pytest.param("sel4", None, id="sel4")])
+@pytest.mark.parametrize("fid,path", [pytest.param(fid, path, id=fid) for fid, path in SEL4_KERNELS]
+                         or [pytest.param("sel4", None, id="sel4")])
 def test_real_kernel(fid, path, tmp_path):
     if path is None:
         pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf ...\")")
