@@ -124,8 +124,10 @@ static void refuses_non_hex_sizes(void)
     good(&a);
     a.bytes[6 + 6 * 8] = 'G';
     CHECK_STR(refusal(&a, a.len), "payload archive: non-hex size field in CPIO header at offset 0x0");
-    /* Characters just outside the digit ranges. */
-    const char bad[] = { '/', ':', '`', '@' };
+    /* Characters just outside the digit ranges, and ones that differ from a
+     * hex digit only in bit 5 or bit 7 (parse_hex8 folds case with bit 5). */
+    const char bad[] = { '/', ':', '`', '@', 'g' ^ 0x20, '0' ^ 0x20, (char)('A' | 0x80),
+                         (char)('a' | 0x80), (char)('0' | 0x80) };
     for (unsigned i = 0; i < sizeof bad; i++) {
         good(&a);
         a.bytes[6 + 11 * 8 + 3] = (uint8_t)bad[i];

@@ -8,12 +8,18 @@ static int parse_hex8(const uint8_t *p, uint32_t *out)
 {
     uint32_t v = 0;
     for (int i = 0; i < 8; i++) {
-        uint8_t c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-        else return -1;
+        uint32_t c = p[i];
+        /* One unsigned compare per class: c - '0' wraps above 9 for anything
+         * below '0'; c | 0x20 folds 'A'..'F' onto 'a'..'f' (and nothing else
+         * onto them). */
+        uint32_t digit = c - '0';
+        uint32_t letter = (c | 0x20) - 'a';
+        if (digit <= 9)
+            v = v << 4 | digit;
+        else if (letter <= 5)
+            v = v << 4 | (letter + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;

@@ -58,8 +58,16 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
+void load_zero(void *dst, uint64_t n);
+
+/* The compiler calls memset to clear structures; with the MMU on, zeroing
+ * goes through copy.S's SIMD loop (Normal memory only, as load_copy). */
 void *memset(void *dst, int c, size_t n)
 {
+    if ((uint8_t)c == 0 && mmu_is_on()) {
+        load_zero(dst, n);
+        return dst;
+    }
     uint8_t *d = dst;
     while (n--)
         *d++ = (uint8_t)c;

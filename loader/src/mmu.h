@@ -8,7 +8,7 @@
 
 /* Turns the MMU and caches on at the current EL with a coarse identity map
  * (device below RAM, normal memory from RAM upwards), so loading can use
- * unaligned accesses, DC ZVA and caches. */
+ * unaligned and SIMD accesses and caches. The map is a constant table. */
 void mmu_enable_boot_map(void);
 
 /* Builds the tables the kernel is entered with and fills the translation

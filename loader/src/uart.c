@@ -12,18 +12,21 @@
 #define PL011_FR      0x18
 #define PL011_FR_TXFF (1u << 5)
 
-static volatile uint32_t *uart_reg(unsigned off)
+/* Both registers are reached from one base register (one instruction to
+ * form it per character, not three). */
+static void pl011_write(volatile uint32_t *uart, char c)
 {
-    return (volatile uint32_t *)(uintptr_t)(VIRT_UART_BASE + off);
+    while (uart[PL011_FR / 4] & PL011_FR_TXFF)
+        ;
+    uart[PL011_DR / 4] = (uint8_t)c;
 }
 
 void uart_putc(char c)
 {
+    volatile uint32_t *uart = (volatile uint32_t *)(uintptr_t)VIRT_UART_BASE;
     if (c == '\n')
-        uart_putc('\r');
-    while (*uart_reg(PL011_FR) & PL011_FR_TXFF)
-        ;
-    *uart_reg(PL011_DR) = (uint8_t)c;
+        pl011_write(uart, '\r');
+    pl011_write(uart, c);
 }
 
 void uart_puts(const char *s)
