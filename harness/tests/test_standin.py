@@ -1,5 +1,8 @@
-"""The stand-in kernel rejects every hand-off seL4 13.0.0 rejects, with seL4's
-own words, and then powers QEMU off; it accepts what seL4 accepts.
+"""The stand-in kernel rejects every hand-off seL4 rejects, with seL4's own
+words in the words of the release it imitates, and then powers QEMU off; it
+accepts what seL4 accepts. Besides kernel.elf (13.0.0) the 14.0.0 build and
+the 16.0.0 MCS build are checked (14.0 prints ranges [a..b), 16.0 also
+capitalises the region headings).
 
 Each case hands the kernel one contract violation through the loader's
 test-only override member (handoff.override), starting from the hand-off the
@@ -11,8 +14,9 @@ import re
 
 import pytest
 
-from bootcheck import expect, facts, images
+from bootcheck import expect, facts, images, target
 from conftest import KERNEL_PARAMS, kernel_choice
+from standin_support import require_build
 
 pytestmark = pytest.mark.qemu
 
@@ -37,7 +41,17 @@ def extra_bi_size_bits(extra_len):
     return bits + 1 if extra_len > (1 << bits) else bits
 
 
-def user_top_case(h):
+def range_end(release):
+    """How seL4 closes a printed address range: ']' up to 13.0, ')' from 14.0."""
+    return "]" if release == "13.0.0" else ")"
+
+
+def reserved_heading(release, n):
+    """16.0 capitalises the heading."""
+    return f"{'R' if release == '16.0.0' else 'r'}eserved virt address space regions: {n}"
+
+
+def user_top_case(h, release):
     """Slide the image so its BootInfo/extra-BootInfo tail crosses USER_TOP
     (the hyp build's is 40 bits, the EL1 build's 47)."""
     x0, x1 = h.x[0], h.x[1]
@@ -46,34 +60,35 @@ def user_top_case(h):
     ipcbuf = v_start + (x1 - x0)
     end = ipcbuf + 2 * PAGE + (1 << extra_bi_size_bits(BOOTINFO_HEADER_BYTES + h.x[5]))
     return ({"x2": (x0 - v_start) & MASK64},
-            [f"ERROR: userland image virt [{v_start:x}..{end:x}]exceeds USER_TOP ({user_top:x})"])
+            [f"ERROR: userland image virt [{v_start:x}..{end:x}{range_end(release)}exceeds USER_TOP "
+             f"({user_top:x})"])
 
 
-# id -> function(planned hand-off) -> (override registers, expected lines in order)
+# id -> function(planned hand-off, release) -> (override registers, expected lines in order)
 REJECTIONS = {
-    "dtb-after-user-image": lambda h: (
+    "dtb-after-user-image": lambda h, rel: (
         {"x4": h.x[1] + PAGE},
         ["ERROR: reserved region 2 in wrong order",
          "ERROR: free memory management initialization failed"]),
-    "dtb-overlaps-kernel": lambda h: (
+    "dtb-overlaps-kernel": lambda h, rel: (
         {"x4": h.kernel_phys[1] - 4 * PAGE},
         ["ERROR: reserved region 1 in wrong order",
          "ERROR: free memory management initialization failed"]),
-    "dtb-end-overflows": lambda h: (
+    "dtb-end-overflows": lambda h, rel: (
         {"x4": 0xfffffffffffff000, "x5": 0x2000},
         ["ERROR: DTB location at fffffffffffff000 len 8192 invalid"]),
-    "dtb-past-paddr-top": lambda h: (
+    "dtb-past-paddr-top": lambda h, rel: (
         {"x4": 0x7fbffff000, "x5": 0x2000},
-        [f"ERROR: DTB at [7fbffff000..7fc0001000] exceeds PADDR_TOP ({PADDR_TOP:x})"]),
+        [f"ERROR: DTB at [7fbffff000..7fc0001000{range_end(rel)} exceeds PADDR_TOP ({PADDR_TOP:x})"]),
     "user-image-past-user-top": user_top_case,
     # DTB and root task each moved up from the kernel: three free gaps in RAM
     # fill seL4's spare free-memory slot (MAX_NUM_FREEMEM_REG = 3).
-    "placement-leaves-three-free-regions": lambda h: (
+    "placement-leaves-three-free-regions": lambda h, rel: (
         {"x4": h.x[4] + 16 * PAGE, "x0": h.x[0] + 0x100000, "x1": h.x[1] + 0x100000,
          "x2": h.x[2] + 0x100000},
         ["ERROR: insufficient MAX_NUM_FREEMEM_REG (3)",
          "ERROR: free memory management initialization failed"]),
-    "user-image-end-below-start": lambda h: (
+    "user-image-end-below-start": lambda h, rel: (
         {"x1": h.x[0] - PAGE},
         ["ERROR: reserved region 2 has start > end",
          "ERROR: free memory management initialization failed"]),
@@ -86,11 +101,10 @@ MISALIGNED = {
     "x0-not-page-aligned": (lambda h: {"x0": h.x[0] + 0x800}, SEL4_FRAME_ASSERTION),
 }
 
-# Hand-offs seL4 accepts, and so must the stand-in.
+# Hand-offs seL4 accepts, and so must the stand-in: (registers, reserved regions).
 ACCEPTED = {
-    "no-dtb": (lambda h: {"x4": 0, "x5": 0}, "reserved virt address space regions: 2"),
-    "dtb-size-high-bits-ignored": (lambda h: {"x5": (1 << 32) | h.x[5]},
-                                   "reserved virt address space regions: 3"),
+    "no-dtb": (lambda h: {"x4": 0, "x5": 0}, 2),
+    "dtb-size-high-bits-ignored": (lambda h: {"x5": (1 << 32) | h.x[5]}, 3),
 }
 
 
@@ -100,7 +114,14 @@ def planned(kernel, artifacts):
 
 
 def is_standin(kernel, artifacts):
-    return kernel == artifacts.standin_kernel
+    return target.read(kernel).kind == "stand-in"
+
+
+def release_of(kernel):
+    release = target.read(kernel).release
+    if release is None:
+        pytest.skip(f"{kernel}: {target.read(kernel).unknown_line()}")
+    return release
 
 
 def boot_with_override(kernel, regs, artifacts, booter, tmp_path, name):
@@ -139,15 +160,21 @@ def assert_init_failed(r, after):
     assert "Booting all finished" not in r.serial, r.describe()
 
 
-@pytest.fixture(params=KERNEL_PARAMS)
+# kernel.elf (13.0.0) and two more builds: 14.0's and 16.0's words (MCS).
+STANDIN_BUILDS = ["standin-14.0.0", "standin-16.0.0-mcs"]
+
+
+@pytest.fixture(params=KERNEL_PARAMS + STANDIN_BUILDS)
 def kernel(request, artifacts):
+    if request.param in STANDIN_BUILDS:
+        return require_build(request.param[len("standin-"):])
     return kernel_choice(request.param, artifacts)
 
 
 @pytest.mark.parametrize("case", sorted(REJECTIONS))
 def test_rejects_like_sel4(case, kernel, artifacts, booter, tmp_path):
     _, h = planned(kernel, artifacts)
-    regs, wanted = REJECTIONS[case](h)
+    regs, wanted = REJECTIONS[case](h, release_of(kernel))
     r = boot_with_override(kernel, regs, artifacts, booter, tmp_path, case)
     after = assert_in_order(r.lines, ["Bootstrapping kernel"] + wanted, r)
     assert_init_failed(r, after)
@@ -167,10 +194,10 @@ def test_rejects_misaligned_user_image(case, kernel, artifacts, booter, tmp_path
 
 @pytest.mark.parametrize("case", sorted(ACCEPTED))
 def test_accepts_like_sel4(case, kernel, artifacts, booter, tmp_path):
-    make_regs, reserved_line = ACCEPTED[case]
+    make_regs, reserved = ACCEPTED[case]
     _, h = planned(kernel, artifacts)
     r = boot_with_override(kernel, make_regs(h), artifacts, booter, tmp_path, case)
-    assert_in_order(r.lines, ["Bootstrapping kernel", reserved_line,
+    assert_in_order(r.lines, ["Bootstrapping kernel", reserved_heading(release_of(kernel), reserved),
                               "Booting all finished, dropped to user space", "roottask: start"], r)
 
 
@@ -199,8 +226,11 @@ def test_accepts_misaligned_x1_like_sel4(kernel, artifacts, booter, tmp_path):
     x1 = h.x[1] + 0x800
     r = boot_with_override(kernel, {"x1": x1}, artifacts, booter, tmp_path, "x1-half-page")
     bootinfo = (x1 - h.x[2]) + PAGE
+    # Without a BootInfo the root task tells MCS by syscall -12, which an MCS
+    # kernel takes as DebugPutChar of its x0 (1): that byte comes first.
+    start = ("\x01" if target.read(kernel).mcs else "") + "roottask: start"
     assert_in_order(r.lines, [
-        "Booting all finished, dropped to user space", "roottask: start",
+        "Booting all finished, dropped to user space", start,
         f"roottask: boot FAILED: entry.x0: x0 (BootInfo VA) = 0x{bootinfo:x}, must be a non-zero "
         "page-aligned address"], r)
 

@@ -45,7 +45,7 @@ static unsigned range(struct invocation *inv, uint64_t min, uint64_t max)
     return inv_error(inv, SEL4_RANGE_ERROR, 2, min, max);
 }
 
-/* seL4 13.0: the target cap is checked first, then the times. */
+/* seL4 13.0 and 14.0: the target cap is checked first, then the times. */
 static unsigned check_configure_13(struct invocation *inv, uint64_t budget_us, uint64_t period_us,
                                    uint64_t extra_refills)
 {
@@ -64,9 +64,9 @@ static unsigned check_configure_13(struct invocation *inv, uint64_t budget_us, u
     return SEL4_NO_ERROR;
 }
 
-/* seL4 14.0 and later: the times first (each bound before its conversion),
+/* seL4 15.0 and later: the times first (each bound before its conversion),
  * then the target cap, then the refills without overflow. */
-static unsigned check_configure_14(struct invocation *inv, uint64_t budget_us, uint64_t period_us,
+static unsigned check_configure_15(struct invocation *inv, uint64_t budget_us, uint64_t period_us,
                                    uint64_t extra_refills)
 {
     if (budget_us > MAX_PERIOD_US || period_us > MAX_PERIOD_US)
@@ -91,8 +91,8 @@ unsigned decode_sched_control(struct invocation *inv)
         return inv_error(inv, SEL4_TRUNCATED_MESSAGE, 0, 0, 0);
     uint64_t budget_us = inv_arg(inv, 0), period_us = inv_arg(inv, 1);
     uint64_t extra_refills = inv_arg(inv, 2), badge = inv_arg(inv, 3), flags = inv_arg(inv, 4);
-    unsigned error = release_at_least(14)
-                         ? check_configure_14(inv, budget_us, period_us, extra_refills)
+    unsigned error = release_at_least(15)
+                         ? check_configure_15(inv, budget_us, period_us, extra_refills)
                          : check_configure_13(inv, budget_us, period_us, extra_refills);
     if (error != SEL4_NO_ERROR)
         return error;

@@ -313,10 +313,10 @@ static unsigned set_sched_params(struct invocation *inv)
 #if CONFIG_KERNEL_MCS
 static unsigned set_timeout_endpoint(struct invocation *inv)
 {
-    /* Up to 15.0 seL4 returns here without setting an error: the reply
-     * repeats the last one. */
+    /* 13.0 returns here without setting an error: the reply repeats the
+     * last one. */
     if (inv->extra[0] == 0)
-        return release_at_least(16) ? truncated(inv) : inv_error_unset(inv);
+        return release_at_least(14) ? truncated(inv) : inv_error_unset(inv);
     if (!valid_fault_handler(inv->extra[0]))
         return inv_error(inv, SEL4_INVALID_CAPABILITY, 1, 1, 0);
     target(inv)->timeout_handler = *inv->extra[0];
