@@ -10,6 +10,13 @@
  * test checks it against the table). */
 #define NEWEST_RELEASE SEL4_RELEASE_16_0_0
 
+/* The cap the TCB probe goes to: our own TCB. A test build sends it to an
+ * empty slot instead, to see what a kernel answering neither way gets
+ * (fixtures/components/components.mk, roottask-probe-empty-slot.elf). */
+#ifndef ROOTTASK_PROBE_TCB_SLOT
+#define ROOTTASK_PROBE_TCB_SLOT SEL4_CAP_INIT_THREAD_TCB
+#endif
+
 static char failure[240];
 static bool can_print;
 static bool partial;   /* only MCS or not is known (no BootInfo) */
@@ -96,7 +103,7 @@ static bool detect_release(bool mcs, bool smp)
      * with that label (IllegalOperation); 14.0.0 on wants two words
      * (TruncatedMessage). */
     probe.tcb_label = sel4_abi_find(SEL4_RELEASE_14_0_0, mcs, smp, 0)->label[SEL4_METHOD_TCBSetFlags];
-    probe.tcb_error = probe_call(SEL4_CAP_INIT_THREAD_TCB, probe.tcb_label);
+    probe.tcb_error = probe_call(ROOTTASK_PROBE_TCB_SLOT, probe.tcb_label);
     probe.tcb_done = true;
     if (probe.tcb_error == SEL4_ILLEGAL_OPERATION) {
         kernel_abi_set(sel4_abi_find(SEL4_RELEASE_13_0_0, mcs, smp, 0));
@@ -132,6 +139,7 @@ static bool detect_release(bool mcs, bool smp)
 bool abi_detect(const seL4_BootInfo *bi)
 {
 #ifdef ROOTTASK_FORCED_SMP
+    (void)bi;
     bool smp = ROOTTASK_FORCED_SMP;
 #else
     bool smp = bi != 0 && bi->numNodes > 1;

@@ -107,6 +107,14 @@ def packed_tags(grant):
     return sum(tag << (5 * (slot - 1)) for slot, _, tag in grant)
 
 
+def holds_line(entry, mcs):
+    """What a component must print about its own CSpace: exactly its grant."""
+    grant = granted(entry, mcs)
+    slots = 1 << entry.get("cnode_bits", abi()["COMPONENT_DEFAULT_CNODE_BITS"])
+    held = "".join(f" {slot}={kind}" for slot, kind, _ in grant)
+    return f"{entry['name']}: holds{held}; the other {slots - len(grant)} slots are empty"
+
+
 ABI_FACT = re.compile(r"^roottask: sel4\.abi = (\S+) (mcs|nonmcs) smp=([01])\r?$", re.M)
 
 

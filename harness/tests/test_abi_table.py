@@ -212,3 +212,20 @@ def test_c_table_matches_python():
             want[(a.name, "bootinfo", field)] = [str(value)]
         want[(a.name, "constant", "UserTop")] = [hex(a.constants["UserTop"])]
     assert len(want) == len(got) and want == got
+
+
+def test_root_task_reads_moved_bootinfo_fields_through_the_abi():
+    """`untyped` and `untypedList` move on MCS: code that runs on any kernel
+    (the root task, its components, errprobe) must read them at the ABI
+    table's offsets (kernel_abi.h), never as seL4_BootInfo's fields."""
+    import re
+    offenders = []
+    for top in ("roottask", os.path.join("fixtures", "components")):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                if name.endswith((".c", ".h")):
+                    path = os.path.join(dirpath, name)
+                    for n, line in enumerate(open(path), 1):
+                        if re.search(r"\bbi->(untyped|untypedList)\b", line):
+                            offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
+    assert offenders == []

@@ -31,6 +31,8 @@ STAGES = [
 def roottask_facts(serial):
     facts = {}
     for m in re.finditer(r"^roottask: ([A-Za-z0-9_.]+) = (.+?)\r?$", serial, re.M):
+        if m.group(1) == "sel4.abi":   # the one fact that is not integers (roottask/README.md)
+            continue
         facts[m.group(1)] = [int(v, 0) for v in m.group(2).split()]
     return facts
 

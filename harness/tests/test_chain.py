@@ -14,8 +14,8 @@ from bootcheck import expect
 
 from conftest import KERNEL_PARAMS, kernel_choice
 from spawn_support import (IPC_PAIR_HEADER, abi, badge, component_facts, facts, granted,
-                           granted_slots, header_constants, kernel_mcs, manifest, packed_tags,
-                           pages_of)
+                           granted_slots, header_constants, holds_line, kernel_mcs, manifest,
+                           packed_tags, pages_of)
 
 pytestmark = pytest.mark.qemu
 
@@ -55,14 +55,6 @@ def check_spawned(r, spawner_facts, artifacts, index, entry):
     grant = granted(entry, kernel_mcs(r))
     assert spawner_facts[f"spawn.{name}.slots"] == [str(granted_slots(entry)),
                                                     hex(packed_tags(grant))], r.describe()
-
-
-def holds_line(entry, mcs):
-    """What a component must print about its own CSpace: exactly its grant."""
-    grant = granted(entry, mcs)
-    slots = 1 << entry.get("cnode_bits", abi()["COMPONENT_DEFAULT_CNODE_BITS"])
-    held = "".join(f" {slot}={kind}" for slot, kind, _ in grant)
-    return f"{entry['name']}: holds{held}; the other {slots - len(grant)} slots are empty"
 
 
 def chain_lines(doc, outcome=None):
@@ -178,7 +170,101 @@ def test_fault_stays_local(kernel, artifacts, booter):
     assert "roottask: system_init reports that faulty failed" in r.lines, r.describe()
     assert "roottask: boot FAILED: component faulty failed (reported by system_init)" in r.lines, \
         r.describe()
-    doc = manifest(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "components",
-                                "chain_fault.toml"))
+    doc = manifest(fixture_manifest("chain_fault.toml"))
     assert [l for l in r.lines if l.startswith("roottask: chain: ")] == \
         chain_lines(doc, {"faulty": "FAILED"}), r.describe()
+
+
+# The chain summary never calls a component ok that did not report done,
+# at any level: a spawn failing below the root task, a parent that never
+# ran, a parent that ran and ended without a report. The expected outcome
+# of each component follows from the fixtures' ELFs and the manifest.
+
+def fixture_manifest(name):
+    return os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "components", name)
+
+
+def refused_segment(artifacts, entry):
+    """The first segment of a component's ELF that lies below where
+    components link (spawn.c refuses it), or None."""
+    consts = abi()
+    for vaddr, _, _, _, memsz, _ in expect.elf_facts(elf_of(artifacts, entry)).segments:
+        if vaddr < consts["COMPONENT_IMAGE_BASE"]:
+            return vaddr, vaddr + memsz
+    return None
+
+
+def test_spawn_failure_below_the_root_task(kernel, artifacts, booter):
+    """system_init spawns its children in registry order; the one linked too
+    low is refused, so it FAILED, the ones before it ran (ok) and the ones
+    after it were never spawned (NOT RUN, never ok)."""
+    kind, path = kernel
+    roottask = os.path.join(artifacts.fixtures, "components", "roottask-chain-spawn-fail.elf")
+    r = boot_once(kind, path, roottask, booter)
+    doc = manifest(fixture_manifest("chain_spawn_fail.toml"))
+    kids = [c for c in doc["component"] if c["parent"] == "system_init"]
+    bad = next(i for i, c in enumerate(kids) if refused_segment(artifacts, c))
+    outcome = {c["name"]: "ok" for c in kids[:bad]}
+    outcome[kids[bad]["name"]] = "FAILED"
+    outcome.update({c["name"]: "NOT RUN" for c in kids[bad + 1:]})
+    assert 0 < bad < len(kids) - 1, "the fixture needs children before and after the refused one"
+    assert [l for l in r.lines if l.startswith("roottask: chain: ")] == chain_lines(doc, outcome), \
+        r.describe()
+    start, end = refused_segment(artifacts, kids[bad])
+    consts = abi()
+    stack_bottom = consts["COMPONENT_STACK_TOP"] - consts["COMPONENT_STACK_PAGES"] * 0x1000
+    assert (f"system_init: FAILED: spawn {kids[bad]['name']}: segment [{hex(start)}, {hex(end)}) "
+            f"outside [{hex(consts['COMPONENT_IMAGE_BASE'])}, {hex(stack_bottom)}), where "
+            "components link") in r.lines, r.describe()
+    assert f"roottask: system_init reports that {kids[bad]['name']} failed" in r.lines, r.describe()
+    for c in kids[bad + 1:]:
+        assert f"roottask: system_init reports that {c['name']} never ran" in r.lines, r.describe()
+        assert f"system_init: {c['name']} running, IPC OK" not in r.lines, r.describe()
+    for c in kids[:bad]:
+        assert f"system_init: {c['name']} done" in r.lines, r.describe()
+    assert f"roottask: boot FAILED: component {kids[bad]['name']} failed (reported by system_init)" \
+        in r.lines, r.describe()
+
+
+def test_children_of_a_parent_that_never_ran(kernel, artifacts, booter):
+    """The root task cannot spawn its first child (2 GiB of .bss), so it
+    never spawns system_init, nor does anyone spawn system_init's children:
+    the summary calls the first FAILED and all the others NOT RUN."""
+    kind, path = kernel
+    roottask = os.path.join(artifacts.fixtures, "components", "roottask-chain-not-run.elf")
+    r = boot_once(kind, path, roottask, booter)
+    doc = manifest(fixture_manifest("chain_not_run.toml"))
+    first = doc["component"][0]
+    assert first["parent"] == "roottask"
+    memsz = sum(s[4] for s in expect.elf_facts(elf_of(artifacts, first)).segments)
+    assert memsz > int(facts(r.serial)["untyped.ram_bytes"][0], 0), "the fixture must not fit"
+    outcome = {c["name"]: "NOT RUN" for c in doc["component"][1:]}
+    outcome[first["name"]] = "FAILED"
+    assert [l for l in r.lines if l.startswith("roottask: chain: ")] == chain_lines(doc, outcome), \
+        r.describe()
+    assert not [l for l in r.lines if l.startswith("roottask: chain: ") and " ok" in l], r.describe()
+    for c in doc["component"]:
+        assert f"{c['name']}: started" not in r.lines, r.describe()
+    failed = [l for l in r.lines if l.startswith("roottask: boot FAILED: ")]
+    assert len(failed) == 1 and failed[0].startswith(
+        f"roottask: boot FAILED: spawn {first['name']}: does not fit in memory: "), r.describe()
+
+
+def test_children_of_a_parent_that_ended_without_report(kernel, artifacts, booter):
+    """faulty holds what a spawner needs and has a child in the manifest,
+    but faults right after its hello: the root task knows faulty FAILED and
+    nothing about its child, which it must not call ok: NO REPORT."""
+    kind, path = kernel
+    roottask = os.path.join(artifacts.fixtures, "components", "roottask-chain-no-report.elf")
+    r = boot_once(kind, path, roottask, booter)
+    doc = manifest(fixture_manifest("chain_no_report.toml"))
+    parent = doc["component"][0]["name"]
+    kids = [c["name"] for c in doc["component"] if c["parent"] == parent]
+    outcome = {parent: "FAILED", **{k: "NO REPORT" for k in kids}}
+    assert [l for l in r.lines if l.startswith("roottask: chain: ")] == chain_lines(doc, outcome), \
+        r.describe()
+    assert f"roottask: {parent} running, IPC OK" in r.lines, r.describe()
+    assert any(l.startswith(f"roottask: component {parent} faulted: VMFault at pc ") for l in r.lines), \
+        r.describe()
+    for k in kids:
+        assert f"{k}: started" not in r.lines, r.describe()

@@ -12,7 +12,8 @@ import pytest
 
 from bootcheck import expect
 
-from spawn_support import ROOT, abi, badge, facts, hello_word, pages_of
+from spawn_support import (ROOT, abi, badge, facts, hello_word, holds_line, kernel_mcs, manifest,
+                           pages_of)
 from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu
@@ -70,6 +71,14 @@ def test_two_components(kernel, artifacts, booter):
                         os.path.join(os.path.dirname(artifacts.roottask), "system_init.elf"))
     check_component_ran(r, 1, "greeter", spawn_fixture(artifacts, "greeter.elf"))
     assert facts(r.serial)["components.spawned"] == ["2"], r.describe()
+    # greeter's manifest grants its own SchedContext: on MCS it holds it
+    # (slot 3), without MCS that slot is empty; system_init, granted
+    # nothing, holds only slot 1.
+    doc = manifest(os.path.join(ROOT, "fixtures", "components", "two.toml"))
+    greeter = next(c for c in doc["component"] if c["name"] == "greeter")
+    assert "sched_context" in greeter["caps"], "the test needs a sched_context grant"
+    for entry in doc["component"]:
+        assert holds_line(entry, kernel_mcs(r)) in r.lines, r.describe()
     assert "roottask: components OK" in r.lines, r.describe()
 
 

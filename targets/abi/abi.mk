@@ -26,6 +26,22 @@ SEL4_ABI_DUMP := $(SEL4_ABI_GEN_DIR)/table-dump
 $(SEL4_ABI_DUMP): $(SEL4_ABI_DIR)/table_dump.c $(SEL4_ABI_C) $(SEL4_ABI_H)
 	$(HOSTCC) $(HOST_CFLAGS) $(SEL4_ABI_INCLUDE) -o $@ $(SEL4_ABI_DIR)/table_dump.c $(SEL4_ABI_C)
 
+# The table against real builds' generated libsel4 headers (abi_check.py):
+#     make abi-check SEL4_INCLUDE="/path/to/build/include [...]" [SEL4_RELEASE=16.0.0]
+#                    [SEL4_KERNEL_BUILD=/path/to/kernel/build]   (cap tags; one include only)
+SEL4_INCLUDE      ?=
+SEL4_RELEASE      ?=
+SEL4_KERNEL_BUILD ?=
+.PHONY: abi-check
+abi-check:
+	@test -n "$(SEL4_INCLUDE)" || { echo "abi-check: give SEL4_INCLUDE=<a seL4 build's libsel4" \
+	    "include tree> (e.g. /work/sel4/kernels/16.0.0-el1/include)" >&2; exit 2; }
+	@status=0; for inc in $(SEL4_INCLUDE); do \
+	    $(PYTHON) $(SEL4_ABI_DIR)/abi_check.py --include "$$inc" \
+	        $(if $(SEL4_RELEASE),--release $(SEL4_RELEASE)) \
+	        $(if $(SEL4_KERNEL_BUILD),--kernel-build $(SEL4_KERNEL_BUILD)) || status=1; \
+	done; exit $$status
+
 .PHONY: sel4-abi
 sel4-abi: $(SEL4_ABI_H) $(SEL4_ABI_C) $(SEL4_ABI_DUMP)
 all: sel4-abi

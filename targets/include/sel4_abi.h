@@ -1,8 +1,13 @@
-/* The seL4 13.0.0 AArch64 (non-MCS) kernel/user ABI facts this project relies
- * on: BootInfo layout, initial cap slots, syscall numbers and invocation
- * labels. Written from the published facts (see ../shared/sel4-aarch64-handoff.md
- * §4-§5), not from libsel4. Shared by the stand-in kernel (which produces these
- * structures) and the root task (which consumes them), so the two cannot drift. */
+/* seL4's AArch64 kernel/user structures this project relies on (BootInfo,
+ * IPC buffer, message info, initial cap slots) and seL4 13.0.0's non-MCS
+ * numbers (syscalls, labels, object types), written from the published facts
+ * (../shared/sel4-aarch64-handoff.md §4-§5), not from libsel4.
+ *
+ * The numbers of every release and configuration (13.0.0..16.0.0, MCS, SMP,
+ * hyp) are in the ABI table, targets/abi/ (generated header
+ * sel4_abi_table.h): the root task takes all of them from there; the
+ * 13.0.0 constants below stay for code written for that numbering only (the
+ * stand-in kernel until it moves to the table). */
 #ifndef BOOTCHECK_SEL4_ABI_H
 #define BOOTCHECK_SEL4_ABI_H
 
@@ -90,6 +95,11 @@ typedef struct {
     uint8_t padding[6];
 } seL4_UntypedDesc;
 
+/* seL4_BootInfo without MCS. An MCS kernel inserts `schedcontrol` (a
+ * seL4_SlotRegion) at +152, so `untyped` is at +168 and `untypedList` at
+ * +184 (sizeof 3864): the fields before +152 are the same in every
+ * configuration; code that may run on MCS reads the others at the ABI
+ * table's offsets (roottask/kernel_abi.h). */
 typedef struct {
     seL4_Word extraLen;
     seL4_Word nodeID;
