@@ -19,6 +19,9 @@ BOOTARGS = "console=ttyAMA0 panic=-1"
 
 _packed = {}
 _boots = {}
+# The tests reading one cached boot run on one pytest-xdist worker
+# (make verify: --dist loadgroup), so the boot is made once.
+SHARED_BOOT = pytest.mark.xdist_group("linux-loader-boots")
 
 
 def _skip_without_kernel():
@@ -46,6 +49,7 @@ def linux_run(request, tmp_path_factory):
     return el, _boots[el]
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_loader_boots_linux_to_our_init(linux_run):
     el, run = linux_run
@@ -60,6 +64,7 @@ def test_loader_boots_linux_to_our_init(linux_run):
     assert f"Kernel command line: {BOOTARGS}" in run.serial, run.describe()
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_loader_honours_the_linux_contract(linux_run):
     el, run = linux_run

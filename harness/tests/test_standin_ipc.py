@@ -67,12 +67,12 @@ _boots = {}
 
 
 def probe(kind, artifacts, booter):
-    """The probe booted once per kernel for the whole module (an SMP kernel
-    on as many CPUs as it has nodes)."""
+    """The probe booted once per kernel for the whole run (booter.boot_shared,
+    across xdist workers; an SMP kernel on as many CPUs as it has nodes)."""
     if kind not in _boots:
         path = f"{artifacts.fixtures}/ipc_probe.elf"
         image = booter.pack(kernel_path(kind, artifacts), path)
-        r = booter.boot(image, timeout=60)
+        r = booter.boot_shared(image, timeout=60)
         assert "roottask: ipc probe done" in r.lines, r.describe()
         _boots[kind] = (facts(r.serial), r, expect.elf_facts(path).symbols)
     return _boots[kind]
