@@ -39,6 +39,16 @@ def pytest_unconfigure(config):
     runcache.end_run(getattr(config, "_bootcheck_run_cache", None))
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The longest tests first (the local LAVA instance, then the slow tier),
+    each group in its usual order: under pytest-xdist a long test started
+    last would run alone at the end while the other workers idle."""
+    def rank(item):
+        return 0 if item.get_closest_marker("lava_instance") else \
+            1 if item.get_closest_marker("slow") else 2
+    items.sort(key=rank)
+
+
 def _sel4_kernels():
     """SEL4_KERNEL="kernel.elf kernel-hyp.elf ...": (flavour id, path) for
     each, the flavour read from its ELF (sel4-el1 or sel4-hyp; a second kernel

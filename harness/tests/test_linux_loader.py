@@ -13,6 +13,8 @@ import pytest
 from bootcheck import emu, linux_loader, qemu_machine, uboot_linux
 from conftest import BUILD, REPORTS
 
+pytestmark = pytest.mark.slow      # Debian's Linux, booted
+
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
 INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
 BOOTARGS = "console=ttyAMA0 panic=-1"

@@ -38,6 +38,7 @@ def linux_boot(request):
     return el, _boots[el]
 
 
+@pytest.mark.slow
 @SHARED_BOOT
 @pytest.mark.qemu
 def test_linux_reaches_our_init_after_uboot(linux_boot):
@@ -63,6 +64,7 @@ def _uboot_findings(run, el):
                                 dtb, os.path.getsize(INITRAMFS))
 
 
+@pytest.mark.slow
 @SHARED_BOOT
 @pytest.mark.qemu
 def test_uboot_booti_honours_the_linux_contract(linux_boot):

@@ -16,6 +16,8 @@ from bootcheck.uboot_console import Console, ConsoleTimeout, make_fifos
 from conftest import BUILD, REPORTS, SEL4_PARAMS, _safe_name, kernel_choice
 from test_boot_e2e import STAGES
 
+pytestmark = pytest.mark.slow      # boots through U-Boot
+
 SCTLR_M, SCTLR_C = 1 << 0, 1 << 2
 
 # (kernel param, starting EL): the stand-in at both ELs (at EL2 the loader
