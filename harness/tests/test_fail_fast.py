@@ -1,7 +1,7 @@
-"""A failing boot fails fast: the boot watchers (bootcheck.qemu.boot, and
-the QEMU + GDB runner bootcheck.gdbrun behind the scenarios and `make check`)
-end a boot a few seconds after the console line that decides it failed, not
-at its deadline, and name that line.
+"""A failing boot fails fast: the boot watchers (bootcheck.qemu.boot, the
+QEMU + GDB runner bootcheck.gdbrun behind the scenarios and `make check`, and
+the U-Boot runner bootcheck.uboot) end a boot a few seconds after the console
+line that decides it failed, not at its deadline, and name that line.
 
 Real seL4 never powers off: after the root task's fault report, or its
 `boot FAILED` and a halt, it idles until the watcher gives up. The stand-in
@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, images, qemu
+from bootcheck import expect, images, qemu, qemu_machine, uboot
 from conftest import Artifacts
 from scenario_runner import run_scenario
 
@@ -148,6 +148,20 @@ def test_gdb_run_ends_on_a_failed_boot(request, tmp_path, tmp_path_factory):
         run.ended_by
     assert run.elapsed < DEADLINE / 4 and not run.killed, run.ended_by
     assert run.result.get("all_reached"), run.result
+
+
+@pytest.mark.slow
+def test_uboot_boot_ends_on_a_failed_boot(artifacts, tmp_path):
+    """And through U-Boot's booti (bootcheck.uboot)."""
+    why = uboot.missing()
+    if why:
+        pytest.skip(why)
+    roottask = tiny_roottask(tmp_path, "gives-up", GAVE_UP)
+    image = images.pack_ok(artifacts.standin_kernel, roottask, tmp_path / "gives-up.elf")
+    run = uboot.boot(image, qemu_machine.machine_for(artifacts.standin_kernel), timeout=DEADLINE)
+    r = run.result
+    assert run.error is None and r.decided_by == GAVE_UP, run.describe()
+    assert_fast(r)
 
 
 @pytest.mark.unit
