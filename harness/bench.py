@@ -15,8 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bootcheck import (bootcost, checkreport, checkrun, expect, images, insn_trace,  # noqa: E402
-                       loader_phases, qemu)
+from bootcheck import (bootcost, checkreport, checkrun, costtrend, expect, images,  # noqa: E402
+                       insn_trace, loader_phases, qemu)
 from bootcheck.images import ROOT  # noqa: E402
 
 
@@ -151,6 +151,7 @@ def main(argv=None):
     roottask = os.path.abspath(args.roottask or os.path.join(build, "roottask", "roottask.elf"))
     sel4 = os.path.abspath(args.sel4_kernel) if args.sel4_kernel else ""
     result = {"images": [], "timings": {}}
+    before = costtrend.conditions()
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
         ours = {}           # kernel path -> (image, measurement) with our loader
 
@@ -176,12 +177,22 @@ def main(argv=None):
         result["timings"] = harness_timings(ours[standin][0], build, args.time_verify,
                                             os.path.abspath(args.other_image) if args.other_image else None)
     os.makedirs(args.out_dir, exist_ok=True)
+    # The cost trend (reports/cost-history.json): this commit's entry, when
+    # the boot measured is the project's own.
+    commit, history = costtrend.head(), costtrend.load()
+    if not args.roottask:
+        result["trend"] = costtrend.bench_metrics(result, before, costtrend.conditions(),
+                                                  **costtrend.verify_run_wall(commit))
+        costtrend.record(history, commit, result["trend"])
+        costtrend.save(history)
     with open(os.path.join(args.out_dir, "bench.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = render_md(result)
     with open(os.path.join(args.out_dir, "bench.md"), "w") as f:
         f.write(md)
     print(md)
+    for d in costtrend.compare(history, commit, {}):
+        print(f"bench: cost trend: {'WORSE: ' if d.worse else ''}{d.line()}")
     unreached = [c["label"] for c in result["images"]
                  if any(s["instructions"] is None for s in c["stages"])]
     if unreached:

@@ -2,22 +2,53 @@
 # regression against reports/baseline.json (harness/regress.py; `make
 # baseline` accepts a run), and when the host C under ASan + UBSan
 # (make verify-sanitize) reports anything.
+#
+# The tests run on PYTEST_WORKERS pytest-xdist workers (0: in one process).
+# --dist loadgroup keeps the tests marked with one xdist_group (those that
+# read one cached boot) on one worker; images and boots shared more widely
+# are made once per run in a cache every worker sees (bootcheck/runcache.py).
+# More workers than cores pays: many tests wait (for QEMU, gdb, LAVA).
+# verify-quick is the developers' inner loop: every test but the `slow` tier
+# (pytest.ini), no sanitizer pass.
 
 PYTEST := $(PYTHON) -m pytest
 REPORTS := reports
+PYTEST_WORKERS ?= 3
+PYTEST_XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
+SANITIZE_LOG = $(abspath $(BUILD))/verify-sanitize.log
 
-.PHONY: verify
+# $(call run_pytest,extra pytest arguments)
+define run_pytest
+cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
+    SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" \
+    IMAGE="$(if $(IMAGE),$(abspath $(IMAGE)))" \
+    IMAGE_KERNEL="$(if $(filter command line,$(origin KERNEL)),$(abspath $(KERNEL)))" \
+    IMAGE_ROOTTASK="$(if $(filter command line,$(origin ROOTTASK)),$(abspath $(ROOTTASK)))" \
+    IMAGE_DTB="$(if $(filter command line,$(origin DTB)),$(abspath $(DTB)))" \
+    $(PYTEST) $(PYTEST_XDIST) --junitxml=../$(REPORTS)/junit.xml $(1) $(PYTEST_ARGS)
+endef
+
+# The sanitizer pass runs beside pytest (it is mostly waiting for its own
+# processes, as the suite is); its output follows pytest's. A whole default
+# run (no PYTEST_ARGS, no real kernel or image) gives regress.py its wall
+# time for the cost trend (bootcheck/costtrend.py).
+VERIFY_TREND = $(if $(strip $(PYTEST_ARGS)$(SEL4_KERNEL)$(SEL4_SMP_KERNEL)$(IMAGE)),,\
+    --started $$started --load-before $$load --workers $(PYTEST_WORKERS))
+.PHONY: verify verify-quick
 verify: all
 	@mkdir -p $(REPORTS)
-	cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
-	    SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" \
-	    IMAGE="$(if $(IMAGE),$(abspath $(IMAGE)))" \
-	    IMAGE_KERNEL="$(if $(filter command line,$(origin KERNEL)),$(abspath $(KERNEL)))" \
-	    IMAGE_ROOTTASK="$(if $(filter command line,$(origin ROOTTASK)),$(abspath $(ROOTTASK)))" \
-	    IMAGE_DTB="$(if $(filter command line,$(origin DTB)),$(abspath $(DTB)))" \
-	    $(PYTEST) --junitxml=../$(REPORTS)/junit.xml $(PYTEST_ARGS); status=$$?; \
+	@started=$$(date +%s.%N); load=$$(cut -d' ' -f1 /proc/loadavg); \
+	$(MAKE) --no-print-directory verify-sanitize > $(SANITIZE_LOG) 2>&1 & sanitize=$$!; \
+	$(call run_pytest,); status=$$?; \
+	    wait $$sanitize; s=$$?; cat $(SANITIZE_LOG); \
+	    [ $$s -eq 0 ] || { echo "verify: make verify-sanitize failed (exit $$s)"; [ $$status -ne 0 ] || status=1; }; \
+	    $(PYTHON) regress.py check $(VERIFY_TREND) || { [ $$status -ne 0 ] || status=1; }; \
+	    exit $$status
+
+verify-quick: all
+	@mkdir -p $(REPORTS)
+	$(call run_pytest,-m "not slow"); status=$$?; \
 	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; \
-	    $(MAKE) -C .. --no-print-directory verify-sanitize || { [ $$status -ne 0 ] || status=1; }; \
 	    exit $$status
 
 # bootcheck's command line: build/bin/bootcheck check IMAGE ... (--help).

@@ -6,7 +6,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from .images import ROOT
+from . import runcache
 
 CHECKS = ("elf_loading", "handoff_registers", "cpu_state", "writes", "rootserver", "page_tables",
           "handoff_record")
@@ -53,11 +53,9 @@ def run(build, image, json_path, el=1, ram_mib=None, budget=None, start_state=No
 
 def pack_mutant(mutant, kernel, roottask, out, dtb=None, handoff_record=None):
     """`make emu-mutant-image`: the normal pack step, with the mutant's loader.a."""
-    cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "emu-mutant-image",
-           f"MUTANT={mutant}", f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"DTB={dtb or ''}",
-           f"OUT={out}", f"HANDOFF_RECORD={handoff_record or ''}"]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=120)
+    proc = runcache.make_image(["emu-mutant-image", f"MUTANT={mutant}", f"KERNEL={kernel}",
+                                f"ROOTTASK={roottask}", f"DTB={dtb or ''}",
+                                f"HANDOFF_RECORD={handoff_record or ''}"], out)
     assert proc.returncode == 0, f"packing with mutant {mutant} failed:\n{proc.stdout}"
     return str(out)
 

@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from . import qemu
 from .qemu_machine import machine_argv
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -35,6 +36,7 @@ class GdbRun:
     elapsed: float
     gdb_output: str
     killed: bool
+    decided_by: str | None = None   # the serial line that decided the boot failed (qemu.DECISIVE)
 
 
 def qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp=1):
@@ -113,10 +115,13 @@ def _kill_qemu(pidfile):
 
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
-        firmware=None):
+        firmware=None, fail_fast=True):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
     (None: run on until an end_on line, shutdown or the time budget).
+    fail_fast: also end the run shortly after a serial line that decides the
+    boot failed (qemu.DECISIVE: a root task's fault report, its boot FAILED,
+    a kernel assertion, a loader error), not at the time budget.
     firmware: boot the image through firmware instead of QEMU's -kernel (e.g.
     bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile)."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
@@ -145,6 +150,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     if firmware is not None:
         firmware.start(serial_log, alive=lambda: proc.poll() is None)
     ended_by = None
+    decider = qemu.Decider() if fail_fast else None
+    decided = None
     killed = False
     last_stop_sent = 0.0
     interrupted = True      # until the loop ends normally (Ctrl-C, SIGTERM: see below)
@@ -154,8 +161,14 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             if ended_by is None:
                 serial = _read(serial_log)
                 hit = next((p for p in end_on if p in serial), None)
+                if decider is not None:
+                    decider.update(serial, now)
+                    decided = decider.ended(now)
                 if hit:
                     ended_by = f"serial line {hit!r} (end of run)"
+                elif decided is not None:
+                    ended_by = (f"serial line {decided!r}, which decides the boot failed "
+                                f"(run ended {now - decider.seen_at:.1f} s after it)")
                 elif now - start > seconds:
                     ended_by = f"time budget of {seconds} s spent"
                 elif linger is not None and os.path.exists(plan["all_reached_flag"]):
@@ -195,4 +208,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     if keep_serial:
         shutil.copyfile(serial_log, keep_serial) if os.path.exists(serial_log) else None
     shutil.rmtree(rundir, ignore_errors=True)
-    return GdbRun(result, serial, ended_by, elapsed, gdb_output, killed)
+    decided_by = None
+    if decider is not None and (decider.kind == "decisive" or decided is not None):
+        decided_by = qemu.complete_line(serial, decider.line)
+    return GdbRun(result, serial, ended_by, elapsed, gdb_output, killed, decided_by)

@@ -1,9 +1,11 @@
 """Pack loader images through the Makefile's own pack step, so tests build
-images exactly the way users do (`make image`)."""
+images exactly the way users do (`make image`). Within one test run an
+identical successful pack step is made once (bootcheck.runcache)."""
 
 import os
-import subprocess
 from dataclasses import dataclass
+
+from . import runcache
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -22,12 +24,9 @@ def pack(kernel, roottask, out, dtb=None, override=None, unchecked=False, mem=10
     env = dict(os.environ)
     if unchecked:
         env["PACK_UNCHECKED"] = "1"
-    cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "image",
-           f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"OUT={out}", f"MEM={mem}",
-           f"DTB={dtb or ''}", f"OVERRIDE={override or ''}",
-           f"HANDOFF_RECORD={handoff_record or ''}"]
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=120)
+    proc = runcache.make_image(["image", f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"MEM={mem}",
+                                f"DTB={dtb or ''}", f"OVERRIDE={override or ''}",
+                                f"HANDOFF_RECORD={handoff_record or ''}"], out, env=env)
     return PackResult(proc.returncode, proc.stdout, str(out))
 
 

@@ -10,8 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from . import gdbrun, linux_contract, uboot
-from .images import ROOT
+from . import gdbrun, linux_contract, runcache, uboot
 from .qemu_machine import machine_argv
 from .uboot_console import Console, make_fifos
 
@@ -21,11 +20,10 @@ END_LINES = ("reboot: Power down", "Kernel panic")
 def pack(image, initrd, out, bootargs="", mutant=None, timeout=180):
     """The Linux payload kind; mutant: a loader/src/mutations.h switch name."""
     target = ["emu-mutant-image", f"MUTANT={mutant}"] if mutant else ["image"]
-    cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, *target, f"KERNEL={image}",
-           f"INITRD={initrd}", f"BOOTARGS={bootargs}", f"OUT={out}", "DTB=", "ROOTTASK="]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    p = runcache.make_image([*target, f"KERNEL={image}", f"INITRD={initrd}", f"BOOTARGS={bootargs}",
+                             "DTB=", "ROOTTASK="], out, timeout=timeout)
     if p.returncode != 0:
-        raise RuntimeError(f"packing the Linux payload failed ({' '.join(cmd)}):\n{p.stdout}")
+        raise RuntimeError(f"packing the Linux payload failed ({' '.join(p.args)}):\n{p.stdout}")
     return str(out)
 
 

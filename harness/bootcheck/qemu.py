@@ -2,11 +2,13 @@
 
 QEMU runs in its own process group with the serial console on a pipe. The
 run ends when QEMU exits, when a stop pattern appears on the console (real
-seL4 prints "halting..." and spins), or at the deadline; in every case the
-whole process group is killed and reaped before returning, so no QEMU
-outlives a test."""
+seL4 prints "halting..." and spins), shortly after a line that decides the
+boot has failed (see DECISIVE), or at the deadline; in every case the whole
+process group is killed and reaped before returning, so no QEMU outlives a
+test."""
 
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -19,6 +21,90 @@ from .qemu_machine import VIRT, machine_argv
 # Lines after which nothing more will happen on the console.
 DEFAULT_STOP_PATTERNS = ("halting...",)
 
+# Lines that decide a boot has failed, whatever the test waits for: after
+# them the root task never reaches a later line. Real seL4 does not power
+# off after a fault or a failed boot, so a boot watcher that waited only for
+# the test's own line would wait for its deadline (a run of the suite on a
+# kernel where every boot fails took an hour). (name, line pattern).
+DECISIVE = (
+    ("root task failed", r"roottask: boot FAILED.*"),
+    # seL4's (and the stand-in's) report of a fault nobody handles, for the
+    # root task's own thread: the line after "while trying to handle: ...".
+    ("root task faulted", r'in thread 0x[0-9a-f]+ "rootserver" at address .*'),
+    ("kernel assertion", r"seL4 failed assertion .*"),
+    ("kernel fail", r"seL4 called fail at .*"),
+    ("kernel error", r"ERROR: .*"),
+    ("loader error", r"loader: error: .*"),
+)
+# A fault report for another thread (a component, a probe's second thread)
+# decides nothing by itself: the root task may go on (and tests make such
+# faults on purpose). It ends the boot only when the console then stays
+# silent for FAULT_QUIET seconds: whoever waited for that thread waits forever.
+FAULT_REPORT = (r"(Caught .*|Found thread has no fault handler.*|.*while trying to handle:.*|"
+                r"vm fault on .*|cap fault in .*|unknown syscall .*|user exception .*|"
+                r"debug exception .*|Kernel entry via Unknown syscall.*)")
+# After a decisive line the boot goes on until QEMU exits, the console is
+# silent for DECIDED_QUIET seconds (the kernel's fault report, stack dump
+# included, and a halt come within milliseconds), or DECIDED_MAX seconds.
+DECIDED_QUIET = 2.0
+DECIDED_MAX = 5.0
+FAULT_QUIET = 3.0
+
+_DECISIVE_RX = re.compile("|".join(f"(?P<d{i}>{rx})" for i, (_, rx) in enumerate(DECISIVE)))
+_FAULT_RX = re.compile(FAULT_REPORT)
+
+
+def decisive_lines(text):
+    """(the first DECISIVE line, the first FAULT_REPORT line) of a console
+    text; None for either when there is none."""
+    decisive = fault = None
+    for line in text.replace("\r", "").split("\n"):
+        if decisive is None and _DECISIVE_RX.fullmatch(line):
+            decisive = line
+        elif fault is None and _FAULT_RX.fullmatch(line):
+            fault = line
+    return decisive, fault
+
+
+class Decider:
+    """Watches a growing console text and says when a boot whose outcome is
+    decided should end: after a DECISIVE line, once the console is silent for
+    DECIDED_QUIET s or DECIDED_MAX s have passed; after a FAULT_REPORT line,
+    once the console is silent for FAULT_QUIET s."""
+
+    def __init__(self):
+        self.kind = None             # "decisive" | "fault": the line that may end the boot
+        self.line = None
+        self.seen_at = None          # time.monotonic() when it arrived
+        self.last_output = time.monotonic()
+        self._length = 0
+        self._scanned = 0            # text[:_scanned] holds only complete lines already read
+
+    def update(self, text, now=None):
+        now = time.monotonic() if now is None else now
+        if len(text) == self._length:
+            return
+        self._length = len(text)
+        self.last_output = now
+        if self.kind == "decisive":
+            return
+        decisive, fault = decisive_lines(text[self._scanned:])
+        self._scanned = text.rfind("\n") + 1
+        if decisive is not None:
+            self.kind, self.line, self.seen_at = "decisive", decisive, now
+        elif fault is not None and self.kind is None:
+            self.kind, self.line, self.seen_at = "fault", fault, now
+
+    def ended(self, now=None):
+        """The line that ends the boot now, or None."""
+        now = time.monotonic() if now is None else now
+        quiet = now - self.last_output
+        if self.kind == "decisive" and (quiet >= DECIDED_QUIET or now - self.seen_at >= DECIDED_MAX):
+            return self.line
+        if self.kind == "fault" and quiet >= FAULT_QUIET:
+            return self.line
+        return None
+
 
 @dataclass
 class BootResult:
@@ -28,6 +114,8 @@ class BootResult:
     stopped_on: str | None       # the stop pattern that ended the run
     elapsed: float
     command: list = field(default_factory=list)
+    decided_by: str | None = None    # the console line that decided the boot failed
+    decided_after: float | None = None   # seconds from its arrival to the end
 
     @property
     def lines(self):
@@ -36,6 +124,8 @@ class BootResult:
     def describe(self):
         how = (f"timed out after {self.elapsed:.1f}s" if self.timed_out else
                f"stopped on {self.stopped_on!r}" if self.stopped_on else
+               f"ended {self.decided_after:.1f}s after the decisive line {self.decided_by!r}"
+               if self.decided_by and self.exit_code is None else
                f"QEMU exited with {self.exit_code}")
         tail = "\n".join(self.lines[-25:])
         return f"{how}; command: {' '.join(self.command)}\n--- serial (last 25 lines) ---\n{tail}"
@@ -63,7 +153,9 @@ def kill_group(proc):
 
 
 def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
-         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None, smp=1):
+         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None, smp=1, fail_fast=True):
+    """fail_fast: also end shortly after a line that decides the boot failed
+    (DECISIVE; BootResult.decided_by names it)."""
     cmd = qemu_command(image, machine, cpu, mem, extra, smp)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -71,15 +163,22 @@ def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
     out = bytearray()
     stopped_on = None
     timed_out = False
+    decider = Decider() if fail_fast else None
+    decided = None
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     try:
         while True:
-            left = start + timeout - time.monotonic()
+            now = time.monotonic()
+            if decider is not None:
+                decided = decider.ended(now)
+                if decided is not None:
+                    break
+            left = start + timeout - now
             if left <= 0:
                 timed_out = True
                 break
-            if not sel.select(timeout=min(left, 0.5)):
+            if not sel.select(timeout=min(left, 0.25)):
                 if proc.poll() is not None:
                     break
                 continue
@@ -94,6 +193,8 @@ def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
                 break
             out += chunk
             text = out.decode("utf-8", "replace")
+            if decider is not None:
+                decider.update(text)
             hit = next((p for p in stop_patterns if p in text), None)
             if hit:
                 stopped_on = hit
@@ -108,11 +209,26 @@ def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
         except (OSError, ValueError):
             pass
         proc.stdout.close()
-    result = BootResult(serial=out.decode("utf-8", "replace").replace("\r\n", "\n"),
-                        exit_code=exited if stopped_on is None and not timed_out else None,
+    end = time.monotonic()
+    serial = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    result = BootResult(serial=serial,
+                        exit_code=exited if stopped_on is None and not timed_out and decided is None
+                        else None,
                         timed_out=timed_out, stopped_on=stopped_on,
-                        elapsed=time.monotonic() - start, command=cmd)
+                        elapsed=end - start, command=cmd)
+    if decider is not None and (decider.kind == "decisive" or decided is not None):
+        # The whole line, which may have been incomplete when it was seen.
+        result.decided_by = complete_line(serial, decider.line)
+        result.decided_after = end - decider.seen_at
     if log_path is not None:
         with open(log_path, "w") as f:
             f.write(f"$ {' '.join(cmd)}\n{result.serial}\n")
     return result
+
+
+def complete_line(serial, start_of_line):
+    """The whole line of serial that starts with start_of_line."""
+    for line in serial.split("\n"):
+        if line.startswith(start_of_line):
+            return line.rstrip("\r")
+    return start_of_line

@@ -162,6 +162,7 @@ def boot_loads(rundir, loads, setup, go, machine, cpu="cortex-a53", mem=1024, sm
     console = Console(fifo, log_path)
     m = _Machine(argv, rundir, capture_at=capture_at)
     uboot_out, error, stopped_on, timed_out = [], None, None, False
+    decider = qemu.Decider()        # ends a boot whose failure is decided (qemu.DECISIVE)
     try:
         console.stop_autoboot(alive=m.alive)
         for line in setup:
@@ -169,7 +170,7 @@ def boot_loads(rundir, loads, setup, go, machine, cpu="cortex-a53", mem=1024, sm
         console.command(go, prompt=False, alive=m.alive)
         left = max(1.0, start + timeout - time.monotonic())
         try:
-            stopped_on = _first_of(console, stop_patterns, left, m.alive)
+            stopped_on = _until_end(console, stop_patterns, left, m.alive, decider)
         except ConsoleTimeout as e:
             if m.alive():
                 timed_out = True
@@ -187,10 +188,33 @@ def boot_loads(rundir, loads, setup, go, machine, cpu="cortex-a53", mem=1024, sm
     if log_path:
         with open(log_path, "a") as f:
             f.write(f"\n$ {shlex.join(argv)}\n")
+    end = time.monotonic()
     result = qemu.BootResult(serial=serial, exit_code=exit_code if stopped_on is None else None,
                              timed_out=timed_out, stopped_on=stopped_on,
-                             elapsed=time.monotonic() - start, command=argv)
+                             elapsed=end - start, command=argv)
+    if decider.kind == "decisive" or decider.ended(end):
+        result.decided_by = qemu.complete_line(serial, decider.line)
+        result.decided_after = end - decider.seen_at
     return UBootRun(result, uboot_out, state, error)
+
+
+def _until_end(console, patterns, timeout, alive, decider):
+    """_first_of, read in short slices so that a boot whose failure is
+    decided (the decider, a qemu.Decider, says so) ends early: then None."""
+    deadline = time.monotonic() + timeout
+    since = len(console.text)          # what the booted image printed
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return _first_of(console, patterns, max(0.0, min(left, 0.25)), alive)
+        except ConsoleTimeout:
+            if left <= 0.25:
+                raise ConsoleTimeout(f"waited {timeout:g} s for the end of the boot ("
+                                     f"{' or '.join(patterns)}); last lines seen:\n"
+                                     f"{console.last_lines()}") from None
+        decider.update(console.text[since:])
+        if decider.ended() is not None:
+            return None
 
 
 def _first_of(console, patterns, timeout, alive):

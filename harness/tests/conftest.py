@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import images, qemu, qemu_machine, target  # noqa: E402
+from bootcheck import images, qemu, qemu_machine, runcache, target  # noqa: E402
 
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
 
@@ -30,6 +30,23 @@ def pytest_configure(config):
     # (harness/tests/test_hygiene.py).
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    # One cache on disk for the whole run, which the xdist workers inherit
+    # through the environment (bootcheck.runcache).
+    config._bootcheck_run_cache = runcache.start_run(BUILD)
+
+
+def pytest_unconfigure(config):
+    runcache.end_run(getattr(config, "_bootcheck_run_cache", None))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The longest tests first (the local LAVA instance, then the slow tier),
+    each group in its usual order: under pytest-xdist a long test started
+    last would run alone at the end while the other workers idle."""
+    def rank(item):
+        return 0 if item.get_closest_marker("lava_instance") else \
+            1 if item.get_closest_marker("slow") else 2
+    items.sort(key=rank)
 
 
 def _sel4_kernels():
@@ -171,6 +188,27 @@ class Booter:
         result = qemu.boot(image, log_path=log, **kw)
         self.results.append(result)
         print(f"--- serial of {image} ({result.elapsed:.2f}s) ---\n{result.serial}")
+        return result
+
+    def boot_shared(self, image, **kw):
+        """boot(), made once per test run for the same image bytes, kernel and
+        arguments, by whichever pytest-xdist worker asks first (the others wait
+        for it: bootcheck.runcache): for the boots a whole module reads facts
+        from. The boot's serial log is the first asker's."""
+        kernel = kw.get("kernel") or self.kernels.get(str(image))
+        key = runcache.key_of("boot", runcache.file_digest(image),
+                              kernel and runcache.file_digest(kernel), sorted(kw.items(), key=repr))
+        made = []
+
+        def make():
+            made.append(self.boot(image, **kw))
+            return made[0]
+
+        result = runcache.shared("boot", key, make)
+        if not made:
+            self.results.append(result)
+            print(f"--- serial of {image}, booted earlier in this run ({result.elapsed:.2f}s) ---\n"
+                  f"{result.serial}")
         return result
 
 

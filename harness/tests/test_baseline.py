@@ -70,7 +70,8 @@ def test_no_baseline_means_nothing_to_compare():
 def regress(action, tmp_path):
     return subprocess.run([sys.executable, REGRESS, action,
                            "--results", str(tmp_path / "results.json"),
-                           "--baseline", str(tmp_path / "baseline.json")],
+                           "--baseline", str(tmp_path / "baseline.json"),
+                           "--history", str(tmp_path / "cost-history.json")],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

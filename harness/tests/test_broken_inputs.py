@@ -72,6 +72,7 @@ def test_corpus_is_built():
     assert {c["slot"] for c in CASES} == {"kernel", "roottask", "dtb", "archive"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", PACKABLE, ids=[c["id"] for c in PACKABLE])
 def test_pack_step_refuses(case, tmp_path, monkeypatch):
     inputs = {k: build_path(v) for k, v in case["pack_inputs"].items()}
@@ -88,6 +89,7 @@ def test_pack_step_refuses(case, tmp_path, monkeypatch):
     assert errors == [want], f"{case['id']} ({case['mutation']}):\n{r.output}"
 
 
+@pytest.mark.slow
 @pytest.mark.qemu
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_loader_refuses(case, booter, tmp_path, monkeypatch):

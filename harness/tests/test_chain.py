@@ -28,10 +28,11 @@ def kernel(request, artifacts):
 
 
 def boot_once(kind, kernel_path, roottask, booter):
-    """Each image boots once per kernel for the module; tests read the log."""
+    """Each image boots once per kernel in the run (booter.boot_shared, across
+    xdist workers); tests read the log."""
     key = (kind, roottask)
     if key not in _boots:
-        _boots[key] = booter.boot(booter.pack(kernel_path, roottask), timeout=90)
+        _boots[key] = booter.boot_shared(booter.pack(kernel_path, roottask), timeout=90)
     return _boots[key]
 
 

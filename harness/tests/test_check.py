@@ -20,7 +20,7 @@ from bootcheck import contract, expect, facts, images, qemu_machine, target
 
 from conftest import BUILD, ROOT, Artifacts
 
-pytestmark = [pytest.mark.qemu, pytest.mark.emu]
+pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow]
 
 BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 ALT = os.path.join(BUILD, "fixtures", "altloader")

@@ -23,6 +23,8 @@ import uuid
 
 import pytest
 
+pytestmark = pytest.mark.slow      # pytest runs of their own, each interrupted
+
 HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TESTS = os.path.join(HARNESS, "tests")
 

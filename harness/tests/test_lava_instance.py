@@ -16,7 +16,7 @@ from bootcheck import lava_instance
 from conftest import ROOT
 from lava_support import generated, require_lava_run
 
-pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu]
+pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
 

@@ -116,6 +116,7 @@ def test_kernel_and_roottask_pick_the_scenarios_of_their_flavour(tmp_path_factor
     assert jobs["boot-smp-kernel-smp4"].definition["context"]["extra_options"] == ["-smp 4"]
 
 
+@pytest.mark.slow
 @pytest.mark.qemu
 def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
     require_lava_run()
@@ -159,6 +160,7 @@ def test_an_image_that_is_no_loader_is_refused(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     ([], "lava-submit: error: LAVA_URL=http(s)://host (with LAVA_USER= LAVA_TOKEN=) or LAVA_IDENTITY= is required"),
     (["LAVA_URL=ftp://lava.example"],

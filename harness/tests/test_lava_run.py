@@ -20,7 +20,7 @@ from lava_support import cases, generated, job_files, load, require_lava_run, va
 from test_broken_inputs import CASES as BROKEN_CASES, build_path
 from test_hygiene import spin_kernel_elf
 
-pytestmark = pytest.mark.qemu
+pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
 HANG_TEST_SECONDS = 3

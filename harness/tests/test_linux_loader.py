@@ -13,12 +13,17 @@ import pytest
 from bootcheck import emu, linux_loader, qemu_machine, uboot_linux
 from conftest import BUILD, REPORTS
 
+pytestmark = pytest.mark.slow      # Debian's Linux, booted
+
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
 INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
 BOOTARGS = "console=ttyAMA0 panic=-1"
 
 _packed = {}
 _boots = {}
+# The tests reading one cached boot run on one pytest-xdist worker
+# (make verify: --dist loadgroup), so the boot is made once.
+SHARED_BOOT = pytest.mark.xdist_group("linux-loader-boots")
 
 
 def _skip_without_kernel():
@@ -46,6 +51,7 @@ def linux_run(request, tmp_path_factory):
     return el, _boots[el]
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_loader_boots_linux_to_our_init(linux_run):
     el, run = linux_run
@@ -60,6 +66,7 @@ def test_loader_boots_linux_to_our_init(linux_run):
     assert f"Kernel command line: {BOOTARGS}" in run.serial, run.describe()
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_loader_honours_the_linux_contract(linux_run):
     el, run = linux_run

@@ -19,6 +19,9 @@ LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
 INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
 
 _boots = {}
+# The tests reading one cached boot run on one pytest-xdist worker
+# (make verify: --dist loadgroup), so the boot is made once.
+SHARED_BOOT = pytest.mark.xdist_group("linux-uboot-boots")
 
 
 @pytest.fixture(params=[1, 2], ids=["el1", "el2"])
@@ -35,6 +38,8 @@ def linux_boot(request):
     return el, _boots[el]
 
 
+@pytest.mark.slow
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_linux_reaches_our_init_after_uboot(linux_boot):
     el, run = linux_boot
@@ -59,6 +64,8 @@ def _uboot_findings(run, el):
                                 dtb, os.path.getsize(INITRAMFS))
 
 
+@pytest.mark.slow
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_uboot_booti_honours_the_linux_contract(linux_boot):
     """Every rule holds at the kernel's first instruction but one: U-Boot

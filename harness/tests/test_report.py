@@ -9,7 +9,7 @@ import pytest
 
 from report_run import (FAILING_STOP, FAILING_TEST, NODE, SERIAL_MARK, run_synthetic)
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", params=[[], ["-n", "2"]], ids=["serial", "xdist"])

@@ -114,6 +114,7 @@ def run_check(tmp_path, image, *args):
     return r, v
 
 
+@pytest.mark.slow
 @pytest.mark.emu
 def test_check_passes_our_loader_on_four_cores(tmp_path):
     image = images.pack_ok(SMP_KERNEL, Artifacts.roottask, tmp_path / "smp.elf")
@@ -124,6 +125,7 @@ def test_check_passes_our_loader_on_four_cores(tmp_path):
                                  "with the same x0..x5, MMU on")
 
 
+@pytest.mark.slow
 @pytest.mark.emu
 def test_check_names_the_silent_hang(tmp_path):
     """The altloader starts no other core: real seL4 would wait forever."""
@@ -142,6 +144,7 @@ def test_check_names_the_silent_hang(tmp_path):
     assert "only 1 of 4 cores arrived" in init["sentence"]
 
 
+@pytest.mark.slow
 @pytest.mark.emu
 def test_check_names_a_core_with_other_registers(tmp_path):
     image = emu.pack_mutant("secondary_x3", SMP_KERNEL, Artifacts.roottask, tmp_path / "mutant.elf")

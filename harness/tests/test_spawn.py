@@ -102,6 +102,12 @@ def test_component_too_big(kernel, artifacts, booter):
     assert "invocation failed" not in r.serial, r.describe()
 
 
+# `make spawn-manifest-check` builds into one directory of build/ for every
+# manifest: its tests run on one pytest-xdist worker (make verify: --dist
+# loadgroup), one at a time, or one test's build would pass for another's.
+MANIFEST_BUILD = pytest.mark.xdist_group("spawn-manifest-check")
+
+
 def manifest_build(tmp_path, text):
     manifest = tmp_path / "components.toml"
     manifest.write_text(text)
@@ -141,6 +147,7 @@ caps = [{caps}]
 """
 
 
+@MANIFEST_BUILD
 @pytest.mark.parametrize("case,entries,message", [
     ("missing-elf", [("a", "${BUILD}/no/such.elf", "roottask")],
      "component 'a': ELF file '{build}/no/such.elf' does not exist"),
@@ -162,6 +169,7 @@ def expect_build_error(tmp_path, text, message):
     assert want in r.stdout.splitlines(), r.stdout
 
 
+@MANIFEST_BUILD
 # The boot chain's manifest errors (issue: unknown parent, cycle, a cap to
 # something that does not exist, more memory than the parent was given).
 @pytest.mark.parametrize("case,text,message", [
@@ -232,6 +240,7 @@ def chain_need(artifacts, n_children):
     return n_children * per_child + 3 * 0x1000
 
 
+@MANIFEST_BUILD
 @pytest.mark.unit
 def test_good_manifest_builds(tmp_path, artifacts):
     """The same make path accepts a correct manifest (so the errors above

@@ -47,10 +47,10 @@ _boots = {}
 
 
 def probe_facts(kind, kernel, artifacts, booter):
-    """errprobe booted once per kernel for the whole module."""
+    """errprobe booted once per kernel for the whole run (booter.boot_shared)."""
     if kind not in _boots:
         image = booter.pack(kernel, f"{artifacts.fixtures}/components/errprobe.elf")
-        r = booter.boot(image, timeout=60)
+        r = booter.boot_shared(image, timeout=60)
         assert "roottask: probe done" in r.lines, r.describe()
         _boots[kind] = (facts(r.serial), r)
     return _boots[kind]

@@ -84,13 +84,13 @@ _boots = {}
 
 
 def probe(kind, artifacts, booter):
-    """The probe booted once per kernel for the whole module (an SMP kernel
-    on as many CPUs as it has nodes)."""
+    """The probe booted once per kernel for the whole run (booter.boot_shared,
+    across xdist workers; an SMP kernel on as many CPUs as it has nodes)."""
     path = kernel_path(kind)
     if path not in _boots:
         elf = f"{artifacts.fixtures}/ipc_probe.elf"
         image = booter.pack(path, elf)
-        r = booter.boot(image, timeout=90)
+        r = booter.boot_shared(image, timeout=90)
         assert "roottask: ipc probe done" in r.lines, r.describe()
         _boots[path] = (facts(r.serial), r, expect.elf_facts(elf).symbols, target.read(path))
     return _boots[path]

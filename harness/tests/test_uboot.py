@@ -16,6 +16,8 @@ from bootcheck.uboot_console import Console, ConsoleTimeout, make_fifos
 from conftest import BUILD, REPORTS, SEL4_PARAMS, _safe_name, kernel_choice
 from test_boot_e2e import STAGES
 
+pytestmark = pytest.mark.slow      # boots through U-Boot
+
 SCTLR_M, SCTLR_C = 1 << 0, 1 << 2
 
 # (kernel param, starting EL): the stand-in at both ELs (at EL2 the loader
@@ -30,6 +32,9 @@ def _skip_without_uboot():
 
 
 _boots = {}
+# The tests reading one cached boot run on one pytest-xdist worker
+# (make verify: --dist loadgroup), so the boot is made once.
+SHARED_BOOT = pytest.mark.xdist_group("uboot-boots")
 
 
 @pytest.fixture(params=CASES, ids=lambda c: f"{c[0]}-el{c[1]}" if c[1] else c[0])
@@ -52,6 +57,7 @@ def uboot_boot(request, artifacts, tmp_path_factory):
     return _boots[key]
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_uboot_boots_loader_to_roottask(uboot_boot, artifacts):
     kernel, machine, image, run = uboot_boot
@@ -76,6 +82,7 @@ def test_uboot_boots_loader_to_roottask(uboot_boot, artifacts):
     assert "roottask: boot FAILED" not in serial and "loader: error" not in serial, run.describe()
 
 
+@SHARED_BOOT
 @pytest.mark.qemu
 def test_uboot_jump_state_is_linux_contract(uboot_boot):
     """What U-Boot's booti leaves, read by gdb at its jump: the state our
@@ -95,6 +102,7 @@ def test_uboot_jump_state_is_linux_contract(uboot_boot):
     assert regs["x0"] not in (0, 0x40000000), "x0 should be U-Boot's own copy, not QEMU's blob"
 
 
+@SHARED_BOOT
 @pytest.mark.emu
 def test_emu_check_from_uboot_jump_state(uboot_boot, tmp_path):
     """emu-check started from the captured state (registers and the DTB at

@@ -9,7 +9,7 @@ import pytest
 from bootcheck import uboot
 from scenario_runner import ROOT, judge, run_scenario
 
-pytestmark = pytest.mark.qemu
+pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 SCENARIOS = ["boot-el1", "boot-hyp"]
 

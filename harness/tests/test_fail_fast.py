@@ -1,0 +1,195 @@
+"""A failing boot fails fast: the boot watchers (bootcheck.qemu.boot, the
+QEMU + GDB runner bootcheck.gdbrun behind the scenarios and `make check`, and
+the U-Boot runner bootcheck.uboot) end a boot a few seconds after the console
+line that decides it failed, not at its deadline, and name that line.
+
+Real seL4 never powers off: after the root task's fault report, or its
+`boot FAILED` and a halt, it idles until the watcher gives up. The stand-in
+powers QEMU off instead, so here QEMU runs with -no-shutdown (gdbrun always
+does): the powered-off guest stays, silent, like seL4's idle loop, and only
+the watcher can end the boot. Each boot's deadline is far beyond what the
+test allows."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from bootcheck import expect, images, qemu, qemu_machine, uboot
+from conftest import Artifacts
+from scenario_runner import run_scenario
+
+pytestmark = pytest.mark.qemu
+
+DEADLINE = 120.0          # the boot's own bound; a fast failure ends long before it
+# A decisive line ends the boot once the console has been silent for
+# DECIDED_QUIET s (at most DECIDED_MAX s after it); allow for a loaded machine.
+WITHIN = qemu.DECIDED_MAX + 3.0
+CC = os.environ.get("CROSS", "aarch64-linux-gnu-") + "gcc"
+HUGE = os.path.join(Artifacts.fixtures, "components", "roottask-huge.elf")
+
+# Tiny root tasks: each prints its line through seL4_DebugPutChar, then the
+# faulting one stores to an unmapped address (seL4, and the stand-in, report
+# the fault of "rootserver", which has no fault handler, with 16 words of its
+# stack), the failing one spins as a root task that gives up without halting
+# would.
+TINY_ROOTTASK = r"""
+    .text
+    .global _start
+_start:
+    adr     x20, banner
+1:  ldrb    w0, [x20], #1
+    cbz     w0, 2f
+    mov     x7, #-9
+    svc     #0
+    b       1b
+2:  {after}
+    b       .
+banner: .asciz "{line}\n"
+"""
+FAULT = """mov     x1, #0x10000000
+    .global trap_pc
+trap_pc:
+    str     x0, [x1]"""
+GAVE_UP = "roottask: boot FAILED: the tiny root task gives up"
+
+
+def tiny_roottask(tmp_path, name, line, after=""):
+    src, elf = tmp_path / f"{name}.S", tmp_path / f"{name}.elf"
+    src.write_text(TINY_ROOTTASK.format(line=line, after=after))
+    subprocess.run([CC, "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none",
+                    "-Wl,-Ttext=0x400000", "-Wl,-e,_start", str(src), "-o", str(elf)],
+                   check=True, capture_output=True, text=True)
+    return str(elf)
+
+
+def faulting_roottask(tmp_path):
+    elf = tiny_roottask(tmp_path, "faulting", "faulting root task", FAULT)
+    return elf, expect.elf_facts(elf).symbols["trap_pc"][0]
+
+
+def rootserver_fault_line(trap_pc):
+    return re.compile(rf'in thread 0x[0-9a-f]+ "rootserver" at address 0x{trap_pc:x}')
+
+
+def assert_fast(r):
+    assert not r.timed_out and r.exit_code is None, r.describe()
+    assert r.decided_after is not None and r.decided_after <= WITHIN, r.describe()
+    assert r.elapsed < DEADLINE / 4, r.describe()
+
+
+def test_root_task_fault_ends_the_boot(booter, artifacts, tmp_path):
+    roottask, trap_pc = faulting_roottask(tmp_path)
+    image = booter.pack(artifacts.standin_kernel, roottask, dtb=artifacts.virt_dtb)
+    r = booter.boot(image, timeout=DEADLINE, extra=("-no-shutdown",))
+    assert rootserver_fault_line(trap_pc).fullmatch(r.decided_by or ""), r.describe()
+    assert_fast(r)
+    assert f"ended {r.decided_after:.1f}s after the decisive line {r.decided_by!r}" in r.describe()
+    # The report after the decisive line arrived before the boot was ended.
+    stack = r.lines[r.lines.index("With stack:") + 1:]
+    assert len([l for l in stack if re.fullmatch(r"0x[0-9a-f]+: (0x[0-9a-f]+|INVALID)", l)]) == 16, \
+        r.describe()
+
+
+def test_root_task_boot_failed_ends_the_boot(booter, artifacts):
+    """No stop pattern at all (not even seL4's `halting...`): the root task's
+    own verdict ends the boot."""
+    image = booter.pack(artifacts.standin_kernel, HUGE)
+    r = booter.boot(image, timeout=DEADLINE, stop_patterns=(), extra=("-no-shutdown",))
+    failed = [l for l in r.lines if l.startswith("roottask: boot FAILED: ")]
+    assert failed and failed[0].startswith("roottask: boot FAILED: spawn huge_bss: does not fit"), \
+        r.describe()
+    assert r.decided_by == failed[0], r.describe()
+    assert_fast(r)
+
+
+def test_loader_error_ends_the_boot(booter, artifacts, tmp_path, monkeypatch):
+    """A payload the loader refuses (a DTB where the kernel ELF belongs)."""
+    monkeypatch.setenv("PACK_UNCHECKED", "1")
+    image = images.pack_ok(artifacts.virt_dtb, artifacts.roottask, tmp_path / "refused.elf")
+    r = booter.boot(image, kernel=artifacts.standin_kernel, timeout=DEADLINE,
+                    extra=("-no-shutdown",))
+    errors = [l for l in r.lines if l.startswith("loader: error: ")]
+    assert errors and r.decided_by == errors[0], r.describe()
+    assert_fast(r)
+
+
+def test_a_passing_boot_is_not_cut_short(booter, artifacts):
+    """The control: a boot that passes is decided by nothing and ends on its
+    own line."""
+    image = booter.pack(artifacts.standin_kernel, artifacts.roottask)
+    r = booter.boot(image, timeout=DEADLINE, stop_patterns=("roottask: components OK",))
+    assert r.stopped_on == "roottask: components OK" and r.decided_by is None, r.describe()
+
+
+SCENARIO = """kernels = ["standin"]
+roottask = "{roottask}"
+[budget]
+seconds = {seconds}
+[[stops]]
+name = "root task entry"
+elf = "roottask"
+at = "entry"
+"""
+
+
+def test_gdb_run_ends_on_a_failed_boot(request, tmp_path, tmp_path_factory):
+    """The same under gdb (scenarios, make check): the run ends once the root
+    task said it failed, not when the scenario's time budget is spent. (This
+    root task spins afterwards: a powered-off stand-in would end the run by
+    itself, gdb sees the shutdown.)"""
+    roottask = tiny_roottask(tmp_path, "gives-up", GAVE_UP)
+    path = tmp_path / "gives-up.toml"
+    path.write_text(SCENARIO.format(roottask=roottask, seconds=int(DEADLINE)))
+    prepared, run = run_scenario(str(path), 0, request, tmp_path_factory)
+    assert run.decided_by == GAVE_UP, run.ended_by
+    assert run.ended_by.startswith(f"serial line {GAVE_UP!r}, which decides the boot failed"), \
+        run.ended_by
+    assert run.elapsed < DEADLINE / 4 and not run.killed, run.ended_by
+    assert run.result.get("all_reached"), run.result
+
+
+@pytest.mark.slow
+def test_uboot_boot_ends_on_a_failed_boot(artifacts, tmp_path):
+    """And through U-Boot's booti (bootcheck.uboot)."""
+    why = uboot.missing()
+    if why:
+        pytest.skip(why)
+    roottask = tiny_roottask(tmp_path, "gives-up", GAVE_UP)
+    image = images.pack_ok(artifacts.standin_kernel, roottask, tmp_path / "gives-up.elf")
+    run = uboot.boot(image, qemu_machine.machine_for(artifacts.standin_kernel), timeout=DEADLINE)
+    r = run.result
+    assert run.error is None and r.decided_by == GAVE_UP, run.describe()
+    assert_fast(r)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("lines,decisive", [
+    # seL4 16.0 (MCS): the report of the root task's own fault.
+    (["Found thread has no fault handler while trying to handle:",
+      "cap fault in receive phase at address 0x72",
+      'in thread 0xffffff807ffe9400 "rootserver" at address 0x4017b8', "With stack:"],
+     'in thread 0xffffff807ffe9400 "rootserver" at address 0x4017b8'),
+    (["seL4 failed assertion 'x' at src/a.c:1 in function f", "halting..."],
+     "seL4 failed assertion 'x' at src/a.c:1 in function f"),
+    (["ERROR: reserved region 2 in wrong order", "ERROR: kernel init failed"],
+     "ERROR: reserved region 2 in wrong order"),
+    (["roottask: boot OK", "roottask: components OK"], None),
+    # Another thread's fault: not decisive by itself.
+    (["Caught vm fault on data at address 0x20000000 with status 0x92000006",
+      "while trying to handle:", "vm fault on data at address 0x10000000 with status 0x92000006",
+      'in thread 0xffffff807ffea400 "probe-child" at address 0x400200'], None),
+])
+def test_which_lines_decide(lines, decisive):
+    assert qemu.decisive_lines("\n".join(lines) + "\n")[0] == decisive
+
+
+@pytest.mark.unit
+def test_another_threads_fault_ends_the_boot_only_after_silence():
+    d = qemu.Decider()
+    d.update("Caught vm fault on data at address 0x0 with status 0x92000006\n", now=0.0)
+    assert d.ended(now=qemu.FAULT_QUIET - 0.1) is None
+    d.update("Caught vm fault on data at address 0x0 with status 0x92000006\nprobe: next\n", now=1.0)
+    assert d.ended(now=qemu.FAULT_QUIET + 0.5) is None          # it printed on
+    assert d.ended(now=1.0 + qemu.FAULT_QUIET).startswith("Caught vm fault")
