@@ -93,7 +93,7 @@ class Target:
 
     @property
     def config(self):
-        """The configuration's short name, as /work/sel4/kernels names builds:
+        """The configuration's short name, as the project names real builds:
         el1, hyp, smp4, mcs-el1, mcs-hyp, mcs-smp4, hyp-smp4."""
         base = "hyp" if self.hyp else "el1"
         if self.nodes > 1:

@@ -1,6 +1,6 @@
 """abi_check.py (make abi-check): the ABI table against real seL4 builds'
 generated libsel4 headers. With SEL4_ABI_INCLUDES="dir [dir...]" (each a
-build's libsel4 include tree, e.g. /work/sel4/kernels/16.0.0-mcs-el1/include;
+build's libsel4 include tree, e.g. <builds>/16.0.0-mcs-el1/include;
 the release is read from the path or a config.txt beside it) every number
 must match, and a table with one number changed must be caught with that
 number named; without it those tests are skipped with the reason. Bad input
@@ -33,7 +33,7 @@ def run(*args, env=None):
 @pytest.fixture(params=INCLUDES or ["none"])
 def include(request):
     if request.param == "none":
-        pytest.skip("no real seL4 build given (SEL4_ABI_INCLUDES=\"/work/sel4/kernels/<name>/include ...\")")
+        pytest.skip("no real seL4 build given (SEL4_ABI_INCLUDES=\"<build>/include ...\")")
     if not os.path.isdir(request.param):
         pytest.fail(f"SEL4_ABI_INCLUDES: {request.param} is not a directory")
     return request.param

@@ -491,7 +491,7 @@ def test_mcs_roottask_on_the_nonmcs_stand_in(tmp_path):
         last_line(r)
 
 
-# --- seL4's stock elfloader of a release (/work/sel4/stock-image.sh) -----------------
+# --- seL4's stock elfloader of a release (a script of the user's, SEL4_STOCK_IMAGE_SH) -----------------
 
 # A script that wraps a kernel build (named <release>-<config>, the directory
 # holding its kernel.elf and config.txt) and a root task in seL4's stock

@@ -35,7 +35,7 @@ SEL4_KERNEL_BUILD ?=
 .PHONY: abi-check
 abi-check:
 	@test -n "$(SEL4_INCLUDE)" || { echo "abi-check: give SEL4_INCLUDE=<a seL4 build's libsel4" \
-	    "include tree> (e.g. /work/sel4/kernels/16.0.0-el1/include)" >&2; exit 2; }
+	    "include tree> (e.g. <build>/include)" >&2; exit 2; }
 	@status=0; for inc in $(SEL4_INCLUDE); do \
 	    $(PYTHON) $(SEL4_ABI_DIR)/abi_check.py --include "$$inc" \
 	        $(if $(SEL4_RELEASE),--release $(SEL4_RELEASE)) \

@@ -6,7 +6,7 @@ values.
     abi_check.py --include DIR [--release 16.0.0] [--kernel-build DIR]
 
 DIR is the build's libsel4 include tree (one -I is enough: seL4's
-`ninja install` of libsel4, or /work/sel4/kernels/<name>/include). The
+`ninja install` of libsel4, or a copy of it). The
 configuration (MCS, SMP, hyp) comes from its gen_config.h; the release
 from --release, else from a path component like 16.0.0 or a config.txt
 beside DIR. What is compared: every invocation label and the three
