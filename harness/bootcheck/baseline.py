@@ -5,6 +5,7 @@ same on every machine."""
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from .bootcost import STAGE_NAMES
@@ -63,6 +64,15 @@ class Comparison:
         return out
 
 
+# pytest-xdist's --dist loadgroup appends "@<group>" to the id of a test with
+# an xdist_group mark: the same test, run serially or on workers.
+_XDIST_GROUP = re.compile(r"@[A-Za-z0-9_.-]+$")
+
+
+def test_id(nodeid):
+    return _XDIST_GROUP.sub("", nodeid)
+
+
 def load(path):
     if not os.path.exists(path):
         return None
@@ -79,7 +89,7 @@ def costs_by_label(results):
 def from_results(results):
     """The baseline to commit: outcomes and boot costs, nothing machine-specific."""
     return {
-        "tests": {t["nodeid"]: t["outcome"] for t in results["tests"]},
+        "tests": {test_id(t["nodeid"]): t["outcome"] for t in results["tests"]},
         "bootcost": [{"label": c["label"],
                       "stages": [{"name": s["name"], "instructions": s["instructions"]}
                                  for s in c["stages"]]}
@@ -92,7 +102,7 @@ def compare(results, baseline):
         return Comparison(has_baseline=False)
     cmp = Comparison(has_baseline=True)
     before = baseline.get("tests", {})
-    now = {t["nodeid"]: t["outcome"] for t in results["tests"]}
+    now = {test_id(t["nodeid"]): t["outcome"] for t in results["tests"]}
     for nodeid, outcome in sorted(now.items()):
         was = before.get(nodeid)
         if outcome in FAILING:

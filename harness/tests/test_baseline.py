@@ -93,3 +93,14 @@ def test_regress_cli_fails_until_the_run_is_accepted(tmp_path):
 def test_regress_cli_without_results_says_what_to_run(tmp_path):
     r = regress("check", tmp_path)
     assert r.returncode == 2 and "make verify" in r.stdout
+
+
+def test_an_xdist_group_suffix_is_the_same_test():
+    """--dist loadgroup names a grouped test "id@group"; the baseline knows it
+    by its plain id (a serial run's)."""
+    plain = "tests/test_uboot.py::test_uboot_boots_loader_to_roottask[standin-el1]"
+    base = baseline.from_results({"tests": [{"nodeid": plain + "@uboot-boots", "outcome": "passed"}]})
+    assert base["tests"] == {plain: "passed"}
+    cmp = baseline.compare({"tests": [{"nodeid": plain + "@uboot-boots", "outcome": "failed"}]},
+                           {"tests": {plain: "failed"}})
+    assert cmp.known_failures == [plain] and not cmp.new_failures and not cmp.not_run
