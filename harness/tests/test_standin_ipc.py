@@ -30,7 +30,7 @@ pytestmark = pytest.mark.qemu
 BADGE_CALL, BADGE_CALL_NO_GRANT, BADGE_SEND = 0x1b1, 0x2c2, 0x3c3
 BADGE_DONE, BADGE_FAULT = 0xd0e, 0xfa17
 BADGE_NTFN_A, BADGE_NTFN_B, BADGE_NTFN_C = 0x1, 0x30, 0x500
-BADGE_T3 = 0x7
+BADGE_T3, BADGE_T5 = 0x7, 0x9
 DATA_FAULT_VADDR, CODE_FAULT_VADDR, DOUBLE_FAULT_VADDR = 0x10000000, 0x30000000, 0x20000000
 CLEAN_STACK_SP_OFFSET = 128         # traps.S: SP for the last fault, inside clean_stack
 INVALID_CPTR = 1 << 12              # just past the root CNode's 2^12 slots
@@ -280,6 +280,12 @@ def expected_mcs(got, sym, t, abi, release, cap_f, empty_slot):
         "mcs.passive_unbind": reply(NO_ERROR),
         "mcs.passive_server_first": [0x442, 0, 1, 21],
         "mcs.passive_server_second": [0x443, 0, 1, 24],
+        # A passive waiter runs on its notification's SchedContext while
+        # one is bound, giving it back when it waits again; without, not.
+        "mcs.waiter_unbind": reply(NO_ERROR),
+        "mcs.waiter_bind_notification": reply(NO_ERROR),
+        "mcs.waiter_unbind_notification": reply(NO_ERROR),
+        "mcs.waiter_runs_on_notification_sched_context": [BADGE_T5, BADGE_T5, 0],
         # A receive with no reply cap in x6: a cap fault on x6's cptr (16.0:
         # MissingCapability for a slot that holds no reply cap).
         "mcs.fault_recv_reply_empty_slot": message(cap_f, BADGE_FAULT, cap_fault(
