@@ -1,5 +1,6 @@
-/* init_kernel: the hand-off checks seL4 13.0.0 makes, in its order and with
- * its messages, then the root task's address space, capabilities, BootInfo
+/* init_kernel: the hand-off checks seL4 makes (the same from 13.0.0 to
+ * 16.0.0), in its order and with its messages (in the words of the release
+ * imitated, release.h), then the root task's address space, capabilities, BootInfo
  * and thread. _start (head.S) calls it and then restore_user_context. */
 #include <stdint.h>
 

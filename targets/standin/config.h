@@ -1,7 +1,7 @@
 /* Platform and layout constants of the stand-in kernel.
  *
- * Every number here is one the real seL4 13.0.0 (qemu-arm-virt, aarch64,
- * EL1 build) also uses, because the point of the stand-in is that a loader,
+ * Every number here is one the real seL4 13.0.0 .. 16.0.0 (qemu-arm-virt,
+ * aarch64, EL1 build) also use, because the point of the stand-in is that a loader,
  * a root task and a GDB script cannot tell the two apart at the hand-off.
  * Shared by C and assembly, so only plain #defines. */
 #ifndef STANDIN_CONFIG_H

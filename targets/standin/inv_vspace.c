@@ -1,5 +1,5 @@
-/* ARMPageTableMap, ARMPageMap and ARMASIDPoolAssign (seL4 13.0.0's aarch64
- * decoders, checks in their order). Unmap and the cache operations are not
+/* ARMPageTableMap, ARMPageMap and ARMASIDPoolAssign (seL4's aarch64
+ * decoders, unchanged 13.0.0 .. 16.0.0; checks in their order). Unmap and the cache operations are not
  * offered: they answer seL4_IllegalOperation. */
 #include "cap_rights.h"
 #include "config.h"
