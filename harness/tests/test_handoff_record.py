@@ -163,6 +163,9 @@ def test_sel4_rootserver_cannot_take_the_record(sel4_kernel, artifacts, tmp_path
     """seL4's own structure is the wrong shape for this protocol, and the pack
     step says so rather than let the loader overwrite it."""
     va, size = expect.elf_facts(sel4_kernel).symbols["rootserver"]
+    if size >= RECORD_SIZE:
+        pytest.skip(f"this kernel's rootserver is {size} bytes (an MCS build), large enough for the "
+                    f"{RECORD_SIZE}-byte record, so the size refusal cannot be reached")
     r = images.pack(sel4_kernel, artifacts.roottask, tmp_path / "image.elf",
                     handoff_record="rootserver")
     assert r.returncode != 0

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bootcheck import emu, expect, qemu_machine, uboot
+from bootcheck import bootlog, emu, expect, qemu_machine, target, uboot
 from bootcheck.uboot_console import Console, ConsoleTimeout, make_fifos
 from conftest import BUILD, REPORTS, SEL4_PARAMS, _safe_name, kernel_choice
 from test_boot_e2e import STAGES
@@ -66,7 +66,8 @@ def test_uboot_boots_loader_to_roottask(uboot_boot, artifacts):
     at = serial.find("## Flattened Device Tree blob at")   # U-Boot's booti, then ours
     assert at >= 0, run.describe()
     pos = at
-    for stage in STAGES:
+    release = target.read(kernel).release     # the stages in the words of the kernel's release
+    for stage in (bootlog.render(st, release) for st in STAGES):
         found = serial.find(stage, pos)
         assert found >= 0, f"stage {stage!r} missing (or out of order) after U-Boot\n{run.describe()}"
         pos = found
