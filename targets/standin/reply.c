@@ -63,6 +63,18 @@ static void reply_pop(struct reply *reply, struct tcb *t)
     reply_unlink(reply, t);
 }
 
+/* The call stack breaks below this reply (the one under it no longer
+ * points up), and the reply leaves its caller. */
+static void break_below_and_unlink(struct reply *reply, struct tcb *t)
+{
+    if (reply->prev != 0) {
+        reply->prev->next = 0;
+        reply->prev->next_is_head = 0;
+    }
+    clear_links(reply);
+    reply_unlink(reply, t);
+}
+
 void reply_remove(struct reply *reply, struct tcb *t)
 {
     if (reply->next != 0 && reply->next_is_head) {
@@ -72,12 +84,7 @@ void reply_remove(struct reply *reply, struct tcb *t)
     /* Not the top of a stack: the chain breaks here. */
     if (reply->next != 0)
         ((struct reply *)reply->next)->prev = 0;
-    if (reply->prev != 0) {
-        reply->prev->next = 0;
-        reply->prev->next_is_head = 0;
-    }
-    clear_links(reply);
-    reply_unlink(reply, t);
+    break_below_and_unlink(reply, t);
 }
 
 void reply_remove_tcb(struct tcb *t)
@@ -89,12 +96,7 @@ void reply_remove_tcb(struct tcb *t)
         else
             ((struct reply *)reply->next)->prev = 0;
     }
-    if (reply->prev != 0) {
-        reply->prev->next = 0;
-        reply->prev->next_is_head = 0;
-    }
-    clear_links(reply);
-    reply_unlink(reply, t);
+    break_below_and_unlink(reply, t);
 }
 
 void reply_cut_above(struct reply *reply)
