@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import contract, gdbrun, qemu_machine, roottask_failures
+from . import progress as progress_mod
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -191,27 +192,34 @@ def symbolizer(roottask):
 
 
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
-          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None):
+          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None, progress=None):
+    """progress: a bootcheck.progress.Progress of 4 stages (payload finder,
+    emulation, QEMU + GDB boot, the contract's verdict), or None (silent)."""
     if not os.path.isfile(image):
         raise CheckError(f"IMAGE={image} does not exist")
     image = os.path.abspath(image)
     with open(image, "rb") as f:
         if f.read(4) != b"\x7fELF":
             raise CheckError(f"IMAGE={image} is not an ELF file (QEMU's -kernel loads an ELF loader image)")
+    progress = progress or progress_mod.silent()
     work = tempfile.mkdtemp(prefix="bootcheck-check-")
     timings = {}
     try:
         t0 = time.monotonic()
-        k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
-        inp = contract.Inputs.load(k_path, u_path, mem)
-        machine = machine or qemu_machine.machine_for(k_path)
-        start_el = qemu_machine.starts_at_el(machine)
-        if inp.hyp and start_el != 2:
-            raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
-                             f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
-        cpus = cpus or inp.nodes
-        emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
-                                machine, cpu, cpus)
+        with progress.stage("payload finder") as st:
+            k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
+            inp = contract.Inputs.load(k_path, u_path, mem)
+            machine = machine or qemu_machine.machine_for(k_path)
+            start_el = qemu_machine.starts_at_el(machine)
+            if inp.hyp and start_el != 2:
+                raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
+                                 f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
+            cpus = cpus or inp.nodes
+            st.set_result(f"{fmt} payload")
+        with progress.stage("emulation (Unicorn)") as st:
+            emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
+                                    machine, cpu, cpus)
+            st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
@@ -219,14 +227,17 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         # the end (seL4's `halting...`, or the budget). Any other root task
         # need not end: watch it `linger` seconds after its entry.
         own = roottask_failures.prints_our_grammar(u_path)
-        run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                         end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
-                         smp=cpus)
+        with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
+            run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
+                             end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
+                             smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
         run.watched = None if own else linger     # how long the root task was watched after its entry
         run.budget = seconds
-        findings += contract.judge_qemu(inp, run, symbolizer(u_path))
-        summary = contract.complete(contract.summarize(findings), inp)
+        with progress.stage("the contract's verdict") as st:
+            findings += contract.judge_qemu(inp, run, symbolizer(u_path))
+            summary = contract.complete(contract.summarize(findings), inp)
+            st.set_result(f"{len(summary)} rules")
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                        findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,

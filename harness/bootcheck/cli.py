@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-from . import checkreport, checkrun, contract, linux_check
+from . import checkreport, checkrun, contract, linux_check, progress
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)
@@ -48,7 +48,8 @@ def cmd_check(a):
         return status
     try:
         v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
-                           cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus)
+                           cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus,
+                           progress=progress.Progress("bootcheck", 4))
     except checkrun.CheckError as e:
         print(f"bootcheck: error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,74 @@
+"""One line per stage of a long piece of work, with how long it took, so a
+run is never a silent wait: `bootcheck: [3/4] QEMU + GDB boot ... 4.2 s`.
+
+The stage's name is written (and flushed) when it begins and its time when
+it ends, so a terminal shows which stage is running and a log gets one
+whole line per stage. A stage that ends by an exception gets `failed after
+N s`. Progress(None) is silent (library callers, tests that read stdout)."""
+
+import sys
+import time
+from contextlib import contextmanager
+
+
+class Progress:
+    def __init__(self, prefix, total, stream=sys.stdout):
+        self.prefix = prefix
+        self.total = total
+        self.stream = stream
+        self.done = 0
+
+    def _write(self, text):
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+
+    @contextmanager
+    def stage(self, name):
+        """with progress.stage("QEMU + GDB boot"): ... ; inside, set_result()
+        may add a word before the time (e.g. the exit status)."""
+        self.done += 1
+        self.result = ""
+        self.tail = ""
+        self._write(f"{self.prefix}: [{self.done}/{self.total}] {name} ...")
+        t0 = time.monotonic()
+        try:
+            yield self
+        except BaseException:
+            self._write(f" failed after {time.monotonic() - t0:.1f} s\n")
+            raise
+        self._write(f"{' ' + self.result + ',' if self.result else ''} {time.monotonic() - t0:.1f} s"
+                    f"{'; ' + self.tail if self.tail else ''}\n")
+
+    def set_result(self, text):
+        """A word or two before the time: `exit 0,`."""
+        self.result = text
+
+    def set_tail(self, text):
+        """What follows the time: `; log reports/lava/logs/x.log`."""
+        self.tail = text
+
+
+def silent():
+    return Progress("", 0, stream=None)
+
+
+def main(argv=None):
+    """python3 -m bootcheck.progress PREFIX I N NAME -- COMMAND...: runs
+    COMMAND (its output passes through) and prints the stage line when it
+    ends, with its exit status; exits with the command's status. For shell
+    recipes (make verify) whose stages print output of their own."""
+    import subprocess
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--" not in argv or argv.index("--") != 4:
+        print("usage: python3 -m bootcheck.progress PREFIX I N NAME -- COMMAND...", file=sys.stderr)
+        return 2
+    prefix, i, n, name = argv[:4]
+    t0 = time.monotonic()
+    status = subprocess.call(argv[5:])
+    print(f"{prefix}: [{i}/{n}] {name}: exit {status}, {time.monotonic() - t0:.1f} s", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
