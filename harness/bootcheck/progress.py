@@ -12,16 +12,17 @@ from contextlib import contextmanager
 
 
 class Progress:
-    def __init__(self, prefix, total, stream=sys.stdout):
+    def __init__(self, prefix, total, stream="stdout"):
         self.prefix = prefix
         self.total = total
         self.stream = stream
         self.done = 0
 
     def _write(self, text):
-        if self.stream is not None:
-            self.stream.write(text)
-            self.stream.flush()
+        stream = sys.stdout if self.stream == "stdout" else self.stream   # sys.stdout as it is now
+        if stream is not None:
+            stream.write(text)
+            stream.flush()
 
     @contextmanager
     def stage(self, name):
