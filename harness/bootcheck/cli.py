@@ -43,7 +43,7 @@ def _report_dir(image, out):
 def cmd_check(a):
     if linux_check.is_linux_image(a.image):   # our loader with a Linux payload: Linux's contract
         status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds,
-                                          _report_dir(a.image, a.out))
+                                          _report_dir(a.image, a.out), progress.Progress("bootcheck", 3))
         print("\n".join(lines))
         return status
     try:

@@ -13,6 +13,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from . import checkrun, linux_contract, linux_loader, qemu_machine
+from . import progress as progress_mod
 
 CPIO_MAGIC = b"070701"
 
@@ -53,24 +54,31 @@ def is_linux_image(image):
         return False
 
 
-def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None):
-    """Returns (exit status, lines). Exit 0: every rule holds on both sides."""
-    members = payload_members(image)
-    work = tempfile.mkdtemp(prefix="bclc")
-    kernel = os.path.join(work, "Image")
-    with open(kernel, "wb") as f:
-        f.write(members["linux.Image"])
-    initrd = None
-    if "linux.initrd" in members:
-        initrd = os.path.join(work, "initrd")
-        with open(initrd, "wb") as f:
-            f.write(members["linux.initrd"])
+def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None, progress=None):
+    """Returns (exit status, lines). Exit 0: every rule holds on both sides.
+    progress: a bootcheck.progress.Progress of 3 stages (payload, emulation,
+    QEMU + GDB boot), or None (silent)."""
+    progress = progress or progress_mod.silent()
+    with progress.stage("payload finder") as st:
+        members = payload_members(image)
+        work = tempfile.mkdtemp(prefix="bclc")
+        kernel = os.path.join(work, "Image")
+        with open(kernel, "wb") as f:
+            f.write(members["linux.Image"])
+        initrd = None
+        if "linux.initrd" in members:
+            initrd = os.path.join(work, "initrd")
+            with open(initrd, "wb") as f:
+                f.write(members["linux.initrd"])
+        st.set_result("linux payload")
     machine = machine or qemu_machine.VIRT_EL2
     el = qemu_machine.starts_at_el(machine)
     lines = [f"bootcheck: {image}: payload linux (Image {len(members['linux.Image'])} bytes"
              f"{', initrd' if initrd else ''}), machine {machine}"]
 
-    emu_report = checkrun.run_emu(image, el, mem, None, None, None, work, 200_000_000)
+    with progress.stage("emulation (Unicorn)") as st:
+        emu_report = checkrun.run_emu(image, el, mem, None, None, None, work, 200_000_000)
+        st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
     rows = []       # (rule, status, sentence, source)
     for c in emu_report.get("checks", []):
         rows.append((c["name"], c["status"], c["message"].strip().split("\n")[0], "emulation"))
@@ -78,7 +86,8 @@ def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None):
         emu_side = linux_loader.emu_findings(emu_report, kernel, initrd or os.devnull)
     except AssertionError as e:
         emu_side = {"entered": linux_contract.Finding("entered", "fail", str(e))}
-    run = linux_loader.boot(image, machine, timeout=seconds, until_entry=True)
+    with progress.stage(f"QEMU + GDB boot ({machine})"):
+        run = linux_loader.boot(image, machine, timeout=seconds, until_entry=True)
     try:
         qemu_side = linux_loader.judge(run, kernel, initrd or os.devnull)
     except AssertionError as e:

@@ -4,7 +4,7 @@ run is never a silent wait: `bootcheck: [3/4] QEMU + GDB boot ... 4.2 s`.
 The stage's name is written (and flushed) when it begins and its time when
 it ends, so a terminal shows which stage is running and a log gets one
 whole line per stage. A stage that ends by an exception gets `failed after
-N s`. Progress(None) is silent (library callers, tests that read stdout)."""
+N s`. silent() prints nothing (library callers)."""
 
 import sys
 import time
@@ -52,24 +52,3 @@ class Progress:
 
 def silent():
     return Progress("", 0, stream=None)
-
-
-def main(argv=None):
-    """python3 -m bootcheck.progress PREFIX I N NAME -- COMMAND...: runs
-    COMMAND (its output passes through) and prints the stage line when it
-    ends, with its exit status; exits with the command's status. For shell
-    recipes (make verify) whose stages print output of their own."""
-    import subprocess
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--" not in argv or argv.index("--") != 4:
-        print("usage: python3 -m bootcheck.progress PREFIX I N NAME -- COMMAND...", file=sys.stderr)
-        return 2
-    prefix, i, n, name = argv[:4]
-    t0 = time.monotonic()
-    status = subprocess.call(argv[5:])
-    print(f"{prefix}: [{i}/{n}] {name}: exit {status}, {time.monotonic() - t0:.1f} s", flush=True)
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
