@@ -104,7 +104,9 @@ def params(kind):
 def test_every_command_in_the_docs_is_marked_with_its_test():
     unmarked = [f"{b.where}: {next(l for l in b.body if COMMANDISH.match(l))}" for b in COMMAND_BLOCKS
                 if b.kind not in KINDS]
-    assert unmarked == [], "commands shown without a <!-- test: ... --> marker:\n" + "\n".join(unmarked)
+    assert unmarked == [], ("commands shown without a marker; put <!-- test: run|sel4|pytest FILE::TEST|synopsis --> "
+                            "on the line before the block (docs/tests.md, 'The docs are tested'):\n"
+                            + "\n".join(unmarked))
     marked = [b for b in BLOCKS if b.kind]
     assert [b.where for b in marked if b not in COMMAND_BLOCKS] == [], "a marker on a block without commands"
 
