@@ -23,7 +23,7 @@ COMMANDS = ["continue", "handoff", "continue", "continue", "continue", "bootinfo
 def run_debug(kernel, roottask, dtb, out, debug_dir, timeout=60, commands=COMMANDS):
     gdb_args = "-batch " + " ".join(f"-ex {shlex.quote(c)}" for c in commands)
     cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, "debug", f"KERNEL={kernel}",
-           f"ROOTTASK={roottask}", f"DTB={dtb}", f"OUT={out}", f"GDB_ARGS={gdb_args}"]
+           f"ROOTTASK={roottask}", f"DTB={dtb}", f"OUT={out}", f"DEBUG_DIR={debug_dir}", f"GDB_ARGS={gdb_args}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
@@ -46,7 +46,7 @@ def test_make_debug_commands(artifacts, tmp_path):
     if not os.path.isfile(artifacts.standin_kernel):
         pytest.skip("stand-in kernel not built yet (`make standin`)")
     out = run_debug(artifacts.standin_kernel, artifacts.roottask, artifacts.virt_dtb,
-                    tmp_path / "debug.elf", os.path.join(os.path.dirname(artifacts.fixtures), "debug"))
+                    tmp_path / "debug.elf", tmp_path / "debug")
     dtb_size = int.from_bytes(open(artifacts.virt_dtb, "rb").read(8)[4:8], "big")
     h = expect.expected_handoff(artifacts.standin_kernel, artifacts.roottask, dtb_size)
     k = expect.elf_facts(artifacts.standin_kernel)
@@ -81,8 +81,7 @@ def test_commands_say_where_the_cpu_is_and_how_to_get_to_their_stop(artifacts, t
     if not os.path.isfile(artifacts.standin_kernel):
         pytest.skip("stand-in kernel not built yet (`make standin`)")
     out = run_debug(artifacts.standin_kernel, artifacts.roottask, artifacts.virt_dtb,
-                    tmp_path / "debug.elf", os.path.join(os.path.dirname(artifacts.fixtures), "debug"),
-                    commands=WHERE_COMMANDS)
+                    tmp_path / "debug.elf", tmp_path / "debug", commands=WHERE_COMMANDS)
     loader = expect.elf_facts(str(tmp_path / "debug.elf"))
     k = expect.elf_facts(artifacts.standin_kernel)
     u = expect.elf_facts(artifacts.roottask)
