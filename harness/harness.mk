@@ -56,8 +56,12 @@ verify: all
 
 verify-quick: all
 	@mkdir -p $(REPORTS)
+	@started=$$(date +%s.%N); \
 	$(call run_pytest,-m "not slow"); status=$$?; \
-	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; \
+	    echo "verify-quick: [1/2] pytest: exit $$status, $(call SINCE,$$started) s"; \
+	    t=$$(date +%s.%N); $(PYTHON) regress.py check; r=$$?; \
+	    echo "verify-quick: [2/2] regression check: exit $$r, $(call SINCE,$$t) s"; \
+	    [ $$r -eq 0 ] || { [ $$status -ne 0 ] || status=1; }; \
 	    exit $$status
 
 # bootcheck's command line: build/bin/bootcheck check IMAGE ... (--help).
