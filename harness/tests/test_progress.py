@@ -13,7 +13,7 @@ import pytest
 
 from bootcheck import progress
 
-from conftest import ROOT
+from conftest import ROOT, real_kernel_lines
 
 
 @pytest.mark.unit
@@ -46,6 +46,25 @@ def test_silent_progress_prints_nothing(capsys):
     with progress.silent().stage("anything"):
         pass
     assert capsys.readouterr().out == ""
+
+
+class Report:
+    def __init__(self, nodeid, when, outcome, duration):
+        self.nodeid, self.when, self.outcome, self.duration = nodeid, when, outcome, duration
+
+
+@pytest.mark.unit
+def test_a_real_kernel_run_says_how_each_kernels_tests_went():
+    k13, k16 = "sel4-13.0.0-el1", "sel4-16.0.0-mcs-el1"
+    reports = [Report(f"t.py::a[{k13}]", "setup", "passed", 0.5), Report(f"t.py::a[{k13}]", "call", "passed", 2.0),
+               Report(f"t.py::b[{k13}]", "setup", "skipped", 0.1),
+               Report(f"t.py::s[boot-el1-{k13}]", "call", "failed", 3.0),
+               Report(f"t.py::a[{k16}]", "setup", "failed", 1.0),
+               Report(f"t.py::a[{k16}]", "teardown", "passed", 0.25),
+               Report("t.py::a[standin]", "call", "passed", 9.0)]
+    assert real_kernel_lines(reports, [k13, k16, "sel4-14.0.0-el1"]) == [
+        f"verify: real kernel {k13}: 3 tests: 1 passed, 1 failed, 1 skipped; 5.6 s of test time",
+        f"verify: real kernel {k16}: 1 test: 1 error; 1.2 s of test time"]
 
 
 PRISTINE_BASE = os.path.join(os.environ.get("PRISTINE_CACHE_DIR", "/var/tmp/bootcheck-pristine"),
