@@ -64,6 +64,8 @@ def cmd_check(a):
         print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
     print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
     print(v.diagnosis_line())
+    for line in v.text_map():
+        print(line)
     return v.exit_status
 
 
