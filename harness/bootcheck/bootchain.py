@@ -11,9 +11,10 @@ from . import contract
 
 # Stage -> the contract's rules (links) it holds, in chain order.
 STAGES = (
-    ("loader", "loader", ("kernel_reached", "kernel_loaded", "rootserver", "user_region", "pv_offset",
-                          "user_entry", "user_loaded", "dtb", "free_memory")),
-    ("kernel_entry", "kernel entry", ("entry_state", "kernel_window", "cores")),
+    # Everything the loader prepares for the kernel, judged at the kernel's entry.
+    ("loader", "loader", ("kernel_reached", "entry_state", "kernel_window", "kernel_loaded", "rootserver",
+                          "user_region", "pv_offset", "user_entry", "user_loaded", "dtb", "free_memory")),
+    ("kernel_entry", "kernel entry", ("cores",)),
     ("init_kernel", "init_kernel", ("kernel_init",)),
     ("restore_user_context", "restore_user_context", ("user_context",)),
     ("roottask", "root task", ("roottask_entry", "roottask_runs")),

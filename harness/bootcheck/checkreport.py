@@ -87,14 +87,15 @@ def serial_html(serial, around=None, context=3):
     return '<pre class="serial">' + "".join(out) + "</pre>"
 
 
-def pictures_html(memory_map, chain, findings):
+def pictures_html(memory_map, chain, findings, prefix="", serial=True, h="h2"):
     """The chain diagram, the first broken link's line and the memory map:
-    the part of a verdict's HTML report shared with make verify's report."""
-    by_rule = {f.rule: f for f in findings}
-    parts = ['<h2>Boot chain</h2>', report_chain_svg.render(chain),
-             report_chain_svg.broken_paragraph(chain, by_rule)]
+    the part of a verdict's HTML report shared with make verify's report.
+    findings: dicts (Finding.as_dict())."""
+    by_rule = {f["rule"]: f for f in findings}
+    parts = [f'<{h}>Boot chain</{h}>', report_chain_svg.render(chain, prefix, serial),
+             report_chain_svg.broken_paragraph(chain, by_rule, prefix, serial)]
     if memory_map:
-        parts += ["<h2>Physical memory map</h2>", report_memmap_svg.render(memory_map)]
+        parts += [f"<{h}>Physical memory map</{h}>", report_memmap_svg.render(memory_map, prefix)]
     else:
         parts.append("<p>No memory map: the loader never reached the kernel, so nothing was handed over.</p>")
     return "".join(parts)
@@ -116,7 +117,7 @@ def _html(v, path):
 <p class="diagnosis" style="font-size:1.2em;color:{color[{'pass': 'pass', 'fail': 'fail'}.get(v.status, 'warn')]}"><b>{html.escape(v.diagnosis_line())}</b></p>
 <p>payload: {html.escape(v.payload)}; machine: <code>{html.escape(v.machine)}</code>;
 kernel: {html.escape(v.target.describe() if v.target else '?')}</p>
-{pictures_html(v.memory_map, v.boot_chain, v.findings)}
+{pictures_html(v.memory_map, v.boot_chain, _rows(v))}
 <h2>Rules</h2>
 <table><tr><th>#</th><th>rule</th><th>status</th><th>finding</th><th>seen by</th></tr>
 {rows}</table>

@@ -12,18 +12,31 @@ STAGE_W, GAP, CHIP_W, CHIP_H, HEAD = 150, 18, 68, 20, 36
 LANE_H = 26
 
 
+def _cols(stage):
+    return 3 if len(stage["links"]) > 6 else 2
+
+
 def _chip_rows(stage):
-    return max(1, (len(stage["links"]) + 1) // 2)
+    return max(1, -(-len(stage["links"]) // _cols(stage)))
 
 
-def render(chain):
+def _width(stage):
+    return max(STAGE_W, 8 + _cols(stage) * (CHIP_W + 4))
+
+
+def render(chain, prefix="", serial=True):
+    """prefix: for the ids this links to (#PREFIXrule-NAME), when several
+    verdicts share one page; serial=False: the page has no serial lines."""
     if not chain or not chain.get("stages"):
         return ""
     stages = chain["stages"]
     rows = max(_chip_rows(s) for s in stages)
     box_h = HEAD + rows * (CHIP_H + 4) + 8
     lanes = chain.get("lanes", [])
-    width = len(stages) * (STAGE_W + GAP)
+    xs = [0]
+    for s in stages:
+        xs.append(xs[-1] + _width(s) + GAP)
+    width = xs[-1]
     height = box_h + 20 + (len(lanes) * LANE_H + 24 if lanes else 0)
     first, first_stage = chain.get("first_broken"), chain.get("first_broken_stage")
     p = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bootchain" role="img" width="{width}" '
@@ -32,15 +45,16 @@ def render(chain):
          '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
          '<path d="M0,0 L8,4 L0,8 z" fill="#57606a"/></marker></defs>']
     for i, s in enumerate(stages):
-        x = i * (STAGE_W + GAP)
+        x, sw = xs[i], _width(s)
         st = s["status"]
         is_first = s["id"] == first_stage
         cls = "stage first-broken-stage" if is_first else "stage"
         title = f"{s['title']}: {st.replace('_', ' ')}" + (f" ({s['note']})" if s.get("note") else "")
-        anchor = f"#serial-L{s['serial_line'] + 1}" if s.get("serial_line") is not None else None
+        anchor = (f"#serial-L{s['serial_line'] + 1}" if serial and s.get("serial_line") is not None
+                  else None)
         p.append(f'<g class="{cls}" data-stage="{s["id"]}" data-status="{st}">'
                  + (f'<a href="{anchor}">' if anchor else "")
-                 + f'<rect x="{x}" y="4" width="{STAGE_W}" height="{box_h}" rx="6" fill="{FILL[st]}" '
+                 + f'<rect x="{x}" y="4" width="{sw}" height="{box_h}" rx="6" fill="{FILL[st]}" '
                  f'stroke="{STROKE[st]}" stroke-width="{4 if is_first else 1.5}"><title>{escape(title)}</title></rect>'
                  f'<text x="{x + 8}" y="22" font-weight="bold" font-size="{12 if len(s["title"]) < 18 else 10}">'
                  f'{escape(s["title"])}</text>'
@@ -48,12 +62,12 @@ def render(chain):
                     if s.get("note") else "")
                  + ("</a>" if anchor else ""))
         for j, link in enumerate(s["links"]):
-            cx = x + 6 + (j % 2) * (CHIP_W + 4)
-            cy = 4 + HEAD + (j // 2) * (CHIP_H + 4)
+            cx = x + 6 + (j % _cols(s)) * (CHIP_W + 4)
+            cy = 4 + HEAD + (j // _cols(s)) * (CHIP_H + 4)
             ls = link["status"]
             chip_first = link["rule"] == first
             bold = ' font-weight="bold"' if chip_first else ""
-            p.append(f'<a href="#rule-{link["rule"]}"><g class="link{" first-broken" if chip_first else ""}" '
+            p.append(f'<a href="#{prefix}rule-{link["rule"]}"><g class="link{" first-broken" if chip_first else ""}" '
                      f'data-rule="{link["rule"]}" data-status="{ls}">'
                      f'<rect x="{cx}" y="{cy}" width="{CHIP_W}" height="{CHIP_H}" rx="3" fill="{FILL[ls]}" '
                      f'stroke="{STROKE[ls]}" stroke-width="{3 if chip_first else 1}">'
@@ -63,7 +77,7 @@ def render(chain):
         p.append("</g>")
         if i + 1 < len(stages):
             ay = 4 + box_h / 2
-            p.append(f'<line x1="{x + STAGE_W + 1}" y1="{ay}" x2="{x + STAGE_W + GAP - 2}" y2="{ay}" '
+            p.append(f'<line x1="{x + sw + 1}" y1="{ay}" x2="{x + sw + GAP - 2}" y2="{ay}" '
                      'stroke="#57606a" stroke-width="1.5" marker-end="url(#arrow)"/>')
     if lanes:
         y = box_h + 24
@@ -85,7 +99,7 @@ def render(chain):
     return "".join(p)
 
 
-def broken_paragraph(chain, findings_by_rule):
+def broken_paragraph(chain, findings_by_rule, prefix="", serial=True):
     """The HTML line under the diagram: the first broken link, with links to
     its finding and to the serial lines around it."""
     first = chain.get("first_broken") if chain else None
@@ -95,7 +109,11 @@ def broken_paragraph(chain, findings_by_rule):
     f = findings_by_rule.get(first)
     at = stage.get("serial_line") if stage else None
     ctx = chain.get("serial_context", 3)
-    serial = (f' · <a class="to-serial" href="#serial-L{max(1, at + 1 - ctx)}">serial lines '
+    serial = "" if not serial else (f' · <a class="to-serial" href="#serial-L{max(1, at + 1 - ctx)}">serial lines '
               f'{max(1, at + 1 - ctx)}–{at + 1 + ctx}</a>' if at is not None else "")
-    return (f'<p class="first-broken-line">First broken link: <a class="to-finding" href="#rule-{first}">'
-            f'{escape(str(f.as_dict()["link"]) if f else "?")} ({escape(first)})</a>{serial}</p>')
+    return (f'<p class="first-broken-line">First broken link: <a class="to-finding" href="#{prefix}rule-{first}">'
+            f'{_link_number(chain, first)} ({escape(first)})</a>: {escape(f["sentence"] if f else "")}{serial}</p>')
+
+
+def _link_number(chain, rule):
+    return next((l["link"] for s in chain["stages"] for l in s["links"] if l["rule"] == rule), "?")

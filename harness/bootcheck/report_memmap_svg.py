@@ -53,8 +53,9 @@ def _numbers(r):
     return text + (f"; {r['note']}" if r.get("note") else "")
 
 
-def render(mm):
-    """The <svg> and the list of its numbers, as one HTML string."""
+def render(mm, prefix=""):
+    """The <svg> and the list of its numbers, as one HTML string (prefix:
+    for its ids, when several maps share one page)."""
     if not mm or not mm.get("regions"):
         return ""
     stretches, height = _scale(mm)
@@ -95,7 +96,7 @@ def render(mm):
         chars = int((w - 8) / 6.2)
         if len(label) > chars:
             label = label[:max(0, chars - 1)] + "…"
-        p.append(f'<a href="#mm-{i}"><g class="region" data-kind="{r["kind"]}" data-name="{escape(r["name"])}" '
+        p.append(f'<a href="#{prefix}mm-{i}"><g class="region" data-kind="{r["kind"]}" data-name="{escape(r["name"])}" '
                  f'data-start="0x{r["start"]:x}" data-end="0x{r["end"]:x}">'
                  f'<rect x="{x}" y="{y0:.1f}" width="{w}" height="{max(2.0, y1 - y0):.1f}" '
                  f'fill="{KIND_FILL.get(r["kind"], "#eee")}" fill-opacity="{0.85 if r["name"] in crossing else 1}" '
@@ -129,7 +130,7 @@ def render(mm):
                     f'stroke="{MARK_FILL["stray"]}" stroke-width="2"/>' if m["kind"] == "stray" else "")
                  + "</g>")
     p.append("</svg>")
-    items = "".join(f'<li id="mm-{i}" class="mm-{r["kind"]}">{escape(_numbers(r))}</li>'
+    items = "".join(f'<li id="{prefix}mm-{i}" class="mm-{r["kind"]}">{escape(_numbers(r))}</li>'
                     for i, r in enumerate(mm["regions"]))
     overl = "".join(f'<li class="mm-overlap">{escape(o["a"])} and {escape(o["b"])} overlap on '
                     f'[0x{o["start"]:x}, 0x{o["end"]:x})</li>' for o in mm["overlaps"])
