@@ -53,6 +53,22 @@ def _numbers(r):
     return text + (f"; {r['note']}" if r.get("note") else "")
 
 
+LEGEND = (("RAM", KIND_FILL["ram"]), ("device", KIND_FILL["device"]), ("free: untypeds", KIND_FILL["free"]),
+          ("loader image", KIND_FILL["loader"]), ("loader stack", KIND_FILL["loader_stack"]),
+          ("translation tables", KIND_FILL["loader_tables"]), ("kernel", KIND_FILL["kernel"]),
+          ("rootserver", KIND_FILL["rootserver"]), ("DTB", KIND_FILL["dtb"]), ("root task", KIND_FILL["user"]),
+          ("store that broke a rule", MARK_FILL["stray"]), ("stores outside every image", MARK_FILL["scratch"]))
+
+
+def _legend():
+    items = "".join(f'<span style="display:inline-block;margin-right:1em"><span style="display:inline-block;'
+                    f'width:.9em;height:.9em;background:{c};border:1px solid #57606a;vertical-align:middle">'
+                    f'</span> {escape(n)}</span>' for n, c in LEGEND)
+    return (f'<p class="memmap-legend" style="font-size:12px">{items}<span><span style="display:inline-block;'
+            'width:.9em;height:.9em;border:2px solid #cf222e;vertical-align:middle;background:repeating-linear-'
+            'gradient(45deg,#cf222e 0 2px,#ffebe9 2px 5px)"></span> overlap</span></p>')
+
+
 def render(mm, prefix=""):
     """The <svg> and the list of its numbers, as one HTML string (prefix:
     for its ids, when several maps share one page)."""
@@ -136,5 +152,5 @@ def render(mm, prefix=""):
                     f'[0x{o["start"]:x}, 0x{o["end"]:x})</li>' for o in mm["overlaps"])
     marks = "".join(f'<li class="mm-mark-{m["kind"]}">[0x{m["start"]:x}, 0x{m["end"]:x}): {escape(m["label"])}</li>'
                     for m in mm["marks"])
-    return ('<div class="memmap-wrap">' + "".join(p) + '<details class="memmap-numbers" open><summary>the numbers '
+    return ('<div class="memmap-wrap">' + _legend() + "".join(p) + '<details class="memmap-numbers" open><summary>the numbers '
             '(click a box to jump to its line)</summary><ul>' + overl + items + marks + "</ul></details></div>")
