@@ -28,8 +28,9 @@ def check_report(build, image, out):
     if r.returncode != 1:
         raise SystemExit(f"docs-images: expected a failing verdict (exit 1) for {image}, got {r.returncode}:\n"
                          f"{r.stdout}{r.stderr}")
-    print(r.stdout.strip().splitlines()[-1] if "memory map" not in r.stdout else
-          r.stdout[r.stdout.index("bootcheck: FAIL"):].strip())
+    lines = r.stdout.strip().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("bootcheck: memory map")), len(lines) - 1)
+    print("\n".join(lines[start:]))
     return os.path.join(out, "report.html")
 
 

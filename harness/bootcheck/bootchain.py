@@ -148,3 +148,23 @@ def _lanes(cores, by_rule):
                       "note": f"CPU_ON target 0x{c.get('target', 0):x}: {c.get('state')}"
                               + ("" if entered else f" at PC 0x{c.get('last_pc', 0):x} ({c.get('last_pc_symbol', '?')})")})
     return lanes
+
+
+def from_rows(stage_rows):
+    """A chain from plain (stage id, title, [(rule, status, sentence)]
+    [, status when it has no rows]) rows, for contracts other than seL4's (Linux): links numbered in order."""
+    stages, n, first, first_stage = [], 0, None, None
+    for sid, title, rows, *reached in stage_rows:
+        links = []
+        for rule, status, sentence in rows:
+            n += 1
+            st = STATUS.get(status, "not_reached")
+            links.append({"rule": rule, "link": n, "label": rule.replace("_", " ")[:11], "status": st,
+                          "warn": status == "warn", "sentence": sentence})
+            if st == "fail" and first is None:
+                first, first_stage = rule, sid
+        ss = [l["status"] for l in links]
+        status = "fail" if "fail" in ss else "pass" if ss else (reached[0] if reached else "not_reached")
+        stages.append({"id": sid, "title": title, "links": links, "status": status, "serial_line": None})
+    return {"stages": stages, "first_broken": first, "first_broken_stage": first_stage, "lanes": [],
+            "serial_context": CONTEXT}

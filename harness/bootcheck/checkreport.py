@@ -70,7 +70,7 @@ def _junit(v, path):
 COLOR = {"pass": "#1a7f37", "fail": "#cf222e", "warn": "#9a6700", "not_observed": "#57606a"}
 CSS = """body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}
 table{border-collapse:collapse}pre{background:#f6f8fa;padding:1em;overflow:auto}
-tr:target,li:target{outline:3px solid #cf222e;background:#fff8c5}
+td:target,li:target{outline:3px solid #cf222e;background:#fff8c5}
 .serial span{display:block}.serial span.around-break{background:#ffebe9}.serial span:target{background:#fff8c5}
 .memmap-numbers ul{columns:2;font-size:12px;font-family:monospace}.mm-overlap,.mm-mark-stray{color:#cf222e}
 svg a:hover rect{stroke-width:2.5}"""
@@ -104,7 +104,7 @@ def pictures_html(memory_map, chain, findings, prefix="", serial=True, h="h2"):
 def _html(v, path):
     color = COLOR
     rows = "\n".join(
-        f"<tr id='rule-{f.rule}' class='rule-{f.status}'><td>{contract.CHAIN_ORDER[f.rule] + 1}</td><td>{html.escape(f.rule)}</td>"
+        f"<tr><td id='rule-{f.rule}' class='rule-{f.status}'>{contract.CHAIN_ORDER[f.rule] + 1}</td><td>{html.escape(f.rule)}</td>"
         f"<td style='color:{color[f.status]};font-weight:bold'>{f.status}</td>"
         f"<td>{html.escape(f.sentence)}</td><td>{html.escape(f.source)}</td></tr>" for f in v.findings)
     chain = v.boot_chain or {}

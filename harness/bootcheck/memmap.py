@@ -208,7 +208,7 @@ def overlaps(regions):
     """Pairs of regions that must be disjoint but cross: the handed-over
     kernel, DTB and root task among themselves, and the loader's image
     against them (sub-regions such as rootserver or .bss excepted)."""
-    handed = [r for r in regions if r["kind"] in ("kernel", "dtb", "user")]
+    handed = [r for r in regions if r["kind"] in ("kernel", "dtb", "user", "initrd")]
     loader = [r for r in regions if r["kind"] == "loader"]
     pairs = [(a, b) for i, a in enumerate(handed) for b in handed[i + 1:]]
     pairs += [(a, b) for a in loader for b in handed]
@@ -243,9 +243,38 @@ def build(inp, obs, image_facts, dtb_blob, arch="aarch64"):
     return {"arch": arch, "regions": regions, "marks": store_marks(obs), "overlaps": overlaps(regions)}
 
 
+def build_linux(image_facts, header, entry, dtb_blob):
+    """The map of a Linux hand-off (arm64 booting.rst): the Image where the
+    entry says (entry - text_offset, image_size long), the DTB at x0 and the
+    initrd /chosen names. No free column: Linux owns all of RAM."""
+    regions = []
+    tree = {}
+    if dtb_blob:
+        try:
+            regions += machine_regions(dtb_blob)
+            tree = fdt.nodes(dtb_blob)
+        except (fdt.FdtError, ValueError, IndexError):
+            pass
+    regions += loader_regions(image_facts, {})
+    base = entry["pc"] - header.text_offset
+    regions.append(region("Linux Image", "kernel", "handoff", base, base + header.image_size,
+                          f"entry 0x{entry['pc']:x} = base + text_offset 0x{header.text_offset:x}"))
+    x0 = entry["x"][0]
+    if dtb_blob:
+        regions.append(region("DTB", "dtb", "handoff", x0, x0 + int.from_bytes(dtb_blob[4:8], "big"),
+                              f"x0 = 0x{x0:x}"))
+    chosen = tree.get("/chosen", {})
+    if "linux,initrd-start" in chosen and "linux,initrd-end" in chosen:
+        a, b = fdt.cells(chosen["linux,initrd-start"]), fdt.cells(chosen["linux,initrd-end"])
+        regions.append(region("initrd", "initrd", "handoff", a, b, "from /chosen"))
+    return {"arch": "aarch64", "regions": regions, "marks": [], "overlaps": overlaps(regions),
+            "titles": {"free": "", "handoff": "handed over (x0 = DTB)"}}
+
+
 # --- the terminal map --------------------------------------------------------------
 
-PLACEMENT_RULES = {"user_region", "dtb", "free_memory", "kernel_loaded", "rootserver", "user_loaded"}
+PLACEMENT_RULES = {"user_region", "dtb", "free_memory", "kernel_loaded", "rootserver", "user_loaded",
+                   "image_placement", "initrd"}
 
 
 def text_map(mm, failed_rules):
@@ -254,8 +283,8 @@ def text_map(mm, failed_rules):
     if not mm or not PLACEMENT_RULES & set(failed_rules):
         return []
     kinds = set()
-    if {"user_region", "dtb", "free_memory", "user_loaded"} & set(failed_rules):
-        kinds |= {"ram", "kernel", "dtb", "user", "user_bss", "free"}
+    if {"user_region", "dtb", "free_memory", "user_loaded", "image_placement", "initrd"} & set(failed_rules):
+        kinds |= {"ram", "kernel", "dtb", "user", "user_bss", "free", "initrd"}
     if {"kernel_loaded", "rootserver"} & set(failed_rules):
         kinds |= {"kernel", "rootserver", "loader"}
     rows = [r for r in mm["regions"] if r["kind"] in kinds]

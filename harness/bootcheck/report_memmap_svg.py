@@ -15,7 +15,8 @@ from . import memmap
 
 KIND_FILL = {"ram": "#dbeafe", "device": "#e5e7eb", "free": "#d1fae5", "loader": "#fef3c7",
              "loader_stack": "#fcd34d", "loader_tables": "#f59e0b", "kernel": "#93c5fd",
-             "rootserver": "#a78bfa", "dtb": "#5eead4", "user": "#c7d2fe", "user_bss": "#eef2ff"}
+             "rootserver": "#a78bfa", "dtb": "#5eead4", "user": "#c7d2fe", "user_bss": "#eef2ff",
+             "initrd": "#fbcfe8"}
 MARK_FILL = {"stray": "#cf222e", "scratch": "#d97706"}
 AXIS_W, COL_W, COL_GAP, TOP = 110, 180, 30, 34
 MIN_H, PER_LOG2, MAX_H, GAP_H = 16, 4.0, 80, 12
@@ -87,7 +88,8 @@ def render(mm, prefix=""):
          'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffebe9" fill-opacity="0.5"/>'
          '<line x1="0" y1="0" x2="0" y2="6" stroke="#cf222e" stroke-width="2.5"/></pattern></defs>']
     for c in memmap.COLUMNS:
-        p.append(f'<text x="{col_x[c]}" y="14" font-weight="bold">{escape(memmap.COLUMN_TITLES[c])}</text>')
+        title = mm.get("titles", {}).get(c, memmap.COLUMN_TITLES[c])
+        p.append(f'<text x="{col_x[c]}" y="14" font-weight="bold">{escape(title)}</text>')
     p.append(f'<text x="{marks_x}" y="14" font-weight="bold">stores</text>')
     # The address axis and the gaps.
     last_label = -100

@@ -135,7 +135,7 @@ def test_chain_colours_and_highlighted_link(reports, name):
     assert {l.find_all("rect")[0].attrs["stroke-width"] for l in links if l is not first[0]} == {"1"}
     assert first[0].parent.tag == "a" and first[0].parent.attrs["href"] == f"#rule-{CASES[name]}"
     # ...which leads to its finding row and to the serial lines around it.
-    assert dom.root.find_all("tr", id=f"rule-{CASES[name]}")
+    assert dom.root.find_all("td", id=f"rule-{CASES[name]}")
     para = dom.root.find_all("p", cls="first-broken-line")[0]
     serial_href = para.find_all("a", cls="to-serial")[0].attrs["href"]
     assert dom.root.find_all("span", id=serial_href[1:]), serial_href

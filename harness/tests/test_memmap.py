@@ -159,3 +159,24 @@ def test_smp_lanes_one_per_core():
     assert [l["core"] for l in lanes] == [0, 1, 2]
     assert lanes[2]["stages"] == [["CPU_ON", "pass"], ["kernel_entry", "fail"]]
     assert "stuck at PC 0x90000300 (park)" in lanes[2]["note"]
+
+
+def test_cli_prints_the_map_above_the_diagnosis(monkeypatch, capsys):
+    """`make check`'s last line stays the diagnosis; the map comes right
+    above it."""
+    from bootcheck import checkrun, checkreport, cli
+    findings = [finding(r, "pass") for r, _ in contract.CHAIN]
+    findings[contract.CHAIN_ORDER["dtb"]] = finding("dtb", "fail")
+    verdict = checkrun.Verdict(image="/x/img.elf", kernel="k", roottask="u", payload="files", machine="virt",
+                               findings=findings, first_broken=findings[contract.CHAIN_ORDER["dtb"]],
+                               target=types.SimpleNamespace(describe=lambda: "test kernel", unknown_line=lambda: None),
+                               memory_map=build())
+    monkeypatch.setattr(cli.linux_check, "is_linux_image", lambda image: False)
+    monkeypatch.setattr(cli.checkrun, "check", lambda *a, **k: verdict)
+    monkeypatch.setattr(verdict, "kernel_line", lambda: "bootcheck: kernel: test kernel")
+    monkeypatch.setattr(checkreport, "write_all", lambda v, out: None)
+    assert cli.main(["check", "/x/img.elf", "--out", "/nonexistent"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "bootcheck: FAIL at link 10 (dtb): dtb fail"
+    at = lines.index(memmap.text_map(build(), ["dtb"])[0])
+    assert lines[at:-1] == memmap.text_map(build(), ["dtb"])
