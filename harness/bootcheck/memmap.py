@@ -121,11 +121,11 @@ def loader_regions(image_facts, obs, arch="aarch64"):
             continue
         if size >= 256 and phys(value) is not None:          # a sized stack array
             out.append(region(f"stack {name}", "loader_stack", "loader", phys(value), phys(value) + size))
-        elif name.endswith("_start") and name[:-6] + "_end" in syms:    # a start/end pair
-            end = syms[name[:-6] + "_end"][0]
-            if phys(value) is not None and phys(end) is not None and end > value:
-                out.append(region(f"stacks {name[:-6].strip('_')}", "loader_stack", "loader",
-                                  phys(value), phys(end)))
+        else:           # a pair: NAME_start/NAME_end, or NAME/NAME_end
+            stem = name[:-6] if name.endswith("_start") else name
+            end = syms.get(stem + "_end", (None,))[0]
+            if end is not None and phys(value) is not None and phys(end) is not None and end > value:
+                out.append(region(f"stacks {stem.strip('_')}", "loader_stack", "loader", phys(value), phys(end)))
     pages = [p for p in obs.get("kernel_window", {}).get("table_pages", [])]
     for reg in TABLE_ROOTS.get(arch, ()):
         if obs.get(reg):
