@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import browser
+from bootcheck import browser, images
 
 from conftest import BUILD, Artifacts
 
@@ -186,6 +186,25 @@ def test_short_x1_leaves_three_free_regions_in_the_map(reports):
     assert len(free) == 3
     x = verdict["emulation"]["x"]
     assert {int(g.attrs["data-start"], 16) for g in free} >= {x[1]}
+
+
+def test_smp_kernel_gets_one_lane_per_core(tmp_path):
+    """Our loader with the 4-core stand-in: a lane per core, each green from
+    CPU_ON to the kernel's entry."""
+    if browser.CHROMIUM is None:
+        pytest.skip("chromium is not installed (make deps installs Debian's chromium)")
+    kernel = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
+    image = images.pack_ok(kernel, Artifacts.roottask, tmp_path / "smp4.elf")
+    r = subprocess.run([BOOTCHECK, "check", str(image), "--out", str(tmp_path / "report")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    dom = Dom(browser.dump_dom(tmp_path / "report" / "report.html"))
+    lanes = dom.root.find_all("svg", cls="bootchain")[0].find_all("g", cls="lane")
+    assert [l.attrs["data-core"] for l in lanes] == ["0", "1", "2", "3"]
+    for lane in lanes:
+        rects = lane.find_all("rect")
+        assert [x.attrs["data-status"] for x in rects] == ["pass", "pass"]
+        assert {x.attrs["stroke"] for x in rects} == {GREEN}
 
 
 @pytest.mark.parametrize("name", ["good", "dtb-overlaps-user"])
