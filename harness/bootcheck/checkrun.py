@@ -24,8 +24,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+<<<<<<< HEAD
 from . import contract, gdbrun, qemu_machine, roottask_failures
 from . import progress as progress_mod
+=======
+from . import bootchain, contract, expect, gdbrun, memmap, qemu_machine, roottask_failures
+>>>>>>> pics25
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -56,6 +60,13 @@ class Verdict:
     timings: dict = field(default_factory=dict)
 
     target: object = None          # the kernel's bootcheck.target description
+    memory_map: dict = None        # bootcheck.memmap.build: the picture's data
+    boot_chain: dict = None        # bootcheck.bootchain.build
+
+    def text_map(self):
+        """The terminal map of the regions a failed placement, overlap or
+        write rule involves ([] when none failed)."""
+        return memmap.text_map(self.memory_map, [f.rule for f in self.findings if f.status == "fail"])
 
     @property
     def ok(self):
@@ -175,6 +186,21 @@ def contract_plan(inp, image, cpus=1):
             "kernel_window": [window, 0x7fc0000000]}
 
 
+def memory_map(image, inp, obs, dtb_path, work, machine, cpu, mem, cpus):
+    """The memory map's data: RAM and devices from the DTB the image
+    carries, else from QEMU's own DTB for the machine."""
+    blob = None
+    try:
+        path = dtb_path or os.path.join(work, "qemu.dtb")
+        if not os.path.exists(path):
+            qemu_machine.dump_dtb(path, machine, cpu, mem, cpus)
+        with open(path, "rb") as f:
+            blob = f.read()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        blob = None        # the map then shows RAM as the kernel's target knows it
+    return memmap.build(inp, obs, expect.elf_facts(image), blob)
+
+
 def symbolizer(roottask):
     def symbolize(pc):
         try:
@@ -234,15 +260,23 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         timings["qemu_gdb_s"] = time.monotonic() - t1
         run.watched = None if own else linger     # how long the root task was watched after its entry
         run.budget = seconds
+<<<<<<< HEAD
         with progress.stage("the contract's verdict") as st:
             findings += contract.judge_qemu(inp, run, symbolizer(u_path))
             summary = contract.complete(contract.summarize(findings), inp)
             st.set_result(f"{len(summary)} rules")
+=======
+        findings += contract.judge_qemu(inp, run, symbolizer(u_path))
+        summary = contract.complete(contract.summarize(findings), inp)
+        obs = emu_report.get("observations", {})
+        mm = memory_map(image, inp, obs, d_path, work, machine, cpu, mem, cpus)
+        chain = bootchain.build(summary, run.serial, {"nodes": inp.nodes, "started": obs.get("cores", [])})
+>>>>>>> pics25
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                        findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
                        emu={**{k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
                             "x": emu_report.get("observations", {}).get("x")},
-                       timings=timings, target=inp.target)
+                       timings=timings, target=inp.target, memory_map=mm, boot_chain=chain)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -64,6 +64,11 @@ def cmd_check(a):
         source = f"  [{f.source}]" if f.source else ""
         print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
     print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
+    # The map of what a failed placement, overlap or write rule involves,
+    # right above the diagnosis, which stays the last line (CI and the
+    # tests read it there).
+    for line in v.text_map():
+        print(line)
     print(v.diagnosis_line())
     return v.exit_status
 

@@ -4,6 +4,7 @@ Linux payload (make image KERNEL=Image ...): the Linux contract
 entry state and QEMU's under gdb, and the emulator's own checks (Image and
 initrd byte-exact, the write map) are links of the verdict too. One line per
 rule, a diagnosis naming the first broken one, verdict.json beside."""
+import html
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import tempfile
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from . import checkrun, linux_contract, linux_loader, qemu_machine
+from . import bootchain, checkreport, checkrun, expect, linux_contract, linux_loader, memmap, qemu_machine
 from . import progress as progress_mod
 
 CPIO_MAGIC = b"070701"
@@ -105,13 +106,46 @@ def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None, progress=No
     broken = next((r for r in rows if r[1] == "fail"), None)
     lines.append("bootcheck: PASS: every rule of the Linux boot contract holds" if broken is None else
                  f"bootcheck: FAIL ({broken[0]}): {broken[2]}")
+    mm = _memory_map(image, kernel, emu_report)
+    if broken is not None:
+        lines[-1:-1] = memmap.text_map(mm, [r[0] for r in rows if r[1] == "fail"])
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
+        chain = bootchain.from_rows([
+            ("loader", "loader", [(r[0], r[1], r[2]) for r in rows if r[0] != "entered"]),
+            ("kernel_entry", "Linux entry", [(r[0], r[1], r[2]) for r in rows if r[0] == "entered"],
+             "pass" if emu_report.get("outcome") == "reached_kernel" and broken is None else
+             "not_reached" if broken is not None else "fail")])
+        _html(image, lines[-1], mm, chain, rows, run.serial, os.path.join(out_dir, "report.html"))
         with open(os.path.join(out_dir, "verdict.json"), "w") as f:
             json.dump({"image": image, "protocol": "linux", "machine": machine,
                        "rules": [dict(zip(("rule", "status", "sentence", "source"), r)) for r in rows],
-                       "ok": broken is None}, f, indent=1)
+                       "ok": broken is None, "memory_map": mm, "boot_chain": chain}, f, indent=1)
         with open(os.path.join(out_dir, "serial.log"), "w") as f:
             f.write(run.serial)
     shutil.rmtree(work, ignore_errors=True)
     return (0 if broken is None else 1), lines
+
+
+def _memory_map(image, kernel, emu_report):
+    e = emu_report.get("entry_state")
+    if emu_report.get("outcome") != "reached_kernel" or e is None:
+        return None
+    dtb = bytes.fromhex(emu_report["dtb_hex"]) if emu_report.get("dtb_hex") else None
+    return memmap.build_linux(expect.elf_facts(image), linux_contract.read_image_header(kernel), e, dtb)
+
+
+def _html(image, verdict_line, mm, chain, rows, serial, path):
+    findings = [{"rule": r[0], "status": r[1], "sentence": r[2], "link": i + 1} for i, r in enumerate(rows)]
+    table = "".join(f"<tr><td id='rule-{html.escape(r[0])}'>{i + 1}</td><td>{html.escape(r[0])}</td>"
+                    f"<td style='color:{checkreport.COLOR.get(r[1], '#57606a')};font-weight:bold'>{r[1]}</td>"
+                    f"<td>{html.escape(r[2])}</td><td>{html.escape(r[3])}</td></tr>" for i, r in enumerate(rows))
+    name = html.escape(os.path.basename(image))
+    with open(path, "w") as f:
+        f.write(f"""<!doctype html><html><head><meta charset="utf-8"><title>bootcheck check {name}</title>
+<style>{checkreport.CSS}</style></head><body><h1>bootcheck check: {name} (Linux payload)</h1>
+<p class="diagnosis" style="font-size:1.2em"><b>{html.escape(verdict_line)}</b></p>
+{checkreport.pictures_html(mm, chain, findings)}
+<h2>Rules</h2><table><tr><th>#</th><th>rule</th><th>status</th><th>finding</th><th>seen by</th></tr>{table}</table>
+<details><summary>serial log</summary>{checkreport.serial_html(serial)}</details></body></html>
+""")
