@@ -24,12 +24,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-<<<<<<< HEAD
-from . import contract, gdbrun, qemu_machine, roottask_failures
-from . import progress as progress_mod
-=======
 from . import bootchain, contract, expect, gdbrun, memmap, qemu_machine, roottask_failures
->>>>>>> pics25
+from . import progress as progress_mod
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -260,18 +256,13 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         timings["qemu_gdb_s"] = time.monotonic() - t1
         run.watched = None if own else linger     # how long the root task was watched after its entry
         run.budget = seconds
-<<<<<<< HEAD
         with progress.stage("the contract's verdict") as st:
             findings += contract.judge_qemu(inp, run, symbolizer(u_path))
             summary = contract.complete(contract.summarize(findings), inp)
+            obs = emu_report.get("observations", {})
+            mm = memory_map(image, inp, obs, d_path, work, machine, cpu, mem, cpus)
+            chain = bootchain.build(summary, run.serial, {"nodes": inp.nodes, "started": obs.get("cores", [])})
             st.set_result(f"{len(summary)} rules")
-=======
-        findings += contract.judge_qemu(inp, run, symbolizer(u_path))
-        summary = contract.complete(contract.summarize(findings), inp)
-        obs = emu_report.get("observations", {})
-        mm = memory_map(image, inp, obs, d_path, work, machine, cpu, mem, cpus)
-        chain = bootchain.build(summary, run.serial, {"nodes": inp.nodes, "started": obs.get("cores", [])})
->>>>>>> pics25
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                        findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
