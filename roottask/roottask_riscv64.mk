@@ -3,6 +3,7 @@
 # with riscv64-linux-gnu-gcc into build/roottask/riscv64/:
 #     make roottask-riscv64   -> build/roottask/riscv64/roottask.elf,
 #                                system_init.elf, ipc_producer.elf, ipc_consumer.elf
+#     make roottask-riscv64-chain-fault (below)
 # (also part of `make all`). Soft-float (lp64, no F/D): seL4 13.0.0 turns the
 # FPU off, so no FP instruction may appear; Debian's riscv64 libgcc is
 # hard-float, so nothing here links libgcc. No linker relaxation: crt0 sets
@@ -71,22 +72,44 @@ $(eval $(call rv_link_component,$(RV_SYSTEM_INIT_ELF),$(RV_ROOTTASK_OBJDIR)/root
 $(eval $(call rv_link_component,$(RV_IPC_PRODUCER_ELF),$(RV_ROOTTASK_OBJDIR)/roottask/ipc_pair/producer.o,0x11000000))
 $(eval $(call rv_link_component,$(RV_IPC_CONSUMER_ELF),$(RV_ROOTTASK_OBJDIR)/roottask/ipc_pair/consumer.o,0x12000000))
 
-# The registry: roottask/components.toml with its ELFs taken from
-# build/roottask/riscv64/ (the manifest names ${BUILD}/roottask/<name>.elf).
-$(RV_REGISTRY_DIR)/components.toml: roottask/components.toml
+# $(call rv_roottask_with_registry,OUT,MANIFEST,DIR,ELFS): as
+# roottask_with_registry (roottask.mk), with the manifest's ELFs taken from
+# their riscv64 builds: ${BUILD}/roottask/<name>.elf from
+# build/roottask/riscv64/, ${BUILD}/fixtures/components/<name>.elf from
+# build/roottask/riscv64/fixtures/ (a copy of the manifest in DIR says so).
+define rv_roottask_with_registry
+$(3)/manifest.toml: $(2)
+	@mkdir -p $(3)
+	sed -e 's|$$$${BUILD}/roottask/|$$$${BUILD}/roottask/riscv64/|' \
+	    -e 's|$$$${BUILD}/fixtures/components/|$$$${BUILD}/roottask/riscv64/fixtures/|' $$< > $$@
+$(3)/components_gen.c $(3)/components_gen.S: $(3)/manifest.toml $(GEN_COMPONENTS) $(4)
+	$(PYTHON) $(GEN_COMPONENTS) $$< --build $(BUILD) --out-c $(3)/components_gen.c \
+	    --out-s $(3)/components_gen.S --depfile $(3)/components_gen.d
+$(3)/components_gen_c.o: $(3)/components_gen.c roottask/components.h
+	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
+$(3)/components_gen_s.o: $(3)/components_gen.S
+	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
+$(1): $(RV_ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(RV_ROOTTASK_LDS)
+	@mkdir -p $$(dir $$@)
+	$(RV_CC) $(RV_TARGET_LDFLAGS) -T $(RV_ROOTTASK_LDS) -o $$@ $(RV_ROOTTASK_OBJS) \
+	    $(3)/components_gen_c.o $(3)/components_gen_s.o
+-include $(3)/components_gen.d
+endef
+$(eval $(call rv_roottask_with_registry,$(RV_ROOTTASK_ELF),roottask/components.toml,$(RV_REGISTRY_DIR),$(RV_SYSTEM_INIT_ELF) $(RV_IPC_PRODUCER_ELF) $(RV_IPC_CONSUMER_ELF)))
+
+# The chain with a component that faults (fixtures/components/chain_fault.toml,
+# faulty.c): the fault report on riscv64.
+#     make roottask-riscv64-chain-fault  -> build/roottask/riscv64/roottask-chain-fault.elf
+RV_FIXTURES := $(RV_ROOTTASK_DIR)/fixtures
+RV_FAULTY_ELF := $(RV_FIXTURES)/faulty.elf
+RV_ROOTTASK_CHAIN_FAULT := $(RV_ROOTTASK_DIR)/roottask-chain-fault.elf
+$(RV_FIXTURES)/%.o: fixtures/components/%.c | $(SEL4_ABI_H)
 	@mkdir -p $(dir $@)
-	sed 's|$${BUILD}/roottask/|$${BUILD}/roottask/riscv64/|' $< > $@
-$(RV_REGISTRY_DIR)/components_gen.c $(RV_REGISTRY_DIR)/components_gen.S: $(RV_REGISTRY_DIR)/components.toml \
-        $(GEN_COMPONENTS) $(RV_SYSTEM_INIT_ELF) $(RV_IPC_PRODUCER_ELF) $(RV_IPC_CONSUMER_ELF)
-	$(PYTHON) $(GEN_COMPONENTS) $< --build $(BUILD) --out-c $(RV_REGISTRY_DIR)/components_gen.c \
-	    --out-s $(RV_REGISTRY_DIR)/components_gen.S --depfile $(RV_REGISTRY_DIR)/components_gen.d
-$(RV_REGISTRY_DIR)/components_gen_c.o: $(RV_REGISTRY_DIR)/components_gen.c roottask/components.h
-	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $< -o $@
-$(RV_REGISTRY_DIR)/components_gen_s.o: $(RV_REGISTRY_DIR)/components_gen.S
-	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $< -o $@
-$(RV_ROOTTASK_ELF): $(RV_ROOTTASK_OBJS) $(RV_REGISTRY_DIR)/components_gen_c.o \
-                    $(RV_REGISTRY_DIR)/components_gen_s.o $(RV_ROOTTASK_LDS)
-	$(RV_CC) $(RV_TARGET_LDFLAGS) -T $(RV_ROOTTASK_LDS) -o $@ $(RV_ROOTTASK_OBJS) \
-	    $(RV_REGISTRY_DIR)/components_gen_c.o $(RV_REGISTRY_DIR)/components_gen_s.o
+	$(RV_CC) $(RV_COMPONENT_CFLAGS) -c $< -o $@
+$(eval $(call rv_link_component,$(RV_FAULTY_ELF),$(RV_FIXTURES)/faulty.o,0x13000000))
+$(eval $(call rv_roottask_with_registry,$(RV_ROOTTASK_CHAIN_FAULT),fixtures/components/chain_fault.toml,$(RV_FIXTURES)/chain-fault,$(RV_SYSTEM_INIT_ELF) $(RV_IPC_PRODUCER_ELF) $(RV_IPC_CONSUMER_ELF) $(RV_FAULTY_ELF)))
+.PHONY: roottask-riscv64-chain-fault
+roottask-riscv64-chain-fault: $(RV_ROOTTASK_CHAIN_FAULT)
+all: $(RV_ROOTTASK_CHAIN_FAULT)
 
 -include $(RV_ROOTTASK_OBJS:.o=.d) $(RV_COMPONENT_RT_OBJS:.o=.d) $(RV_SPAWN_LIB_OBJS:.o=.d)

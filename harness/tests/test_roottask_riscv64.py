@@ -1,5 +1,6 @@
 """The riscv64 root task and its components (make roottask-riscv64 ->
-build/roottask/riscv64/): built by this test (a no-op when up to date),
+build/roottask/riscv64/, and the chain_fault root task with its faulty
+component, make roottask-riscv64-chain-fault): built by this test (a no-op when up to date),
 then each ELF is checked for what seL4 on RISC-V and the stock elfloader
 need: a RISC-V ELF64 executable with the soft-float ABI (seL4 13.0.0 runs
 user code with the FPU off) and no floating-point instruction, entered at
@@ -29,6 +30,8 @@ ELFS = [
     ("system_init.elf", 0x10000000, [".text", ".rodata", ".data", ".bss"]),
     ("ipc_producer.elf", 0x11000000, [".text", ".rodata", ".data", ".bss"]),
     ("ipc_consumer.elf", 0x12000000, [".text", ".rodata", ".data", ".bss"]),
+    ("roottask-chain-fault.elf", 0x400000, [".text", ".rodata", ".registry", ".data", ".bss"]),
+    ("fixtures/faulty.elf", 0x13000000, [".text", ".rodata", ".data", ".bss"]),
 ]
 # RISC-V F/D/Q/Zfh instructions all start with f (fld, fsd, fadd.d, fmv.x.d,
 # fcvt..., fence excepted) and the FP CSR accessors are frcsr/fscsr/...
@@ -37,7 +40,8 @@ FENCES = ("fence", "fence.i", "fence.tso")
 
 @pytest.fixture(scope="module")
 def built():
-    r = subprocess.run(["make", "-s", f"BUILD={BUILD}", "roottask-riscv64"], cwd=ROOT,
+    r = subprocess.run(["make", "-s", f"BUILD={BUILD}", "roottask-riscv64",
+                        "roottask-riscv64-chain-fault"], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     return RV_DIR
