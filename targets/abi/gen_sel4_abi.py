@@ -141,6 +141,11 @@ def render_h(names, configs, max_label):
             "",
             "/* AArch64's block first (index release * 8 + mcs * 4 + smp * 2 + hyp), then",
             " * riscv64's (no hyp: first + release * 4 + mcs * 2 + smp). */",
+            *[f"#define SEL4_ABI_FIRST_{a} {arch_layout()[a][0]}" for a in sel4abi.ARCHES],
+            "/* The first entry (the oldest release, non-MCS, single-core) of the target's block. */",
+            *[("#if" if i == 0 else "#elif") + f" defined(SEL4_ABI_TARGET_{a})\n"
+              f"#define SEL4_ABI_TARGET_FIRST SEL4_ABI_FIRST_{a}" for i, a in enumerate(sel4abi.ARCHES)],
+            "#endif",
             "extern const struct sel4_abi sel4_abis[SEL4_ABI_COUNT];",
             "extern const char *const sel4_method_names[SEL4_METHOD_COUNT];",
             "extern const char *const sel4_syscall_names[SEL4_SYSCALL_COUNT];",
