@@ -4,6 +4,7 @@
 #include "kernel_abi.h"
 #include "print.h"
 #include "syscalls.h"
+#include "trap.h"
 
 /* The release whose numbers stand for a release class the probes cannot
  * split (15.0.0 and 16.0.0 agree on every number the root task uses; a
@@ -76,9 +77,7 @@ static enum mcs_reading read_mcs(const seL4_BootInfo *bi, char *why, size_t size
  * Both harmless; used only to be able to print why the boot failed. */
 static int syscall_probe_mcs(void)
 {
-    register seL4_Word x0 __asm__("x0") = SEL4_CAP_INIT_THREAD_TCB;
-    register long x7 __asm__("x7") = -12;
-    __asm__ volatile("svc #0" : "+r"(x0) : "r"(x7) : "x1", "x2", "x3", "x4", "x5", "memory");
+    seL4_Word x0 = trap1(-12, SEL4_CAP_INIT_THREAD_TCB);
     return x0 == SEL4_CAP_TAG_THREAD ? 0 : x0 == SEL4_CAP_INIT_THREAD_TCB ? 1 : -1;
 }
 

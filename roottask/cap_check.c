@@ -1,19 +1,20 @@
 #include "roottask.h"
 
+#include "arch.h"
 #include "check.h"
 #include "kernel_abi.h"
 #include "print.h"
 #include "syscalls.h"
 
 /* What seL4 puts in the 16 initial slots on AArch64 (no SMMU, no SMC
- * calls), as cap names of the ABI table; slots not listed stay null. MCS
+ * calls) and riscv64 (the VSpace is a page table), as cap names of the ABI table; slots not listed stay null. MCS
  * adds the root thread's SchedContext in InitThreadSC, the cross-check of
  * the MCS reading of the BootInfo (abi_detect.c). */
 static const enum sel4_cap_tag expected_initial_cap[SEL4_NUM_INITIAL_CAPS] = {
     [SEL4_CAP_NULL] = SEL4_CAPTAG_null,
     [SEL4_CAP_INIT_THREAD_TCB] = SEL4_CAPTAG_thread,
     [SEL4_CAP_INIT_THREAD_CNODE] = SEL4_CAPTAG_cnode,
-    [SEL4_CAP_INIT_THREAD_VSPACE] = SEL4_CAPTAG_vspace,
+    [SEL4_CAP_INIT_THREAD_VSPACE] = ARCH_CAPTAG_VSPACE,   /* riscv64: page_table */
     [SEL4_CAP_IRQ_CONTROL] = SEL4_CAPTAG_irq_control,
     [SEL4_CAP_ASID_CONTROL] = SEL4_CAPTAG_asid_control,
     [SEL4_CAP_INIT_THREAD_ASID_POOL] = SEL4_CAPTAG_asid_pool,

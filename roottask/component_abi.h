@@ -11,12 +11,20 @@
  * above, at 256 GiB, so large images fit; below the hyp build's 1 TiB). */
 #define COMPONENT_IMAGE_BASE     0x10000000
 /* Stack: COMPONENT_STACK_PAGES pages ending at COMPONENT_STACK_TOP; one
- * unmapped guard page above it, then the IPC buffer page. */
-#define COMPONENT_STACK_TOP      0x4000000000ull
+ * unmapped guard page above it, then the IPC buffer page; the manifest's
+ * frames, one page each, in order, from COMPONENT_FRAME_BASE up. riscv64
+ * (Sv39) ends user addresses at seL4_UserTop 0x3ffffff000, so there they
+ * sit at 252 GiB instead of 256 GiB. */
 #define COMPONENT_STACK_PAGES    4
+#if defined(__riscv)
+#define COMPONENT_STACK_TOP      (0x3f00000000ull)
+#define COMPONENT_IPC_BUFFER     (0x3f00001000ull)
+#define COMPONENT_FRAME_BASE     (0x3f00100000ull)
+#else
+#define COMPONENT_STACK_TOP      0x4000000000ull
 #define COMPONENT_IPC_BUFFER     0x4000001000ull
-/* The manifest's frames, one page each, in order, from here up. */
 #define COMPONENT_FRAME_BASE     0x4000100000ull
+#endif
 /* Priority below the root task's 255, so the root task keeps the CPU until
  * it waits for the components' messages (the manifest's default for the
  * root task's children; gen_components.py). */
@@ -43,7 +51,8 @@
  *   x7 = the component's index in the registry
  *   x8 = the kernel's ABI as the root task found it (sel4_abi_word(); the
  *        component sets it before its first syscall and never probes)
- *   sp = COMPONENT_STACK_TOP, pc = ELF entry. */
+ *   sp = COMPONENT_STACK_TOP, pc = ELF entry.
+ * riscv64: x0..x7 are a0..a7 and x8 is s0 (RISC-V's register x8). */
 #define COMPONENT_START_REGISTERS 9
 #define COMPONENT_TAG_BITS       5
 

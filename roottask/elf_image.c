@@ -1,10 +1,10 @@
 #include "elf_image.h"
 
+#include "arch.h"
 #include "fmt.h"
 
 #define PAGE_MASK 0xfffull
 #define PT_LOAD 1
-#define EM_AARCH64 183
 #define ET_EXEC 2
 
 static uint64_t read_le(const uint8_t *p, unsigned bytes)
@@ -35,8 +35,8 @@ int elf_image_read(const uint8_t *image, size_t size, struct elf_image *out, cha
         return fail(why, why_size, "not an ELF file (size, first byte)", size, size ? image[0] : 0);
     if (image[4] != 2 || image[5] != 1)
         return fail(why, why_size, "not ELF64 little-endian (class, data)", image[4], image[5]);
-    if (read_le(image + 16, 2) != ET_EXEC || read_le(image + 18, 2) != EM_AARCH64)
-        return fail(why, why_size, "not an AArch64 executable (e_type, e_machine)",
+    if (read_le(image + 16, 2) != ET_EXEC || read_le(image + 18, 2) != ARCH_ELF_MACHINE)
+        return fail(why, why_size, "not " ARCH_ELF_WHAT " executable (e_type, e_machine)",
                     read_le(image + 16, 2), read_le(image + 18, 2));
     uint64_t phoff = read_le(image + 32, 8), phentsize = read_le(image + 54, 2);
     uint64_t phnum = read_le(image + 56, 2);

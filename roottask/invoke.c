@@ -1,5 +1,6 @@
 #include "invoke.h"
 
+#include "arch.h"
 #include "fmt.h"
 #include "kernel_abi.h"
 #include "print.h"
@@ -59,7 +60,7 @@ static void report_failure(const struct invocation *inv, seL4_Word cap, seL4_Wor
     if (quiet)
         return;
     /* One line: name(cap=.., arg=.., ..., extra=..) -> error */
-    char line[400];
+    char line[640];
     int n = bc_snprintf(line, sizeof line, "%s(%s=0x%lx", inv->name, inv->names[0],
                         (unsigned long)cap);
     for (unsigned i = 0; i < inv->n_args && n < (int)sizeof line; i++)
@@ -164,15 +165,14 @@ seL4_Word tcb_configure(seL4_Word tcb, seL4_Word fault_ep, seL4_Word cspace_root
 seL4_Word tcb_write_registers(seL4_Word tcb, seL4_Word resume, seL4_Word pc, seL4_Word sp,
                               const seL4_Word *x, unsigned n_x)
 {
-    /* spsr 0: the kernel makes it EL0t whatever is written. */
+    /* The words of seL4_UserContext in the architecture's order (arch.h). */
     struct invocation inv = {
-        "TCB_WriteRegisters", SEL4_METHOD_TCBWriteRegisters, 0, 5 + n_x, { 0 },
-        { resume, 3 + n_x, pc, sp, 0 },
-        { "tcb", "resume_target", "count", "pc", "sp", "spsr", "x0", "x1", "x2", "x3", "x4",
-          "x5", "x6", "x7", "x8" },
+        "TCB_WriteRegisters", SEL4_METHOD_TCBWriteRegisters, 0, 0, { 0 }, { resume, 0 },
+        { "tcb", "resume_target", "count" },
     };
-    for (unsigned i = 0; i < n_x; i++)
-        inv.args[5 + i] = x[i];
+    unsigned count = arch_user_context(pc, sp, x, n_x, &inv.args[2], &inv.names[3]);
+    inv.args[1] = count;
+    inv.n_args = 2 + count;
     return invoke(tcb, &inv);
 }
 
@@ -232,7 +232,7 @@ seL4_Word sched_control_configure_flags(seL4_Word sched_control, seL4_Word sc, s
 seL4_Word page_table_map(seL4_Word page_table, seL4_Word vspace, seL4_Word vaddr, seL4_Word attr)
 {
     struct invocation inv = {
-        "ARM_PageTable_Map", SEL4_METHOD_ARMPageTableMap, 1, 2, { vspace }, { vaddr, attr },
+        ARCH_PAGE_TABLE_MAP_NAME, ARCH_METHOD_PAGE_TABLE_MAP, 1, 2, { vspace }, { vaddr, attr },
         { "page_table", "vaddr", "attr", "vspace" },
     };
     return invoke(page_table, &inv);
@@ -242,7 +242,7 @@ seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word
                    seL4_Word attr)
 {
     struct invocation inv = {
-        "ARM_Page_Map", SEL4_METHOD_ARMPageMap, 1, 3, { vspace }, { vaddr, rights, attr },
+        ARCH_PAGE_MAP_NAME, ARCH_METHOD_PAGE_MAP, 1, 3, { vspace }, { vaddr, rights, attr },
         { "frame", "vaddr", "rights", "attr", "vspace" },
     };
     return invoke(frame, &inv);
@@ -251,7 +251,7 @@ seL4_Word page_map(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Word
 seL4_Word asid_pool_assign(seL4_Word pool, seL4_Word vspace)
 {
     struct invocation inv = {
-        "ASIDPool_Assign", SEL4_METHOD_ARMASIDPoolAssign, 1, 0, { vspace }, { 0 },
+        "ASIDPool_Assign", ARCH_METHOD_ASID_POOL_ASSIGN, 1, 0, { vspace }, { 0 },
         { "asid_pool", "vspace" },
     };
     return invoke(pool, &inv);

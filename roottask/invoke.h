@@ -6,9 +6,10 @@
 #ifndef ROOTTASK_INVOKE_H
 #define ROOTTASK_INVOKE_H
 
+#include "arch.h"
 #include "sel4_abi.h"
 
-#define INVOKE_MAX_ARGS 14
+#define INVOKE_MAX_ARGS (2 + ARCH_USER_CONTEXT_MAX > 14 ? 2 + ARCH_USER_CONTEXT_MAX : 14)
 
 /* Where this thread's IPC buffer is mapped (the root task: BootInfo.ipcBuffer),
  * and the kernel's numNodes (BootInfo.numNodes; a component gets it from its

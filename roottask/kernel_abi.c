@@ -1,9 +1,10 @@
 #include "kernel_abi.h"
 
-/* Until someone sets it: seL4 13.0.0, non-MCS, single-core (sel4_abis[0]),
- * what root tasks written before the table (fixtures/ipc_probe) assume;
- * invoke_init still switches to the SMP numbering when numNodes > 1. */
-const struct sel4_abi *kernel_abi = &sel4_abis[0];
+/* Until someone sets it: seL4 13.0.0, non-MCS, single-core of the
+ * architecture compiled for (AArch64: sel4_abis[0]), what root tasks
+ * written before the table (fixtures/ipc_probe) assume; invoke_init still
+ * switches to the SMP numbering when numNodes > 1. */
+const struct sel4_abi *kernel_abi = &sel4_abis[SEL4_ABI_TARGET_FIRST];
 
 void kernel_abi_set(const struct sel4_abi *abi)
 {

@@ -4,6 +4,7 @@
  * messages and halts the system. See README.md for the output format. */
 #include "roottask.h"
 
+#include "arch.h"
 #include "abi_detect.h"
 #include "check.h"
 #include "fmt.h"
@@ -66,14 +67,14 @@ void roottask_main(void)
     /* Which kernel ABI, before the first syscall (printing is one). A
      * BootInfo is read only at a plausible x0; check_entry_state reports
      * on x0 below. */
-    seL4_Word bi_va = entry_state.x[0];
+    seL4_Word bi_va = ENTRY_BOOTINFO(&entry_state);
     bool bi_plausible = bi_va != 0 && (bi_va & ((UINT64_C(1) << SEL4_PAGE_BITS) - 1)) == 0;
     const seL4_BootInfo *bi = bi_plausible ? (const seL4_BootInfo *)(uintptr_t)bi_va : 0;
     bool abi_known = abi_detect(bi);
     if (!abi_detect_can_print()) {
         /* Not even the console's syscall number is known: stop with an
          * undefined instruction (seL4 reports the root task's fault). */
-        __asm__ volatile("udf #2");
+        ARCH_UNDEFINED_INSTRUCTION(2);
         __builtin_unreachable();
     }
 

@@ -1,10 +1,11 @@
 #include "map.h"
 
 #include "alloc.h"
+#include "arch.h"
 #include "invoke.h"
 
-/* EL1 build: up to 3 missing levels (PUD, PD, PT); hyp: 2. */
-#define MAX_MISSING_LEVELS 3
+/* AArch64 EL1: up to 3 missing levels (PUD, PD, PT), hyp: 2; riscv64 Sv39: 2. */
+#define MAX_MISSING_LEVELS ARCH_MAX_MISSING_PAGE_TABLES
 
 static unsigned page_tables;
 
@@ -26,11 +27,11 @@ seL4_Word map_frame(seL4_Word frame, seL4_Word vspace, seL4_Word vaddr, seL4_Wor
         if (error != SEL4_FAILED_LOOKUP)
             /* A failed invocation changes nothing: repeat it to report it. */
             return page_map(frame, vspace, vaddr, rights, attr);
-        seL4_Word pt = alloc_kernel_object(SEL4_OBJECT_ARM_PageTable, 0);
+        seL4_Word pt = alloc_kernel_object(ARCH_OBJECT_PAGE_TABLE, 0);
         if (pt == 0)
             return MAP_ALLOC_FAILED;
         page_tables++;
-        error = page_table_map(pt, vspace, vaddr, SEL4_ARM_DEFAULT_VM_ATTRIBUTES);
+        error = page_table_map(pt, vspace, vaddr, ARCH_VM_DEFAULT);
         if (error != SEL4_NO_ERROR)
             return error;
     }

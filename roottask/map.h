@@ -1,7 +1,8 @@
 /* Mapping frames into a VSpace, creating the page tables the kernel says
  * are missing: Page_Map answers seL4_FailedLookup while a level is absent,
- * so each miss costs one page table. This works unchanged for the EL1 build
- * (VSpace at level 0) and the hyp build (VSpace at level 1). */
+ * so each miss costs one page table. This works unchanged for the AArch64
+ * EL1 build (VSpace at level 0), the hyp build (VSpace at level 1) and
+ * riscv64's Sv39 (the VSpace is the root page table). */
 #ifndef ROOTTASK_MAP_H
 #define ROOTTASK_MAP_H
 

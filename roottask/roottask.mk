@@ -12,16 +12,24 @@ ROOTTASK_MK_INCLUDED := 1
 # the rules below, so its fragment is read first.
 include targets/abi/abi.mk
 
+# Per-architecture code lives in roottask/arch/<arch>/ (crt0s, linker
+# scripts, the entry check, arch.h and trap.h); this file builds AArch64,
+# roottask_riscv64.mk the same sources for riscv64.
 ROOTTASK_ELF     := $(BUILD)/roottask/roottask.elf
 ROOTTASK_OBJDIR  := $(BUILD)/roottask/obj
-ROOTTASK_LDS     := roottask/roottask.ld
-ROOTTASK_C_SRCS  := roottask/main.c roottask/entry_check.c roottask/bootinfo_check.c \
+ROOTTASK_ARCH_DIR := roottask/arch/aarch64
+ROOTTASK_LDS     := $(ROOTTASK_ARCH_DIR)/roottask.ld
+# The architecture-neutral sources (roottask_riscv64.mk uses them too).
+ROOTTASK_SHARED_C_SRCS := roottask/main.c roottask/bootinfo_check.c \
                     roottask/cap_check.c roottask/check.c roottask/print.c \
                     roottask/syscalls.c roottask/invoke.c roottask/alloc.c roottask/map.c \
                     roottask/elf_image.c roottask/spawn.c roottask/spawn_root.c \
                     roottask/run_components.c roottask/fault_message.c roottask/mem.c \
                     $(COMMON_DIR)/fmt.c
-ROOTTASK_S_SRCS  := roottask/crt0.S
+ROOTTASK_C_SRCS  := $(ROOTTASK_SHARED_C_SRCS) $(ROOTTASK_ARCH_DIR)/entry_check.c
+ROOTTASK_S_SRCS  := $(ROOTTASK_ARCH_DIR)/crt0.S
+# The root task's entry object, for fixtures that link their own root tasks.
+ROOTTASK_CRT0_OBJ := $(ROOTTASK_OBJDIR)/$(ROOTTASK_ARCH_DIR)/crt0.o
 # The kernel's ABI at run time (kernel_abi.c) and the table it points into:
 # linked into everything that makes syscalls (root tasks, components).
 ROOTTASK_ABI_OBJS := $(ROOTTASK_OBJDIR)/roottask/kernel_abi.o $(ROOTTASK_OBJDIR)/abi/sel4_abi_table.o
@@ -30,21 +38,22 @@ ROOTTASK_DETECT_OBJ := $(ROOTTASK_OBJDIR)/roottask/abi_detect.o
 ROOTTASK_COMMON_OBJS := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
                     $(patsubst %.S,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_S_SRCS)) $(ROOTTASK_ABI_OBJS)
 ROOTTASK_OBJS    := $(ROOTTASK_COMMON_OBJS) $(ROOTTASK_DETECT_OBJ)
-ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -Iroottask -I$(COMMON_DIR) \
+ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -I$(ROOTTASK_ARCH_DIR) \
+                    -Iroottask -I$(COMMON_DIR) \
                     -Itargets/include $(SEL4_ABI_INCLUDE) -MMD -MP
 GEN_COMPONENTS   := roottask/gen_components.py
 
 # Components: a small runtime (entry, start registers, console lines, the
 # cap check, hello and done messages) linked into each one, at 0x10000000
 # unless the component asks for another base (roottask/component_abi.h).
-COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/roottask/component_rt/crt0.o \
+COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/$(ROOTTASK_ARCH_DIR)/component_crt0.o \
                      $(addprefix $(ROOTTASK_OBJDIR)/roottask/,component_rt/component_rt.o \
                        syscalls.o mem.o print.o invoke.o) \
                      $(ROOTTASK_OBJDIR)/$(COMMON_DIR)/fmt.o $(ROOTTASK_ABI_OBJS)
 # What a component that spawns components links besides (system_init).
 SPAWN_LIB_OBJS    := $(addprefix $(ROOTTASK_OBJDIR)/roottask/,spawn.o alloc.o map.o elf_image.o \
                        run_components.o fault_message.o)
-COMPONENT_LDS     := roottask/component_rt/component.ld
+COMPONENT_LDS     := $(ROOTTASK_ARCH_DIR)/component.ld
 COMPONENT_CFLAGS  := $(ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
 SYSTEM_INIT_ELF   := $(BUILD)/roottask/system_init.elf
 IPC_PRODUCER_ELF  := $(BUILD)/roottask/ipc_producer.elf

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "alloc.h"
+#include "arch.h"
 #include "component_abi.h"
 #include "elf_image.h"
 #include "fmt.h"
@@ -79,7 +80,7 @@ bool spawn_is_child(unsigned index)
 static const enum sel4_object object_kind[] = {
     [REGISTRY_OBJECT_ENDPOINT] = SEL4_OBJECT_Endpoint,
     [REGISTRY_OBJECT_NOTIFICATION] = SEL4_OBJECT_Notification,
-    [REGISTRY_OBJECT_FRAME] = SEL4_OBJECT_ARM_SmallPage,
+    [REGISTRY_OBJECT_FRAME] = ARCH_OBJECT_PAGE,
 };
 
 bool spawn_objects(void)
@@ -143,13 +144,13 @@ static bool load_page(struct child *ch, seL4_Word vaddr, const uint8_t *fill, ui
                       uint64_t fill_len, seL4_Word rights, seL4_Word attr, seL4_Word *frame_out)
 {
     seL4_Word frame;
-    if (!object(ch, &frame, SEL4_OBJECT_ARM_SmallPage, 0))
+    if (!object(ch, &frame, ARCH_OBJECT_PAGE, 0))
         return false;
     if (fill_len > 0) {
         seL4_Word window = spawner.window;
         spawner.window += PAGE_SIZE;
         if (!mapped(ch, map_frame(frame, spawner.vspace, window, SEL4_CAN_READ | SEL4_CAN_WRITE,
-                                  SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
+                                  ARCH_VM_DEFAULT | ARCH_VM_EXECUTE_NEVER)))
             return false;
         uint8_t *dst = (uint8_t *)(uintptr_t)window + fill_offset;
         for (uint64_t i = 0; i < fill_len; i++)
@@ -167,8 +168,8 @@ static bool load_segment(struct child *ch, const struct elf_segment *s)
 {
     /* Text and rodata: read + execute; data and bss: read-write, never executable. */
     seL4_Word rights = (s->flags & ELF_PF_W) ? (SEL4_CAN_READ | SEL4_CAN_WRITE) : SEL4_CAN_READ;
-    seL4_Word attr = SEL4_ARM_DEFAULT_VM_ATTRIBUTES |
-                     ((s->flags & ELF_PF_X) ? 0 : SEL4_ARM_EXECUTE_NEVER);
+    seL4_Word attr = ARCH_VM_DEFAULT |
+                     ((s->flags & ELF_PF_X) ? 0 : ARCH_VM_EXECUTE_NEVER);
     uint64_t file_end = s->vaddr + s->filesz;
     for (uint64_t page = s->vaddr & ~PAGE_MASK; page < s->vaddr + s->memsz; page += PAGE_SIZE) {
         /* The part of [vaddr, vaddr + filesz) inside this page. */
@@ -203,7 +204,7 @@ static uint64_t bytes_needed(const struct component *c, const struct elf_image *
         ? (1ull << kernel_object_bits(SEL4_OBJECT_SchedContext, kernel_abi->object_bits[SEL4_OBJECT_SchedContext])) +
           (1ull << kernel_object_bits(SEL4_OBJECT_Reply, 0))
         : 0;
-    return (pages + tables) * PAGE_SIZE + (1ull << kernel_object_bits(SEL4_OBJECT_ARM_VSpace, 0)) +
+    return (pages + tables) * PAGE_SIZE + (1ull << kernel_object_bits(ARCH_OBJECT_VSPACE, 0)) +
            (1ull << kernel_object_bits(SEL4_OBJECT_TCB, 0)) +
            (1ull << kernel_object_bits(SEL4_OBJECT_CapTable, c->cnode_bits)) + untyped + mcs_objects;
 }
@@ -230,7 +231,7 @@ static bool map_frames(struct child *ch)
         seL4_Word copy;
         if (!copy_cap(ch, spawner.object_slot[f->object], SEL4_ALL_RIGHTS, &copy) ||
             !mapped(ch, map_frame(copy, ch->vspace, COMPONENT_FRAME_BASE + k * PAGE_SIZE,
-                                  f->rights, SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
+                                  f->rights, ARCH_VM_DEFAULT | ARCH_VM_EXECUTE_NEVER)))
             return false;
     }
     return true;
@@ -247,7 +248,7 @@ static bool map_registry(struct child *ch)
         seL4_Word copy, frame = spawner.image_frames + (va - spawner.image_base) / PAGE_SIZE;
         if (!copy_cap(ch, frame, SEL4_CAN_READ, &copy) ||
             !mapped(ch, map_frame(copy, ch->vspace, va, SEL4_CAN_READ,
-                                  SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER)))
+                                  ARCH_VM_DEFAULT | ARCH_VM_EXECUTE_NEVER)))
             return false;
     }
     return true;
@@ -289,7 +290,7 @@ static bool give_caps(struct child *ch)
                                SEL4_ALL_RIGHTS, SEL4_CNODE_CAP_DATA(0, SEL4_WORD_BITS - bits));
             break;
         case COMPONENT_CAP_VSPACE:
-            tag = SEL4_CAP_TAG_VSPACE;
+            tag = kernel_cap_tag(ARCH_CAPTAG_VSPACE);   /* riscv64: a page_table cap */
             src = ch->vspace;
             break;
         case COMPONENT_CAP_UNTYPED:
@@ -407,7 +408,7 @@ bool spawn_component(unsigned index)
                       (unsigned long)need, (unsigned long)pages, (unsigned long)alloc_free_bytes());
 
     if (!object(&ch, &ch.tcb, SEL4_OBJECT_TCB, 0) ||
-        !object(&ch, &ch.vspace, SEL4_OBJECT_ARM_VSpace, 0) ||
+        !object(&ch, &ch.vspace, ARCH_OBJECT_VSPACE, 0) ||
         !object(&ch, &ch.cnode, SEL4_OBJECT_CapTable, ch.c->cnode_bits) ||
         !checked(&ch, asid_pool_assign(spawner.asid_pool, ch.vspace)) ||
         (kernel_is_mcs() && !make_sched_context(&ch)))
@@ -419,10 +420,10 @@ bool spawn_component(unsigned index)
     uint64_t stack_bottom = COMPONENT_STACK_TOP - COMPONENT_STACK_PAGES * PAGE_SIZE;
     for (uint64_t page = stack_bottom; page < COMPONENT_STACK_TOP; page += PAGE_SIZE)
         if (!load_page(&ch, page, 0, 0, 0, SEL4_CAN_READ | SEL4_CAN_WRITE,
-                       SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER, 0))
+                       ARCH_VM_DEFAULT | ARCH_VM_EXECUTE_NEVER, 0))
             return false;
     if (!load_page(&ch, COMPONENT_IPC_BUFFER, 0, 0, 0, SEL4_CAN_READ | SEL4_CAN_WRITE,
-                   SEL4_ARM_DEFAULT_VM_ATTRIBUTES | SEL4_ARM_EXECUTE_NEVER, &ch.ipc_frame))
+                   ARCH_VM_DEFAULT | ARCH_VM_EXECUTE_NEVER, &ch.ipc_frame))
         return false;
     bool spawns = has_children(index);
     if (!map_frames(&ch) || (spawns && !map_registry(&ch)) || !give_caps(&ch))

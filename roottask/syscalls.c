@@ -1,25 +1,16 @@
 #include "syscalls.h"
 
 #include "kernel_abi.h"
+#include "trap.h"
 
 static long number(enum sel4_syscall s)
 {
     return kernel_abi->syscall[s];
 }
 
-/* One trap into the kernel. The kernel preserves the whole user context
- * except x0..x5 (the argument and message registers), so those are the only
- * clobbers besides memory: the kernel may read or write user memory (IPC
- * buffer) and the compiler must not cache across the call. */
 static seL4_Word syscall1(long n, seL4_Word arg0)
 {
-    register seL4_Word x0 __asm__("x0") = arg0;
-    register long x7 __asm__("x7") = n;
-    __asm__ volatile("svc #0"
-                     : "+r"(x0)
-                     : "r"(x7)
-                     : "x1", "x2", "x3", "x4", "x5", "memory");
-    return x0;
+    return trap1(n, arg0);
 }
 
 void sys_debug_put_char(char c)
@@ -42,29 +33,17 @@ void sys_debug_halt(void)
     syscall1(number(SEL4_SYSCALL_DebugHalt), 0);
 }
 
-/* The message-passing trap: x0 = cptr (badge on return), x1 = tag,
- * x2..x5 = MR0..MR3, all of them in and out; x6 = the Reply object (MCS
- * receives; ignored otherwise). */
+/* The message-passing trap (trap.h: which registers carry what). */
 static void syscall_message(long n, seL4_Word cptr, seL4_Word reply, struct sys_message *msg)
 {
-    register seL4_Word x0 __asm__("x0") = cptr;
-    register seL4_Word x1 __asm__("x1") = msg->info;
-    register seL4_Word x2 __asm__("x2") = msg->mr[0];
-    register seL4_Word x3 __asm__("x3") = msg->mr[1];
-    register seL4_Word x4 __asm__("x4") = msg->mr[2];
-    register seL4_Word x5 __asm__("x5") = msg->mr[3];
-    register seL4_Word x6 __asm__("x6") = reply;
-    register long x7 __asm__("x7") = n;
-    __asm__ volatile("svc #0"
-                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
-                     : "r"(x6), "r"(x7)
-                     : "memory");
-    msg->badge = x0;
-    msg->info = x1;
-    msg->mr[0] = x2;
-    msg->mr[1] = x3;
-    msg->mr[2] = x4;
-    msg->mr[3] = x5;
+    seL4_Word regs[6] = { cptr, msg->info, msg->mr[0], msg->mr[1], msg->mr[2], msg->mr[3] };
+    trap_message(n, reply, regs);
+    msg->badge = regs[0];
+    msg->info = regs[1];
+    msg->mr[0] = regs[2];
+    msg->mr[1] = regs[3];
+    msg->mr[2] = regs[4];
+    msg->mr[3] = regs[5];
 }
 
 void sys_call(seL4_Word cptr, struct sys_message *msg)

@@ -1,6 +1,6 @@
 /* The seL4 system calls the root task and its components use, written
- * directly against the AArch64 ABI (svc #0, syscall number in x7,
- * arguments and results in x0..x6); there is no libsel4 here. Every number
+ * directly against the architecture's trap (arch/<arch>/trap.h: AArch64
+ * svc #0 with x0..x7, riscv64 ecall with a0..a7); there is no libsel4 here. Every number
  * comes from the running kernel's ABI (kernel_abi.h): MCS kernels number
  * their syscalls differently and receive Calls into Reply objects. */
 #ifndef ROOTTASK_SYSCALLS_H
@@ -21,8 +21,8 @@ void sys_yield(void);
 /* Stops the whole system; on real seL4 it does not return. */
 void sys_debug_halt(void);
 
-/* A message in registers: the tag (seL4_MessageInfo), MR0..MR3 (x2..x5)
- * and, on receive, the badge (x0). MR4 onwards live in the IPC buffer. */
+/* A message in registers: the tag (seL4_MessageInfo), MR0..MR3 (x2..x5 /
+ * a2..a5) and, on receive, the badge (x0 / a0). MR4 onwards live in the IPC buffer. */
 struct sys_message {
     seL4_Word info;
     seL4_Word mr[SEL4_FAST_MESSAGE_REGISTERS];

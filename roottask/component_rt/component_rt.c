@@ -1,5 +1,6 @@
 #include "component_rt.h"
 
+#include "arch.h"
 #include "component_abi.h"
 #include "fmt.h"
 #include "invoke.h"
@@ -99,7 +100,7 @@ void component_rt_main(const struct component_start *start)
      * be numbered without the ABI). */
     const struct sel4_abi *abi = sel4_abi_from_word(start->abi);
     if (abi == 0) {
-        __asm__ volatile("udf #1");
+        ARCH_UNDEFINED_INSTRUCTION(1);
         __builtin_unreachable();
     }
     kernel_abi_set(abi);

@@ -7,7 +7,7 @@
 
 bool check_entry_state(const struct entry_state *entry)
 {
-    seL4_Word bi_va = entry->x[0];
+    seL4_Word bi_va = ENTRY_BOOTINFO(entry);
 
     rt_fact("entry.x0", "0x%lx", bi_va);
     rt_fact("entry.sp", "0x%lx", entry->sp);

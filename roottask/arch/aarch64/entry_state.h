@@ -23,6 +23,9 @@ _Static_assert(__builtin_offsetof(struct entry_state, nzcv) == ENTRY_STATE_NZCV_
                "crt0.S stores NZCV at ENTRY_STATE_NZCV_OFFSET");
 _Static_assert(sizeof(struct entry_state) == ENTRY_STATE_SIZE, "entry_state size");
 
+/* The BootInfo pointer the kernel passes (x0). */
+#define ENTRY_BOOTINFO(e) ((e)->x[0])
+
 /* Defined and filled by crt0.S; lives in .bss. */
 extern struct entry_state entry_state;
 #endif
