@@ -95,7 +95,7 @@ def stages_for(kernel_elf, roottask_elf, chain=False):
 
 
 def _gdb_script(qemu_cmd, stages):
-    lines = ["set pagination off", "set confirm off",
+    lines = ["set pagination off", "set confirm off", "set remotetimeout 30",
              "target remote | exec " + " ".join(qemu_cmd)]
     for s in stages:
         # One breakpoint at a time: each stage is the first hit after the last.

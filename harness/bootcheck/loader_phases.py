@@ -137,6 +137,7 @@ def hbreak(addr):
 
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
+gdb.execute("set remotetimeout 30")
 gdb.execute("target remote | exec " + CFG["qemu"], to_string=True)
 main_bp = hbreak(CFG["main"])
 kernel_bp = hbreak(CFG["kernel"])

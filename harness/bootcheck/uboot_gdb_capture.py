@@ -58,7 +58,7 @@ def read_dtb(address):
 
 def main():
     plan = json.loads(os.environ["BOOTCHECK_UBOOT_CAPTURE"])
-    for c in ("set pagination off", "set confirm off", "set architecture aarch64"):
+    for c in ("set pagination off", "set confirm off", "set remotetimeout 30", "set architecture aarch64"):
         quiet(c)
     quiet(f"target remote | echo $$ > {plan['pidfile']}; exec {plan['qemu']}")
     quiet(f"hbreak *0x{plan['entry']:x}")

@@ -57,6 +57,7 @@ for path in components.values():
 qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("BC_SMP", "1")), "-monitor", "none", "-serial", f"file:{serial}",
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
 pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
+gdb.execute("set remotetimeout 30")
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")
 
 k, u = expect.elf_facts(kernel), expect.elf_facts(roottask)

@@ -320,7 +320,7 @@ def boot_under_gdb(image, tmp_path, address, cpu, register, value, seconds=60):
             "-gdb", "stdio", "-kernel", str(image)]
     script = tmp_path / "change-entry.gdb"
     script.write_text(
-        "set pagination off\nset confirm off\n"
+        "set pagination off\nset confirm off\nset remotetimeout 30\n"
         f"target remote | exec {' '.join(shlex.quote(a) for a in qemu)}\n"
         f"break *{address:#x} thread {cpu + 1}\n"
         f"commands\n  silent\n  set ${register} = {value}\n  continue\nend\n"

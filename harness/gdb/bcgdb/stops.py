@@ -67,6 +67,10 @@ class Run:
     def connect(self):
         qemu = shlex.join(self.plan["qemu"])
         pidfile = shlex.quote(self.plan["pidfile"])
+        # gdb waits 2 s for each packet by default; a QEMU that starts slowly
+        # on a loaded machine then answers qSupported after gdb has moved on
+        # ("Remote replied unexpectedly to 'vMustReplyEmpty'").
+        target.quiet("set remotetimeout 30")
         target.quiet(f"target remote | echo $$ > {pidfile}; exec {qemu}")
 
     def resume(self, address):
