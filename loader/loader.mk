@@ -3,23 +3,23 @@
 
 LOADER_BUILD   := $(BUILD)/loader
 LOADER_LINK_ADDR ?= 0x48000000
-LOADER_SRCS_C  := $(wildcard loader/src/*.c) $(wildcard $(COMMON_DIR)/*.c)
-LOADER_SRCS_S  := $(wildcard loader/src/*.S)
+LOADER_SRCS_C  := $(wildcard loader/arch/aarch64/*.c) $(wildcard $(COMMON_DIR)/*.c)
+LOADER_SRCS_S  := $(wildcard loader/arch/aarch64/*.S)
 LOADER_OBJS    := $(patsubst %.c,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_C)) \
                   $(patsubst %.S,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_S))
 LOADER_LIB     := $(LOADER_BUILD)/loader.a
-LOADER_LDS     := loader/src/loader.ld
+LOADER_LDS     := loader/arch/aarch64/loader.ld
 # Extra -D flags for deliberately broken loader builds used by the tests.
 LOADER_DEFINES ?=
 
 LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
-                  -Iloader/src/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
+                  -Iloader/arch/aarch64/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
 
-$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/src/include/*.h $(COMMON_DIR)/*.h)
+$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h loader/arch/aarch64/include/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_BUILD)/obj/%.o: %.S $(wildcard loader/src/*.inc)
+$(LOADER_BUILD)/obj/%.o: %.S $(wildcard loader/arch/aarch64/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) -c $< -o $@
 
