@@ -98,14 +98,16 @@ static void print_elf(const char *what, const struct elf_image *img, struct mem_
                    (unsigned long)img->vaddr_max, (unsigned long)img->entry);
 }
 
-/* Below the loader lives the SBI firmware (OpenSBI keeps RAM up to the next
- * stage's 2 MiB boundary); nothing may be placed there. */
+/* OpenSBI keeps the RAM below its next stage's address, 0x80200000 on QEMU
+ * virt (its /reserved-memory says so; every OpenSBI build for virt does it):
+ * nothing may be placed there. */
+#define SBI_FIRMWARE_END UINT64_C(0x80200000)
+
 static void check_above_firmware(const char *what, struct mem_range r)
 {
-    if (r.end > r.start && r.start < (uintptr_t)__loader_start)
-        loader_fail("%s paddr [0x%lx..0x%lx) lies below the loader at 0x%lx, in the SBI firmware's"
-                    " memory", what, (unsigned long)r.start, (unsigned long)r.end,
-                    (unsigned long)(uintptr_t)__loader_start);
+    if (r.end > r.start && r.start < SBI_FIRMWARE_END)
+        loader_fail("%s paddr [0x%lx..0x%lx) lies below 0x%lx, in the SBI firmware's memory", what,
+                    (unsigned long)r.start, (unsigned long)r.end, (unsigned long)SBI_FIRMWARE_END);
 }
 
 void loader_main(uint64_t hart, uint64_t fw_dtb)
