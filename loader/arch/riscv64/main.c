@@ -10,6 +10,7 @@
 #include "../../common/elf.h"
 #include "../../common/fdt_header.h"
 #include "../../common/plan.h"
+#include "../../common/qemu_virt.h"
 #include "console.h"
 #include "load.h"
 #include "mmu.h"
@@ -98,10 +99,9 @@ static void print_elf(const char *what, const struct elf_image *img, struct mem_
                    (unsigned long)img->vaddr_max, (unsigned long)img->entry);
 }
 
-/* OpenSBI keeps the RAM below its next stage's address, 0x80200000 on QEMU
- * virt (its /reserved-memory says so; every OpenSBI build for virt does it):
+/* OpenSBI keeps the RAM below its next stage's address (qemu_virt.h):
  * nothing may be placed there. */
-#define SBI_FIRMWARE_END UINT64_C(0x80200000)
+#define SBI_FIRMWARE_END UINT64_C(RISCV_SBI_FIRMWARE_END)
 
 static void check_above_firmware(const char *what, struct mem_range r)
 {
