@@ -2,7 +2,7 @@
 # compiled for the host) and the pack step that appends a payload.
 
 LOADER_BUILD   := $(BUILD)/loader
-LOADER_LINK_ADDR ?= 0x48000000
+LOADER_LINK_ADDR ?= $(aarch64_LOADER_LINK_ADDR)
 LOADER_SRCS_C  := $(wildcard loader/arch/aarch64/*.c) $(wildcard $(COMMON_DIR)/*.c)
 LOADER_SRCS_S  := $(wildcard loader/arch/aarch64/*.S)
 LOADER_OBJS    := $(patsubst %.c,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_C)) \
@@ -37,7 +37,9 @@ $(PACK_CHECK): $(wildcard loader/host/*.c loader/host/*.h $(COMMON_DIR)/*.c $(CO
 LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
 LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
-              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
+              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(RUN_MEM) OVERRIDE="$(OVERRIDE)" \
+              RISCV_CROSS=$(RISCV_CROSS) RISCV_LOADER_LIB=$(RISCV_LOADER_LIB) \
+              RISCV_LOADER_LDS=$(RISCV_LOADER_LDS) RISCV_LOADER_LINK_ADDR=$(riscv64_LOADER_LINK_ADDR) \
               HANDOFF_RECORD="$(HANDOFF_RECORD)" INITRD="$(INITRD)" BOOTARGS="$(BOOTARGS)" \
               loader/pack.sh
 
@@ -81,6 +83,8 @@ $(RISCV_LOADER_BUILD)/obj/%.o: %.c $(wildcard loader/arch/riscv64/*.h $(COMMON_D
 $(RISCV_LOADER_BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(RISCV_CC) $(RISCV_ARCH_FLAGS) -c $< -o $@
+
+LOADER_PACK_DEPS += $(RISCV_LOADER_LDS)
 
 $(RISCV_LOADER_LIB): $(RISCV_LOADER_OBJS)
 	rm -f $@

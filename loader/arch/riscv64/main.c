@@ -101,7 +101,7 @@ static void print_elf(const char *what, const struct elf_image *img, struct mem_
 
 /* OpenSBI keeps the RAM below its next stage's address (qemu_virt.h):
  * nothing may be placed there. */
-#define SBI_FIRMWARE_END UINT64_C(RISCV_SBI_FIRMWARE_END)
+#define SBI_FIRMWARE_END ((uint64_t)RISCV_SBI_FIRMWARE_END)
 
 static void check_above_firmware(const char *what, struct mem_range r)
 {
