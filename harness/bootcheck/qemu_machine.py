@@ -113,11 +113,11 @@ def check_agrees(kernel, machine, deliberate=None, smp=None):
                               "CPUs (bootcheck.qemu_machine.kernel_nodes)")
 
 
-def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30):
+def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30, arch="aarch64"):
     """QEMU's own DTB for this machine (what it writes for an ELF -kernel),
     e.g. for the emulator to model a machine with smp CPUs."""
     import subprocess
-    argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp)
+    argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp, arch)
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0 or not os.path.exists(out):
         raise RuntimeError(f"QEMU could not dump its DTB: {' '.join(argv)}: {r.stderr.strip()}")
