@@ -19,7 +19,12 @@
 #        and this is the only way to give the loader a malformed one),
 #        HANDOFF_RECORD=symbol (opt-in hand-off record protocol, see
 #        loader/common/handoff_record.h: the loader writes its boot record
-#        into this kernel variable; empty, the default, for seL4).
+#        into this kernel variable; empty, the default, for seL4),
+#        LIBGCC=path (the target's libgcc.a; asked of ${CROSS}gcc when unset).
+#
+# The suite packs a few hundred images per run, so this script starts as few
+# processes as it can: the assembler and linker are called directly (not
+# through the gcc driver), and shell builtins do the text work.
 set -euo pipefail
 kernel=${1:-}; roottask=${2:-}; dtb=${3:-}; out=${4:-}
 die() { echo "pack: error: $*" >&2; exit 1; }
@@ -33,7 +38,7 @@ else
 fi
 linux=0
 if [ -z "$payload_cpio" ] && [ -f "$kernel" ] &&
-        [ "$(od -An -tx4 -j56 -N4 "$kernel" 2>/dev/null | tr -d ' ')" = 644d5241 ]; then
+        magic=$(od -An -tx4 -j56 -N4 "$kernel" 2>/dev/null) && [ "${magic// /}" = 644d5241 ]; then
     linux=1
     [ -z "${INITRD:-}" ] || [ -f "$INITRD" ] || die "initrd '$INITRD' does not exist"
 fi
@@ -53,8 +58,18 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The members are made under their archive names in $work/payload, beside
+# nothing else, and archived with their times set to 0 (reproducible).
+archive() {
+    local list member paths=()
+    for member in "${members[@]}"; do paths+=("$work/payload/$member"); done
+    touch -d @0 "${paths[@]}"
+    printf -v list '%s\n' "${members[@]}"
+    cpio -o -H newc --reproducible --quiet -D "$work/payload" <<< "${list%$'\n'}" > "$work/payload.cpio"
+}
 if [ -n "$payload_cpio" ]; then
     cp "$payload_cpio" "$work/payload.cpio"
+    members_listed=$(cpio -it --quiet < "$work/payload.cpio" 2>/dev/null || true)
 elif [ "$linux" = 1 ]; then
     "$PACK_CHECK" --linux-image "$kernel"
     mkdir "$work/payload"
@@ -63,9 +78,8 @@ elif [ "$linux" = 1 ]; then
     if [ -n "${INITRD:-}" ]; then cp "$INITRD" "$work/payload/linux.initrd"; members+=(linux.initrd); fi
     if [ -n "${BOOTARGS:-}" ]; then printf '%s' "$BOOTARGS" > "$work/payload/linux.bootargs"; members+=(linux.bootargs); fi
     if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
-    touch -d @0 "$work/payload"/*
-    (cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
-        > "$work/payload.cpio"
+    archive
+    printf -v members_listed '%s\n' "${members[@]}"
 else
     mkdir "$work/payload"
     cp "$kernel" "$work/payload/kernel.elf"
@@ -77,20 +91,18 @@ else
         "$PACK_CHECK" --handoff-record "$kernel" "$HANDOFF_RECORD" "$work/payload/handoff.record"
         members+=(handoff.record)
     fi
-    touch -d @0 "$work/payload"/*
-    (cd "$work/payload" && printf '%s\n' "${members[@]}" | cpio -o -H newc --reproducible --quiet) \
-        > "$work/payload.cpio"
+    archive
+    printf -v members_listed '%s\n' "${members[@]}"
 fi
 
-printf '\t.section .payload, "a"\n\t.incbin "%s"\n' "$work/payload.cpio" > "$work/payload.S"
+# The payload object: the archive in section .payload, and absolute symbols
+# the loader reads (assembled from a here-string: no file, no preprocessor).
+printf -v payload_s '\t.section .payload, "a"\n\t.incbin "%s"' "$work/payload.cpio"
 # The loader looks for handoff.record only in images that say they have one
 # (loader/src/handoff_record.h), so a boot without the protocol does not pay
 # for a search of the archive.
-# (Listed first: grep -q stopping early would fail the pipeline under pipefail.)
-members_listed=$(cpio -it --quiet < "$work/payload.cpio" 2>/dev/null || true)
-if grep -qx handoff.record <<< "$members_listed"; then
-    printf '\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1\n' \
-        >> "$work/payload.S"
+if [[ $'\n'"$members_listed"$'\n' == *$'\n'handoff.record$'\n'* ]]; then
+    payload_s+=$'\n\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1'
 fi
 # An SMP kernel (seL4's MAX_NUM_NODES > 1) needs its other cores started: the
 # count is read from the kernel ELF here, by the loader's shared code, and
@@ -100,13 +112,14 @@ fi
 # refuses it with its own message.)
 if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/dev/null) &&
         [ "$nodes" -gt 1 ]; then
-    printf '\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u\n' "$nodes" >> "$work/payload.S"
+    printf -v nodes_s '\n\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u' "$nodes"
+    payload_s+=$nodes_s
 fi
 # The Linux payload kind (loader/src/linux_boot.h), flagged like the record.
 if [ "$linux" = 1 ]; then
-    printf '\t.globl payload_is_linux\n\t.set payload_is_linux, 1\n' >> "$work/payload.S"
+    payload_s+=$'\n\t.globl payload_is_linux\n\t.set payload_is_linux, 1'
 fi
-"${CROSS}gcc" -c "$work/payload.S" -o "$work/payload.o"
+"${CROSS}as" -EL -mabi=lp64 -o "$work/payload.o" <<< "$payload_s"
 
 # The loader copies a payload DTB to an 8-byte aligned scratch area before
 # reading it: sized here for this DTB (any size the placement allows), none
@@ -116,19 +129,26 @@ if [ -n "$payload_cpio" ]; then scratch=$(stat -c %s "$work/payload.cpio")
 elif [ -n "$dtb" ]; then scratch=$(stat -c %s "$dtb"); fi
 scratch=$(( (scratch + 4095) / 4096 * 4096 ))
 
-link() {
-    "${CROSS}gcc" -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
-        -Wl,--no-warn-rwx-segments -T "$LOADER_LDS" -Wl,--defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
-        -Wl,--defsym=DTB_SCRATCH_SIZE="$scratch" \
-        -Wl,--whole-archive "$LOADER_LIB" -Wl,--no-whole-archive "$work/payload.o" \
-        "$LIBFDT_ARM64" -lgcc -o "$1"
-}
-link "$work/image.elf"
+# ld itself, with what the gcc driver would give it for this static,
+# freestanding link (-X, the Cortex-A53 erratum 843419 fix, libgcc) and the
+# linker script last, as the driver puts it: the script's
+# DEFINED(DTB_SCRATCH_SIZE) sees only the symbols defined before it.
+libgcc=${LIBGCC:-$("${CROSS}gcc" -print-libgcc-file-name)}
+"${CROSS}ld" -static -X --fix-cortex-a53-843419 --build-id=none -z max-page-size=4096 \
+    --no-warn-rwx-segments --defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
+    --defsym=DTB_SCRATCH_SIZE="$scratch" \
+    --whole-archive "$LOADER_LIB" --no-whole-archive "$work/payload.o" \
+    "$LIBFDT_ARM64" "$libgcc" -T "$LOADER_LDS" -o "$work/image.elf"
 
 if [ "${PACK_UNCHECKED:-0}" != 1 ] && [ "$linux" = 0 ]; then
-    end=$("${CROSS}nm" "$work/image.elf" | awk '$3 == "__loader_end" { print "0x" $1 }')
+    # __loader_end from the image's symbol table (readelf -sW: Num: Value
+    # Size Type Bind Vis Ndx Name).
+    symbols=$("${CROSS}readelf" -sW "$work/image.elf")
+    end=
+    loader_end_line=$'\n *[0-9]+: ([0-9a-f]+) [^\n]* __loader_end(\n|$)'
+    if [[ $symbols =~ $loader_end_line ]]; then end=0x${BASH_REMATCH[1]}; fi
     "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "$end"
 fi
-mkdir -p "$(dirname "$out")"
+case $out in */*) outdir=${out%/*}; [ -d "${outdir:-/}" ] || mkdir -p "$outdir" ;; esac
 mv "$work/image.elf" "$out"
 echo "pack: wrote $out"
