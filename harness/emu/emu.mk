@@ -7,7 +7,7 @@ EMU_CHECK   := $(EMU_BUILD)/emu-check
 EMU_SRCS    := $(wildcard harness/emu/*.c)
 EMU_COMMON  := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/plan.c \
                $(COMMON_DIR)/ptwalk.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/dtb_parse.c \
-               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/linux_image.c
+               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/dtb_facts.c $(COMMON_DIR)/linux_image.c
 EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h)
 
 $(EMU_CHECK): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
