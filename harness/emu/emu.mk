@@ -1,13 +1,13 @@
 # harness/emu/: the Unicorn suite. emu-check runs a loader image on a model of
 # QEMU virt until it enters the kernel and checks the hand-off; the mutant
-# loaders (loader/src/mutations.h) show that every check can fail.
+# loaders (loader/arch/aarch64/mutations.h) show that every check can fail.
 
 EMU_BUILD   := $(BUILD)/harness
 EMU_CHECK   := $(EMU_BUILD)/emu-check
 EMU_SRCS    := $(wildcard harness/emu/*.c)
 EMU_COMMON  := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/plan.c \
                $(COMMON_DIR)/ptwalk.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/dtb_parse.c \
-               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/linux_image.c
+               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/dtb_facts.c $(COMMON_DIR)/linux_image.c
 EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h)
 
 $(EMU_CHECK): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
@@ -30,7 +30,7 @@ $(EMU_DTB_EL2):
 emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2)
 all: emu
 
-# Mutant loaders: one library per switch of loader/src/mutations.h. Only the
+# Mutant loaders: one library per switch of loader/arch/aarch64/mutations.h. Only the
 # files that include mutations.h are recompiled with the switch; the rest are
 # the normal build's objects.
 EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray_write \
@@ -43,10 +43,10 @@ EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basenam
                                   $(LOADER_OBJS))
 
 define EMU_MUTANT_RULES
-$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h)
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
-$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/src/mutations.h
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/arch/aarch64/mutations.h
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) -DBC_MUTATE_$(2) -c $$< -o $$@
 $(EMU_MUTANTS_DIR)/$(1)/loader.a: $(EMU_SHARED_OBJS) \

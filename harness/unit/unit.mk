@@ -5,7 +5,7 @@
 UNIT_BUILD   := $(BUILD)/harness/unit
 UNIT_TEST    := $(UNIT_BUILD)/test-common
 UNIT_SRCS    := $(wildcard harness/unit/*.c)
-UNIT_COMMON  := $(addprefix $(COMMON_DIR)/,elf.c cpio.c plan.c fmt.c fdt_scan.c)
+UNIT_COMMON  := $(addprefix $(COMMON_DIR)/,elf.c cpio.c plan.c fmt.c fdt_scan.c fdt_header.c scause.c)
 UNIT_CFLAGS  := $(HOST_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 

@@ -1,7 +1,7 @@
 #include "handoff_record.h"
 
-#include "../common/cpio.h"
-#include "../common/handoff_record.h"
+#include "../../common/cpio.h"
+#include "../../common/handoff_record.h"
 #include "mutations.h"
 #include "power.h"
 #include "uart.h"

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "../common/plan.h"
+#include "../../common/plan.h"
 #include "enter.h"
 
 /* Turns the MMU and caches on at the current EL with a coarse identity map

@@ -28,7 +28,7 @@
  *                               pv_offset one page too high. Caught by:
  *                               handoff_record.
  *
- * Broken Linux hand-offs (the Linux payload kind, loader/src/linux_boot.c),
+ * Broken Linux hand-offs (the Linux payload kind, loader/arch/aarch64/linux_boot.c),
  * each named by bootcheck.linux_contract at Linux's first instruction
  * (harness/tests/test_linux_loader.py):
  *   BC_MUTATE_LINUX_X1                x1 = 0x1000 instead of 0. Rule: registers.

@@ -2,8 +2,8 @@
 
 #include <libfdt.h>
 
-#include "../common/qemu_virt.h"
-#include "../common/dtb_parse.h"
+#include "../../common/qemu_virt.h"
+#include "../../common/dtb_parse.h"
 #include "enter.h"
 #include "power.h"
 #include "uart.h"

@@ -1,6 +1,6 @@
 #ifndef LOADER_LIBC_H
 #define LOADER_LIBC_H
-/* The C library functions the bare-metal loader provides (loader/src/libc.c):
+/* The C library functions the bare-metal loader provides (loader/arch/aarch64/libc.c):
  * exactly the ones libfdt calls. The loader is built with -nostdinc, so this
  * header, not a host or cross libc's <string.h>/<stdlib.h>, declares them. */
 #include <stddef.h>

@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
-#include "../common/fmt.h"
-#include "../common/qemu_virt.h"
+#include "../../common/fmt.h"
+#include "../../common/qemu_virt.h"
 
 #define PL011_DR      0x00
 #define PL011_FR      0x18

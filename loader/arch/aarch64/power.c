@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
-#include "../common/fmt.h"
+#include "../../common/fmt.h"
 #include "sysreg.h"
 #include "uart.h"
 

@@ -1,7 +1,7 @@
 #ifndef LOADER_HANDOFF_RECORD_H
 #define LOADER_HANDOFF_RECORD_H
 
-#include "../common/plan.h"
+#include "../../common/plan.h"
 
 /* The loader's half of the opt-in hand-off record protocol
  * (loader/common/handoff_record.h): if the payload has a "handoff.record"

@@ -2,7 +2,7 @@
  * before installing its own vectors) with the exception class in words. */
 #include <stdint.h>
 
-#include "../common/esr.h"
+#include "../../common/esr.h"
 #include "power.h"
 #include "uart.h"
 

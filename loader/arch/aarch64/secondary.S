@@ -1,4 +1,4 @@
-/* Where PSCI CPU_ON starts the kernel's other cores (loader/src/smp.c):
+/* Where PSCI CPU_ON starts the kernel's other cores (loader/arch/aarch64/smp.c):
  * at the boot core's starting EL, MMU and caches off, x0 = the context the
  * boot core passed (the core's logical id). Each gets its own stack before
  * any C runs, the loader's vectors, and FP/SIMD untrapped, as in crt0.S. */

@@ -5,8 +5,8 @@
 #include <libfdt.h>
 #include <stdint.h>
 
-#include "../common/cpio.h"
-#include "../common/linux_image.h"
+#include "../../common/cpio.h"
+#include "../../common/linux_image.h"
 #include "enter.h"
 #include "mutations.h"
 #include "power.h"

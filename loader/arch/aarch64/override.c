@@ -1,7 +1,7 @@
 #include "override.h"
 
-#include "../common/cpio.h"
-#include "../common/override_parse.h"
+#include "../../common/cpio.h"
+#include "../../common/override_parse.h"
 #include "power.h"
 #include "uart.h"
 

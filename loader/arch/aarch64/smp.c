@@ -1,6 +1,6 @@
 #include "smp.h"
 
-#include "../common/dtb_parse.h"
+#include "../../common/dtb_parse.h"
 #include "mutations.h"
 #include "power.h"
 #include "sysreg.h"

@@ -2,8 +2,8 @@
  * common/pagetable.h, which the host-side table walker also uses. */
 #include "mmu.h"
 
-#include "../common/pagetable.h"
-#include "../common/qemu_virt.h"
+#include "../../common/pagetable.h"
+#include "../../common/qemu_virt.h"
 #include "mutations.h"
 #include "enter.h"
 #include "power.h"

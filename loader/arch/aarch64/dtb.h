@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "../common/dtb_parse.h"
-#include "../common/plan.h"
+#include "../../common/dtb_parse.h"
+#include "../../common/plan.h"
 
 struct dtb_info {
     void *fdt;              /* the blob to hand over (packed in place) */

@@ -4,9 +4,9 @@
  * memory outside the loader until the whole plan has been accepted. */
 #include <stdint.h>
 
-#include "../common/cpio.h"
-#include "../common/elf.h"
-#include "../common/plan.h"
+#include "../../common/cpio.h"
+#include "../../common/elf.h"
+#include "../../common/plan.h"
 #include "dtb.h"
 #include "enter.h"
 #include "handoff_record.h"
