@@ -4,6 +4,7 @@ logs kept under reports/logs/, and the optional real seL4 kernel."""
 import os
 import re
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -15,7 +16,7 @@ from bootcheck import images, qemu, qemu_machine, runcache, target  # noqa: E402
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
 
 ROOT = images.ROOT
-BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("BUILD", os.path.join(ROOT, "build")))
 REPORTS = os.path.join(ROOT, "reports")
 
 
@@ -103,6 +104,41 @@ def sel4_kernel_of_flavour(hyp):
     """The first given single-core kernel of that flavour, or None."""
     found = sel4_kernels_of_flavour(hyp)
     return found[0][1] if found else None
+
+
+def _made(path):
+    """A build product of a pattern rule (any core count), made with `make`
+    when it is missing, once per run under the run cache's lock."""
+    if not os.path.exists(path):
+        def make():
+            r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, f"BUILD={BUILD}", path],
+                               capture_output=True, text=True, timeout=120)
+            return r.stdout + r.stderr
+        output = runcache.shared("made", runcache.key_of("made", path), make)
+        if not os.path.exists(path):
+            pytest.fail(f"make could not make {path}: {output.strip()}", pytrace=False)
+    return path
+
+
+def virt_dtb_for(kernel, name="virt-1g"):
+    """The fixture DTB `name` (QEMU virt with 1 GiB: virt-1g, virt-1g-slack,
+    virt-1g-2m; fixtures/fixtures.mk) for a machine with as many CPUs as the
+    kernel has cores: <name>.dtb lists one CPU, <name>-smpN.dtb the N of
+    `-smp N`. The loader refuses an N-core kernel on a DTB listing fewer."""
+    nodes = qemu_machine.kernel_nodes(kernel)
+    if nodes == 1:
+        return os.path.join(BUILD, "fixtures", f"{name}.dtb")
+    return _made(os.path.join(BUILD, "fixtures", f"{name}-smp{nodes}.dtb"))
+
+
+def qemu_dtb_for(kernel, el):
+    """What QEMU writes at the start of RAM for an ELF -kernel on the machine
+    this kernel needs, for emu-check --qemu-dtb: None (emu-check's own one-CPU
+    dump) for one core, QEMU's -smp N dump for an N-core kernel."""
+    nodes = qemu_machine.kernel_nodes(kernel)
+    if nodes == 1:
+        return None
+    return _made(os.path.join(BUILD, "harness", f"qemu-virt-el{el}-smp{nodes}.dtb"))
 
 
 def kernel_choice(param, artifacts):
