@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from . import expect
-from .qemu_machine import machine_argv, machine_for
+from .qemu_machine import kernel_nodes, machine_argv, machine_for
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
@@ -136,18 +136,37 @@ def _run_gdb(script, out_path, pidfile, timeout, notes):
             proc.wait(timeout=10)
 
 
+def unmeasurable(smp):
+    """Why a boot on `smp` CPUs cannot be counted, or None. QEMU's exact
+    counter is its record/replay one, and QEMU (7.2) refuses to record a
+    machine with more than one CPU ("Record/replay feature is not supported
+    for 'smp'"); an SMP kernel cannot boot on fewer CPUs than its cores
+    (the loader refuses it, seL4 would wait for them forever)."""
+    if int(smp) > 1:
+        return (f"not measured: the machine needs {int(smp)} CPUs and QEMU's record/replay counter "
+                "(-icount rr=record) supports one CPU only")
+    return None
+
+
 def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cortex-a53",
-            mem=1024, timeout=120.0, chain=False):
-    """Count instructions from reset to each stage of one boot of `image`."""
+            mem=1024, timeout=120.0, chain=False, smp=None):
+    """Count instructions from reset to each stage of one boot of `image`.
+    smp: QEMU's CPUs, by default the kernel's cores. On an SMP machine the
+    counter is the replay's, over every CPU (QEMU runs them in turn under
+    -icount), and each stage is its first instruction on any CPU."""
     stages, notes = stages_for(kernel_elf, roottask_elf, chain)
     machine = machine or machine_for(kernel_elf)
+    smp = smp or kernel_nodes(kernel_elf)
+    why_not = unmeasurable(smp)
+    if why_not:
+        return BootCost(label or os.path.basename(image), str(image), machine, stages, notes + [why_not])
     work = tempfile.mkdtemp(prefix="bootcost-")
     serial_path = os.path.join(work, "serial.txt")
     pidfile = os.path.join(work, "qemu.pid")
     # gdb starts QEMU in a process group of its own, out of our reach if this
     # process is killed: QEMU carries its own deadline as well.
     qemu_cmd = ["timeout", "--foreground", "-s", "KILL", str(int(timeout) + 5),
-                *machine_argv(machine, cpu, mem), "-monitor", "none", "-no-reboot", "-pidfile", pidfile,
+                *machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-no-reboot", "-pidfile", pidfile,
                 "-serial", f"file:{serial_path}",
                 "-icount", f"shift=0,rr=record,rrfile={os.path.join(work, 'replay.bin')}",
                 "-gdb", "stdio", "-S", "-kernel", os.path.abspath(image)]

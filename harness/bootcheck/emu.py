@@ -33,10 +33,14 @@ class EmuResult:
         return f"emu-check exit {self.returncode}\n{self.stdout}\n--- UART ---\n{self.uart}"
 
 
-def run(build, image, json_path, el=1, ram_mib=None, budget=None, start_state=None):
+def run(build, image, json_path, el=1, ram_mib=None, budget=None, start_state=None, qemu_dtb=None):
     """start_state: a captured CPU state file to start from instead of reset
-    (harness/emu/start_state.h; its EL wins over el)."""
+    (harness/emu/start_state.h; its EL wins over el). qemu_dtb: the DTB QEMU
+    writes at the start of RAM, when not emu-check's own one-CPU dump (e.g.
+    QEMU's -smp 4 DTB for an SMP kernel)."""
     cmd = [emu_check_path(build), str(image), "--el", str(el), "--json", str(json_path)]
+    if qemu_dtb:
+        cmd += ["--qemu-dtb", str(qemu_dtb)]
     if start_state:
         cmd += ["--start-state", str(start_state)]
     if ram_mib:

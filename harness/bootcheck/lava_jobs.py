@@ -1,6 +1,6 @@
 """LAVA v2 job definitions (and a device dictionary to run them here) made
 from the suite's own scenarios (scenarios/*.toml): one job per scenario and
-kernel flavour that LAVA can run, i.e. whose judgement is on the serial
+given kernel of a flavour it is written for that LAVA can run, i.e. whose judgement is on the serial
 console (LAVA cannot stop the CPU at a breakpoint or write a register, so a
 scenario that corrupts the hand-off with `set` stays gdb-only, as does one
 whose product is gdb's diagnosis of an unreached stop).
@@ -143,16 +143,37 @@ def kernel_flavour(kernel):
     return t.hyp, t.smp
 
 
+# The scenarios' name for a real seL4 of each flavour (hyp, SMP).
+SEL4_FLAVOUR_NAMES = {flavour: name for name, flavour in FLAVOURS.items() if name.startswith("sel4")}
+
+
 def known_kernels(build):
-    """Scenario kernel name -> path, for those present on this machine."""
+    """Job label -> kernel path, for those present on this machine: the
+    stand-in builds the scenarios name, and every real seL4 in SEL4_KERNEL
+    (and SEL4_SMP_KERNEL, its alias) of a flavour some scenario is written
+    for, labelled with its target description's id (sel4-16.0.0-mcs-el1; a
+    second kernel with the same id gets -2, -3...), as the gdb scenarios
+    name them."""
     out = {"standin": os.path.join(build, "targets", "standin", "kernel.elf"),
            "standin-smp4": os.path.join(build, "targets", "standin", "kernel-smp4.elf")}
-    names = {(False, False): "sel4", (True, False): "sel4-hyp", (False, True): "sel4-smp4"}
+    out = {k: v for k, v in out.items() if os.path.isfile(v)}
     paths = os.environ.get("SEL4_KERNEL", "").split() + os.environ.get("SEL4_SMP_KERNEL", "").split()
+    seen, given = {}, set()
     for path in paths:
-        if os.path.isfile(path) and kernel_flavour(path) in names:
-            out.setdefault(names[kernel_flavour(path)], os.path.abspath(path))
-    return {k: v for k, v in out.items() if os.path.isfile(v)}
+        path = os.path.abspath(path)
+        if path in given or not os.path.isfile(path) or kernel_flavour(path) not in SEL4_FLAVOUR_NAMES:
+            continue
+        given.add(path)
+        fid = target.read(path).id()
+        seen[fid] = seen.get(fid, 0) + 1
+        out[fid if seen[fid] == 1 else f"{fid}-{seen[fid]}"] = path
+    return out
+
+
+def scenario_kernel_name(label, path):
+    """The name scenarios give the kernel of a known_kernels label: the
+    stand-in build's own, or its flavour's (sel4, sel4-hyp, sel4-smp4)."""
+    return label if label in FLAVOURS else SEL4_FLAVOUR_NAMES.get(kernel_flavour(path))
 
 
 def _timeout(seconds):
@@ -319,7 +340,8 @@ def generate(out, build, image=None, kernel=None, roottask=None, dtb=None, machi
 
 
 def _candidates(build, image, kernel, roottask, dtb, work):
-    """({label: (kernel path, flavour)}, own loader?, own root task?)"""
+    """({label: (kernel path, flavour, the scenarios' name for it or None)},
+    own loader?, own root task?)"""
     if image is not None:
         try:
             found = checkrun.find_payload(image, kernel, roottask, dtb, work)
@@ -327,10 +349,12 @@ def _candidates(build, image, kernel, roottask, dtb, work):
             raise LavaJobError(f"IMAGE={image}: {e}") from None
         with open(found[1], "rb") as a, open(os.path.join(build, "roottask", "roottask.elf"), "rb") as b:
             own_roottask = a.read() == b.read()
-        return {"image": (found[0], kernel_flavour(found[0]))}, found[3] == "pack", own_roottask
+        return {"image": (found[0], kernel_flavour(found[0]), None)}, found[3] == "pack", own_roottask
     if kernel is not None:
-        return {os.path.splitext(os.path.basename(kernel))[0]: (kernel, kernel_flavour(kernel))}, True, True
-    return {k: (p, FLAVOURS[k]) for k, p in known_kernels(build).items()}, True, True
+        return ({os.path.splitext(os.path.basename(kernel))[0]: (kernel, kernel_flavour(kernel), None)},
+                True, True)
+    return {k: (p, kernel_flavour(p), scenario_kernel_name(k, p)) for k, p in known_kernels(build).items()}, \
+        True, True
 
 
 def _generate(build, image, kernel, roottask, dtb, machine, url_base, image_dir, work):
@@ -342,8 +366,8 @@ def _generate(build, image, kernel, roottask, dtb, machine, url_base, image_dir,
             skipped.append((stem, why_not))
             continue
         wanted = {FLAVOURS.get(k) for k in data["kernels"]}
-        for label, (kpath, flavour) in candidates.items():
-            if image is None and kernel is None and label not in data["kernels"]:
+        for label, (kpath, flavour, sname) in candidates.items():
+            if image is None and kernel is None and sname not in data["kernels"]:
                 continue
             if flavour not in wanted:
                 continue
@@ -359,8 +383,8 @@ def _generate(build, image, kernel, roottask, dtb, machine, url_base, image_dir,
                 rt = roottask or os.path.join(build, "roottask", "roottask.elf")
                 d = dtb
                 if d is None and kernel is None:
-                    d = scenario.resolve_inputs(path, data, data["kernels"].index(label),
-                                                {label: kpath}, ROOT, build, _fixture_dtbs(build))[2]
+                    d = scenario.resolve_inputs(path, data, data["kernels"].index(sname),
+                                                {sname: kpath}, ROOT, build, _fixture_dtbs(build))[2]
                 img = os.path.join(image_dir, f"{name}.elf")
                 r = images.pack(kpath, rt, img, dtb=d, mem=data.get("machine", {}).get("mem", 1024))
                 if r.returncode != 0:
@@ -371,7 +395,7 @@ def _generate(build, image, kernel, roottask, dtb, machine, url_base, image_dir,
     if not jobs:
         raise LavaJobError("no scenario can run on LAVA with these kernels: " +
                            ", ".join(f"{k} ({'hyp' if f[0] else 'EL1'}{', SMP' if f[1] else ''})"
-                                     for k, (_, f) in candidates.items()))
+                                     for k, (_, f, _) in candidates.items()))
     return jobs, skipped
 
 

@@ -36,6 +36,10 @@ static void check_sctlr(struct emu_check *c, uint64_t sctlr, unsigned el)
          "EE must be clear: the kernel is little-endian");
     need(c, !(sctlr & SCTLR_WXN), name, sctlr,
          "WXN would make the writable kernel window non-executable");
+    if (el == 1)
+        need(c, (sctlr & SCTLR_nTWI) && (sctlr & SCTLR_nTWE), name, sctlr,
+             "nTWI and nTWE must be set: seL4 keeps them as the loader leaves them, and with 0 "
+             "a user thread's WFI / WFE traps into seL4 as a user exception fault");
 }
 
 static void check_tcr_el1(struct emu_check *c, uint64_t tcr)

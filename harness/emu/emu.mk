@@ -26,8 +26,20 @@ $(EMU_DTB_EL2):
 	timeout 20 $(QEMU) -machine virt,virtualization=on,dumpdtb=$@ -cpu $(CPU) -m 1024 \
 	    $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
 
+# The same for a machine with N CPUs (QEMU -smp N), for an SMP kernel
+# (emu-check --qemu-dtb): qemu-virt-el1-smpN.dtb, qemu-virt-el2-smpN.dtb, any
+# N (the tests make the one a kernel needs); N = 4 is built with emu.
+$(EMU_BUILD)/qemu-virt-el1-smp%.dtb:
+	@mkdir -p $(dir $@)
+	timeout 20 $(QEMU) -machine virt,dumpdtb=$@ -cpu $(CPU) -m 1024 -smp $* $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
+$(EMU_BUILD)/qemu-virt-el2-smp%.dtb:
+	@mkdir -p $(dir $@)
+	timeout 20 $(QEMU) -machine virt,virtualization=on,dumpdtb=$@ -cpu $(CPU) -m 1024 -smp $* \
+	    $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
+
 .PHONY: emu
-emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2)
+emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2) $(EMU_BUILD)/qemu-virt-el1-smp4.dtb \
+     $(EMU_BUILD)/qemu-virt-el2-smp4.dtb
 all: emu
 
 # Mutant loaders: one library per switch of loader/arch/aarch64/mutations.h. Only the

@@ -4,6 +4,7 @@ logs kept under reports/logs/, and the optional real seL4 kernel."""
 import os
 import re
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -16,7 +17,7 @@ from bootcheck import images, qemu, qemu_machine, runcache, target  # noqa: E402
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
 
 ROOT = images.ROOT
-BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("BUILD", os.path.join(ROOT, "build")))
 REPORTS = os.path.join(ROOT, "reports")
 
 
@@ -86,15 +87,27 @@ def real_kernel_lines(reports, fids):
     return lines
 
 
+def _sel4_kernel_paths():
+    """SEL4_KERNEL's paths, then SEL4_SMP_KERNEL's not already among them
+    (an alias kept from when SMP kernels needed a variable of their own)."""
+    paths = os.environ.get("SEL4_KERNEL", "").split()
+    given = {os.path.abspath(p) for p in paths}
+    for path in os.environ.get("SEL4_SMP_KERNEL", "").split():
+        if os.path.abspath(path) not in given:
+            paths.append(path)
+            given.add(os.path.abspath(path))
+    return paths
+
+
 def _sel4_kernels():
-    """SEL4_KERNEL="kernel.elf kernel-hyp.elf ...", any mix of releases and
-    configurations: (id, path) for each, the id naming what the kernel's
-    target description (bootcheck.target, read from its ELF) says it is:
-    sel4-16.0.0-mcs-el1, sel4-13.0.0-smp4, sel4-hyp (release unknown); a
-    second kernel with the same id gets -2, -3... Read at import: test ids
-    depend on it."""
+    """SEL4_KERNEL="kernel.elf kernel-hyp.elf kernel-smp4.elf ...", any mix
+    of releases and configurations, single-core and SMP: (id, path) for
+    each, the id naming what the kernel's target description
+    (bootcheck.target, read from its ELF) says it is: sel4-16.0.0-mcs-el1,
+    sel4-13.0.0-smp4, sel4-hyp (release unknown); a second kernel with the
+    same id gets -2, -3... Read at import: test ids depend on it."""
     out, seen = [], {}
-    for path in os.environ.get("SEL4_KERNEL", "").split():
+    for path in _sel4_kernel_paths():
         fid = target.read(path).id() if os.path.isfile(path) else "sel4-missing"
         seen[fid] = seen.get(fid, 0) + 1
         out.append((fid if seen[fid] == 1 else f"{fid}-{seen[fid]}", os.path.abspath(path)))
@@ -126,20 +139,63 @@ def sel4_param_is_hyp(param):
 
 def sel4_kernels_of_flavour(hyp, smp=False):
     """[(id, path)] of the given kernels with that EL and (smp) more than one
-    core, in SEL4_KERNEL's order; SEL4_SMP_KERNEL counts as an SMP one."""
-    out = [(fid, path) for fid, path in SEL4_KERNELS
-           if os.path.isfile(path) and target.read(path).hyp == hyp and target.read(path).smp == smp]
-    smp_path = os.environ.get("SEL4_SMP_KERNEL")
-    if smp and not hyp and smp_path and os.path.isfile(smp_path) and \
-            os.path.abspath(smp_path) not in [p for _, p in out]:
-        out.append((target.read(smp_path).id(), os.path.abspath(smp_path)))
-    return out
+    core, in SEL4_KERNEL's order."""
+    return [(fid, path) for fid, path in SEL4_KERNELS
+            if os.path.isfile(path) and target.read(path).hyp == hyp and target.read(path).smp == smp]
+
+
+# The given SMP kernels (either EL), for tests only an SMP kernel can run;
+# without any, one "sel4-smp" case stays, skipped with the reason.
+SEL4_SMP_PARAMS = [fid for fid, path in SEL4_KERNELS if os.path.isfile(path) and target.read(path).smp] \
+    or ["sel4-smp"]
+
+
+def sel4_smp_kernel_path(param):
+    """The real SMP kernel behind a SEL4_SMP_PARAMS id; skips when none was given."""
+    if param == "sel4-smp":
+        pytest.skip("no real SMP seL4 kernel given (make verify SEL4_KERNEL=\"... kernel-smp4.elf\")")
+    return sel4_kernel_path(param)
 
 
 def sel4_kernel_of_flavour(hyp):
     """The first given single-core kernel of that flavour, or None."""
     found = sel4_kernels_of_flavour(hyp)
     return found[0][1] if found else None
+
+
+def _made(path):
+    """A build product of a pattern rule (any core count), made with `make`
+    when it is missing, once per run under the run cache's lock."""
+    if not os.path.exists(path):
+        def make():
+            r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, f"BUILD={BUILD}", path],
+                               capture_output=True, text=True, timeout=120)
+            return r.stdout + r.stderr
+        output = runcache.shared("made", runcache.key_of("made", path), make)
+        if not os.path.exists(path):
+            pytest.fail(f"make could not make {path}: {output.strip()}", pytrace=False)
+    return path
+
+
+def virt_dtb_for(kernel, name="virt-1g"):
+    """The fixture DTB `name` (QEMU virt with 1 GiB: virt-1g, virt-1g-slack,
+    virt-1g-2m; fixtures/fixtures.mk) for a machine with as many CPUs as the
+    kernel has cores: <name>.dtb lists one CPU, <name>-smpN.dtb the N of
+    `-smp N`. The loader refuses an N-core kernel on a DTB listing fewer."""
+    nodes = qemu_machine.kernel_nodes(kernel)
+    if nodes == 1:
+        return os.path.join(BUILD, "fixtures", f"{name}.dtb")
+    return _made(os.path.join(BUILD, "fixtures", f"{name}-smp{nodes}.dtb"))
+
+
+def qemu_dtb_for(kernel, el):
+    """What QEMU writes at the start of RAM for an ELF -kernel on the machine
+    this kernel needs, for emu-check --qemu-dtb: None (emu-check's own one-CPU
+    dump) for one core, QEMU's -smp N dump for an N-core kernel."""
+    nodes = qemu_machine.kernel_nodes(kernel)
+    if nodes == 1:
+        return None
+    return _made(os.path.join(BUILD, "harness", f"qemu-virt-el{el}-smp{nodes}.dtb"))
 
 
 def kernel_choice(param, artifacts):

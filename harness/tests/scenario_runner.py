@@ -147,8 +147,7 @@ def kernel_paths(request):
     def sel4_smp4():
         found = sel4_kernels_of_flavour(False, smp=True)
         if not found:
-            pytest.skip("no real SMP seL4 kernel given (SEL4_KERNEL=kernel-smp4.elf or "
-                        "SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
+            pytest.skip("no real SMP seL4 kernel given (SEL4_KERNEL=\"... kernel-smp4.elf\")")
         return found[0][1]
 
     return {"sel4": sel4, "sel4-hyp": sel4_hyp, "standin": standin, "standin-smp4": standin_smp4,

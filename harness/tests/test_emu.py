@@ -9,7 +9,7 @@ import os
 import pytest
 
 from bootcheck import emu, expect, qemu, qemu_machine, tinyelf
-from conftest import BUILD, SEL4_PARAMS, Artifacts, sel4_kernel_path
+from conftest import BUILD, SEL4_PARAMS, Artifacts, qemu_dtb_for, sel4_kernel_path, virt_dtb_for
 
 pytestmark = pytest.mark.emu
 
@@ -74,12 +74,14 @@ class EmuRuns:
             kernel = self.kernel(attr)
             if el is None:
                 el = 2 if qemu_machine.kernel_is_hyp(kernel) else 1
-            dtb = Artifacts.virt_dtb if payload_dtb else None
+            # An SMP kernel: the DTBs (payload and QEMU's) list its cores.
+            dtb = virt_dtb_for(kernel) if payload_dtb else None
             image = self.tmp / f"{cid}.elf"
             from bootcheck import images
             images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem,
                            handoff_record=_record_symbol(attr))
-            result = emu.run(BUILD, image, self.tmp / f"{cid}.json", el=el, ram_mib=mem)
+            result = emu.run(BUILD, image, self.tmp / f"{cid}.json", el=el, ram_mib=mem,
+                             qemu_dtb=qemu_dtb_for(kernel, el))
             self.cache[cid] = (image, kernel, dtb, el, mem, result)
         return self.cache[cid]
 
@@ -93,9 +95,17 @@ def emu_runs(tmp_path_factory, request):
 
 @pytest.mark.parametrize("cid", CONFIGS)
 def test_reaches_kernel_entry(cid, emu_runs):
-    _, _, _, _, _, r = emu_runs.get(cid)
+    _, kernel, _, _, _, r = emu_runs.get(cid)
     assert r.report["outcome"] == "reached_kernel", r.describe()
     assert r.report["instructions"] > 0
+    # Every other core of an SMP kernel was started and entered it too
+    # (PSCI CPU_ON targets 1..N-1 in the DTB's order); a one-core kernel
+    # got none.
+    cores = r.report["observations"]["cores"]
+    nodes = qemu_machine.kernel_nodes(kernel)
+    assert [(c["target"], c["state"]) for c in cores] == \
+        [(i, "entered") for i in range(1, nodes)], r.describe()
+    assert r.report["observations"]["boot_tpidr_el1"] == 0, r.describe()
     print(f"{cid}: {r.report['instructions']} instructions from reset to kernel entry")
 
 

@@ -15,7 +15,7 @@ from elftools.elf.elffile import ELFFile
 
 from bootcheck import emu, expect, images
 from bootcheck.qemu import DEFAULT_STOP_PATTERNS
-from conftest import BUILD
+from conftest import BUILD, qemu_dtb_for, virt_dtb_for
 
 RECORD_SIZE = 8 * len(expect.RECORD_FIELDS)
 
@@ -141,11 +141,11 @@ def test_sel4_without_the_option_gets_no_record_and_no_write(sel4_kernel, artifa
     itself: packed as usual, the payload has no record member and the
     handoff_record check finds rootserver untouched."""
     image = images.pack_ok(sel4_kernel, artifacts.roottask, tmp_path / "image.elf",
-                           dtb=artifacts.virt_dtb)
+                           dtb=virt_dtb_for(sel4_kernel))
     assert "handoff.record" not in payload_members(image)
     facts = expect.elf_facts(sel4_kernel)
     el = 2 if facts.entry < expect.UPPER_HALF else 1
-    r = emu.run(BUILD, image, tmp_path / "r.json", el=el)
+    r = emu.run(BUILD, image, tmp_path / "r.json", el=el, qemu_dtb=qemu_dtb_for(sel4_kernel, el))
     assert r.report["outcome"] == "reached_kernel", r.describe()
     assert r.report["expected"]["handoff_record"] is None
     va, size = facts.symbols["rootserver"]

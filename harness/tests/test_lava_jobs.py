@@ -63,12 +63,41 @@ def test_every_console_scenario_becomes_a_job(tmp_path_factory):
         if lava_jobs.lava_can_run(data) is not None:
             assert stem in dict(skipped), f"{stem} is neither a job nor listed as skipped"
             continue
-        expected |= {f"{stem}-{k}" for k in data["kernels"] if k in lava_jobs.known_kernels(BUILD)}
+        expected |= {f"{stem}-{label}" for label, path in lava_jobs.known_kernels(BUILD).items()
+                     if lava_jobs.scenario_kernel_name(label, path) in data["kernels"]}
     assert expected and set(jobs) == expected
     for name, job in jobs.items():
         job_file, device_file = job_files(out, name)
         assert os.path.isfile(device_file) and os.path.isfile(job.image)
         assert load(job_file) == job.definition
+
+
+def test_one_job_per_given_kernel(tmp_path, monkeypatch):
+    """Two kernels of one flavour each get their own jobs, named by their
+    target description's id as the gdb scenarios name them; SEL4_SMP_KERNEL
+    is an alias. The stand-in's release builds serve as the given kernels
+    (their ids read as seL4's: sel4-13.0.0-el1, ...)."""
+    standin = os.path.join(BUILD, "targets", "standin")
+    k13, k16mcs, k16smp = (os.path.join(standin, f"kernel-{b}.elf")
+                           for b in ("13.0.0", "16.0.0-mcs", "16.0.0-smp4"))
+    monkeypatch.setenv("SEL4_KERNEL", f"{k13} {k16mcs} {k13}")      # the repeat counts once
+    monkeypatch.setenv("SEL4_SMP_KERNEL", k16smp)
+    known = lava_jobs.known_kernels(BUILD)
+    assert {k: v for k, v in known.items() if k.startswith("sel4")} == {
+        "sel4-13.0.0-el1": k13, "sel4-16.0.0-mcs-el1": k16mcs, "sel4-16.0.0-smp4": k16smp}
+    jobs, _ = lava_jobs.generate(str(tmp_path / "out"), BUILD)
+    real = {j.name: j for j in jobs if j.kernel_name.startswith("sel4")}
+    assert sorted(real) == sorted(
+        [f"{stem}-sel4-{k}" for stem in ("boot-el1", "spawn-system-init-entry")
+         for k in ("13.0.0-el1", "16.0.0-mcs-el1")] + ["boot-smp-sel4-16.0.0-smp4"])
+    for name, job in real.items():
+        kernel = known[job.kernel_name]
+        assert job.definition["metadata"]["bootcheck.kernel"] == job.kernel_name
+        # the job's image carries that kernel (the payload's first member)
+        with open(job.image, "rb") as img, open(kernel, "rb") as k:
+            assert k.read()[:4096] in img.read(), name
+        nodes = qemu_machine.kernel_nodes(kernel)
+        assert job.definition["context"]["extra_options"] == ([f"-smp {nodes}"] if nodes > 1 else []), name
 
 
 def test_job_follows_its_scenario_and_kernel(tmp_path_factory):

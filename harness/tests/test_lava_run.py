@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bootcheck import expect, images, lava_local, lava_results
+from bootcheck import expect, images, lava_jobs, lava_local, lava_results
 
-from conftest import ROOT, sel4_kernel_of_flavour
+from conftest import ROOT, SEL4_KERNELS
 from lava_support import cases, generated, job_files, load, require_lava_run, variant
 from test_broken_inputs import CASES as BROKEN_CASES, build_path
 from test_hygiene import spin_kernel_elf
@@ -147,11 +147,13 @@ def test_an_unreachable_image_url_is_refused_before_lava_run(lava, tmp_path):
 
 def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path):
     require_lava_run()
-    if not (sel4_kernel_of_flavour(False) or sel4_kernel_of_flavour(True)):
+    if not SEL4_KERNELS:
         pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf [kernel-hyp.elf]\")")
     out, jobs, _ = generated(tmp_path_factory)
     real = [n for n, j in jobs.items() if j.kernel_name.startswith("sel4")]
-    assert real
+    # one job or more for every given kernel (of a flavour some scenario is written for)
+    labels = {jobs[n].kernel_name for n in real}
+    assert labels == {fid for fid, path in SEL4_KERNELS if lava_jobs.scenario_kernel_name(fid, path)}, labels
     for name in real:
         r = run_clean(*job_files(out, name), tmp_path)
         got = cases(r.log)

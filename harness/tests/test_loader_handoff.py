@@ -65,6 +65,11 @@ def test_probe_kernel_sees_sel4_handoff(case, dtb_source, artifacts, booter):
     sctlr = got["sctlr"]
     assert sctlr & 1, "SCTLR.M: the MMU must be on at kernel entry"
     assert sctlr & (1 << 2) and sctlr & (1 << 12), "SCTLR.C and .I: caches on"
+    if want_el == 1:
+        # seL4 keeps SCTLR_EL1.nTWI/nTWE as it finds them: 0 would trap its
+        # user threads' WFI / WFE (scenarios boot-el1/boot-smp check them
+        # again at the root task's entry, after seL4's head.S).
+        assert sctlr & (1 << 16) and sctlr & (1 << 18), f"SCTLR_EL1 0x{sctlr:x}: nTWI and nTWE must be 1"
     mair = got["mair"]
     assert (mair >> 0) & 0xff == MAIR_DEVICE_nGnRnE, f"MAIR idx0 of 0x{mair:x}"
     assert (mair >> 32) & 0xff == MAIR_NORMAL_WB, f"MAIR idx4 of 0x{mair:x}"

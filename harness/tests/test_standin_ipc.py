@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from bootcheck import expect, target
-from conftest import ROOT, SEL4_KERNELS, SEL4_PARAMS, sel4_kernel_path, sel4_param_is_hyp
+from conftest import ROOT, SEL4_PARAMS, sel4_kernel_path, sel4_param_is_hyp
 from spawn_support import facts
 from standin_support import BUILDS, paired_build, require_build
 
@@ -63,20 +63,15 @@ def esr(ec, iss):
     return ec << 26 | IL | iss
 
 
-# Test ids: standin-<build> for each stand-in build, the SEL4_KERNEL ids,
-# and a real SMP kernel given with SEL4_SMP_KERNEL alone.
-SEL4_SMP_KERNEL = os.environ.get("SEL4_SMP_KERNEL", "")
-_extra_smp = ([] if not SEL4_SMP_KERNEL or os.path.abspath(SEL4_SMP_KERNEL) in dict(SEL4_KERNELS).values()
-              else [f"sel4-smp:{os.path.abspath(SEL4_SMP_KERNEL)}"])
-REAL_PARAMS = SEL4_PARAMS + _extra_smp
+# Test ids: standin-<build> for each stand-in build, and the SEL4_KERNEL ids
+# (SEL4_SMP_KERNEL's kernel among them).
+REAL_PARAMS = SEL4_PARAMS
 KINDS = [f"standin-{b}" for b in BUILDS] + REAL_PARAMS
 
 
 def kernel_path(kind):
     if kind.startswith("standin-"):
         return require_build(kind[len("standin-"):])
-    if kind.startswith("sel4-smp:"):
-        return kind[len("sel4-smp:"):]
     return sel4_kernel_path(kind)
 
 
@@ -329,7 +324,7 @@ def kind(request):
 
 
 def is_hyp(kind):
-    return kind.startswith("sel4-") and not kind.startswith("sel4-smp:") and sel4_param_is_hyp(kind)
+    return kind.startswith("sel4-") and sel4_param_is_hyp(kind)
 
 
 def case_prefixes(key):

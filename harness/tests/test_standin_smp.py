@@ -18,10 +18,12 @@ numbering (targets/include/sel4_abi.h) that it decodes and the root task uses.
   x0..x5 than the boot core's, a logical id taken twice, an id out of range,
   no core with id 0. Each gives its own line.
 
-Real seL4 (optional, skipped visibly when not given): SEL4_SMP_KERNEL
-(seL4 13.0.0 with KernelMaxNumNodes=4) is booted with the root task;
-SEL4_BUILD / SEL4_SMP_BUILD are seL4 build trees (single-core and SMP)
-whose kernel/gen_headers give the label numbers."""
+Real seL4 (optional, skipped visibly when not given): every SMP kernel in
+SEL4_KERNEL (or SEL4_SMP_KERNEL, its alias) is booted with the root task and
+errprobe, on as many CPUs as it has cores, and compared with the stand-in
+build of its release and configuration; SEL4_BUILD / SEL4_SMP_BUILD are seL4
+build trees (single-core and SMP) whose kernel/gen_headers give the label
+numbers."""
 
 import os
 import re
@@ -34,9 +36,11 @@ import subprocess
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck import expect, images
+from bootcheck import expect, images, target
 from bootcheck.qemu_machine import VIRT, machine_argv
+from conftest import SEL4_SMP_PARAMS, sel4_smp_kernel_path
 from spawn_support import facts
+from standin_support import paired_build, require_build
 
 NODES = 4
 STACK = 0x1000
@@ -44,7 +48,6 @@ ROOT = images.ROOT
 HOSTCC = os.environ.get("HOSTCC", "gcc")
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
-SEL4_SMP_KERNEL = os.environ.get("SEL4_SMP_KERNEL", "")
 SEL4_BUILD = os.environ.get("SEL4_BUILD", "")
 SEL4_SMP_BUILD = os.environ.get("SEL4_SMP_BUILD", "")
 
@@ -95,11 +98,12 @@ def claiming_fewer_stacks(kernel, out, nodes):
     return str(out)
 
 
-def boot_smp(booter, kernel, roottask, **kw):
-    """Packs kernel and roottask and boots them on a 4-CPU virt, whatever
-    the kernel says it needs (some tests give it a kernel claiming fewer)."""
+def boot_smp(booter, kernel, roottask, smp=NODES, **kw):
+    """Packs kernel and roottask and boots them on a 4-CPU virt (or smp),
+    whatever the kernel says it needs (some tests give it a kernel claiming
+    fewer)."""
     image = booter.pack(kernel, roottask)
-    return booter.boot(image, smp=NODES, **kw)
+    return booter.boot(image, smp=smp, **kw)
 
 
 def assert_sel4_booted(r):
@@ -128,13 +132,23 @@ def test_kernel_stack_alloc_size_is_the_node_count(artifacts, smp_kernel):
     assert expect.elf_facts(smp_kernel).symbols["kernel_stack_alloc"][0] % STACK == 0
 
 
+def configured_nodes(kernel):
+    """KernelMaxNumNodes from the config.txt beside a real kernel build
+    (independent of the ELF), or a skip."""
+    path = os.path.join(os.path.dirname(kernel), "config.txt")
+    m = re.search(r"^#define CONFIG_MAX_NUM_NODES\s+(\d+)", open(path).read(), re.M) \
+        if os.path.exists(path) else None
+    if m is None:
+        pytest.skip(f"no config.txt with CONFIG_MAX_NUM_NODES beside {kernel}: nothing independent "
+                    "to compare with")
+    return int(m[1])
+
+
 @pytest.mark.unit
-def test_real_sel4_carries_the_same_fact():
-    if not SEL4_SMP_KERNEL:
-        pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
-    if not os.path.isfile(SEL4_SMP_KERNEL):
-        pytest.fail(f"SEL4_SMP_KERNEL={SEL4_SMP_KERNEL} does not exist")
-    assert stack_alloc_size(SEL4_SMP_KERNEL) == NODES * STACK
+@pytest.mark.parametrize("sel4", SEL4_SMP_PARAMS)
+def test_real_sel4_carries_the_same_fact(sel4):
+    kernel = sel4_smp_kernel_path(sel4)
+    assert stack_alloc_size(kernel) == configured_nodes(kernel) * STACK
 
 
 # --- the label table ----------------------------------------------------------
@@ -230,26 +244,25 @@ def test_single_core_stand_in_on_four_cpus(booter, artifacts):
 
 @pytest.mark.qemu
 @pytest.mark.sel4
-def test_real_sel4_smp_spawns_with_smp_labels(booter, artifacts):
-    if not SEL4_SMP_KERNEL:
-        pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
-    if not os.path.isfile(SEL4_SMP_KERNEL):
-        pytest.fail(f"SEL4_SMP_KERNEL={SEL4_SMP_KERNEL} does not exist")
-    r = boot_smp(booter, SEL4_SMP_KERNEL, artifacts.roottask, timeout=60)
+@pytest.mark.parametrize("sel4", SEL4_SMP_PARAMS)
+def test_real_sel4_smp_spawns_with_smp_labels(sel4, booter, artifacts):
+    kernel = sel4_smp_kernel_path(sel4)
+    nodes = target.read(kernel).nodes
+    r = boot_smp(booter, kernel, artifacts.roottask, timeout=60, smp=nodes)
     assert_sel4_booted(r)
     f = facts(r.serial)
-    assert f["numNodes"] == [str(NODES)], r.describe()
+    assert f["numNodes"] == [str(nodes)], r.describe()
     assert "roottask: boot OK" in r.lines, r.describe()
     assert "roottask: components OK" in r.lines, r.describe()
     assert "roottask: chain: system_init -> ipc_producer ok, ipc_consumer ok" in r.lines, r.describe()
 
 
-def errprobe_codes(booter, artifacts, kernel):
+def errprobe_codes(booter, artifacts, kernel, real=False, smp=NODES):
     """The probe.* facts of errprobe (fixtures/components/errprobe/, every
-    invocation error the stand-in checks) booted on kernel under -smp 4."""
+    invocation error the stand-in checks) booted on kernel under -smp 4 (or smp)."""
     r = boot_smp(booter, kernel, os.path.join(artifacts.fixtures, "components", "errprobe.elf"),
-                 timeout=60)
-    if kernel == SEL4_SMP_KERNEL:
+                 timeout=60, smp=smp)
+    if real:
         assert_sel4_booted(r)
     assert "roottask: probe done" in r.lines, r.describe()
     codes = {k: v for k, v in facts(r.serial).items() if k.startswith("probe.")}
@@ -267,13 +280,14 @@ def test_errprobe_codes_do_not_depend_on_the_node_count(booter, artifacts, smp_k
 
 @pytest.mark.qemu
 @pytest.mark.sel4
-def test_errprobe_codes_match_real_smp_sel4(booter, artifacts, smp_kernel):
-    if not SEL4_SMP_KERNEL:
-        pytest.skip("no real SMP seL4 kernel given (SEL4_SMP_KERNEL=path/to/kernel-smp4.elf)")
-    if not os.path.isfile(SEL4_SMP_KERNEL):
-        pytest.fail(f"SEL4_SMP_KERNEL={SEL4_SMP_KERNEL} does not exist")
-    assert errprobe_codes(booter, artifacts, smp_kernel) == \
-        errprobe_codes(booter, artifacts, SEL4_SMP_KERNEL)
+@pytest.mark.parametrize("sel4", SEL4_SMP_PARAMS)
+def test_errprobe_codes_match_real_smp_sel4(sel4, booter, artifacts):
+    """On the stand-in build of the real kernel's release, MCS and cores."""
+    kernel = sel4_smp_kernel_path(sel4)
+    nodes = target.read(kernel).nodes
+    standin = require_build(paired_build(kernel))
+    assert errprobe_codes(booter, artifacts, standin, smp=nodes) == \
+        errprobe_codes(booter, artifacts, kernel, real=True, smp=nodes)
 
 
 # --- one core's entry state changed under gdb --------------------------------

@@ -116,6 +116,11 @@
 #define SCTLR_SA            (UINT64_C(1) << 3)
 #define SCTLR_SA0           (UINT64_C(1) << 4)
 #define SCTLR_I             (UINT64_C(1) << 12)
+/* EL1: 0 traps EL0's WFI / WFE to EL1. seL4's head.S keeps both as the
+ * loader left them (it sets M, C, I and clears A, SA0, EE, E0E only), so 0
+ * would turn a user thread's WFI into a user exception fault in seL4. */
+#define SCTLR_nTWI          (UINT64_C(1) << 16)
+#define SCTLR_nTWE          (UINT64_C(1) << 18)
 #define SCTLR_WXN           (UINT64_C(1) << 19)
 #define SCTLR_EE            (UINT64_C(1) << 25)
 #define SCTLR_EL1_RES1      ((UINT64_C(1) << 29) | (UINT64_C(1) << 28) | (UINT64_C(1) << 23) | \

@@ -117,7 +117,7 @@ void mmu_enable_boot_map(void)
         isb();
         __asm__ volatile("tlbi vmalle1\n dsb sy\n isb" ::: "memory");
         sysreg_write(sctlr_el1, SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA |
-                                    SCTLR_SA0);
+                                    SCTLR_SA0 | SCTLR_nTWI | SCTLR_nTWE);
     }
     isb();
 }
@@ -165,7 +165,9 @@ void mmu_build_handoff(const struct boot_plan *plan, struct mem_range loader,
                  TCR_TG0_4K | TCR_T1SZ(64 - PT_VA_BITS) | TCR_IRGN1_WBWA | TCR_ORGN1_WBWA |
                  TCR_SH1_INNER | TCR_TG1_4K | (pa_range_bits() << TCR_EL1_IPS_SHIFT) |
                  TCR_EL1_AS;
-        r->sctlr = SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_SA0;
+        /* nTWI = nTWE = 1: seL4 keeps them, and its user threads may WFI / WFE. */
+        r->sctlr = SCTLR_EL1_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_SA0 |
+                   SCTLR_nTWI | SCTLR_nTWE;
     }
 #ifdef BC_MUTATE_CACHES_OFF
     r->sctlr &= ~SCTLR_C;
