@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from bootcheck import bootchain, contract, memmap, report_chain_svg, report_memmap_svg
+from bootcheck import bootchain, contract, memmap, qemu_machine, report_chain_svg, report_memmap_svg
 
 pytestmark = [pytest.mark.unit]
 
@@ -167,7 +167,7 @@ def test_cli_prints_the_map_above_the_diagnosis(monkeypatch, capsys):
     from bootcheck import checkrun, checkreport, cli
     findings = [finding(r, "pass") for r, _ in contract.CHAIN]
     findings[contract.CHAIN_ORDER["dtb"]] = finding("dtb", "fail")
-    verdict = checkrun.Verdict(image="/x/img.elf", kernel="k", roottask="u", payload="files", machine="virt",
+    verdict = checkrun.Verdict(image="/x/img.elf", kernel="k", roottask="u", payload="files", machine=qemu_machine.VIRT,
                                findings=findings, first_broken=findings[contract.CHAIN_ORDER["dtb"]],
                                target=types.SimpleNamespace(describe=lambda: "test kernel", unknown_line=lambda: None),
                                memory_map=build())
