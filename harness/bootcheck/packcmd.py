@@ -58,8 +58,11 @@ def _template(root, target, fixed, filled, env):
             lines = p.stdout.splitlines() if p.returncode == 0 else []
         except (OSError, subprocess.TimeoutExpired):
             lines = []
-        # Every line names the output: a recipe that does not is not a pack step.
-        ok = lines and any(_marker("OUT") in line for line in lines)
+        # A line names the output (a recipe that does not is not a pack step),
+        # and none goes on to the next (make -n prints a continued line as
+        # written; splitting it would change it).
+        ok = lines and any(_marker("OUT") in line for line in lines) and \
+            not any(line.endswith("\\") for line in lines)
         _templates[key] = lines if ok else None
     return _templates[key]
 
