@@ -18,6 +18,7 @@ import json
 import os
 import pwd
 import grp
+import hashlib
 import shutil
 import signal
 import socket
@@ -127,6 +128,45 @@ class Instance:
             raise InstanceError(f"lava-server manage {' '.join(args[:2])}: {said[-1]}")
         return r.stdout
 
+    def manage_all(self, commands, timeout=180):
+        """Several lava-server manage commands in one process, in order; the
+        stdout of each. The first that fails ends it, named as manage() names it."""
+        script = (
+            "import io, json, sys\n"
+            "from django.core.management import call_command\n"
+            "said = []\n"
+            f"for args in {[list(c) for c in commands]!r}:\n"
+            "    out = io.StringIO()\n"
+            "    try:\n"
+            "        call_command(*args, stdout=out)\n"
+            "    except BaseException as e:\n"
+            "        print(json.dumps({'failed': args[:2], 'said': (str(e) or type(e).__name__)}))\n"
+            "        sys.exit(1)\n"
+            "    said.append(out.getvalue())\n"
+            "print(json.dumps({'said': said}))\n")
+        r = subprocess.run(self._manage_argv("shell", "--no-startup", "-c", script), env=self.env(),
+                           capture_output=True, text=True, timeout=timeout)
+        lines = r.stdout.strip().splitlines()
+        try:
+            result = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            said = (r.stderr.strip() or r.stdout.strip()).splitlines() or [f"exit {r.returncode}"]
+            raise InstanceError(f"lava-server manage shell: {said[-1]}")
+        if "failed" in result:
+            said = result["said"].strip().splitlines() or ["failed"]
+            raise InstanceError(f"lava-server manage {' '.join(result['failed'])}: {said[-1]}")
+        return result["said"]
+
+    def _api(self, path):
+        """GET /api/v0.2/<path> as the instance's user: the JSON, or None."""
+        req = urllib.request.Request(f"{self.url}/api/v0.2/{path}",
+                                     headers={"Authorization": f"Token {self.state['token']}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.load(r)
+        except (OSError, ValueError):
+            return None
+
     def _manage_argv(self, *args):
         script = os.path.normpath(os.path.join(self.state["pythonpath"], "..", "..", "..", "bin", "lava-server"))
         return ["/usr/bin/python3", script, "manage", *args]
@@ -160,17 +200,31 @@ class Instance:
                       "pg_port": _free_port(), "http_port": _free_port(), "started": time.time()}
         self._save()
         self._postgres()
-        self.manage("migrate", "--noinput", timeout=600)
-        self.manage("users", "add", "--staff", "--superuser", "--passwd", "bootcheck", USER)
-        self.state["token"] = self.manage("tokens", "add", "--user", USER).strip().splitlines()[-1]
-        self.manage("device-types", "add", "qemu")
-        worker_token = self.manage("workers", "add", WORKER).strip().split()[-1]
+        # lava-server's ~200 migrations cost tens of seconds; their result for
+        # this lava-server and PostgreSQL is kept beside the server tree (a
+        # pg_dump) and loaded into the next instance's fresh database, where
+        # migrate (in manage_all below) then finds nothing left to do.
+        schema = self._schema_dump(server_tree)
+        restored = os.path.isfile(schema) and self._psql_file(schema)
+        if not restored:
+            self.manage("migrate", "--noinput", timeout=600)
+            self._dump_schema(schema)
         with open(os.path.join(self.work, "etc", "devices", f"{DEVICE}.jinja2"), "w") as f:
             f.write(lava_jobs.server_device_dictionary())
         # the worker's scratch directories get a prefix of this instance's own
         with open(os.path.join(self.work, "etc", "dispatcher.d", f"{WORKER}.yaml"), "w") as f:
             f.write(f"prefix: bootcheck-instance-{self.state['http_port']}-\n")
-        self.manage("devices", "add", "--device-type", "qemu", "--worker", WORKER, DEVICE)
+        # The user, its token, the device type, the worker and the device: one
+        # Django start (each `manage` is ~2 CPU-s of imports) for five commands.
+        said = self.manage_all([
+            ("migrate", "--noinput"),
+            ("users", "add", "--staff", "--superuser", "--passwd", "bootcheck", USER),
+            ("tokens", "add", "--user", USER),
+            ("device-types", "add", "qemu"),
+            ("workers", "add", WORKER),
+            ("devices", "add", "--device-type", "qemu", "--worker", WORKER, DEVICE)])
+        self.state["token"] = said[2].strip().splitlines()[-1]
+        worker_token = said[4].strip().split()[-1]
         self._save()
         self._spawn("gunicorn", ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
                                  "-w", "2", "--timeout", "120", "lava_server.wsgi"], env=self.env())
@@ -221,6 +275,40 @@ class Instance:
         if r.returncode != 0:
             raise InstanceError(f"createdb: {r.stderr.strip()}")
 
+    def _schema_dump(self, server_tree):
+        """Where the migrated database of this lava-server package and this
+        PostgreSQL is kept (named by both)."""
+        debs = os.path.join(server_tree, "debs")
+        names = sorted(os.listdir(debs)) if os.path.isdir(debs) else [self.state["pythonpath"]]
+        key = hashlib.sha256(repr((names, PG_BIN, os.path.realpath(os.path.join(PG_BIN, "postgres"))))
+                             .encode()).hexdigest()[:16]
+        return os.path.join(server_tree, f"bootcheck-migrated-{key}.sql")
+
+    def _pg_client(self, tool):
+        return [os.path.join(PG_BIN, tool), "-h", "127.0.0.1", "-p", str(self.state["pg_port"]), "-U", "lava"]
+
+    def _psql_file(self, path):
+        """Loads a dump into the fresh lavaserver database; False if it fails
+        (then the caller migrates, as without a dump)."""
+        r = subprocess.run([*self._pg_client("psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", "lavaserver",
+                            "-f", path], capture_output=True, text=True, timeout=120)
+        if r.returncode == 0:
+            return True
+        # Start again from an empty database.
+        for tool in ("dropdb", "createdb"):
+            subprocess.run([*self._pg_client(tool), "lavaserver"], capture_output=True, timeout=60)
+        return False
+
+    def _dump_schema(self, path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            r = subprocess.run([*self._pg_client("pg_dump"), "--no-owner", "lavaserver"], stdout=f,
+                               stderr=subprocess.PIPE, text=True, timeout=120)
+        if r.returncode == 0:
+            os.replace(tmp, path)
+        else:
+            os.unlink(tmp)
+
     def _wait_http(self):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -234,37 +322,42 @@ class Instance:
                             f"(see {self.work}/logs/gunicorn.out)")
 
     def _wait_device_idle(self):
-        """The worker is online once the scheduler has seen it: its device Idle."""
+        """The worker is online once the scheduler has seen it: its device Idle.
+        Asked of the web API (a `manage ... details` would start Django twice
+        a second)."""
         deadline = time.monotonic() + 120
         last = ""
         while time.monotonic() < deadline:
-            out = self.manage("devices", "details", DEVICE)
-            last = " ".join(l.strip() for l in out.splitlines() if "state" in l.lower() or "health" in l.lower())
-            worker = self.manage("workers", "details", WORKER) if "Idle" in out else ""
-            if "Idle" in out and "Online" in worker:
+            device = self._api(f"devices/{DEVICE}/") or {}
+            last = f"state {device.get('state', '?')}, health {device.get('health', '?')}"
+            worker = (self._api(f"workers/{WORKER}/") or {}) if device.get("state") == "Idle" else {}
+            if device.get("state") == "Idle" and worker.get("state") == "Online":
                 return
-            time.sleep(1)
+            time.sleep(0.5)
         raise InstanceError(f"the worker never brought {DEVICE} online within 120 s ({last}; "
                             f"see {self.work}/logs/worker.log)")
 
     def stop(self):
         pids = self.state.get("pids", {})
-        for name in ("worker", "scheduler", "gunicorn", "postgres"):
-            pid = pids.get(name)
-            if pid is None:
-                continue
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
+        # The LAVA processes together (each may take seconds to end), then
+        # PostgreSQL, whose clients they are.
+        for names in (("worker", "scheduler", "gunicorn"), ("postgres",)):
+            groups = [pids[n] for n in names if pids.get(n) is not None]
+            for pid in list(groups):
                 try:
-                    os.killpg(pid, 0)
+                    os.killpg(pid, signal.SIGTERM)
                 except ProcessLookupError:
-                    break
-                time.sleep(0.2)
-            else:
+                    groups.remove(pid)
+            deadline = time.monotonic() + 10
+            while groups and time.monotonic() < deadline:
+                for pid in list(groups):
+                    try:
+                        os.killpg(pid, 0)
+                    except ProcessLookupError:
+                        groups.remove(pid)
+                if groups:
+                    time.sleep(0.2)
+            for pid in groups:
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:

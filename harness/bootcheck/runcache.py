@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 import time
 
+from . import packcmd
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 ENV = "BOOTCHECK_RUN_CACHE"
@@ -132,14 +134,25 @@ def make_image(target_args, out, env=None, timeout=120, build=None):
     env = dict(os.environ if env is None else env)
     out = str(out)
     cmd = ["make", "-s", "--no-print-directory", "-C", ROOT, *target_args, f"OUT={out}"]
+    build = build or env.get("BUILD") or os.path.join(ROOT, "build")
 
     def run():
-        return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout)
+        # make's own recipe, run without make when it can be (bootcheck.packcmd).
+        steps = packcmd.command(target_args, out, env, ROOT, build)
+        if steps is None:
+            return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, timeout=timeout)
+        output = ""
+        for argv, step_env in steps:
+            p = subprocess.run(argv, env=step_env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=timeout)
+            output += p.stdout
+            if p.returncode != 0:
+                break
+        return subprocess.CompletedProcess(cmd, p.returncode, output)
 
     if run_dir() is None:
         return run()
-    build = build or env.get("BUILD") or os.path.join(ROOT, "build")
     args = tuple((a, _value_digest(a.split("=", 1)[1]) if "=" in a else None) for a in target_args)
     envs = tuple((k, env.get(k), _value_digest(env.get(k))) for k in PACK_ENV)
     key = key_of("make_image", args, envs, _tools_digest(build))

@@ -1,0 +1,130 @@
+"""The suite packs images by running the command `make image` (or `make
+emu-mutant-image`) would run, asked of make once (bootcheck.packcmd), not
+make itself. Here both ways pack the same inputs: the images are the same
+bytes and the pack step says the same lines, for good inputs and refused
+ones; and the values make would not paste unchanged go through make."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from bootcheck import images, packcmd
+
+from conftest import BUILD, ROOT, Artifacts
+
+PROBE_DATA = "probe_data_pattern"     # a kernel variable of the wrong size for the record
+FIXTURES = os.path.join(BUILD, "fixtures")
+LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
+INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
+
+
+def through_make(target_args, out):
+    return subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, *target_args, f"OUT={out}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+
+
+def directly(target_args, out):
+    steps = packcmd.command(target_args, str(out), dict(os.environ), ROOT, BUILD)
+    assert steps, f"packcmd gave no command for {target_args}"
+    output = ""
+    for argv, env in steps:
+        assert "make" not in os.path.basename(argv[0])
+        p = subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=120)
+        output += p.stdout
+        if p.returncode != 0:
+            break
+    return p.returncode, output
+
+
+def image_args(kernel=Artifacts.standin_kernel, roottask=Artifacts.roottask, dtb="", mem=1024,
+               override="", record=""):
+    return ["image", f"KERNEL={kernel}", f"ROOTTASK={roottask}", f"MEM={mem}", f"DTB={dtb}",
+            f"OVERRIDE={override}", f"HANDOFF_RECORD={record}"]
+
+
+def _override(tmp_path):
+    return images.write_override(tmp_path / "override", x4=0x40230000)
+
+
+GOOD = {
+    "standin": lambda t: image_args(),
+    "dtb-override-mem": lambda t: image_args(dtb=os.path.join(FIXTURES, "virt-1g-2m.dtb"), mem=2048,
+                                             override=_override(t)),
+    "record": lambda t: image_args(kernel=Artifacts.probe_record_el1, record=Artifacts.probe_record_symbol),
+    "smp": lambda t: image_args(kernel=os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")),
+    "mutant": lambda t: ["emu-mutant-image", "MUTANT=skip_bss_zero", f"KERNEL={Artifacts.standin_kernel}",
+                         f"ROOTTASK={Artifacts.roottask}", "DTB=", "HANDOFF_RECORD="],
+    "linux": lambda t: ["image", f"KERNEL={LINUX_IMAGE}", f"INITRD={INITRAMFS}",
+                        "BOOTARGS=console=ttyAMA0 rdinit=/init", "DTB=", "ROOTTASK="],
+}
+
+
+@pytest.mark.parametrize("case", sorted(GOOD))
+def test_same_image_and_lines_as_make(case, tmp_path):
+    if case == "linux" and not os.path.isfile(LINUX_IMAGE):
+        pytest.skip(f"no Linux Image at {LINUX_IMAGE} (make linux-image)")
+    args = GOOD[case](tmp_path)
+    made = through_make(args, tmp_path / "make.elf")
+    assert made.returncode == 0, made.stdout
+    code, output = directly(args, tmp_path / "direct.elf")
+    assert code == 0, output
+    assert output.replace(str(tmp_path / "direct.elf"), "OUT") == \
+        made.stdout.replace(str(tmp_path / "make.elf"), "OUT")
+    with open(tmp_path / "make.elf", "rb") as a, open(tmp_path / "direct.elf", "rb") as b:
+        assert a.read() == b.read(), f"{case}: the images differ"
+
+
+REFUSED = {
+    "record-wrong-size": lambda t: image_args(kernel=Artifacts.probe_record_el1, record=PROBE_DATA),
+    "dtb-not-a-dtb": lambda t: image_args(dtb=Artifacts.roottask),
+    "no-kernel": lambda t: image_args(kernel=""),
+    "out-is-a-directory": lambda t: image_args(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_same_refusal_as_make(case, tmp_path):
+    """make adds only its own last line (and exits 2 where the step exits 1)."""
+    args = REFUSED[case](tmp_path)
+    out = tmp_path if case == "out-is-a-directory" else tmp_path / "image.elf"
+    made = through_make(args, out)
+    code, output = directly(args, out)
+    assert made.returncode == 2 and code == 1, (made.stdout, output)
+    assert [l for l in output.splitlines() if l.startswith("pack: error:")], output
+    assert made.stdout.splitlines()[:-1] == output.splitlines(), (made.stdout, output)
+    # make[N] when the suite itself runs under make (make verify)
+    assert re.match(r"make(\[\d+\])?: \*\*\* \[", made.stdout.splitlines()[-1]), made.stdout
+    assert not os.path.exists(tmp_path / "image.elf")
+
+
+@pytest.mark.parametrize("args, why", [
+    (["image", "KERNEL=/tmp/a$b"], "make would expand $b"),
+    (["image", 'KERNEL=/tmp/a"b'], "a quote would end the recipe's quoted word"),
+    (["image", f"KERNEL={BUILD}/no-such-kernel.elf"], "make would refuse the missing prerequisite"),
+    (["run", f"KERNEL={Artifacts.standin_kernel}"], "not a pack target"),
+    (["image", "KERNEL"], "not a variable"),
+])
+def test_what_make_would_change_goes_through_make(args, why):
+    assert packcmd.command(args, "/tmp/out.elf", dict(os.environ), ROOT, BUILD) is None, why
+
+
+def test_images_pack_uses_the_direct_command(tmp_path, monkeypatch):
+    """images.pack runs no make per image (make -n once for its template)."""
+    calls = []
+    real = subprocess.run
+
+    def spy(argv, *a, **kw):
+        calls.append(list(argv))
+        return real(argv, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    monkeypatch.delenv("BOOTCHECK_RUN_CACHE", raising=False)       # no run cache: really packs
+    images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "a.elf", mem=1536)
+    images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "b.elf", mem=1536,
+                   dtb=os.path.join(FIXTURES, "virt-1g.dtb"))
+    asked = [c for c in calls if (os.path.basename(c[0]) == "make" and "-n" in c) or
+             c[1:] == ["-print-libgcc-file-name"]]
+    assert [os.path.basename(c[0]) for c in calls if c not in asked] == ["pack.sh"] * 2, calls
