@@ -12,6 +12,9 @@
 #define SLICE          20000u
 #define EXCP_U_ECALL   8u      /* Unicorn reports every ecall with this index */
 #define EXCP_S_ECALL   9u
+#define EXCP_ILLEGAL   2u
+#define CSR_TIME       0xc01u
+#define INSNS_PER_TICK 100u    /* QEMU virt's 10 MHz timebase for a 1 G instructions/s hart */
 
 struct sched {
     struct emu_machine *m;
@@ -85,9 +88,31 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     record_store(s->r, addr, (uint32_t)size, (uint64_t)value, pc, s->cur);
 }
 
+/* `rdtime rd` (csrrs rd, time, x0): Unicorn 2.0.1 has no timer behind the
+ * time CSR and raises an illegal instruction; the model answers it with a
+ * deterministic clock (instructions run so far / INSNS_PER_TICK) and steps
+ * over it (the hook sees the PC already past the instruction, as for an
+ * ecall). 1 if it was one. */
+static int emulate_rdtime(struct sched *s, uint64_t next_pc)
+{
+    uint64_t pc = next_pc - 4;
+    uint32_t insn = 0;
+    if (uc_mem_read(s->m->uc, pc, &insn, sizeof insn) != UC_ERR_OK)
+        return 0;
+    unsigned rd = (insn >> 7) & 31;
+    if ((insn & 0x7f) != 0x73 || ((insn >> 12) & 7) != 2 || ((insn >> 15) & 31) != 0 ||
+        (insn >> 20) != CSR_TIME)
+        return 0;
+    if (rd != 0)
+        rv_reg_set(s->m, UC_RISCV_REG_X0 + (int)rd, s->r->total / INSNS_PER_TICK);
+    return 1;
+}
+
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     struct sched *s = user;
+    if (intno == EXCP_ILLEGAL && emulate_rdtime(s, rv_reg(s->m, UC_RISCV_REG_PC)))
+        return;
     if (intno == EXCP_U_ECALL || intno == EXCP_S_ECALL) {
         if (rv_sbi_call(s->m, s->r, s->cur)) {
             if (s->r->harts[s->cur].state != RV_HART_HALTED)
