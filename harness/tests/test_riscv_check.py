@@ -1,0 +1,125 @@
+"""emu-check on riscv64 (harness/emu/arch/riscv64): the SBI model's answers
+and refusals on tiny riscv64 loader images (exact lines), and, with real seL4
+riscv64 kernels in SEL4_KERNEL, seL4's stock elfloader image beside the
+kernel (stock-image.elf, built outside the repository) and our loader's image
+of the same kernel and root task judged against the RISC-V contract."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bootcheck import expect, runcache, target, tinyelf
+from conftest import BUILD, SEL4_KERNELS, sel4_kernel_path
+
+LOADER_VADDR = 0x80200000
+EMU = os.path.join(BUILD, "harness", "emu-check")
+
+# lui a7, 0x735; addi a7, a7, 0x49 (a7 = 0x735049, the IPI extension); li a6, 0; ecall; j .
+UNMODELLED_SBI = [0x007358b7, 0x04988893, 0x00000813, 0x00000073, 0x0000006f]
+ILLEGAL = [0x00000013, 0x00000000]          # nop; the all-zero word
+# li a0, 'K'; li a7, 1; ecall (legacy putchar); li a7, 8; ecall (legacy shutdown); j .
+PUTCHAR_SHUTDOWN = [0x04b00513, 0x00100893, 0x00000073, 0x00800893, 0x00000073, 0x0000006f]
+
+
+def run(image, tmp_path, *args):
+    out = tmp_path / "emu.json"
+    proc = subprocess.run([EMU, str(image), "--json", str(out), *args], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    with open(out) as f:
+        return proc, json.load(f)
+
+
+def tiny_loader(tmp_path, code):
+    path = tmp_path / "loader.elf"
+    first = tinyelf.write(path, code, vaddr=LOADER_VADDR, machine=tinyelf.EM_RISCV)
+    return path, first
+
+
+def test_unmodelled_sbi_call_is_named(tmp_path):
+    image, first = tiny_loader(tmp_path, UNMODELLED_SBI)
+    proc, rep = run(image, tmp_path)
+    assert proc.returncode == 1
+    assert rep["outcome"] == "sbi_unmodelled"
+    assert rep["message"].startswith(
+        "loader made an SBI call the model does not implement: extension 0x735049 function 0"
+        f" (a7 = 0x735049, a6 = 0) from PC 0x{first + 12:x}"), rep["message"]
+
+
+def test_trap_is_reported_in_words(tmp_path):
+    image, first = tiny_loader(tmp_path, ILLEGAL)
+    proc, rep = run(image, tmp_path)
+    assert rep["outcome"] == "exception"
+    assert rep["message"].startswith(
+        f"loader trapped on hart 0: illegal instruction (scause 2) at PC 0x{first + 4:x}"), rep["message"]
+
+
+def test_legacy_console_and_shutdown(tmp_path):
+    image, first = tiny_loader(tmp_path, PUTCHAR_SHUTDOWN)
+    proc, rep = run(image, tmp_path)
+    assert rep["outcome"] == "stopped_machine"
+    assert rep["uart"] == "K"
+    assert rep["message"].startswith(
+        f"loader shut the machine down (SBI legacy shutdown) at PC 0x{first + 16:x}"), rep["message"]
+    assert [c["call"] for c in rep["observations"]["sbi"]] == ["legacy console_putchar", "legacy shutdown"]
+
+
+RV_KERNELS = [(fid, p) for fid, p in SEL4_KERNELS if os.path.isfile(p) and target.read(p).arch == "riscv64"]
+
+
+@pytest.fixture(params=[fid for fid, _ in RV_KERNELS] or ["sel4"])
+def rv_kernel(request):
+    if not RV_KERNELS:
+        pytest.skip("no real seL4 riscv64 kernel given (make verify SEL4_KERNEL=/work/sel4/kernels/13.0.0-rv64/"
+                    "kernel.elf)")
+    return dict(RV_KERNELS)[request.param]
+
+
+def smp_dtb(tmp_path, kernel):
+    nodes = target.read(kernel).nodes
+    if nodes == 1:
+        return []
+    from bootcheck import qemu_machine
+    return ["--qemu-dtb", qemu_machine.dump_dtb(str(tmp_path / "q.dtb"), "virt", "rv64", 3072, nodes,
+                                                arch="riscv64")]
+
+
+def assert_contract(rep, kernel, roottask):
+    k, u = expect.elf_facts(kernel), expect.elf_facts(roottask)
+    assert rep["outcome"] == "reached_kernel", rep["message"]
+    assert rep["message"].startswith(f"reached kernel entry 0x{k.entry:x} after ")
+    bad = [c for c in rep["checks"] if c["status"] != "pass"]
+    assert not bad, bad
+    a = [int(v, 16) for v in rep["observations"]["a"]]
+    assert a[3] == u.entry and a[0] % 0x1000 == 0
+    assert a[0] - a[2] <= u.vmin and a[1] - a[2] >= u.vmax
+
+
+def test_sel4_stock_elfloader(rv_kernel, tmp_path):
+    stock = os.path.join(os.path.dirname(rv_kernel), "stock-image.elf")
+    if not os.path.isfile(stock):
+        pytest.skip(f"no stock elfloader image beside {rv_kernel}")
+    proc, rep = run(stock, tmp_path, "--kernel", rv_kernel, *smp_dtb(tmp_path, rv_kernel))
+    assert rep["payload"] == "sel4-elfloader"
+    extracted = tmp_path / "x"
+    extracted.mkdir()
+    subprocess.run([EMU, stock, "--extract", str(extracted)], check=True, capture_output=True, timeout=60)
+    assert_contract(rep, rv_kernel, str(extracted / "roottask.elf"))
+    assert proc.returncode == 0
+
+
+def test_our_loader_same_kernel_and_roottask(rv_kernel, tmp_path):
+    stock = os.path.join(os.path.dirname(rv_kernel), "stock-image.elf")
+    if not os.path.isfile(stock):
+        pytest.skip(f"no stock elfloader image beside {rv_kernel} (its root task is used)")
+    extracted = tmp_path / "x"
+    extracted.mkdir()
+    subprocess.run([EMU, stock, "--extract", str(extracted)], check=True, capture_output=True, timeout=60)
+    ours = tmp_path / "ours.elf"
+    proc = runcache.make_image(["image", f"KERNEL={rv_kernel}", f"ROOTTASK={extracted / 'roottask.elf'}"], ours)
+    assert proc.returncode == 0, proc.stdout
+    proc, rep = run(ours, tmp_path, *smp_dtb(tmp_path, rv_kernel))
+    assert rep["payload"] == "pack"
+    assert_contract(rep, rv_kernel, str(extracted / "roottask.elf"))
