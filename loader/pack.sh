@@ -189,6 +189,11 @@ if [ "$arch" = riscv64 ] && [ "${PACK_UNCHECKED:-0}" != 1 ]; then
          $(( end - LOADER_LINK_ADDR )))
     if (( at != LOADER_LINK_ADDR )); then
         echo "pack: the plan places the kernel at $LOADER_LINK_ADDR; the riscv64 loader is linked at $at"
+        # A firmware with a fixed jump address (Debian's fw_jump.bin) still
+        # enters at the old address: 8 bytes there branch to the loader (a0,
+        # a1 kept). Only the entry runs them; the kernel is loaded over them.
+        "${CROSS}as" "${as_flags[@]}" -o "$work/jump.o" <<< $'\t.section .fw_jump, "ax"\n1:\tauipc t0, %pcrel_hi(_start)\n\tjalr zero, %pcrel_lo(1b)(t0)'
+        link_libs+=("$work/jump.o" --section-start=.fw_jump="$LOADER_LINK_ADDR")
         LOADER_LINK_ADDR=$at
         link
     fi

@@ -316,3 +316,33 @@ def test_sel4_entry_state_in_gdb(tmp_path, sel4_riscv):
     regs, serial = gdb_at_entry(tmp_path, image, start, smp=target.read(sel4_riscv).nodes)
     assert regs["pc"] == start
     check_entry_state(regs, serial, sel4_riscv, roottask)
+
+
+# --- Debian's OpenSBI builds --------------------------------------------------
+
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic"
+
+
+@pytest.mark.parametrize("firmware", ["fw_jump.bin", "fw_dynamic.bin"])
+@pytest.mark.parametrize("kernel_paddr", [KERNEL_PADDR, 0x80200000])
+def test_debian_opensbi_starts_the_loader(tmp_path, roottask, firmware, kernel_paddr):
+    """fw_jump enters at its fixed 0x80200000, fw_dynamic at the ELF's entry.
+    A kernel linked at 0x80200000 (as seL4 16.0.0 is) moves the loader up;
+    an 8-byte branch left at 0x80200000 brings fw_jump's entry there."""
+    bios = os.path.join(OPENSBI, firmware)
+    if not os.path.isfile(bios):
+        pytest.skip(f"{bios} is not installed (package opensbi)")
+    kernel = str(tmp_path / "kernel.elf")
+    tinyelf.write(kernel, MARKER_KERNEL, vaddr=0xffffffff00000000 + kernel_paddr, paddr=kernel_paddr,
+                  machine=tinyelf.EM_RISCV)
+    image = packed(kernel, roottask, tmp_path / "image.elf")
+    argv = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, 1, "riscv64"), "-monitor", "none",
+            "-serial", "stdio", "-no-reboot", "-kernel", str(image)]
+    argv[argv.index("-bios") + 1] = bios
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        pytest.fail(f"no SBI shutdown within 20 s: {' '.join(argv)}\n{out[-2000:]}")
+    entry = 0xffffffff00000000 + kernel_paddr + HEADERS
+    assert f"loader: jumping to kernel at 0x{entry:x} (hart 0, core 0)\nK" in out.replace("\r", ""), out
