@@ -7,9 +7,8 @@ a2 the physical - virtual offset of the user image, a3 its virtual entry,
 a4/a5 the DTB (outside the kernel and user images); an SMP kernel's every
 hart enters with the same a0..a5, its hart id in a6 and a core id in a7.
 
-Links after the kernel entry (init_kernel, the root task's first context and
-its run in U-mode) are seen by QEMU + GDB on Arm; on RISC-V that side is not
-written yet, so they are reported as not observed (an INCOMPLETE verdict)."""
+The links after the kernel entry (init_kernel, the root task's first context,
+its entry in U-mode and its run) are seen by QEMU + GDB (bootcheck.rv_gdb)."""
 
 from . import contract, expect
 
@@ -20,7 +19,6 @@ hx = contract.hx
 # emu-check's RISC-V checks and the chain link each judges.
 CHECK_LINK = {"entry": "entry_state", "page_tables": "kernel_window", "kernel_image": "kernel_loaded",
               "rootserver": "rootserver", "user_image": "user_loaded", "dtb": "dtb", "harts": "cores"}
-NOT_YET = ("free_memory", "kernel_init", "user_context", "roottask_entry", "roottask_runs")
 SOURCE = "Unicorn riscv64 (emu-check)"
 
 
@@ -89,6 +87,82 @@ def judge_emu(inp, report):
     return out
 
 
-def not_yet(inp):
-    why = "QEMU + GDB on RISC-V (init_kernel, restore_user_context, the root task in U-mode) is not written yet"
-    return [Finding(r, "not_observed", why, "", {"why": why, "needs": None}) for r in NOT_YET]
+QEMU_SOURCE = "QEMU + GDB (riscv64, OpenSBI -bios default)"
+
+
+def gdb_stops(inp):
+    """The stops for bootcheck.rv_gdb, in boot order (those the kernel's
+    symbols allow: a stripped kernel has only its entry)."""
+    k = inp.kernel
+    stops = [("kernel entry", k.entry)]
+    for name in ("init_kernel", "restore_user_context"):
+        if name in k.symbols:
+            stops.append((name, k.symbols[name][0]))
+    stops.append(("root task entry", inp.roottask.entry))
+    return stops
+
+
+def _q(rule, status, sentence, **details):
+    return Finding(rule, status, sentence, QEMU_SOURCE, details)
+
+
+def _last_line(serial):
+    lines = [l for l in serial.splitlines() if l.strip()]
+    return lines[-1] if lines else "(nothing)"
+
+
+def judge_qemu(inp, run, emu_a=None):
+    """Findings from the stops gdb reached in QEMU and the serial log."""
+    from .rv_gdb import FAULT_LINES, priv_name
+    out = []
+    s = run.stops
+    last = _last_line(run.serial)
+    entry = s.get("kernel entry")
+    if entry is None:
+        return [_q("kernel_reached", "fail", f"QEMU never reached the kernel's entry {hx(inp.kernel.entry)} "
+                   f"({run.ended}); last serial line: {last!r}")]
+    out.append(_q("kernel_reached", "pass", f"gdb stopped at the kernel's entry {hx(inp.kernel.entry)}"))
+    a = [entry.get(f"a{i}") for i in range(6)]
+    if entry.get("priv") not in (1, None) or (entry.get("satp") or 0) >> 60 != 8:
+        out.append(_q("entry_state", "fail", f"at the kernel entry: {priv_name(entry.get('priv'))}, satp "
+                      f"{hx(entry.get('satp') or 0)}; seL4 wants S-mode with Sv39 on"))
+    elif emu_a is not None and a[:4] != emu_a[:4]:
+        # a4/a5 may differ: OpenSBI grows QEMU's DTB with its fixups, the
+        # emulator hands over QEMU's dump as it is.
+        out.append(_q("entry_state", "warn", "QEMU's a0..a3 " + ", ".join(hx(v or 0) for v in a[:4]) +
+                      " differ from the emulator's " + ", ".join(hx(v) for v in emu_a[:4])))
+    else:
+        out.append(_q("entry_state", "pass", f"{priv_name(entry.get('priv'))}, satp {hx(entry['satp'])} (Sv39), "
+                      "a0..a5 " + ", ".join(hx(v or 0) for v in a)))
+    stripped = "init_kernel" not in inp.kernel.symbols
+    for stop, rule in (("init_kernel", "kernel_init"), ("restore_user_context", "user_context")):
+        if stripped:
+            why = "the kernel is stripped (no init_kernel / restore_user_context symbols)"
+            out.append(Finding(rule, "not_observed", f"not observed: {why}", QEMU_SOURCE,
+                               {"why": why, "needs": "give the unstripped kernel with KERNEL="}))
+        elif stop in s:
+            out.append(_q(rule, "pass", f"gdb stopped at {stop} ({priv_name(s[stop].get('priv'))})"))
+        else:
+            out.append(_q(rule, "fail", f"seL4 never reached {stop} ({run.ended}); last serial line: {last!r}"))
+    u = s.get("root task entry")
+    if u is None:
+        out.append(_q("roottask_entry", "fail", f"the root task's entry {hx(inp.roottask.entry)} was never "
+                      f"reached ({run.ended}); last serial line: {last!r}"))
+        return out
+    if u.get("priv") not in (0, None) or u.get("pc") != inp.roottask.entry:
+        out.append(_q("roottask_entry", "fail", f"the root task's entry was reached in "
+                      f"{priv_name(u.get('priv'))}, not U-mode"))
+        return out
+    out.append(_q("roottask_entry", "pass", f"the root task's first instruction {hx(inp.roottask.entry)} in "
+                  f"{priv_name(u.get('priv'))}, a0 (BootInfo) {hx(u.get('a0') or 0)}"))
+    if "Booting all finished" in run.serial:
+        out.append(_q("free_memory", "pass", "seL4 described its free memory and dropped to user space "
+                      "(serial: 'Booting all finished, dropped to user space')"))
+    after = run.serial.split("Booting all finished", 1)[-1]
+    fault = FAULT_LINES.search(after)
+    if fault:
+        out.append(_q("roottask_runs", "fail", f"the root task faulted: {fault.group(0).strip()!r}"))
+    else:
+        out.append(_q("roottask_runs", "pass", f"no fault report in the serial log after the root task's entry "
+                      f"(watched to: {run.ended}); last line {last!r}"))
+    return out
