@@ -123,3 +123,54 @@ def test_our_loader_same_kernel_and_roottask(rv_kernel, tmp_path):
     proc, rep = run(ours, tmp_path, *smp_dtb(tmp_path, rv_kernel))
     assert rep["payload"] == "pack"
     assert_contract(rep, rv_kernel, str(extracted / "roottask.elf"))
+
+
+# --- bootcheck check (make check IMAGE=) on riscv64 images --------------------
+
+KERNEL_VADDR, KERNEL_PADDR = 0xffffffff84000000, 0x84000000
+
+
+def words(data):
+    data += b"\0" * (-len(data) % 4)
+    return [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
+
+
+def test_check_names_a_loader_that_never_reaches_the_kernel(tmp_path):
+    """A real broken loader: it carries a riscv64 kernel and root task (found
+    with KERNEL=/ROOTTASK=, their bytes are in it) but its first instruction
+    is illegal. The verdict's first broken link is the kernel's entry, with
+    the trap in words."""
+    from bootcheck import checkrun
+    kernel, roottask = tmp_path / "kernel.elf", tmp_path / "roottask.elf"
+    tinyelf.write(kernel, [0x0000006f], vaddr=KERNEL_VADDR, paddr=KERNEL_PADDR, machine=tinyelf.EM_RISCV)
+    tinyelf.write(roottask, [0x0000006f], vaddr=0x400000, machine=tinyelf.EM_RISCV)
+    code = [0x00000000] + words(kernel.read_bytes()) + words(roottask.read_bytes())
+    image, first = tiny_loader(tmp_path, code)
+    v = checkrun.check(str(image), kernel=str(kernel), roottask=str(roottask), seconds=3)
+    assert v.payload == "files"
+    assert v.exit_status == 1
+    assert v.diagnosis_line().startswith(
+        "bootcheck: FAIL at link 1 (kernel_reached): loader trapped on hart 0: illegal instruction (scause 2)"
+        f" at PC 0x{first:x}"), v.diagnosis_line()
+
+
+def test_check_sel4_stock_and_ours(rv_kernel, tmp_path):
+    """seL4's stock elfloader image and ours of the same kernel and root task:
+    every link holds, in the emulator and in QEMU + GDB (the root task's
+    first instruction in U-mode)."""
+    from bootcheck import checkrun
+    stock = os.path.join(os.path.dirname(rv_kernel), "stock-image.elf")
+    if not os.path.isfile(stock):
+        pytest.skip(f"no stock elfloader image beside {rv_kernel}")
+    extracted = tmp_path / "x"
+    extracted.mkdir()
+    subprocess.run([EMU, stock, "--extract", str(extracted)], check=True, capture_output=True, timeout=60)
+    ours = tmp_path / "ours.elf"
+    proc = runcache.make_image(["image", f"KERNEL={rv_kernel}", f"ROOTTASK={extracted / 'roottask.elf'}"], ours)
+    assert proc.returncode == 0, proc.stdout
+    for image, payload in ((stock, "sel4-elfloader"), (str(ours), "pack")):
+        v = checkrun.check(image, kernel=rv_kernel, seconds=30)
+        assert v.payload == payload
+        assert v.diagnosis_line() == checkrun.PASS_LINE, [f.sentence for f in v.findings if f.status != "pass"]
+        entry = next(f for f in v.findings if f.rule == "roottask_entry")
+        assert "in U-mode" in entry.sentence and entry.source.startswith("QEMU + GDB")
