@@ -46,8 +46,8 @@ def _user_region(inp, a):
                       f"{hx(vmax - vmin)} bytes"))
     vstart, vend = (a[0] - a[2]) & contract.MASK64, (a[1] - a[2]) & contract.MASK64
     if vstart > u.vmin or vend < u.vmax:
-        d = (vstart - vmin) & contract.MASK64
-        side = (f"{contract.pages(d)} high" if d < (1 << 63) else f"{contract.pages((vmin - vstart))} low")
+        d = (a[2] - (a[0] - vmin)) & contract.MASK64      # against the offset that maps a0 to vmin
+        side = f"{contract.pages(d)} high" if d < (1 << 63) else f"{contract.pages((1 << 64) - d)} low"
         out.append(_f("pv_offset", "fail", f"a2 (pv offset) {hx(a[2])} is {side}: a0 - a2 = {hx(vstart)}, "
                       f"the root task starts at {hx(vmin)}, so seL4 would map its pages from the wrong frames"))
     else:

@@ -127,10 +127,9 @@ static void check_user(const struct rv_ctx *x, struct rv_check *c)
         elf_segment_get(u, i, &s);
         if (s.vaddr < vstart || s.vaddr + s.memsz > vend) {
             c->status = RV_FAIL;
-            sb_printf(&c->msg, "root task segment %u [0x%lx..0x%lx) lies outside the user image a0..a1 - a2"
-                      " = [0x%lx..0x%lx) (a1 is 0x%lx short)", i, (unsigned long)s.vaddr,
-                      (unsigned long)(s.vaddr + s.memsz), (unsigned long)vstart, (unsigned long)vend,
-                      (unsigned long)(s.vaddr + s.memsz > vend ? s.vaddr + s.memsz - vend : 0));
+            sb_printf(&c->msg, "root task segment %u [0x%lx..0x%lx) lies outside the user image's virtual"
+                      " range [a0 - a2, a1 - a2) = [0x%lx..0x%lx)", i, (unsigned long)s.vaddr,
+                      (unsigned long)(s.vaddr + s.memsz), (unsigned long)vstart, (unsigned long)vend);
             return;
         }
         uint64_t off;
@@ -199,6 +198,35 @@ static void check_dtb(const struct rv_ctx *x, struct rv_check *c)
               a[4] == x->dtb_in ? ", OpenSBI's own copy" : in != NULL ? ", a copy of OpenSBI's" : "");
 }
 
+/* The entry as the loader left it. The hart's page walker (QEMU's, here as
+ * on a real hart that does so) sets A, and D on a write, in the entry it
+ * uses, so RAM at the end shows the kernel's first fetch, not the loader's
+ * work: take the loader's last store to it, else the loader image's bytes
+ * there (tables prebuilt in the image), else RAM. */
+static uint64_t loader_pte(const struct rv_ctx *x, uint64_t pte_pa, uint64_t in_ram)
+{
+    for (size_t i = x->run->nstores; i-- > 0;) {
+        const struct rv_store *s = &x->run->stores[i];
+        uint64_t pa = store_pa(x, s->addr);
+        if (s->size == 8 && pa == pte_pa)
+            return s->value;
+        if (s->size != 8 && pa <= pte_pa && pte_pa < pa + s->size)
+            return s->size > 8 ? 0 : in_ram;   /* a merged run of zero stores, or a partial one */
+    }
+    const struct elf_image *e = &x->img->elf;
+    for (unsigned i = 0; i < e->nload; i++) {
+        struct elf_segment s;
+        elf_segment_get(e, i, &s);
+        if (pte_pa >= s.paddr && pte_pa + 8 <= s.paddr + s.filesz) {
+            uint64_t v = 0;
+            for (int b = 7; b >= 0; b--)
+                v = v << 8 | e->data[s.offset + (pte_pa - s.paddr) + (uint64_t)b];
+            return v;
+        }
+    }
+    return in_ram;
+}
+
 #define WANT_LEAF (SV39_PTE_V | SV39_PTE_R | SV39_PTE_W | SV39_PTE_X | SV39_PTE_A | SV39_PTE_D)
 
 static void check_tables(const struct rv_ctx *x, struct rv_check *c)
@@ -232,6 +260,7 @@ static void check_tables(const struct rv_ctx *x, struct rv_check *c)
                           (unsigned long)(va - pv), leaf.level, (unsigned long)leaf.pte_pa);
                 return;
             }
+            leaf.pte = loader_pte(x, leaf.pte_pa, leaf.pte);
             if ((leaf.pte & WANT_LEAF) != WANT_LEAF || (leaf.pte & SV39_PTE_U)) {
                 c->status = RV_FAIL;
                 sb_printf(&c->msg, "kernel window: VA 0x%lx is mapped %s by the level-%u entry 0x%lx at PA"
@@ -250,6 +279,7 @@ static void check_tables(const struct rv_ctx *x, struct rv_check *c)
     char fl2[9];
     struct sv39_leaf e;
     sv39_translate(root, k->entry, read_pte, x->m, &e, err);
+    e.pte = loader_pte(x, e.pte_pa, e.pte);
     sb_printf(&c->msg, "Sv39 root 0x%lx: kernel window [0x%lx..0x%lx) -> PA 0x%lx, %lu pages walked, leaves"
               " %s (%lu KiB pages first, %lu KiB last), %s", (unsigned long)root, (unsigned long)k->vaddr_min,
               (unsigned long)k->vaddr_max, (unsigned long)k->paddr_min, (unsigned long)pages,
