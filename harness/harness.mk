@@ -35,20 +35,33 @@ endef
 VERIFY_TREND = $(if $(strip $(PYTEST_ARGS)$(SEL4_KERNEL)$(SEL4_SMP_KERNEL)$(IMAGE)),,\
     --started $$started --load-before $$load --workers $(PYTEST_WORKERS))
 .PHONY: verify verify-quick
+# Each stage ends with one line, `verify: [i/3] STAGE: exit N, S s` (pytest
+# and the sanitizers print their own progress while they run).
+SINCE = $$(echo "$$(date +%s.%N) $(1)" | awk '{printf "%.1f", $$1 - $$2}')
 verify: all
 	@mkdir -p $(REPORTS)
 	@started=$$(date +%s.%N); load=$$(cut -d' ' -f1 /proc/loadavg); \
-	$(MAKE) --no-print-directory verify-sanitize > $(SANITIZE_LOG) 2>&1 & sanitize=$$!; \
+	echo "verify: [1/3] pytest ($(PYTEST_WORKERS) workers) and [2/3] make verify-sanitize beside it ..."; \
+	( t=$$(date +%s.%N); $(MAKE) --no-print-directory verify-sanitize > $(SANITIZE_LOG) 2>&1; s=$$?; \
+	  echo "verify: [2/3] make verify-sanitize: exit $$s, $(call SINCE,$$t) s" >> $(SANITIZE_LOG); exit $$s ) & \
+	sanitize=$$!; \
 	$(call run_pytest,); status=$$?; \
+	    echo "verify: [1/3] pytest: exit $$status, $(call SINCE,$$started) s"; \
 	    wait $$sanitize; s=$$?; cat $(SANITIZE_LOG); \
 	    [ $$s -eq 0 ] || { echo "verify: make verify-sanitize failed (exit $$s)"; [ $$status -ne 0 ] || status=1; }; \
-	    $(PYTHON) regress.py check $(VERIFY_TREND) || { [ $$status -ne 0 ] || status=1; }; \
+	    t=$$(date +%s.%N); $(PYTHON) regress.py check $(VERIFY_TREND); r=$$?; \
+	    echo "verify: [3/3] regression check: exit $$r, $(call SINCE,$$t) s"; \
+	    [ $$r -eq 0 ] || { [ $$status -ne 0 ] || status=1; }; \
 	    exit $$status
 
 verify-quick: all
 	@mkdir -p $(REPORTS)
+	@started=$$(date +%s.%N); \
 	$(call run_pytest,-m "not slow"); status=$$?; \
-	    $(PYTHON) regress.py check || { [ $$status -ne 0 ] || status=1; }; \
+	    echo "verify-quick: [1/2] pytest: exit $$status, $(call SINCE,$$started) s"; \
+	    t=$$(date +%s.%N); $(PYTHON) regress.py check; r=$$?; \
+	    echo "verify-quick: [2/2] regression check: exit $$r, $(call SINCE,$$t) s"; \
+	    [ $$r -eq 0 ] || { [ $$status -ne 0 ] || status=1; }; \
 	    exit $$status
 
 # bootcheck's command line: build/bin/bootcheck check IMAGE ... (--help).

@@ -2,7 +2,7 @@
 # Architecture). Jobs are generated from scenarios/*.toml
 # (harness/bootcheck/lava_jobs.py), run by LAVA's own dispatcher or a LAVA
 # instance, and their results come back as bootcheck's reports
-# (harness/bootcheck/lava_results.py). README "Running on LAVA".
+# (harness/bootcheck/lava_results.py). docs/lava.md.
 #
 #   make lava-jobs   [IMAGE=... | KERNEL=... ROOTTASK=...] [DTB=] [MACHINE=] [OUT=reports/lava] [URL_BASE=http://...]
 #   make lava-run    [OUT=reports/lava] [JOBS="boot-el1-standin ..."]   every generated job through lava-run, then lava-report

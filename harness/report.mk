@@ -18,3 +18,12 @@ bench: all
 	    $(if $(OTHER_IMAGE),--other-image "$(abspath $(OTHER_IMAGE))") \
 	    $(if $(OTHER_KERNEL),--other-kernel "$(abspath $(OTHER_KERNEL))") \
 	    $(if $(BENCH_VERIFY),--time-verify)
+
+# The pictures docs/ shows, made from a real run: `make check` on the altloader
+# image whose DTB lies inside the root task, rendered by headless Chromium
+# (docs/report.md).
+DOCS_IMAGES_DIR ?= docs/images
+
+.PHONY: docs-images
+docs-images: all
+	$(PYTHON) harness/docs_images.py --build "$(abspath $(BUILD))" --out "$(DOCS_IMAGES_DIR)"

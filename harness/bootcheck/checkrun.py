@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass, field
 
 from . import arch as arch_facts
-from . import contract, gdbrun, qemu_machine, roottask_failures, rv_contract, rv_gdb
+from . import bootchain, contract, expect, gdbrun, memmap, qemu_machine, roottask_failures, rv_contract, rv_gdb
+from . import progress as progress_mod
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")
@@ -56,6 +57,13 @@ class Verdict:
     timings: dict = field(default_factory=dict)
 
     target: object = None          # the kernel's bootcheck.target description
+    memory_map: dict = None        # bootcheck.memmap.build: the picture's data
+    boot_chain: dict = None        # bootcheck.bootchain.build
+
+    def text_map(self):
+        """The terminal map of the regions a failed placement, overlap or
+        write rule involves ([] when none failed)."""
+        return memmap.text_map(self.memory_map, [f.rule for f in self.findings if f.status == "fail"])
 
     @property
     def ok(self):
@@ -175,6 +183,21 @@ def contract_plan(inp, image, cpus=1):
             "kernel_window": [window, 0x7fc0000000]}
 
 
+def memory_map(image, inp, obs, dtb_path, work, machine, cpu, mem, cpus):
+    """The memory map's data: RAM and devices from the DTB the image
+    carries, else from QEMU's own DTB for the machine."""
+    blob = None
+    try:
+        path = dtb_path or os.path.join(work, "qemu.dtb")
+        if not os.path.exists(path):
+            qemu_machine.dump_dtb(path, machine, cpu, mem, cpus)
+        with open(path, "rb") as f:
+            blob = f.read()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        blob = None        # the map then shows RAM as the kernel's target knows it
+    return memmap.build(inp, obs, expect.elf_facts(image), blob)
+
+
 def symbolizer(roottask):
     def symbolize(pc):
         try:
@@ -233,30 +256,38 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
 
 
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
-          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None):
+          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None, progress=None):
+    """progress: a bootcheck.progress.Progress of 4 stages (payload finder,
+    emulation, QEMU + GDB boot, the contract's verdict), or None (silent)."""
     if not os.path.isfile(image):
         raise CheckError(f"IMAGE={image} does not exist")
     image = os.path.abspath(image)
     with open(image, "rb") as f:
         if f.read(4) != b"\x7fELF":
             raise CheckError(f"IMAGE={image} is not an ELF file (QEMU's -kernel loads an ELF loader image)")
+    progress = progress or progress_mod.silent()
     work = tempfile.mkdtemp(prefix="bootcheck-check-")
     timings = {}
     try:
         t0 = time.monotonic()
-        k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
-        inp = contract.Inputs.load(k_path, u_path, mem)
-        if inp.target.arch == "riscv64":
-            return _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, emu_budget, work, timings,
-                                seconds)
-        machine = machine or qemu_machine.machine_for(k_path)
-        start_el = qemu_machine.starts_at_el(machine)
-        if inp.hyp and start_el != 2:
-            raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
-                             f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
-        cpus = cpus or inp.nodes
-        emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
-                                machine, cpu, cpus)
+        with progress.stage("payload finder") as st:
+            k_path, u_path, d_path, fmt = find_payload(image, kernel, roottask, dtb, work)
+            inp = contract.Inputs.load(k_path, u_path, mem)
+            if inp.target.arch == "riscv64":
+                st.set_result(f"{fmt} payload, riscv64")
+                return _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, emu_budget, work,
+                                    timings, seconds)
+            machine = machine or qemu_machine.machine_for(k_path)
+            start_el = qemu_machine.starts_at_el(machine)
+            if inp.hyp and start_el != 2:
+                raise CheckError(f"the kernel is a hyp (EL2) build (entry {contract.hx(inp.kernel.entry)}); "
+                                 f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
+            cpus = cpus or inp.nodes
+            st.set_result(f"{fmt} payload")
+        with progress.stage("emulation (Unicorn)") as st:
+            emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
+                                    machine, cpu, cpus)
+            st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
         timings["emu_s"] = time.monotonic() - t0
         findings = contract.judge_emu(inp, emu_report)
         t1 = time.monotonic()
@@ -264,19 +295,25 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         # the end (seL4's `halting...`, or the budget). Any other root task
         # need not end: watch it `linger` seconds after its entry.
         own = roottask_failures.prints_our_grammar(u_path)
-        run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                         end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
-                         smp=cpus)
+        with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
+            run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
+                             end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
+                             smp=cpus)
         timings["qemu_gdb_s"] = time.monotonic() - t1
         run.watched = None if own else linger     # how long the root task was watched after its entry
         run.budget = seconds
-        findings += contract.judge_qemu(inp, run, symbolizer(u_path))
-        summary = contract.complete(contract.summarize(findings), inp)
+        with progress.stage("the contract's verdict") as st:
+            findings += contract.judge_qemu(inp, run, symbolizer(u_path))
+            summary = contract.complete(contract.summarize(findings), inp)
+            obs = emu_report.get("observations", {})
+            mm = memory_map(image, inp, obs, d_path, work, machine, cpu, mem, cpus)
+            chain = bootchain.build(summary, run.serial, {"nodes": inp.nodes, "started": obs.get("cores", [])})
+            st.set_result(f"{len(summary)} rules")
         return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                        roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                        findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
                        emu={**{k: emu_report.get(k) for k in ("outcome", "message", "instructions")},
                             "x": emu_report.get("observations", {}).get("x")},
-                       timings=timings, target=inp.target)
+                       timings=timings, target=inp.target, memory_map=mm, boot_chain=chain)
     finally:
         shutil.rmtree(work, ignore_errors=True)

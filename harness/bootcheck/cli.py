@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-from . import checkreport, checkrun, contract, linux_check
+from . import checkreport, checkrun, contract, linux_check, progress
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)
@@ -43,12 +43,13 @@ def _report_dir(image, out):
 def cmd_check(a):
     if linux_check.is_linux_image(a.image):   # our loader with a Linux payload: Linux's contract
         status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds,
-                                          _report_dir(a.image, a.out))
+                                          _report_dir(a.image, a.out), progress.Progress("bootcheck", 3))
         print("\n".join(lines))
         return status
     try:
         v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
-                           cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus)
+                           cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus,
+                           progress=progress.Progress("bootcheck", 4))
     except checkrun.CheckError as e:
         print(f"bootcheck: error: {e}", file=sys.stderr)
         return 2
@@ -63,6 +64,11 @@ def cmd_check(a):
         source = f"  [{f.source}]" if f.source else ""
         print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
     print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
+    # The map of what a failed placement, overlap or write rule involves,
+    # right above the diagnosis, which stays the last line (CI and the
+    # tests read it there).
+    for line in v.text_map():
+        print(line)
     print(v.diagnosis_line())
     return v.exit_status
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import progress
+
 LAVA_RUN = os.environ.get("LAVA_RUN", "lava-run")
 # lava_common.constants.DISPATCHER_DOWNLOAD_DIR: where lava-run makes its
 # per-job scratch directory, <prefix><job id>.
@@ -207,19 +209,23 @@ def main(argv=None):
         print(f"lava-run: error: {jobs_dir} does not exist (make lava-jobs first)", file=sys.stderr)
         return 2
     names = a.names or sorted(n[:-5] for n in os.listdir(jobs_dir) if n.endswith(".yaml"))
-    status = 0
     for name in names:
         job = os.path.join(jobs_dir, f"{name}.yaml")
         if not os.path.isfile(job):
             print(f"lava-run: error: no job {job}", file=sys.stderr)
             return 2
+    status = 0
+    stages = progress.Progress("lava-run", len(names))
+    for name in names:
+        job = os.path.join(jobs_dir, f"{name}.yaml")
         try:
-            r = run(job, os.path.join(a.jobs, "devices", f"{name}.yaml"), a.logs)
+            with stages.stage(name) as st:
+                r = run(job, os.path.join(a.jobs, "devices", f"{name}.yaml"), a.logs)
+                st.set_result(f"exit {r.returncode}")
+                st.set_tail(f"log {r.log}" + "".join(f"; left behind (removed): {x}" for x in r.leftovers))
         except (LavaRunMissing, UnreachableImage) as e:
             print(f"lava-run: error: {name}: {e}", file=sys.stderr)
             return 2
-        print(f"lava-run: {name}: exit {r.returncode} after {r.elapsed:.1f} s; log {r.log}"
-              + "".join(f"; left behind (removed): {x}" for x in r.leftovers))
         status = status or (1 if r.returncode != 0 or r.leftovers else 0)
     return status
 

@@ -4,6 +4,7 @@ Linux payload (make image KERNEL=Image ...): the Linux contract
 entry state and QEMU's under gdb, and the emulator's own checks (Image and
 initrd byte-exact, the write map) are links of the verdict too. One line per
 rule, a diagnosis naming the first broken one, verdict.json beside."""
+import html
 import json
 import os
 import shutil
@@ -12,7 +13,8 @@ import tempfile
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from . import checkrun, linux_contract, linux_loader, qemu_machine
+from . import bootchain, checkreport, checkrun, expect, linux_contract, linux_loader, memmap, qemu_machine
+from . import progress as progress_mod
 
 CPIO_MAGIC = b"070701"
 
@@ -53,24 +55,31 @@ def is_linux_image(image):
         return False
 
 
-def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None):
-    """Returns (exit status, lines). Exit 0: every rule holds on both sides."""
-    members = payload_members(image)
-    work = tempfile.mkdtemp(prefix="bclc")
-    kernel = os.path.join(work, "Image")
-    with open(kernel, "wb") as f:
-        f.write(members["linux.Image"])
-    initrd = None
-    if "linux.initrd" in members:
-        initrd = os.path.join(work, "initrd")
-        with open(initrd, "wb") as f:
-            f.write(members["linux.initrd"])
+def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None, progress=None):
+    """Returns (exit status, lines). Exit 0: every rule holds on both sides.
+    progress: a bootcheck.progress.Progress of 3 stages (payload, emulation,
+    QEMU + GDB boot), or None (silent)."""
+    progress = progress or progress_mod.silent()
+    with progress.stage("payload finder") as st:
+        members = payload_members(image)
+        work = tempfile.mkdtemp(prefix="bclc")
+        kernel = os.path.join(work, "Image")
+        with open(kernel, "wb") as f:
+            f.write(members["linux.Image"])
+        initrd = None
+        if "linux.initrd" in members:
+            initrd = os.path.join(work, "initrd")
+            with open(initrd, "wb") as f:
+                f.write(members["linux.initrd"])
+        st.set_result("linux payload")
     machine = machine or qemu_machine.VIRT_EL2
     el = qemu_machine.starts_at_el(machine)
     lines = [f"bootcheck: {image}: payload linux (Image {len(members['linux.Image'])} bytes"
              f"{', initrd' if initrd else ''}), machine {machine}"]
 
-    emu_report = checkrun.run_emu(image, el, mem, None, None, None, work, 200_000_000)
+    with progress.stage("emulation (Unicorn)") as st:
+        emu_report = checkrun.run_emu(image, el, mem, None, None, None, work, 200_000_000)
+        st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
     rows = []       # (rule, status, sentence, source)
     for c in emu_report.get("checks", []):
         rows.append((c["name"], c["status"], c["message"].strip().split("\n")[0], "emulation"))
@@ -78,7 +87,8 @@ def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None):
         emu_side = linux_loader.emu_findings(emu_report, kernel, initrd or os.devnull)
     except AssertionError as e:
         emu_side = {"entered": linux_contract.Finding("entered", "fail", str(e))}
-    run = linux_loader.boot(image, machine, timeout=seconds, until_entry=True)
+    with progress.stage(f"QEMU + GDB boot ({machine})"):
+        run = linux_loader.boot(image, machine, timeout=seconds, until_entry=True)
     try:
         qemu_side = linux_loader.judge(run, kernel, initrd or os.devnull)
     except AssertionError as e:
@@ -96,13 +106,46 @@ def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None):
     broken = next((r for r in rows if r[1] == "fail"), None)
     lines.append("bootcheck: PASS: every rule of the Linux boot contract holds" if broken is None else
                  f"bootcheck: FAIL ({broken[0]}): {broken[2]}")
+    mm = _memory_map(image, kernel, emu_report)
+    if broken is not None:
+        lines[-1:-1] = memmap.text_map(mm, [r[0] for r in rows if r[1] == "fail"])
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
+        chain = bootchain.from_rows([
+            ("loader", "loader", [(r[0], r[1], r[2]) for r in rows if r[0] != "entered"]),
+            ("kernel_entry", "Linux entry", [(r[0], r[1], r[2]) for r in rows if r[0] == "entered"],
+             "pass" if emu_report.get("outcome") == "reached_kernel" and broken is None else
+             "not_reached" if broken is not None else "fail")])
+        _html(image, lines[-1], mm, chain, rows, run.serial, os.path.join(out_dir, "report.html"))
         with open(os.path.join(out_dir, "verdict.json"), "w") as f:
             json.dump({"image": image, "protocol": "linux", "machine": machine,
                        "rules": [dict(zip(("rule", "status", "sentence", "source"), r)) for r in rows],
-                       "ok": broken is None}, f, indent=1)
+                       "ok": broken is None, "memory_map": mm, "boot_chain": chain}, f, indent=1)
         with open(os.path.join(out_dir, "serial.log"), "w") as f:
             f.write(run.serial)
     shutil.rmtree(work, ignore_errors=True)
     return (0 if broken is None else 1), lines
+
+
+def _memory_map(image, kernel, emu_report):
+    e = emu_report.get("entry_state")
+    if emu_report.get("outcome") != "reached_kernel" or e is None:
+        return None
+    dtb = bytes.fromhex(emu_report["dtb_hex"]) if emu_report.get("dtb_hex") else None
+    return memmap.build_linux(expect.elf_facts(image), linux_contract.read_image_header(kernel), e, dtb)
+
+
+def _html(image, verdict_line, mm, chain, rows, serial, path):
+    findings = [{"rule": r[0], "status": r[1], "sentence": r[2], "link": i + 1} for i, r in enumerate(rows)]
+    table = "".join(f"<tr><td id='rule-{html.escape(r[0])}'>{i + 1}</td><td>{html.escape(r[0])}</td>"
+                    f"<td style='color:{checkreport.COLOR.get(r[1], '#57606a')};font-weight:bold'>{r[1]}</td>"
+                    f"<td>{html.escape(r[2])}</td><td>{html.escape(r[3])}</td></tr>" for i, r in enumerate(rows))
+    name = html.escape(os.path.basename(image))
+    with open(path, "w") as f:
+        f.write(f"""<!doctype html><html><head><meta charset="utf-8"><title>bootcheck check {name}</title>
+<style>{checkreport.CSS}</style></head><body><h1>bootcheck check: {name} (Linux payload)</h1>
+<p class="diagnosis" style="font-size:1.2em"><b>{html.escape(verdict_line)}</b></p>
+{checkreport.pictures_html(mm, chain, findings)}
+<h2>Rules</h2><table><tr><th>#</th><th>rule</th><th>status</th><th>finding</th><th>seen by</th></tr>{table}</table>
+<details><summary>serial log</summary>{checkreport.serial_html(serial)}</details></body></html>
+""")

@@ -12,6 +12,9 @@ the only process that writes). Keys the reports know:
   ptmap         a page-table map (str, shown collapsed unless the test failed)
   writemap      a write map (str, shown collapsed unless the test failed)
   bootcost      a bootcost.BootCost.as_dict() (dict): table, chart, baseline
+  verdict       a `bootcheck check` verdict's pictures (dict: image, diagnosis,
+                findings, memory_map, boot_chain); attached automatically for
+                every verdict.json a test's check wrote under its tmp_path
 
 Load it with `pytest_plugins = ["bootcheck.report"]` (harness/tests/conftest.py)
 or `-p bootcheck.report`."""
@@ -55,6 +58,27 @@ def pytest_runtest_makereport(item, call):
     booter = getattr(item, "funcargs", {}).get("booter")
     for result in getattr(booter, "results", ()):
         item.user_properties.append(("serial", f"$ {' '.join(result.command)}\n{result.serial}"))
+    for verdict in _check_verdicts(getattr(item, "funcargs", {}).get("tmp_path")):
+        item.user_properties.append(("verdict", verdict))
+
+
+def _check_verdicts(tmp_path):
+    """The pictures of every `bootcheck check` verdict a test wrote under
+    its tmp_path (make verify's per-boot reports show them)."""
+    if tmp_path is None or not os.path.isdir(str(tmp_path)):
+        return []
+    out = []
+    for root, _dirs, files in sorted(os.walk(str(tmp_path))):
+        if "verdict.json" not in files:
+            continue
+        try:
+            with open(os.path.join(root, "verdict.json")) as f:
+                v = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if v.get("boot_chain"):
+            out.append({k: v.get(k) for k in ("image", "diagnosis", "findings", "memory_map", "boot_chain")})
+    return out
 
 
 def write_reports(outdir, results, cmp):

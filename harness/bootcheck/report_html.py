@@ -5,7 +5,7 @@ tests that did not pass."""
 
 from html import escape
 
-from . import report_md, report_svg
+from . import checkreport, report_md, report_svg
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -69,6 +69,16 @@ def _test_block(t):
         what = "failure" if bad else "reason"
         parts.append(f"<details{open_attr}><summary>{what}</summary>"
                      f"<pre>{escape(t['longrepr'])}</pre></details>")
+    for i, v in enumerate(_props(t, "verdict")):
+        prefix = f"{_anchor(t['nodeid'])}-v{i}-"
+        rules = "".join(f'<li id="{prefix}rule-{f["rule"]}" class="rule-{f["status"]}">{f["link"]} '
+                        f'{escape(f["rule"])}: {escape(f["status"])}: {escape(f["sentence"])}</li>'
+                        for f in v["findings"])
+        parts.append(f"<details{open_attr} class=\"verdict-pictures\"><summary>bootcheck check "
+                     f"{escape(str(v['image']).rsplit('/', 1)[-1])}: {escape(v['diagnosis'] or '')}</summary>"
+                     + checkreport.pictures_html(v["memory_map"], v["boot_chain"], v["findings"], prefix,
+                                                 serial=False, h="h4")
+                     + f"<ol class=\"rules\">{rules}</ol></details>")
     for key, title in DETAIL_KEYS:
         for i, value in enumerate(_props(t, key)):
             parts.append(f"<details{open_attr}><summary>{title} {i + 1}</summary>"

@@ -9,6 +9,8 @@
 #include "json.h"
 
 #define MAX_LISTED 8
+#define MAX_TABLE_PAGES 64
+#define MAX_OTHER_RANGES 24
 #define PAGE PT_PAGE_SIZE
 
 static uint64_t round_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
@@ -146,6 +148,57 @@ static void json_store_fields(FILE *f, const struct emu_ctx *x, const struct emu
     json_cstr(f, emu_symbolize(&x->img->syms, st->pc, pcs, sizeof pcs));
 }
 
+/* Stores outside every image, coalesced into ranges a page apart at most:
+ * where the loader wrote scratch (stacks, tables, heaps) or strayed. The
+ * memory map draws them; past MAX_OTHER_RANGES they are only counted. */
+struct store_range {
+    uint64_t start, end, count;
+    const struct emu_store *first;
+};
+
+struct store_ranges {
+    struct store_range r[MAX_OTHER_RANGES];
+    unsigned n;
+    uint64_t unlisted;
+};
+
+static void add_store_range(struct store_ranges *rs, const struct emu_store *st)
+{
+    for (unsigned i = 0; i < rs->n; i++) {
+        struct store_range *r = &rs->r[i];
+        if (st->addr + st->size + PAGE >= r->start && st->addr <= r->end + PAGE) {
+            r->start = st->addr < r->start ? st->addr : r->start;
+            r->end = st->addr + st->size > r->end ? st->addr + st->size : r->end;
+            r->count++;
+            return;
+        }
+    }
+    if (rs->n == MAX_OTHER_RANGES) {
+        rs->unlisted++;
+        return;
+    }
+    rs->r[rs->n++] = (struct store_range){ st->addr, st->addr + st->size, 1, st };
+}
+
+static void json_store_ranges(FILE *f, const struct emu_ctx *x, const struct store_ranges *rs)
+{
+    key(f, "other_store_ranges");
+    fputs("[", f);
+    for (unsigned i = 0; i < rs->n; i++) {
+        char pcs[128];
+        fputs(i ? ", {" : "{", f);
+        json_key_u64(f, "start", rs->r[i].start);
+        fputs(", ", f); json_key_u64(f, "end", rs->r[i].end);
+        fputs(", ", f); json_key_u64(f, "count", rs->r[i].count);
+        fputs(", ", f); json_key_u64(f, "pc", rs->r[i].first->pc);
+        fputs(", \"pc_symbol\": ", f);
+        json_cstr(f, emu_symbolize(&x->img->syms, rs->r[i].first->pc, pcs, sizeof pcs));
+        fputs("}", f);
+    }
+    fputs("], ", f);
+    json_key_u64(f, "other_stores_unlisted", rs->unlisted);
+}
+
 /* Every store, by where it landed; the ones that changed kernel bytes are
  * listed with the kernel symbol they hit and the loader code that made them. */
 static void json_stores(FILE *f, const struct emu_ctx *x)
@@ -154,6 +207,8 @@ static void json_stores(FILE *f, const struct emu_ctx *x)
     const uint64_t *r = x->entry.x;
     uint64_t dtb_size = r[5] & 0xffffffffu;
     uint64_t n_kernel = 0, n_user = 0, n_dtb = 0, n_loader = 0, n_uart = 0, n_other = 0, n_bad = 0;
+    struct store_ranges other;
+    memset(&other, 0, sizeof other);
     key(f, "kernel_stores");
     fputs("[", f);
     for (size_t i = 0; i < x->run->nstores; i++) {
@@ -180,6 +235,7 @@ static void json_stores(FILE *f, const struct emu_ctx *x)
             n_uart++;
         } else {
             n_other++;
+            add_store_range(&other, st);
         }
     }
     fputs("], ", f);
@@ -191,7 +247,8 @@ static void json_stores(FILE *f, const struct emu_ctx *x)
     fputs(", ", f); json_key_u64(f, "loader_image", n_loader);
     fputs(", ", f); json_key_u64(f, "uart", n_uart);
     fputs(", ", f); json_key_u64(f, "other_ram", n_other);
-    fputs("}", f);
+    fputs("}, ", f);
+    json_store_ranges(f, x, &other);
 }
 
 /* Physical range of the kernel's `rootserver`; 0 if it has none. */
@@ -269,11 +326,20 @@ struct window_walk {
     struct ptwalk_leaf entry_leaf;
     int mixed;                     /* leaves over the image differ in attributes */
     struct ptwalk_attrs first;
+    uint64_t table_pages[MAX_TABLE_PAGES];  /* every table page the walk read, for the memory map */
+    unsigned ntable_pages;
 };
 
 static int read_desc(void *ctx, uint64_t pa, uint64_t *desc)
 {
-    return emu_ram_read64(((struct window_walk *)ctx)->m, pa, desc);
+    struct window_walk *w = ctx;
+    uint64_t page = round_down(pa, PAGE);
+    unsigned i = 0;
+    while (i < w->ntable_pages && w->table_pages[i] != page)
+        i++;
+    if (i == w->ntable_pages && i < MAX_TABLE_PAGES)
+        w->table_pages[w->ntable_pages++] = page;
+    return emu_ram_read64(w->m, pa, desc);
 }
 
 static int visit_leaf(void *ctx, const struct ptwalk_leaf *leaf)
@@ -324,6 +390,13 @@ static void json_kernel_window(FILE *f, const struct emu_ctx *x)
         fputs("}", f);
         return;
     }
+    fputs(", ", f); key(f, "table_pages");
+    fputs("[", f);
+    for (unsigned i = 0; i < w.ntable_pages; i++) {
+        fputs(i ? ", " : "", f);
+        fprintf(f, "%llu", (unsigned long long)w.table_pages[i]);
+    }
+    fputs("]", f);
     fputs(", ", f); json_key_u64(f, "covered", w.covered);
     fprintf(f, ", \"uniform\": %s, \"entry_mapped\": %s", w.mixed ? "false" : "true",
             w.entry_found ? "true" : "false");

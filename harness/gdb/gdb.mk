@@ -3,7 +3,8 @@
 # GDB_ARGS passes extra gdb options, e.g. -batch -ex ... to drive it from a script.
 
 GDB        ?= gdb-multiarch
-DEBUG_DIR  := $(BUILD)/debug
+# DEBUG_DIR: the serial log and QEMU's pid file (two sessions at once need two).
+DEBUG_DIR  ?= $(BUILD)/debug
 GDB_ARGS   ?=
 
 debug: image

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import gdb  # noqa: E402
 
-from bcgdb import commands, target  # noqa: E402
+from bcgdb import commands, stage, target  # noqa: E402
 from bootcheck import expect  # noqa: E402
 from bootcheck.qemu_machine import machine_argv  # noqa: E402
 
@@ -39,10 +39,23 @@ def expected_handoff():
     return expect.expected_handoff(kernel, roottask, size).x
 
 
+def component_elfs():
+    """The project's components (system_init, the IPC pair) when the root
+    task is the project's: the other ELFs built beside it."""
+    folder = os.path.dirname(roottask)
+    if os.path.basename(roottask) != "roottask.elf":
+        return {}
+    return {f[:-4]: os.path.join(folder, f) for f in sorted(os.listdir(folder))
+            if f.endswith(".elf") and not f.startswith("roottask")}
+
+
+components = component_elfs()
 target.setup_session()
 if env.get("BC_GDB_ARCH"):
     gdb.execute(f"set architecture {env['BC_GDB_ARCH']}", to_string=True)
 target.load_symbols(image, kernel, roottask)
+for path in components.values():
+    target.quiet(f"add-symbol-file {path}")
 qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("BC_SMP", "1"),
                       env.get("BC_ARCH") or "aarch64"), "-monitor", "none", "-serial", f"file:{serial}",
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
@@ -50,13 +63,22 @@ pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")
 
 k, u = expect.elf_facts(kernel), expect.elf_facts(roottask)
-for label, address in [("kernel _start", k.symbols.get("_start", (k.entry,))[0]),
-                       ("init_kernel", k.symbols.get("init_kernel", (None,))[0]),
-                       ("restore_user_context", k.symbols.get("restore_user_context", (None,))[0]),
-                       ("root task entry", u.entry)]:
+kernel_start = k.symbols.get("_start", (k.entry,))[0]
+stops = [("kernel _start", "kernel", kernel_start, ("loader", "unknown")),
+         ("init_kernel", "init_kernel", k.symbols.get("init_kernel", (None,))[0], ("loader", "kernel boot")),
+         ("restore_user_context", "user-context", k.symbols.get("restore_user_context", (None,))[0],
+          ("loader", "kernel boot")),
+         ("root task entry", "roottask", u.entry, ("loader", "kernel boot"))]
+for label, _, address, _ in stops:
     if address is not None:
         gdb.Breakpoint(f"*0x{address:x}")
         print(f"breakpoint: {label} at 0x{address:x}")
-commands.register_all(expected_handoff, serial)
+c_facts = {name: expect.elf_facts(path) for name, path in components.items()}
+targets = {name: (address, ahead_of) for _, name, address, ahead_of in stops if address is not None}
+targets.update({name: (f.entry, ()) for name, f in c_facts.items()})
+session = commands.Session(stage.images_from_elfs(expect.elf_facts(image), k, u, c_facts), kernel_start,
+                           u.entry, serial, expected_handoff, targets)
+commands.register_all(expected_handoff, serial, session)
 print("bootcheck: QEMU is paused at the loader's first instruction. Commands: "
-      "handoff, pt-walk VA, bootinfo [VA], el, serial [N]; `continue` runs to the next breakpoint.")
+      "where, handoff, pt-walk VA, bootinfo [VA], el, serial [N]; `continue` runs to the next breakpoint, "
+      f"`bc-continue {'|'.join(targets)}` straight to one.")

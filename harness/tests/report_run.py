@@ -13,6 +13,8 @@ HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FAILING_TEST = "test_synthetic_boot_stops_early"
 FAILING_STOP = "stop-at-init_kernel"
 SERIAL_MARK = "synthetic serial: loader jumped"
+VERDICT_IMAGE = "synthetic-check.elf"
+VERDICT_SENTENCE = "the DTB overlaps the root task"
 
 SYNTHETIC = textwrap.dedent(f'''
     import types
@@ -36,6 +38,19 @@ SYNTHETIC = textwrap.dedent(f'''
         record_property("stop", "{FAILING_STOP}")
         record_property("writemap", "WRITEMAP-FAILING [0x40000000..0x40001000)")
         assert 1 + 1 == 3, "the synthetic boot never reached the root task"
+
+    def test_synthetic_check_verdict(tmp_path):
+        # What `bootcheck check --out` leaves: the report plugin attaches its pictures.
+        import json
+        from bootcheck import bootchain
+        chain = bootchain.from_rows([("loader", "loader", [("dtb", "fail", "{VERDICT_SENTENCE}")])])
+        mm = {{"regions": [{{"name": "RAM", "kind": "ram", "column": "bus", "start": 0x1000, "end": 0x9000,
+                            "note": ""}}], "marks": [], "overlaps": []}}
+        (tmp_path / "report").mkdir()
+        (tmp_path / "report" / "verdict.json").write_text(json.dumps({{
+            "image": "/x/{VERDICT_IMAGE}", "diagnosis": "bootcheck: FAIL at link 1 (dtb): {VERDICT_SENTENCE}",
+            "findings": [{{"rule": "dtb", "status": "fail", "sentence": "{VERDICT_SENTENCE}", "link": 1}}],
+            "memory_map": mm, "boot_chain": chain}}))
 
     def test_synthetic_skipped():
         pytest.skip("synthetic skip reason")

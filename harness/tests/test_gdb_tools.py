@@ -13,7 +13,7 @@ from bootcheck import scenario
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "harness", "gdb"))
-from bcgdb import esr, expr, pagetable  # noqa: E402
+from bcgdb import esr, expr, pagetable, stage  # noqa: E402
 
 HEADER = os.path.join(ROOT, "loader", "common", "pagetable.h")
 
@@ -205,3 +205,45 @@ def test_monitor_socket_path_fits_whatever_tmpdir(monkeypatch, tmp_path):
     # A short $TMPDIR is still used as it is.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert gdbrun._socket_safe_tmpdir() == str(tmp_path)
+
+
+@pytest.mark.unit
+def test_stage_names_the_image_that_holds_the_pc():
+    """Kernel code before and after the kernel booted, the loader, the root
+    task and a component, user code in no image, and privileged code in none."""
+    images = [stage.Image("the kernel's", "kernel boot", False, [(0xffffff8040000000, 0xffffff8040018000),
+                                                                  (0x40000000, 0x40018000)]),
+              stage.Image("the loader's", "loader", False, [(0x48000000, 0x48080000)]),
+              stage.Image("the root task's", "root task", True, [(0x400000, 0x432000)]),
+              stage.Image("component system_init's", "component system_init", True, [(0x10000000, 0x1000b000)])]
+    c = stage.classify
+    assert c(0x48000000, False, "EL2h", images, False, "_start").line() == \
+        "boot stage: loader; EL2h; pc 0x48000000 in the loader's _start"
+    assert c(0x40000010, False, "EL1h", images, False, "").line() == \
+        "boot stage: kernel boot; EL1h; pc 0x40000010 in the kernel's code"
+    assert c(0xffffff8040000100, False, "EL1h", images, True, "handleSyscall").stage == \
+        "kernel (boot finished; serving user threads)"
+    assert c(0x400010, True, "EL0t", images, True, "main+0x10").line() == \
+        "boot stage: root task; EL0t; pc 0x400010 in the root task's main+0x10"
+    assert c(0x10000000, True, "EL0t", images, True, "_start").stage == "component system_init"
+    # an EL0 pc inside the loader's range is not the loader's code
+    assert c(0x48000000, True, "EL0t", images, True).line() == \
+        "boot stage: user thread outside the root task and its components; EL0t; pc 0x48000000, in no image " \
+        "bootcheck knows"
+    assert c(0x1000, False, "EL1h", images, False).stage.startswith("unknown")
+
+
+@pytest.mark.unit
+def test_stage_hints_only_away_from_their_stop():
+    loader = stage.Where("loader", "EL1h", 0x48000000, "_start", "the loader's")
+    at_kernel = stage.Where("kernel boot", "EL1h", 0xffffff8040000000, "_start", "the kernel's")
+    at_root = stage.Where("root task", "EL0t", 0x400000, "_start", "the root task's")
+    in_root = stage.Where("root task", "EL0t", 0x400100, "main", "the root task's")
+    assert stage.handoff_hint(at_kernel, 0xffffff8040000000) is None
+    assert stage.handoff_hint(loader, 0xffffff8040000000) == \
+        "not at the kernel's entry yet (pc 0x48000000 in the loader's _start); use bc-continue kernel"
+    assert stage.bootinfo_hint(at_root, 0x400000, 0x433000) is None
+    assert stage.bootinfo_hint(in_root, 0x400000, 0x433000) == \
+        "not at the root task's entry (root task: pc 0x400100 in the root task's main), so x0 is not the " \
+        "BootInfo any more; give its address: bootinfo 0x433000"
+    assert stage.bootinfo_hint(in_root, 0x400000, None).endswith("give its address: bootinfo VA")

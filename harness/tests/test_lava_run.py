@@ -62,6 +62,21 @@ def test_every_job_passes_on_good_images(lava, tmp_path):
         assert run.job_result == "pass"
 
 
+def test_lava_run_says_which_job_it_runs_and_how_long_it_took(lava, tmp_path, capsys):
+    """make lava-run's runner: one line per job, `lava-run: [i/N] NAME ...`
+    finished with its exit status, its time and its log, not a silent wait."""
+    out, jobs, _ = lava
+    names = [JOB]
+    status = lava_local.main(["--jobs", out, "--logs", str(tmp_path), *names])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0, lines
+    stage = [l for l in lines if l.startswith("lava-run: [")]
+    assert len(stage) == len(names), lines
+    for i, line in enumerate(stage, 1):
+        assert re.fullmatch(rf"lava-run: \[{i}/{len(names)}\] {JOB} \.\.\. exit 0, \d+\.\d s; log "
+                            rf"{re.escape(str(tmp_path))}/{JOB}\.log", line), line
+
+
 def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts):
     """x1 half a page long: seL4 (and the stand-in) boot, and the root task
     finds its BootInfo pointer mid-page (test_standin's misaligned-x1 case)."""

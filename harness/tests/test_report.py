@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from report_run import (FAILING_STOP, FAILING_TEST, NODE, SERIAL_MARK, run_synthetic)
+from report_run import (FAILING_STOP, FAILING_TEST, NODE, SERIAL_MARK, VERDICT_IMAGE, VERDICT_SENTENCE,
+                        run_synthetic)
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow]
 
@@ -31,6 +32,7 @@ def test_every_test_recorded_with_outcome_and_properties(synthetic):
     tests = {t["nodeid"]: t for t in results["tests"]}
     assert {n: t["outcome"] for n, t in tests.items()} == {
         NODE + "test_synthetic_passes_with_map": "passed",
+        NODE + "test_synthetic_check_verdict": "passed",
         NODE + FAILING_TEST: "failed",
         NODE + "test_synthetic_skipped": "skipped",
         NODE + "test_synthetic_errors": "error",
@@ -43,7 +45,7 @@ def test_every_test_recorded_with_outcome_and_properties(synthetic):
     assert props(tests[NODE + "test_synthetic_passes_with_map"], "instructions") == [123456]
     assert tests[NODE + "test_synthetic_skipped"]["longrepr"].endswith("synthetic skip reason")
     assert "fixture could not start" in tests[NODE + "test_synthetic_errors"]["longrepr"]
-    assert results["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "error": 1}
+    assert results["counts"] == {"passed": 2, "failed": 1, "skipped": 1, "error": 1}
 
 
 def test_html_opens_evidence_of_failures_only(synthetic):
@@ -64,9 +66,26 @@ def test_html_opens_evidence_of_failures_only(synthetic):
 def test_markdown_summary_lists_failure_with_stop(synthetic):
     _, out = synthetic
     md = (out / "summary.md").read_text()
-    assert md.startswith("## bootcheck: 1 error, 1 failed, 1 passed, 1 skipped")
+    assert md.startswith("## bootcheck: 1 error, 1 failed, 2 passed, 1 skipped")
     rows = [l for l in md.splitlines() if l.startswith("| `")]
     assert len(rows) == 2
     failing = next(r for r in rows if FAILING_TEST in r)
     assert f"| failed | {FAILING_STOP} |" in failing
     assert "never reached the root task" in failing
+
+
+def test_html_shows_a_check_verdicts_pictures(synthetic):
+    """A verdict.json a test's `bootcheck check` wrote under its tmp_path is
+    drawn in that test's block: the chain with its broken link, the map."""
+    results, out = synthetic
+    test = next(t for t in results["tests"] if t["nodeid"].endswith("test_synthetic_check_verdict"))
+    assert [v["image"] for k, v in test["properties"] if k == "verdict"] == [f"/x/{VERDICT_IMAGE}"]
+    html = (out / "report.html").read_text()
+    block = html[html.index('<div class="test" id="t-test-synthetic-py--test-synthetic-check-verdict">'):]
+    block = block[:block.index('<div class="test"', 1)] if '<div class="test"' in block[1:] else block
+    assert f"bootcheck check {VERDICT_IMAGE}: bootcheck: FAIL at link 1 (dtb)" in block
+    assert 'class="link first-broken" data-rule="dtb" data-status="fail"' in block
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="memmap"' in block
+    # Its links lead to ids inside the block, not to another verdict's.
+    href = re.search(r'<a href="#([^"]+rule-dtb)">', block).group(1)
+    assert f'id="{href}"' in block and href != "rule-dtb"

@@ -1,9 +1,14 @@
 """Helper commands for the interactive session (`make debug`):
-handoff, pt-walk VA, bootinfo, el, serial."""
+handoff, pt-walk VA, bootinfo, el, serial, where, bc-continue.
+
+Commands that need a particular stop (handoff at the kernel's entry,
+bootinfo at the root task's) first say where the CPU is and how to get
+there when it is not at that stop, instead of decoding registers that do not
+hold what they would mean there."""
 
 import gdb
 
-from . import esr, pagetable, target
+from . import esr, pagetable, stage, target
 from .expr import ExprError
 
 BOOTINFO_WORDS = [(0, "extraLen"), (8, "nodeID"), (16, "numNodes"), (24, "numIOPTLevels"),
@@ -48,11 +53,16 @@ class Handoff(gdb.Command):
     """handoff: x0..x5 at the kernel's _start, decoded, against the values
     computed from the ELF files (bootcheck.expect)."""
 
-    def __init__(self, expected):
+    def __init__(self, expected, session):
         super().__init__("handoff", gdb.COMMAND_USER)
         self.expected = expected      # callable -> [x0..x5] or None
+        self.session = session
 
     def invoke(self, arg, from_tty):
+        hint = stage.handoff_hint(self.session.where(), self.session.kernel_entry)
+        if hint is not None and arg.strip() != "anyway":
+            print(hint)
+            return
         x = [target.register(f"x{i}") for i in range(6)]
         want = self.expected()
         names = ["ui_p_reg_start", "ui_p_reg_end (exclusive)", "pv_offset", "v_entry",
@@ -101,10 +111,17 @@ class PtWalk(gdb.Command):
 class BootInfo(gdb.Command):
     """bootinfo [VA]: the seL4_BootInfo at VA (default x0, at root-task entry)."""
 
-    def __init__(self):
+    def __init__(self, session):
         super().__init__("bootinfo", gdb.COMMAND_USER)
+        self.session = session
 
     def invoke(self, arg, from_tty):
+        if not arg:
+            hint = stage.bootinfo_hint(self.session.where(), self.session.roottask_entry,
+                                       self.session.bootinfo_va())
+            if hint is not None:
+                print(hint)
+                return
         va = int(gdb.parse_and_eval(arg or "$x0")) & ((1 << 64) - 1)
         print(f"seL4_BootInfo at 0x{va:x}")
         for off, name in BOOTINFO_WORDS:
@@ -156,9 +173,113 @@ class Serial(gdb.Command):
             print(f"| {line}")
 
 
-def register_all(expected, serial_path):
-    Handoff(expected)
+class Session:
+    """What the commands know about this session's images: where each one's
+    code lies, the kernel's and the root task's entries, the serial log."""
+
+    def __init__(self, images, kernel_entry, roottask_entry, serial_path, expected, targets):
+        self.images = images
+        self.kernel_entry = kernel_entry
+        self.roottask_entry = roottask_entry
+        self.serial_path = serial_path
+        self.expected = expected          # callable -> [x0..x5] or None
+        self.targets = targets            # bc-continue name -> (address, stages it is ahead of)
+
+    def booted(self):
+        try:
+            with open(self.serial_path, errors="replace") as f:
+                return "Booting all finished" in f.read()
+        except OSError:
+            return False
+
+    def where(self):
+        pc = target.register("pc")
+        cpsr = target.register("cpsr")
+        el = (cpsr >> 2) & 3
+        level = f"EL{el}{'h' if cpsr & 1 else 't'}"
+        return stage.classify(pc, el == 0, level, self.images, self.booted(), symbol_at(pc))
+
+    def bootinfo_va(self):
+        x = self.expected()
+        if x is None:
+            return None
+        return ((x[1] - x[2]) & ((1 << 64) - 1)) + 0x1000
+
+
+def symbol_at(pc):
+    """'init_kernel+0x14' from gdb's symbol tables, '' when none covers pc."""
+    try:
+        text = target.quiet(f"info symbol 0x{pc:x}").strip()
+    except gdb.error:
+        return ""
+    if not text or text.startswith("No symbol"):
+        return ""
+    name = text.split(" in section ")[0]
+    if " + " in name:
+        base, off = name.split(" + ", 1)
+        name = f"{base}+0x{int(off):x}"
+    return name
+
+
+class WhereCmd(gdb.Command):
+    """where: the boot stage the CPU is in (loader, kernel boot, root task,
+    component NAME), its exception level and the symbol at the PC."""
+
+    def __init__(self, session):
+        super().__init__("where", gdb.COMMAND_USER)
+        self.session = session
+
+    def invoke(self, arg, from_tty):
+        print(self.session.where().line())
+
+
+class BcContinue(gdb.Command):
+    """bc-continue TARGET: run to TARGET, past every other breakpoint:
+    kernel (its entry), init_kernel, user-context (restore_user_context),
+    roottask (its entry), or a component's name (its entry)."""
+
+    def __init__(self, session):
+        super().__init__("bc-continue", gdb.COMMAND_USER)
+        self.session = session
+
+    def invoke(self, arg, from_tty):
+        name = arg.strip()
+        if name.startswith("component "):
+            name = name[len("component "):].strip()
+        if name not in self.session.targets:
+            print(f"bc-continue: unknown target {name!r}; one of: {', '.join(self.session.targets)}")
+            return
+        address, reachable_from = self.session.targets[name]
+        here = self.session.where()
+        if here.pc == address:
+            print(f"already there: {here.line()}")
+            return
+        if reachable_from and not here.stage.startswith(reachable_from):
+            print(f"already past {name} ({here.stage}: {here.place()}); restart make debug to get there")
+            return
+        saved = [(b, b.enabled) for b in gdb.breakpoints()]
+        for b, _ in saved:
+            b.enabled = False
+        stop = gdb.Breakpoint(f"*0x{address:x}", temporary=True)
+        try:
+            gdb.execute("continue")
+        except gdb.error as e:
+            print(f"bc-continue: the run ended before {name}: {e}")
+            return
+        finally:
+            for b, enabled in saved:
+                if b.is_valid():
+                    b.enabled = enabled
+            if stop.is_valid():
+                stop.delete()
+        print(self.session.where().line())
+
+
+def register_all(expected, serial_path, session):
+    Handoff(expected, session)
     PtWalk()
-    BootInfo()
+    BootInfo(session)
     El()
     Serial(serial_path)
+    WhereCmd(session)
+    BcContinue(session)
