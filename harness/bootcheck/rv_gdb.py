@@ -73,6 +73,19 @@ class RvRun:
     elapsed: float = 0.0
 
 
+def _kill_qemu(pidfile):
+    """Ends the QEMU this run started (its pid file), if it still runs."""
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if not os.path.basename(f.read().split(b"\0")[0]).startswith(b"qemu-system"):
+                return
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+
+
 def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
     """stops: [(name, address)] in boot order. After the last stop, the
     guest runs `linger` seconds more so the root task's first lines reach the
@@ -81,7 +94,10 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
     work = tempfile.mkdtemp(prefix="bcrv")
     serial = os.path.join(work, "serial.log")
     argv = [*machine_argv(facts.machine, facts.cpu, mem, smp, "riscv64"), "-monitor", "none",
-            "-serial", f"file:{serial}", "-no-reboot", "-S", "-gdb", "stdio", "-kernel", str(image)]
+            "-serial", f"file:{serial}", "-no-reboot", "-S", "-gdb", "stdio", "-kernel", str(image),
+            # gdb starts `target remote |` commands in their own process group, so
+            # killing gdb's group misses QEMU: its pid file lets us end it.
+            "-pidfile", os.path.join(work, "qemu.pid")]
     script = os.path.join(work, "stops.py")
     with open(script, "w") as f:
         f.write(f"QEMU_CMD = {' '.join(argv)!r}\nSTOPS = {stops!r}\n" + SCRIPT)
@@ -109,6 +125,7 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        _kill_qemu(os.path.join(work, "qemu.pid"))
     import json
     for line in _read(out_path).splitlines():
         if line.startswith("BC-STOP "):
@@ -116,6 +133,9 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
             result.stops[name] = regs
         elif line.startswith("BC-END ") and not result.ended:
             result.ended = line[len("BC-END "):]
+    if not result.ended:     # gdb ended by itself before any stop: say what it said
+        tail = [l for l in _read(out_path).splitlines() if l.strip() and not l.startswith("BC-")][-2:]
+        result.ended = "gdb exited: " + " / ".join(tail) if tail else "gdb exited"
     result.serial = _read(serial)
     result.elapsed = time.monotonic() - start
     shutil.rmtree(work, ignore_errors=True)
