@@ -37,9 +37,28 @@ $(EMU_BUILD)/qemu-virt-el2-smp%.dtb:
 	timeout 20 $(QEMU) -machine virt,virtualization=on,dumpdtb=$@ -cpu $(CPU) -m 1024 -smp $* \
 	    $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
 
+# The riscv64 model (harness/emu/arch/riscv64): its own CPU, machine, SBI and
+# checks; image/payload finding, symbols and RAM helpers shared. emu-check
+# hands RISC-V images to it. QEMU's riscv64 virt DTB (3 GiB, one hart, as
+# riscv64's machine.mk) is what OpenSBI passes on in a1.
+EMU_RV_DIR    := $(EMU_BUILD)/riscv64
+EMU_RV_CHECK  := $(EMU_RV_DIR)/emu-check
+EMU_RV_SRCS   := $(wildcard harness/emu/arch/riscv64/*.c) harness/emu/image.c harness/emu/symbols.c \
+                 harness/emu/strbuf.c harness/emu/json.c harness/emu/ram.c
+EMU_RV_COMMON := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/sv39walk.c \
+                 $(COMMON_DIR)/scause.c $(COMMON_DIR)/linux_image.c
+EMU_RV_DTB    := $(EMU_RV_DIR)/qemu-virt.dtb
+$(EMU_RV_CHECK): $(EMU_RV_SRCS) $(EMU_RV_COMMON) $(EMU_HDRS) $(wildcard harness/emu/arch/riscv64/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(EMU_RV_SRCS) $(EMU_RV_COMMON) -lunicorn -lfdt
+$(EMU_RV_DTB):
+	@mkdir -p $(dir $@)
+	timeout 20 $(riscv64_QEMU) -machine $(riscv64_MACHINE),dumpdtb=$@ -cpu $(riscv64_CPU) \
+	    -m $(riscv64_MEM) -smp 1 -bios none -nographic >/dev/null
+
 .PHONY: emu
 emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2) $(EMU_BUILD)/qemu-virt-el1-smp4.dtb \
-     $(EMU_BUILD)/qemu-virt-el2-smp4.dtb
+     $(EMU_BUILD)/qemu-virt-el2-smp4.dtb $(EMU_RV_CHECK) $(EMU_RV_DTB)
 all: emu
 
 # Mutant loaders: one library per switch of loader/arch/aarch64/mutations.h. Only the
