@@ -9,14 +9,18 @@ CC_TARGET  := $(CROSS)gcc
 OBJCOPY    := $(CROSS)objcopy
 HOSTCC     ?= gcc
 PYTHON     ?= /usr/bin/python3
-QEMU       ?= qemu-system-aarch64
+# Each architecture's machine facts (QEMU binary, machine, CPU, RAM, firmware,
+# gdb architecture, loader link address), in one file each that the harness
+# reads too (harness/bootcheck/arch.py): aarch64_QEMU, riscv64_MEM, ...
+include loader/arch/aarch64/machine.mk loader/arch/riscv64/machine.mk
+QEMU       ?= $(aarch64_QEMU)
 # Every QEMU command line asks for exactly the devices it uses: no default
 # NIC (its ROM, efi-virtio.rom, is in ipxe-qemu, absent on a minimal system)
 # and no display. The Python side has the same list (bootcheck/qemu_machine.py).
 QEMU_NO_DEFAULT_DEVICES := -nic none -display none
-MACHINE    ?= virt
-CPU        ?= cortex-a53
-MEM        ?= 1024
+MACHINE    ?= $(aarch64_MACHINE)
+CPU        ?= $(aarch64_CPU)
+MEM        ?= $(aarch64_MEM)
 # QEMU -smp for make run / debug / check: by default as many CPUs as the
 # kernel needs (seL4's MAX_NUM_NODES, read from its ELF by pack-check).
 CPUS       ?=
@@ -49,6 +53,23 @@ DTB       ?=
 # variable the loader fills with its boot record. Empty (off) for seL4.
 HANDOFF_RECORD ?=
 OUT       ?= $(BUILD)/image.elf
+
+# The architecture of make image / run / debug is the kernel's (its ELF
+# e_machine: 243 EM_RISCV, else AArch64); no flag. The root task defaults to
+# that architecture's, and run / debug take that architecture's machine, with
+# MACHINE= CPU= MEM= QEMU= on the command line still winning.
+KERNEL_ARCH := $(if $(filter 243,$(shell od -An -tu2 -j18 -N2 "$(KERNEL)" 2>/dev/null)),riscv64,aarch64)
+ifeq ($(KERNEL_ARCH),riscv64)
+ifneq ($(origin ROOTTASK),command line)
+ROOTTASK  := $(BUILD)/roottask/riscv64/roottask.elf
+endif
+endif
+arch_given = $(if $(filter command line environment,$(origin $(1))),$($(1)),$($(KERNEL_ARCH)_$(1)))
+RUN_QEMU    = $(call arch_given,QEMU)
+RUN_MACHINE = $(call arch_given,MACHINE)
+RUN_CPU     = $(call arch_given,CPU)
+RUN_MEM     = $(call arch_given,MEM)
+RUN_BIOS    = $(if $($(KERNEL_ARCH)_BIOS),-bios $($(KERNEL_ARCH)_BIOS))
 SEL4_KERNEL ?=
 PYTEST_ARGS ?=
 
@@ -82,13 +103,13 @@ $(LIBFDT_ARM64):
 
 # Packs any kernel + root task (+ DTB) into a bootable loader image, without
 # recompiling the loader.
-image: $(LOADER_LIB) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(KERNEL)) \
+image: $(if $(filter riscv64,$(KERNEL_ARCH)),$(RISCV_LOADER_LIB),$(LOADER_LIB)) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(KERNEL)) \
        $(if $(filter $(BUILD)/%,$(ROOTTASK)),$(ROOTTASK))
 	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"
 
 run: image
-	@echo "bootcheck: booting $(OUT) on -machine $(MACHINE) -cpu $(CPU) -smp $(KERNEL_CPUS) -m $(MEM) (quit: Ctrl-A x)"
-	$(QEMU) -machine $(MACHINE) -cpu $(CPU) -smp $(KERNEL_CPUS) -m $(MEM) -nic none -nographic -kernel $(OUT)
+	@echo "bootcheck: booting $(OUT) ($(KERNEL_ARCH)) on -machine $(RUN_MACHINE) -cpu $(RUN_CPU) -smp $(KERNEL_CPUS) -m $(RUN_MEM) $(RUN_BIOS) (quit: Ctrl-A x)"
+	$(RUN_QEMU) -machine $(RUN_MACHINE) -cpu $(RUN_CPU) -smp $(KERNEL_CPUS) -m $(RUN_MEM) $(RUN_BIOS) -nic none -nographic -kernel $(OUT)
 
 clean:
 	rm -rf $(BUILD)

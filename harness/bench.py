@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bootcheck import (bootcost, checkreport, checkrun, costtrend, expect, images,  # noqa: E402
-                       insn_trace, loader_phases, qemu)
+                       insn_trace, loader_phases, qemu, rv_bench, target)
 from bootcheck.images import ROOT  # noqa: E402
 
 
@@ -147,6 +147,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     build = os.path.abspath(args.build)
+    if args.sel4_kernel and target.read(args.sel4_kernel).arch == "riscv64":
+        return riscv_bench(build, args)      # its own measure (bootcheck.rv_bench)
     standin = os.path.join(build, "targets", "standin", "kernel.elf")
     roottask = os.path.abspath(args.roottask or os.path.join(build, "roottask", "roottask.elf"))
     sel4 = os.path.abspath(args.sel4_kernel) if args.sel4_kernel else ""
@@ -199,6 +201,26 @@ def main(argv=None):
         print(f"bench: stages not reached by: {', '.join(unreached)}", file=sys.stderr)
         return 1
     return 0
+
+
+def riscv_bench(build, args):
+    """A riscv64 SEL4_KERNEL: our loader against OTHER_IMAGE (seL4's stock
+    elfloader, default: stock-image.elf beside the kernel) on the same kernel
+    and root task, in guest instructions to the kernel entry."""
+    kernel = os.path.abspath(args.sel4_kernel)
+    other = args.other_image or os.path.join(os.path.dirname(kernel), "stock-image.elf")
+    if not os.path.isfile(other):
+        print(f"bench: riscv64: no other loader image to compare with (OTHER_IMAGE=, or {other})", file=sys.stderr)
+        return 2
+    md, result = rv_bench.run(build, kernel, os.path.abspath(other),
+                              os.path.abspath(args.roottask) if args.roottask else None)
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "bench-riscv64.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    with open(os.path.join(args.out_dir, "bench-riscv64.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0 if result["ratio"] else 1
 
 
 if __name__ == "__main__":

@@ -2,24 +2,24 @@
 # compiled for the host) and the pack step that appends a payload.
 
 LOADER_BUILD   := $(BUILD)/loader
-LOADER_LINK_ADDR ?= 0x48000000
-LOADER_SRCS_C  := $(wildcard loader/src/*.c) $(wildcard $(COMMON_DIR)/*.c)
-LOADER_SRCS_S  := $(wildcard loader/src/*.S)
+LOADER_LINK_ADDR ?= $(aarch64_LOADER_LINK_ADDR)
+LOADER_SRCS_C  := $(wildcard loader/arch/aarch64/*.c) $(wildcard $(COMMON_DIR)/*.c)
+LOADER_SRCS_S  := $(wildcard loader/arch/aarch64/*.S)
 LOADER_OBJS    := $(patsubst %.c,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_C)) \
                   $(patsubst %.S,$(LOADER_BUILD)/obj/%.o,$(LOADER_SRCS_S))
 LOADER_LIB     := $(LOADER_BUILD)/loader.a
-LOADER_LDS     := loader/src/loader.ld
+LOADER_LDS     := loader/arch/aarch64/loader.ld
 # Extra -D flags for deliberately broken loader builds used by the tests.
 LOADER_DEFINES ?=
 
 LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
-                  -Iloader/src/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
+                  -Iloader/arch/aarch64/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
 
-$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h loader/src/include/*.h $(COMMON_DIR)/*.h)
+$(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h loader/arch/aarch64/include/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_BUILD)/obj/%.o: %.S $(wildcard loader/src/*.inc)
+$(LOADER_BUILD)/obj/%.o: %.S $(wildcard loader/arch/aarch64/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC_TARGET) -c $< -o $@
 
@@ -37,7 +37,9 @@ $(PACK_CHECK): $(wildcard loader/host/*.c loader/host/*.h $(COMMON_DIR)/*.c $(CO
 LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
 LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
-              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(MEM) OVERRIDE="$(OVERRIDE)" \
+              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(RUN_MEM) OVERRIDE="$(OVERRIDE)" \
+              PACK_ARCH=$(KERNEL_ARCH) RISCV_CROSS=$(RISCV_CROSS) RISCV_LOADER_LIB=$(RISCV_LOADER_LIB) \
+              RISCV_LOADER_LDS=$(RISCV_LOADER_LDS) RISCV_LOADER_LINK_ADDR=$(riscv64_LOADER_LINK_ADDR) \
               HANDOFF_RECORD="$(HANDOFF_RECORD)" INITRD="$(INITRD)" BOOTARGS="$(BOOTARGS)" \
               loader/pack.sh
 
@@ -50,3 +52,44 @@ loader-headers: $(LIBFDT_ARM64)
 .PHONY: loader
 loader: $(LOADER_LIB) $(PACK_CHECK)
 all: loader
+
+# The riscv64 loader (loader/arch/riscv64): the same shared core, without
+# libfdt (Debian has no riscv64 build of it; loader/common/fdt_header.c and
+# fdt_scan.c read the DTB), built by Debian's riscv64-linux-gnu- toolchain.
+# Its link address and the machine it boots on: loader/arch/riscv64/machine.mk.
+RISCV_CROSS        ?= riscv64-linux-gnu-
+RISCV_CC           := $(RISCV_CROSS)gcc
+RISCV_LOADER_BUILD := $(BUILD)/loader/riscv64
+RISCV_LOADER_COMMON := cpio.c elf.c plan.c fmt.c fdt_scan.c fdt_header.c dtb_facts.c scause.c
+RISCV_LOADER_SRCS_C := $(wildcard loader/arch/riscv64/*.c) $(addprefix $(COMMON_DIR)/,$(RISCV_LOADER_COMMON))
+RISCV_LOADER_SRCS_S := $(wildcard loader/arch/riscv64/*.S)
+RISCV_LOADER_OBJS  := $(patsubst %.c,$(RISCV_LOADER_BUILD)/obj/%.o,$(RISCV_LOADER_SRCS_C)) \
+                      $(patsubst %.S,$(RISCV_LOADER_BUILD)/obj/%.o,$(RISCV_LOADER_SRCS_S))
+RISCV_LOADER_LIB   := $(RISCV_LOADER_BUILD)/loader.a
+RISCV_LOADER_LDS   := loader/arch/riscv64/loader.ld
+RISCV_INCLUDE      := $(shell $(RISCV_CC) -print-file-name=include 2>/dev/null)
+# lp64 (no FP registers: the loader never touches the FPU, which the firmware
+# may leave off) and medany (it is linked at 0x80200000, above 2 GiB).
+RISCV_ARCH_FLAGS   := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+RISCV_LOADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                       -nostdinc -isystem $(RISCV_INCLUDE) $(RISCV_ARCH_FLAGS) -fno-pic -fno-pie \
+                       -fno-stack-protector -fno-asynchronous-unwind-tables \
+                       -fno-tree-loop-distribute-patterns
+
+$(RISCV_LOADER_BUILD)/obj/%.o: %.c $(wildcard loader/arch/riscv64/*.h $(COMMON_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	$(RISCV_CC) $(RISCV_LOADER_CFLAGS) -c $< -o $@
+
+$(RISCV_LOADER_BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(RISCV_CC) $(RISCV_ARCH_FLAGS) -c $< -o $@
+
+LOADER_PACK_DEPS += $(RISCV_LOADER_LDS)
+
+$(RISCV_LOADER_LIB): $(RISCV_LOADER_OBJS)
+	rm -f $@
+	$(RISCV_CROSS)ar rcs $@ $^
+
+.PHONY: loader-riscv64
+loader-riscv64: $(RISCV_LOADER_LIB)
+loader: loader-riscv64

@@ -20,7 +20,11 @@
 #        HANDOFF_RECORD=symbol (opt-in hand-off record protocol, see
 #        loader/common/handoff_record.h: the loader writes its boot record
 #        into this kernel variable; empty, the default, for seL4),
-#        LIBGCC=path (the target's libgcc.a; asked of ${CROSS}gcc when unset).
+#        LIBGCC=path (the target's libgcc.a; asked of ${CROSS}gcc when unset),
+#        PACK_ARCH=aarch64|riscv64 (the kernel's architecture, as make read it
+#        from its e_machine; asked of pack-check when unset; says a test
+#        archive's), RISCV_CROSS RISCV_LOADER_LIB RISCV_LOADER_LDS
+#        RISCV_LOADER_LINK_ADDR (the riscv64 loader, loader/arch/riscv64).
 #
 # The suite packs a few hundred images per run, so this script starts as few
 # processes as it can: the assembler and linker are called directly (not
@@ -55,6 +59,26 @@ if [ -z "$payload_cpio" ]; then
     [ -z "$dtb" ] || [ -f "$dtb" ] || die "DTB '$dtb' does not exist"
     [ -z "${OVERRIDE:-}" ] || [ -f "$OVERRIDE" ] || die "override file '$OVERRIDE' does not exist"
 fi
+
+# The kernel's architecture (its ELF e_machine) decides the image's: a
+# riscv64 kernel gets the riscv64 loader, which has no libfdt and no libgcc
+# (Debian has neither for its lp64 ABI) and is linked where OpenSBI starts it
+# (see the link step).
+arch=${PACK_ARCH:-}
+if [ -z "$arch" ]; then
+    arch=aarch64
+    if [ -z "$payload_cpio" ] && [ "$linux" = 0 ]; then
+        arch=$("$PACK_CHECK" --arch "$kernel") || die "cannot read the architecture of kernel '$kernel'"
+    fi
+fi
+case $arch in
+aarch64) as_flags=(-EL -mabi=lp64) ;;
+riscv64)
+    CROSS=$RISCV_CROSS LOADER_LIB=$RISCV_LOADER_LIB LOADER_LDS=$RISCV_LOADER_LDS
+    LOADER_LINK_ADDR=$RISCV_LOADER_LINK_ADDR
+    as_flags=(-mabi=lp64 -march=rv64imac_zicsr_zifencei) ;;
+*) die "no loader for architecture '$arch' (aarch64 or riscv64)" ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -99,14 +123,14 @@ fi
 # the loader reads (assembled from a here-string: no file, no preprocessor).
 printf -v payload_s '\t.section .payload, "a"\n\t.incbin "%s"' "$work/payload.cpio"
 # The loader looks for handoff.record only in images that say they have one
-# (loader/src/handoff_record.h), so a boot without the protocol does not pay
+# (loader/arch/aarch64/handoff_record.h), so a boot without the protocol does not pay
 # for a search of the archive.
 if [[ $'\n'"$members_listed"$'\n' == *$'\n'handoff.record$'\n'* ]]; then
     payload_s+=$'\n\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1'
 fi
 # An SMP kernel (seL4's MAX_NUM_NODES > 1) needs its other cores started: the
 # count is read from the kernel ELF here, by the loader's shared code, and
-# linked in as an absolute symbol (loader/src/smp.h). A single-core kernel
+# linked in as an absolute symbol (loader/arch/aarch64/smp.h). A single-core kernel
 # gets none, and its boot pays nothing for SMP.
 # (A kernel pack-check cannot read gets nothing: the pre-check or the loader
 # refuses it with its own message.)
@@ -115,11 +139,11 @@ if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/d
     printf -v nodes_s '\n\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u' "$nodes"
     payload_s+=$nodes_s
 fi
-# The Linux payload kind (loader/src/linux_boot.h), flagged like the record.
+# The Linux payload kind (loader/arch/aarch64/linux_boot.h), flagged like the record.
 if [ "$linux" = 1 ]; then
     payload_s+=$'\n\t.globl payload_is_linux\n\t.set payload_is_linux, 1'
 fi
-"${CROSS}as" -EL -mabi=lp64 -o "$work/payload.o" <<< "$payload_s"
+"${CROSS}as" "${as_flags[@]}" -o "$work/payload.o" <<< "$payload_s"
 
 # The loader copies a payload DTB to an 8-byte aligned scratch area before
 # reading it: sized here for this DTB (any size the placement allows), none
@@ -133,20 +157,50 @@ scratch=$(( (scratch + 4095) / 4096 * 4096 ))
 # freestanding link (-X, the Cortex-A53 erratum 843419 fix, libgcc) and the
 # linker script last, as the driver puts it: the script's
 # DEFINED(DTB_SCRATCH_SIZE) sees only the symbols defined before it.
-libgcc=${LIBGCC:-$("${CROSS}gcc" -print-libgcc-file-name)}
-"${CROSS}ld" -static -X --fix-cortex-a53-843419 --build-id=none -z max-page-size=4096 \
-    --no-warn-rwx-segments --defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
-    --defsym=DTB_SCRATCH_SIZE="$scratch" \
-    --whole-archive "$LOADER_LIB" --no-whole-archive "$work/payload.o" \
-    "$LIBFDT_ARM64" "$libgcc" -T "$LOADER_LDS" -o "$work/image.elf"
-
-if [ "${PACK_UNCHECKED:-0}" != 1 ] && [ "$linux" = 0 ]; then
-    # __loader_end from the image's symbol table (readelf -sW: Num: Value
-    # Size Type Bind Vis Ndx Name).
+if [ "$arch" = aarch64 ]; then
+    libgcc=${LIBGCC:-$("${CROSS}gcc" -print-libgcc-file-name)}
+    link_flags=(--fix-cortex-a53-843419) link_libs=("$LIBFDT_ARM64" "$libgcc")
+else
+    link_flags=() link_libs=()
+fi
+link() {
+    "${CROSS}ld" -static -X "${link_flags[@]}" --build-id=none -z max-page-size=4096 \
+        --no-warn-rwx-segments --defsym=LOADER_LINK_ADDR="$LOADER_LINK_ADDR" \
+        --defsym=DTB_SCRATCH_SIZE="$scratch" \
+        --whole-archive "$LOADER_LIB" --no-whole-archive "$work/payload.o" \
+        "${link_libs[@]}" -T "$LOADER_LDS" -o "$work/image.elf"
+}
+# __loader_end from the image's symbol table (readelf -sW: Num: Value Size
+# Type Bind Vis Ndx Name).
+loader_end() {
+    local symbols loader_end_line=$'\n *[0-9]+: ([0-9a-f]+) [^\n]* __loader_end(\n|$)'
     symbols=$("${CROSS}readelf" -sW "$work/image.elf")
     end=
-    loader_end_line=$'\n *[0-9]+: ([0-9a-f]+) [^\n]* __loader_end(\n|$)'
     if [[ $symbols =~ $loader_end_line ]]; then end=0x${BASH_REMATCH[1]}; fi
+}
+link
+# riscv64: linked at OpenSBI's next-stage address unless the plan puts
+# something there (seL4 16.0.0's kernel is linked at 0x80200000 itself);
+# then at the first 2 MiB boundary above all it places, where QEMU's OpenSBI
+# (-bios default) starts it all the same.
+if [ "$arch" = riscv64 ] && [ "${PACK_UNCHECKED:-0}" != 1 ]; then
+    loader_end
+    at=$("$PACK_CHECK" --link-addr "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" 0 \
+         $(( end - LOADER_LINK_ADDR )))
+    if (( at != LOADER_LINK_ADDR )); then
+        echo "pack: the plan places the kernel at $LOADER_LINK_ADDR; the riscv64 loader is linked at $at"
+        # A firmware with a fixed jump address (Debian's fw_jump.bin) still
+        # enters at the old address: 8 bytes there branch to the loader (a0,
+        # a1 kept). Only the entry runs them; the kernel is loaded over them.
+        "${CROSS}as" "${as_flags[@]}" -o "$work/jump.o" <<< $'\t.section .fw_jump, "ax"\n1:\tauipc t0, %pcrel_hi(_start)\n\tjalr zero, %pcrel_lo(1b)(t0)'
+        link_libs+=("$work/jump.o" --section-start=.fw_jump="$LOADER_LINK_ADDR")
+        LOADER_LINK_ADDR=$at
+        link
+    fi
+fi
+
+if [ "${PACK_UNCHECKED:-0}" != 1 ] && [ "$linux" = 0 ]; then
+    loader_end
     "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "$end"
 fi
 case $out in */*) outdir=${out%/*}; [ -d "${outdir:-/}" ] || mkdir -p "$outdir" ;; esac

@@ -1,5 +1,5 @@
 """Drive build/harness/emu-check (the Unicorn suite) and pack images with a
-mutant loader library (harness/emu/emu.mk, loader/src/mutations.h)."""
+mutant loader library (harness/emu/emu.mk, loader/arch/aarch64/mutations.h)."""
 
 import json
 import os

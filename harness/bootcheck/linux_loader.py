@@ -18,7 +18,7 @@ END_LINES = ("reboot: Power down", "Kernel panic")
 
 
 def pack(image, initrd, out, bootargs="", mutant=None, timeout=180):
-    """The Linux payload kind; mutant: a loader/src/mutations.h switch name."""
+    """The Linux payload kind; mutant: a loader/arch/aarch64/mutations.h switch name."""
     target = ["emu-mutant-image", f"MUTANT={mutant}"] if mutant else ["image"]
     p = runcache.make_image([*target, f"KERNEL={image}", f"INITRD={initrd}", f"BOOTARGS={bootargs}",
                              "DTB=", "ROOTTASK="], out, timeout=timeout)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from . import bootcost, expect
 from .qemu_machine import machine_argv, machine_for
 
-# Our loader (loader/src, loader/common). Validation (the payload archive,
+# Our loader (loader/arch/aarch64, loader/common). Validation (the payload archive,
 # both ELFs, the placement plan) is its own phase; the DTB phase is
 # fdt_check_header, the structure pass and fdt_pack, plus the copy of a
 # payload DTB into scratch memory.

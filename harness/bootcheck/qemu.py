@@ -131,15 +131,16 @@ class BootResult:
         return f"{how}; command: {' '.join(self.command)}\n--- serial (last 25 lines) ---\n{tail}"
 
 
-def console_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
+def console_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, arch="aarch64"):
     """QEMU's argv up to the image: the machine, and the serial console on
     stdio (no monitor on it, no reboot). LAVA's device dictionaries use the
     same (bootcheck.lava_jobs)."""
-    return [*machine_argv(machine, cpu, mem, smp), "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+    return [*machine_argv(machine, cpu, mem, smp, arch), "-monitor", "none", "-serial", "stdio",
+            "-no-reboot"]
 
 
-def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=(), smp=1):
-    return [*console_argv(machine, cpu, mem, smp), "-kernel", str(image), *extra]
+def qemu_command(image, machine=VIRT, cpu="cortex-a53", mem=1024, extra=(), smp=1, arch="aarch64"):
+    return [*console_argv(machine, cpu, mem, smp, arch), "-kernel", str(image), *extra]
 
 
 def kill_group(proc):
@@ -153,10 +154,12 @@ def kill_group(proc):
 
 
 def boot(image, machine=VIRT, cpu="cortex-a53", mem=1024, timeout=30.0,
-         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None, smp=1, fail_fast=True):
+         stop_patterns=DEFAULT_STOP_PATTERNS, extra=(), log_path=None, smp=1, fail_fast=True,
+         arch="aarch64"):
     """fail_fast: also end shortly after a line that decides the boot failed
-    (DECISIVE; BootResult.decided_by names it)."""
-    cmd = qemu_command(image, machine, cpu, mem, extra, smp)
+    (DECISIVE; BootResult.decided_by names it). arch: the image's architecture
+    (bootcheck.arch: its QEMU and firmware)."""
+    cmd = qemu_command(image, machine, cpu, mem, extra, smp, arch)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)

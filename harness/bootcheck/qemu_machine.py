@@ -14,12 +14,17 @@ What devices: every command line begins with `machine_argv`, so it asks for
 exactly the devices the project uses. QEMU's defaults would add a virtio NIC
 whose option ROM (`efi-virtio.rom`) lives in the `ipxe-qemu` package, which a
 minimal Debian does not have: `-nic none` removes that dependency.
+
+Which architecture: the kernel's e_machine (bootcheck.target); the QEMU
+binary, machine, CPU, RAM and firmware of each come from
+loader/arch/<arch>/machine.mk (bootcheck.arch), which make reads too.
 """
 import os
 
+from . import arch as arch_facts
 from . import target
 
-QEMU = os.environ.get("QEMU", "qemu-system-aarch64")
+QEMU = os.environ.get("QEMU", arch_facts.facts("aarch64").qemu)
 
 # What no boot needs: a network card (and its ROM) and a display.
 NO_DEFAULT_DEVICES = ("-nic", "none", "-display", "none")
@@ -32,12 +37,35 @@ class MachineMismatch(Exception):
     """A boot's machine cannot start its kernel at the EL it needs."""
 
 
-def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1):
-    """QEMU's argv up to the machine, CPU, RAM and device choices."""
-    argv = [QEMU, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES]
+def machine_argv(machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, arch="aarch64"):
+    """QEMU's argv up to the machine, CPU, RAM, firmware and device choices
+    (QEMU from $QEMU for aarch64, from the architecture's facts otherwise)."""
+    facts = arch_facts.facts(arch)
+    qemu = QEMU if arch == "aarch64" else facts.qemu
+    argv = [qemu, "-machine", machine, "-cpu", cpu, "-m", str(mem), *NO_DEFAULT_DEVICES,
+            *facts.bios_argv()]
     if int(smp) > 1:
         argv += ["-smp", str(int(smp))]
     return argv
+
+
+def kernel_arch(kernel):
+    """aarch64 or riscv64, from the kernel's e_machine (aarch64 for a file that
+    is not a readable ELF: the loader refuses it)."""
+    try:
+        return target.read(kernel).arch
+    except Exception:
+        return "aarch64"
+
+
+def boot_argv(kernel, smp=None, mem=None, from_el2=False):
+    """The whole machine for booting an image of this kernel: its
+    architecture's QEMU, machine, CPU, RAM and firmware, as many CPUs as it
+    needs (or smp), EL2 for a hyp AArch64 kernel."""
+    arch = kernel_arch(kernel)
+    facts = arch_facts.facts(arch)
+    machine = machine_for(kernel, from_el2) if arch == "aarch64" else facts.machine
+    return machine_argv(machine, facts.cpu, mem or facts.mem, smp or kernel_nodes(kernel), arch)
 
 
 def kernel_nodes(kernel):
@@ -85,11 +113,11 @@ def check_agrees(kernel, machine, deliberate=None, smp=None):
                               "CPUs (bootcheck.qemu_machine.kernel_nodes)")
 
 
-def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30):
+def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30, arch="aarch64"):
     """QEMU's own DTB for this machine (what it writes for an ELF -kernel),
     e.g. for the emulator to model a machine with smp CPUs."""
     import subprocess
-    argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp)
+    argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp, arch)
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0 or not os.path.exists(out):
         raise RuntimeError(f"QEMU could not dump its DTB: {' '.join(argv)}: {r.stderr.strip()}")

@@ -33,7 +33,7 @@ UPPER_HALF = 0xffff000000000000     # an EL1 seL4 is linked in the upper half, a
 KERNEL_STACK_SIZE = 0x1000          # kernel_stack_alloc: one 4 KiB stack per core
 IDLE_TCB_SIZE = 0x800               # ._idle_thread: ksIdleThreadTCB[cores][BIT(seL4_TCBBits = 11)]
 RELEASES = ("13.0.0", "14.0.0", "15.0.0", "16.0.0")
-MACHINES = {183: "aarch64", 243: "riscv", 62: "x86_64", 40: "arm"}
+MACHINES = {183: "aarch64", 243: "riscv64", 62: "x86_64", 40: "arm"}
 
 # (release, symbols that must be present, symbols that must be absent); the
 # first row that matches decides. Functions and plain globals only.
@@ -94,7 +94,10 @@ class Target:
     @property
     def config(self):
         """The configuration's short name, as the project names real builds:
-        el1, hyp, smp4, mcs-el1, mcs-hyp, mcs-smp4, hyp-smp4."""
+        el1, hyp, smp4, mcs-el1, mcs-hyp, mcs-smp4, hyp-smp4; on riscv64 as
+        /work/sel4/kernels names them: rv64, rv64-mcs, rv64-smp4, rv64-mcs-smp4."""
+        if self.arch == "riscv64":
+            return "rv64" + ("-mcs" if self.mcs else "") + (f"-smp{self.nodes}" if self.nodes > 1 else "")
         base = "hyp" if self.hyp else "el1"
         if self.nodes > 1:
             base = f"hyp-smp{self.nodes}" if self.hyp else f"smp{self.nodes}"
@@ -118,7 +121,8 @@ class Target:
         mcs = {True: " MCS", False: " non-MCS", None: " MCS?"}[self.mcs]
         cores = f"{self.cores} core{'s' if self.cores != 1 else ''}" if self.cores else "cores ?"
         build = ", ".join(w for w, on in (("debug", self.debug), ("printing", self.printing)) if on)
-        return (f"{rel}{mcs}, {'hyp (EL2)' if self.hyp else 'EL1'}, {cores}"
+        mode = "riscv64 S-mode" if self.arch == "riscv64" else "hyp (EL2)" if self.hyp else "EL1"
+        return (f"{rel}{mcs}, {mode}, {cores}"
                 + (f", {build}" if build else "") + (", stripped" if self.stripped else ""))
 
     def unknown(self):

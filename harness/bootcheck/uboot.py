@@ -4,7 +4,7 @@ RAM (as a board's `load` from storage would), and U-Boot is told on its
 console to start it.
 
 The command is `booti`, U-Boot's Linux arm64 boot: our loader's image starts
-with a Linux Image header (loader/src/crt0.S), so U-Boot starts it as it
+with a Linux Image header (loader/arch/aarch64/crt0.S), so U-Boot starts it as it
 starts Linux: MMU and D-cache off, x0 = U-Boot's own DTB (with its /chosen),
 at the EL U-Boot runs at. `bootelf` and `go` would be the obvious commands
 for an ELF, but Debian's U-Boot 2023.01 never returns from the console

@@ -1,13 +1,13 @@
 # harness/emu/: the Unicorn suite. emu-check runs a loader image on a model of
 # QEMU virt until it enters the kernel and checks the hand-off; the mutant
-# loaders (loader/src/mutations.h) show that every check can fail.
+# loaders (loader/arch/aarch64/mutations.h) show that every check can fail.
 
 EMU_BUILD   := $(BUILD)/harness
 EMU_CHECK   := $(EMU_BUILD)/emu-check
 EMU_SRCS    := $(wildcard harness/emu/*.c)
 EMU_COMMON  := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/plan.c \
                $(COMMON_DIR)/ptwalk.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/dtb_parse.c \
-               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/linux_image.c
+               $(COMMON_DIR)/fdt_scan.c $(COMMON_DIR)/dtb_facts.c $(COMMON_DIR)/linux_image.c
 EMU_HDRS    := $(wildcard harness/emu/*.h $(COMMON_DIR)/*.h)
 
 $(EMU_CHECK): $(EMU_SRCS) $(EMU_COMMON) $(EMU_HDRS)
@@ -26,11 +26,30 @@ $(EMU_DTB_EL2):
 	timeout 20 $(QEMU) -machine virt,virtualization=on,dumpdtb=$@ -cpu $(CPU) -m 1024 \
 	    $(QEMU_NO_DEFAULT_DEVICES) >/dev/null
 
+# The riscv64 model (harness/emu/arch/riscv64): its own CPU, machine, SBI and
+# checks; image/payload finding, symbols and RAM helpers shared. emu-check
+# hands RISC-V images to it. QEMU's riscv64 virt DTB (3 GiB, one hart, as
+# riscv64's machine.mk) is what OpenSBI passes on in a1.
+EMU_RV_DIR    := $(EMU_BUILD)/riscv64
+EMU_RV_CHECK  := $(EMU_RV_DIR)/emu-check
+EMU_RV_SRCS   := $(wildcard harness/emu/arch/riscv64/*.c) harness/emu/image.c harness/emu/symbols.c \
+                 harness/emu/strbuf.c harness/emu/json.c harness/emu/ram.c
+EMU_RV_COMMON := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/sv39walk.c \
+                 $(COMMON_DIR)/scause.c $(COMMON_DIR)/linux_image.c
+EMU_RV_DTB    := $(EMU_RV_DIR)/qemu-virt.dtb
+$(EMU_RV_CHECK): $(EMU_RV_SRCS) $(EMU_RV_COMMON) $(EMU_HDRS) $(wildcard harness/emu/arch/riscv64/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(EMU_RV_SRCS) $(EMU_RV_COMMON) -lunicorn -lfdt
+$(EMU_RV_DTB):
+	@mkdir -p $(dir $@)
+	timeout 20 $(riscv64_QEMU) -machine $(riscv64_MACHINE),dumpdtb=$@ -cpu $(riscv64_CPU) \
+	    -m $(riscv64_MEM) -smp 1 -bios none -nographic >/dev/null
+
 .PHONY: emu
-emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2)
+emu: $(EMU_CHECK) $(EMU_DTB_EL1) $(EMU_DTB_EL2) $(EMU_RV_CHECK) $(EMU_RV_DTB)
 all: emu
 
-# Mutant loaders: one library per switch of loader/src/mutations.h. Only the
+# Mutant loaders: one library per switch of loader/arch/aarch64/mutations.h. Only the
 # files that include mutations.h are recompiled with the switch; the rest are
 # the normal build's objects.
 EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray_write \
@@ -43,10 +62,10 @@ EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basenam
                                   $(LOADER_OBJS))
 
 define EMU_MUTANT_RULES
-$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/src/*.h $(COMMON_DIR)/*.h)
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) $(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
-$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/src/mutations.h
+$(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/arch/aarch64/mutations.h
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) -DBC_MUTATE_$(2) -c $$< -o $$@
 $(EMU_MUTANTS_DIR)/$(1)/loader.a: $(EMU_SHARED_OBJS) \

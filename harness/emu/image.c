@@ -53,7 +53,7 @@ static void open_member(struct emu_image *img, const uint8_t *archive, uint64_t 
                      r < 0 ? err : "payload has no member for the kernel or root task");
         return;
     }
-    if (elf_validate(&out->elf, m.data, m.size, err) != 0) {
+    if (elf_validate_machine(&out->elf, m.data, m.size, img->machine, err) != 0) {
         if (img->payload_problem[0] == '\0')
             snprintf(img->payload_problem, sizeof img->payload_problem, "%s: %s", name, err);
         return;
@@ -267,7 +267,7 @@ static int use_elf_file(struct emu_image *img, int slot, const char *path, const
     img->given[slot] = data;
     struct elf_image e;
     char why[ELF_ERR_LEN];
-    if (elf_validate(&e, data, size, why) != 0) {
+    if (elf_validate_machine(&e, data, size, img->machine, why) != 0) {
         snprintf(err, errlen, "%s '%s' is not a loadable ELF: %s", role, path, why);
         return -1;
     }
@@ -343,7 +343,13 @@ int emu_image_open(struct emu_image *img, const char *path, char *err, size_t er
     if (img->file == NULL)
         return -1;
     char why[ELF_ERR_LEN];
-    if (elf_validate(&img->elf, img->file, img->size, why) != 0) {
+    /* The image's own e_machine picks the architecture (AArch64 or RISC-V);
+     * the kernel and root task it carries must be of the same. */
+    img->machine = ELF_EM_AARCH64;
+    if (img->size >= 20 && memcmp(img->file, "\177ELF", 4) == 0 &&
+        (img->file[18] | img->file[19] << 8) == ELF_EM_RISCV)
+        img->machine = ELF_EM_RISCV;
+    if (elf_validate_machine(&img->elf, img->file, img->size, img->machine, why) != 0) {
         snprintf(err, errlen, "'%s' is not a loadable image: %s", path, why);
         return -1;
     }

@@ -37,6 +37,7 @@ enum emu_payload_format {
 struct emu_image {
     uint8_t *file;
     uint64_t size;
+    unsigned machine;              /* the image's e_machine: ELF_EM_AARCH64 or ELF_EM_RISCV */
     struct elf_image elf;
     struct emu_symbols syms;
     int has_payload;               /* 0: an image not made by pack; run it, check nothing */

@@ -216,6 +216,18 @@ int main(int argc, char **argv)
     struct emu_image img;
     if (emu_image_open(&img, o.image, err, sizeof err) != 0)
         return die("image", err);
+    /* A RISC-V image runs on the riscv64 model (harness/emu/arch/riscv64),
+     * built beside this program; --extract is the same for both. */
+    if (img.machine == ELF_EM_RISCV && o.extract == NULL) {
+        char self[EMU_PATH_MAX], rv[EMU_PATH_MAX + 32];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 0] = '\0';
+        snprintf(rv, sizeof rv, "%s/riscv64/emu-check", dirname(self));
+        emu_image_close(&img);
+        execv(rv, argv);
+        return die("image", "a RISC-V image, and the riscv64 emu-check beside this one cannot be run"
+                            " (make emu builds it)");
+    }
     if (emu_image_use_files(&img, o.kernel, o.roottask, o.dtb, err, sizeof err) != 0) {
         emu_image_close(&img);
         return die("payload", err);

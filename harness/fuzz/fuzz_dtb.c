@@ -1,7 +1,7 @@
 /* Fuzz target: the loader's DTB path (loader/common/dtb_parse.c and its
  * structure scanner fdt_scan.c) on one untrusted blob: dtb_parse, as the
  * loader calls it, must agree with the separate readers, and a copy packed as
- * loader/src/dtb.c packs it must, when libfdt packs it at all, stay valid
+ * loader/arch/aarch64/dtb.c packs it must, when libfdt packs it at all, stay valid
  * with the same RAM. */
 #include "fuzz_check.h"
 

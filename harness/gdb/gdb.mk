@@ -10,6 +10,7 @@ GDB_ARGS   ?=
 debug: image
 	@mkdir -p $(DEBUG_DIR)
 	BC_IMAGE="$(abspath $(OUT))" BC_KERNEL="$(abspath $(KERNEL))" BC_ROOTTASK="$(abspath $(ROOTTASK))" \
-	BC_DTB="$(if $(DTB),$(abspath $(DTB)))" BC_MACHINE="$(MACHINE)" BC_CPU="$(CPU)" BC_MEM="$(MEM)" BC_SMP="$(KERNEL_CPUS)" \
+	BC_DTB="$(if $(DTB),$(abspath $(DTB)))" BC_MACHINE="$(RUN_MACHINE)" BC_CPU="$(RUN_CPU)" BC_MEM="$(RUN_MEM)" BC_SMP="$(KERNEL_CPUS)" \
+	BC_ARCH="$(KERNEL_ARCH)" BC_GDB_ARCH="$($(KERNEL_ARCH)_GDB_ARCH)" \
 	BC_SERIAL="$(abspath $(DEBUG_DIR))/serial.log" BC_PIDFILE="$(abspath $(DEBUG_DIR))/qemu.pid" \
-	QEMU="$(QEMU)" $(GDB) -nx -q -x harness/gdb/session.py $(GDB_ARGS)
+	QEMU="$(RUN_QEMU)" $(GDB) -nx -q -x harness/gdb/session.py $(GDB_ARGS)

@@ -2,7 +2,7 @@
 loader image, kernel and root task symbols loaded, breakpoints at the four
 hand-off points and the helper commands (see harness/gdb/README.md).
 Environment (set by harness/gdb/gdb.mk): BC_IMAGE BC_KERNEL BC_ROOTTASK
-BC_DTB BC_MACHINE BC_CPU BC_MEM BC_SMP BC_SERIAL BC_PIDFILE."""
+BC_DTB BC_MACHINE BC_CPU BC_MEM BC_SMP BC_ARCH BC_GDB_ARCH BC_SERIAL BC_PIDFILE."""
 
 import os
 import re
@@ -51,10 +51,13 @@ def component_elfs():
 
 components = component_elfs()
 target.setup_session()
+if env.get("BC_GDB_ARCH"):
+    gdb.execute(f"set architecture {env['BC_GDB_ARCH']}", to_string=True)
 target.load_symbols(image, kernel, roottask)
 for path in components.values():
     target.quiet(f"add-symbol-file {path}")
-qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("BC_SMP", "1")), "-monitor", "none", "-serial", f"file:{serial}",
+qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("BC_SMP", "1"),
+                      env.get("BC_ARCH") or "aarch64"), "-monitor", "none", "-serial", f"file:{serial}",
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
 pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")

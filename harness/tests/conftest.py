@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bootcheck import arch as arch_facts  # noqa: E402
 from bootcheck import images, qemu, qemu_machine, runcache, target  # noqa: E402
 
 pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
@@ -212,6 +213,12 @@ class Booter:
             machine = qemu_machine.machine_for(kernel, from_el2=from_el2)
         if smp is None:
             smp = qemu_machine.kernel_nodes(kernel) if kernel is not None else 1
+        arch = qemu_machine.kernel_arch(kernel) if kernel is not None else "aarch64"
+        if arch != "aarch64":      # that architecture's machine facts (bootcheck.arch)
+            facts = arch_facts.facts(arch)
+            kw.setdefault("cpu", facts.cpu)
+            kw.setdefault("mem", facts.mem)
+            kw["arch"] = arch
         try:
             qemu_machine.check_agrees(kernel, machine, deliberate, smp)
         except qemu_machine.MachineMismatch as e:

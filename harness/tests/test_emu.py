@@ -1,7 +1,7 @@
 """The Unicorn suite (harness/emu): the loader image QEMU boots is run on a
 model of QEMU virt until it enters the kernel, and each hand-off check is its
 own test. Every check is shown failing on a mutant loader
-(loader/src/mutations.h), broken payloads must stop the loader inside
+(loader/arch/aarch64/mutations.h), broken payloads must stop the loader inside
 Unicorn with its exact error, and the UART transcript must equal QEMU's."""
 
 import os

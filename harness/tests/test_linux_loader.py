@@ -2,7 +2,7 @@
 BOOTARGS=...`): Debian's arm64 kernel with our initramfs, booted by our
 loader at EL1 and EL2, judged by the Linux contract at the Image's first
 instruction (gdb) and by our init's serial line; and each deliberately
-broken hand-off, a mutant of the loader (loader/src/mutations.h), named by
+broken hand-off, a mutant of the loader (loader/arch/aarch64/mutations.h), named by
 the contract's rule with its values.
 
 Each full boot takes about 5 s; a mutant stops at Linux's entry (~1 s)."""

@@ -42,14 +42,14 @@ def test_loader_sees_no_libc_header():
         elif path.startswith(os.path.join(ROOT, "build", "deps") + os.sep):
             if os.path.basename(path) not in {"libfdt.h", "fdt.h"}:
                 foreign.append(f"{h} (from the unpacked libfdt-dev:arm64; the project's "
-                               "loader/src/include must provide it)")
+                               "loader/arch/aarch64/include must provide it)")
         elif not path.startswith(ROOT + os.sep) or os.sep + "build" + os.sep in path[len(ROOT):]:
             foreign.append(h)
     assert len(headers) > 10, f"make loader-headers listed too little: {headers}"
     assert foreign == [], "the freestanding loader includes headers from outside the project: " \
         + ", ".join(foreign)
     # The libfdt environment is ours, not Debian's (which includes a libc's stdlib.h).
-    assert "loader/src/include/libfdt_env.h" in headers
+    assert "loader/arch/aarch64/include/libfdt_env.h" in headers
 
 
 def test_the_kernel_decides_the_machine(artifacts):

@@ -1,6 +1,6 @@
 /* The pure part of the loader's DTB handling: validating a blob with libfdt
  * and reading RAM (/memory) and the PSCI method (/psci) from it. Shared by
- * the loader (arm64 libfdt, loader/src/dtb.c) and host builds (-lfdt: the
+ * the loader (arm64 libfdt, loader/arch/aarch64/dtb.c) and host builds (-lfdt: the
  * fuzzer in harness/fuzz/), so both run exactly the same checks.
  *
  * Nothing here prints or stops: failures return -1 with the sentence the

@@ -38,8 +38,23 @@ static void read_phdr(const struct elf_image *img, const struct elf64_ehdr *eh,
     read_bytes(ph, img->data + eh->e_phoff + (uint64_t)i * sizeof *ph, sizeof *ph);
 }
 
-int elf_validate(struct elf_image *img, const void *data, uint64_t size,
-                 char err[ELF_ERR_LEN])
+const char *elf_machine_name(unsigned machine)
+{
+    return machine == ELF_EM_AARCH64 ? "EM_AARCH64" : machine == ELF_EM_RISCV ? "EM_RISCV" : "?";
+}
+
+const char *elf_machine_arch(unsigned machine)
+{
+    return machine == ELF_EM_AARCH64 ? "aarch64" : machine == ELF_EM_RISCV ? "riscv64" : "unknown";
+}
+
+int elf_validate(struct elf_image *img, const void *data, uint64_t size, char err[ELF_ERR_LEN])
+{
+    return elf_validate_machine(img, data, size, ELF_EM_AARCH64, err);
+}
+
+int elf_validate_machine(struct elf_image *img, const void *data, uint64_t size, unsigned machine,
+                         char err[ELF_ERR_LEN])
 {
     struct elf64_ehdr eh;
     img->data = data;
@@ -71,8 +86,10 @@ int elf_validate(struct elf_image *img, const void *data, uint64_t size,
         return -1;
     }
     read_bytes(&eh, data, sizeof eh);
-    if (eh.e_machine != ELF_EM_AARCH64) {
-        bc_snprintf(err, ELF_ERR_LEN, "ELF machine %u is not EM_AARCH64 (183)", eh.e_machine);
+    img->machine = eh.e_machine;
+    if (eh.e_machine != machine) {
+        bc_snprintf(err, ELF_ERR_LEN, "ELF machine %u is not %s (%u)", eh.e_machine,
+                    elf_machine_name(machine), machine);
         return -1;
     }
     if (eh.e_type != ELF_ET_EXEC) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #define ELF_EM_AARCH64   183
+#define ELF_EM_RISCV     243
 #define ELF_ET_EXEC      2
 #define ELF_PT_LOAD      1
 #define ELF_PF_X         1
@@ -75,6 +76,7 @@ struct elf_image {
     const uint8_t *data;
     uint64_t size;
     uint64_t entry;
+    unsigned machine;        /* e_machine */
     unsigned phnum;
     unsigned nload;          /* number of PT_LOAD segments with memsz > 0 */
     uint64_t vaddr_min, vaddr_max;
@@ -93,6 +95,14 @@ struct elf_segment {
  * writes one sentence naming what is wrong (with the numbers) into err. */
 int elf_validate(struct elf_image *img, const void *data, uint64_t size,
                  char err[ELF_ERR_LEN]);
+/* The same for an ELF of the given e_machine (ELF_EM_AARCH64 or ELF_EM_RISCV):
+ * elf_validate is this with ELF_EM_AARCH64. */
+int elf_validate_machine(struct elf_image *img, const void *data, uint64_t size, unsigned machine,
+                         char err[ELF_ERR_LEN]);
+/* "EM_AARCH64" / "EM_RISCV", and the architecture's folder name under
+ * loader/arch/ ("aarch64" / "riscv64"); "?" / "unknown" for any other. */
+const char *elf_machine_name(unsigned machine);
+const char *elf_machine_arch(unsigned machine);
 
 /* The n-th PT_LOAD segment with memsz > 0 of a validated image (n < nload). */
 void elf_segment_get(const struct elf_image *img, unsigned n, struct elf_segment *seg);

@@ -18,4 +18,10 @@
  * DTB copy and root task placed right after it, and fit in 512 MiB of RAM. */
 #define LOADER_LINK_ADDR    0x48000000
 
+/* QEMU "virt" (riscv64) with OpenSBI: RAM starts at 0x80000000 and the
+ * firmware keeps it up to 0x80200000, where it starts the next stage (the
+ * loader, unless the kernel itself is linked there, as seL4 16.0.0's is). */
+#define RISCV_VIRT_RAM_BASE      0x80000000u
+#define RISCV_SBI_FIRMWARE_END   0x80200000u
+
 #endif

@@ -10,6 +10,8 @@
  * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END
  *        pack-check --handoff-record KERNEL SYMBOL MEMBER_OUT
  *        pack-check --kernel-nodes KERNEL
+ *        pack-check --arch KERNEL   (aarch64 or riscv64, from e_machine)
+ *        pack-check --link-addr KERNEL ROOTTASK DTB|- RAM_MIB 0 LOADER_SIZE   (riscv64)
  *        pack-check --linux-image IMAGE   (a Linux arm64 Image's header)
  *
  * The second form is the pack step of the opt-in hand-off record protocol
@@ -52,13 +54,52 @@ static unsigned char *read_file(const char *path, const char *what, uint64_t *si
     return buf;
 }
 
-static void load_elf(const char *path, const char *name, struct elf_image *img)
+/* The e_machine of an ELF file (0 if it is too short to have one). */
+static unsigned file_machine(const unsigned char *data, uint64_t size)
+{
+    return size >= 20 && data[0] == 0x7f && data[1] == 'E' ? (unsigned)(data[18] | data[19] << 8) : 0;
+}
+
+/* Validated for `machine` (ELF_EM_AARCH64 or ELF_EM_RISCV). */
+static void load_elf_for(const char *path, const char *name, unsigned machine, struct elf_image *img)
 {
     uint64_t size;
     unsigned char *data = read_file(path, name, &size);
     char err[ELF_ERR_LEN];
-    if (elf_validate(img, data, size, err) != 0) {
+    if (elf_validate_machine(img, data, size, machine, err) != 0) {
         fprintf(stderr, "pack: error: %s (%s): %s\n", name, path, err);
+        exit(1);
+    }
+}
+
+static void load_elf(const char *path, const char *name, struct elf_image *img)
+{
+    load_elf_for(path, name, ELF_EM_AARCH64, img);
+}
+
+/* The kernel's architecture decides the image's: EM_RISCV makes a riscv64
+ * image, anything else is checked as AArch64 (the messages say what it is not). */
+static unsigned kernel_machine(const char *path)
+{
+    uint64_t size;
+    unsigned char *data = read_file(path, "kernel.elf", &size);
+    unsigned m = file_machine(data, size);
+    free(data);
+    return m == ELF_EM_RISCV ? ELF_EM_RISCV : ELF_EM_AARCH64;
+}
+
+/* Kernel and root task of two known architectures: one line naming both. */
+static void check_same_arch(const char *kernel, const char *roottask, unsigned machine)
+{
+    uint64_t size;
+    unsigned char *data = read_file(roottask, "roottask.elf", &size);
+    unsigned m = file_machine(data, size);
+    free(data);
+    if ((m == ELF_EM_AARCH64 || m == ELF_EM_RISCV) && m != machine) {
+        fprintf(stderr, "pack: error: roottask.elf (%s) is built for %s (%s %u) but kernel.elf (%s)"
+                " for %s (%s %u): build both for one architecture\n", roottask, elf_machine_arch(m),
+                elf_machine_name(m), m, kernel, elf_machine_arch(machine), elf_machine_name(machine),
+                machine);
         exit(1);
     }
 }
@@ -111,23 +152,37 @@ int main(int argc, char **argv)
         return check_linux_image(argv[2]);
     if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
         return write_record_member(argv[2], argv[3], argv[4]);
+    if (argc == 3 && strcmp(argv[1], "--arch") == 0) {
+        printf("%s\n", elf_machine_arch(kernel_machine(argv[2])));
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "--kernel-nodes") == 0) {
         struct elf_image kernel;
-        load_elf(argv[2], "kernel.elf", &kernel);
+        load_elf_for(argv[2], "kernel.elf", kernel_machine(argv[2]), &kernel);
         printf("%u\n", plan_kernel_nodes(&kernel));
         return 0;
+    }
+    /* --link-addr KERNEL ROOTTASK DTB|- RAM_MIB 0 LOADER_SIZE: where to link a
+     * riscv64 loader of that size (see below). */
+    int link_addr_mode = argc == 8 && strcmp(argv[1], "--link-addr") == 0;
+    if (link_addr_mode) {
+        argv++;
+        argc--;
     }
     if (argc != 7) {
         fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
         return 2;
     }
     struct elf_image kernel, roottask;
-    load_elf(argv[1], "kernel.elf", &kernel);
-    load_elf(argv[2], "roottask.elf", &roottask);
+    unsigned machine = kernel_machine(argv[1]);
+    check_same_arch(argv[1], argv[2], machine);
+    load_elf_for(argv[1], "kernel.elf", machine, &kernel);
+    load_elf_for(argv[2], "roottask.elf", machine, &roottask);
 
     struct plan_inputs in = { .kernel = &kernel, .roottask = &roottask };
-    in.ram[0].start = VIRT_RAM_BASE;
-    in.ram[0].end = VIRT_RAM_BASE + strtoull(argv[4], NULL, 0) * 1024 * 1024;
+    uint64_t ram_base = machine == ELF_EM_RISCV ? RISCV_VIRT_RAM_BASE : VIRT_RAM_BASE;
+    in.ram[0].start = ram_base;
+    in.ram[0].end = ram_base + strtoull(argv[4], NULL, 0) * 1024 * 1024;
     in.nram = 1;
     in.loader.start = strtoull(argv[5], NULL, 0);
     in.loader.end = strtoull(argv[6], NULL, 0);
@@ -175,12 +230,41 @@ int main(int argc, char **argv)
 
     struct boot_plan plan;
     char err[PLAN_ERR_LEN];
+    if (machine == ELF_EM_RISCV && link_addr_mode) {
+        /* Where the riscv64 loader goes: OpenSBI's next-stage address if the
+         * plan leaves [it, + loader size) free, else the first 2 MiB boundary
+         * above everything the plan places (seL4 16.0.0's kernel is linked at
+         * 0x80200000 itself). */
+        uint64_t size = in.loader.end - in.loader.start;
+        in.loader.start = in.loader.end = 0;
+        if (plan_boot(&in, &plan, err) != 0) {
+            fprintf(stderr, "pack: error: %s\n", err);
+            return 1;
+        }
+        struct mem_range placed[3] = { plan.kernel_phys, plan.dtb_phys, plan.user_phys };
+        uint64_t at = RISCV_SBI_FIRMWARE_END, top = 0;
+        int clash = 0;
+        for (int i = 0; i < 3; i++) {
+            if (placed[i].end > top)
+                top = placed[i].end;
+            clash |= placed[i].start < at + size && at < placed[i].end;
+        }
+        printf("0x%lx\n", (unsigned long)(clash ? PLAN_ROUND_UP(top, 0x200000u) : at));
+        return 0;
+    }
     if (plan_boot(&in, &plan, err) != 0) {
         fprintf(stderr, "pack: error: %s\n", err);
         return 1;
     }
-    printf("pack: %s kernel paddr [0x%lx..0x%lx), roottask %lu KiB entry 0x%lx, ",
-           plan.flavour == KERNEL_HYP ? "EL2 (hyp)" : "EL1",
+    if (machine == ELF_EM_RISCV && plan.kernel_phys.start < RISCV_SBI_FIRMWARE_END) {
+        fprintf(stderr, "pack: error: kernel paddr [0x%lx..0x%lx) lies below 0x%x, in the SBI"
+                " firmware's memory\n", (unsigned long)plan.kernel_phys.start,
+                (unsigned long)plan.kernel_phys.end, RISCV_SBI_FIRMWARE_END);
+        return 1;
+    }
+    printf("pack: %s%s kernel paddr [0x%lx..0x%lx), roottask %lu KiB entry 0x%lx, ",
+           machine == ELF_EM_RISCV ? "riscv64 " : "",
+           machine == ELF_EM_RISCV ? "S-mode" : plan.flavour == KERNEL_HYP ? "EL2 (hyp)" : "EL1",
            (unsigned long)plan.kernel_phys.start, (unsigned long)plan.kernel_phys.end,
            (unsigned long)((plan.user_phys.end - plan.user_phys.start) >> 10),
            (unsigned long)roottask.entry);

@@ -1,0 +1,54 @@
+/* Loader entry. OpenSBI (QEMU -bios default, Debian's fw_jump / fw_dynamic)
+ * jumps here in S-mode with the MMU off, a0 = this hart's id, a1 = its DTB.
+ * Before any C runs: interrupts off, a trap handler that reports (stvec), a
+ * stack and a zeroed .bss. The code is position-independent (medany, auipc),
+ * so it runs long enough to say where it was linked if that is wrong. */
+    .section .text.start, "ax"
+    .global _start
+_start:
+    csrw    sie, zero
+    csrci   sstatus, 2              /* SIE */
+    lla     t0, trap_entry
+    csrw    stvec, t0
+    lla     sp, __stack_top
+    mv      s0, a0
+    mv      s1, a1
+    lla     t0, __bss_start
+    lla     t1, __bss_end
+1:  bgeu    t0, t1, 2f
+    sd      zero, 0(t0)
+    addi    t0, t0, 8
+    j       1b
+2:  mv      a0, s0
+    mv      a1, s1
+    call    loader_main
+    tail    loader_halt
+
+/* Where SBI HSM hart_start enters another hart (smp.c): a0 = hart id,
+ * a1 = its logical core id. Each core has a 4 KiB stack of its own. */
+    .global secondary_entry
+secondary_entry:
+    csrw    sie, zero
+    lla     t0, trap_entry
+    csrw    stvec, t0
+    lla     sp, __smp_stacks_start
+    addi    t0, a1, 1
+    slli    t0, t0, 12
+    add     sp, sp, t0
+    call    smp_secondary_main
+    tail    loader_halt
+
+/* Every trap the loader takes (and one a kernel takes before it sets its own
+ * stvec) is reported in words and stops the machine. The exception stack is
+ * identity-mapped both before and after satp is set. */
+    .balign 4
+    .global trap_entry
+trap_entry:
+    lla     sp, __exception_stack_top
+    csrr    a0, scause
+    csrr    a1, sepc
+    csrr    a2, stval
+    csrr    a3, sstatus
+    csrr    a4, satp
+    call    loader_trap
+    tail    loader_halt
