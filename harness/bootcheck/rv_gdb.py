@@ -25,6 +25,7 @@ import gdb, json
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("set architecture riscv:rv64")
+gdb.execute("set remotetimeout 30")
 gdb.execute("target remote | exec " + QEMU_CMD)
 REGS = ("pc", "sp", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "satp", "priv")
 for name, addr in STOPS:

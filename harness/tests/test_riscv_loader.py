@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from bootcheck import arch as arch_facts
-from bootcheck import expect, images, qemu_machine, runcache, target, tinyelf
+from bootcheck import expect, images, qemu_machine, runcache, rv_gdb, target, tinyelf
 from conftest import BUILD, ROOT, SEL4_KERNELS, sel4_kernel_path
 
 pytestmark = pytest.mark.qemu
@@ -228,7 +228,8 @@ gdb.execute("kill")
 
 def gdb_at_entry(tmp_path, image, entry, smp=1):
     argv = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, smp, "riscv64"), "-monitor", "none",
-            "-serial", f"file:{tmp_path / 'serial.log'}", "-S", "-gdb", "stdio", "-kernel", str(image)]
+            "-serial", f"file:{tmp_path / 'serial.log'}", "-S", "-gdb", "stdio", "-kernel", str(image),
+            "-pidfile", str(tmp_path / "qemu.pid")]      # gdb's pipe child has its own group
     script = tmp_path / "at_entry.py"
     script.write_text(f"QEMU_CMD = {' '.join(argv)!r}\nENTRY = {entry}\n" + GDB_SCRIPT)
     proc = subprocess.Popen(["gdb-multiarch", "-nx", "-batch", "-x", str(script)], stdout=subprocess.PIPE,
@@ -239,6 +240,7 @@ def gdb_at_entry(tmp_path, image, entry, smp=1):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        rv_gdb._kill_qemu(str(tmp_path / "qemu.pid"))
     m = re.search(r"^BC-REGS (.*)$", out, re.M)
     assert m, out
     return eval(m.group(1), {}), (tmp_path / "serial.log").read_text(errors="replace")
