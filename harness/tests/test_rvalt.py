@@ -19,7 +19,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, target
+from bootcheck import arch as arch_facts
+from bootcheck import expect, qemu_machine, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
 
@@ -37,8 +38,9 @@ GIB = 1 << 30
 # task at the end of the DTB's first /memory region.
 RAM_END = 0x80000000 + (3072 << 20)
 LOADER_BASE = 0x90000000
-QEMU = ["qemu-system-riscv64", "-machine", "virt", "-cpu", "rv64", "-m", "3072", "-nographic",
-        "-bios", "default", "-monitor", "none", "-no-reboot"]
+RV = arch_facts.facts("riscv64")
+QEMU = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, 1, "riscv64"), "-nographic",
+        "-monitor", "none", "-no-reboot"]
 
 
 def hx(v):
