@@ -87,6 +87,10 @@ def command(target_args, out, env, root, build):
         if v and os.path.join(root, v).startswith(build + "/") and not os.path.exists(os.path.join(root, v)):
             return None
     fixed = tuple(sorted((k, v) for k, v in values.items() if k not in FILLED))
+    # make picks the loader by the kernel's architecture, read from the file
+    # a marker does not name: the template is asked per architecture.
+    if "KERNEL_ARCH" not in values:
+        fixed = tuple(sorted((*fixed, ("KERNEL_ARCH", _kernel_arch(os.path.join(root, values.get("KERNEL", "")))))))
     filled = tuple(sorted(k for k in values if k in FILLED))
     lines = _template(root, target_args[0], fixed, filled, env)
     if lines is None:
@@ -116,6 +120,20 @@ def command(target_args, out, env, root, build):
             step_env["LIBGCC"] = _libgcc(step_env.get("CROSS", ""), run_env)
         steps.append((words, step_env))
     return steps
+
+
+EM_RISCV = 243
+
+
+def _kernel_arch(path):
+    """As the Makefile's KERNEL_ARCH: riscv64 for an ELF with e_machine
+    EM_RISCV, aarch64 otherwise (also for no file)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except OSError:
+        return "aarch64"
+    return "riscv64" if len(head) == 20 and int.from_bytes(head[18:20], "little") == EM_RISCV else "aarch64"
 
 
 _libgccs = {}
