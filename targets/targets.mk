@@ -20,6 +20,10 @@
 include targets/abi/abi.mk
 
 STANDIN_DIR       := targets/standin
+# AArch64-specific sources (entry, vectors, page tables, PL011, PSCI, SMP,
+# the ARM VSpace invocations, link script, platform constants).
+STANDIN_ARCH_DIR  := $(STANDIN_DIR)/arch/aarch64
+STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_SMP_NODES := 4
@@ -47,7 +51,7 @@ STANDIN_COMMON_SRCS := fmt.c esr.c
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
 STANDIN_CFLAGS := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
-                  -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
+                  -I$(STANDIN_DIR) -I$(STANDIN_ARCH_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
 
 # Per configuration: object directory (the single-core non-MCS one keeps
 # build/targets/standin, its historic place), sources, flags.
@@ -60,8 +64,10 @@ standin_conf_cflags = $(STANDIN_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mc
 # from when one of them lived in targets/standin/ is then never read.
 # The ABI table (build/abi/sel4_abi_table.c) is compiled into each
 # configuration's objects: the stand-in takes every number from it.
-standin_conf_objs = $(addprefix $(call standin_conf_dir,$(1))/,$(patsubst %.c,%.o,$(call standin_conf_srcs,$(1))) \
-                      $(STANDIN_S_SRCS:.S=.o)) \
+# Architecture sources compile into arch/aarch64/ beside the shared objects
+# (link order unchanged).
+standin_obj = $(2)/$(if $(filter $(1),$(STANDIN_ARCH_SRCS)),arch/aarch64/)$(basename $(1)).o
+standin_conf_objs = $(foreach s,$(call standin_conf_srcs,$(1)) $(STANDIN_S_SRCS),$(call standin_obj,$(s),$(call standin_conf_dir,$(1)))) \
                     $(addprefix $(call standin_conf_dir,$(1))/common/,$(STANDIN_COMMON_SRCS:.c=.o)) \
                     $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o
 
@@ -75,7 +81,11 @@ $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
-$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.S
+$(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+
+$(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.S
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
@@ -99,9 +109,9 @@ $(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c | $(SEL4
 -include $(call standin_build_dir,$(1),$(2))/release.d
 
 $(call standin_elf,$(1),$(2)): $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o \
-                               $(STANDIN_DIR)/kernel.ld
+                               $(STANDIN_ARCH_DIR)/kernel.ld
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_ARCH_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
 	    $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o -o $$@ -lgcc
 endef
 
