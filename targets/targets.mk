@@ -39,7 +39,7 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
@@ -134,3 +134,73 @@ standin: $(STANDIN_KERNEL)
 standin-smp: $(STANDIN_SMP_KERNEL)
 standin-all: $(STANDIN_KERNEL) $(STANDIN_SMP_KERNEL) $(STANDIN_KERNELS)
 all: standin-all
+
+# ---------------------------------------------------------------------------
+# riscv64 (QEMU virt, S-mode under OpenSBI, Sv39): the same hand-off checks
+# and free-memory model (handoff.c, freemem.c, bootinfo_frame.c, shared with
+# AArch64) on riscv64's entry, traps, Sv39 tables and SBI console
+# (arch/riscv64/). One build per release, non-MCS, one hart:
+#   build/targets/standin/riscv64/kernel-<release>.elf
+#   build/targets/standin/riscv64/kernel.elf   (a copy of kernel-13.0.0.elf)
+STANDIN_RV_CROSS    ?= riscv64-linux-gnu-
+STANDIN_RV_CC       := $(STANDIN_RV_CROSS)gcc
+STANDIN_RV_DIR      := $(STANDIN_DIR)/arch/riscv64
+STANDIN_RV_OUT      := $(STANDIN_OUT)/riscv64
+STANDIN_RV_OBJ      := $(BUILD)/targets/standin-riscv64
+STANDIN_RV_RELEASES := 13.0.0 14.0.0 15.0.0 16.0.0
+STANDIN_RV_KERNEL   := $(STANDIN_RV_OUT)/kernel.elf
+STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf)
+export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
+
+STANDIN_RV_SHARED_SRCS := handoff.c freemem.c bootinfo_frame.c kassert.c kstring.c
+STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c boot.c trap.c
+# No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
+STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                     -nostdinc -isystem $(shell $(STANDIN_RV_CC) -print-file-name=include 2>/dev/null) \
+                     -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+                     -mno-relax -fno-stack-protector -fno-asynchronous-unwind-tables \
+                     -fno-tree-loop-distribute-patterns -DCONFIG_KERNEL_MCS=0 \
+                     -I$(STANDIN_RV_DIR) -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) \
+                     -I$(COMMON_DIR) -MMD -MP
+STANDIN_RV_OBJS := $(addprefix $(STANDIN_RV_OBJ)/,$(STANDIN_RV_SHARED_SRCS:.c=.o)) \
+                   $(addprefix $(STANDIN_RV_OBJ)/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
+                   $(STANDIN_RV_OBJ)/common/fmt.o $(STANDIN_RV_OBJ)/abi/sel4_abi_table.o
+
+$(STANDIN_RV_OBJ)/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
+$(STANDIN_RV_OBJ)/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
+$(STANDIN_RV_OBJ)/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.S
+	@mkdir -p $(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
+$(STANDIN_RV_OBJ)/common/%.o: $(COMMON_DIR)/%.c
+	@mkdir -p $(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
+$(STANDIN_RV_OBJ)/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
+	@mkdir -p $(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
+-include $(STANDIN_RV_OBJS:.o=.d)
+
+define standin_rv_build
+$(STANDIN_RV_OBJ)/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
+-include $(STANDIN_RV_OBJ)/release-$(1)/release.d
+
+$(STANDIN_RV_OUT)/kernel-$(1).elf: $(STANDIN_RV_OBJS) $(STANDIN_RV_OBJ)/release-$(1)/release.o \
+                                   $(STANDIN_RV_DIR)/kernel.ld
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(STANDIN_RV_OBJS) \
+	    $(STANDIN_RV_OBJ)/release-$(1)/release.o -o $$@
+endef
+$(foreach r,$(STANDIN_RV_RELEASES),$(eval $(call standin_rv_build,$(r))))
+
+$(STANDIN_RV_KERNEL): $(STANDIN_RV_OUT)/kernel-13.0.0.elf
+	cp $< $@
+
+.PHONY: standin-riscv64
+standin-riscv64: $(STANDIN_RV_KERNEL) $(STANDIN_RV_KERNELS)
+all: standin-riscv64

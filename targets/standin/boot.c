@@ -9,6 +9,7 @@
 #include "config.h"
 #include "cspace.h"
 #include "freemem.h"
+#include "handoff.h"
 #include "kassert.h"
 #include "pagetable.h"
 #include "power.h"
@@ -59,77 +60,6 @@ static void init_cpu(void)
     __asm__ volatile("msr cntkctl_el1, xzr\n isb");
 }
 
-static struct region paddr_to_kregion(uint64_t start, uint64_t end)
-{
-    return (struct region){ start + PPTR_BASE, end + PPTR_BASE };
-}
-
-/* The hand-off values and everything derived from them. */
-struct boot_state {
-    struct region ui_p_reg;     /* [x0, x1) */
-    struct region ui_v_reg;     /* ui_p_reg - pv_offset */
-    uint64_t pv_offset;
-    uint64_t v_entry;
-    uint64_t ipcbuf_vptr, bi_frame_vptr, extra_bi_vptr;
-    uint64_t dtb_paddr;
-    uint32_t dtb_size;
-    uint64_t extra_len;         /* bytes of extra BootInfo content */
-    unsigned extra_bi_bits;
-    struct region it_v_reg;
-    struct region reserved[MAX_RESERVED_REGIONS];   /* kernel-window regions */
-    unsigned n_reserved;
-};
-
-static int check_dtb(struct boot_state *s)
-{
-    if (s->dtb_size == 0)
-        return 1;
-    uint64_t dtb_end = s->dtb_paddr + s->dtb_size;
-    if (dtb_end < s->dtb_paddr) {
-        kprintf("ERROR: DTB location at %lx len %lu invalid\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)s->dtb_size);
-        return 0;
-    }
-    if (dtb_end >= PADDR_TOP) {
-        kprintf("ERROR: DTB at [%lx..%lx%c exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)dtb_end, region_close(), (unsigned long)PADDR_TOP);
-        return 0;
-    }
-    s->extra_len += sizeof(seL4_BootInfoHeader) + s->dtb_size;
-    return 1;
-}
-
-static int check_user_top(struct boot_state *s)
-{
-    s->extra_bi_bits = extra_bi_size_bits(s->extra_len);
-    s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + BIT(s->extra_bi_bits) };
-    /* A start at or above USER_TOP can make the end wrap around to a small
-     * value; seL4's single comparison would miss that, the true end is
-     * still past USER_TOP, so it is reported the same way. */
-    if (s->it_v_reg.end >= USER_TOP || s->it_v_reg.start >= USER_TOP ||
-        s->it_v_reg.end < s->it_v_reg.start) {
-        /* No space before "exceeds": seL4's format string has none either. */
-        kprintf("ERROR: userland image virt [%lx..%lx%cexceeds USER_TOP (%lx)\n",
-                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end, region_close(),
-                (unsigned long)USER_TOP);
-        return 0;
-    }
-    return 1;
-}
-
-/* seL4's fixed order: kernel image, DTB (only if it has an address and a
- * size), user image (only if it starts inside the kernel window). */
-static void build_reserved_list(struct boot_state *s)
-{
-    s->n_reserved = 0;
-    s->reserved[s->n_reserved++] =
-        paddr_to_kregion(KERNEL_PADDR, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
-    if (s->dtb_size > 0 && s->dtb_paddr != 0)
-        s->reserved[s->n_reserved++] = paddr_to_kregion(s->dtb_paddr, s->dtb_paddr + s->dtb_size);
-    if (s->ui_p_reg.start < PADDR_TOP)
-        s->reserved[s->n_reserved++] = paddr_to_kregion(s->ui_p_reg.start, s->ui_p_reg.end);
-}
-
 /* Real seL4 has no explicit check here: its debug build trips an assertion
  * in the frame-entry constructor while mapping a misaligned user image (x0),
  * and only then. A misaligned x1 or x0 - x2 it accepts: the frames cover
@@ -175,8 +105,8 @@ static int create_it_address_space(const struct boot_state *s, boot_info_t *bi)
     cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, root_vspace_cap());
     uint64_t next_table = rootserver.paging.start;
     bi->userImagePaging.start = cspace_first_free();
-    static const unsigned level_shift[] = { 39, 30, 21 };   /* span of one table at level 1, 2, 3 */
-    for (unsigned level = 1; level <= 3; level++) {
+    static const unsigned level_shift[IT_PAGING_LEVELS] = IT_PAGING_TABLE_SHIFTS;
+    for (unsigned level = 1; level <= IT_PAGING_LEVELS; level++) {
         unsigned shift = level_shift[level - 1];
         for (uint64_t va = ROUND_DOWN(s->it_v_reg.start, shift); va < s->it_v_reg.end;
              va += BIT(shift)) {
@@ -294,9 +224,9 @@ static int try_init_kernel(struct boot_state *s)
     if (!abi_check_layout())
         halt();
 
-    if (!check_dtb(s) || !check_user_top(s))
+    if (!handoff_check_dtb(s) || !handoff_check_user_top(s))
         return 0;
-    build_reserved_list(s);
+    handoff_build_reserved_list(s, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
     if (!init_freemem(s->reserved, s->n_reserved, s->it_v_reg, s->extra_bi_bits)) {
         kprintf("ERROR: free memory management initialization failed\n");
         return 0;
@@ -384,18 +314,8 @@ static __attribute__((noreturn)) void fail(const char *message, const char *file
 void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
                  paddr_t dtb_addr_p, uint32_t dtb_size)
 {
-    struct boot_state s = {
-        .ui_p_reg = { ui_p_reg_start, ui_p_reg_end },
-        .ui_v_reg = { ui_p_reg_start - (uint64_t)pv_offset, ui_p_reg_end - (uint64_t)pv_offset },
-        .pv_offset = (uint64_t)pv_offset,
-        .v_entry = v_entry,
-        .dtb_paddr = dtb_addr_p,
-        .dtb_size = dtb_size,
-    };
-    /* IPC buffer right after the image, then BootInfo, then extra BootInfo. */
-    s.ipcbuf_vptr = s.ui_v_reg.end;
-    s.bi_frame_vptr = s.ipcbuf_vptr + BIT(PAGE_BITS);
-    s.extra_bi_vptr = s.bi_frame_vptr + BIT(PAGE_BITS);
+    struct boot_state s;
+    handoff_init(&s, ui_p_reg_start, ui_p_reg_end, pv_offset, v_entry, dtb_addr_p, dtb_size);
 
     if (!try_init_kernel(&s))
         fail("ERROR: kernel init failed", __FILE__, __LINE__, __func__);

@@ -26,9 +26,13 @@ uint64_t n_paging_structures(struct region it_v_reg)
 {
     if (region_is_empty(it_v_reg))
         return 0;
-    /* One level-1 table per 512 GiB, level-2 per 1 GiB, level-3 per 2 MiB. */
-    return tables_covering(it_v_reg, 39) + tables_covering(it_v_reg, 30) +
-           tables_covering(it_v_reg, 21);
+    /* One table per span its level covers (AArch64: level 1 per 512 GiB,
+     * level 2 per 1 GiB, level 3 per 2 MiB; RISC-V Sv39: 1 GiB, 2 MiB). */
+    static const unsigned shifts[IT_PAGING_LEVELS] = IT_PAGING_TABLE_SHIFTS;
+    uint64_t n = 0;
+    for (unsigned i = 0; i < IT_PAGING_LEVELS; i++)
+        n += tables_covering(it_v_reg, shifts[i]);
+    return n;
 }
 
 static int print_and_check_available(void)

@@ -63,6 +63,22 @@
 /* PSCI function id (SMC32 calling convention). */
 #define PSCI_SYSTEM_OFF     0x84000008
 
+/* seL4's reserved regions before init_freemem (src/arch/arm/kernel/boot.c):
+ * the DTB only with an address and a size, the user image only when it
+ * starts inside the kernel window. */
+#define RESERVE_DTB_NEEDS_ADDRESS          1
+#define RESERVE_USER_IMAGE_ONLY_IN_WINDOW  1
+
+/* The initial thread's paging structures below the VSpace root, one level
+ * per entry: the log2 span one table of that level covers (level 1 ..). */
+#define IT_PAGING_TABLE_SHIFTS  { 39, 30, 21 }
+#define IT_PAGING_LEVELS        3
+
+/* seL4's MAX_NUM_FREEMEM_REG for qemu-arm-virt: one slot per RAM region (1),
+ * one for the kernel's boot code, one spare for what is left beside the
+ * root server objects. */
+#define MAX_FREE_REGIONS    3
+
 /* The ASID the root task runs under (seL4's IT_ASID). */
 #define ROOT_TASK_ASID      1
 

@@ -1,0 +1,68 @@
+/* Platform and layout constants of the riscv64 stand-in kernel.
+ *
+ * Every number here is one real seL4 13.0.0 .. 16.0.0 for qemu-riscv-virt
+ * (riscv64, Sv39, OpenSBI, QEMU -m 3072) also uses
+ * (include/arch/riscv/arch/64/mode/hardware.h, libsel4's riscv64
+ * constants.h, the platform's generated memory list), so that a loader, a
+ * root task and a GDB script cannot tell the two apart at the hand-off.
+ * Shared by C and assembly, so only plain #defines. */
+#ifndef STANDIN_CONFIG_H
+#define STANDIN_CONFIG_H
+
+/* Kernel window: PA 0 appears at PPTR_BASE, so kernel pointer = PA + PPTR_BASE. */
+#define PPTR_BASE           0xffffffc000000000
+#define PPTR_TOP            0xffffffff80000000
+/* Highest physical address the window reaches (exclusive). */
+#define PADDR_TOP           (PPTR_TOP - PPTR_BASE)
+/* Where the kernel image is loaded, and where it is linked: seL4 links its
+ * ELF in a second window at PPTR_TOP that maps the GiB holding it. */
+#define KERNEL_PADDR        0x84000000
+#define KERNEL_ELF_BASE     (PPTR_TOP + (KERNEL_PADDR & 0x3fffffff))
+#define KERNEL_ELF_PADDR_GIB (KERNEL_PADDR & ~0x3fffffff)
+
+/* QEMU virt -m 3072 RAM less OpenSBI's 2 MiB at its start, compiled in as
+ * seL4's avail_p_regs. */
+#define RAM_START           0x80200000
+#define RAM_END             0x140000000
+
+/* Device untypeds cover physical space up to Sv39's 56-bit PA limit is
+ * what seL4 offers; the stand-in's untypeds come with the ABI table. */
+#define PHYS_ADDR_TOP       0x80000000000000
+
+/* seL4_UserTop for riscv64 Sv39. */
+#define USER_TOP            0x0000003ffffff000
+
+/* seL4's reserved regions before init_freemem (src/arch/riscv/kernel/boot.c):
+ * the DTB whenever it has a size, the user image always. */
+#define RESERVE_DTB_NEEDS_ADDRESS          0
+#define RESERVE_USER_IMAGE_ONLY_IN_WINDOW  0
+
+/* The initial thread's paging structures below the Sv39 root: level-1
+ * tables per GiB, level-2 tables per 2 MiB (arch_get_n_paging). */
+#define IT_PAGING_TABLE_SHIFTS  { 30, 21 }
+#define IT_PAGING_LEVELS        2
+
+/* seL4's MAX_NUM_FREEMEM_REG on RISC-V (arch/bootinfo.h). */
+#define MAX_FREE_REGIONS    16
+
+/* seL4's KernelIsMCS: the build chooses it. */
+#ifndef CONFIG_KERNEL_MCS
+#define CONFIG_KERNEL_MCS   0
+#endif
+#ifndef MAX_NUM_NODES
+#define MAX_NUM_NODES       1
+#endif
+#if MAX_NUM_NODES != 1
+#error "the riscv64 stand-in boots one hart"
+#endif
+
+/* kernel_stack_alloc holds one 4 KiB stack per hart (seL4's
+ * CONFIG_KERNEL_STACK_BITS 12). */
+#define KERNEL_STACK_BITS   12
+#define KERNEL_STACK_SIZE   (1 << KERNEL_STACK_BITS)
+#define FAULT_STACK_SIZE    4096
+
+/* The ASID the root task runs under (seL4's IT_ASID). */
+#define ROOT_TASK_ASID      1
+
+#endif
