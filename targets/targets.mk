@@ -183,6 +183,12 @@ $(STANDIN_RV_OBJ)/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
 -include $(STANDIN_RV_OBJS:.o=.d)
 
+# Where seL4 links its qemu-riscv-virt kernel: 13.0 at physBase + 64 MiB,
+# 14.0 on at physBase (right after OpenSBI's 2 MiB).
+standin_rv_paddr = $(if $(filter 13,$(firstword $(subst ., ,$(1)))),0x84000000,0x80200000)
+standin_rv_link_at = -Wl,--defsym=KERNEL_PADDR=$(call standin_rv_paddr,$(1)) \
+                     -Wl,--defsym=KERNEL_VADDR=$(shell printf '0x%x' $$((0xffffffff80000000 + $(call standin_rv_paddr,$(1)) - 0x80000000)))
+
 define standin_rv_build
 $(STANDIN_RV_OBJ)/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
@@ -193,7 +199,7 @@ $(STANDIN_RV_OBJ)/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_
 $(STANDIN_RV_OUT)/kernel-$(1).elf: $(STANDIN_RV_OBJS) $(STANDIN_RV_OBJ)/release-$(1)/release.o \
                                    $(STANDIN_RV_DIR)/kernel.ld
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(STANDIN_RV_OBJS) \
+	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(call standin_rv_link_at,$(1)) $(STANDIN_RV_OBJS) \
 	    $(STANDIN_RV_OBJ)/release-$(1)/release.o -o $$@
 endef
 $(foreach r,$(STANDIN_RV_RELEASES),$(eval $(call standin_rv_build,$(r))))

@@ -226,7 +226,7 @@ static int try_init_kernel(struct boot_state *s)
 
     if (!handoff_check_dtb(s) || !handoff_check_user_top(s))
         return 0;
-    handoff_build_reserved_list(s, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
+    handoff_build_reserved_list(s, KERNEL_PADDR, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
     if (!init_freemem(s->reserved, s->n_reserved, s->it_v_reg, s->extra_bi_bits)) {
         kprintf("ERROR: free memory management initialization failed\n");
         return 0;

@@ -66,7 +66,9 @@ int handoff_check_dtb(struct boot_state *s)
 int handoff_check_user_top(struct boot_state *s)
 {
     s->extra_bi_bits = extra_bi_size_bits(s->extra_len);
-    s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + BIT(s->extra_bi_bits) };
+    /* Without extra BootInfo, 13.0 still adds BIT(0) = 1 byte; 14.0 on adds nothing. */
+    uint64_t extra_span = s->extra_bi_bits > 0 || !release_at_least(14) ? BIT(s->extra_bi_bits) : 0;
+    s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + extra_span };
     /* A start at or above USER_TOP can make the end wrap around to a small
      * value; seL4's single comparison would miss that, the true end is
      * still past USER_TOP, so it is reported the same way. */
@@ -81,12 +83,13 @@ int handoff_check_user_top(struct boot_state *s)
     return 1;
 }
 
-void handoff_build_reserved_list(struct boot_state *s, uint64_t kernel_paddr_end)
+void handoff_build_reserved_list(struct boot_state *s, uint64_t kernel_paddr_start,
+                                 uint64_t kernel_paddr_end)
 {
     s->n_reserved = 0;
-    s->reserved[s->n_reserved++] = paddr_to_kregion(KERNEL_PADDR, kernel_paddr_end);
-    /* AArch64 also needs a DTB address; RISC-V reserves any DTB with a size. */
-    if (s->dtb_size > 0 && (s->dtb_paddr != 0 || !RESERVE_DTB_NEEDS_ADDRESS))
+    s->reserved[s->n_reserved++] = paddr_to_kregion(kernel_paddr_start, kernel_paddr_end);
+    /* A DTB with a size but at address 0 is passed on, not reserved. */
+    if (s->dtb_size > 0 && s->dtb_paddr != 0)
         s->reserved[s->n_reserved++] = paddr_to_kregion(s->dtb_paddr, s->dtb_paddr + s->dtb_size);
     /* AArch64 reserves the user image only inside the kernel window; RISC-V always. */
     if (s->ui_p_reg.start < PADDR_TOP || !RESERVE_USER_IMAGE_ONLY_IN_WINDOW)

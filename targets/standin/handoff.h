@@ -46,8 +46,9 @@ int handoff_check_dtb(struct boot_state *s);
 int handoff_check_user_top(struct boot_state *s);
 
 /* The regions seL4 reserves before init_freemem, in its fixed order:
- * kernel image, DTB, user image (which of the last two and when is the
+ * kernel image, DTB (with a size and an address), user image (when: the
  * architecture's rule, config.h). */
-void handoff_build_reserved_list(struct boot_state *s, uint64_t kernel_paddr_end);
+void handoff_build_reserved_list(struct boot_state *s, uint64_t kernel_paddr_start,
+                                 uint64_t kernel_paddr_end);
 
 #endif

@@ -64,9 +64,7 @@
 #define PSCI_SYSTEM_OFF     0x84000008
 
 /* seL4's reserved regions before init_freemem (src/arch/arm/kernel/boot.c):
- * the DTB only with an address and a size, the user image only when it
- * starts inside the kernel window. */
-#define RESERVE_DTB_NEEDS_ADDRESS          1
+ * the user image only when it starts inside the kernel window. */
 #define RESERVE_USER_IMAGE_ONLY_IN_WINDOW  1
 
 /* The initial thread's paging structures below the VSpace root, one level

@@ -27,15 +27,17 @@ typedef uint64_t vptr_t;
 void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
                  paddr_t dtb_addr_p, uint32_t dtb_size);
 
-/* End of the kernel image, page aligned (kernel.ld). */
-extern char ki_end[];
+/* Start and end of the kernel image, page aligned (kernel.ld). */
+extern char _start[], ki_end[];
 
 #define SSTATUS_FS_MASK (UINT64_C(3) << 13)
 
-/* seL4's init_cpu: its trap vector (set in head.S already), the FPU off
- * until a thread uses it (sstatus.FS = Off). */
+/* seL4's init_cpu: its trap vector (set in head.S already), the local
+ * interrupt controller (seL4 says so; the stand-in enables no interrupt),
+ * the FPU off until a thread uses it (sstatus.FS = Off). */
 static void init_cpu(void)
 {
+    kprintf("Init local IRQ\n");
     __asm__ volatile("csrc sstatus, %0" : : "r"(SSTATUS_FS_MASK));
 }
 
@@ -88,10 +90,12 @@ static int try_init_kernel(struct boot_state *s)
     vspace_activate_kernel();
     init_cpu();
     kprintf("Bootstrapping kernel\n");
+    /* seL4's init_plat: the PLIC (left alone here: no interrupts are used). */
+    kprintf("Initializing PLIC...\n");
 
     if (!handoff_check_dtb(s) || !handoff_check_user_top(s))
         return 0;
-    handoff_build_reserved_list(s, kimg_to_paddr(ki_end));
+    handoff_build_reserved_list(s, kimg_to_paddr(_start), kimg_to_paddr(ki_end));
     if (!init_freemem(s->reserved, s->n_reserved, s->it_v_reg, s->extra_bi_bits)) {
         kprintf("ERROR: free memory management initialization failed\n");
         return 0;

@@ -14,27 +14,22 @@
 #define PPTR_TOP            0xffffffff80000000
 /* Highest physical address the window reaches (exclusive). */
 #define PADDR_TOP           (PPTR_TOP - PPTR_BASE)
-/* Where the kernel image is loaded, and where it is linked: seL4 links its
- * ELF in a second window at PPTR_TOP that maps the GiB holding it. */
-#define KERNEL_PADDR        0x84000000
-#define KERNEL_ELF_BASE     (PPTR_TOP + (KERNEL_PADDR & 0x3fffffff))
-#define KERNEL_ELF_PADDR_GIB (KERNEL_PADDR & ~0x3fffffff)
+/* seL4 links its ELF in a second window at PPTR_TOP that maps the GiB
+ * holding the kernel image. Where in that GiB depends on the release
+ * (targets.mk: 13.0 at physBase + 64 MiB = 0x84000000, 14.0 on at physBase
+ * 0x80200000), so the code reads the image's place from _start. */
+#define KERNEL_ELF_WINDOW_PADDR 0x80000000
 
 /* QEMU virt -m 3072 RAM less OpenSBI's 2 MiB at its start, compiled in as
  * seL4's avail_p_regs. */
 #define RAM_START           0x80200000
 #define RAM_END             0x140000000
 
-/* Device untypeds cover physical space up to Sv39's 56-bit PA limit is
- * what seL4 offers; the stand-in's untypeds come with the ABI table. */
-#define PHYS_ADDR_TOP       0x80000000000000
-
 /* seL4_UserTop for riscv64 Sv39. */
 #define USER_TOP            0x0000003ffffff000
 
 /* seL4's reserved regions before init_freemem (src/arch/riscv/kernel/boot.c):
- * the DTB whenever it has a size, the user image always. */
-#define RESERVE_DTB_NEEDS_ADDRESS          0
+ * the user image always, wherever it starts. */
 #define RESERVE_USER_IMAGE_ONLY_IN_WINDOW  0
 
 /* The initial thread's paging structures below the Sv39 root: level-1

@@ -47,7 +47,7 @@ void vspace_activate_kernel(void)
      * image is linked and runs. */
     for (uint64_t paddr = 0; paddr < PADDR_TOP; paddr += GIB)
         kernel_root[pt_index(PPTR_BASE + paddr, 0)] = pte_for(paddr, KERNEL_LEAF);
-    kernel_root[pt_index(KERNEL_ELF_BASE, 0)] = pte_for(KERNEL_ELF_PADDR_GIB, KERNEL_LEAF);
+    kernel_root[pt_index(PPTR_TOP, 0)] = pte_for(KERNEL_ELF_WINDOW_PADDR, KERNEL_LEAF);
     user_vspace_switch(kimg_to_paddr(kernel_root), 0);
 }
 

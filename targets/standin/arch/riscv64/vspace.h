@@ -20,7 +20,7 @@ static inline uint64_t kptr_to_paddr(const void *kptr)
 /* A symbol of the kernel image (linked in the ELF window) as a PA. */
 static inline uint64_t kimg_to_paddr(const void *p)
 {
-    return (uint64_t)(uintptr_t)p - KERNEL_ELF_BASE + KERNEL_PADDR;
+    return (uint64_t)(uintptr_t)p - PPTR_TOP + KERNEL_ELF_WINDOW_PADDR;
 }
 
 /* Builds the kernel's root table and switches satp to it (ASID 0). Runs
