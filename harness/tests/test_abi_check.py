@@ -56,12 +56,44 @@ def test_wrong_table_number_is_named(include, tmp_path):
     table.write_text(swapped)
     right = run("--include", include)
     name = re.search(r"seL4 (\S+):", right.stdout).group(1)
-    copy = sel4abi.abi(*sel4abi.parse_abi_name(name)).labels["CNodeCopy"]
+    copy = sel4abi.abi(*sel4abi.parse_abi_name(name, with_arch=True)).labels["CNodeCopy"]
     r = run("--include", include, env={"SEL4_ABI_TABLE": str(table)})
     assert r.returncode == 1, r.stdout
     assert f"abi-check: MISMATCH label CNodeCopy: table {copy + 1}, build {copy}" in r.stdout.splitlines()
     assert f"abi-check: MISMATCH label CNodeMint: table {copy}, build {copy + 1}" in r.stdout.splitlines()
     assert r.stdout.splitlines()[-1].endswith("numbers compared, 2 MISMATCHES"), r.stdout
+
+
+def test_wrong_riscv_label_is_named(include, tmp_path):
+    """A riscv64 build against a table whose RISC-V list has RISCVPageMap and
+    RISCVPageUnmap swapped: both named with both values; an AArch64 build
+    does not read that list and stays OK."""
+    text = open(TABLE).read()
+    swapped = text.replace('    "RISCVPageMap",\n    "RISCVPageUnmap",\n',
+                           '    "RISCVPageUnmap",\n    "RISCVPageMap",\n')
+    assert swapped != text
+    table = tmp_path / "sel4-abi.toml"
+    table.write_text(swapped)
+    right = run("--include", include)
+    name = re.search(r"seL4 (\S+):", right.stdout).group(1)
+    a = sel4abi.abi(*sel4abi.parse_abi_name(name, with_arch=True))
+    r = run("--include", include, env={"SEL4_ABI_TABLE": str(table)})
+    if a.arch != "riscv64":
+        assert (r.returncode, r.stdout) == (right.returncode, right.stdout)
+        return
+    m = a.labels["RISCVPageMap"]
+    assert r.returncode == 1, r.stdout
+    assert f"abi-check: MISMATCH label RISCVPageMap: table {m + 1}, build {m}" in r.stdout.splitlines()
+    assert f"abi-check: MISMATCH label RISCVPageUnmap: table {m}, build {m + 1}" in r.stdout.splitlines()
+    assert r.stdout.splitlines()[-1].endswith("numbers compared, 2 MISMATCHES"), r.stdout
+
+
+def test_no_known_architecture(tmp_path):
+    (tmp_path / "autoconf.h").write_text("#define CONFIG_ARCH_X86_64 1\n")
+    r = run("--include", str(tmp_path), "--release", "13.0.0")
+    assert r.returncode == 2
+    assert r.stdout == (f"abi-check: cannot check: {tmp_path}: its config names no architecture the "
+                        "table covers (CONFIG_ARCH_AARCH64 or CONFIG_ARCH_RISCV64)\n")
 
 
 def test_not_an_include_tree(tmp_path):

@@ -184,7 +184,7 @@ def test_bad_names_get_one_clear_error():
 
 def test_c_table_matches_python():
     """build/abi/table-dump prints the generated C table; every number must
-    be sel4abi.py's, for every configuration."""
+    be sel4abi.py's, for every configuration of every architecture."""
     dump = os.path.join(BUILD, "abi", "table-dump")
     if not os.path.exists(dump):
         pytest.fail(f"{dump} is missing: run `make all` first")
@@ -193,7 +193,7 @@ def test_c_table_matches_python():
         config, kind, name, *values = line.split()
         got[(config, kind, name)] = values
     want = {}
-    for c in sel4abi.configurations():
+    for c in sel4abi.all_configurations():
         a = sel4abi.abi(*c)
         want[(a.name, "release", a.release)] = []
         for kind, value in (("n_invocation_labels", a.label_list_starts[1]),
@@ -229,3 +229,59 @@ def test_root_task_reads_moved_bootinfo_fields_through_the_abi():
                         if re.search(r"\bbi->(untyped|untypedList)\b", line):
                             offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+# seL4 13.0.0 for qemu-riscv-virt (riscv64, Sv39), non-MCS single-core: its
+# generated sel4/arch/invocation.h and objecttype.h, read on a real build.
+RISCV_ARCH_LABELS_13 = {
+    "RISCVPageTableMap": 30, "RISCVPageTableUnmap": 31, "RISCVPageMap": 32, "RISCVPageUnmap": 33,
+    "RISCVPageGetAddress": 34, "RISCVASIDControlMakePool": 35, "RISCVASIDPoolAssign": 36,
+    "RISCVIRQIssueIRQHandlerTrigger": 37,
+}
+
+
+def test_riscv64_13_0_as_measured():
+    a = sel4abi.abi("13.0.0", arch="riscv64")
+    assert a.name == "13.0.0-nonmcs-up-riscv64"
+    generic = {m: n for m, n in LABELS_13.items() if n < 30}
+    assert a.labels == {**generic, **RISCV_ARCH_LABELS_13}
+    assert a.label_list_starts == (1, 30, 30, 38)   # no sel4_arch methods on riscv64
+    assert a.object_types == {"Untyped": 0, "TCB": 1, "Endpoint": 2, "Notification": 3, "CapTable": 4,
+                              "RISCV_Giga_Page": 5, "RISCV_4K_Page": 6, "RISCV_Mega_Page": 7,
+                              "RISCV_PageTable": 8}
+    assert a.object_bits["TCB"] == 10 and a.object_bits["RISCV_PageTable"] == 12
+    assert a.constants["UserTop"] == 0x3ffffff000 and a.constants["MaxUntypedBits"] == 38
+    assert "FastMessageRegisters" not in a.constants
+    # A VSpace is a page table: no vspace cap tag.
+    assert a.cap_tags["page_table"] == 3 and "vspace" not in a.cap_tags
+    assert a.fault_types["VMFault"] == 5 and "VGICMaintenance" not in a.fault_types
+    assert a.fault_messages["UserException"] == {"FaultIP": 0, "SP": 1, "Number": 2, "Code": 3}
+    assert a.fault_messages["UnknownSyscall"]["Syscall"] == 10
+    assert a.bootinfo == sel4abi.abi("13.0.0").bootinfo
+
+
+def test_riscv64_releases_and_flavours():
+    """14.0.0 turns the FPU on by default (TCB 2^11); TCBSetFlags and 15.0's
+    domain methods shift the RISC-V labels as they shift ARM's; MCS moves
+    VMFault to 6; SMP adds TCBSetAffinity without MCS only."""
+    assert sel4abi.abi("14.0.0", arch="riscv64").object_bits["TCB"] == 11
+    r16 = sel4abi.abi("16.0.0", arch="riscv64")
+    assert r16.labels["RISCVPageTableMap"] == 33 and r16.labels["RISCVASIDPoolAssign"] == 39
+    mcs = sel4abi.abi("16.0.0", mcs=True, arch="riscv64")
+    assert mcs.labels["RISCVPageTableMap"] == 39 and mcs.fault_types["VMFault"] == 6
+    assert mcs.object_types["RISCV_PageTable"] == 10
+    smp = sel4abi.abi("16.0.0", smp=True, arch="riscv64")
+    assert smp.labels["TCBSetAffinity"] == 15 and smp.labels["RISCVPageTableMap"] == 34
+    assert smp.syscalls["DebugGetThreadAffinity"] == -16
+
+
+def test_riscv64_names_and_errors():
+    assert sel4abi.parse_abi_name("16.0.0-mcs-smp-riscv64", with_arch=True) == \
+        ("16.0.0", True, True, False, "riscv64")
+    with pytest.raises(sel4abi.AbiError, match="riscv64 has no hyp configuration"):
+        sel4abi.abi("16.0.0", hyp=True, arch="riscv64")
+    with pytest.raises(sel4abi.AbiError, match="el1/hyp name AArch64 configurations"):
+        sel4abi.parse_abi_name("16.0.0-el1-riscv64", with_arch=True)
+    with pytest.raises(sel4abi.AbiError, match=r"architecture 'x86_64' is not in the table"):
+        sel4abi.abi("16.0.0", arch="x86_64")
+    assert len(list(sel4abi.all_configurations())) == 32 + 16

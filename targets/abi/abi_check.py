@@ -6,8 +6,9 @@ values.
     abi_check.py --include DIR [--release 16.0.0] [--kernel-build DIR]
 
 DIR is the build's libsel4 include tree (one -I is enough: seL4's
-`ninja install` of libsel4, or a copy of it). The
-configuration (MCS, SMP, hyp) comes from its gen_config.h; the release
+`ninja install` of libsel4, or a copy of it). The architecture
+(CONFIG_ARCH_AARCH64 or CONFIG_ARCH_RISCV64) and the configuration (MCS,
+SMP, hyp) come from its gen_config.h; the release
 from --release, else from a path component like 16.0.0 or a config.txt
 beside DIR. What is compared: every invocation label and the three
 nInvocationLabels counts, every syscall number, the object type numbers
@@ -18,15 +19,20 @@ the fault types and every fault message register. With --kernel-build
 returns (the kernel's generated structures_gen.h; libsel4 does not have
 them).
 
-The headers are preprocessed and compiled by the host's C compiler (a
-64-bit host: seL4_Word is 64 bits on both sides), so the numbers are what
-C makes of the build's own headers. Exit status: 0 when everything
+The headers are preprocessed and compiled by a C compiler for the build's
+architecture's word size (AArch64: the host's `cc`, 64-bit like it;
+riscv64: riscv64-linux-gnu-gcc, as libsel4's RISC-V headers hold RISC-V
+assembly), into an object file whose data section holds every number,
+which is read back without running anything. So the numbers are what C
+makes of the build's own headers. Exit status: 0 when everything
 matches, 1 on any mismatch, 2 when the check cannot be made (one line
 says why)."""
 
 import argparse
 import os
 import re
+import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,7 +66,15 @@ OBJECT_BITS_MACROS = {
     "ARM_SmallPage": "seL4_PageBits", "ARM_LargePage": "seL4_LargePageBits",
     "ARM_PageTable": "seL4_PageTableBits", "ARM_VCPU": "seL4_VCPUBits",
     "ARM_IOPageTable": "seL4_IOPageTableBits",
+    "RISCV_4K_Page": "seL4_PageBits", "RISCV_Mega_Page": "seL4_LargePageBits",
+    "RISCV_Giga_Page": "seL4_HugePageBits", "RISCV_Tera_Page": "seL4_TeraPageBits",
+    "RISCV_PageTable": "seL4_PageTableBits",
 }
+# The C compiler for each architecture's headers (see the module text).
+COMPILERS = {"aarch64": "cc", "riscv64": "riscv64-linux-gnu-gcc"}
+# The config setting that names each architecture.
+ARCH_CONFIGS = {"aarch64": "CONFIG_ARCH_AARCH64", "riscv64": "CONFIG_ARCH_RISCV64"}
+VALUES_SECTION = ".data.bootcheck_abi"
 # libsel4's name of each fault message register (the table's fault, MR).
 FAULT_MR_PREFIX = {"CapFault": "seL4_CapFault_", "UnknownSyscall": "seL4_UnknownSyscall_",
                    "UserException": "seL4_UserException_", "VMFault": "seL4_VMFault_",
@@ -105,11 +119,27 @@ def release_of(include, given):
     raise CannotCheck(f"cannot tell which seL4 release {include} is: give --release (SEL4_RELEASE=)")
 
 
-def preprocess(include, workdir):
+def arch_of(config, include):
+    found = [arch for arch, name in ARCH_CONFIGS.items() if name in config]
+    if len(found) != 1:
+        raise CannotCheck(f"{include}: its config names no architecture the table covers "
+                          f"({' or '.join(ARCH_CONFIGS.values())})")
+    return found[0]
+
+
+def compiler(arch):
+    cc = COMPILERS[arch]
+    if shutil.which(cc) is None:
+        raise CannotCheck(f"no {cc} to compile {arch} headers with (Debian: "
+                          f"{'gcc-riscv64-linux-gnu' if arch == 'riscv64' else 'gcc'})")
+    return cc
+
+
+def preprocess(include, workdir, cc="cc"):
     src = os.path.join(workdir, "all.h")
     with open(src, "w") as f:
         f.writelines(f"#include <{h}>\n" for h in HEADERS)
-    out = subprocess.run(["cc", "-E", "-P", "-I", include, src], capture_output=True, text=True)
+    out = subprocess.run([cc, "-E", "-P", "-I", include, src], capture_output=True, text=True)
     if out.returncode != 0:
         first = next((l for l in out.stderr.splitlines() if "error" in l), out.stderr.strip()[:200])
         raise CannotCheck(f"the host compiler cannot preprocess the headers: {first}")
@@ -143,29 +173,54 @@ def all_enumerators(text):
     return names
 
 
-def evaluate(include, workdir, expressions):
-    """Compiles and runs a host program printing each C expression's value;
-    an expression that names nothing in this build prints as absent."""
+def section_bytes(path, name):
+    """The contents of section `name` of a little-endian ELF64 object."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x7fELF\x02\x01":
+        raise CannotCheck(f"{path}: not a little-endian ELF64 object")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+
+    def header(i):
+        return struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+    names_offset = header(shstrndx)[4]
+    for i in range(shnum):
+        sh_name, _, _, _, offset, size = header(i)[:6]
+        end = data.index(b"\0", names_offset + sh_name)
+        if data[names_offset + sh_name:end].decode() == name:
+            return data[offset:offset + size]
+    raise CannotCheck(f"{path}: no section {name}")
+
+
+def evaluate(include, workdir, expressions, cc="cc"):
+    """Compiles (never runs) an object whose data holds each C expression's
+    value as a (present, value) pair of 64-bit words; an expression that
+    names nothing in this build is absent."""
     src = os.path.join(workdir, "values.c")
-    lines = ['#include <stdio.h>', '#include <stddef.h>']
+    lines = ['#include <stddef.h>']
     lines += [f"#include <{h}>" for h in HEADERS]
-    lines.append("int main(void) {")
+    lines.append(f'__attribute__((section("{VALUES_SECTION}"), used))')
+    lines.append("long long bootcheck_abi_values[] = {")
     for key, expr, guard in expressions:
-        body = f'printf("%s %lld\\n", "{key}", (long long)({expr}));'
-        lines.append(f"#ifdef {guard}\n    {body}\n#endif" if guard else f"    {body}")
-    lines.append("    return 0;\n}")
+        body = f"    1, (long long)({expr}),   /* {key} */"
+        lines.append(f"#ifdef {guard}\n{body}\n#else\n    0, 0,\n#endif" if guard else body)
+    lines.append("};")
     with open(src, "w") as f:
         f.write("\n".join(lines) + "\n")
-    exe = os.path.join(workdir, "values")
-    out = subprocess.run(["cc", "-w", "-I", include, "-o", exe, src], capture_output=True, text=True)
+    obj = os.path.join(workdir, "values.o")
+    out = subprocess.run([cc, "-w", "-c", "-I", include, "-o", obj, src], capture_output=True, text=True)
     if out.returncode != 0:
         first = next((l for l in out.stderr.splitlines() if "error" in l), out.stderr.strip()[:200])
-        raise CannotCheck(f"the host compiler cannot compile against the headers: {first}")
-    run = subprocess.run([exe], capture_output=True, text=True, check=True)
+        raise CannotCheck(f"{cc} cannot compile against the headers: {first}")
+    words = section_bytes(obj, VALUES_SECTION)
+    if len(words) != 16 * len(expressions):
+        raise CannotCheck(f"{obj}: {len(words)} bytes of values for {len(expressions)} expressions")
     values = {}
-    for line in run.stdout.splitlines():
-        key, value = line.rsplit(" ", 1)
-        values[key] = int(value)
+    for i, (key, _, _) in enumerate(expressions):
+        present, value = struct.unpack_from("<qq", words, 16 * i)
+        if present:
+            values[key] = value
     return values
 
 
@@ -182,20 +237,29 @@ def cap_tags_of(kernel_build):
 def check(include, release, kernel_build=None):
     """[(what, table value, build value)] mismatches, and the ABI compared."""
     config = read_config(include)
+    arch = arch_of(config, include)
+    cc = compiler(arch)
     mcs = "CONFIG_KERNEL_MCS" in config
     smp = int(config.get("CONFIG_MAX_NUM_NODES", "1") or "1") > 1
     hyp = "CONFIG_ARM_HYPERVISOR_SUPPORT" in config
-    a = sel4abi.abi(release, mcs, smp, hyp)
+    a = sel4abi.abi(release, mcs, smp, hyp, arch)
     mismatches = []
-    # Options the table takes as fixed must be so in this build.
+    # Options the table takes as fixed must be so in this build (a number
+    # such as PT_LEVELS: the same number).
     for name, value in a.config.items():
         if name in sel4abi.VARYING:
             continue
-        built = f"CONFIG_{name}" in config
-        if built != bool(value):
-            mismatches.append((f"config CONFIG_{name}", "on" if value else "off", "on" if built else "off"))
+        if isinstance(value, bool):
+            built = f"CONFIG_{name}" in config
+            if built != value:
+                mismatches.append((f"config CONFIG_{name}", "on" if value else "off",
+                                   "on" if built else "off"))
+        else:
+            built = config.get(f"CONFIG_{name}")
+            if built is None or not re.fullmatch(r"\d+", built) or int(built) != value:
+                mismatches.append((f"config CONFIG_{name}", value, "absent" if built is None else built))
     with tempfile.TemporaryDirectory() as workdir:
-        text = preprocess(include, workdir)
+        text = preprocess(include, workdir, cc)
         exprs, want = [], {}
 
         def expect(key, expr, value, guard=None):
@@ -221,12 +285,14 @@ def check(include, release, kernel_build=None):
         for name in sorted(set(built_sys) | set(a.syscalls)):
             expect(f"syscall {name}", f"seL4_Sys{name}", a.syscalls.get(name),
                    None if name in built_sys else f"seL4_Sys{name}")
-        built_obj = [n for e in ("api_object", "_mode_object", "_object") for n in enums[e]
-                     if n.endswith("Object")]
-        table_obj = {f"seL4_{o}Object": o for o in a.object_types}
-        for cname in sorted(set(built_obj) | set(table_obj)):
-            o = table_obj.get(cname, cname[len("seL4_"):-len("Object")])
-            expect(f"object {o}", cname, a.object_types.get(o), None if cname in built_obj else cname)
+        # The table names an object type as libsel4 does without seL4_ and
+        # a trailing Object (seL4_ARM_HugePageObject, seL4_RISCV_4K_Page).
+        built_obj = {n[len("seL4_"):].removesuffix("Object"): n
+                     for e in ("api_object", "_mode_object", "_object") for n in enums[e]
+                     if n.startswith("seL4_") and not n.endswith("Count")}
+        for o in sorted(set(built_obj) | set(a.object_types)):
+            cname = built_obj.get(o, f"seL4_{o}Object")
+            expect(f"object {o}", cname, a.object_types.get(o), None if o in built_obj else cname)
         expect("count seL4_ObjectTypeCount", "seL4_ObjectTypeCount", a.object_type_count)
         for o, macro in OBJECT_BITS_MACROS.items():
             if o in a.object_types or o in ("Untyped",):
@@ -258,7 +324,7 @@ def check(include, release, kernel_build=None):
         # print nothing), and a guard naming a macro tests the macro.
         enumerators = all_enumerators(text)
         exprs = [(k, e, None if g is not None and g in enumerators else g) for k, e, g in exprs]
-        got = evaluate(include, workdir, exprs)
+        got = evaluate(include, workdir, exprs, cc)
     for key in sorted(want):
         table, built = want[key], got.get(key)
         if table != built:

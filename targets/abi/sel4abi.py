@@ -1,16 +1,19 @@
-"""seL4's AArch64 user ABI per release and configuration, read from
-sel4-abi.toml (the data; its header explains the entry grammar).
+"""seL4's user ABI per architecture (aarch64, riscv64), release and
+configuration, read from sel4-abi.toml (the data; its header explains the
+entry grammar).
 
     import sel4abi
-    a = sel4abi.abi("16.0.0", mcs=True, smp=False, hyp=False)
+    a = sel4abi.abi("16.0.0", mcs=True, smp=False, hyp=False)   # arch="aarch64"
     a.labels["ARMASIDPoolAssign"]      # 48
+    r = sel4abi.abi("16.0.0", arch="riscv64")
+    r.labels["RISCVASIDPoolAssign"]    # 42
     a.syscalls["DebugPutChar"]         # -12
     a.object_types["SchedContext"]     # 5
     a.bootinfo["untyped"]              # 168 (byte offset)
 
 Every number is computed from the ordered lists the way seL4's generators
 number them, never written down per configuration. Command line:
-    sel4abi.py [RELEASE [mcs|nonmcs] [smp|up] [hyp|el1]]   prints that ABI
+    sel4abi.py [RELEASE [mcs|nonmcs] [smp|up] [hyp|el1|riscv64]]   prints that ABI
 """
 
 import itertools
@@ -43,7 +46,11 @@ def _load():
 
 _DOC = _load()
 RELEASES = list(_DOC["releases"])
-VARYING = list(_DOC["config"]["varying"])
+ARCHES = list(_DOC["arches"])
+# Settings a configuration varies on any architecture (abi_check.py does
+# not compare them with a build's fixed settings).
+VARYING = list(_DOC["config"]["varying"]) + \
+    [_DOC["arch"][a]["hyp"] for a in ARCHES if _DOC["arch"][a]["hyp"]]
 
 
 def release_key(release):
@@ -105,7 +112,7 @@ def evaluate(condition, config):
     """A condition over config names (!, &&, ||, parentheses)."""
     if not condition:
         return True
-    tokens = re.findall(r"\(|\)|!|&&|\|\||[A-Za-z_][A-Za-z0-9_]*|\S", condition)
+    tokens = re.findall(r"\(|\)|!=|==|<=|>=|<|>|!|&&|\|\||[A-Za-z_][A-Za-z0-9_]*|\d+|\S", condition)
     pos = 0
 
     def peek():
@@ -131,6 +138,12 @@ def evaluate(condition, config):
             raise AbiError(f"condition {condition!r}: unexpected {tok!r}")
         if tok not in config:
             raise AbiError(f"condition {condition!r}: {tok} is neither varying nor fixed in [config]")
+        if peek() in _COMPARE:
+            op = take()
+            number = take()
+            if not number.isdigit():
+                raise AbiError(f"condition {condition!r}: {tok} {op} wants a number, not {number!r}")
+            return _COMPARE[op](int(config[tok]), int(number))
         return bool(config[tok])
 
     def conjunction():
@@ -151,6 +164,10 @@ def evaluate(condition, config):
     if pos != len(tokens):
         raise AbiError(f"condition {condition!r}: trailing {tokens[pos]!r}")
     return result
+
+
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
 def _live(entries, release):
@@ -189,6 +206,7 @@ class Abi:
     mcs: bool
     smp: bool
     hyp: bool
+    arch: str
     config: dict = field(repr=False)
     labels: dict = field(repr=False)              # invocation id -> label
     label_list_starts: tuple = field(repr=False)  # (1, nInvocationLabels, nSeL4ArchInvocationLabels, nArchInvocationLabels)
@@ -209,9 +227,11 @@ class Abi:
 
     @property
     def name(self):
-        """"16.0.0-mcs-up-el1": release, MCS or not, single-core or SMP, EL1 or hyp."""
+        """"16.0.0-mcs-up-el1": release, MCS or not, single-core or SMP, EL1 or
+        hyp (AArch64); "16.0.0-mcs-up-riscv64" on riscv64 (no hyp axis)."""
+        last = ("hyp" if self.hyp else "el1") if self.arch == "aarch64" else self.arch
         return "-".join([self.release, "mcs" if self.mcs else "nonmcs", "smp" if self.smp else "up",
-                         "hyp" if self.hyp else "el1"])
+                         last])
 
     @property
     def n_invocation_labels(self):
@@ -230,29 +250,90 @@ class Abi:
         return None
 
 
-def config_of(mcs, smp, hyp):
+def check_arch(arch, hyp=False):
+    """The architecture's name, or AbiError: not in the table, or a hyp
+    configuration of an architecture without that axis."""
+    if arch not in ARCHES:
+        raise AbiError(f"architecture {arch!r} is not in the table (known: {', '.join(ARCHES)})")
+    if hyp and not _DOC["arch"][arch]["hyp"]:
+        raise AbiError(f"{arch} has no hyp configuration in the table")
+    return arch
+
+
+def _setting(name, value, release):
+    """A fixed setting: a value, or a conditional-value list of true, false
+    or numbers by release (conditions on other settings are not allowed)."""
+    if not isinstance(value, list):
+        return value
+    for e in _live(value, release):
+        if e.condition:
+            raise AbiError(f"setting {name}: {e.value} has a condition; only since/until are allowed")
+        return {"true": True, "false": False}.get(e.value) if e.value in ("true", "false") \
+            else int(e.value, 0)
+    raise AbiError(f"setting {name}: no value for seL4 {release}")
+
+
+def config_of(mcs, smp, hyp, arch="aarch64", release=None):
+    """The settings of one configuration (release: for settings that differ
+    by release; default the newest)."""
+    check_arch(arch, hyp)
+    release = release or RELEASES[-1]
     config = dict(_DOC["config"]["fixed"])
-    config.update(KERNEL_MCS=bool(mcs), ENABLE_SMP_SUPPORT=bool(smp), ARM_HYPERVISOR_SUPPORT=bool(hyp))
+    config.update({name: _setting(name, value, release)
+                   for name, value in _DOC["arch"][arch].get("config_fixed", {}).items()})
+    config.update(KERNEL_MCS=bool(mcs), ENABLE_SMP_SUPPORT=bool(smp))
+    for other in ARCHES:   # every architecture's hyp setting is a known name
+        if _DOC["arch"][other]["hyp"]:
+            config.setdefault(_DOC["arch"][other]["hyp"], False)
+    if _DOC["arch"][arch]["hyp"]:
+        config[_DOC["arch"][arch]["hyp"]] = bool(hyp)
     return config
 
 
 _CACHE = {}
 
 
-def abi(release, mcs=False, smp=False, hyp=False):
-    """The ABI of seL4 `release` built with KernelIsMCS = mcs, more than one
-    node (SMP) = smp, KernelArmHypervisorSupport = hyp."""
-    key = (normalise_release(release), bool(mcs), bool(smp), bool(hyp))
+def abi(release, mcs=False, smp=False, hyp=False, arch="aarch64"):
+    """The ABI of seL4 `release` for `arch` built with KernelIsMCS = mcs,
+    more than one node (SMP) = smp, KernelArmHypervisorSupport = hyp
+    (AArch64 only)."""
+    key = (normalise_release(release), bool(mcs), bool(smp), bool(hyp), check_arch(arch, hyp))
     if key not in _CACHE:
         _CACHE[key] = _build(*key)
     return _CACHE[key]
 
 
-def configurations():
-    """Every (release, mcs, smp, hyp) the table covers."""
+def hyp_choices(arch):
+    """(False, True) where the architecture has a hyp axis, else (False,)."""
+    return (False, True) if _DOC["arch"][check_arch(arch)]["hyp"] else (False,)
+
+
+def configurations(arch="aarch64"):
+    """Every (release, mcs, smp, hyp) the table covers for one architecture."""
     for release in RELEASES:
-        for mcs, smp, hyp in itertools.product((False, True), repeat=3):
+        for mcs, smp, hyp in itertools.product((False, True), (False, True), hyp_choices(arch)):
             yield release, mcs, smp, hyp
+
+
+def all_configurations():
+    """Every (release, mcs, smp, hyp, arch) of every architecture, in C table order."""
+    for arch in ARCHES:
+        for c in configurations(arch):
+            yield (*c, arch)
+
+
+def _arch_table(name, arch):
+    """A top-level table with the architecture's entries added (a name in
+    both: the architecture's)."""
+    table = dict(_DOC.get(name, {}))
+    table.update(_DOC["arch"][arch].get(name, {}))
+    return table
+
+
+def _lists(name, arch):
+    """The generic, sel4_arch and arch lists of [invocations] or [object_types]."""
+    own = _DOC["arch"][arch][name]
+    return [_DOC[name]["generic"], own["sel4_arch"], own["arch"]]
 
 
 def _conditional_table(table, release, config):
@@ -264,10 +345,9 @@ def _conditional_table(table, release, config):
     return out
 
 
-def _build(release, mcs, smp, hyp):
-    doc, config = _DOC, config_of(mcs, smp, hyp)
-    inv = doc["invocations"]
-    labels, starts = _numbered([inv["generic"], inv["sel4_arch"], inv["arch"]], release, config, 1)
+def _build(release, mcs, smp, hyp, arch):
+    doc, config = _DOC, config_of(mcs, smp, hyp, arch, release)
+    labels, starts = _numbered(_lists("invocations", arch), release, config, 1)
     sc = doc["syscalls"]
     api = sc["api_mcs"] if mcs else sc["api_master"]
     listed = [parse_entry(s) for s in api] + _live(sc["debug"], release)
@@ -276,11 +356,11 @@ def _build(release, mcs, smp, hyp):
         numbers.setdefault(e.value, number)
         if evaluate(e.condition, config):
             present[e.value] = number
-    ot = doc["object_types"]
-    types, type_starts = _numbered([ot["generic"], ot["sel4_arch"], ot["arch"]], release, config, 0)
-    bits = {name: v for name, v in _conditional_table(doc["object_bits"], release, config).items()
+    types, type_starts = _numbered(_lists("object_types", arch), release, config, 0)
+    bits = {name: v for name, v in
+            _conditional_table(_arch_table("object_bits", arch), release, config).items()
             if name in types}
-    constants = _conditional_table(doc["constants"], release, config)
+    constants = _conditional_table(_arch_table("constants", arch), release, config)
     bootinfo, offset = {}, 0
     for text in doc["bootinfo"]["fields"]:
         e = parse_entry(text, extra_words=1)
@@ -292,7 +372,7 @@ def _build(release, mcs, smp, hyp):
                    "untyped_list": UNTYPED_DESC * constants["MaxNumBootinfoUntypedCaps"]}[kind]
     fill = [e.value for e in _live(doc["bootinfo"]["fill_order"], release) if evaluate(e.condition, config)]
     return Abi(
-        release=release, mcs=mcs, smp=smp, hyp=hyp, config=config,
+        release=release, mcs=mcs, smp=smp, hyp=hyp, arch=arch, config=config,
         labels=labels, label_list_starts=tuple(starts),
         syscalls=present, syscall_numbers=numbers,
         object_types=types, object_type_count=type_starts[-1], object_bits=bits,
@@ -300,16 +380,23 @@ def _build(release, mcs, smp, hyp):
         errors={name: i for i, name in enumerate(doc["errors"]["names"])},
         initial_caps={name: i for i, name in enumerate(doc["initial_caps"]["names"])},
         bootinfo=bootinfo, bootinfo_size=offset, bootinfo_fill_order=fill,
-        cap_tags=_conditional_table(doc["cap_tags"], release, config),
-        fault_types=_conditional_table(doc["fault_types"], release, config),
-        fault_messages={name: {mr: i for i, mr in enumerate(mrs)}
-                        for name, mrs in doc["fault_messages"].items()},
+        cap_tags=_conditional_table(_arch_table("cap_tags", arch), release, config),
+        fault_types=_conditional_table(_arch_table("fault_types", arch), release, config),
+        fault_messages=fault_messages(arch),
     )
 
 
+def fault_messages(arch="aarch64"):
+    """{fault: {MR name: index}} of one architecture (the same in every
+    release and configuration)."""
+    return {name: {mr: i for i, mr in enumerate(mrs)}
+            for name, mrs in _arch_table("fault_messages", check_arch(arch)).items()}
+
+
 def all_names():
-    """Every name of each kind over all configurations, in table order
-    (the C enums are these)."""
+    """Every name of each kind over all configurations of every
+    architecture, in table order (the C enums are these): the generic
+    names, then AArch64's, then those only riscv64 has."""
     def names(lists, extra_words=0):
         out = []
         for entries in lists:
@@ -318,33 +405,51 @@ def all_names():
                 if v not in out:
                     out.append(v)
         return out
+
+    def keys(name):
+        out = []
+        for arch in ARCHES:
+            out += [k for k in _arch_table(name, arch) if k not in out]
+        return out
     doc = _DOC
     sc = doc["syscalls"]
     return {
-        "method": names([doc["invocations"][k] for k in ("generic", "sel4_arch", "arch")]),
+        "method": names([lst for arch in ARCHES for lst in _lists("invocations", arch)]),
         "syscall": names([sc["api_master"], sc["api_mcs"], sc["debug"]]),
-        "object": names([doc["object_types"][k] for k in ("generic", "sel4_arch", "arch")]),
-        "fault": list(doc["fault_types"]),
-        "cap_tag": list(doc["cap_tags"]),
+        "object": names([lst for arch in ARCHES for lst in _lists("object_types", arch)]),
+        "fault": keys("fault_types"),
+        "cap_tag": keys("cap_tags"),
         "error": list(doc["errors"]["names"]),
         "initial_cap": list(doc["initial_caps"]["names"]),
-        "constant": list(doc["constants"]),
+        "constant": keys("constants"),
     }
 
 
-def parse_abi_name(text):
+def parse_abi_name(text, with_arch=False):
     """"16.0.0-mcs-smp-hyp" (parts after the release in any order; missing
-    ones default to nonmcs, up, el1) -> (release, mcs, smp, hyp)."""
+    ones default to nonmcs, up, el1) -> (release, mcs, smp, hyp); an
+    architecture's name as a part ("13.0.0-mcs-riscv64") chooses it (default
+    aarch64; el1 and hyp imply it). with_arch: (release, mcs, smp, hyp, arch)."""
     parts = text.split("-")
     release = normalise_release(parts[0])
     flags = {"mcs": ("mcs", True), "nonmcs": ("mcs", False), "smp": ("smp", True),
              "up": ("smp", False), "hyp": ("hyp", True), "el1": ("hyp", False)}
-    got = {"mcs": False, "smp": False, "hyp": False}
+    flags.update({a: ("arch", a) for a in ARCHES})
+    got = {"mcs": False, "smp": False, "hyp": False, "arch": "aarch64"}
     for p in parts[1:]:
         if p not in flags:
-            raise AbiError(f"{text}: unknown part {p!r}; use <release>[-mcs|-nonmcs][-smp|-up][-hyp|-el1]")
+            raise AbiError(f"{text}: unknown part {p!r}; use <release>[-mcs|-nonmcs][-smp|-up]"
+                           f"[-hyp|-el1|-{'|-'.join(a for a in ARCHES if a != 'aarch64')}]")
         key, value = flags[p]
         got[key] = value
+    if "el1" in parts[1:] or "hyp" in parts[1:]:
+        if got["arch"] != "aarch64":
+            raise AbiError(f"{text}: el1/hyp name AArch64 configurations, not {got['arch']}")
+    check_arch(got["arch"], got["hyp"])
+    if with_arch:
+        return release, got["mcs"], got["smp"], got["hyp"], got["arch"]
+    if got["arch"] != "aarch64":
+        raise AbiError(f"{text}: a {got['arch']} configuration (ask with with_arch=True)")
     return release, got["mcs"], got["smp"], got["hyp"]
 
 
@@ -375,10 +480,9 @@ def _main(argv):
             print(forced_cflags(argv[1]))
             return 0
         if argv:
-            release, mcs, smp, hyp = parse_abi_name("-".join(argv))
-            configs = [(release, mcs, smp, hyp)]
+            configs = [parse_abi_name("-".join(argv), with_arch=True)]
         else:
-            configs = list(configurations())
+            configs = list(all_configurations())
         for c in configs:
             a = abi(*c)
             print(f"{a.name}: {len(a.labels)} labels (nInvocationLabels {a.n_invocation_labels}), "

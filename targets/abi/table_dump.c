@@ -10,7 +10,7 @@ int main(void)
 {
     for (unsigned i = 0; i < SEL4_ABI_COUNT; i++) {
         const struct sel4_abi *a = &sel4_abis[i];
-        if (sel4_abi_find(a->release, a->mcs, a->smp, a->hyp) != a ||
+        if (sel4_abi_find_arch(a->arch, a->release, a->mcs, a->smp, a->hyp) != a ||
             sel4_abi_from_word(sel4_abi_word(a)) != a) {
             fprintf(stderr, "table-dump: %s is not found under its own name or word\n", a->name);
             return 1;
