@@ -39,7 +39,7 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := abi.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c thread.c uart.c vspace.c
@@ -152,7 +152,7 @@ STANDIN_RV_KERNEL   := $(STANDIN_RV_OUT)/kernel.elf
 STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf)
 export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
 
-STANDIN_RV_SHARED_SRCS := handoff.c freemem.c bootinfo_frame.c kassert.c kstring.c
+STANDIN_RV_SHARED_SRCS := abi_table.c handoff.c freemem.c bootinfo_frame.c kassert.c kstring.c
 STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c boot.c trap.c
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
 STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \

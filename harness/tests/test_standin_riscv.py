@@ -17,11 +17,15 @@ import os
 import re
 import select
 import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "targets", "abi"))
+import sel4abi  # noqa: E402
 
 QEMU = "qemu-system-riscv64"
 MACHINE = ["-machine", "virt", "-cpu", "rv64", "-m", "3072", "-smp", "1", "-nographic"]
@@ -219,7 +223,28 @@ def head_lines(w):
             w.heading("avail", 1), w.region(*RAM)]
 
 
-def probe_lines(regs):
+def root_tcb(regs, release):
+    """seL4's tcb_t pointer of the root task: the root-server objects carved
+    from the top of RAM (src/kernel/boot.c create_rootserver_objects: CNode,
+    extra BootInfo when at least a page, VSpace, ASID pool, IPC buffer,
+    BootInfo, paging structures, TCB), the pointer in the TCB's middle."""
+    bits = sel4abi.abi(release, mcs=False, arch="riscv64").object_bits
+    ipc = regs[1] - regs[2]
+    extra = 16 + regs[5] if regs[5] else 0
+    extra_bits = extra_bi_size_bits(extra)
+    it_end = ipc + 2 * PAGE + ((1 << extra_bits) if extra_bits or release < "14" else 0)
+    it_start = regs[0] - regs[2]
+    n_paging = sum((round_up(it_end, 1 << s) - (it_start >> s << s)) >> s for s in (30, 21))
+    cnode = 1 << (12 + bits["CapTable"])
+    size = (cnode + (1 << extra_bits if extra_bits else 0) + 4 * PAGE
+            + (n_paging << bits["RISCV_PageTable"]) + (1 << bits["TCB"]))
+    align = max(12 + bits["CapTable"], extra_bits)
+    start = (RAM[1] - size) >> align << align
+    tcb = start + cnode + (1 << extra_bits if extra_bits else 0) + 4 * PAGE + n_paging * PAGE
+    return PPTR_BASE + tcb + (1 << (bits["TCB"] - 1))
+
+
+def probe_lines(regs, release):
     ipc = regs[1] - regs[2]
     extra = 16 + regs[5] if regs[5] else 0
     lines = [f"probe: BootInfo at {ipc + PAGE:#x}",
@@ -227,7 +252,7 @@ def probe_lines(regs):
     if extra:
         lines.append(f"probe: extra chunk id 6 len {extra}, FDT magic d00dfeed")
     return lines + ["probe: IPC buffer writable yes",
-                    re.compile(r'Debug halt syscall from user thread 0x[0-9a-f]+ "rootserver"'),
+                    f'Debug halt syscall from user thread {root_tcb(regs, release):#x} "rootserver"',
                     "halting..."]
 
 
@@ -319,5 +344,5 @@ def test_accepts_like_sel4(case, kid, kernel, release, dtb):
         regs[4] = regs[5] = 0
     text = boot(kernel, layout, dtb_path, regs)
     assert_lines_in_order(text, head_lines(w) + reserved_lines(w, layout, regs) +
-                          ["Booting all finished, dropped to user space"] + probe_lines(regs))
+                          ["Booting all finished, dropped to user space"] + probe_lines(regs, release))
     assert "ERROR" not in text

@@ -142,7 +142,8 @@ static void create_initial_thread(const struct boot_state *s)
 {
     /* seL4's tcb_t pointer is the middle of the 2 KiB TCB object; the first
      * half holds the thread's own CNode slots. */
-    struct tcb *tcb = (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(TCB_BITS - 1));
+    struct tcb *tcb =
+        (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(abi_object_bits(SEL4_OBJECT_TCB) - 1));
     tcb->registers[REG_X0] = s->bi_frame_vptr;
     tcb->registers[REG_NEXT_IP] = s->v_entry;
     tcb->registers[REG_SPSR] = SPSR_USER_INITIAL;
@@ -172,7 +173,7 @@ static void create_initial_thread(const struct boot_state *s)
                                        PAGE_BITS, s->ipcbuf_vptr);
     cspace_set_initial(SEL4_CAP_INIT_THREAD_TCB,
                        cap_make(SEL4_CAP_TAG_THREAD, kptr_to_paddr((void *)(uintptr_t)rootserver.tcb),
-                                TCB_BITS));
+                                abi_object_bits(SEL4_OBJECT_TCB)));
     sched_add(tcb);
     ksCurThread = tcb;
 }

@@ -1,5 +1,6 @@
 #include "freemem.h"
 
+#include "abi.h"
 #include "config.h"
 #include "kassert.h"
 #include "kstring.h"
@@ -104,7 +105,8 @@ static uint64_t rootserver_size(struct region it_v_reg, unsigned extra_bi_size_b
 {
     uint64_t size = BIT(ROOT_CNODE_BITS) + BIT(VSPACE_BITS) + BIT(ASID_POOL_BITS) +
                     BIT(PAGE_BITS) /* IPC buffer */ + BIT(PAGE_BITS) /* BootInfo */ +
-                    n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) + BIT(TCB_BITS);
+                    n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) +
+                    BIT(abi_object_bits(SEL4_OBJECT_TCB));
     if (CONFIG_KERNEL_MCS)
         size += BIT(MIN_SCHED_CONTEXT_BITS);
     if (extra_bi_size_bits > 0)
@@ -154,7 +156,7 @@ static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct
     uint64_t n_paging = n_paging_structures(it_v_reg);
     rootserver.paging.start = alloc_rootserver_obj(PAGE_TABLE_BITS, n_paging);
     rootserver.paging.end = rootserver.paging.start + (n_paging << PAGE_TABLE_BITS);
-    rootserver.tcb = alloc_rootserver_obj(TCB_BITS, 1);
+    rootserver.tcb = alloc_rootserver_obj(abi_object_bits(SEL4_OBJECT_TCB), 1);
 #if CONFIG_KERNEL_MCS
     rootserver.sc = alloc_rootserver_obj(MIN_SCHED_CONTEXT_BITS, 1);
 #endif

@@ -17,7 +17,7 @@
 #define PAGE_BITS              12
 #define PAGE_TABLE_BITS        12
 #define ASID_POOL_BITS         12
-#define TCB_BITS               11
+/* seL4_TCBBits is the ABI table's (riscv64: 10 without an FPU, 13.0). */
 /* seL4_MinSchedContextBits: the root task's SchedContext (MCS). */
 #define MIN_SCHED_CONTEXT_BITS 7
 

@@ -10,6 +10,7 @@
  * (targets/abi/); until then BootInfo's slot regions are empty. */
 #include <stdint.h>
 
+#include "abi.h"
 #include "bootinfo.h"
 #include "config.h"
 #include "freemem.h"
@@ -76,7 +77,8 @@ static void map_frames(uint64_t paddr_start, uint64_t paddr_end, uint64_t vaddr_
 static void create_initial_thread(const struct boot_state *s)
 {
     /* seL4's tcb_t pointer is the middle of the TCB object. */
-    struct tcb *tcb = (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(TCB_BITS - 1));
+    struct tcb *tcb =
+        (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(abi_object_bits(SEL4_OBJECT_TCB) - 1));
     tcb->registers[REG_A0] = s->bi_frame_vptr;
     tcb->registers[REG_NEXT_IP] = s->v_entry;
     tcb->registers[REG_SSTATUS] = SSTATUS_USER_INITIAL;

@@ -4,6 +4,7 @@
  * it does not offer yet ends the run with one line naming what happened. */
 #include <stdint.h>
 
+#include "abi.h"
 #include "config.h"
 #include "power.h"
 #include "release.h"
@@ -37,15 +38,9 @@ static const char *cause_name(uint64_t scause)
     return scause < sizeof names / sizeof names[0] ? names[scause] : "reserved";
 }
 
-static const struct sel4_abi *syscalls(void)
-{
-    return sel4_abi_find(SEL4_RELEASE_13_0_0 + (standin_release.major - 13), CONFIG_KERNEL_MCS,
-                         MAX_NUM_NODES > 1, 0);
-}
-
 static int is_syscall(int64_t number, enum sel4_syscall which)
 {
-    int64_t n = syscalls()->syscall[which];
+    int64_t n = kernel_abi()->syscall[which];
     return n != 0 && n == number;
 }
 
