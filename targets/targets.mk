@@ -139,8 +139,8 @@ all: standin-all
 # riscv64 (QEMU virt, S-mode under OpenSBI, Sv39): the same hand-off checks
 # and free-memory model (handoff.c, freemem.c, bootinfo_frame.c, shared with
 # AArch64) on riscv64's entry, traps, Sv39 tables and SBI console
-# (arch/riscv64/). One build per release, non-MCS, one hart:
-#   build/targets/standin/riscv64/kernel-<release>.elf
+# (arch/riscv64/). One build per release, non-MCS and MCS, one hart:
+#   build/targets/standin/riscv64/kernel-<release>[-mcs].elf
 #   build/targets/standin/riscv64/kernel.elf   (a copy of kernel-13.0.0.elf)
 STANDIN_RV_CROSS    ?= riscv64-linux-gnu-
 STANDIN_RV_CC       := $(STANDIN_RV_CROSS)gcc
@@ -149,39 +149,47 @@ STANDIN_RV_OUT      := $(STANDIN_OUT)/riscv64
 STANDIN_RV_OBJ      := $(BUILD)/targets/standin-riscv64
 STANDIN_RV_RELEASES := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_RV_KERNEL   := $(STANDIN_RV_OUT)/kernel.elf
-STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf)
+STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf \
+                         $(STANDIN_RV_OUT)/kernel-$(r)-mcs.elf)
 export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
 
 STANDIN_RV_SHARED_SRCS := abi_table.c handoff.c freemem.c bootinfo_frame.c kassert.c kstring.c
 STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c boot.c trap.c
+STANDIN_RV_CONFIGS     := up mcs
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
 STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                      -nostdinc -isystem $(shell $(STANDIN_RV_CC) -print-file-name=include 2>/dev/null) \
                      -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
                      -mno-relax -fno-stack-protector -fno-asynchronous-unwind-tables \
-                     -fno-tree-loop-distribute-patterns -DCONFIG_KERNEL_MCS=0 \
+                     -fno-tree-loop-distribute-patterns \
                      -I$(STANDIN_RV_DIR) -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) \
                      -I$(COMMON_DIR) -MMD -MP
-STANDIN_RV_OBJS := $(addprefix $(STANDIN_RV_OBJ)/,$(STANDIN_RV_SHARED_SRCS:.c=.o)) \
-                   $(addprefix $(STANDIN_RV_OBJ)/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
-                   $(STANDIN_RV_OBJ)/common/fmt.o $(STANDIN_RV_OBJ)/abi/sel4_abi_table.o
+# Per configuration (up: non-MCS, mcs: KernelIsMCS): objects, flags.
+standin_rv_obj_dir = $(STANDIN_RV_OBJ)$(call standin_suffix,$(1))
+standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(filter mcs,$(1)),1,0)
+standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o)) \
+                  $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
+                  $(call standin_rv_obj_dir,$(1))/common/fmt.o $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o
 
-$(STANDIN_RV_OBJ)/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
-	@mkdir -p $(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
-$(STANDIN_RV_OBJ)/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.c | $(SEL4_ABI_H)
-	@mkdir -p $(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
-$(STANDIN_RV_OBJ)/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.S
-	@mkdir -p $(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
-$(STANDIN_RV_OBJ)/common/%.o: $(COMMON_DIR)/%.c
-	@mkdir -p $(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
-$(STANDIN_RV_OBJ)/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
-	@mkdir -p $(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -c $< -o $@
--include $(STANDIN_RV_OBJS:.o=.d)
+define standin_rv_config
+$(call standin_rv_obj_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.S
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/common/%.o: $(COMMON_DIR)/%.c
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+-include $(patsubst %.o,%.d,$(call standin_rv_objs,$(1)))
+endef
+$(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_config,$(c))))
 
 # Where seL4 links its qemu-riscv-virt kernel: 13.0 at physBase + 64 MiB,
 # 14.0 on at physBase (right after OpenSBI's 2 MiB).
@@ -189,20 +197,21 @@ standin_rv_paddr = $(if $(filter 13,$(firstword $(subst ., ,$(1)))),0x84000000,0
 standin_rv_link_at = -Wl,--defsym=KERNEL_PADDR=$(call standin_rv_paddr,$(1)) \
                      -Wl,--defsym=KERNEL_VADDR=$(shell printf '0x%x' $$((0xffffffff80000000 + $(call standin_rv_paddr,$(1)) - 0x80000000)))
 
+# $(call standin_rv_build,RELEASE,CONFIG)
 define standin_rv_build
-$(STANDIN_RV_OBJ)/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
+$(call standin_rv_obj_dir,$(2))/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(STANDIN_RV_CFLAGS) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
 	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
--include $(STANDIN_RV_OBJ)/release-$(1)/release.d
+-include $(call standin_rv_obj_dir,$(2))/release-$(1)/release.d
 
-$(STANDIN_RV_OUT)/kernel-$(1).elf: $(STANDIN_RV_OBJS) $(STANDIN_RV_OBJ)/release-$(1)/release.o \
-                                   $(STANDIN_RV_DIR)/kernel.ld
+$(STANDIN_RV_OUT)/kernel-$(1)$(call standin_suffix,$(2)).elf: $(call standin_rv_objs,$(2)) \
+        $(call standin_rv_obj_dir,$(2))/release-$(1)/release.o $(STANDIN_RV_DIR)/kernel.ld
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(call standin_rv_link_at,$(1)) $(STANDIN_RV_OBJS) \
-	    $(STANDIN_RV_OBJ)/release-$(1)/release.o -o $$@
+	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(call standin_rv_link_at,$(1)) \
+	    $(call standin_rv_objs,$(2)) $(call standin_rv_obj_dir,$(2))/release-$(1)/release.o -o $$@
 endef
-$(foreach r,$(STANDIN_RV_RELEASES),$(eval $(call standin_rv_build,$(r))))
+$(foreach r,$(STANDIN_RV_RELEASES),$(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_build,$(r),$(c)))))
 
 $(STANDIN_RV_KERNEL): $(STANDIN_RV_OUT)/kernel-13.0.0.elf
 	cp $< $@

@@ -9,9 +9,10 @@ here from the hand-off values and seL4's format strings
 (src/arch/riscv/kernel/boot.c, src/kernel/boot.c of each release); the
 accepted cases expect the boot lines and what the probe reads from BootInfo.
 
-Real seL4: SEL4_RV_KERNEL="path/kernel.elf[=release] ..." boots each real
-riscv64 kernel through the same shim with the same cases (the release after
-'=' chooses the words; default 13.0.0)."""
+Real seL4: SEL4_RV_KERNEL="path/kernel.elf[=release[-mcs]] ..." boots each
+real riscv64 kernel through the same shim with the same cases (the release
+after '=' chooses the words, '-mcs' the MCS probe and root-server layout;
+default 13.0.0)."""
 
 import os
 import re
@@ -41,17 +42,23 @@ BOOT_TIMEOUT = 60
 STANDIN_RV = os.path.join(BUILD, "targets", "standin", "riscv64")
 FIXTURES = os.path.join(BUILD, "fixtures", "standin_rv")
 SHIM = os.path.join(FIXTURES, "entry_shim.elf")
-PROBE_ELF = os.path.join(FIXTURES, "probe.elf")
-PROBE_BIN = os.path.join(FIXTURES, "probe.bin")
+
+
+def probe(mcs):
+    """(ELF, raw image) of the probe for a kernel with or without MCS."""
+    name = "probe-mcs" if mcs else "probe"
+    return os.path.join(FIXTURES, f"{name}.elf"), os.path.join(FIXTURES, f"{name}.bin")
 
 
 def _kernels():
-    kernels = [(f"standin-{r}", os.path.join(STANDIN_RV, f"kernel-{r}.elf"), r)
-               for r in ("13.0.0", "16.0.0")]
+    """(id, path, release, mcs) of every kernel the cases run on."""
+    kernels = [(f"standin-{r}{c}", os.path.join(STANDIN_RV, f"kernel-{r}{c}.elf"), r, c == "-mcs")
+               for r in ("13.0.0", "16.0.0") for c in ("", "-mcs")]
     for spec in os.environ.get("SEL4_RV_KERNEL", "").split():
-        path, _, release = spec.partition("=")
+        path, _, config = spec.partition("=")
+        release, _, mcs = (config or "13.0.0").partition("-")
         kernels.append((f"sel4-{os.path.basename(os.path.dirname(path)) or path}", path,
-                        release or "13.0.0"))
+                        release, mcs == "mcs"))
     return kernels
 
 
@@ -130,15 +137,16 @@ class Layout:
     """The planned hand-off for one kernel: kernel, DTB right after it, probe
     image after the DTB (page aligned)."""
 
-    def __init__(self, kernel, dtb_size):
-        for path in (kernel, SHIM, PROBE_ELF, PROBE_BIN):
+    def __init__(self, kernel, dtb_size, mcs=False):
+        self.probe_elf, self.probe_bin = probe(mcs)
+        for path in (kernel, SHIM, self.probe_elf, self.probe_bin):
             if not os.path.isfile(path):
                 pytest.fail(f"{path} is missing: run `make all` first")
         kpaddr, kvaddr, kmemsz, self.entry = elf_load(kernel)
         self.kernel = (kpaddr, round_up(kpaddr + kmemsz))
         self.dtb_paddr = self.kernel[1]
         self.dtb_size = dtb_size
-        _, pvaddr, pmemsz, pentry = elf_load(PROBE_ELF)
+        _, pvaddr, pmemsz, pentry = elf_load(self.probe_elf)
         self.image_paddr = round_up(self.dtb_paddr + dtb_size)
         self.image_size = round_up(pmemsz)
         self.regs = [self.image_paddr, self.image_paddr + self.image_size,
@@ -152,7 +160,7 @@ def boot(kernel, layout, dtb_path, regs):
     args = [QEMU, *MACHINE, "-bios", "default", "-kernel", SHIM,
             "-device", f"loader,file={kernel}",
             "-device", f"loader,file={dtb_path},addr={layout.dtb_paddr:#x},force-raw=on",
-            "-device", f"loader,file={PROBE_BIN},addr={layout.image_paddr:#x},force-raw=on"]
+            "-device", f"loader,file={layout.probe_bin},addr={layout.image_paddr:#x},force-raw=on"]
     words = list(regs) + [0, layout.entry]          # a0..a5, flags (no copy), entry
     for i, value in enumerate(words):
         args += ["-device", f"loader,addr={PARAMS + 8 * i:#x},data={value & (2**64 - 1):#x},data-len=8"]
@@ -223,12 +231,13 @@ def head_lines(w):
             w.heading("avail", 1), w.region(*RAM)]
 
 
-def root_tcb(regs, release):
+def root_tcb(regs, release, mcs):
     """seL4's tcb_t pointer of the root task: the root-server objects carved
     from the top of RAM (src/kernel/boot.c create_rootserver_objects: CNode,
     extra BootInfo when at least a page, VSpace, ASID pool, IPC buffer,
-    BootInfo, paging structures, TCB), the pointer in the TCB's middle."""
-    bits = sel4abi.abi(release, mcs=False, arch="riscv64").object_bits
+    BootInfo, paging structures, TCB, MCS: the SchedContext), the pointer in
+    the TCB's middle."""
+    bits = sel4abi.abi(release, mcs=mcs, arch="riscv64").object_bits
     ipc = regs[1] - regs[2]
     extra = 16 + regs[5] if regs[5] else 0
     extra_bits = extra_bi_size_bits(extra)
@@ -237,14 +246,15 @@ def root_tcb(regs, release):
     n_paging = sum((round_up(it_end, 1 << s) - (it_start >> s << s)) >> s for s in (30, 21))
     cnode = 1 << (12 + bits["CapTable"])
     size = (cnode + (1 << extra_bits if extra_bits else 0) + 4 * PAGE
-            + (n_paging << bits["RISCV_PageTable"]) + (1 << bits["TCB"]))
+            + (n_paging << bits["RISCV_PageTable"]) + (1 << bits["TCB"])
+            + ((1 << bits["SchedContext"]) if mcs else 0))
     align = max(12 + bits["CapTable"], extra_bits)
     start = (RAM[1] - size) >> align << align
     tcb = start + cnode + (1 << extra_bits if extra_bits else 0) + 4 * PAGE + n_paging * PAGE
     return PPTR_BASE + tcb + (1 << (bits["TCB"] - 1))
 
 
-def probe_lines(regs, release):
+def probe_lines(regs, release, mcs):
     ipc = regs[1] - regs[2]
     extra = 16 + regs[5] if regs[5] else 0
     lines = [f"probe: BootInfo at {ipc + PAGE:#x}",
@@ -252,7 +262,7 @@ def probe_lines(regs, release):
     if extra:
         lines.append(f"probe: extra chunk id 6 len {extra}, FDT magic d00dfeed")
     return lines + ["probe: IPC buffer writable yes",
-                    f'Debug halt syscall from user thread {root_tcb(regs, release):#x} "rootserver"',
+                    f'Debug halt syscall from user thread {root_tcb(regs, release, mcs):#x} "rootserver"',
                     "halting..."]
 
 
@@ -296,11 +306,11 @@ REJECTIONS = ("dtb-after-user-image", "dtb-overlaps-kernel", "user-image-overlap
               "dtb-past-paddr-top", "image-past-user-top")
 
 
-@pytest.mark.parametrize("kid,kernel,release", KERNELS, ids=[k[0] for k in KERNELS])
+@pytest.mark.parametrize("kid,kernel,release,mcs", KERNELS, ids=[k[0] for k in KERNELS])
 @pytest.mark.parametrize("case", REJECTIONS)
-def test_rejects_like_sel4(case, kid, kernel, release, dtb):
+def test_rejects_like_sel4(case, kid, kernel, release, mcs, dtb):
     dtb_path, dtb_size = dtb
-    layout = Layout(kernel, dtb_size)
+    layout = Layout(kernel, dtb_size, mcs)
     w = Words(release)
     regs, errors, after_regions = rejection(case, layout)
     if case == "dtb-past-paddr-top":
@@ -326,16 +336,16 @@ def test_rejects_like_sel4(case, kid, kernel, release, dtb):
 ACCEPTED = ("planned", "misaligned-a0", "no-dtb")
 
 
-@pytest.mark.parametrize("kid,kernel,release", KERNELS, ids=[k[0] for k in KERNELS])
+@pytest.mark.parametrize("kid,kernel,release,mcs", KERNELS, ids=[k[0] for k in KERNELS])
 @pytest.mark.parametrize("case", ACCEPTED)
-def test_accepts_like_sel4(case, kid, kernel, release, dtb):
+def test_accepts_like_sel4(case, kid, kernel, release, mcs, dtb):
     """The planned hand-off boots to the probe. A user image start a0 that is
     not page aligned is accepted by seL4 on RISC-V (no assertion: a frame's
     PTE keeps paddr >> 12), the frames covering the image from a0's page;
     the reserved region starts at a0 itself. Without a DTB (a4 = a5 = 0)
     two regions are reserved and extraLen is 0."""
     dtb_path, dtb_size = dtb
-    layout = Layout(kernel, dtb_size)
+    layout = Layout(kernel, dtb_size, mcs)
     w = Words(release)
     regs = list(layout.regs)
     if case == "misaligned-a0":
@@ -344,5 +354,5 @@ def test_accepts_like_sel4(case, kid, kernel, release, dtb):
         regs[4] = regs[5] = 0
     text = boot(kernel, layout, dtb_path, regs)
     assert_lines_in_order(text, head_lines(w) + reserved_lines(w, layout, regs) +
-                          ["Booting all finished, dropped to user space"] + probe_lines(regs, release))
+                          ["Booting all finished, dropped to user space"] + probe_lines(regs, release, mcs))
     assert "ERROR" not in text
