@@ -144,7 +144,7 @@ static void create_initial_thread(const struct boot_state *s)
      * half holds the thread's own CNode slots. */
     struct tcb *tcb =
         (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(abi_object_bits(SEL4_OBJECT_TCB) - 1));
-    tcb->registers[REG_X0] = s->bi_frame_vptr;
+    tcb->registers[REG_CAP] = s->bi_frame_vptr;
     tcb->registers[REG_NEXT_IP] = s->v_entry;
     tcb->registers[REG_SPSR] = SPSR_USER_INITIAL;
     const char name[] = "rootserver";

@@ -108,7 +108,7 @@ static void print_user_stack(const struct tcb *t)
         kprintf("Invalid vspace\n");
         return;
     }
-    uint64_t sp = t->registers[REG_SP_EL0];
+    uint64_t sp = t->registers[REG_SP];
     if (sp & 7) {
         kprintf("SP not aligned\n");
         return;
@@ -240,14 +240,14 @@ unsigned fault_set_mrs(struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer 
 static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t *registers,
                        unsigned n)
 {
-    uint64_t length = SEL4_MSGINFO_LENGTH(replier->registers[1]);
+    uint64_t length = SEL4_MSGINFO_LENGTH(replier->registers[REG_MSG_INFO]);
     if (length < n)
         n = (unsigned)length;
     seL4_IPCBuffer *buffer = thread_ipc_buffer(replier);
     for (unsigned i = 0; i < n; i++) {
         uint64_t value;
         if (i < SEL4_FAST_MESSAGE_REGISTERS)
-            value = replier->registers[2 + i];
+            value = replier->registers[REG_MR(i)];
         else if (buffer != 0)
             value = buffer->msg[i];
         else
@@ -260,7 +260,7 @@ static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t 
 
 int fault_handle_reply(struct tcb *faulting, struct tcb *replier)
 {
-    int label_zero = SEL4_MSGINFO_LABEL(replier->registers[1]) == 0;
+    int label_zero = SEL4_MSGINFO_LABEL(replier->registers[REG_MSG_INFO]) == 0;
     switch (faulting->fault.type) {
     case FAULT_UNKNOWN_SYSCALL:
         copy_reply(faulting, replier, syscall_message_register, SYSCALL_MESSAGE_WORDS);

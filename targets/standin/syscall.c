@@ -77,8 +77,8 @@ static void reply_from_kernel(struct tcb *t, unsigned error, const struct invoca
     seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
     for (unsigned i = 0; i < words; i++)
         length = ipc_set_mr(t, buffer, i, mr[i]);
-    t->registers[0] = 0;
-    t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
+    t->registers[REG_CAP] = 0;
+    t->registers[REG_MSG_INFO] = SEL4_MSGINFO(error, 0, 0, length);
 }
 
 /* seL4's handleInvocation for SysCall, SysSend and SysNBSend (and on MCS
@@ -90,7 +90,7 @@ static void handle_invocation(int is_call, int blocking, int can_donate, int fir
                               uint64_t cptr)
 {
     struct tcb *t = ksCurThread;
-    uint64_t info = t->registers[1];
+    uint64_t info = t->registers[REG_MSG_INFO];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
         if (blocking)
@@ -146,7 +146,7 @@ static void handle_invocation(int is_call, int blocking, int can_donate, int fir
  * (receive phase) on that cptr. */
 static const struct cap *lookup_reply(struct tcb *t)
 {
-    uint64_t cptr = t->registers[6];
+    uint64_t cptr = t->registers[REG_REPLY];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot != 0 && slot->tag == SEL4_CAP_TAG_REPLY)
         return slot;
@@ -168,7 +168,7 @@ static const struct cap *lookup_reply(struct tcb *t)
 static void handle_recv(int blocking, int can_reply)
 {
     struct tcb *t = ksCurThread;
-    uint64_t cptr = t->registers[0];
+    uint64_t cptr = t->registers[REG_CAP];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
         fault_raise(t, fault_cap(cptr, 1));
@@ -199,17 +199,17 @@ static void handle_syscall(struct trap_registers r)
     struct tcb *t = ksCurThread;
     /* SVC's ELR is the next instruction; the svc itself is one word back. */
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP] - 4;
-    int64_t number = (int64_t)t->registers[7];
+    int64_t number = (int64_t)t->registers[REG_SYSCALL_NUMBER];
     enum sel4_syscall call = abi_syscall(number);
     switch (call) {
     case SEL4_SYSCALL_Call:
-        handle_invocation(1, 1, 1, 0, t->registers[0]);
+        handle_invocation(1, 1, 1, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Send:
-        handle_invocation(0, 1, 0, 0, t->registers[0]);
+        handle_invocation(0, 1, 0, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_NBSend:
-        handle_invocation(0, 0, 0, 0, t->registers[0]);
+        handle_invocation(0, 0, 0, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Recv:
         handle_recv(1, 1);
@@ -226,15 +226,15 @@ static void handle_syscall(struct trap_registers r)
         break;
     case SEL4_SYSCALL_ReplyRecv:
         /* The reply is a non-blocking invocation of the cap in x6. */
-        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_REPLY]);
         handle_recv(1, 1);
         break;
     case SEL4_SYSCALL_NBSendRecv:
-        handle_invocation(0, 0, 1, 1, t->registers[8]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_NBSEND_RECV_DEST]);
         handle_recv(1, 1);
         break;
     case SEL4_SYSCALL_NBSendWait:
-        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_REPLY]);
         handle_recv(1, 0);
         break;
 #else
@@ -247,13 +247,13 @@ static void handle_syscall(struct trap_registers r)
         break;
 #endif
     case SEL4_SYSCALL_DebugPutChar:
-        uart_putchar((char)t->registers[0]);
+        uart_putchar((char)t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Yield:
         sched_yield();
         break;
     case SEL4_SYSCALL_DebugCapIdentify:
-        t->registers[0] = identify(t, t->registers[0]);
+        t->registers[REG_CAP] = identify(t, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_DebugHalt:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,

@@ -21,6 +21,16 @@
 
 #define REG_OFFSET(n)   ((n) * 8)
 
+/* Roles (seL4's capRegister/badgeRegister a0, msgInfoRegister a1,
+ * msgRegisters a2..a5, MCS replyRegister a6 and nbsendRecvDest t0, the
+ * syscall number a7). */
+#define REG_CAP              REG_A0
+#define REG_MSG_INFO         REG_A1
+#define REG_MR(i)            (11 + (i))
+#define REG_REPLY            15
+#define REG_SYSCALL_NUMBER   REG_A7
+#define REG_NBSEND_RECV_DEST REG_T0
+
 /* sstatus.SPIE: what seL4 gives a new thread (user mode, FPU off). */
 #define SSTATUS_USER_INITIAL 0x20
 
