@@ -23,7 +23,7 @@ STANDIN_DIR       := targets/standin
 # AArch64-specific sources (entry, vectors, page tables, PL011, PSCI, SMP,
 # the ARM VSpace invocations, link script, platform constants).
 STANDIN_ARCH_DIR  := $(STANDIN_DIR)/arch/aarch64
-STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c
+STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c trap.c
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_SMP_NODES := 4
@@ -42,7 +42,7 @@ export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 STANDIN_C_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
-                  syscall.c thread.c uart.c vspace.c
+                  syscall.c trap.c thread.c uart.c vspace.c
 STANDIN_SMP_C_SRCS := smp.c
 STANDIN_MCS_C_SRCS := inv_sched.c reply.c sched_context.c
 STANDIN_S_SRCS := head.S vectors.S
