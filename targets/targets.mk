@@ -23,7 +23,7 @@ STANDIN_DIR       := targets/standin
 # AArch64-specific sources (entry, vectors, page tables, PL011, PSCI, SMP,
 # the ARM VSpace invocations, link script, platform constants).
 STANDIN_ARCH_DIR  := $(STANDIN_DIR)/arch/aarch64
-STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c trap.c
+STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c trap.c boot_arch.c
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_SMP_NODES := 4
@@ -39,7 +39,7 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c abi_table.c boot.c boot_arch.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c trap.c thread.c uart.c vspace.c
@@ -153,8 +153,10 @@ STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kern
                          $(STANDIN_RV_OUT)/kernel-$(r)-mcs.elf)
 export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
 
-STANDIN_RV_SHARED_SRCS := abi_table.c handoff.c freemem.c bootinfo_frame.c kassert.c kstring.c
-STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c boot.c trap.c
+STANDIN_RV_SHARED_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c \
+                          freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c invocation.c \
+                          ipc.c fault.c notification.c kassert.c kstring.c sched.c syscall.c thread.c
+STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_vspace.c
 STANDIN_RV_CONFIGS     := up mcs
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
 STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
@@ -167,7 +169,8 @@ STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-b
 # Per configuration (up: non-MCS, mcs: KernelIsMCS): objects, flags.
 standin_rv_obj_dir = $(STANDIN_RV_OBJ)$(call standin_suffix,$(1))
 standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(filter mcs,$(1)),1,0)
-standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o)) \
+standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o) \
+                      $(if $(filter mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o))) \
                   $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
                   $(call standin_rv_obj_dir,$(1))/common/fmt.o $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o
 

@@ -8,11 +8,25 @@
 #include "vspace.h"
 
 #define MIN_UNTYPED_BITS 4
-#define MAX_UNTYPED_BITS 47
 
+/* Loops, not __builtin_clzll/ctzll: on riscv64 without Zbb those are
+ * libgcc calls. */
 static unsigned floor_log2(uint64_t v)
 {
-    return 63u - (unsigned)__builtin_clzll(v);
+    unsigned bits = 0;
+    while (v >>= 1)
+        bits++;
+    return bits;
+}
+
+static unsigned trailing_zeros(uint64_t v)
+{
+    unsigned bits = 0;
+    while ((v & 1) == 0) {
+        v >>= 1;
+        bits++;
+    }
+    return bits;
 }
 
 static int add_untyped(boot_info_t *bi, uint64_t paddr, unsigned size_bits, int is_device)
@@ -37,7 +51,7 @@ static int add_untyped(boot_info_t *bi, uint64_t paddr, unsigned size_bits, int 
 static int add_untypeds_for_range(boot_info_t *bi, uint64_t start, uint64_t end, int is_device)
 {
     while (start < end) {
-        unsigned bits = start == 0 ? 63 : (unsigned)__builtin_ctzll(start);
+        unsigned bits = start == 0 ? 63 : trailing_zeros(start);
         unsigned fit = floor_log2(end - start);
         if (fit < bits)
             bits = fit;

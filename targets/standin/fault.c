@@ -11,12 +11,11 @@
  * CONFIG_USER_STACK_TRACE_LENGTH in the qemu-arm-virt debug build). */
 #define USER_STACK_TRACE_LENGTH 16
 
-/* Where MR i of a fault message comes from (seL4's aarch64 fault_messages:
- * SYSCALL_MESSAGE, EXCEPTION_MESSAGE); the reply writes the same registers. */
-static const uint8_t syscall_message_register[] = {
-    0, 1, 2, 3, 4, 5, 6, 7, REG_FAULT_IP, REG_SP_EL0, REG_NEXT_IP, REG_SPSR,
-};
-static const uint8_t exception_message_register[] = { REG_FAULT_IP, REG_SP_EL0, REG_SPSR };
+/* Where MR i of a fault message comes from (seL4's SYSCALL_MESSAGE and
+ * EXCEPTION_MESSAGE of the arch, user_context.h); the reply writes the same
+ * registers. */
+static const uint8_t syscall_message_register[] = SYSCALL_MESSAGE_REGISTERS;
+static const uint8_t exception_message_register[] = EXCEPTION_MESSAGE_REGISTERS;
 #define SYSCALL_MESSAGE_WORDS (sizeof syscall_message_register)
 #define EXCEPTION_MESSAGE_WORDS (sizeof exception_message_register)
 
@@ -104,7 +103,7 @@ static int read_user_word(const struct tcb *t, uint64_t vaddr, uint64_t *value)
 /* seL4's Arch_userStackTrace. */
 static void print_user_stack(const struct tcb *t)
 {
-    if (t->vspace_root.tag != SEL4_CAP_TAG_VSPACE) {
+    if (t->vspace_root.tag != VSPACE_ROOT_CAP_TAG) {
         kprintf("Invalid vspace\n");
         return;
     }
@@ -236,7 +235,7 @@ unsigned fault_set_mrs(struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer 
 }
 
 /* seL4's copyMRsFaultReply: the reply's MRs into the listed registers; a
- * new SPSR keeps only its flags (sanitiseRegister). */
+ * new status register is sanitised as seL4 does (user_context.h). */
 static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t *registers,
                        unsigned n)
 {
@@ -252,9 +251,7 @@ static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t 
             value = buffer->msg[i];
         else
             break;
-        if (registers[i] == REG_SPSR)
-            value = (value & UINT64_C(0xf0000000)) | SPSR_USER_INITIAL;
-        faulting->registers[registers[i]] = value;
+        faulting->registers[registers[i]] = user_register_sanitise(registers[i], value);
     }
 }
 

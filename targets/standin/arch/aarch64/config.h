@@ -27,12 +27,18 @@
 /* Device untypeds cover physical space up to the 40-bit PA limit of the
  * cortex-a53 (ID_AA64MMFR0_EL1.PARange = 2). */
 #define PHYS_ADDR_TOP       0x10000000000
+/* seL4_MaxUntypedBits (aarch64). */
+#define MAX_UNTYPED_BITS    47
 
 /* Frames seL4 keeps for itself on this board (GIC distributor and CPU
  * interface): they are left out of the device untypeds, as seL4 does, even
  * though the stand-in never touches the GIC. */
 #define GICD_PADDR          0x08000000
 #define GICC_PADDR          0x08010000
+/* The cap of a VSpace root (seL4's isValidVTableRoot). */
+#define VSPACE_ROOT_CAP_TAG SEL4_CAP_TAG_VSPACE
+/* Physical frames the kernel keeps out of the device untypeds. */
+#define KERNEL_RESERVED_PHYS { { GICD_PADDR, GICD_PADDR + 0x1000 }, { GICC_PADDR, GICC_PADDR + 0x1000 } }
 
 #define USER_TOP            0x00007fffffffffff
 

@@ -30,4 +30,27 @@
 #define REG_NBSEND_RECV_DEST 8
 #define REG_SP               REG_SP_EL0
 
+/* seL4_UserContext's order (TCB_ReadRegisters/WriteRegisters), the
+ * registers of an UnknownSyscall and a UserException fault message. */
+#define USER_CONTEXT_REGISTERS { \
+    REG_FAULT_IP, REG_SP_EL0, REG_SPSR, \
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 29, 30, \
+    9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, \
+    REG_TPIDR_EL0, REG_TPIDRRO_EL0 }
+#define SYSCALL_MESSAGE_REGISTERS { 0, 1, 2, 3, 4, 5, 6, 7, REG_FAULT_IP, REG_SP_EL0, REG_NEXT_IP, REG_SPSR }
+#define EXCEPTION_MESSAGE_REGISTERS { REG_FAULT_IP, REG_SP_EL0, REG_SPSR }
+
+/* A new thread's status register. */
+#define REG_STATUS           REG_SPSR
+#define USER_STATUS_INITIAL  SPSR_USER_INITIAL
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+/* seL4's sanitiseRegister: of a new SPSR only the flags (NZCV) are the user's. */
+static inline uint64_t user_register_sanitise(unsigned reg, uint64_t value)
+{
+    return reg == REG_SPSR ? (value & UINT64_C(0xf0000000)) | SPSR_USER_INITIAL : value;
+}
+#endif
+
 #endif

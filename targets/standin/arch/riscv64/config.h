@@ -25,6 +25,20 @@
 #define RAM_START           0x80200000
 #define RAM_END             0x140000000
 
+/* Device untypeds end at seL4's CONFIG_PADDR_USER_DEVICE_TOP (Sv39: 2^39). */
+#define PHYS_ADDR_TOP       0x8000000000
+/* seL4_MaxUntypedBits (riscv64). */
+#define MAX_UNTYPED_BITS    38
+
+/* Physical frames kept out of the device untypeds: the kernel's devices
+ * (CLINT, 2 MiB; PLIC, 6 MiB: seL4's kernel_device_frames for this board).
+ * OpenSBI's 2 MiB below the available RAM is a device untyped, as on seL4. */
+#define KERNEL_RESERVED_PHYS { { 0x2000000, 0x2200000 }, { 0xc000000, 0xc600000 } }
+
+/* A VSpace root is a page-table cap (seL4's isValidVTableRoot: a mapped
+ * page table); there is no VSpace object type on RISC-V. */
+#define VSPACE_ROOT_CAP_TAG SEL4_CAP_TAG_PAGE_TABLE
+
 /* seL4_UserTop for riscv64 Sv39. */
 #define USER_TOP            0x0000003ffffff000
 

@@ -1,25 +1,24 @@
-/* Traps from U-mode and from the kernel. An ecall is a syscall, numbered as
- * the ABI table numbers the build's release (syscall numbers are the same
- * on every architecture); the stage offers the debug console and halt. What
- * it does not offer yet ends the run with one line naming what happened. */
+/* Traps from U-mode (after entry.S saved the context into ksCurThread) and
+ * from the kernel. An ecall is a syscall (syscall.c); an instruction, load
+ * or store page fault a VM fault (address stval, FSR scause, prefetch for
+ * an instruction fault), any other exception a user exception (number
+ * scause, code 0), as seL4's handle_exception; an interrupt (nothing
+ * enables one) and every kernel trap end the run with one line. */
 #include <stdint.h>
 
 #include "abi.h"
-#include "config.h"
+#include "fault.h"
 #include "power.h"
-#include "release.h"
-#include "rv_thread.h"
-#include "sel4_abi_table.h"
+#include "sched.h"
+#include "syscall.h"
+#include "thread.h"
 #include "uart.h"
 
-/* In .bss like seL4's: NULL until init_kernel creates the root thread. */
-struct tcb *ksCurThread;
-
-/* seL4's idle thread TCB, one per hart, in ._idle_thread (2^seL4_TCBBits). */
-char ksIdleThreadTCB[MAX_NUM_NODES][2048] __attribute__((section("._idle_thread"), aligned(2048), used));
-
-#define SCAUSE_INTERRUPT     (UINT64_C(1) << 63)
-#define SCAUSE_ECALL_FROM_U  8
+#define SCAUSE_INTERRUPT          (UINT64_C(1) << 63)
+#define SCAUSE_ECALL_FROM_U       8
+#define SCAUSE_INSTRUCTION_PAGE   12
+#define SCAUSE_LOAD_PAGE          13
+#define SCAUSE_STORE_PAGE         15
 
 __attribute__((noreturn)) void c_handle_user_trap(uint64_t scause, uint64_t stval);
 __attribute__((noreturn)) void c_handle_kernel_trap(uint64_t scause, uint64_t stval, uint64_t sepc);
@@ -38,37 +37,37 @@ static const char *cause_name(uint64_t scause)
     return scause < sizeof names / sizeof names[0] ? names[scause] : "reserved";
 }
 
-static int is_syscall(int64_t number, enum sel4_syscall which)
+void arch_unsupported_syscall(int64_t number)
 {
-    int64_t n = kernel_abi()->syscall[which];
-    return n != 0 && n == number;
+    struct tcb *t = ksCurThread;
+    kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx, halting\n",
+            (long)number, abi_syscall_name(number), t->name,
+            (unsigned long)t->registers[REG_FAULT_IP]);
+    power_off();
 }
 
 void c_handle_user_trap(uint64_t scause, uint64_t stval)
 {
     struct tcb *t = ksCurThread;
-    if (scause == SCAUSE_ECALL_FROM_U) {
-        /* sepc is the ecall itself; resume after it. */
-        t->registers[REG_NEXT_IP] = t->registers[REG_FAULT_IP] + 4;
-        int64_t number = (int64_t)t->registers[REG_A7];
-        if (is_syscall(number, SEL4_SYSCALL_DebugPutChar)) {
-            uart_putchar((char)t->registers[REG_A0]);
-            restore_user_context();
-        }
-        if (is_syscall(number, SEL4_SYSCALL_DebugHalt)) {
-            kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n",
-                    (unsigned long)(uintptr_t)t, t->name);
-            halt();
-        }
-        kprintf("stand-in: unsupported syscall %ld from user thread \"%s\" at pc 0x%lx "
-                "(riscv64 offers DebugPutChar and DebugHalt so far), halting\n",
-                (long)number, t->name, (unsigned long)t->registers[REG_FAULT_IP]);
+    if (scause & SCAUSE_INTERRUPT) {
+        kprintf("stand-in: unexpected interrupt %lu from user thread \"%s\" at pc 0x%lx, halting\n",
+                (unsigned long)(scause & ~SCAUSE_INTERRUPT), t->name,
+                (unsigned long)t->registers[REG_FAULT_IP]);
         power_off();
     }
-    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx (scause 0x%lx, stval 0x%lx), "
-            "halting\n", cause_name(scause), t->name, (unsigned long)t->registers[REG_FAULT_IP],
-            (unsigned long)scause, (unsigned long)stval);
-    power_off();
+    if (scause == SCAUSE_ECALL_FROM_U) {
+        /* sepc is the ecall itself; the thread resumes after it. */
+        t->registers[REG_NEXT_IP] = t->registers[REG_FAULT_IP] + 4;
+        handle_syscall();
+        restore_user_context();
+    }
+    if (scause == SCAUSE_INSTRUCTION_PAGE || scause == SCAUSE_LOAD_PAGE ||
+        scause == SCAUSE_STORE_PAGE)
+        fault_raise(t, fault_vm(stval, scause, scause == SCAUSE_INSTRUCTION_PAGE));
+    else
+        fault_raise(t, fault_user_exception(scause));
+    sched_choose();
+    restore_user_context();
 }
 
 void c_handle_kernel_trap(uint64_t scause, uint64_t stval, uint64_t sepc)

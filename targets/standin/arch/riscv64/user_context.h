@@ -31,6 +31,29 @@
 #define REG_SYSCALL_NUMBER   REG_A7
 #define REG_NBSEND_RECV_DEST REG_T0
 
+/* seL4_UserContext's order (pc, ra, sp, gp, s0..s11, a0..a7, t0..t6, tp),
+ * the registers of an UnknownSyscall (FaultIP, SP, RA, a0..a6) and a
+ * UserException (FaultIP, SP) fault message. */
+#define USER_CONTEXT_REGISTERS { \
+    REG_FAULT_IP, 0, 1, 2, 7, 8, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, \
+    9, 10, 11, 12, 13, 14, 15, 16, 4, 5, 6, 27, 28, 29, 30, 3 }
+#define SYSCALL_MESSAGE_REGISTERS { REG_FAULT_IP, 1, 0, 9, 10, 11, 12, 13, 14, 15 }
+#define EXCEPTION_MESSAGE_REGISTERS { REG_FAULT_IP, 1 }
+
+/* A new thread's status register. */
+#define REG_STATUS           REG_SSTATUS
+#define USER_STATUS_INITIAL  SSTATUS_USER_INITIAL
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+/* seL4's sanitiseRegister on RISC-V keeps every value. */
+static inline uint64_t user_register_sanitise(unsigned reg, uint64_t value)
+{
+    (void)reg;
+    return value;
+}
+#endif
+
 /* sstatus.SPIE: what seL4 gives a new thread (user mode, FPU off). */
 #define SSTATUS_USER_INITIAL 0x20
 

@@ -90,6 +90,26 @@ void user_vspace_map_frame(uint64_t *root, uint64_t vaddr, uint64_t paddr,
     table[pt_index(vaddr, 2)] = pte_for(paddr, bits);
 }
 
+uint64_t asid_pool_paddr;
+
+void user_vspace_activate(uint64_t *root)
+{
+    user_vspace_switch(kptr_to_paddr(root), ROOT_TASK_ASID);
+}
+
+uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left)
+{
+    uint64_t *slot = &root[pt_index(vaddr, 0)];
+    unsigned level = 0;
+    while (level < 2 && (*slot & PTE_V) != 0 && (*slot & PTE_LEAF_BITS) == 0) {
+        uint64_t *table = paddr_to_kptr(pte_paddr(*slot));
+        level++;
+        slot = &table[pt_index(vaddr, level)];
+    }
+    *bits_left = 30 - 9 * level;
+    return slot;
+}
+
 void user_vspace_switch(uint64_t vspace_paddr, unsigned asid)
 {
     uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | (vspace_paddr >> 12);

@@ -47,4 +47,16 @@ void user_vspace_map_frame(uint64_t *root, uint64_t vaddr, uint64_t paddr,
 /* Installs the VSpace rooted at physical vspace_paddr under asid. */
 void user_vspace_switch(uint64_t vspace_paddr, unsigned asid);
 
+/* Installs the root task's VSpace under ROOT_TASK_ASID. */
+void user_vspace_activate(uint64_t *root);
+
+/* The physical address of the one ASID pool (the root task's): entry i
+ * holds the kernel pointer of the VSpace with ASID i, or 0. */
+extern uint64_t asid_pool_paddr;
+
+/* seL4's lookupPTSlot: walks from the root while entries are tables.
+ * Returns the entry reached and, in *bits_left, the log2 size of what it
+ * translates (30 at the root, 21, 12 at a level-2 table). */
+uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left);
+
 #endif
