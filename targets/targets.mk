@@ -20,6 +20,10 @@
 include targets/abi/abi.mk
 
 STANDIN_DIR       := targets/standin
+# AArch64-specific sources (entry, vectors, page tables, PL011, PSCI, SMP,
+# the ARM VSpace invocations, link script, platform constants).
+STANDIN_ARCH_DIR  := $(STANDIN_DIR)/arch/aarch64
+STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c trap.c boot_arch.c
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_SMP_NODES := 4
@@ -35,10 +39,10 @@ STANDIN_SMP_KERNEL := $(STANDIN_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
 STANDIN_KERNELS    := $(foreach r,$(STANDIN_RELEASES),$(foreach c,$(STANDIN_CONFIGS),$(call standin_elf,$(r),$(c))))
 export STANDIN_KERNEL STANDIN_SMP_KERNEL STANDIN_KERNELS
 
-STANDIN_C_SRCS := abi.c boot.c bootinfo.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
+STANDIN_C_SRCS := abi.c abi_table.c boot.c boot_arch.c bootinfo.c bootinfo_frame.c handoff.c cspace.c freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c \
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
-                  syscall.c thread.c uart.c vspace.c
+                  syscall.c trap.c thread.c uart.c vspace.c
 STANDIN_SMP_C_SRCS := smp.c
 STANDIN_MCS_C_SRCS := inv_sched.c reply.c sched_context.c
 STANDIN_S_SRCS := head.S vectors.S
@@ -47,7 +51,7 @@ STANDIN_COMMON_SRCS := fmt.c esr.c
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
 STANDIN_CFLAGS := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
-                  -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
+                  -I$(STANDIN_DIR) -I$(STANDIN_ARCH_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
 
 # Per configuration: object directory (the single-core non-MCS one keeps
 # build/targets/standin, its historic place), sources, flags.
@@ -60,8 +64,10 @@ standin_conf_cflags = $(STANDIN_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mc
 # from when one of them lived in targets/standin/ is then never read.
 # The ABI table (build/abi/sel4_abi_table.c) is compiled into each
 # configuration's objects: the stand-in takes every number from it.
-standin_conf_objs = $(addprefix $(call standin_conf_dir,$(1))/,$(patsubst %.c,%.o,$(call standin_conf_srcs,$(1))) \
-                      $(STANDIN_S_SRCS:.S=.o)) \
+# Architecture sources compile into arch/aarch64/ beside the shared objects
+# (link order unchanged).
+standin_obj = $(2)/$(if $(filter $(1),$(STANDIN_ARCH_SRCS)),arch/aarch64/)$(basename $(1)).o
+standin_conf_objs = $(foreach s,$(call standin_conf_srcs,$(1)) $(STANDIN_S_SRCS),$(call standin_obj,$(s),$(call standin_conf_dir,$(1)))) \
                     $(addprefix $(call standin_conf_dir,$(1))/common/,$(STANDIN_COMMON_SRCS:.c=.o)) \
                     $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o
 
@@ -75,7 +81,11 @@ $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
-$(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.S
+$(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+
+$(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.S
 	@mkdir -p $$(@D)
 	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
@@ -99,9 +109,9 @@ $(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c | $(SEL4
 -include $(call standin_build_dir,$(1),$(2))/release.d
 
 $(call standin_elf,$(1),$(2)): $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o \
-                               $(STANDIN_DIR)/kernel.ld
+                               $(STANDIN_ARCH_DIR)/kernel.ld
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
+	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(STANDIN_ARCH_DIR)/kernel.ld $(call standin_serr_symbols,$(1)) \
 	    $(call standin_conf_objs,$(2)) $(call standin_build_dir,$(1),$(2))/release.o -o $$@ -lgcc
 endef
 
@@ -124,3 +134,91 @@ standin: $(STANDIN_KERNEL)
 standin-smp: $(STANDIN_SMP_KERNEL)
 standin-all: $(STANDIN_KERNEL) $(STANDIN_SMP_KERNEL) $(STANDIN_KERNELS)
 all: standin-all
+
+# ---------------------------------------------------------------------------
+# riscv64 (QEMU virt, S-mode under OpenSBI, Sv39): the same hand-off checks
+# and free-memory model (handoff.c, freemem.c, bootinfo_frame.c, shared with
+# AArch64) on riscv64's entry, traps, Sv39 tables and SBI console
+# (arch/riscv64/). One build per release, non-MCS and MCS, one hart:
+#   build/targets/standin/riscv64/kernel-<release>[-mcs].elf
+#   build/targets/standin/riscv64/kernel.elf   (a copy of kernel-13.0.0.elf)
+STANDIN_RV_CROSS    ?= riscv64-linux-gnu-
+STANDIN_RV_CC       := $(STANDIN_RV_CROSS)gcc
+STANDIN_RV_DIR      := $(STANDIN_DIR)/arch/riscv64
+STANDIN_RV_OUT      := $(STANDIN_OUT)/riscv64
+STANDIN_RV_OBJ      := $(BUILD)/targets/standin-riscv64
+STANDIN_RV_RELEASES := 13.0.0 14.0.0 15.0.0 16.0.0
+STANDIN_RV_KERNEL   := $(STANDIN_RV_OUT)/kernel.elf
+STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf \
+                         $(STANDIN_RV_OUT)/kernel-$(r)-mcs.elf)
+export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
+
+STANDIN_RV_SHARED_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c \
+                          freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c invocation.c \
+                          ipc.c fault.c notification.c kassert.c kstring.c sched.c syscall.c thread.c
+STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_vspace.c
+STANDIN_RV_CONFIGS     := up mcs
+# No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
+STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                     -nostdinc -isystem $(shell $(STANDIN_RV_CC) -print-file-name=include 2>/dev/null) \
+                     -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+                     -mno-relax -fno-stack-protector -fno-asynchronous-unwind-tables \
+                     -fno-tree-loop-distribute-patterns \
+                     -I$(STANDIN_RV_DIR) -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) \
+                     -I$(COMMON_DIR) -MMD -MP
+# Per configuration (up: non-MCS, mcs: KernelIsMCS): objects, flags.
+standin_rv_obj_dir = $(STANDIN_RV_OBJ)$(call standin_suffix,$(1))
+standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(filter mcs,$(1)),1,0)
+standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o) \
+                      $(if $(filter mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o))) \
+                  $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
+                  $(call standin_rv_obj_dir,$(1))/common/fmt.o $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o
+
+define standin_rv_config
+$(call standin_rv_obj_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.S
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/common/%.o: $(COMMON_DIR)/%.c
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+$(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+-include $(patsubst %.o,%.d,$(call standin_rv_objs,$(1)))
+endef
+$(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_config,$(c))))
+
+# Where seL4 links its qemu-riscv-virt kernel: 13.0 at physBase + 64 MiB,
+# 14.0 on at physBase (right after OpenSBI's 2 MiB).
+standin_rv_paddr = $(if $(filter 13,$(firstword $(subst ., ,$(1)))),0x84000000,0x80200000)
+standin_rv_link_at = -Wl,--defsym=KERNEL_PADDR=$(call standin_rv_paddr,$(1)) \
+                     -Wl,--defsym=KERNEL_VADDR=$(shell printf '0x%x' $$((0xffffffff80000000 + $(call standin_rv_paddr,$(1)) - 0x80000000)))
+
+# $(call standin_rv_build,RELEASE,CONFIG)
+define standin_rv_build
+$(call standin_rv_obj_dir,$(2))/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
+-include $(call standin_rv_obj_dir,$(2))/release-$(1)/release.d
+
+$(STANDIN_RV_OUT)/kernel-$(1)$(call standin_suffix,$(2)).elf: $(call standin_rv_objs,$(2)) \
+        $(call standin_rv_obj_dir,$(2))/release-$(1)/release.o $(STANDIN_RV_DIR)/kernel.ld
+	@mkdir -p $$(@D)
+	$(STANDIN_RV_CC) $(TARGET_LDFLAGS) -T $(STANDIN_RV_DIR)/kernel.ld $(call standin_rv_link_at,$(1)) \
+	    $(call standin_rv_objs,$(2)) $(call standin_rv_obj_dir,$(2))/release-$(1)/release.o -o $$@
+endef
+$(foreach r,$(STANDIN_RV_RELEASES),$(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_build,$(r),$(c)))))
+
+$(STANDIN_RV_KERNEL): $(STANDIN_RV_OUT)/kernel-13.0.0.elf
+	cp $< $@
+
+.PHONY: standin-riscv64
+standin-riscv64: $(STANDIN_RV_KERNEL) $(STANDIN_RV_KERNELS)
+all: standin-riscv64

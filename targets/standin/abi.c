@@ -10,15 +10,6 @@
 #include "sel4_abi.h"
 #include "uart.h"
 
-const struct sel4_abi *kernel_abi(void)
-{
-    static const struct sel4_abi *abi;
-    if (abi == 0)
-        abi = sel4_abi_find(SEL4_RELEASE_13_0_0 + (standin_release.major - 13), CONFIG_KERNEL_MCS,
-                            MAX_NUM_NODES > 1, 0);
-    return abi;
-}
-
 enum sel4_method abi_method(uint64_t label)
 {
     return sel4_abi_method(kernel_abi(), label);
@@ -56,11 +47,6 @@ enum sel4_object abi_object_type(uint64_t type)
         if (abi->object_type[o] >= 0 && (uint64_t)abi->object_type[o] == type)
             return (enum sel4_object)o;
     return SEL4_OBJECT_COUNT;
-}
-
-unsigned abi_object_bits(enum sel4_object type)
-{
-    return kernel_abi()->object_bits[type];
 }
 
 uint64_t abi_fault_label(enum fault_kind kind)
@@ -104,7 +90,6 @@ int abi_check_layout(void)
            same("seL4_MinSchedContextBits", MIN_SCHED_CONTEXT_BITS,
                 abi->object_bits[SEL4_OBJECT_SchedContext]) &&
 #endif
-           same("seL4_TCBBits", TCB_BITS, abi->object_bits[SEL4_OBJECT_TCB]) &&
            same("seL4_NotificationBits", NOTIFICATION_BITS, abi->object_bits[SEL4_OBJECT_Notification]) &&
            same("the reply cap tag", SEL4_CAP_TAG_REPLY, abi->cap_tag[SEL4_CAPTAG_reply]) &&
            same("the thread cap tag", SEL4_CAP_TAG_THREAD, abi->cap_tag[SEL4_CAPTAG_thread]) &&

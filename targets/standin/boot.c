@@ -9,6 +9,7 @@
 #include "config.h"
 #include "cspace.h"
 #include "freemem.h"
+#include "handoff.h"
 #include "kassert.h"
 #include "pagetable.h"
 #include "power.h"
@@ -19,7 +20,7 @@
 #include "sched_context.h"
 #endif
 #include "sel4_abi.h"
-#include "smp.h"
+#include "arch_boot.h"
 #include "thread.h"
 #include "uart.h"
 #include "vspace.h"
@@ -31,11 +32,6 @@ typedef uint64_t vptr_t;
 void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
                  paddr_t dtb_addr_p, uint32_t dtb_size);
 
-/* End of the kernel image, page aligned (kernel.ld). */
-extern char ki_end[];
-extern char kernel_stack_alloc[];
-
-#define CPACR_FPEN_NO_TRAP (UINT64_C(3) << 20)
 
 #if CONFIG_KERNEL_MCS
 /* CONFIG_BOOT_THREAD_TIME_SLICE (5 ms) in ticks of the 62.5 MHz timer, and
@@ -43,104 +39,6 @@ extern char kernel_stack_alloc[];
 #define ROOT_SC_BUDGET_TICKS (UINT64_C(5000) * 62500 / 1000)
 #define ROOT_SC_REFILLS      2
 #endif
-
-/* The parts of seL4's init_cpu a root task can notice, on the boot core: the
- * kernel stack for exception entry in TPIDR_EL1 (stack top | core id 0), no
- * EL0 timer access, FP/SIMD that works at EL0 (seL4 enables it on the first
- * use; with a single thread, up front looks the same from user space).
- * VBAR_EL1 is set in head.S so that even a fault in here is reported. */
-static void init_cpu(void)
-{
-    uint64_t stack_top = (uint64_t)(uintptr_t)kernel_stack_alloc + KERNEL_STACK_SIZE;
-    __asm__ volatile("msr tpidr_el1, %0" : : "r"(stack_top));
-    uint64_t cpacr;
-    __asm__ volatile("mrs %0, cpacr_el1" : "=r"(cpacr));
-    __asm__ volatile("msr cpacr_el1, %0\n isb" : : "r"(cpacr | CPACR_FPEN_NO_TRAP));
-    __asm__ volatile("msr cntkctl_el1, xzr\n isb");
-}
-
-static struct region paddr_to_kregion(uint64_t start, uint64_t end)
-{
-    return (struct region){ start + PPTR_BASE, end + PPTR_BASE };
-}
-
-/* The hand-off values and everything derived from them. */
-struct boot_state {
-    struct region ui_p_reg;     /* [x0, x1) */
-    struct region ui_v_reg;     /* ui_p_reg - pv_offset */
-    uint64_t pv_offset;
-    uint64_t v_entry;
-    uint64_t ipcbuf_vptr, bi_frame_vptr, extra_bi_vptr;
-    uint64_t dtb_paddr;
-    uint32_t dtb_size;
-    uint64_t extra_len;         /* bytes of extra BootInfo content */
-    unsigned extra_bi_bits;
-    struct region it_v_reg;
-    struct region reserved[MAX_RESERVED_REGIONS];   /* kernel-window regions */
-    unsigned n_reserved;
-};
-
-static int check_dtb(struct boot_state *s)
-{
-    if (s->dtb_size == 0)
-        return 1;
-    uint64_t dtb_end = s->dtb_paddr + s->dtb_size;
-    if (dtb_end < s->dtb_paddr) {
-        kprintf("ERROR: DTB location at %lx len %lu invalid\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)s->dtb_size);
-        return 0;
-    }
-    if (dtb_end >= PADDR_TOP) {
-        kprintf("ERROR: DTB at [%lx..%lx%c exceeds PADDR_TOP (%lx)\n", (unsigned long)s->dtb_paddr,
-                (unsigned long)dtb_end, region_close(), (unsigned long)PADDR_TOP);
-        return 0;
-    }
-    s->extra_len += sizeof(seL4_BootInfoHeader) + s->dtb_size;
-    return 1;
-}
-
-static int check_user_top(struct boot_state *s)
-{
-    s->extra_bi_bits = extra_bi_size_bits(s->extra_len);
-    s->it_v_reg = (struct region){ s->ui_v_reg.start, s->extra_bi_vptr + BIT(s->extra_bi_bits) };
-    /* A start at or above USER_TOP can make the end wrap around to a small
-     * value; seL4's single comparison would miss that, the true end is
-     * still past USER_TOP, so it is reported the same way. */
-    if (s->it_v_reg.end >= USER_TOP || s->it_v_reg.start >= USER_TOP ||
-        s->it_v_reg.end < s->it_v_reg.start) {
-        /* No space before "exceeds": seL4's format string has none either. */
-        kprintf("ERROR: userland image virt [%lx..%lx%cexceeds USER_TOP (%lx)\n",
-                (unsigned long)s->it_v_reg.start, (unsigned long)s->it_v_reg.end, region_close(),
-                (unsigned long)USER_TOP);
-        return 0;
-    }
-    return 1;
-}
-
-/* seL4's fixed order: kernel image, DTB (only if it has an address and a
- * size), user image (only if it starts inside the kernel window). */
-static void build_reserved_list(struct boot_state *s)
-{
-    s->n_reserved = 0;
-    s->reserved[s->n_reserved++] =
-        paddr_to_kregion(KERNEL_PADDR, (uint64_t)(uintptr_t)ki_end - PPTR_BASE);
-    if (s->dtb_size > 0 && s->dtb_paddr != 0)
-        s->reserved[s->n_reserved++] = paddr_to_kregion(s->dtb_paddr, s->dtb_paddr + s->dtb_size);
-    if (s->ui_p_reg.start < PADDR_TOP)
-        s->reserved[s->n_reserved++] = paddr_to_kregion(s->ui_p_reg.start, s->ui_p_reg.end);
-}
-
-/* Real seL4 has no explicit check here: its debug build trips an assertion
- * in the frame-entry constructor while mapping a misaligned user image (x0),
- * and only then. A misaligned x1 or x0 - x2 it accepts: the frames cover
- * [x0, x1) page by page and every mapping takes its virtual address's page,
- * so the root task meets the consequences (a BootInfo pointer in mid-page, an
- * image mapped off by the low bits) at run time. The stand-in does the same. */
-static void assert_user_image_aligned(const struct boot_state *s)
-{
-    if ((s->ui_p_reg.start & ~PTE_ADDR_MASK) != 0)
-        kassert_failed(SEL4_FRAME_ALIGN_CONDITION, __FILE__, __LINE__, SEL4_FRAME_ASSERT_FUNCTION);
-}
 
 static uint64_t *root_vspace(void)
 {
@@ -162,7 +60,7 @@ static struct cap mapped_cap(unsigned tag, uint64_t paddr, unsigned size_bits, u
 
 static struct cap root_vspace_cap(void)
 {
-    struct cap c = cap_make(SEL4_CAP_TAG_VSPACE, kptr_to_paddr(root_vspace()), VSPACE_BITS);
+    struct cap c = cap_make(VSPACE_ROOT_CAP_TAG, kptr_to_paddr(root_vspace()), VSPACE_BITS);
     c.flags = CAP_MAPPED;
     c.asid = ROOT_TASK_ASID;
     return c;
@@ -173,10 +71,11 @@ static struct cap root_vspace_cap(void)
 static int create_it_address_space(const struct boot_state *s, boot_info_t *bi)
 {
     cspace_set_initial(SEL4_CAP_INIT_THREAD_VSPACE, root_vspace_cap());
+    arch_vspace_init_root(root_vspace());
     uint64_t next_table = rootserver.paging.start;
     bi->userImagePaging.start = cspace_first_free();
-    static const unsigned level_shift[] = { 39, 30, 21 };   /* span of one table at level 1, 2, 3 */
-    for (unsigned level = 1; level <= 3; level++) {
+    static const unsigned level_shift[IT_PAGING_LEVELS] = IT_PAGING_TABLE_SHIFTS;
+    for (unsigned level = 1; level <= IT_PAGING_LEVELS; level++) {
         unsigned shift = level_shift[level - 1];
         for (uint64_t va = ROUND_DOWN(s->it_v_reg.start, shift); va < s->it_v_reg.end;
              va += BIT(shift)) {
@@ -212,10 +111,11 @@ static void create_initial_thread(const struct boot_state *s)
 {
     /* seL4's tcb_t pointer is the middle of the 2 KiB TCB object; the first
      * half holds the thread's own CNode slots. */
-    struct tcb *tcb = (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(TCB_BITS - 1));
-    tcb->registers[REG_X0] = s->bi_frame_vptr;
+    struct tcb *tcb =
+        (struct tcb *)(uintptr_t)(rootserver.tcb + BIT(abi_object_bits(SEL4_OBJECT_TCB) - 1));
+    tcb->registers[REG_CAP] = s->bi_frame_vptr;
     tcb->registers[REG_NEXT_IP] = s->v_entry;
-    tcb->registers[REG_SPSR] = SPSR_USER_INITIAL;
+    tcb->registers[REG_STATUS] = USER_STATUS_INITIAL;
     const char name[] = "rootserver";
     for (unsigned i = 0; i < sizeof name; i++)
         tcb->name[i] = name[i];
@@ -242,7 +142,7 @@ static void create_initial_thread(const struct boot_state *s)
                                        PAGE_BITS, s->ipcbuf_vptr);
     cspace_set_initial(SEL4_CAP_INIT_THREAD_TCB,
                        cap_make(SEL4_CAP_TAG_THREAD, kptr_to_paddr((void *)(uintptr_t)rootserver.tcb),
-                                TCB_BITS));
+                                abi_object_bits(SEL4_OBJECT_TCB)));
     sched_add(tcb);
     ksCurThread = tcb;
 }
@@ -280,23 +180,19 @@ static void create_asid_pool(void)
                        cap_make(SEL4_CAP_TAG_ASID_POOL, asid_pool_paddr, ASID_POOL_BITS));
 }
 
-/* Instruction fetches of the root task must see what the loader wrote. */
-static void sync_caches_for_user(void)
-{
-    __asm__ volatile("dsb ish\n ic iallu\n dsb ish\n isb" : : : "memory");
-}
-
 static int try_init_kernel(struct boot_state *s)
 {
     vspace_activate_kernel();
-    init_cpu();
+    arch_init_cpu();
     kprintf("Bootstrapping kernel\n");
+    arch_init_plat();
     if (!abi_check_layout())
         halt();
 
-    if (!check_dtb(s) || !check_user_top(s))
+    if (!handoff_check_dtb(s) || !handoff_check_user_top(s))
         return 0;
-    build_reserved_list(s);
+    struct region kernel_image = arch_kernel_image();
+    handoff_build_reserved_list(s, kernel_image.start, kernel_image.end);
     if (!init_freemem(s->reserved, s->n_reserved, s->it_v_reg, s->extra_bi_bits)) {
         kprintf("ERROR: free memory management initialization failed\n");
         return 0;
@@ -311,7 +207,7 @@ static int try_init_kernel(struct boot_state *s)
         kprintf("ERROR: address space creation for initial thread failed\n");
         return 0;
     }
-    assert_user_image_aligned(s);
+    arch_check_user_image(s);
 
     user_vspace_map_frame(root_vspace(), s->bi_frame_vptr, kptr_to_paddr((void *)bi),
                           USER_FRAME_RW_XN);
@@ -353,10 +249,11 @@ static int try_init_kernel(struct boot_state *s)
     create_initial_thread(s);
 
     /* Ascending: the kernel's device frames lie below RAM, the rest in or above it. */
-    struct region reserved_phys[MAX_RESERVED_REGIONS + 3];
+    static const struct region kernel_frames[] = KERNEL_RESERVED_PHYS;
+    struct region reserved_phys[MAX_RESERVED_REGIONS + 1 + sizeof kernel_frames / sizeof kernel_frames[0]];
     unsigned n_phys = 0;
-    reserved_phys[n_phys++] = (struct region){ GICD_PADDR, GICD_PADDR + BIT(PAGE_BITS) };
-    reserved_phys[n_phys++] = (struct region){ GICC_PADDR, GICC_PADDR + BIT(PAGE_BITS) };
+    for (unsigned i = 0; i < sizeof kernel_frames / sizeof kernel_frames[0]; i++)
+        reserved_phys[n_phys++] = kernel_frames[i];
     for (unsigned i = 0; i < s->n_reserved; i++)
         reserved_phys[n_phys++] = (struct region){ s->reserved[i].start - PPTR_BASE,
                                                    s->reserved[i].end - PPTR_BASE };
@@ -367,8 +264,8 @@ static int try_init_kernel(struct boot_state *s)
     bi->empty = (seL4_SlotRegion){ cspace_first_free(), ROOT_CNODE_SLOTS };
 
     user_vspace_activate(root_vspace());
-    sync_caches_for_user();
-    smp_release_secondary_cores();
+    arch_sync_caches_for_user();
+    arch_release_secondary_cores();
     kprintf("Booting all finished, dropped to user space\n");
     return 1;
 }
@@ -384,18 +281,8 @@ static __attribute__((noreturn)) void fail(const char *message, const char *file
 void init_kernel(paddr_t ui_p_reg_start, paddr_t ui_p_reg_end, sword_t pv_offset, vptr_t v_entry,
                  paddr_t dtb_addr_p, uint32_t dtb_size)
 {
-    struct boot_state s = {
-        .ui_p_reg = { ui_p_reg_start, ui_p_reg_end },
-        .ui_v_reg = { ui_p_reg_start - (uint64_t)pv_offset, ui_p_reg_end - (uint64_t)pv_offset },
-        .pv_offset = (uint64_t)pv_offset,
-        .v_entry = v_entry,
-        .dtb_paddr = dtb_addr_p,
-        .dtb_size = dtb_size,
-    };
-    /* IPC buffer right after the image, then BootInfo, then extra BootInfo. */
-    s.ipcbuf_vptr = s.ui_v_reg.end;
-    s.bi_frame_vptr = s.ipcbuf_vptr + BIT(PAGE_BITS);
-    s.extra_bi_vptr = s.bi_frame_vptr + BIT(PAGE_BITS);
+    struct boot_state s;
+    handoff_init(&s, ui_p_reg_start, ui_p_reg_end, pv_offset, v_entry, dtb_addr_p, dtb_size);
 
     if (!try_init_kernel(&s))
         fail("ERROR: kernel init failed", __FILE__, __LINE__, __func__);

@@ -8,53 +8,25 @@
 #include "vspace.h"
 
 #define MIN_UNTYPED_BITS 4
-#define MAX_UNTYPED_BITS 47
 
+/* Loops, not __builtin_clzll/ctzll: on riscv64 without Zbb those are
+ * libgcc calls. */
 static unsigned floor_log2(uint64_t v)
 {
-    return 63u - (unsigned)__builtin_clzll(v);
-}
-
-unsigned extra_bi_size_bits(uint64_t extra_bi_size)
-{
-    if (extra_bi_size == 0)
-        return 0;
-    unsigned bits = floor_log2(ROUND_UP(extra_bi_size, PAGE_BITS));
-    if (extra_bi_size > BIT(bits))
+    unsigned bits = 0;
+    while (v >>= 1)
         bits++;
     return bits;
 }
 
-void bootinfo_populate(boot_info_t *bi, uint64_t ipc_buffer_vptr, uint64_t extra_len)
+static unsigned trailing_zeros(uint64_t v)
 {
-    memset(bi, 0, sizeof *bi);
-    bi->extraLen = extra_len;
-    bi->nodeID = 0;
-    bi->numNodes = MAX_NUM_NODES;
-    bi->numIOPTLevels = 0;
-    bi->ipcBuffer = ipc_buffer_vptr;
-    bi->initThreadCNodeSizeBits = SEL4_ROOT_CNODE_SIZE_BITS;
-    bi->initThreadDomain = 0;
-}
-
-void bootinfo_write_extra(uint64_t extra_bi_kptr, uint64_t dtb_paddr, uint32_t dtb_size,
-                          uint64_t extra_len)
-{
-    uint8_t *area = (uint8_t *)(uintptr_t)extra_bi_kptr;
-    uint64_t offset = 0;
-    if (dtb_size > 0) {
-        seL4_BootInfoHeader fdt = { SEL4_BOOTINFO_HEADER_FDT, sizeof fdt + dtb_size };
-        memcpy(area, &fdt, sizeof fdt);
-        offset += sizeof fdt;
-        memcpy(area + offset, paddr_to_kptr(dtb_paddr), dtb_size);
-        offset += dtb_size;
+    unsigned bits = 0;
+    while ((v & 1) == 0) {
+        v >>= 1;
+        bits++;
     }
-    /* extraLen counts exactly the chunks written; with only the FDT chunk
-     * there is nothing left to pad (seL4 behaves the same way). */
-    if (extra_len > offset) {
-        seL4_BootInfoHeader padding = { SEL4_BOOTINFO_HEADER_PADDING, extra_len - offset };
-        memcpy(area + offset, &padding, sizeof padding);
-    }
+    return bits;
 }
 
 static int add_untyped(boot_info_t *bi, uint64_t paddr, unsigned size_bits, int is_device)
@@ -79,7 +51,7 @@ static int add_untyped(boot_info_t *bi, uint64_t paddr, unsigned size_bits, int 
 static int add_untypeds_for_range(boot_info_t *bi, uint64_t start, uint64_t end, int is_device)
 {
     while (start < end) {
-        unsigned bits = start == 0 ? 63 : (unsigned)__builtin_ctzll(start);
+        unsigned bits = start == 0 ? 63 : trailing_zeros(start);
         unsigned fit = floor_log2(end - start);
         if (fit < bits)
             bits = fit;

@@ -36,10 +36,6 @@ _Static_assert(sizeof(boot_info_t) == (CONFIG_KERNEL_MCS ? 3864 : 3848), "sizeof
 _Static_assert(__builtin_offsetof(boot_info_t, untyped) == (CONFIG_KERNEL_MCS ? 168 : 152),
                "seL4_BootInfo.untyped");
 
-/* log2 of the extra-bootinfo area for `extra_bi_size` bytes of content
- * (0 when there is none): the page-rounded size, rounded up to a power of 2. */
-unsigned extra_bi_size_bits(uint64_t extra_bi_size);
-
 /* Clears the frame and fills the fields known before any cap exists. */
 void bootinfo_populate(boot_info_t *bi, uint64_t ipc_buffer_vptr, uint64_t extra_len);
 

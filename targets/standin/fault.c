@@ -11,12 +11,11 @@
  * CONFIG_USER_STACK_TRACE_LENGTH in the qemu-arm-virt debug build). */
 #define USER_STACK_TRACE_LENGTH 16
 
-/* Where MR i of a fault message comes from (seL4's aarch64 fault_messages:
- * SYSCALL_MESSAGE, EXCEPTION_MESSAGE); the reply writes the same registers. */
-static const uint8_t syscall_message_register[] = {
-    0, 1, 2, 3, 4, 5, 6, 7, REG_FAULT_IP, REG_SP_EL0, REG_NEXT_IP, REG_SPSR,
-};
-static const uint8_t exception_message_register[] = { REG_FAULT_IP, REG_SP_EL0, REG_SPSR };
+/* Where MR i of a fault message comes from (seL4's SYSCALL_MESSAGE and
+ * EXCEPTION_MESSAGE of the arch, user_context.h); the reply writes the same
+ * registers. */
+static const uint8_t syscall_message_register[] = SYSCALL_MESSAGE_REGISTERS;
+static const uint8_t exception_message_register[] = EXCEPTION_MESSAGE_REGISTERS;
 #define SYSCALL_MESSAGE_WORDS (sizeof syscall_message_register)
 #define EXCEPTION_MESSAGE_WORDS (sizeof exception_message_register)
 
@@ -104,11 +103,11 @@ static int read_user_word(const struct tcb *t, uint64_t vaddr, uint64_t *value)
 /* seL4's Arch_userStackTrace. */
 static void print_user_stack(const struct tcb *t)
 {
-    if (t->vspace_root.tag != SEL4_CAP_TAG_VSPACE) {
+    if (t->vspace_root.tag != VSPACE_ROOT_CAP_TAG) {
         kprintf("Invalid vspace\n");
         return;
     }
-    uint64_t sp = t->registers[REG_SP_EL0];
+    uint64_t sp = t->registers[REG_SP];
     if (sp & 7) {
         kprintf("SP not aligned\n");
         return;
@@ -236,31 +235,29 @@ unsigned fault_set_mrs(struct tcb *sender, struct tcb *receiver, seL4_IPCBuffer 
 }
 
 /* seL4's copyMRsFaultReply: the reply's MRs into the listed registers; a
- * new SPSR keeps only its flags (sanitiseRegister). */
+ * new status register is sanitised as seL4 does (user_context.h). */
 static void copy_reply(struct tcb *faulting, struct tcb *replier, const uint8_t *registers,
                        unsigned n)
 {
-    uint64_t length = SEL4_MSGINFO_LENGTH(replier->registers[1]);
+    uint64_t length = SEL4_MSGINFO_LENGTH(replier->registers[REG_MSG_INFO]);
     if (length < n)
         n = (unsigned)length;
     seL4_IPCBuffer *buffer = thread_ipc_buffer(replier);
     for (unsigned i = 0; i < n; i++) {
         uint64_t value;
         if (i < SEL4_FAST_MESSAGE_REGISTERS)
-            value = replier->registers[2 + i];
+            value = replier->registers[REG_MR(i)];
         else if (buffer != 0)
             value = buffer->msg[i];
         else
             break;
-        if (registers[i] == REG_SPSR)
-            value = (value & UINT64_C(0xf0000000)) | SPSR_USER_INITIAL;
-        faulting->registers[registers[i]] = value;
+        faulting->registers[registers[i]] = user_register_sanitise(registers[i], value);
     }
 }
 
 int fault_handle_reply(struct tcb *faulting, struct tcb *replier)
 {
-    int label_zero = SEL4_MSGINFO_LABEL(replier->registers[1]) == 0;
+    int label_zero = SEL4_MSGINFO_LABEL(replier->registers[REG_MSG_INFO]) == 0;
     switch (faulting->fault.type) {
     case FAULT_UNKNOWN_SYSCALL:
         copy_reply(faulting, replier, syscall_message_register, SYSCALL_MESSAGE_WORDS);

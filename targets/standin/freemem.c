@@ -1,5 +1,6 @@
 #include "freemem.h"
 
+#include "abi.h"
 #include "config.h"
 #include "kassert.h"
 #include "kstring.h"
@@ -26,9 +27,13 @@ uint64_t n_paging_structures(struct region it_v_reg)
 {
     if (region_is_empty(it_v_reg))
         return 0;
-    /* One level-1 table per 512 GiB, level-2 per 1 GiB, level-3 per 2 MiB. */
-    return tables_covering(it_v_reg, 39) + tables_covering(it_v_reg, 30) +
-           tables_covering(it_v_reg, 21);
+    /* One table per span its level covers (AArch64: level 1 per 512 GiB,
+     * level 2 per 1 GiB, level 3 per 2 MiB; RISC-V Sv39: 1 GiB, 2 MiB). */
+    static const unsigned shifts[IT_PAGING_LEVELS] = IT_PAGING_TABLE_SHIFTS;
+    uint64_t n = 0;
+    for (unsigned i = 0; i < IT_PAGING_LEVELS; i++)
+        n += tables_covering(it_v_reg, shifts[i]);
+    return n;
 }
 
 static int print_and_check_available(void)
@@ -100,7 +105,8 @@ static uint64_t rootserver_size(struct region it_v_reg, unsigned extra_bi_size_b
 {
     uint64_t size = BIT(ROOT_CNODE_BITS) + BIT(VSPACE_BITS) + BIT(ASID_POOL_BITS) +
                     BIT(PAGE_BITS) /* IPC buffer */ + BIT(PAGE_BITS) /* BootInfo */ +
-                    n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) + BIT(TCB_BITS);
+                    n_paging_structures(it_v_reg) * BIT(PAGE_TABLE_BITS) +
+                    BIT(abi_object_bits(SEL4_OBJECT_TCB));
     if (CONFIG_KERNEL_MCS)
         size += BIT(MIN_SCHED_CONTEXT_BITS);
     if (extra_bi_size_bits > 0)
@@ -150,7 +156,7 @@ static void create_rootserver_objects(uint64_t start_pptr, uint64_t size, struct
     uint64_t n_paging = n_paging_structures(it_v_reg);
     rootserver.paging.start = alloc_rootserver_obj(PAGE_TABLE_BITS, n_paging);
     rootserver.paging.end = rootserver.paging.start + (n_paging << PAGE_TABLE_BITS);
-    rootserver.tcb = alloc_rootserver_obj(TCB_BITS, 1);
+    rootserver.tcb = alloc_rootserver_obj(abi_object_bits(SEL4_OBJECT_TCB), 1);
 #if CONFIG_KERNEL_MCS
     rootserver.sc = alloc_rootserver_obj(MIN_SCHED_CONTEXT_BITS, 1);
 #endif

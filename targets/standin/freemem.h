@@ -17,16 +17,14 @@
 #define PAGE_BITS              12
 #define PAGE_TABLE_BITS        12
 #define ASID_POOL_BITS         12
-#define TCB_BITS               11
+/* seL4_TCBBits is the ABI table's (riscv64: 10 without an FPU, 13.0). */
 /* seL4_MinSchedContextBits: the root task's SchedContext (MCS). */
 #define MIN_SCHED_CONTEXT_BITS 7
 
 #define MAX_RESERVED_REGIONS   3
-/* seL4's MAX_NUM_FREEMEM_REG for qemu-arm-virt: one slot per RAM region (1),
- * one for the kernel's boot code, one spare for what is left beside the
- * root server objects. A placement whose free gaps fill the spare slot is
- * refused, as seL4 13.0.0 refuses it. */
-#define MAX_FREE_REGIONS       3
+/* MAX_FREE_REGIONS (seL4's MAX_NUM_FREEMEM_REG) is the platform's
+ * (config.h). A placement whose free gaps fill the last slot is refused,
+ * as seL4 refuses it. */
 
 /* Where init_freemem put the root task's kernel objects: kernel pointers,
  * 0x48 bytes, the same shape and symbol name as seL4's (a test reads it to

@@ -17,14 +17,8 @@
 #endif
 
 /* seL4_UserContext order -> our register array (thread.h). */
-static const uint8_t user_context_register[] = {
-    REG_FAULT_IP, REG_SP_EL0, REG_SPSR,
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 29, 30,
-    9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
-    REG_TPIDR_EL0, REG_TPIDRRO_EL0,
-};
+static const uint8_t user_context_register[] = USER_CONTEXT_REGISTERS;
 #define USER_CONTEXT_WORDS (sizeof user_context_register / sizeof user_context_register[0])
-#define SPSR_NZCV_MASK UINT64_C(0xf0000000)
 
 static struct tcb *target(const struct invocation *inv)
 {
@@ -94,7 +88,7 @@ static unsigned space_roots(struct invocation *inv, const struct cap *cspace, ui
     status = derive_cap(&v, vspace_out);
     if (status != SEL4_NO_ERROR)
         return inv_error(inv, status, 0, 0, 0);
-    if (vspace_out->tag != SEL4_CAP_TAG_VSPACE || !(vspace_out->flags & CAP_MAPPED))
+    if (vspace_out->tag != VSPACE_ROOT_CAP_TAG || !(vspace_out->flags & CAP_MAPPED))
         return illegal(inv);
     return SEL4_NO_ERROR;
 }
@@ -202,9 +196,7 @@ static unsigned write_registers(struct invocation *inv)
     for (unsigned i = 0; i < count; i++) {
         uint64_t value = inv_arg(inv, 2 + i);
         unsigned reg = user_context_register[i];
-        if (reg == REG_SPSR)   /* only the flags are the user's to choose */
-            value = (value & SPSR_NZCV_MASK) | SPSR_USER_INITIAL;
-        t->registers[reg] = value;
+        t->registers[reg] = user_register_sanitise(reg, value);
     }
     t->registers[REG_NEXT_IP] = t->registers[REG_FAULT_IP];
     if (flags & 1)

@@ -48,7 +48,7 @@ static void init_tcb(uint64_t paddr)
     unsigned n = append_name(t->name, 0, "child of: '");
     n = append_name(t->name, n, ksCurThread->name);
     append_name(t->name, n, "'");
-    t->registers[REG_SPSR] = SPSR_USER_INITIAL;
+    t->registers[REG_STATUS] = USER_STATUS_INITIAL;
     t->state = THREAD_INACTIVE;
     sched_add(t);
 }

@@ -17,7 +17,7 @@ seL4_IPCBuffer *thread_ipc_buffer(const struct tcb *t)
 uint64_t inv_arg(const struct invocation *inv, unsigned i)
 {
     if (i < SEL4_FAST_MESSAGE_REGISTERS)
-        return inv->caller->registers[2 + i];
+        return inv->caller->registers[REG_MR(i)];
     seL4_IPCBuffer *buffer = thread_ipc_buffer(inv->caller);
     /* seL4 reads the IPC buffer only up to the message length it checked;
      * without a buffer those words read as 0 here. */

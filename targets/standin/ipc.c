@@ -30,7 +30,7 @@ static int queue_holds(const struct endpoint *ep, enum thread_state state)
 unsigned ipc_set_mr(struct tcb *t, seL4_IPCBuffer *buffer, unsigned i, uint64_t value)
 {
     if (i < SEL4_FAST_MESSAGE_REGISTERS) {
-        t->registers[2 + i] = value;
+        t->registers[REG_MR(i)] = value;
         return i + 1;
     }
     if (buffer == 0)
@@ -43,19 +43,19 @@ unsigned ipc_set_mr(struct tcb *t, seL4_IPCBuffer *buffer, unsigned i, uint64_t 
  * words only when both threads have a buffer), the badge in x0. */
 static void normal_transfer(struct tcb *sender, struct tcb *receiver, uint64_t badge)
 {
-    uint64_t info = sender->registers[1];
+    uint64_t info = sender->registers[REG_MSG_INFO];
     uint64_t length = SEL4_MSGINFO_LENGTH(info);
     if (length > SEL4_MSG_MAX_LENGTH)
         length = SEL4_MSG_MAX_LENGTH;
     seL4_IPCBuffer *from = thread_ipc_buffer(sender), *to = thread_ipc_buffer(receiver);
     uint64_t sent = 0;
     for (; sent < length && sent < SEL4_FAST_MESSAGE_REGISTERS; sent++)
-        receiver->registers[2 + sent] = sender->registers[2 + sent];
+        receiver->registers[REG_MR(sent)] = sender->registers[REG_MR(sent)];
     if (from != 0 && to != 0)
         for (; sent < length; sent++)
             to->msg[sent] = from->msg[sent];
-    receiver->registers[0] = badge;
-    receiver->registers[1] = SEL4_MSGINFO(SEL4_MSGINFO_LABEL(info), 0, 0, sent);
+    receiver->registers[REG_CAP] = badge;
+    receiver->registers[REG_MSG_INFO] = SEL4_MSGINFO(SEL4_MSGINFO_LABEL(info), 0, 0, sent);
 }
 
 /* seL4's doIPCTransfer: a faulting sender sends its fault message. */
@@ -66,8 +66,8 @@ static void transfer(struct tcb *sender, struct tcb *receiver, uint64_t badge)
         return;
     }
     unsigned length = fault_set_mrs(sender, receiver, thread_ipc_buffer(receiver));
-    receiver->registers[0] = badge;
-    receiver->registers[1] = SEL4_MSGINFO(abi_fault_label(sender->fault.type), 0, 0, length);
+    receiver->registers[REG_CAP] = badge;
+    receiver->registers[REG_MSG_INFO] = SEL4_MSGINFO(abi_fault_label(sender->fault.type), 0, 0, length);
 }
 
 #if CONFIG_KERNEL_MCS
@@ -203,7 +203,7 @@ void ipc_recv(struct tcb *receiver, const struct cap *endpoint, int blocking,
         return;
     }
     if (!blocking) {
-        receiver->registers[0] = 0;   /* doNBRecvFailedTransfer */
+        receiver->registers[REG_CAP] = 0;   /* doNBRecvFailedTransfer */
         return;
     }
 #if CONFIG_KERNEL_MCS

@@ -65,7 +65,7 @@ void notification_signal(const struct cap *cap)
     if (n->waiters.head != 0) {
         /* The first waiter gets this badge alone, not ORed with anything. */
         struct tcb *waiter = queue_pop(&n->waiters);
-        waiter->registers[0] = cap->badge;
+        waiter->registers[REG_CAP] = cap->badge;
         sched_set_state(waiter, THREAD_RUNNING);
 #if CONFIG_KERNEL_MCS
         maybe_donate(waiter, n);
@@ -83,7 +83,7 @@ void notification_wait(struct tcb *t, const struct cap *cap, int blocking)
 {
     struct notification *n = notification_of(cap);
     if (n->active) {
-        t->registers[0] = n->word;
+        t->registers[REG_CAP] = n->word;
         n->word = 0;
         n->active = 0;
 #if CONFIG_KERNEL_MCS
@@ -92,7 +92,7 @@ void notification_wait(struct tcb *t, const struct cap *cap, int blocking)
         return;
     }
     if (!blocking) {
-        t->registers[0] = 0;
+        t->registers[REG_CAP] = 0;
         return;
     }
     sched_set_state(t, THREAD_BLOCKED_ON_NOTIFICATION);

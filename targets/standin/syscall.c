@@ -6,12 +6,13 @@
  * task needs are implemented, numbered as the build's release and
  * configuration number them (abi.h); user
  * faults go to the thread's fault handler (fault.c). What the stand-in
- * does not offer (other debug syscalls, interrupts) ends the run with one
- * line that says what happened. */
+ * does not offer (other debug syscalls) ends the run with one line that
+ * says what happened (the architecture's trap code words it). The trap
+ * entry, user faults and interrupts are the architecture's
+ * (arch/<arch>/trap.c). */
 #include <stdint.h>
 
 #include "cspace.h"
-#include "esr.h"
 #include "fault.h"
 #include "abi.h"
 #include "invocation.h"
@@ -20,46 +21,10 @@
 #include "power.h"
 #include "release.h"
 #include "sched.h"
+#include "syscall.h"
 #include "sel4_abi.h"
 #include "thread.h"
-#include "traps.h"
 #include "uart.h"
-
-#define ESR_EC_INSTRUCTION_ABORT_LOWER 0x20
-#define ESR_EC_DATA_ABORT_LOWER        0x24
-
-struct trap_registers {
-    uint64_t esr, elr, far;
-};
-
-static struct trap_registers read_trap_registers(void)
-{
-    struct trap_registers r;
-    __asm__ volatile("mrs %0, esr_el1" : "=r"(r.esr));
-    __asm__ volatile("mrs %0, elr_el1" : "=r"(r.elr));
-    __asm__ volatile("mrs %0, far_el1" : "=r"(r.far));
-    return r;
-}
-
-static void print_trap_registers(struct trap_registers r)
-{
-    char detail[80];
-    esr_fault_detail(r.esr, detail, sizeof detail);
-    kprintf("(ESR_EL1 0x%lx: EC 0x%lx %s%s; ELR_EL1 0x%lx; FAR_EL1 0x%lx)",
-            (unsigned long)r.esr, (unsigned long)ESR_EC(r.esr), esr_class_name(r.esr), detail,
-            (unsigned long)r.elr, (unsigned long)r.far);
-}
-
-static __attribute__((noreturn)) void unsupported_syscall(int64_t number, struct trap_registers r)
-{
-    struct tcb *t = ksCurThread;
-    kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx ",
-            (long)number, abi_syscall_name(number), t->name,
-            (unsigned long)t->registers[REG_FAULT_IP]);
-    print_trap_registers(r);
-    kprintf(", halting\n");
-    power_off();
-}
 
 static unsigned identify(struct tcb *t, uint64_t cptr)
 {
@@ -77,8 +42,8 @@ static void reply_from_kernel(struct tcb *t, unsigned error, const struct invoca
     seL4_IPCBuffer *buffer = thread_ipc_buffer(t);
     for (unsigned i = 0; i < words; i++)
         length = ipc_set_mr(t, buffer, i, mr[i]);
-    t->registers[0] = 0;
-    t->registers[1] = SEL4_MSGINFO(error, 0, 0, length);
+    t->registers[REG_CAP] = 0;
+    t->registers[REG_MSG_INFO] = SEL4_MSGINFO(error, 0, 0, length);
 }
 
 /* seL4's handleInvocation for SysCall, SysSend and SysNBSend (and on MCS
@@ -90,7 +55,7 @@ static void handle_invocation(int is_call, int blocking, int can_donate, int fir
                               uint64_t cptr)
 {
     struct tcb *t = ksCurThread;
-    uint64_t info = t->registers[1];
+    uint64_t info = t->registers[REG_MSG_INFO];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
         if (blocking)
@@ -146,7 +111,7 @@ static void handle_invocation(int is_call, int blocking, int can_donate, int fir
  * (receive phase) on that cptr. */
 static const struct cap *lookup_reply(struct tcb *t)
 {
-    uint64_t cptr = t->registers[6];
+    uint64_t cptr = t->registers[REG_REPLY];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot != 0 && slot->tag == SEL4_CAP_TAG_REPLY)
         return slot;
@@ -168,7 +133,7 @@ static const struct cap *lookup_reply(struct tcb *t)
 static void handle_recv(int blocking, int can_reply)
 {
     struct tcb *t = ksCurThread;
-    uint64_t cptr = t->registers[0];
+    uint64_t cptr = t->registers[REG_CAP];
     struct cap *slot = cspace_lookup(&t->cspace_root, cptr, 0);
     if (slot == 0) {
         fault_raise(t, fault_cap(cptr, 1));
@@ -194,22 +159,20 @@ static void handle_recv(int blocking, int can_reply)
     fault_raise(t, fault_cap(cptr, 1));
 }
 
-static void handle_syscall(struct trap_registers r)
+void handle_syscall(void)
 {
     struct tcb *t = ksCurThread;
-    /* SVC's ELR is the next instruction; the svc itself is one word back. */
-    t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP] - 4;
-    int64_t number = (int64_t)t->registers[7];
+    int64_t number = (int64_t)t->registers[REG_SYSCALL_NUMBER];
     enum sel4_syscall call = abi_syscall(number);
     switch (call) {
     case SEL4_SYSCALL_Call:
-        handle_invocation(1, 1, 1, 0, t->registers[0]);
+        handle_invocation(1, 1, 1, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Send:
-        handle_invocation(0, 1, 0, 0, t->registers[0]);
+        handle_invocation(0, 1, 0, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_NBSend:
-        handle_invocation(0, 0, 0, 0, t->registers[0]);
+        handle_invocation(0, 0, 0, 0, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Recv:
         handle_recv(1, 1);
@@ -226,15 +189,15 @@ static void handle_syscall(struct trap_registers r)
         break;
     case SEL4_SYSCALL_ReplyRecv:
         /* The reply is a non-blocking invocation of the cap in x6. */
-        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_REPLY]);
         handle_recv(1, 1);
         break;
     case SEL4_SYSCALL_NBSendRecv:
-        handle_invocation(0, 0, 1, 1, t->registers[8]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_NBSEND_RECV_DEST]);
         handle_recv(1, 1);
         break;
     case SEL4_SYSCALL_NBSendWait:
-        handle_invocation(0, 0, 1, 1, t->registers[6]);
+        handle_invocation(0, 0, 1, 1, t->registers[REG_REPLY]);
         handle_recv(1, 0);
         break;
 #else
@@ -247,13 +210,13 @@ static void handle_syscall(struct trap_registers r)
         break;
 #endif
     case SEL4_SYSCALL_DebugPutChar:
-        uart_putchar((char)t->registers[0]);
+        uart_putchar((char)t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_Yield:
         sched_yield();
         break;
     case SEL4_SYSCALL_DebugCapIdentify:
-        t->registers[0] = identify(t, t->registers[0]);
+        t->registers[REG_CAP] = identify(t, t->registers[REG_CAP]);
         break;
     case SEL4_SYSCALL_DebugHalt:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,
@@ -265,71 +228,7 @@ static void handle_syscall(struct trap_registers r)
         fault_raise(t, fault_unknown_syscall((uint64_t)number));
         break;
     default:
-        unsupported_syscall(number, r);
+        arch_unsupported_syscall(number);
     }
     sched_choose();
-}
-
-static const char *trap_kind_name(uint64_t kind)
-{
-    switch (kind & 3) {
-    case TRAP_IRQ: return "unexpected IRQ";
-    case TRAP_FIQ: return "unexpected FIQ";
-    case TRAP_SERROR: return "SError";
-    default: return "exception";
-    }
-}
-
-/* An interrupt, SError or AArch32 exception from EL0: none is set up. */
-static __attribute__((noreturn)) void unexpected_trap(uint64_t kind, struct trap_registers r)
-{
-    struct tcb *t = ksCurThread;
-    t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP];
-    const char *what = (kind & 3) == TRAP_SYNC ? esr_class_name(r.esr) : trap_kind_name(kind);
-    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx ", what, t->name,
-            (unsigned long)t->registers[REG_FAULT_IP]);
-    print_trap_registers(r);
-    kprintf(", halting\n");
-    power_off();
-}
-
-void c_handle_user_trap(uint64_t kind)
-{
-    struct trap_registers r = read_trap_registers();
-    struct tcb *t = ksCurThread;
-    unsigned ec = (unsigned)ESR_EC(r.esr);
-    if ((kind & 3) != TRAP_SYNC || (kind & ~UINT64_C(3)) != TRAP_FROM_EL0_A64)
-        unexpected_trap(kind, r);
-    if (ec == ESR_EC_SVC64) {
-        handle_syscall(r);
-        restore_user_context();
-    }
-    t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP];
-    /* seL4's lower_el_sync: aborts are VM faults, everything else a user
-     * exception carrying ESR (FP/SIMD is never trapped here). */
-    if (ec == ESR_EC_DATA_ABORT_LOWER)
-        fault_raise(t, fault_vm(r.far, r.esr, 0));
-    else if (ec == ESR_EC_INSTRUCTION_ABORT_LOWER)
-        fault_raise(t, fault_vm(t->registers[REG_FAULT_IP], r.esr, 1));
-    else
-        fault_raise(t, fault_user_exception(r.esr));
-    sched_choose();
-    restore_user_context();
-}
-
-void c_handle_kernel_trap(uint64_t kind)
-{
-    /* A fault while reporting a fault (e.g. before the UART is mapped) must
-     * not recurse: go straight to power-off the second time. */
-    static int reporting;
-    if (reporting)
-        power_off();
-    reporting = 1;
-    struct trap_registers r = read_trap_registers();
-    kprintf("stand-in: kernel bug: %s taken at EL1%s: %s at pc 0x%lx ",
-            trap_kind_name(kind), (kind & ~UINT64_C(3)) == TRAP_FROM_EL1_SP0 ? " (SP_EL0)" : "",
-            (kind & 3) == TRAP_SYNC ? esr_class_name(r.esr) : "-", (unsigned long)r.elr);
-    print_trap_registers(r);
-    kprintf(", halting\n");
-    power_off();
 }

@@ -27,12 +27,18 @@
 /* Device untypeds cover physical space up to the 40-bit PA limit of the
  * cortex-a53 (ID_AA64MMFR0_EL1.PARange = 2). */
 #define PHYS_ADDR_TOP       0x10000000000
+/* seL4_MaxUntypedBits (aarch64). */
+#define MAX_UNTYPED_BITS    47
 
 /* Frames seL4 keeps for itself on this board (GIC distributor and CPU
  * interface): they are left out of the device untypeds, as seL4 does, even
  * though the stand-in never touches the GIC. */
 #define GICD_PADDR          0x08000000
 #define GICC_PADDR          0x08010000
+/* The cap of a VSpace root (seL4's isValidVTableRoot). */
+#define VSPACE_ROOT_CAP_TAG SEL4_CAP_TAG_VSPACE
+/* Physical frames the kernel keeps out of the device untypeds. */
+#define KERNEL_RESERVED_PHYS { { GICD_PADDR, GICD_PADDR + 0x1000 }, { GICC_PADDR, GICC_PADDR + 0x1000 } }
 
 #define USER_TOP            0x00007fffffffffff
 
@@ -62,6 +68,20 @@
 
 /* PSCI function id (SMC32 calling convention). */
 #define PSCI_SYSTEM_OFF     0x84000008
+
+/* seL4's reserved regions before init_freemem (src/arch/arm/kernel/boot.c):
+ * the user image only when it starts inside the kernel window. */
+#define RESERVE_USER_IMAGE_ONLY_IN_WINDOW  1
+
+/* The initial thread's paging structures below the VSpace root, one level
+ * per entry: the log2 span one table of that level covers (level 1 ..). */
+#define IT_PAGING_TABLE_SHIFTS  { 39, 30, 21 }
+#define IT_PAGING_LEVELS        3
+
+/* seL4's MAX_NUM_FREEMEM_REG for qemu-arm-virt: one slot per RAM region (1),
+ * one for the kernel's boot code, one spare for what is left beside the
+ * root server objects. */
+#define MAX_FREE_REGIONS    3
 
 /* The ASID the root task runs under (seL4's IT_ASID). */
 #define ROOT_TASK_ASID      1
