@@ -23,13 +23,14 @@ import time
 
 import pytest
 
+from bootcheck import arch as arch_facts
+from bootcheck import qemu_machine
 from conftest import BUILD, ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "targets", "abi"))
 import sel4abi  # noqa: E402
 
-QEMU = "qemu-system-riscv64"
-MACHINE = ["-machine", "virt", "-cpu", "rv64", "-m", "3072", "-smp", "1", "-nographic"]
+RV = arch_facts.facts("riscv64")
 PPTR_BASE = 0xFFFFFFC000000000
 PPTR_TOP = 0xFFFFFFFF80000000
 PADDR_TOP = PPTR_TOP - PPTR_BASE
@@ -119,10 +120,7 @@ class Words:
 def dtb(tmp_path_factory):
     """QEMU's own DTB for this machine (what a loader would pack)."""
     path = str(tmp_path_factory.mktemp("rvdtb") / "virt-3g.dtb")
-    machine = list(MACHINE)
-    machine[1] = f"virt,dumpdtb={path}"
-    subprocess.run([QEMU, *machine, "-bios", "none"], check=True, timeout=30,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    qemu_machine.dump_dtb(path, RV.machine, RV.cpu, RV.mem, 1, arch="riscv64")
     with open(path, "rb") as f:
         blob = f.read()
     # QEMU pads the dump to 1 MiB; the FDT is its header's totalsize.
@@ -157,7 +155,7 @@ def boot(kernel, layout, dtb_path, regs):
     """Boots through the shim with a0..a5 = regs; returns the console text
     from 'Init local IRQ' on (seL4's first line). Stops at 'halting...' (real
     seL4 spins there; the stand-in powers off) or after BOOT_TIMEOUT s."""
-    args = [QEMU, *MACHINE, "-bios", "default", "-kernel", SHIM,
+    args = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, 1, "riscv64"), "-nographic", "-kernel", SHIM,
             "-device", f"loader,file={kernel}",
             "-device", f"loader,file={dtb_path},addr={layout.dtb_paddr:#x},force-raw=on",
             "-device", f"loader,file={layout.probe_bin},addr={layout.image_paddr:#x},force-raw=on"]
