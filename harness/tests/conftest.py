@@ -75,9 +75,16 @@ def real_kernel_lines(reports, fids):
         if rank[state] >= rank.get(outcome.get(nodeid), -1):
             outcome[nodeid] = state
         seconds[nodeid] = seconds.get(nodeid, 0.0) + rep.duration
+    # A test belongs to the longest kernel id it names: sel4-13.0.0-rv64 is
+    # also a prefix of sel4-13.0.0-rv64-smp4's tests.
+    owner = {}
+    for n in outcome:
+        named = [fid for fid in fids if re.search(rf"[\[-]{re.escape(fid)}([\]-]|$)", n)]
+        if named:
+            owner[n] = max(named, key=len)
     lines = []
     for fid in fids:
-        ids = [n for n in outcome if re.search(rf"[\[-]{re.escape(fid)}[\]-]", n)]
+        ids = [n for n in outcome if owner.get(n) == fid]
         if not ids:
             continue
         counts = [(s, sum(1 for n in ids if outcome[n] == s)) for s in ("passed", "failed", "error", "skipped")]

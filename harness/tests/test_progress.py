@@ -67,6 +67,18 @@ def test_a_real_kernel_run_says_how_each_kernels_tests_went():
         f"verify: real kernel {k16}: 1 test: 1 error; 1.2 s of test time"]
 
 
+
+@pytest.mark.unit
+def test_a_kernel_id_that_prefixes_another_counts_only_its_own_tests():
+    """sel4-13.0.0-rv64 is a prefix of sel4-13.0.0-rv64-smp4: each test is
+    counted once, under the longest id it names."""
+    up, smp = "sel4-13.0.0-rv64", "sel4-13.0.0-rv64-smp4"
+    reports = [Report(f"t.py::a[{up}]", "call", "passed", 1.0), Report(f"t.py::a[{smp}]", "call", "passed", 2.0),
+               Report(f"t.py::s[boot-riscv-{smp}]", "call", "failed", 4.0)]
+    assert real_kernel_lines(reports, [up, smp]) == [
+        f"verify: real kernel {up}: 1 test: 1 passed; 1.0 s of test time",
+        f"verify: real kernel {smp}: 2 tests: 1 passed, 1 failed; 6.0 s of test time"]
+
 PRISTINE_BASE = os.path.join(os.environ.get("PRISTINE_CACHE_DIR", "/var/tmp/bootcheck-pristine"),
                              "bookworm-minbase.tar")
 
