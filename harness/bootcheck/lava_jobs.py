@@ -163,6 +163,11 @@ def known_kernels(build):
         path = os.path.abspath(path)
         if path in given or not os.path.isfile(path) or kernel_flavour(path) not in SEL4_FLAVOUR_NAMES:
             continue
+        if target.read(path).arch != "aarch64":
+            # The LAVA scenarios are written for AArch64's QEMU and gdb stops.
+            print(f"lava-jobs: {target.read(path).id()}: no LAVA job for a {target.read(path).arch} kernel yet"
+                  " (the scenarios are AArch64's)", file=sys.stderr)
+            continue
         given.add(path)
         fid = target.read(path).id()
         seen[fid] = seen.get(fid, 0) + 1

@@ -94,8 +94,8 @@ class Target:
     @property
     def config(self):
         """The configuration's short name, as the project names real builds:
-        el1, hyp, smp4, mcs-el1, mcs-hyp, mcs-smp4, hyp-smp4; on riscv64 as
-        /work/sel4/kernels names them: rv64, rv64-mcs, rv64-smp4, rv64-mcs-smp4."""
+        el1, hyp, smp4, mcs-el1, mcs-hyp, mcs-smp4, hyp-smp4; on riscv64 (no
+        hyp): rv64, rv64-mcs, rv64-smp4, rv64-mcs-smp4."""
         if self.arch == "riscv64":
             return "rv64" + ("-mcs" if self.mcs else "") + (f"-smp{self.nodes}" if self.nodes > 1 else "")
         base = "hyp" if self.hyp else "el1"

@@ -122,6 +122,26 @@ def _sel4_kernels():
 
 
 SEL4_KERNELS = _sel4_kernels()
+# The architecture of each given kernel, by id.
+SEL4_KERNEL_ARCHES = {fid: (target.read(path).arch if os.path.isfile(path) else "aarch64")
+                      for fid, path in SEL4_KERNELS}
+
+
+def pytest_runtest_setup(item):
+    """A real-kernel test meets only kernels of an architecture its module
+    handles: a module says which with KERNEL_ARCHES (default: AArch64 only,
+    what the suite was written for); a kernel of another architecture in
+    SEL4_KERNEL skips the test visibly, naming where its own tests are."""
+    handled = getattr(item.module, "KERNEL_ARCHES", ("aarch64",))
+    for fid, arch in SEL4_KERNEL_ARCHES.items():
+        if arch not in handled and re.search(rf"[\[-]{re.escape(fid)}([\]-]|$)", item.nodeid):
+            pytest.skip(f"{fid} is a {arch} kernel; this test is written for {', '.join(handled)} kernels"
+                        f" ({arch}'s real-kernel tests: {RIVAL_TESTS.get(arch, 'none yet')})")
+
+
+RIVAL_TESTS = {"riscv64": "test_riscv_loader.py, test_riscv_sel4.py, test_riscv_check.py, test_rvalt.py, "
+                          "test_standin_riscv.py, test_riscv_chain.py",
+               "aarch64": "every other test file"}
 # Without any, one "sel4" case per test stays, skipped with the reason.
 SEL4_PARAMS = [fid for fid, _ in SEL4_KERNELS] or ["sel4"]
 KERNEL_PARAMS = ["standin"] + SEL4_PARAMS

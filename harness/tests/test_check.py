@@ -442,7 +442,7 @@ def _check_kernel_with_13_roottask(tmp_path, kernel):
 
 NONMCS_ON_MCS = re.compile(
     r"bootcheck: FAIL at link 16 \(roottask_runs\): the root task faulted: cap fault in receive phase at "
-    r"address 0x72 at PC 0x[0-9a-f]+ \([a-z_0-9]+, \S*roottask/syscalls\.c:\d+\); it has no fault handler, "
+    r"address 0x72 at PC 0x[0-9a-f]+ \([a-z_0-9]+, \S*roottask/(syscalls\.c|arch/aarch64/trap\.h):\d+\); it has no fault handler, "
     r"so (?P<kernel>.+?) MCS stopped it; .*\. Diagnosis: the root task uses non-MCS syscall numbers on an MCS "
     r"kernel \((?P=kernel) MCS, read from the kernel ELF: .*\): its DebugPutChar \(non-MCS -9\) is MCS Wait "
     r"\(-9\), so printing 'r' waited on cap 0x72 and faulted")

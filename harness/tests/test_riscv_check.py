@@ -13,6 +13,9 @@ import pytest
 from bootcheck import expect, runcache, target, tinyelf
 from conftest import BUILD, SEL4_KERNELS, sel4_kernel_path
 
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
+
 LOADER_VADDR = 0x80200000
 EMU = os.path.join(BUILD, "harness", "emu-check")
 

@@ -21,6 +21,9 @@ from bootcheck import arch as arch_facts
 from bootcheck import expect, images, qemu_machine, runcache, rv_gdb, target, tinyelf
 from conftest import BUILD, ROOT, SEL4_KERNELS, sel4_kernel_path
 
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
+
 pytestmark = pytest.mark.qemu
 
 RV = arch_facts.facts("riscv64")

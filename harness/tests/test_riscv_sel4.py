@@ -15,6 +15,9 @@ import pytest
 
 from bootcheck import target
 from conftest import BUILD, SEL4_PARAMS, sel4_kernel_path
+
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
 from spawn_support import detected_abi, facts
 
 pytestmark = pytest.mark.qemu

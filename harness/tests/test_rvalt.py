@@ -24,6 +24,9 @@ from bootcheck import expect, qemu_machine, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
 
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
+
 pytestmark = [pytest.mark.qemu]
 
 FIXTURE = os.path.join(ROOT, "fixtures", "altloader", "arch", "riscv64")

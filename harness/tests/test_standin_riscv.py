@@ -27,6 +27,9 @@ from bootcheck import arch as arch_facts
 from bootcheck import qemu_machine
 from conftest import BUILD, ROOT
 
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
+
 sys.path.insert(0, os.path.join(ROOT, "targets", "abi"))
 import sel4abi  # noqa: E402
 

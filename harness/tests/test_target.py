@@ -16,12 +16,15 @@ from bootcheck import target
 
 from conftest import BUILD, SEL4_KERNELS, Artifacts
 
-STRIP = "aarch64-linux-gnu-strip"
+# The target description is read alike for both architectures.
+KERNEL_ARCHES = ("aarch64", "riscv64")
+
+STRIP = {"aarch64": "aarch64-linux-gnu-strip", "riscv64": "riscv64-linux-gnu-strip"}
 
 
 def stripped(path, tmp_path):
     out = tmp_path / ("stripped-" + os.path.basename(path))
-    subprocess.run([STRIP, "-o", str(out), path], check=True)
+    subprocess.run([STRIP[target.read(path).arch], "-o", str(out), path], check=True)
     return str(out)
 
 
@@ -97,5 +100,8 @@ def test_real_kernel(fid, path, tmp_path):
         assert (t.release, t.mcs, t.hyp, t.cores, t.debug, t.printing) == want, (p, t.evidence)
         assert t.kind == "seL4" and t.unknown() == []
     release, mcs, hyp, cores, _, _ = want
+    if target.read(path).arch == "riscv64":
+        assert fid.startswith(f"sel4-{release}-rv64{'-mcs' if mcs else ''}{f'-smp{cores}' if cores > 1 else ''}")
+        return
     base = ("hyp" if hyp else "el1") if cores == 1 else ("hyp-" if hyp else "") + f"smp{cores}"
     assert fid.startswith(f"sel4-{release}-{'mcs-' if mcs else ''}{base}")
