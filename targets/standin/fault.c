@@ -127,7 +127,7 @@ static void report_thread_and_stop(struct tcb *t)
 {
     kprintf("\nin thread ");
     print_pointer((uint64_t)(uintptr_t)t);
-    kprintf(" \"%s\" at address ", t->name);
+    kprintf(" \"%s\" at address ", tcb_ext(t)->name);
     print_pointer(t->registers[REG_FAULT_IP]);
     kprintf("\nWith stack:\n");
     print_user_stack(t);
@@ -137,14 +137,14 @@ static void report_thread_and_stop(struct tcb *t)
 #if CONFIG_KERNEL_MCS
 void fault_raise(struct tcb *t, struct fault f)
 {
-    if (t->fault_handler.tag == SEL4_CAP_TAG_ENDPOINT) {
+    if (tcb_ext(t)->fault_handler.tag == SEL4_CAP_TAG_ENDPOINT) {
         t->fault = f;
         /* seL4 13.0 .. 15.0 never record the lookup failure of a cap fault
          * on MCS: the message carries the TCB's lookup_failure as it is
          * (zeroed with the TCB: InvalidRoot). 16.0 records it. */
         if (f.type == FAULT_CAP && release_at_least(16))
             t->lookup_failure = current_lookup_fault;
-        ipc_send_fault(t, &t->fault_handler);
+        ipc_send_fault(t, &tcb_ext(t)->fault_handler);
         return;
     }
     /* seL4's handleNoFaultHandler. */
@@ -156,7 +156,7 @@ void fault_raise(struct tcb *t, struct fault f)
 void fault_raise(struct tcb *t, struct fault f)
 {
     struct lookup_fault original = current_lookup_fault;
-    struct cap *handler = cspace_lookup(&t->cspace_root, t->fault_handler, 0);
+    struct cap *handler = cspace_lookup(&t->cspace_root, tcb_ext(t)->fault_handler, 0);
     if (handler != 0 && handler->tag == SEL4_CAP_TAG_ENDPOINT &&
         (handler->rights & SEL4_CAN_WRITE) &&
         (handler->rights & (SEL4_CAN_GRANT | SEL4_CAN_GRANT_REPLY))) {
@@ -169,7 +169,7 @@ void fault_raise(struct tcb *t, struct fault f)
     /* seL4's handleDoubleFault: the handler cptr is the second fault. */
     if (handler != 0)
         current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY };
-    struct fault handler_fault = fault_cap(t->fault_handler, 0);
+    struct fault handler_fault = fault_cap(tcb_ext(t)->fault_handler, 0);
     kprintf("Caught ");
     print_fault(&handler_fault);
     kprintf("\nwhile trying to handle:\n");

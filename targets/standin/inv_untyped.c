@@ -46,9 +46,9 @@ static void init_tcb(uint64_t paddr)
 {
     struct tcb *t = tcb_of_object(paddr);
     /* seL4's debug build names every new thread after its creator. */
-    unsigned n = append_name(t->name, 0, "child of: '");
-    n = append_name(t->name, n, ksCurThread->name);
-    append_name(t->name, n, "'");
+    unsigned n = append_name(tcb_ext(t)->name, 0, "child of: '");
+    n = append_name(tcb_ext(t)->name, n, tcb_ext(ksCurThread)->name);
+    append_name(tcb_ext(t)->name, n, "'");
     t->registers[REG_STATUS] = USER_STATUS_INITIAL;
     t->state = THREAD_INACTIVE;
     sched_add(t);

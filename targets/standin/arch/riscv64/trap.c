@@ -45,7 +45,7 @@ void arch_unsupported_syscall(int64_t number)
 {
     struct tcb *t = ksCurThread;
     kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx, halting\n",
-            (long)number, abi_syscall_name(number), t->name,
+            (long)number, abi_syscall_name(number), tcb_ext(t)->name,
             (unsigned long)t->registers[REG_FAULT_IP]);
     power_off();
 }
@@ -55,7 +55,7 @@ void c_handle_user_trap(uint64_t scause, uint64_t stval)
     struct tcb *t = ksCurThread;
     if (scause & SCAUSE_INTERRUPT) {
         kprintf("stand-in: unexpected interrupt %lu from user thread \"%s\" at pc 0x%lx, halting\n",
-                (unsigned long)(scause & ~SCAUSE_INTERRUPT), t->name,
+                (unsigned long)(scause & ~SCAUSE_INTERRUPT), tcb_ext(t)->name,
                 (unsigned long)t->registers[REG_FAULT_IP]);
         power_off();
     }
