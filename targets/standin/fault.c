@@ -84,22 +84,6 @@ static void print_fault(const struct fault *f)
     }
 }
 
-/* seL4's readWordFromVSpace: the word only when a page maps it. */
-static int read_user_word(const struct tcb *t, uint64_t vaddr, uint64_t *value)
-{
-    unsigned bits_left;
-    uint64_t *slot = user_vspace_lookup_slot(paddr_to_kptr(t->vspace_root.object), vaddr,
-                                             &bits_left);
-    uint64_t entry = *slot;
-    int valid = entry & 1, table = (entry & 2) != 0;
-    if (!valid || (table && bits_left > SEL4_PAGE_BITS))
-        return 0;
-    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
-    uint64_t frame = entry & UINT64_C(0x0000fffffffff000) & ~size_mask;
-    *value = *(const uint64_t *)paddr_to_kptr(frame + (vaddr & size_mask));
-    return 1;
-}
-
 /* seL4's Arch_userStackTrace. */
 static void print_user_stack(const struct tcb *t)
 {
@@ -114,7 +98,7 @@ static void print_user_stack(const struct tcb *t)
     }
     for (unsigned i = 0; i < USER_STACK_TRACE_LENGTH; i++) {
         uint64_t address = sp + i * 8, value;
-        if (read_user_word(t, address, &value))
+        if (user_vspace_read_word(paddr_to_kptr(t->vspace_root.object), address, &value))
             kprintf("0x%lx: 0x%lx\n", (unsigned long)address, (unsigned long)value);
         else
             kprintf("0x%lx: INVALID\n", (unsigned long)address);

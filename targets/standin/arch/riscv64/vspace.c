@@ -164,3 +164,14 @@ void user_vspace_write_entry(uint64_t *slot, uint64_t entry)
     *slot = entry;
     __asm__ volatile("sfence.vma" : : : "memory");
 }
+
+int user_vspace_read_word(uint64_t *root, uint64_t vaddr, uint64_t *value)
+{
+    unsigned bits_left;
+    uint64_t entry = *user_vspace_lookup_slot(root, vaddr, &bits_left);
+    if ((entry & PTE_V) == 0 || user_pte_is_table(entry))
+        return 0;
+    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
+    *value = *(const uint64_t *)paddr_to_kptr(pte_paddr(entry) + (vaddr & size_mask));
+    return 1;
+}
