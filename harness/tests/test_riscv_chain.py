@@ -6,15 +6,18 @@ otherwise). The chain needs the kernel's RISC-V VSpace invocations
 (ASIDPool_Assign, PageTable_Map, Page_Map), each component running in its
 own address space, and VM faults delivered to the fault endpoint.
 
-Two images per kernel (the fault chain on the first and last stand-in
-release only), each booted once per run (booter.boot_shared; every
+Three images per kernel (the fault chain and errprobe on the first and last
+stand-in release only), each booted once per run (booter.boot_shared; every
 test of the module reads the same boot): the chain's root task
 (roottask/components.toml) and the chain_fault one, whose faulty component
 stores to an address nothing maps. Expected values come from the manifests,
 faulty.c and faulty.elf, never from a previous run's output: the fault
 report's pc is the one store in component_main that does not go through sp,
 its FSR seL4's RISCVStoreAccessFault (7: seL4 reports a store page fault
-with the access fault's cause, handleVMFault)."""
+with the access fault's cause, handleVMFault). errprobe (the riscv64 build
+of fixtures/components/errprobe/) provokes the spawn path's invocation
+errors, RISC-V's PageTable_Map, Page_Map and ASIDPool_Assign among them:
+each code must be the one test_spawn_checks.py's table gives for seL4."""
 
 import os
 import re
@@ -25,7 +28,8 @@ import pytest
 from bootcheck import expect, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
-from spawn_support import manifest
+from spawn_support import facts, manifest
+from test_spawn_checks import CASES as ERRPROBE_CASES
 
 pytestmark = pytest.mark.qemu
 
@@ -33,6 +37,7 @@ RV_ROOTTASK_DIR = os.path.join(BUILD, "roottask", "riscv64")
 ROOTTASK = os.path.join(RV_ROOTTASK_DIR, "roottask.elf")
 ROOTTASK_CHAIN_FAULT = os.path.join(RV_ROOTTASK_DIR, "roottask-chain-fault.elf")
 FAULTY_ELF = os.path.join(RV_ROOTTASK_DIR, "fixtures", "faulty.elf")
+ERRPROBE = os.path.join(RV_ROOTTASK_DIR, "fixtures", "errprobe.elf")
 FAULTY_SOURCE = os.path.join(ROOT, "fixtures", "components", "faulty.c")
 CHAIN_FAULT_MANIFEST = os.path.join(ROOT, "fixtures", "components", "chain_fault.toml")
 STANDIN_RV = os.path.join(BUILD, "targets", "standin", "riscv64")
@@ -53,8 +58,8 @@ def _kernels():
 
 
 KERNELS = _kernels()
-# The fault chain boots once more per kernel: on the first and last release
-# of the stand-in (non-MCS and MCS) and on every real kernel.
+# The fault chain and errprobe boot on the first and last release of the
+# stand-in (non-MCS and MCS) and on every real kernel.
 FAULT_KERNELS = [k for k in KERNELS if not k[0].startswith("standin-")
                  or any(f"-{r}" in k[0] for r in (RELEASES[0], RELEASES[-1]))]
 
@@ -154,3 +159,14 @@ def test_riscv_chain_fault_report(fault_kernel, booter):
         r.describe()
     assert [l for l in lines if l.startswith("roottask: chain: ")] == \
         chain_lines(manifest(CHAIN_FAULT_MANIFEST), {"faulty": "FAILED"}), r.describe()
+
+
+def test_riscv_errprobe_codes_match_sel4(fault_kernel, booter):
+    r = boot_once(fault_kernel, ERRPROBE, booter)
+    assert "roottask: probe done" in r.lines, r.describe()
+    got = {k[len("probe."):]: [int(v) for v in vals] for k, vals in facts(r.serial).items()
+           if k.startswith("probe.")}
+    assert set(got) == set(ERRPROBE_CASES), r.describe()
+    wrong = {case: (got[case], want, rule) for case, (want, rule) in ERRPROBE_CASES.items()
+             if got[case] != want}
+    assert wrong == {}, f"{wrong}\n{r.describe()}"
