@@ -93,7 +93,11 @@ static void print_user_stack(const struct tcb *t)
     }
     uint64_t sp = t->registers[REG_SP];
     if (sp & 7) {
+#if STACK_TRACE_NAMES_SP
+        kprintf("SP 0x%lx not aligned", (unsigned long)sp);
+#else
         kprintf("SP not aligned\n");
+#endif
         return;
     }
     for (unsigned i = 0; i < USER_STACK_TRACE_LENGTH; i++) {
