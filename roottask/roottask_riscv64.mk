@@ -113,3 +113,17 @@ roottask-riscv64-chain-fault: $(RV_ROOTTASK_CHAIN_FAULT)
 all: $(RV_ROOTTASK_CHAIN_FAULT)
 
 -include $(RV_ROOTTASK_OBJS:.o=.d) $(RV_COMPONENT_RT_OBJS:.o=.d) $(RV_SPAWN_LIB_OBJS:.o=.d)
+
+# errprobe (fixtures/components/errprobe/) for riscv64: the invocation errors
+# of the spawn path, RISC-V's VSpace invocations among them
+# (test_riscv_chain.py).
+#     make roottask-riscv64-errprobe  -> build/roottask/riscv64/fixtures/errprobe.elf
+RV_ERRPROBE_ELF := $(RV_FIXTURES)/errprobe.elf
+RV_ERRPROBE_OBJS := $(RV_FIXTURES)/errprobe/main.o $(RV_ROOTTASK_OBJDIR)/$(RV_ROOTTASK_ARCH_DIR)/crt0.o \
+                    $(addprefix $(RV_ROOTTASK_OBJDIR)/roottask/,print.o syscalls.o invoke.o alloc.o map.o \
+                      mem.o abi_detect.o) $(RV_ROOTTASK_OBJDIR)/$(COMMON_DIR)/fmt.o $(RV_ROOTTASK_ABI_OBJS)
+$(RV_ERRPROBE_ELF): $(RV_ERRPROBE_OBJS) $(RV_ROOTTASK_LDS)
+	$(RV_CC) $(RV_TARGET_LDFLAGS) -T $(RV_ROOTTASK_LDS) -o $@ $(RV_ERRPROBE_OBJS)
+.PHONY: roottask-riscv64-errprobe
+roottask-riscv64-errprobe: $(RV_ERRPROBE_ELF)
+all: $(RV_ERRPROBE_ELF)

@@ -118,7 +118,7 @@ static void create_initial_thread(const struct boot_state *s)
     tcb->registers[REG_STATUS] = USER_STATUS_INITIAL;
     const char name[] = "rootserver";
     for (unsigned i = 0; i < sizeof name; i++)
-        tcb->name[i] = name[i];
+        tcb_ext(tcb)->name[i] = name[i];
     tcb->state = THREAD_RUNNING;
 #if CONFIG_KERNEL_MCS
     /* seL4's configure_sched_context: a round-robin SchedContext with

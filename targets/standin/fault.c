@@ -84,22 +84,6 @@ static void print_fault(const struct fault *f)
     }
 }
 
-/* seL4's readWordFromVSpace: the word only when a page maps it. */
-static int read_user_word(const struct tcb *t, uint64_t vaddr, uint64_t *value)
-{
-    unsigned bits_left;
-    uint64_t *slot = user_vspace_lookup_slot(paddr_to_kptr(t->vspace_root.object), vaddr,
-                                             &bits_left);
-    uint64_t entry = *slot;
-    int valid = entry & 1, table = (entry & 2) != 0;
-    if (!valid || (table && bits_left > SEL4_PAGE_BITS))
-        return 0;
-    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
-    uint64_t frame = entry & UINT64_C(0x0000fffffffff000) & ~size_mask;
-    *value = *(const uint64_t *)paddr_to_kptr(frame + (vaddr & size_mask));
-    return 1;
-}
-
 /* seL4's Arch_userStackTrace. */
 static void print_user_stack(const struct tcb *t)
 {
@@ -109,12 +93,16 @@ static void print_user_stack(const struct tcb *t)
     }
     uint64_t sp = t->registers[REG_SP];
     if (sp & 7) {
+#if STACK_TRACE_NAMES_SP
+        kprintf("SP 0x%lx not aligned", (unsigned long)sp);
+#else
         kprintf("SP not aligned\n");
+#endif
         return;
     }
     for (unsigned i = 0; i < USER_STACK_TRACE_LENGTH; i++) {
         uint64_t address = sp + i * 8, value;
-        if (read_user_word(t, address, &value))
+        if (user_vspace_read_word(paddr_to_kptr(t->vspace_root.object), address, &value))
             kprintf("0x%lx: 0x%lx\n", (unsigned long)address, (unsigned long)value);
         else
             kprintf("0x%lx: INVALID\n", (unsigned long)address);
@@ -127,7 +115,7 @@ static void report_thread_and_stop(struct tcb *t)
 {
     kprintf("\nin thread ");
     print_pointer((uint64_t)(uintptr_t)t);
-    kprintf(" \"%s\" at address ", t->name);
+    kprintf(" \"%s\" at address ", tcb_ext(t)->name);
     print_pointer(t->registers[REG_FAULT_IP]);
     kprintf("\nWith stack:\n");
     print_user_stack(t);
@@ -137,14 +125,14 @@ static void report_thread_and_stop(struct tcb *t)
 #if CONFIG_KERNEL_MCS
 void fault_raise(struct tcb *t, struct fault f)
 {
-    if (t->fault_handler.tag == SEL4_CAP_TAG_ENDPOINT) {
+    if (tcb_ext(t)->fault_handler.tag == SEL4_CAP_TAG_ENDPOINT) {
         t->fault = f;
         /* seL4 13.0 .. 15.0 never record the lookup failure of a cap fault
          * on MCS: the message carries the TCB's lookup_failure as it is
          * (zeroed with the TCB: InvalidRoot). 16.0 records it. */
         if (f.type == FAULT_CAP && release_at_least(16))
             t->lookup_failure = current_lookup_fault;
-        ipc_send_fault(t, &t->fault_handler);
+        ipc_send_fault(t, &tcb_ext(t)->fault_handler);
         return;
     }
     /* seL4's handleNoFaultHandler. */
@@ -156,7 +144,7 @@ void fault_raise(struct tcb *t, struct fault f)
 void fault_raise(struct tcb *t, struct fault f)
 {
     struct lookup_fault original = current_lookup_fault;
-    struct cap *handler = cspace_lookup(&t->cspace_root, t->fault_handler, 0);
+    struct cap *handler = cspace_lookup(&t->cspace_root, tcb_ext(t)->fault_handler, 0);
     if (handler != 0 && handler->tag == SEL4_CAP_TAG_ENDPOINT &&
         (handler->rights & SEL4_CAN_WRITE) &&
         (handler->rights & (SEL4_CAN_GRANT | SEL4_CAN_GRANT_REPLY))) {
@@ -169,7 +157,7 @@ void fault_raise(struct tcb *t, struct fault f)
     /* seL4's handleDoubleFault: the handler cptr is the second fault. */
     if (handler != 0)
         current_lookup_fault = (struct lookup_fault){ .type = LOOKUP_MISSING_CAPABILITY };
-    struct fault handler_fault = fault_cap(t->fault_handler, 0);
+    struct fault handler_fault = fault_cap(tcb_ext(t)->fault_handler, 0);
     kprintf("Caught ");
     print_fault(&handler_fault);
     kprintf("\nwhile trying to handle:\n");

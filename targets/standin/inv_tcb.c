@@ -133,7 +133,7 @@ static unsigned configure(struct invocation *inv)
     struct tcb *t = target(inv);
 #if !CONFIG_KERNEL_MCS
     /* Kept as a cptr, looked up in t's CSpace at each fault. */
-    t->fault_handler = inv_arg(inv, 0);
+    tcb_ext(t)->fault_handler = inv_arg(inv, 0);
 #endif
     t->cspace_root = cspace;
     t->vspace_root = vspace;
@@ -159,9 +159,9 @@ static unsigned set_space(struct invocation *inv)
 #if CONFIG_KERNEL_MCS
     if (!valid_fault_handler(inv->extra[0]))
         return inv_error(inv, SEL4_INVALID_CAPABILITY, 1, 1, 0);
-    t->fault_handler = *inv->extra[0];
+    tcb_ext(t)->fault_handler = *inv->extra[0];
 #else
-    t->fault_handler = inv_arg(inv, 0);
+    tcb_ext(t)->fault_handler = inv_arg(inv, 0);
 #endif
     t->cspace_root = cspace;
     t->vspace_root = vspace;
@@ -288,7 +288,7 @@ static unsigned set_sched_params(struct invocation *inv)
     }
     if (!valid_fault_handler(handler))
         return inv_error(inv, SEL4_INVALID_CAPABILITY, 1, 3, 0);
-    t->fault_handler = *handler;
+    tcb_ext(t)->fault_handler = *handler;
     t->mcp = (uint8_t)mcp;
     sched_set_priority(t, (uint8_t)prio);
     if (sc != 0 && sc != t->sc)
@@ -311,7 +311,7 @@ static unsigned set_timeout_endpoint(struct invocation *inv)
         return release_at_least(14) ? truncated(inv) : inv_error_unset(inv);
     if (!valid_fault_handler(inv->extra[0]))
         return inv_error(inv, SEL4_INVALID_CAPABILITY, 1, 1, 0);
-    target(inv)->timeout_handler = *inv->extra[0];
+    tcb_ext(target(inv))->timeout_handler = *inv->extra[0];
     return SEL4_NO_ERROR;
 }
 #endif

@@ -28,7 +28,8 @@ static unsigned object_size_bits(enum sel4_object type, uint64_t user_size_bits)
 static int is_frame_type(enum sel4_object type)
 {
     return type == SEL4_OBJECT_ARM_SmallPage || type == SEL4_OBJECT_ARM_LargePage ||
-           type == SEL4_OBJECT_ARM_HugePage;
+           type == SEL4_OBJECT_ARM_HugePage || type == SEL4_OBJECT_RISCV_4K_Page ||
+           type == SEL4_OBJECT_RISCV_Mega_Page || type == SEL4_OBJECT_RISCV_Giga_Page;
 }
 
 /* Appends text to a TCB name at position n (cut at TCB_NAME_LENGTH - 1,
@@ -45,9 +46,9 @@ static void init_tcb(uint64_t paddr)
 {
     struct tcb *t = tcb_of_object(paddr);
     /* seL4's debug build names every new thread after its creator. */
-    unsigned n = append_name(t->name, 0, "child of: '");
-    n = append_name(t->name, n, ksCurThread->name);
-    append_name(t->name, n, "'");
+    unsigned n = append_name(tcb_ext(t)->name, 0, "child of: '");
+    n = append_name(tcb_ext(t)->name, n, tcb_ext(ksCurThread)->name);
+    append_name(tcb_ext(t)->name, n, "'");
     t->registers[REG_STATUS] = USER_STATUS_INITIAL;
     t->state = THREAD_INACTIVE;
     sched_add(t);
@@ -82,6 +83,7 @@ static struct cap create_object(enum sel4_object type, uint64_t user_size_bits, 
     case SEL4_OBJECT_ARM_VSpace:
         return cap_make(SEL4_CAP_TAG_VSPACE, paddr, size_bits);
     case SEL4_OBJECT_ARM_PageTable:
+    case SEL4_OBJECT_RISCV_PageTable:   /* a RISC-V VSpace too, once an ASID pool assigns it */
         return cap_make(SEL4_CAP_TAG_PAGE_TABLE, paddr, size_bits);
     default: {   /* frames: read-write, unmapped */
         struct cap c = cap_make(SEL4_CAP_TAG_FRAME, paddr, size_bits);

@@ -133,7 +133,7 @@ static void refuse_other_cores(void)
     for (struct tcb *t = threads; t != 0; t = t->sched_next) {
         if (sched_schedulable(t) && t->sc->core != 0) {
             kprintf("stand-in: thread \"%s\" is runnable on core %u (its SchedContext's), but "
-                    "the stand-in runs user threads only on core 0, halting\n", t->name,
+                    "the stand-in runs user threads only on core 0, halting\n", tcb_ext(t)->name,
                     (unsigned)t->sc->core);
             power_off();
         }
@@ -191,7 +191,8 @@ void sched_choose(void)
 
 struct tcb *tcb_of_object(uint64_t tcb_object_paddr)
 {
-    /* seL4's tcb_t pointer is the middle of the 2 KiB object; the first half
-     * holds the thread's own CNode slots. */
-    return (struct tcb *)paddr_to_kptr(tcb_object_paddr + (UINT64_C(1) << (SEL4_TCB_BITS - 1)));
+    /* seL4's tcb_t pointer is the middle of the object (2 KiB; 1 KiB on
+     * riscv64 13.0.0); the first half holds the thread's own CNode slots. */
+    return (struct tcb *)paddr_to_kptr(tcb_object_paddr +
+                                       (UINT64_C(1) << (abi_object_bits(SEL4_OBJECT_TCB) - 1)));
 }

@@ -220,7 +220,7 @@ void handle_syscall(void)
         break;
     case SEL4_SYSCALL_DebugHalt:
         kprintf("Debug halt syscall from user thread 0x%lx \"%s\"\n", (unsigned long)(uintptr_t)t,
-                t->name);
+                tcb_ext(t)->name);
         halt();
     case SEL4_SYSCALL_COUNT:
         /* Outside seL4's API and debug syscalls: an UnknownSyscall fault

@@ -57,7 +57,6 @@ struct reply;
 
 struct tcb {
     uint64_t registers[REG_COUNT];
-    char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
     uint8_t state;            /* enum thread_state */
     uint8_t priority, mcp;
     uint8_t flags;            /* seL4_TCBFlag (14.0+, TCB_SetFlags) */
@@ -67,16 +66,11 @@ struct tcb {
     struct lookup_fault lookup_failure;   /* of a cap fault being delivered */
     struct ipc_block blocked;     /* while BLOCKED_ON_SEND / _RECV (can_grant only) */
 #if CONFIG_KERNEL_MCS
-    /* seL4's tcbFaultHandler and tcbTimeoutHandler slots: copies of the
-     * endpoint caps TCB_SetSpace / SetSchedParams / SetTimeoutEndpoint
-     * installed (null: none). */
-    struct cap fault_handler, timeout_handler;
     struct sched_context *sc;     /* tcbSchedContext: 0 = the thread cannot run */
     /* The reply object in the thread state: the one a receiver waits with,
      * or the one a caller blocked on its reply is linked to. */
     struct reply *reply;
 #else
-    uint64_t fault_handler;       /* cptr of the fault endpoint (TCB_Configure) */
     /* The caller slot: the reply cap of the last Call received, naming the
      * thread blocked on the reply (0: empty slot). */
     struct tcb *caller;
@@ -86,8 +80,30 @@ struct tcb {
     struct tcb *ep_next;          /* next thread in the same endpoint/notification queue */
     struct tcb *sched_next;       /* next thread in the scheduler's list */
 };
-/* seL4's tcb_t sits in the upper half of the 2 KiB TCB object; ours must too. */
-_Static_assert(sizeof(struct tcb) <= 1024, "struct tcb fits in half a TCB object");
+/* seL4's tcb_t sits in the upper half of the TCB object; ours must too.
+ * The smallest TCB object is riscv64's 2^10 bytes (13.0.0, no FPU). */
+_Static_assert(sizeof(struct tcb) <= 512, "struct tcb fits in half the smallest TCB object");
+
+/* The rest of a thread's state, in the lower half of its TCB object (where
+ * seL4 keeps the TCB's CNode slots; the stand-in keeps those caps in
+ * struct tcb): it would not fit in the upper half of a 1 KiB TCB. */
+struct tcb_ext {
+    char name[TCB_NAME_LENGTH];   /* seL4's debug-build tcbName (shortened) */
+#if CONFIG_KERNEL_MCS
+    /* seL4's tcbFaultHandler and tcbTimeoutHandler slots: copies of the
+     * endpoint caps TCB_SetSpace / SetSchedParams / SetTimeoutEndpoint
+     * installed (null: none). */
+    struct cap fault_handler, timeout_handler;
+#else
+    uint64_t fault_handler;       /* cptr of the fault endpoint (TCB_Configure) */
+#endif
+};
+_Static_assert(sizeof(struct tcb_ext) <= 512, "struct tcb_ext fits in half the smallest TCB object");
+
+static inline struct tcb_ext *tcb_ext(const struct tcb *t)
+{
+    return (struct tcb_ext *)((uintptr_t)t - sizeof(struct tcb_ext));
+}
 
 /* The thread eret will resume. Named like seL4's so debug scripts find it. */
 extern struct tcb *ksCurThread;

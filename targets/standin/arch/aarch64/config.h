@@ -86,4 +86,7 @@
 /* The ASID the root task runs under (seL4's IT_ASID). */
 #define ROOT_TASK_ASID      1
 
+/* AArch64's Arch_userStackTrace: `SP not aligned` and a line end. */
+#define STACK_TRACE_NAMES_SP 0
+
 #endif

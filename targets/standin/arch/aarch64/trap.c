@@ -45,7 +45,7 @@ void arch_unsupported_syscall(int64_t number)
     struct trap_registers r = read_trap_registers();
     struct tcb *t = ksCurThread;
     kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx ",
-            (long)number, abi_syscall_name(number), t->name,
+            (long)number, abi_syscall_name(number), tcb_ext(t)->name,
             (unsigned long)t->registers[REG_FAULT_IP]);
     print_trap_registers(r);
     kprintf(", halting\n");
@@ -68,7 +68,7 @@ static __attribute__((noreturn)) void unexpected_trap(uint64_t kind, struct trap
     struct tcb *t = ksCurThread;
     t->registers[REG_FAULT_IP] = t->registers[REG_NEXT_IP];
     const char *what = (kind & 3) == TRAP_SYNC ? esr_class_name(r.esr) : trap_kind_name(kind);
-    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx ", what, t->name,
+    kprintf("stand-in: %s from user thread \"%s\" at pc 0x%lx ", what, tcb_ext(t)->name,
             (unsigned long)t->registers[REG_FAULT_IP]);
     print_trap_registers(r);
     kprintf(", halting\n");

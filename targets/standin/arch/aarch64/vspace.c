@@ -3,6 +3,7 @@
 #include "kassert.h"
 #include "pagetable.h"
 #include "power.h"
+#include "sel4_abi.h"
 #include "uart.h"
 
 #define TABLE_ALIGN __attribute__((aligned(PT_PAGE_SIZE)))
@@ -171,3 +172,16 @@ void user_vspace_write_entry(uint64_t *slot, uint64_t entry)
 }
 
 uint64_t asid_pool_paddr;
+
+int user_vspace_read_word(uint64_t *root, uint64_t vaddr, uint64_t *value)
+{
+    unsigned bits_left;
+    uint64_t entry = *user_vspace_lookup_slot(root, vaddr, &bits_left);
+    int valid = entry & 1, table = (entry & 2) != 0;
+    if (!valid || (table && bits_left > SEL4_PAGE_BITS))
+        return 0;
+    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
+    uint64_t frame = entry & UINT64_C(0x0000fffffffff000) & ~size_mask;
+    *value = *(const uint64_t *)paddr_to_kptr(frame + (vaddr & size_mask));
+    return 1;
+}

@@ -66,4 +66,8 @@ uint64_t user_page_entry(uint64_t paddr, enum user_vm_rights rights, int cacheab
 /* Writes one user page-table entry and drops stale translations. */
 void user_vspace_write_entry(uint64_t *slot, uint64_t entry);
 
+/* The word at user vaddr when a page maps it (seL4's Arch_userStackTrace
+ * reads a stack so): 1 and *value, else 0. */
+int user_vspace_read_word(uint64_t *root, uint64_t vaddr, uint64_t *value);
+
 #endif

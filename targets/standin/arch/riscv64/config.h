@@ -74,4 +74,7 @@
 /* The ASID the root task runs under (seL4's IT_ASID). */
 #define ROOT_TASK_ASID      1
 
+/* RISC-V's Arch_userStackTrace names the SP and ends no line: `SP %p not aligned`. */
+#define STACK_TRACE_NAMES_SP 1
+
 #endif

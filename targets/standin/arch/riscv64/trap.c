@@ -1,7 +1,8 @@
 /* Traps from U-mode (after entry.S saved the context into ksCurThread) and
  * from the kernel. An ecall is a syscall (syscall.c); an instruction, load
- * or store page fault a VM fault (address stval, FSR scause, prefetch for
- * an instruction fault), any other exception a user exception (number
+ * or store page or access fault a VM fault (address stval; FSR the access
+ * fault's cause, which seL4's handleVMFault reports for either kind;
+ * prefetch for an instruction fault), any other exception a user exception (number
  * scause, code 0), as seL4's handle_exception; an interrupt (nothing
  * enables one) and every kernel trap end the run with one line. */
 #include <stdint.h>
@@ -16,6 +17,9 @@
 
 #define SCAUSE_INTERRUPT          (UINT64_C(1) << 63)
 #define SCAUSE_ECALL_FROM_U       8
+#define SCAUSE_INSTRUCTION_ACCESS 1
+#define SCAUSE_LOAD_ACCESS        5
+#define SCAUSE_STORE_ACCESS       7
 #define SCAUSE_INSTRUCTION_PAGE   12
 #define SCAUSE_LOAD_PAGE          13
 #define SCAUSE_STORE_PAGE         15
@@ -41,7 +45,7 @@ void arch_unsupported_syscall(int64_t number)
 {
     struct tcb *t = ksCurThread;
     kprintf("stand-in: unsupported syscall %ld (%s) from user thread \"%s\" at pc 0x%lx, halting\n",
-            (long)number, abi_syscall_name(number), t->name,
+            (long)number, abi_syscall_name(number), tcb_ext(t)->name,
             (unsigned long)t->registers[REG_FAULT_IP]);
     power_off();
 }
@@ -51,7 +55,7 @@ void c_handle_user_trap(uint64_t scause, uint64_t stval)
     struct tcb *t = ksCurThread;
     if (scause & SCAUSE_INTERRUPT) {
         kprintf("stand-in: unexpected interrupt %lu from user thread \"%s\" at pc 0x%lx, halting\n",
-                (unsigned long)(scause & ~SCAUSE_INTERRUPT), t->name,
+                (unsigned long)(scause & ~SCAUSE_INTERRUPT), tcb_ext(t)->name,
                 (unsigned long)t->registers[REG_FAULT_IP]);
         power_off();
     }
@@ -61,9 +65,12 @@ void c_handle_user_trap(uint64_t scause, uint64_t stval)
         handle_syscall();
         restore_user_context();
     }
-    if (scause == SCAUSE_INSTRUCTION_PAGE || scause == SCAUSE_LOAD_PAGE ||
-        scause == SCAUSE_STORE_PAGE)
-        fault_raise(t, fault_vm(stval, scause, scause == SCAUSE_INSTRUCTION_PAGE));
+    if (scause == SCAUSE_INSTRUCTION_PAGE || scause == SCAUSE_INSTRUCTION_ACCESS)
+        fault_raise(t, fault_vm(stval, SCAUSE_INSTRUCTION_ACCESS, 1));
+    else if (scause == SCAUSE_LOAD_PAGE || scause == SCAUSE_LOAD_ACCESS)
+        fault_raise(t, fault_vm(stval, SCAUSE_LOAD_ACCESS, 0));
+    else if (scause == SCAUSE_STORE_PAGE || scause == SCAUSE_STORE_ACCESS)
+        fault_raise(t, fault_vm(stval, SCAUSE_STORE_ACCESS, 0));
     else
         fault_raise(t, fault_user_exception(scause));
     sched_choose();

@@ -34,6 +34,12 @@ static uint64_t pte_paddr(uint64_t pte)
     return (pte >> PTE_PPN_SHIFT) << 12;
 }
 
+static void satp_write(uint64_t root_paddr, unsigned asid)
+{
+    uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | (root_paddr >> 12);
+    __asm__ volatile("sfence.vma\n csrw satp, %0\n sfence.vma" : : "r"(satp) : "memory");
+}
+
 /* In the image's BSS (zeroed by the loader), like seL4's kernel_root_pageTable. */
 static uint64_t kernel_root[PT_ENTRIES] __attribute__((aligned(4096)));
 
@@ -48,7 +54,7 @@ void vspace_activate_kernel(void)
     for (uint64_t paddr = 0; paddr < PADDR_TOP; paddr += GIB)
         kernel_root[pt_index(PPTR_BASE + paddr, 0)] = pte_for(paddr, KERNEL_LEAF);
     kernel_root[pt_index(PPTR_TOP, 0)] = pte_for(KERNEL_ELF_WINDOW_PADDR, KERNEL_LEAF);
-    user_vspace_switch(kimg_to_paddr(kernel_root), 0);
+    satp_write(kimg_to_paddr(kernel_root), 0);
 }
 
 void user_vspace_copy_global(uint64_t *root)
@@ -94,7 +100,7 @@ uint64_t asid_pool_paddr;
 
 void user_vspace_activate(uint64_t *root)
 {
-    user_vspace_switch(kptr_to_paddr(root), ROOT_TASK_ASID);
+    satp_write(kptr_to_paddr(root), ROOT_TASK_ASID);
 }
 
 uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left)
@@ -110,8 +116,62 @@ uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits
     return slot;
 }
 
+/* seL4's setVMRoot: a thread whose VSpace cap is not the root its ASID
+ * names runs on the kernel's table (ASID 0), so it faults on any user
+ * access instead of running without the kernel's mappings. */
 void user_vspace_switch(uint64_t vspace_paddr, unsigned asid)
 {
-    uint64_t satp = SATP_MODE_SV39 | ((uint64_t)asid << SATP_ASID_SHIFT) | (vspace_paddr >> 12);
-    __asm__ volatile("sfence.vma\n csrw satp, %0\n sfence.vma" : : "r"(satp) : "memory");
+    const uint64_t *pool = asid_pool_paddr ? paddr_to_kptr(asid_pool_paddr) : 0;
+    if (pool == 0 || asid == 0 || asid >= PT_ENTRIES ||
+        pool[asid] != (uint64_t)(uintptr_t)paddr_to_kptr(vspace_paddr)) {
+        satp_write(kimg_to_paddr(kernel_root), 0);
+        return;
+    }
+    satp_write(vspace_paddr, asid);
+}
+
+int user_pte_is_table(uint64_t entry)
+{
+    return (entry & PTE_V) != 0 && (entry & PTE_LEAF_BITS) == 0;
+}
+
+uint64_t user_table_entry(uint64_t table_paddr)
+{
+    return pte_for(table_paddr, PTE_V);
+}
+
+uint64_t user_page_entry(uint64_t paddr, enum user_vm_rights rights, int executable)
+{
+    uint64_t bits = PTE_V | PTE_U | PTE_A | PTE_D;
+    if (rights != VM_KERNEL_ONLY)
+        bits |= PTE_R;
+    if (rights == VM_READ_WRITE)
+        bits |= PTE_W;
+    if (executable)
+        bits |= PTE_X;
+    if ((bits & PTE_LEAF_BITS) == 0)
+        return 0;
+    return pte_for(paddr, bits);
+}
+
+uint64_t user_pte_paddr(uint64_t entry)
+{
+    return pte_paddr(entry);
+}
+
+void user_vspace_write_entry(uint64_t *slot, uint64_t entry)
+{
+    *slot = entry;
+    __asm__ volatile("sfence.vma" : : : "memory");
+}
+
+int user_vspace_read_word(uint64_t *root, uint64_t vaddr, uint64_t *value)
+{
+    unsigned bits_left;
+    uint64_t entry = *user_vspace_lookup_slot(root, vaddr, &bits_left);
+    if ((entry & PTE_V) == 0 || user_pte_is_table(entry))
+        return 0;
+    uint64_t size_mask = (UINT64_C(1) << bits_left) - 1;
+    *value = *(const uint64_t *)paddr_to_kptr(pte_paddr(entry) + (vaddr & size_mask));
+    return 1;
 }

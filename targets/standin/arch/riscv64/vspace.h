@@ -59,4 +59,28 @@ extern uint64_t asid_pool_paddr;
  * translates (30 at the root, 21, 12 at a level-2 table). */
 uint64_t *user_vspace_lookup_slot(uint64_t *root, uint64_t vaddr, unsigned *bits_left);
 
+/* Sv39 entry bits the invocation decoders need. */
+#define PTE_VALID       (UINT64_C(1) << 0)
+
+/* seL4's isPTEPageTable: valid, with none of R, W, X. */
+int user_pte_is_table(uint64_t entry);
+
+/* A non-leaf entry for the table at physical address table_paddr. */
+uint64_t user_table_entry(uint64_t table_paddr);
+
+/* A user leaf entry as seL4's makeUserPTE (U, A, D set): 0 (invalid) when
+ * it would grant nothing. */
+enum user_vm_rights { VM_KERNEL_ONLY, VM_READ_ONLY, VM_READ_WRITE };
+uint64_t user_page_entry(uint64_t paddr, enum user_vm_rights rights, int executable);
+
+/* The physical address an entry points at. */
+uint64_t user_pte_paddr(uint64_t entry);
+
+/* Writes one user page-table entry and drops stale translations. */
+void user_vspace_write_entry(uint64_t *slot, uint64_t entry);
+
+/* The word at user vaddr when a page maps it (seL4's Arch_userStackTrace
+ * reads a stack so): 1 and *value, else 0. */
+int user_vspace_read_word(uint64_t *root, uint64_t vaddr, uint64_t *value);
+
 #endif
