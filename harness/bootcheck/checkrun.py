@@ -214,6 +214,11 @@ def symbolizer(roottask):
     return symbolize
 
 
+def default_budget(cores):
+    """The QEMU boot's default wall-clock budget for a kernel of this many cores."""
+    return 20.0 * max(1, int(cores or 1))
+
+
 def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work, timings, seconds):
     """A RISC-V image: the riscv64 emu-check's observations judged in seL4's
     RISC-V terms (bootcheck.rv_contract), then QEMU + GDB (bootcheck.rv_gdb)
@@ -256,9 +261,12 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
 
 
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,
-          seconds=20.0, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None, progress=None):
+          seconds=None, linger=1.0, emu_budget=100_000_000, serial_log=None, cpus=None, progress=None):
     """progress: a bootcheck.progress.Progress of 4 stages (payload finder,
-    emulation, QEMU + GDB boot, the contract's verdict), or None (silent)."""
+    emulation, QEMU + GDB boot, the contract's verdict), or None (silent).
+    seconds: the QEMU boot's wall-clock budget; by default 20 s, and 20 s
+    more per further core of an SMP kernel (every core is a host thread, so a
+    loaded host slows an SMP boot most; a decided boot ends at once anyway)."""
     if not os.path.isfile(image):
         raise CheckError(f"IMAGE={image} does not exist")
     image = os.path.abspath(image)
@@ -276,7 +284,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
             if inp.target.arch == "riscv64":
                 st.set_result(f"{fmt} payload, riscv64")
                 return _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, emu_budget, work,
-                                    timings, seconds)
+                                    timings, seconds or default_budget(cpus or inp.nodes))
             machine = machine or qemu_machine.machine_for(k_path)
             start_el = qemu_machine.starts_at_el(machine)
             if inp.hyp and start_el != 2:
@@ -284,6 +292,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
                                  f"MACHINE={machine} starts the CPU at EL1: use MACHINE=virt,virtualization=on")
             cpus = cpus or inp.nodes
             st.set_result(f"{fmt} payload")
+        seconds = seconds or default_budget(cpus)
         with progress.stage("emulation (Unicorn)") as st:
             emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
                                     machine, cpu, cpus)

@@ -42,7 +42,7 @@ def _report_dir(image, out):
 
 def cmd_check(a):
     if linux_check.is_linux_image(a.image):   # our loader with a Linux payload: Linux's contract
-        status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds,
+        status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds or 20.0,
                                           _report_dir(a.image, a.out), progress.Progress("bootcheck", 3))
         print("\n".join(lines))
         return status
@@ -89,7 +89,8 @@ def main(argv=None):
     c.add_argument("--mem", type=int, default=1024, help="RAM in MiB (default 1024)")
     c.add_argument("--cpus", type=int, help="QEMU -smp (default: the cores the kernel needs, from its "
                    "kernel_stack_alloc)")
-    c.add_argument("--seconds", type=float, default=20.0, help="wall-clock budget of the QEMU boot")
+    c.add_argument("--seconds", type=float, default=None,
+                   help="wall-clock budget of the QEMU boot (default 20 s per core)")
     c.add_argument("--out", help="report directory (default reports/check/<image name>)")
     c.set_defaults(func=cmd_check)
     a = p.parse_args(argv)

@@ -28,8 +28,12 @@ import pytest
 from bootcheck import expect, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
+
 from spawn_support import facts, manifest
 from test_spawn_checks import CASES as ERRPROBE_CASES
+
+# Real kernels of both architectures come here; each test picks its own.
+KERNEL_ARCHES = ("aarch64", "riscv64")
 
 pytestmark = pytest.mark.qemu
 
