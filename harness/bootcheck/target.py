@@ -187,14 +187,20 @@ def _flag(symbols, data, symbol, text, what):
                   "give KERNEL=<unstripped kernel.elf>")
 
 
-def _cores(elf, symbols):
+def _idle_tcb_size(arch, release):
+    """One idle TCB's bytes: 2^seL4_TCBBits, 11 but on riscv64 13.0 (FPU off
+    by default there: 10)."""
+    return 0x400 if arch == "riscv64" and (release or "").startswith("13.") else IDLE_TCB_SIZE
+
+
+def _cores(elf, symbols, idle_tcb_size=IDLE_TCB_SIZE):
     if symbols is not None and "kernel_stack_alloc" in symbols:
         size = symbols["kernel_stack_alloc"][1]
         return max(1, size // KERNEL_STACK_SIZE), f"kernel_stack_alloc holds {size:#x} bytes = 4 KiB per core"
     sec = elf.get_section_by_name("._idle_thread")
-    if sec is not None and sec["sh_size"] >= IDLE_TCB_SIZE:
-        return sec["sh_size"] // IDLE_TCB_SIZE, (f"section ._idle_thread holds {sec['sh_size']:#x} bytes = "
-                                                 "one 2 KiB idle TCB per core")
+    if sec is not None and sec["sh_size"] >= idle_tcb_size:
+        return sec["sh_size"] // idle_tcb_size, (f"section ._idle_thread holds {sec['sh_size']:#x} bytes = "
+                                                 f"one {idle_tcb_size // 1024} KiB idle TCB per core")
     if symbols is not None:
         return 1, "no kernel_stack_alloc symbol: a single-core kernel"
     return None, ("the kernel is stripped and has no ._idle_thread section; give KERNEL=<unstripped "
@@ -223,7 +229,7 @@ def _read(path):
                           else f"text {PRINTING_STRING.decode()!r} {'present' if printing else 'absent'}")
         hyp = entry < UPPER_HALF
         ev["hyp"] = f"entry {entry:#x} {'below' if hyp else 'in'} the upper half"
-        cores, ev["cores"] = _cores(elf, symbols)
+        cores, ev["cores"] = _cores(elf, symbols, _idle_tcb_size(arch, release))
         kind = "stand-in" if STANDIN_STRING in data else "seL4"
         ev["kind"] = "text 'stand-in: ' in its loaded bytes" if kind == "stand-in" else "not the stand-in"
         return Target(path=path, kind=kind, arch=arch, e_machine=e_machine, entry=entry, stripped=symbols is None,
