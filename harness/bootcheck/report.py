@@ -77,7 +77,12 @@ def _check_verdicts(tmp_path):
         except (OSError, ValueError):
             continue
         if v.get("boot_chain"):
-            out.append({k: v.get(k) for k in ("image", "diagnosis", "findings", "memory_map", "boot_chain")})
+            verdict = {k: v.get(k) for k in ("image", "diagnosis", "findings", "memory_map", "boot_chain")}
+            if verdict["findings"] is None:
+                # A Linux payload's verdict lists its rules (linux_check), unnumbered.
+                verdict["findings"] = [{"link": i, "rule": r["rule"], "status": r["status"],
+                                        "sentence": r["sentence"]} for i, r in enumerate(v.get("rules") or [], 1)]
+            out.append(verdict)
     return out
 
 

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bootcheck import expect, images, lava_jobs, lava_local, lava_results
+from bootcheck import expect, images, lava_jobs, lava_local, lava_results, target
 
 from conftest import ROOT, SEL4_KERNELS
 from lava_support import cases, generated, job_files, load, require_lava_run, variant
