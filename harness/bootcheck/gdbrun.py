@@ -101,7 +101,8 @@ def _is_qemu(pid):
         return False
 
 
-def _kill_qemu(pidfile):
+def kill_qemu(pidfile):
+    """Ends the QEMU whose pid file this is, if that pid is still a QEMU."""
     try:
         with open(pidfile) as f:
             pid = int(f.read().strip())
@@ -188,7 +189,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             killed = True
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        _kill_qemu(plan["pidfile"])
+        kill_qemu(plan["pidfile"])
         if firmware is not None:
             firmware.stop()
         if interrupted:     # the exception skips the clean-up at the end

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import arch as arch_facts
+from .gdbrun import kill_qemu
 from .qemu_machine import machine_argv
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -74,19 +75,6 @@ class RvRun:
     elapsed: float = 0.0
 
 
-def _kill_qemu(pidfile):
-    """Ends the QEMU this run started (its pid file), if it still runs."""
-    try:
-        with open(pidfile) as f:
-            pid = int(f.read().strip())
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            if not os.path.basename(f.read().split(b"\0")[0]).startswith(b"qemu-system"):
-                return
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError):
-        pass
-
-
 def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
     """stops: [(name, address)] in boot order. After the last stop, the
     guest runs `linger` seconds more so the root task's first lines reach the
@@ -126,7 +114,7 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        _kill_qemu(os.path.join(work, "qemu.pid"))
+        kill_qemu(os.path.join(work, "qemu.pid"))
     import json
     for line in _read(out_path).splitlines():
         if line.startswith("BC-STOP "):

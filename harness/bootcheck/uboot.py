@@ -114,7 +114,7 @@ class _Machine:
             except ProcessLookupError:
                 pass
         self.proc.wait(timeout=10)
-        gdbrun._kill_qemu(self.pidfile)
+        gdbrun.kill_qemu(self.pidfile)
 
     def captured(self):
         try:

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from bootcheck import arch as arch_facts
-from bootcheck import expect, images, qemu_machine, runcache, rv_gdb, target, tinyelf
+from bootcheck import expect, gdbrun, images, qemu_machine, runcache, target, tinyelf
 from conftest import BUILD, ROOT, SEL4_KERNELS, sel4_kernel_path
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -243,7 +243,7 @@ def gdb_at_entry(tmp_path, image, entry, smp=1):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        rv_gdb._kill_qemu(str(tmp_path / "qemu.pid"))
+        gdbrun.kill_qemu(str(tmp_path / "qemu.pid"))
     m = re.search(r"^BC-REGS (.*)$", out, re.M)
     assert m, out
     return eval(m.group(1), {}), (tmp_path / "serial.log").read_text(errors="replace")
