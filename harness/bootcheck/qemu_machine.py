@@ -113,6 +113,13 @@ def check_agrees(kernel, machine, deliberate=None, smp=None):
                               "CPUs (bootcheck.qemu_machine.kernel_nodes)")
 
 
+def dump_arch_dtb(out, arch, smp=1):
+    """QEMU's own DTB for an architecture's machine, CPU and RAM (its facts
+    file), with smp CPUs."""
+    facts = arch_facts.facts(arch)
+    return dump_dtb(out, facts.machine, facts.cpu, facts.mem, smp, arch=arch)
+
+
 def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30, arch="aarch64"):
     """QEMU's own DTB for this machine (what it writes for an ELF -kernel),
     e.g. for the emulator to model a machine with smp CPUs."""

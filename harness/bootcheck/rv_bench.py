@@ -18,8 +18,7 @@ def count(build, image, kernel, nodes, work, name):
     if kernel:
         args += ["--kernel", kernel]
     if nodes > 1:
-        args += ["--qemu-dtb", qemu_machine.dump_dtb(os.path.join(work, "q.dtb"), *_rv_machine(), nodes,
-                                                     arch="riscv64")]
+        args += ["--qemu-dtb", qemu_machine.dump_arch_dtb(os.path.join(work, "q.dtb"), "riscv64", nodes)]
     subprocess.run(args, capture_output=True, text=True, timeout=300)
     with open(out) as f:
         rep = json.load(f)
@@ -51,10 +50,3 @@ def run(build, kernel, other_image, roottask=None):
         md.append(f"bench: riscv64: our loader runs {ours['instructions']:,} instructions to the kernel entry, "
                   f"the other image {other['instructions']:,}: {ratio:.1f}x")
     return md, {"arch": "riscv64", "kernel": kernel, "ours": ours, "other": other, "ratio": ratio}
-
-
-def _rv_machine():
-    """riscv64's machine, CPU and RAM (loader/arch/riscv64/machine.mk)."""
-    from bootcheck import arch as arch_facts
-    rv = arch_facts.facts("riscv64")
-    return rv.machine, rv.cpu, rv.mem

@@ -85,8 +85,7 @@ def smp_dtb(tmp_path, kernel):
     if nodes == 1:
         return []
     from bootcheck import qemu_machine
-    return ["--qemu-dtb", qemu_machine.dump_dtb(str(tmp_path / "q.dtb"), *_rv_machine(), nodes,
-                                                arch="riscv64")]
+    return ["--qemu-dtb", qemu_machine.dump_arch_dtb(str(tmp_path / "q.dtb"), "riscv64", nodes)]
 
 
 def assert_contract(rep, kernel, roottask):
@@ -274,10 +273,3 @@ def test_check_names_pv_offset_a_page_high(tmp_path):
     assert v.diagnosis_line() == (
         "bootcheck: FAIL at link 7 (pv_offset): a2 (pv offset) 0x83d01000 is 1 page high: a0 - a2 = 0x3ff000, "
         "the root task starts at 0x400000, so seL4 would map its pages from the wrong frames")
-
-
-def _rv_machine():
-    """riscv64's machine, CPU and RAM (loader/arch/riscv64/machine.mk)."""
-    from bootcheck import arch as arch_facts
-    rv = arch_facts.facts("riscv64")
-    return rv.machine, rv.cpu, rv.mem

@@ -123,7 +123,7 @@ class Words:
 def dtb(tmp_path_factory):
     """QEMU's own DTB for this machine (what a loader would pack)."""
     path = str(tmp_path_factory.mktemp("rvdtb") / "virt-3g.dtb")
-    qemu_machine.dump_dtb(path, RV.machine, RV.cpu, RV.mem, 1, arch="riscv64")
+    qemu_machine.dump_arch_dtb(path, "riscv64")
     with open(path, "rb") as f:
         blob = f.read()
     # QEMU pads the dump to 1 MiB; the FDT is its header's totalsize.
