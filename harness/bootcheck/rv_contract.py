@@ -60,6 +60,39 @@ def _user_region(inp, a):
     return out
 
 
+FDT_MAGIC = 0xd00dfeed
+
+
+def judge_dtb(inp, a, header):
+    """a4/a5 in seL4's terms: none (a4 = 0), or a flattened device tree
+    (magic, a5 at least its totalsize) that overlaps neither the user image
+    [a0, a1) nor the kernel's physical image. header: the first 8 bytes at
+    a4 (None when that address cannot be read). The same rule as emu-check's
+    dtb check, for the registers gdb sees (`handoff` in make debug)."""
+    if a[4] == 0:
+        return _f("dtb", "pass", f"no DTB handed over (a4 = 0, a5 = {hx(a[5])}): seL4 boots from its built-in "
+                  "platform description")
+    if header is None or len(header) < 8 or int.from_bytes(header[:4], "big") != FDT_MAGIC:
+        return _f("dtb", "fail", f"a4 {hx(a[4])} does not point at a DTB in RAM (no d00dfeed magic)")
+    total = int.from_bytes(header[4:8], "big")
+    end = a[4] + a[5]
+    if a[5] < total:
+        return _f("dtb", "fail", f"a5 (DTB size) {hx(a[5])} is less than the DTB's totalsize {hx(total)}")
+    if a[4] < a[1] and a[0] < end:
+        return _f("dtb", "fail", f"DTB [{hx(a[4])}..{hx(end)}) overlaps the user image [{hx(a[0])}..{hx(a[1])})")
+    kstart, kend = inp.kernel.pmin, inp.kernel.pmax
+    if a[4] < kend and kstart < end:
+        return _f("dtb", "fail", f"DTB [{hx(a[4])}..{hx(end)}) overlaps the kernel image [{hx(kstart)}..{hx(kend)})")
+    return _f("dtb", "pass", f"DTB at paddr {hx(a[4])}, a5 {hx(a[5])} (totalsize {hx(total)}), clear of the "
+              "kernel and user images")
+
+
+def judge_handoff(inp, a, dtb_header):
+    """a0..a5 as a hart holds them at the kernel's entry: the user region,
+    pv offset and entry links (from the root task's ELF) and the DTB link."""
+    return _user_region(inp, a) + [judge_dtb(inp, a, dtb_header)]
+
+
 def judge_emu(inp, report):
     """Findings from the riscv64 emu-check's JSON report."""
     if report.get("outcome") != "reached_kernel":

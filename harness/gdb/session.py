@@ -63,23 +63,33 @@ pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute("set remotetimeout 30")
 gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")
 
-k, u = expect.elf_facts(kernel), expect.elf_facts(roottask)
+arch = env.get("BC_ARCH") or "aarch64"
+k, u, loader = expect.elf_facts(kernel), expect.elf_facts(roottask), expect.elf_facts(image)
 kernel_start = k.symbols.get("_start", (k.entry,))[0]
-stops = [("kernel _start", "kernel", kernel_start, ("loader", "unknown")),
-         ("init_kernel", "init_kernel", k.symbols.get("init_kernel", (None,))[0], ("loader", "kernel boot")),
+# (label, bc-continue name, address, the stages it is still ahead of)
+stops = [("kernel _start", "kernel", kernel_start, ("firmware", "loader", "unknown")),
+         ("init_kernel", "init_kernel", k.symbols.get("init_kernel", (None,))[0],
+          ("firmware", "loader", "kernel boot")),
          ("restore_user_context", "user-context", k.symbols.get("restore_user_context", (None,))[0],
-          ("loader", "kernel boot")),
-         ("root task entry", "roottask", u.entry, ("loader", "kernel boot"))]
+          ("firmware", "loader", "kernel boot")),
+         ("root task entry", "roottask", u.entry, ("firmware", "loader", "kernel boot"))]
 for label, _, address, _ in stops:
     if address is not None:
         gdb.Breakpoint(f"*0x{address:x}")
         print(f"breakpoint: {label} at 0x{address:x}")
 c_facts = {name: expect.elf_facts(path) for name, path in components.items()}
-targets = {name: (address, ahead_of) for _, name, address, ahead_of in stops if address is not None}
+# The loader's first instruction: where QEMU starts on AArch64; on RISC-V
+# QEMU's reset code and OpenSBI (M-mode) run first.
+targets = {"loader": (loader.entry, ("firmware",))}
+targets.update({name: (address, ahead_of) for _, name, address, ahead_of in stops if address is not None})
 targets.update({name: (f.entry, ()) for name, f in c_facts.items()})
-session = commands.Session(stage.images_from_elfs(expect.elf_facts(image), k, u, c_facts), kernel_start,
-                           u.entry, serial, expected_handoff, targets)
+session = commands.Session(stage.images_from_elfs(loader, k, u, c_facts), kernel_start,
+                           u.entry, serial, expected_handoff, targets, arch=arch, kernel_path=kernel,
+                           roottask_path=roottask,
+                           kernel_ranges=[(v, v + memsz) for v, _, _, _, memsz, _ in k.segments])
 commands.register_all(expected_handoff, serial, session)
-print("bootcheck: QEMU is paused at the loader's first instruction. Commands: "
-      "where, handoff, pt-walk VA, bootinfo [VA], el, serial [N]; `continue` runs to the next breakpoint, "
-      f"`bc-continue {'|'.join(targets)}` straight to one.")
+paused = ("the loader's first instruction" if arch != "riscv64" else
+          "the reset vector (M-mode; OpenSBI runs before the loader, `bc-continue loader` stops at its entry)")
+print(f"bootcheck: QEMU is paused at {paused}. Commands: "
+      f"where, handoff, pt-walk {'[VA]' if arch == 'riscv64' else 'VA'}, bootinfo [VA], el, serial [N]; "
+      f"`continue` runs to the next breakpoint, `bc-continue {'|'.join(targets)}` straight to one.")

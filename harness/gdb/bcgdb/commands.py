@@ -8,15 +8,15 @@ hold what they would mean there."""
 
 import gdb
 
-from . import esr, pagetable, stage, target
+from . import esr, pagetable, rv, stage, target
 from .expr import ExprError
 
-BOOTINFO_WORDS = [(0, "extraLen"), (8, "nodeID"), (16, "numNodes"), (24, "numIOPTLevels"),
-                  (32, "ipcBuffer")]
-BOOTINFO_REGIONS = [(40, "empty"), (56, "sharedFrames"), (72, "userImageFrames"),
-                    (88, "userImagePaging"), (104, "ioSpaceCaps"), (120, "extraBIPages"),
-                    (152, "untyped")]
-UNTYPED_LIST = 168
+# The words and slot regions `bootinfo` prints, in this order; their offsets
+# come from the ABI table for the kernel's release and configuration
+# (targets/abi/sel4-abi.toml: MCS moves `untyped` and `untypedList` down).
+BOOTINFO_WORDS = ["extraLen", "nodeID", "numNodes", "numIOPTLevels", "ipcBuffer"]
+BOOTINFO_REGIONS = ["empty", "sharedFrames", "userImageFrames", "userImagePaging", "ioSpaceCaps",
+                    "extraBIPages", "schedcontrol", "untyped"]
 
 
 def current_el():
@@ -59,9 +59,13 @@ class Handoff(gdb.Command):
         self.session = session
 
     def invoke(self, arg, from_tty):
-        hint = stage.handoff_hint(self.session.where(), self.session.kernel_entry)
+        riscv = self.session.arch == "riscv64"
+        hint = stage.handoff_hint(self.session.where(), self.session.kernel_entry, "a" if riscv else "x")
         if hint is not None and arg.strip() != "anyway":
             print(hint)
+            return
+        if riscv:
+            rv.handoff(self.expected, self.session.inputs)
             return
         x = [target.register(f"x{i}") for i in range(6)]
         want = self.expected()
@@ -89,12 +93,21 @@ class Handoff(gdb.Command):
 
 class PtWalk(gdb.Command):
     """pt-walk VA: translate VA through the current stage-1 tables, level by
-    level, with the leaf's attributes."""
+    level, with the leaf's attributes. On RISC-V: through Sv39 from satp,
+    each level's V R W X U G A D; without VA, the kernel window."""
 
-    def __init__(self):
+    def __init__(self, session):
         super().__init__("pt-walk", gdb.COMMAND_USER)
+        self.session = session
 
     def invoke(self, arg, from_tty):
+        if self.session.arch == "riscv64":
+            va = int(gdb.parse_and_eval(arg)) & ((1 << 64) - 1) if arg.strip() else None
+            rv.pt_walk(va, self.session.kernel_ranges)
+            return
+        if not arg.strip():
+            print("pt-walk: give a VA (pt-walk $pc, pt-walk 0x400000)")
+            return
         va = int(gdb.parse_and_eval(arg)) & ((1 << 64) - 1)
         w, mair = walk(va)
         print(f"VA 0x{va:x} via {w.ttbr_name}")
@@ -116,24 +129,29 @@ class BootInfo(gdb.Command):
         self.session = session
 
     def invoke(self, arg, from_tty):
+        reg = "a0" if self.session.arch == "riscv64" else "x0"
         if not arg:
             hint = stage.bootinfo_hint(self.session.where(), self.session.roottask_entry,
-                                       self.session.bootinfo_va())
+                                       self.session.bootinfo_va(), reg[0])
             if hint is not None:
                 print(hint)
                 return
-        va = int(gdb.parse_and_eval(arg or "$x0")) & ((1 << 64) - 1)
-        print(f"seL4_BootInfo at 0x{va:x}")
-        for off, name in BOOTINFO_WORDS:
-            print(f"  {name:24} 0x{read_va(va + off, 8):x}")
-        for off, name in BOOTINFO_REGIONS:
-            start, end = read_va(va + off, 8), read_va(va + off + 8, 8)
+        va = int(gdb.parse_and_eval(arg or f"${reg}")) & ((1 << 64) - 1)
+        read = rv.read_va if self.session.arch == "riscv64" else read_va
+        layout, about = self.session.bootinfo_layout()
+        print(f"seL4_BootInfo at 0x{va:x} ({about})")
+        for name in BOOTINFO_WORDS:
+            print(f"  {name:24} 0x{read(va + layout[name], 8):x}")
+        for name in BOOTINFO_REGIONS:
+            if name not in layout:
+                continue
+            start, end = read(va + layout[name], 8), read(va + layout[name] + 8, 8)
             print(f"  {name:24} [0x{start:x}, 0x{end:x})  {end - start} caps")
-        print(f"  {'initThreadCNodeSizeBits':24} {read_va(va + 136, 8)}")
-        start, end = read_va(va + 152, 8), read_va(va + 160, 8)
+        print(f"  {'initThreadCNodeSizeBits':24} {read(va + layout['initThreadCNodeSizeBits'], 8)}")
+        start, end = read(va + layout["untyped"], 8), read(va + layout["untyped"] + 8, 8)
         for i in range(min(end - start, 4)):
-            paddr = read_va(va + UNTYPED_LIST + 16 * i, 8)
-            bits = read_va(va + UNTYPED_LIST + 16 * i + 8, 2)
+            paddr = read(va + layout["untypedList"] + 16 * i, 8)
+            bits = read(va + layout["untypedList"] + 16 * i + 8, 2)
             print(f"  untypedList[{i}]  paddr 0x{paddr:x} sizeBits {bits & 0xff} "
                   f"{'device' if bits >> 8 else 'RAM'}")
         if end - start > 4:
@@ -142,12 +160,17 @@ class BootInfo(gdb.Command):
 
 class El(gdb.Command):
     """el: current exception level, stack pointer selection, DAIF, and the
-    syndrome registers of the EL that takes exceptions from here."""
+    syndrome registers of the EL that takes exceptions from here. On RISC-V:
+    the privilege level (priv S (1)), sstatus, scause/stval in words, sepc."""
 
-    def __init__(self):
+    def __init__(self, session):
         super().__init__("el", gdb.COMMAND_USER)
+        self.session = session
 
     def invoke(self, arg, from_tty):
+        if self.session.arch == "riscv64":
+            rv.el()
+            return
         cpsr = target.register("cpsr")
         el = (cpsr >> 2) & 3
         print(f"EL{el}{'h' if cpsr & 1 else 't'} (CPSR 0x{cpsr:x}, DAIF {(cpsr >> 6) & 0xf:04b})")
@@ -177,7 +200,12 @@ class Session:
     """What the commands know about this session's images: where each one's
     code lies, the kernel's and the root task's entries, the serial log."""
 
-    def __init__(self, images, kernel_entry, roottask_entry, serial_path, expected, targets):
+    def __init__(self, images, kernel_entry, roottask_entry, serial_path, expected, targets, arch="aarch64",
+                 kernel_path=None, roottask_path=None, kernel_ranges=()):
+        self.arch = arch
+        self.kernel_path, self.roottask_path = kernel_path, roottask_path
+        self.kernel_ranges = list(kernel_ranges)   # the kernel's virtual [lo, hi) (pt-walk's window)
+        self._inputs = None
         self.images = images
         self.kernel_entry = kernel_entry
         self.roottask_entry = roottask_entry
@@ -192,8 +220,35 @@ class Session:
         except OSError:
             return False
 
+    def inputs(self):
+        """The contract's view of the ELF files (bootcheck.contract.Inputs), read once."""
+        if self._inputs is None:
+            from bootcheck import contract
+            self._inputs = contract.Inputs.load(self.kernel_path, self.roottask_path)
+        return self._inputs
+
+    def bootinfo_layout(self):
+        """(field -> byte offset, 'seL4 16.0.0 MCS layout') for the kernel's
+        release and configuration, from the ABI table."""
+        import os
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__))))), "targets", "abi"))
+        import sel4abi
+        t = self.inputs().target
+        release = t.release or None
+        try:
+            a = sel4abi.abi(release or "13.0.0", mcs=bool(t.mcs), smp=t.cores > 1, arch=t.arch)
+        except sel4abi.AbiError:
+            a = sel4abi.abi("13.0.0", mcs=bool(t.mcs), smp=t.cores > 1, arch=t.arch)
+            release = None
+        about = f"seL4 {release or '13.0.0 (release unknown)'}{' MCS' if t.mcs else ''} layout"
+        return a.bootinfo, about
+
     def where(self):
         pc = target.register("pc")
+        if self.arch == "riscv64":
+            return rv.classify(pc, self.images, self.booted(), symbol_at(pc))
         cpsr = target.register("cpsr")
         el = (cpsr >> 2) & 3
         level = f"EL{el}{'h' if cpsr & 1 else 't'}"
@@ -277,9 +332,9 @@ class BcContinue(gdb.Command):
 
 def register_all(expected, serial_path, session):
     Handoff(expected, session)
-    PtWalk()
+    PtWalk(session)
     BootInfo(session)
-    El()
+    El(session)
     Serial(serial_path)
     WhereCmd(session)
     BcContinue(session)

@@ -76,19 +76,29 @@ def classify(pc, user_mode, level, images, booted, symbol=""):
     return Where("unknown (privileged code outside the loader and the kernel)", level, pc, symbol, "")
 
 
-def handoff_hint(where, kernel_entry):
+def firmware(pc, level):
+    """A RISC-V hart in M-mode: QEMU's reset code, then OpenSBI (before the
+    loader, and for every SBI call after it). No image of ours runs there."""
+    return Where("firmware (M-mode: QEMU's reset code, OpenSBI)", level, pc, "", "the firmware's")
+
+
+BEFORE_LOADER_ENDS = ("loader", "unknown", "firmware")
+
+
+def handoff_hint(where, kernel_entry, reg="x"):
     """None when the CPU is at the kernel's entry (x0..x5 hold the
-    hand-off); else the line that says where it is and how to get there."""
+    hand-off); else the line that says where it is and how to get there.
+    reg: the argument registers' letter (x on AArch64, a on RISC-V)."""
     if where.pc == kernel_entry:
         return None
-    if where.stage == "loader" or where.stage.startswith("unknown"):
+    if where.stage.startswith(BEFORE_LOADER_ENDS):
         return f"not at the kernel's entry yet ({where.place()}); use bc-continue kernel"
-    return (f"past the kernel's entry ({where.stage}: {where.place()}): x0..x5 no longer hold the hand-off; "
-            f"the loader's 'loader: handoff' line in `serial` has them, or restart make debug and use "
+    return (f"past the kernel's entry ({where.stage}: {where.place()}): {reg}0..{reg}5 no longer hold the "
+            f"hand-off; the loader's 'loader: handoff' line in `serial` has them, or restart make debug and use "
             f"bc-continue kernel")
 
 
-def bootinfo_hint(where, roottask_entry, bootinfo_va=None):
+def bootinfo_hint(where, roottask_entry, bootinfo_va=None, reg="x"):
     """None when x0 holds the BootInfo (the root task's first instruction);
     else where the CPU is and how to get there. bootinfo_va: where the
     kernel puts it (the page after the IPC buffer, after the user image),
@@ -96,12 +106,12 @@ def bootinfo_hint(where, roottask_entry, bootinfo_va=None):
     if where.pc == roottask_entry and where.stage == "root task":
         return None
     give = f"bootinfo 0x{bootinfo_va:x}" if bootinfo_va is not None else "bootinfo VA"
-    if where.stage == "loader" or where.stage.startswith(("kernel boot", "unknown")):
+    if where.stage.startswith(BEFORE_LOADER_ENDS + ("kernel boot",)):
         return (f"the root task has not started yet ({where.place()}); use bc-continue roottask "
                 f"(the kernel fills the BootInfo before it)")
     if where.stage.startswith("component "):
         at = f" ({bootinfo_va:#x})" if bootinfo_va is not None else ""
         return (f"{where.stage} runs in its own address space ({where.place()}); the BootInfo{at} is the "
                 f"root task's: read it while the root task runs, with {give}")
-    return (f"not at the root task's entry ({where.stage}: {where.place()}), so x0 is not the BootInfo "
+    return (f"not at the root task's entry ({where.stage}: {where.place()}), so {reg}0 is not the BootInfo "
             f"any more; give its address: {give}")
