@@ -76,10 +76,12 @@ def _chain_outcomes(serial):
     return si, comps
 
 
-def build(findings, serial="", cores=None, firmware=None):
+def build(findings, serial="", cores=None, firmware=None, labels=None):
     """findings: the verdict's findings (every rule, in order). cores: the
     emulator's CPU_ON cores (SMP) and the core count the kernel needs.
-    firmware: (name, status) when a firmware ran before the loader."""
+    firmware: (name, status) when a firmware ran before the loader.
+    labels: link labels in another architecture's words (RISC-V: a0/a1)."""
+    label = {**LINK_LABELS, **(labels or {})}
     by_rule = {f.rule: f for f in findings}
     lines = serial.splitlines()
     stages = []
@@ -91,7 +93,7 @@ def build(findings, serial="", cores=None, firmware=None):
             f = by_rule.get(r)
             if f is None:
                 continue
-            links.append({"rule": r, "link": contract.CHAIN_ORDER[r] + 1, "label": LINK_LABELS[r],
+            links.append({"rule": r, "link": contract.CHAIN_ORDER[r] + 1, "label": label[r],
                           "status": STATUS[f.status], "warn": f.status == "warn", "sentence": f.sentence})
         stages.append({"id": sid, "title": title, "links": links})
     si, comps = _chain_outcomes(serial)

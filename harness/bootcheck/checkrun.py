@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from . import arch as arch_facts
 from . import bootchain, contract, expect, gdbrun, memmap, qemu_machine, roottask_failures, rv_contract, rv_gdb
+from . import rv_pictures
 from . import progress as progress_mod
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -251,13 +252,14 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
     emu_a = [int(v, 16) for v in emu_a] if emu_a else None
     findings += rv_contract.judge_qemu(inp, run, emu_a)
     summary = contract.complete(contract.summarize(findings), inp)
+    mm, chain = rv_pictures.pictures(image, inp, report, run.serial, summary, work, mem, cpus, build_dir())
     machine = f"{facts.machine} -cpu {facts.cpu} -m {mem} -smp {cpus} -bios {facts.bios}"
     return Verdict(image=image, kernel=kernel or f"{fmt} payload kernel.elf",
                    roottask=roottask or f"{fmt} payload root task", payload=fmt, machine=machine,
                    findings=summary, first_broken=contract.diagnosis(summary), serial=run.serial,
                    emu={**{k: report.get(k) for k in ("outcome", "message", "instructions")},
                         "x": report.get("observations", {}).get("a")},
-                   timings=timings, target=inp.target)
+                   timings=timings, target=inp.target, memory_map=mm, boot_chain=chain)
 
 
 def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex-a53", mem=1024,

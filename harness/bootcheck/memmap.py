@@ -138,7 +138,8 @@ def loader_regions(image_facts, obs, arch="aarch64"):
 
 # --- what was handed over ------------------------------------------------------
 
-def handoff_regions(inp, obs):
+def handoff_regions(inp, obs, reg="x"):
+    """reg: the argument registers' letter in the names (x on AArch64, a on RISC-V)."""
     x = obs.get("x") or [0] * 6
     out = []
     kstart, kend = inp.kernel_phys
@@ -150,8 +151,8 @@ def handoff_regions(inp, obs):
                           "seL4 fills it in init_kernel; a loader must leave it zero"))
     x0, x1 = x[0], x[1]
     if x1 > x0:
-        out.append(region("root task [x0, x1)", "user", "handoff", x0, x1,
-                          f"x0 = 0x{x0:x}, x1 = 0x{x1:x}"))
+        out.append(region(f"root task [{reg}0, {reg}1)", "user", "handoff", x0, x1,
+                          f"{reg}0 = 0x{x0:x}, {reg}1 = 0x{x1:x}"))
         for s in obs.get("user_segments", []):
             if s["memsz"] > s["filesz"]:
                 a = s["paddr"] + s["filesz"]
@@ -159,7 +160,7 @@ def handoff_regions(inp, obs):
                                   f"segment {s['index']}: must be zero"))
     size = x[5] & 0xffffffff
     if x[4] and size:
-        out.append(region("DTB", "dtb", "handoff", x[4], x[4] + size, f"x4 = 0x{x[4]:x}, x5 = {size}"))
+        out.append(region("DTB", "dtb", "handoff", x[4], x[4] + size, f"{reg}4 = 0x{x[4]:x}, {reg}5 = {size}"))
     return out
 
 
@@ -209,7 +210,7 @@ def overlaps(regions):
     kernel, DTB and root task among themselves, and the loader's image
     against them (sub-regions such as rootserver or .bss excepted)."""
     handed = [r for r in regions if r["kind"] in ("kernel", "dtb", "user", "initrd")]
-    loader = [r for r in regions if r["kind"] == "loader"]
+    loader = [r for r in regions if r["kind"] in ("loader", "firmware")]
     pairs = [(a, b) for i, a in enumerate(handed) for b in handed[i + 1:]]
     pairs += [(a, b) for a in loader for b in handed]
     out = []
@@ -231,7 +232,7 @@ def build(inp, obs, image_facts, dtb_blob, arch="aarch64"):
             regions += machine_regions(dtb_blob)
         except (fdt.FdtError, ValueError, IndexError):
             pass
-    handed = handoff_regions(inp, obs)
+    handed = handoff_regions(inp, obs, "a" if arch == "riscv64" else "x")
     regions += loader_regions(image_facts, obs, arch) + handed
     rams = [(r["start"], r["end"]) for r in regions if r["kind"] == "ram"] or [inp.ram]
     reserved = [(r["start"], r["end"]) for r in handed if r["kind"] in ("kernel", "dtb", "user")]

@@ -16,7 +16,7 @@ from . import memmap
 KIND_FILL = {"ram": "#dbeafe", "device": "#e5e7eb", "free": "#d1fae5", "loader": "#fef3c7",
              "loader_stack": "#fcd34d", "loader_tables": "#f59e0b", "kernel": "#93c5fd",
              "rootserver": "#a78bfa", "dtb": "#5eead4", "user": "#c7d2fe", "user_bss": "#eef2ff",
-             "initrd": "#fbcfe8"}
+             "initrd": "#fbcfe8", "firmware": "#fca5a5", "loader_stub": "#fde68a"}
 MARK_FILL = {"stray": "#cf222e", "scratch": "#d97706"}
 AXIS_W, COL_W, COL_GAP, TOP = 110, 180, 30, 34
 MIN_H, PER_LOG2, MAX_H, GAP_H = 16, 4.0, 80, 12
@@ -58,13 +58,14 @@ LEGEND = (("RAM", KIND_FILL["ram"]), ("device", KIND_FILL["device"]), ("free: un
           ("loader image", KIND_FILL["loader"]), ("loader stack", KIND_FILL["loader_stack"]),
           ("translation tables", KIND_FILL["loader_tables"]), ("kernel", KIND_FILL["kernel"]),
           ("rootserver", KIND_FILL["rootserver"]), ("DTB", KIND_FILL["dtb"]), ("root task", KIND_FILL["user"]),
-          ("store that broke a rule", MARK_FILL["stray"]), ("stores outside every image", MARK_FILL["scratch"]))
+          ("firmware (M-mode)", KIND_FILL["firmware"]), ("store that broke a rule", MARK_FILL["stray"]), ("stores outside every image", MARK_FILL["scratch"]))
 
 
-def _legend():
+def _legend(mm):
+    firmware = any(r["kind"] == "firmware" for r in mm["regions"])    # RISC-V's OpenSBI
     items = "".join(f'<span style="display:inline-block;margin-right:1em"><span style="display:inline-block;'
                     f'width:.9em;height:.9em;background:{c};border:1px solid #57606a;vertical-align:middle">'
-                    f'</span> {escape(n)}</span>' for n, c in LEGEND)
+                    f'</span> {escape(n)}</span>' for n, c in LEGEND if firmware or c != KIND_FILL["firmware"])
     return (f'<p class="memmap-legend" style="font-size:12px">{items}<span><span style="display:inline-block;'
             'width:.9em;height:.9em;border:2px solid #cf222e;vertical-align:middle;background:repeating-linear-'
             'gradient(45deg,#cf222e 0 2px,#ffebe9 2px 5px)"></span> overlap</span></p>')
@@ -154,5 +155,5 @@ def render(mm, prefix=""):
                     f'[0x{o["start"]:x}, 0x{o["end"]:x})</li>' for o in mm["overlaps"])
     marks = "".join(f'<li class="mm-mark-{m["kind"]}">[0x{m["start"]:x}, 0x{m["end"]:x}): {escape(m["label"])}</li>'
                     for m in mm["marks"])
-    return ('<div class="memmap-wrap">' + _legend() + "".join(p) + '<details class="memmap-numbers" open><summary>the numbers '
+    return ('<div class="memmap-wrap">' + _legend(mm) + "".join(p) + '<details class="memmap-numbers" open><summary>the numbers '
             '(click a box to jump to its line)</summary><ul>' + overl + items + marks + "</ul></details></div>")

@@ -113,6 +113,10 @@ void rv_checks_free(struct rv_check c[RV_NCHECKS]);
 /* The write map: stores grouped by destination region, one line each. */
 void rv_write_map(const struct rv_ctx *x, struct strbuf *out);
 
+/* The memory map's observations, as more JSON members of "observations"
+ * (table pages, stores by destination, stores into rootserver). */
+void rv_observations_json(FILE *f, const struct rv_ctx *x);
+
 void rv_report_text(FILE *f, const struct rv_ctx *x, const struct rv_check *c);
 int rv_report_json(const char *path, const char *image, const struct rv_ctx *x, const struct rv_check *c);
 

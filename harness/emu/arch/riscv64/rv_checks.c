@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../../../loader/common/sv39walk.h"
+#include "../../json.h"
 
 #define PAGE UINT64_C(0x1000)
 #define FDT_MAGIC 0xd00dfeedu
@@ -517,4 +518,115 @@ void rv_checks_free(struct rv_check c[RV_NCHECKS])
 {
     for (int i = 0; i < RV_NCHECKS; i++)
         sb_free(&c[i].msg);
+}
+
+/* --- observations for the report's memory map (bootcheck.rv_memmap) ------- */
+
+#define MAX_TABLE_PAGES 512
+#define MAX_RS_STORES 16
+
+static size_t collect_tables(struct emu_machine *m, uint64_t table, int level, uint64_t *pages, size_t n)
+{
+    if (n >= MAX_TABLE_PAGES)
+        return n;
+    pages[n++] = table;
+    if (level == 0)
+        return n;
+    for (uint64_t i = 0; i < 512 && n < MAX_TABLE_PAGES; i++) {
+        uint64_t pte;
+        if (emu_ram_read64(m, table + 8 * i, &pte) != 0)
+            break;
+        if ((pte & SV39_PTE_V) && !(pte & (SV39_PTE_R | SV39_PTE_X | SV39_PTE_W)))
+            n = collect_tables(m, ((pte >> SV39_PTE_PPN_SHIFT) & SV39_PTE_PPN_MASK) << 12, level - 1, pages, n);
+    }
+    return n;
+}
+
+/* Writes `, "table_pages": [...], "writes": [...], "rootserver": {...}`:
+ * every page of the Sv39 tables the kernel is entered with (reachable from
+ * satp), the stores by destination region (as the writes check lists them),
+ * and the stores that changed seL4's rootserver. */
+void rv_observations_json(FILE *f, const struct rv_ctx *x)
+{
+    if (x->e == NULL)
+        return;
+    fputs(",\n    \"table_pages\": [", f);
+    if ((x->e->satp >> SATP_MODE_SHIFT) == SATP_MODE_SV39) {
+        static uint64_t pages[MAX_TABLE_PAGES];
+        size_t n = collect_tables(x->m, (x->e->satp & SATP_PPN_MASK) << 12, 2, pages, 0);
+        for (size_t i = 0; i < n; i++) {
+            fputs(i ? ", " : "", f);
+            json_hex(f, pages[i]);
+        }
+    }
+    fputs("],\n    \"writes\": [", f);
+    struct { uint64_t stores, bytes, lo, hi, pc; } map[R_N] = {{0, 0, 0, 0, 0}};
+    for (size_t i = 0; i < x->run->nstores; i++) {
+        const struct rv_store *s = &x->run->stores[i];
+        uint64_t pa = store_pa(x, s->addr);
+        enum region r = classify(x, pa);
+        if (map[r].stores == 0 || pa < map[r].lo)
+            map[r].lo = pa;
+        if (map[r].stores == 0)
+            map[r].pc = s->pc;
+        if (pa + s->size > map[r].hi)
+            map[r].hi = pa + s->size;
+        map[r].stores++;
+        map[r].bytes += s->size;
+    }
+    int first = 1;
+    char sym[128];
+    for (int r = 0; r < R_N; r++) {
+        if (map[r].stores == 0)
+            continue;
+        fprintf(f, "%s{\"region\": \"%s\", ", first ? "" : ", ", region_names[r]);
+        json_key_u64(f, "stores", map[r].stores);
+        fputs(", ", f);
+        json_key_u64(f, "bytes", map[r].bytes);
+        fputs(", \"start\": ", f);
+        json_hex(f, map[r].lo);
+        fputs(", \"end\": ", f);
+        json_hex(f, map[r].hi);
+        fputs(", \"pc\": ", f);
+        json_hex(f, map[r].pc);
+        fputs(", \"pc_symbol\": ", f);
+        json_cstr(f, emu_symbolize(&x->img->syms, map[r].pc, sym, sizeof sym));
+        fputc('}', f);
+        first = 0;
+    }
+    fputc(']', f);
+    uint64_t va, size;
+    if (emu_symbol_value(&x->img->kernel.syms, "rootserver", &va, &size) != 0 || size == 0)
+        return;
+    uint64_t rs = va - kernel_pv(x->img), end = rs + size;
+    fputs(",\n    \"rootserver\": {\"paddr\": ", f);
+    json_hex(f, rs);
+    fputs(", ", f);
+    json_key_u64(f, "size", size);
+    fputs(", \"stores\": [", f);
+    unsigned listed = 0;
+    for (size_t i = 0; i < x->run->nstores && listed < MAX_RS_STORES; i++) {
+        const struct rv_store *s = &x->run->stores[i];
+        uint64_t pa = store_pa(x, s->addr);
+        uint64_t lo = pa > rs ? pa : rs, hi = pa + s->size < end ? pa + s->size : end;
+        int differs = 0;
+        for (uint64_t b = lo; b < hi && !differs; b++) {
+            unsigned byte = s->size <= 8 ? (unsigned)((s->value >> (8 * (b - pa))) & 0xff) : 0;
+            differs = (int)byte != kernel_byte(&x->img->kernel.elf, b);
+        }
+        if (!differs)
+            continue;
+        fputs(listed++ ? ", {\"paddr\": " : "{\"paddr\": ", f);
+        json_hex(f, pa);
+        fputs(", ", f);
+        json_key_u64(f, "size", s->size);
+        fputs(", \"value\": ", f);
+        json_hex(f, s->value);
+        fputs(", \"pc\": ", f);
+        json_hex(f, s->pc);
+        fputs(", \"pc_symbol\": ", f);
+        json_cstr(f, emu_symbolize(&x->img->syms, s->pc, sym, sizeof sym));
+        fputc('}', f);
+    }
+    fputs("]}", f);
 }

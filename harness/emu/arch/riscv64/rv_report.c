@@ -110,6 +110,7 @@ int rv_report_json(const char *path, const char *image, const struct rv_ctx *x, 
     }
     fputs(", \"dtb_in\": ", f);
     json_hex(f, x->dtb_in);
+    rv_observations_json(f, x);
     fputs(",\n    \"harts\": [", f);
     for (unsigned i = 0; i < r->nharts; i++) {
         const struct rv_hart *h = &r->harts[i];
