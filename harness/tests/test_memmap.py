@@ -47,6 +47,7 @@ def fake_obs(dtb=DTB):
 
 
 def build(dtb=DTB):
+    # riscv64: its regions carry RISC-V's register names (a0..a5).
     return memmap.build(fake_inputs(), fake_obs(dtb), fake_loader(), None, arch="riscv64")
 
 
@@ -72,7 +73,7 @@ def test_regions_come_from_the_observations():
 
 
 def test_dtb_inside_the_root_task_is_an_overlap():
-    assert build()["overlaps"] == [{"a": "root task [x0, x1)", "b": "DTB", "start": DTB[0], "end": DTB[1]}]
+    assert build()["overlaps"] == [{"a": "root task [a0, a1)", "b": "DTB", "start": DTB[0], "end": DTB[1]}]
     apart = (KERNEL[1], KERNEL[1] + 0x1800)
     assert build(apart)["overlaps"] == []
 
@@ -93,7 +94,7 @@ def test_scale_keeps_a_small_region_visible_next_to_a_gib():
 def test_svg_crosses_the_dtb_and_root_task_boxes_and_hatches_the_overlap():
     svg = report_memmap_svg.render(build())
     assert svg.count('<g class="overlap"') == 1
-    assert 'data-a="root task [x0, x1)" data-b="DTB"' in svg
+    assert 'data-a="root task [a0, a1)" data-b="DTB"' in svg
     assert 'fill="url(#hatch)"' in svg
     assert svg.count('class="mark" data-kind="stray"') == 1
     assert "<script" not in svg
@@ -102,7 +103,7 @@ def test_svg_crosses_the_dtb_and_root_task_boxes_and_hatches_the_overlap():
 def test_text_map_lists_the_regions_a_failed_placement_involves():
     lines = memmap.text_map(build(), ["dtb"])
     assert lines[0].startswith("bootcheck: memory map of the regions involved")
-    user = next(l for l in lines if "root task [x0, x1)" in l and "<- overlaps" in l)
+    user = next(l for l in lines if "root task [a0, a1)" in l and "<- overlaps" in l)
     assert user.lstrip().startswith("! [0xbffc0000, 0xc0000000)")
     assert f"<- overlaps DTB on [0x{DTB[0]:x}, 0x{DTB[1]:x}) (6 KiB)" in user
     assert not any("loader image" in l for l in lines)
