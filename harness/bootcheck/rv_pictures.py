@@ -21,8 +21,8 @@ M_ONLY_REGION = re.compile(r"^Domain\d+ Region\d+\s*:\s*(0x[0-9a-fA-F]+)-(0x[0-9
 OPENSBI = re.compile(r"^OpenSBI (v\S+)", re.M)
 SATP_PPN_MASK = (1 << 44) - 1
 # Link labels in RISC-V's words (bootcheck.bootchain's are AArch64's).
-LINK_LABELS = {"entry_state": "S/satp", "kernel_window": "Sv39 window", "user_region": "a0/a1",
-               "pv_offset": "a2", "user_entry": "a3", "dtb": "a4/a5 DTB", "cores": "harts",
+LINK_LABELS = {"entry_state": "S/satp", "kernel_window": "Sv39", "user_region": "a0/a1",
+               "pv_offset": "a2", "user_entry": "a3", "dtb": "a4/a5", "cores": "harts",
                "roottask_entry": "U-mode"}
 # Where stores outside every image land, as emu-check's write map names them.
 STRAY = {"firmware (OpenSBI)": "stray", "elsewhere": "scratch"}

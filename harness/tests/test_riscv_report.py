@@ -181,3 +181,46 @@ def test_sel4_stock_elfloader_map(kernel, tmp_path):
         assert all(lane["stages"][0] == ["hart_start", "pass"] for lane in lanes[1:]), lanes
     else:
         assert lanes == []
+
+
+def test_our_image_draws_its_boot_stub_under_the_kernel_without_an_overlap(tmp_path):
+    """`make image` links an 8-byte stub at OpenSBI's jump address, where the
+    kernel is loaded later (a kernel linked at 0x80200000, as 16.0.0's):
+    drawn as the loader's boot stub, not an overlap."""
+    kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel-16.0.0.elf")
+    for path in (kernel, ROOTTASK):
+        if not os.path.isfile(path):
+            pytest.skip(f"{path} is not built (`make all`)")
+    image = tmp_path / "ours.elf"
+    r = subprocess.run(["make", "-s", "--no-print-directory", "image", f"KERNEL={kernel}", f"ROOTTASK={ROOTTASK}",
+                        f"OUT={image}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    v, _ = verdict(str(image), tmp_path, kernel=kernel)
+    assert v.status == "pass", v.diagnosis_line()
+    k = expect.elf_facts(kernel)
+    stubs = regions(v, "loader_stub")
+    assert stubs and all(k.pmin <= r["start"] < r["end"] <= k.pmax for r in stubs), v.memory_map["regions"]
+    assert v.memory_map["overlaps"] == []
+
+
+BANNER = """OpenSBI v1.1
+Firmware Base             : 0x80000000
+Firmware Size             : 288 KB
+Domain0 Region00          : 0x0000000002000000-0x000000000200ffff (I)
+Domain0 Region01          : 0x0000000080000000-0x000000008007ffff ()
+Domain0 Region02          : 0x0000000000000000-0xffffffffffffffff (R,W,X)
+"""
+
+
+@pytest.mark.unit
+def test_opensbi_region_from_its_banner():
+    from bootcheck import rv_pictures
+    got = rv_pictures.firmware_regions(BANNER)
+    assert [(r["name"], r["kind"], r["start"], r["end"]) for r in got] == \
+        [("OpenSBI v1.1 (M-mode only)", "firmware", 0x80000000, 0x80080000)]
+    assert got[0]["note"] == "PMP keeps S-mode out; firmware image 288 KiB at 0x80000000"
+    # Without the domain lines, the firmware image itself.
+    only_image = "\n".join(BANNER.splitlines()[:3])
+    assert [(r["start"], r["end"]) for r in rv_pictures.firmware_regions(only_image)] == \
+        [(0x80000000, 0x80000000 + 288 * 1024)]
+    assert rv_pictures.firmware_regions("no firmware banner\n") == []
