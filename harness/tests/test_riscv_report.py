@@ -9,7 +9,6 @@ mutant's map has the root task's page left outside [a0, a1); every number
 asserted comes from the ELF files or the emulator's registers."""
 
 import os
-import re
 import subprocess
 
 import pytest

@@ -4,7 +4,7 @@ virtual `priv` register, `handoff` as a0..a7 with satp, priv and sstatus
 judged by bootcheck.rv_contract, `pt-walk` through Sv39 from satp (physical
 reads through QEMU's gdbstub), and `el` as priv with the S-mode trap CSRs."""
 
-import gdb  # noqa: F401  (only importable inside gdb)
+import gdb  # noqa: F401  (only importable inside gdb: this module runs there)
 
 from . import scause, stage, sv39, target
 from .expr import ExprError
