@@ -4,7 +4,7 @@ virtual `priv` register, `handoff` as a0..a7 with satp, priv and sstatus
 judged by bootcheck.rv_contract, `pt-walk` through Sv39 from satp (physical
 reads through QEMU's gdbstub), and `el` as priv with the S-mode trap CSRs."""
 
-import gdb  # noqa: F401  (only importable inside gdb: this module runs there)
+import gdb  # only importable inside gdb: this module runs there
 
 from . import scause, stage, sv39, target
 from .expr import ExprError
@@ -58,6 +58,9 @@ def handoff(expected, inputs):
     the ELF files (when known), then seL4's RISC-V rules over a0..a5
     (bootcheck.rv_contract), the DTB's header, satp, priv and sstatus."""
     a = [target.register(f"a{i}") for i in range(8)]
+    threads = gdb.selected_inferior().threads()
+    if len(threads) > 1:      # SMP: which hart's registers these are
+        print(f"registers of gdb thread {gdb.selected_thread().num} of {len(threads)} (one per hart)")
     want = expected()
     for i in range(8):
         mark = ""
