@@ -95,6 +95,7 @@ def memory_map(inp, report, image_facts, dtb_blob, serial):
         if r["kind"] == "loader" and kstart <= r["start"] and r["end"] <= kend and r["end"] - r["start"] < memmap.PAGE:
             r.update(name="loader boot stub", kind="loader_stub",
                      note=r["note"] + "; the first instructions OpenSBI jumps to, overwritten by the kernel image")
+    _store_notes(mm["regions"], (report.get("observations") or {}).get("writes", []))
     mm["regions"] += firmware_regions(serial)
     for w in obs.get("firmware_stores", []):
         mm["marks"].append({"kind": "stray", "start": _int(w["start"]), "end": _int(w["end"]),
@@ -109,6 +110,24 @@ def memory_map(inp, report, image_facts, dtb_blob, serial):
     mm["overlaps"] = memmap.overlaps(mm["regions"])
     mm["titles"] = {"loader": "loader and firmware", "handoff": "handed over (a0..a5)"}
     return mm
+
+
+# emu-check's write-map destinations -> the region kind that holds them.
+DESTINATION_KIND = {"kernel image": "kernel", "user image": "user", "DTB": "dtb", "page tables": "loader_tables",
+                    "loader image": "loader"}
+
+
+def _store_notes(regions, writes):
+    """The stores by destination, on the region each went to: 'the loader
+    stored 73728 bytes here (42285 stores, [0x84000000..0x84012000))'."""
+    for w in writes:
+        kind = DESTINATION_KIND.get(w["region"])
+        lo, hi = _int(w["start"]), _int(w["end"])
+        r = next((r for r in regions if r["kind"] == kind and r["start"] < hi and lo < r["end"]), None)
+        if r is None:
+            continue
+        text = f"the loader stored {w['bytes']} bytes here ({w['stores']} stores, [0x{lo:x}..0x{hi:x}))"
+        r["note"] = f"{r['note']}; {text}" if r["note"] else text
 
 
 def boot_chain(findings, report, serial, nodes):

@@ -9,6 +9,7 @@ mutant's map has the root task's page left outside [a0, a1); every number
 asserted comes from the ELF files or the emulator's registers."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -69,6 +70,11 @@ def test_good_image_map_has_every_region_and_no_overlap(images, tmp_path):
     assert [(r["start"], r["end"]) for r in regions(v, "kernel")] == [(k.pmin, expect.round_up(k.pmax, PAGE))]
     assert [(r["name"], r["start"], r["end"]) for r in regions(v, "user")] == [("root task [a0, a1)", a[0], a[1])]
     assert [(r["name"], r["start"], r["end"]) for r in regions(v, "dtb")] == [("DTB", a[4], a[4] + a[5])]
+    # The stores by destination: the loader wrote at least every byte of the kernel's segments.
+    note = regions(v, "kernel")[0]["note"]
+    m = re.search(r"the loader stored (\d+) bytes here \((\d+) stores", note)
+    assert m and int(m.group(1)) >= sum(s[4] for s in k.segments), note
+    assert "the loader stored" in regions(v, "user")[0]["note"]
     ram = regions(v, "ram")[0]
     # OpenSBI's region: at the start of RAM, below the kernel, M-mode only.
     fw = regions(v, "firmware")
