@@ -230,11 +230,8 @@ class Session:
     def bootinfo_layout(self):
         """(field -> byte offset, 'seL4 16.0.0 MCS layout') for the kernel's
         release and configuration, from the ABI table."""
-        import os
-        import sys
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__))))), "targets", "abi"))
-        import sel4abi
+        from bootcheck.roottask_failures import _abi_tables
+        sel4abi = _abi_tables()
         t = self.inputs().target
         release = t.release or None
         try:
