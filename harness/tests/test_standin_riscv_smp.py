@@ -33,14 +33,14 @@ import pytest
 
 from bootcheck import target
 
-from conftest import BUILD, ROOT, SEL4_KERNELS
+from conftest import BUILD, ROOT, SEL4_KERNELS, Artifacts
+from standin_support import rv_build_path
 
 # Real kernels of both architectures come here; each test picks its own.
 KERNEL_ARCHES = ("aarch64", "riscv64")
 
 pytestmark = pytest.mark.qemu
 
-STANDIN_RV = os.path.join(BUILD, "targets", "standin", "riscv64")
 ROOTTASK = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
 # First and last release, non-MCS and MCS.
 STANDIN_SMP_BUILDS = ("13.0.0-smp4", "13.0.0-mcs-smp4", "16.0.0-smp4", "16.0.0-mcs-smp4")
@@ -51,7 +51,7 @@ SEL4_WAIT_SECONDS = 20
 
 
 def _kernels():
-    out = [(f"standin-rv-{b}", os.path.join(STANDIN_RV, f"kernel-{b}.elf")) for b in STANDIN_SMP_BUILDS]
+    out = [(f"standin-rv-{b}", rv_build_path(b)) for b in STANDIN_SMP_BUILDS]
     real = [(fid, path) for fid, path in SEL4_KERNELS
             if os.path.isfile(path) and target.read(path).arch == "riscv64" and target.read(path).nodes > 1]
     return out + (real or [("sel4-rv64-smp4", None)])
@@ -113,7 +113,7 @@ def test_every_hart_starts_under_icount(booter):
     """-icount shift=0 -smp 4: one host thread runs the four vCPUs in turn.
     (The stand-in only: real seL4's own waits spin and its mappings wait
     for remote fences, so under icount it crawls; see docs/riscv64-loader.md.)"""
-    kernel = os.path.join(STANDIN_RV, "kernel-smp4.elf")
+    kernel = Artifacts.standin_rv_smp_kernel
     for p in (kernel, ROOTTASK):
         if not os.path.isfile(p):
             pytest.fail(f"{p} is missing: run `make all` first", pytrace=False)
@@ -150,7 +150,7 @@ def _region_lines(kernel_lines):
 
 
 def test_loader_starting_no_other_hart_gets_the_missing_harts_line(booter, tmp_path):
-    kernel = os.path.join(STANDIN_RV, "kernel-16.0.0-smp4.elf")
+    kernel = rv_build_path("16.0.0-smp4")
     for p in (kernel, ROOTTASK):
         if not os.path.isfile(p):
             pytest.fail(f"{p} is missing: run `make all` first", pytrace=False)
