@@ -27,11 +27,14 @@ loader starts no other hart.
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 
 import pytest
 
-from bootcheck import target
+from bootcheck import arch as arch_facts
+from bootcheck import expect, gdbrun, qemu_machine, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS, Artifacts
 from standin_support import rv_build_path
@@ -48,6 +51,7 @@ BOOT_TIMEOUT = 120
 ICOUNT = ["-icount", "shift=0"]
 # Real seL4's boot hart never gives up: how long the rvalt test watches it.
 SEL4_WAIT_SECONDS = 20
+RV = arch_facts.facts("riscv64")
 
 
 def _kernels():
@@ -182,3 +186,114 @@ def test_real_sel4_waits_forever_for_harts_that_never_arrive(fid, kernel, booter
     kernel_lines = _after_entry(result)
     assert result.timed_out, result.describe()
     assert len(kernel_lines) == _region_lines(kernel_lines), result.describe()
+
+
+# --- one hart's entry registers changed under gdb ---------------------------------
+# At the kernel's _start, when the hart with core id `core` in a7 arrives
+# (any hart may be the boot hart, so the hart is chosen by its a7), gdb
+# changes one register as a broken loader would have set it.
+
+GDB_SCRIPT = r'''
+import gdb
+gdb.execute("set pagination off")
+gdb.execute("set confirm off")
+gdb.execute("set architecture riscv:rv64")
+gdb.execute("set remotetimeout 30")
+gdb.execute("target remote | exec " + QEMU_CMD)
+class Change(gdb.Breakpoint):
+    def stop(self):
+        if int(gdb.parse_and_eval("$a7")) & (2**64 - 1) != CORE:
+            return False
+        gdb.execute("set $" + REGISTER + " = " + VALUE)
+        self.enabled = False
+        print("BC-CHANGED " + REGISTER)
+        return False
+Change("*" + hex(ENTRY))
+gdb.execute("continue")
+'''
+
+
+def boot_with_changed_entry(booter, tmp_path, core, register, value, seconds=90):
+    """Serial lines of the SMP stand-in (16.0.0) behind our loader on -smp 4,
+    core `core`'s `register` set to the gdb expression `value` at _start."""
+    if shutil.which("gdb-multiarch") is None:
+        pytest.skip("gdb-multiarch is not installed")
+    kernel = rv_build_path("16.0.0-smp4")
+    for p in (kernel, ROOTTASK):
+        if not os.path.isfile(p):
+            pytest.fail(f"{p} is missing: run `make all` first", pytrace=False)
+    image = booter.pack(kernel, ROOTTASK)
+    serial, pidfile = tmp_path / "serial.log", tmp_path / "qemu.pid"
+    argv = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, _nodes(kernel), "riscv64"),
+            "-monitor", "none", "-serial", f"file:{serial}", "-no-reboot", "-S", "-gdb", "stdio",
+            "-kernel", str(image), "-pidfile", str(pidfile)]
+    script = tmp_path / "change_entry.py"
+    script.write_text(f"QEMU_CMD = {' '.join(argv)!r}\nENTRY = {expect.elf_facts(kernel).entry}\n"
+                      f"CORE = {core}\nREGISTER = {register!r}\nVALUE = {value!r}\n" + GDB_SCRIPT)
+    proc = subprocess.Popen(["gdb-multiarch", "-nx", "-batch", "-x", str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        gdbrun.kill_qemu(str(pidfile))
+    text = serial.read_text(errors="replace").replace("\r\n", "\n") if serial.exists() else ""
+    print(f"--- gdb ---\n{out}\n--- serial ---\n{text}")
+    assert f"BC-CHANGED {register}" in out, out
+    return text, [l.rstrip("\r") for l in text.split("\n")]
+
+
+def test_hart_with_other_entry_registers(booter, tmp_path):
+    serial, lines = boot_with_changed_entry(booter, tmp_path, 2, "a3", "$a3 + 0x1000")
+    a3 = [int(v, 16) for v in re.findall(r"^loader: handoff a0=\S+ a1=\S+ a2=\S+ a3=(0x[0-9a-f]+)",
+                                          serial, re.M)]
+    hart = [int(h) for h in re.findall(r"^loader: hart (\d+) started as core 2$", serial, re.M)]
+    assert len(a3) == 1 and len(hart) == 1, serial
+    assert (f"stand-in: core 2 (hart {hart[0]}) entered the kernel with a3 = {a3[0] + 0x1000:#x}, but the "
+            f"boot hart (core 0) entered with a3 = {a3[0]:#x}; every hart must enter with the boot "
+            "hart's a0..a5") in lines, serial
+    assert "Booting all finished, dropped to user space" not in lines
+
+
+def test_core_id_taken_twice(booter, tmp_path):
+    serial, lines = boot_with_changed_entry(booter, tmp_path, 1, "a7", "2")
+    assert ("stand-in: two harts entered the kernel with logical core id 2 in a7; the loader must "
+            "give each hart its own id 0..3 (boot hart 0); seL4 would run both on one kernel stack") in lines, serial
+    assert "Booting all finished, dropped to user space" not in lines
+
+
+def test_core_id_out_of_range(booter, tmp_path):
+    serial, lines = boot_with_changed_entry(booter, tmp_path, 3, "a7", "7")
+    assert ("stand-in: a hart entered the kernel with a7 = 0x7, which is no logical core id below 4 "
+            "(MAX_NUM_NODES); the loader must put each hart's logical core id in a7 (boot hart 0); "
+            "seL4 would take that hart's kernel stack from past the end of kernel_stack_alloc") in lines, serial
+    assert "Booting all finished, dropped to user space" not in lines
+
+
+def test_no_hart_with_core_id_0(booter, tmp_path):
+    serial, lines = boot_with_changed_entry(booter, tmp_path, 0, "a7", "5")
+    assert ("stand-in: core 1 waited 2 s at the kernel entry, but no hart entered with logical core "
+            "id 0 (a7 = 0) to boot the kernel (cores that did enter: 1, 2, 3; a hart with a7 = 0x5 "
+            "was parked); seL4 would wait here forever") in lines, serial
+    assert "Bootstrapping kernel" not in lines
+
+
+def test_two_harts_with_one_hart_id(booter, tmp_path):
+    """Core 2 enters with a6 one below its own hart id: in /cpus order the
+    loader started the hart before it as core 1, or that is the boot hart."""
+    serial, lines = boot_with_changed_entry(booter, tmp_path, 2, "a6", "$a6 - 1")
+    boot = int(re.search(r"started on hart (\d+) in S-mode", serial).group(1))
+    core_of_hart = {int(h): int(c) for h, c in re.findall(r"^loader: hart (\d+) started as core (\d+)$",
+                                                          serial, re.M)}
+    core_of_hart[boot] = 0
+    hart2 = next(h for h, c in core_of_hart.items() if c == 2)
+    other = core_of_hart[hart2 - 1]
+    assert (f"stand-in: cores {min(other, 2)} and {max(other, 2)} entered the kernel with the same hart id "
+            f"{hart2 - 1} in a6; the loader must pass each hart its own hart id (seL4 maps each core to "
+            "its hart id to send it IPIs)") in lines, serial
+    assert "Booting all finished, dropped to user space" not in lines

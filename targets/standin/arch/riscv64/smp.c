@@ -30,8 +30,16 @@ struct core_id_refusal core_id_out_of_range;
  * is initialised. ksNumCPUs: harts that have finished start-up. */
 static uint64_t node_boot_lock;
 uint64_t ksNumCPUs;
-/* The secondary harts' boot lines, one at a time. */
+/* One hart at a time on the console once the others run: the secondary
+ * harts' boot lines and a refusal line. A refusal keeps it (power-off
+ * follows), so no later line splits it. */
 static uint64_t console_lock;
+
+static void console_claim(void)
+{
+    while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE) != 0)
+        ;
+}
 
 static uint64_t load_acquire(const uint64_t *p)
 {
@@ -97,6 +105,7 @@ static void print_ids_in_state(uint64_t state)
 static void report_refused_cores(void)
 {
     if (load_acquire(&core_id_out_of_range.seen)) {
+        console_claim();
         kprintf("stand-in: a hart entered the kernel with a7 = 0x%lx, which is no logical core id "
                 "below %u (MAX_NUM_NODES); the loader must put each hart's logical core id in a7 "
                 "(boot hart 0); seL4 would take that hart's kernel stack from past the end of "
@@ -106,6 +115,7 @@ static void report_refused_cores(void)
     }
     for (unsigned id = 0; id < MAX_NUM_NODES; id++) {
         if (load_acquire(&core_entries[id].duplicate)) {
+            console_claim();
             kprintf("stand-in: two harts entered the kernel with logical core id %u in a7; the "
                     "loader must give each hart its own id 0..%u (boot hart 0); seL4 would run "
                     "both on one kernel stack\n",
@@ -118,6 +128,7 @@ static void report_refused_cores(void)
 static __attribute__((noreturn)) void report_missing_cores(void)
 {
     unsigned entered = count_cores(CORE_ENTERED);
+    console_claim();
     if (entered < MAX_NUM_NODES) {
         kprintf("stand-in: only %u of %u harts arrived at the kernel entry (missing core ids ",
                 entered, (unsigned)MAX_NUM_NODES);
@@ -144,6 +155,7 @@ static void check_entry_registers(void)
         const struct core_entry *e = &core_entries[id];
         for (unsigned r = 0; r < 6; r++) {
             if (e->a[r] != boot->a[r]) {
+                console_claim();
                 kprintf("stand-in: core %u (hart %lu) entered the kernel with a%u = 0x%lx, but the "
                         "boot hart (core 0) entered with a%u = 0x%lx; every hart must enter with "
                         "the boot hart's a0..a5\n",
@@ -154,6 +166,7 @@ static void check_entry_registers(void)
         }
         for (unsigned other = 0; other < id; other++) {
             if (core_entries[other].hart == e->hart) {
+                console_claim();
                 kprintf("stand-in: cores %u and %u entered the kernel with the same hart id %lu in "
                         "a6; the loader must pass each hart its own hart id (seL4 maps each core "
                         "to its hart id to send it IPIs)\n",
@@ -195,6 +208,7 @@ static bool reports_missing_boot_core(unsigned id)
 
 static __attribute__((noreturn)) void report_missing_boot_core(unsigned id)
 {
+    console_claim();
     kprintf("stand-in: core %u waited %u s at the kernel entry, but no hart entered with logical "
             "core id 0 (a7 = 0) to boot the kernel (cores that did enter: ",
             id, CORE_ARRIVAL_TIMEOUT_SECONDS);
@@ -225,8 +239,7 @@ void init_secondary_core(uint64_t core_id)
      * task runs. */
     vspace_activate_kernel();
     /* seL4's init_cpu on this hart. */
-    while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE) != 0)
-        ;
+    console_claim();
     kprintf("Init local IRQ\n");
     store_release(&console_lock, 0);
     store_release(&core_entries[id].state, CORE_STARTED);
