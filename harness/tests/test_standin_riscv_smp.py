@@ -76,6 +76,30 @@ def smp_kernel(request):
     return fid, path
 
 
+# Known gap (single-hart builds alike): bootcheck.target tells 15.0 from
+# 16.0 by AArch64's cur_el_serr symbol, which riscv64 kernels lack, so it
+# reads the riscv64 15.0.0 builds as 16.0.0. Strict: the day it is closed shows.
+RV_RELEASE_GAP = pytest.mark.xfail(strict=True, reason="bootcheck.target reads riscv64 15.0.0 as 16.0.0 "
+                                   "(its 15.0/16.0 marker, cur_el_serr, is AArch64's)")
+RV_SMP_BUILDS = [pytest.param(r, mcs, id=f"{r}{'-mcs' if mcs else ''}-smp4",
+                              marks=[RV_RELEASE_GAP] if r == "15.0.0" else [])
+                 for r in ("13.0.0", "14.0.0", "15.0.0", "16.0.0") for mcs in (False, True)]
+
+
+@pytest.mark.parametrize("release,mcs", RV_SMP_BUILDS)
+def test_harness_reads_each_smp_build_as_its_release_and_four_harts(release, mcs):
+    """bootcheck.target (what make run / check / verify read a kernel by)
+    sees each riscv64 SMP build as the seL4 it imitates: the release, MCS or
+    not, riscv64, and 4 cores (kernel_stack_alloc: one 4 KiB stack per hart)."""
+    path = rv_build_path(f"{release}{'-mcs' if mcs else ''}-smp4")
+    if not os.path.isfile(path):
+        pytest.fail(f"{path} is missing: run `make all` first", pytrace=False)
+    t = target.read(path)
+    assert (t.arch, t.release, t.mcs, t.nodes, t.smp) == ("riscv64", release, mcs, 4, True), t.describe()
+    stacks = expect.elf_facts(path).symbols["kernel_stack_alloc"]
+    assert stacks[1] == 4 * 0x1000, stacks
+
+
 def _nodes(kernel):
     nodes = target.read(kernel).nodes
     assert nodes and nodes > 1, f"{kernel}: not an SMP kernel ({nodes} nodes)"
