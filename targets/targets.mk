@@ -139,9 +139,11 @@ all: standin-all
 # riscv64 (QEMU virt, S-mode under OpenSBI, Sv39): the same hand-off checks
 # and free-memory model (handoff.c, freemem.c, bootinfo_frame.c, shared with
 # AArch64) on riscv64's entry, traps, Sv39 tables and SBI console
-# (arch/riscv64/). One build per release, non-MCS and MCS, one hart:
-#   build/targets/standin/riscv64/kernel-<release>[-mcs].elf
-#   build/targets/standin/riscv64/kernel.elf   (a copy of kernel-13.0.0.elf)
+# (arch/riscv64/). One build per release, non-MCS and MCS, one hart and
+# four (KernelMaxNumNodes=4: every hart enters from the loader, SBI HSM):
+#   build/targets/standin/riscv64/kernel-<release>[-mcs][-smp4].elf
+#   build/targets/standin/riscv64/kernel.elf        (a copy of kernel-13.0.0.elf)
+#   build/targets/standin/riscv64/kernel-smp4.elf   (a copy of kernel-13.0.0-smp4.elf)
 STANDIN_RV_CROSS    ?= riscv64-linux-gnu-
 STANDIN_RV_CC       := $(STANDIN_RV_CROSS)gcc
 STANDIN_RV_DIR      := $(STANDIN_DIR)/arch/riscv64
@@ -149,15 +151,21 @@ STANDIN_RV_OUT      := $(STANDIN_OUT)/riscv64
 STANDIN_RV_OBJ      := $(BUILD)/targets/standin-riscv64
 STANDIN_RV_RELEASES := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_RV_KERNEL   := $(STANDIN_RV_OUT)/kernel.elf
+STANDIN_RV_SMP_KERNEL := $(STANDIN_RV_OUT)/kernel-smp$(STANDIN_SMP_NODES).elf
+# Single-hart builds (the list test_riscv_chain and test_standin_riscv
+# boot); the SMP builds are listed apart.
 STANDIN_RV_KERNELS  := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r).elf \
                          $(STANDIN_RV_OUT)/kernel-$(r)-mcs.elf)
-export STANDIN_RV_KERNEL STANDIN_RV_KERNELS
+STANDIN_RV_SMP_KERNELS := $(foreach r,$(STANDIN_RV_RELEASES),$(STANDIN_RV_OUT)/kernel-$(r)-smp$(STANDIN_SMP_NODES).elf \
+                            $(STANDIN_RV_OUT)/kernel-$(r)-mcs-smp$(STANDIN_SMP_NODES).elf)
+export STANDIN_RV_KERNEL STANDIN_RV_KERNELS STANDIN_RV_SMP_KERNEL STANDIN_RV_SMP_KERNELS
 
 STANDIN_RV_SHARED_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c handoff.c cspace.c \
                           freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c invocation.c \
                           ipc.c fault.c notification.c kassert.c kstring.c sched.c syscall.c thread.c
 STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_vspace.c
-STANDIN_RV_CONFIGS     := up mcs
+STANDIN_RV_SMP_SRCS    := smp.c
+STANDIN_RV_CONFIGS     := up mcs smp$(STANDIN_SMP_NODES) mcs-smp$(STANDIN_SMP_NODES)
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
 STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                      -nostdinc -isystem $(shell $(STANDIN_RV_CC) -print-file-name=include 2>/dev/null) \
@@ -166,12 +174,15 @@ STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-b
                      -fno-tree-loop-distribute-patterns \
                      -I$(STANDIN_RV_DIR) -I$(STANDIN_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) \
                      -I$(COMMON_DIR) -MMD -MP
-# Per configuration (up: non-MCS, mcs: KernelIsMCS): objects, flags.
+# Per configuration (up: non-MCS, mcs: KernelIsMCS, smp4: four harts,
+# mcs-smp4: both): objects, flags.
 standin_rv_obj_dir = $(STANDIN_RV_OBJ)$(call standin_suffix,$(1))
-standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(filter mcs,$(1)),1,0)
+standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mcs,$(1)),1,0) \
+                    $(if $(findstring smp,$(1)),-DMAX_NUM_NODES=$(STANDIN_SMP_NODES))
 standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o) \
-                      $(if $(filter mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o))) \
-                  $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o))) \
+                      $(if $(findstring mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o))) \
+                  $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o)) \
+                      $(if $(findstring smp,$(1)),$(STANDIN_RV_SMP_SRCS:.c=.o))) \
                   $(call standin_rv_obj_dir,$(1))/common/fmt.o $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o
 
 define standin_rv_config
@@ -218,7 +229,10 @@ $(foreach r,$(STANDIN_RV_RELEASES),$(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(ca
 
 $(STANDIN_RV_KERNEL): $(STANDIN_RV_OUT)/kernel-13.0.0.elf
 	cp $< $@
+$(STANDIN_RV_SMP_KERNEL): $(STANDIN_RV_OUT)/kernel-13.0.0-smp$(STANDIN_SMP_NODES).elf
+	cp $< $@
 
-.PHONY: standin-riscv64
-standin-riscv64: $(STANDIN_RV_KERNEL) $(STANDIN_RV_KERNELS)
+.PHONY: standin-riscv64 standin-riscv64-smp
+standin-riscv64: $(STANDIN_RV_KERNEL) $(STANDIN_RV_KERNELS) $(STANDIN_RV_SMP_KERNEL) $(STANDIN_RV_SMP_KERNELS)
+standin-riscv64-smp: $(STANDIN_RV_SMP_KERNEL)
 all: standin-riscv64

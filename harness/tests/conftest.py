@@ -235,6 +235,11 @@ class Artifacts:
     """Where `make all` put things."""
     loader_lib = os.path.join(BUILD, "loader", "loader.a")
     standin_kernel = os.path.join(BUILD, "targets", "standin", "kernel.elf")
+    standin_smp_kernel = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
+    # riscv64 (targets.mk: STANDIN_RV_KERNEL, STANDIN_RV_SMP_KERNEL): copies
+    # of the 13.0.0 one-hart and four-hart builds.
+    standin_rv_kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
+    standin_rv_smp_kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel-smp4.elf")
     roottask = os.path.join(BUILD, "roottask", "roottask.elf")
     probe_el1 = os.path.join(BUILD, "fixtures", "probe-el1.elf")
     probe_hyp = os.path.join(BUILD, "fixtures", "probe-hyp.elf")

@@ -19,10 +19,22 @@ CONFIGS = ("", "-mcs", "-smp4", "-mcs-smp4")
 # the 13.0.0 builds.
 BUILDS = tuple(f"{r}{c}" for r in RELEASES for c in CONFIGS)
 STANDIN_DIR = os.path.join(BUILD, "targets", "standin")
+# riscv64 (targets.mk's STANDIN_RV_KERNELS and STANDIN_RV_SMP_KERNELS): the
+# same releases and configurations, in build/targets/standin/riscv64/;
+# kernel.elf and kernel-smp4.elf there are copies of the 13.0.0 builds.
+RV_BUILDS = BUILDS
+STANDIN_RV_DIR = os.path.join(STANDIN_DIR, "riscv64")
+STANDIN_RV_KERNEL = os.path.join(STANDIN_RV_DIR, "kernel.elf")
+STANDIN_RV_SMP_KERNEL = os.path.join(STANDIN_RV_DIR, "kernel-smp4.elf")
 
 
 def build_path(build):
     return os.path.join(STANDIN_DIR, f"kernel-{build}.elf")
+
+
+def rv_build_path(build):
+    """A riscv64 stand-in build's path (build: one of RV_BUILDS)."""
+    return os.path.join(STANDIN_RV_DIR, f"kernel-{build}.elf")
 
 
 def build_of(release, mcs, cores):
@@ -47,3 +59,10 @@ def paired_build(sel4_path):
     if build not in BUILDS:
         pytest.skip(f"{sel4_path}: no stand-in build imitates {t.describe()}")
     return build
+
+
+def paired_path(sel4_path):
+    """The path of paired_build's build in the real kernel's architecture
+    (riscv64 builds live in build/targets/standin/riscv64/)."""
+    build = paired_build(sel4_path)
+    return rv_build_path(build) if target.read(sel4_path).arch == "riscv64" else build_path(build)

@@ -1,10 +1,13 @@
 #include "sbi.h"
 
+#define SBI_EXT_LEGACY_SET_TIMER 0u
 #define SBI_EXT_LEGACY_PUTCHAR   1u
 #define SBI_EXT_LEGACY_SHUTDOWN  8u
 #define SBI_EXT_BASE             0x10u
 #define SBI_BASE_PROBE_EXTENSION 3u
 #define SBI_HSM_HART_START       0u
+#define SBI_EXT_TIME             0x54494D45u   /* "TIME" */
+#define SBI_TIME_SET_TIMER       0u
 #define SBI_SRST_RESET           0u
 #define SBI_SRST_TYPE_SHUTDOWN   0u
 
@@ -35,6 +38,18 @@ long sbi_probe_extension(uint64_t ext)
 struct sbi_ret sbi_hart_start(uint64_t hartid, uint64_t start, uint64_t opaque)
 {
     return sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, start, opaque);
+}
+
+void sbi_set_timer(uint64_t when)
+{
+    /* The TIME extension where the firmware has it, else the legacy call. */
+    static int has_time_ext = -1;
+    if (has_time_ext < 0)
+        has_time_ext = sbi_probe_extension(SBI_EXT_TIME) != 0;
+    if (has_time_ext)
+        sbi_call(SBI_EXT_TIME, SBI_TIME_SET_TIMER, when, 0, 0);
+    else
+        sbi_call(SBI_EXT_LEGACY_SET_TIMER, 0, when, 0, 0);
 }
 
 const char *sbi_error_name(long error)

@@ -23,6 +23,11 @@ long sbi_probe_extension(uint64_t ext);
  * off, a0 = its hart id and a1 = `opaque`. */
 struct sbi_ret sbi_hart_start(uint64_t hartid, uint64_t start, uint64_t opaque);
 
+/* TIME set_timer (legacy set_timer without the extension): the supervisor
+ * timer interrupt (sip.STIP) becomes pending once `time` reaches `when`;
+ * UINT64_MAX disarms it. Clears a pending one. */
+void sbi_set_timer(uint64_t when);
+
 /* "SBI_ERR_INVALID_PARAM" etc. for an SBI error code. */
 const char *sbi_error_name(long error);
 

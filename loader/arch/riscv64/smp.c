@@ -25,6 +25,35 @@ static uint64_t now_ticks(void)
     return t;
 }
 
+/* How long the boot hart sleeps between two looks at a starting hart. */
+#define POLL_TICKS (TIMEBASE_HZ / 1000)   /* 1 ms */
+#define SIE_STIE   (UINT64_C(1) << 5)
+
+/* Waits until `*flag` is set or `timeout` ticks have passed; returns whether
+ * it was set. The boot hart does not spin: it sleeps (wfi) until a timer it
+ * arms 1 ms ahead. A spinning hart can starve the hart it waits for: QEMU
+ * with -icount (one host thread for all vCPUs) then runs only the spinning
+ * vCPU, and the started hart never leaves OpenSBI. With interrupts off
+ * (sstatus.SIE = 0) a pending enabled timer ends wfi without a trap. */
+static int wait_for_flag(volatile uint64_t *flag, uint64_t timeout)
+{
+    uint64_t start = now_ticks();
+    int set;
+    __asm__ volatile("csrs sie, %0" : : "r"(SIE_STIE));
+    for (;;) {
+        set = __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+        uint64_t now = now_ticks();
+        if (set || now - start > timeout)
+            break;
+        sbi_set_timer(now + POLL_TICKS);
+        __asm__ volatile("wfi" : : : "memory");
+    }
+    /* No timer left armed or enabled for the kernel. */
+    sbi_set_timer(UINT64_MAX);
+    __asm__ volatile("csrc sie, %0" : : "r"(SIE_STIE));
+    return set;
+}
+
 void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_hart,
                      const struct riscv_handoff *h)
 {
@@ -52,10 +81,8 @@ void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_
         if (r.error != 0)
             loader_fail("SBI HSM hart_start for hart %lu (core %u, %s) returned %ld (%s)",
                         (unsigned long)c->mpidr, core, c->name, r.error, sbi_error_name(r.error));
-        uint64_t start = now_ticks();
-        while (shared.arrived[core] == 0)
-            if (now_ticks() - start > ARRIVAL_TIMEOUT_TICKS)
-                loader_fail("hart %lu (core %u, %s) did not report in within 1 s of SBI hart_start",
+        if (!wait_for_flag(&shared.arrived[core], ARRIVAL_TIMEOUT_TICKS))
+            loader_fail("hart %lu (core %u, %s) did not report in within 1 s of SBI hart_start",
                             (unsigned long)c->mpidr, core, c->name);
         console_printf("loader: hart %lu started as core %u\n", (unsigned long)c->mpidr, core);
         core++;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "smp.h"
 #include "uart.h"
 #include "vspace.h"
 
@@ -51,4 +52,5 @@ void arch_sync_caches_for_user(void)
 
 void arch_release_secondary_cores(void)
 {
+    smp_release_secondary_cores();
 }

@@ -58,12 +58,19 @@
 #ifndef CONFIG_KERNEL_MCS
 #define CONFIG_KERNEL_MCS   0
 #endif
+/* Harts the kernel boots (seL4's CONFIG_MAX_NUM_NODES): the build chooses
+ * it (targets/targets.mk: kernel-<release>.elf 1, kernel-<release>-smp4.elf
+ * 4). */
 #ifndef MAX_NUM_NODES
 #define MAX_NUM_NODES       1
 #endif
-#if MAX_NUM_NODES != 1
-#error "the riscv64 stand-in boots one hart"
+#if MAX_NUM_NODES < 1 || MAX_NUM_NODES > 64
+#error "MAX_NUM_NODES must be 1..64"
 #endif
+
+/* The time CSR's rate on qemu-riscv-virt (its DTB's /cpus
+ * timebase-frequency; seL4's TIMER_FREQUENCY for the platform). */
+#define TIMEBASE_HZ         10000000
 
 /* kernel_stack_alloc holds one 4 KiB stack per hart (seL4's
  * CONFIG_KERNEL_STACK_BITS 12). */

@@ -6,8 +6,10 @@
 
 #include "fmt.h"
 #include "power.h"
+#include "sbi.h"
 #include "uart.h"
 
+#define SBI_LEGACY_SET_TIMER       0
 #define SBI_LEGACY_CONSOLE_PUTCHAR 1
 #define SBI_LEGACY_SHUTDOWN        8
 #define SBI_EXT_SRST               0x53525354   /* "SRST" */
@@ -21,6 +23,11 @@ static long sbi_call(long ext, long fid, long arg0, long arg1)
     register long a7 __asm__("a7") = ext;
     __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7) : "memory");
     return a0;
+}
+
+void sbi_set_timer(uint64_t when)
+{
+    sbi_call(SBI_LEGACY_SET_TIMER, 0, (long)when, 0);
 }
 
 void uart_putchar(char c)
