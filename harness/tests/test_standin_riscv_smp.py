@@ -76,13 +76,7 @@ def smp_kernel(request):
     return fid, path
 
 
-# Known gap (single-hart builds alike): bootcheck.target tells 15.0 from
-# 16.0 by AArch64's cur_el_serr symbol, which riscv64 kernels lack, so it
-# reads the riscv64 15.0.0 builds as 16.0.0. Strict: the day it is closed shows.
-RV_RELEASE_GAP = pytest.mark.xfail(strict=True, reason="bootcheck.target reads riscv64 15.0.0 as 16.0.0 "
-                                   "(its 15.0/16.0 marker, cur_el_serr, is AArch64's)")
-RV_SMP_BUILDS = [pytest.param(r, mcs, id=f"{r}{'-mcs' if mcs else ''}-smp4",
-                              marks=[RV_RELEASE_GAP] if r == "15.0.0" else [])
+RV_SMP_BUILDS = [pytest.param(r, mcs, id=f"{r}{'-mcs' if mcs else ''}-smp4")
                  for r in ("13.0.0", "14.0.0", "15.0.0", "16.0.0") for mcs in (False, True)]
 
 
