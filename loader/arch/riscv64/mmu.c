@@ -2,6 +2,8 @@
 
 #include "console.h"
 
+void *memset(void *dst, int c, unsigned long n);
+
 #define PTE_V  (1u << 0)
 #define PTE_R  (1u << 1)
 #define PTE_W  (1u << 2)
@@ -56,8 +58,8 @@ uint64_t mmu_build_handoff(const struct boot_plan *plan, struct mem_range loader
         loader_fail("the loader [0x%lx..0x%lx) cannot be identity-mapped beside the kernel window"
                     " at 0x%lx", (unsigned long)loader.start, (unsigned long)loader.end,
                     (unsigned long)vstart);
-    for (unsigned i = 0; i < 512; i++)
-        root_table[i] = kernel_l2[i] = 0;
+    memset(root_table, 0, sizeof root_table);
+    memset(kernel_l2, 0, sizeof kernel_l2);
 
     root_table[vpn2(loader.start)] = pte(loader.start & ~(GIB - 1), PTE_LEAF_RWX);
     root_table[vpn2(vstart)] = pte((uintptr_t)kernel_l2, PTE_V);
