@@ -16,9 +16,9 @@
 #define HDR_SIZE_DT_STRINGS 32
 #define HDR_SIZE_DT_STRUCT  36
 
-static uint32_t be32(const uint8_t *p)
+static uint64_t be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -53,7 +53,7 @@ static uint64_t swap32(uint64_t v)
  * every blob the loader meets) they are read as words. */
 static inline __attribute__((always_inline)) uint64_t be32_at(const uint8_t *p, int aligned)
 {
-#if SCAN_WORDS
+#if SCAN_WORDS && !(defined(__riscv) && !defined(__riscv_zbb))
     if (aligned)
         return swap32(load32_aligned(p));
 #else
