@@ -27,6 +27,16 @@ static uint64_t be32(const uint8_t *p)
 #define SCAN_WORDS 0
 #endif
 
+/* A byte swap is one instruction where the target has one (AArch64's rev);
+ * rv64imac has none (Zbb's rev8 is an extension), and there it takes ten:
+ * then a big-endian word is read with byte loads, and a token without any
+ * swap (token_at). */
+#if defined(__riscv) && !defined(__riscv_zbb)
+#define SWAP_IS_CHEAP 0
+#else
+#define SWAP_IS_CHEAP 1
+#endif
+
 /* A 32-bit load from a 4-byte aligned p: one instruction, where be32 takes
  * seven (the loader is built with -mstrict-align, so a plain memcpy of an
  * unknown pointer would be done byte by byte). */
@@ -40,7 +50,7 @@ static uint32_t load32_aligned(const uint8_t *p)
 /* Written with shifts, not __builtin_bswap32: GCC turns this into one
  * instruction where the target has one (AArch64's rev), and keeps the shifts
  * inline where it has none (rv64imac), where the builtin would be a call to
- * libgcc's __bswapsi2 for every token. Values and offsets are 64-bit in
+ * libgcc's __bswapsi2. Values and offsets are 64-bit in
  * this pass: a 32-bit one would be zero-extended again at every use as an
  * index on a 64-bit target. */
 static uint64_t swap32(uint64_t v)
@@ -53,7 +63,7 @@ static uint64_t swap32(uint64_t v)
  * every blob the loader meets) they are read as words. */
 static inline __attribute__((always_inline)) uint64_t be32_at(const uint8_t *p, int aligned)
 {
-#if SCAN_WORDS && !(defined(__riscv) && !defined(__riscv_zbb))
+#if SCAN_WORDS && SWAP_IS_CHEAP
     if (aligned)
         return swap32(load32_aligned(p));
 #else
@@ -62,12 +72,12 @@ static inline __attribute__((always_inline)) uint64_t be32_at(const uint8_t *p, 
     return be32(p);
 }
 
-/* A token: be32_at's value. Every known token is below 0x100, so its first
- * three bytes are zero: then the little-endian word's top byte is the token,
- * with no byte swap (tokens are the most frequent read of the pass). */
+/* A token: be32_at's value. Where a swap is dear: every known token is below
+ * 0x100, so its first three bytes are zero, and then the little-endian
+ * word's top byte is the token (tokens are the most frequent read). */
 static inline __attribute__((always_inline)) uint64_t token_at(const uint8_t *p, int aligned)
 {
-#if SCAN_WORDS
+#if SCAN_WORDS && !SWAP_IS_CHEAP
     if (aligned) {
         uint64_t raw = load32_aligned(p);
         return (raw & 0x00ffffffu) == 0 ? raw >> 24 : swap32(raw);
