@@ -6,6 +6,10 @@ any of it worse than the last recorded commit by more than its tolerance.
   chain_instructions   guest instructions from the root task's entry to its
                        boot-chain summary (components_report, which prints
                        `roottask: components OK`)
+  riscv64_loader_instructions
+                       the riscv64 loader's instructions from its entry to the
+                       kernel's, with the riscv64 stand-in kernel and root
+                       task, counted by the riscv64 emu-check (Unicorn: exact)
   check_wall_s         wall seconds of one `make check` (bootcheck check)
   suite_wall_s         wall seconds of a whole default `make verify`
 
@@ -50,6 +54,7 @@ WALL_THRESHOLD = 0.25
 METRICS = {
     "loader_instructions": ("loader: reset to kernel entry", "instructions", None),
     "chain_instructions": ("root task entry to components OK", "instructions", None),
+    "riscv64_loader_instructions": ("riscv64 loader: entry to kernel entry", "instructions", None),
     "check_wall_s": ("one make check", "s", 1.0),
     "suite_wall_s": ("make verify", "s", 10.0),
 }
@@ -89,6 +94,31 @@ def measure_standin(build, work):
     return bootcost.measure(image, kernel, roottask, label=LABEL, chain=True)
 
 
+# The test property (record_property) that carries the riscv64 count into
+# reports/results.json.
+RISCV64_PROPERTY = "riscv64_loader_instructions"
+
+
+def measure_riscv64(build, work):
+    """The riscv64 loader with the riscv64 stand-in kernel and root task,
+    packed as `make image` packs them: instructions from the loader's entry
+    to the kernel's under the riscv64 emu-check, or None with its message."""
+    kernel = os.path.join(build, "targets", "standin", "riscv64", "kernel.elf")
+    roottask = os.path.join(build, "roottask", "riscv64", "roottask.elf")
+    image = images.pack_ok(kernel, roottask, os.path.join(work, "cost-trend-riscv64.elf"))
+    out = os.path.join(work, "cost-trend-riscv64.json")
+    proc = subprocess.run([os.path.join(build, "harness", "riscv64", "emu-check"), image, "--json", out],
+                          capture_output=True, text=True, timeout=300)
+    try:
+        with open(out) as f:
+            rep = json.load(f)
+    except (OSError, ValueError):
+        return None, f"emu-check wrote no report (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+    if rep["outcome"] != "reached_kernel":
+        return None, rep["message"]
+    return rep["instructions"], rep["message"]
+
+
 def from_bootcost(cost_dict):
     """{metric: {"value": n}} from a BootCost.as_dict() measured with chain=True."""
     stages = {s["name"]: s["instructions"] for s in cost_dict["stages"]}
@@ -103,10 +133,16 @@ def from_bootcost(cost_dict):
 
 def from_results(results):
     """The instruction metrics of a pytest run (reports/results.json)."""
+    out = {}
     for c in results.get("bootcost", []):
         if c["label"] == LABEL:
-            return from_bootcost(c)
-    return {}
+            out = from_bootcost(c)
+            break
+    for t in results.get("tests", []):
+        for key, value in t.get("properties", []):
+            if key == RISCV64_PROPERTY and value is not None:
+                out["riscv64_loader_instructions"] = {"value": value}
+    return out
 
 
 # --- the history --------------------------------------------------------------
@@ -249,6 +285,8 @@ def bench_metrics(result, before, after, suite_wall_s=None):
     image is the stand-in boot packed without a payload DTB, its timings hold
     one bootcheck check of that image."""
     metrics = from_bootcost(result["images"][0])
+    if result.get(RISCV64_PROPERTY) is not None:
+        metrics["riscv64_loader_instructions"] = {"value": result[RISCV64_PROPERTY]}
     seconds = result["timings"].get("bootcheck_check_ours_s")
     if seconds is not None:
         metrics["check_wall_s"] = wall_value(seconds, before, after)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from bootcheck import bootcost, costtrend
+from bootcheck import bootcost, costtrend, expect
 
 REGRESS = os.path.join(os.path.dirname(__file__), "..", "regress.py")
 
@@ -32,6 +32,25 @@ def test_stand_in_boot_cost_for_the_trend(artifacts, tmp_path, record_property):
     assert metrics == {
         "loader_instructions": {"value": counts["kernel_entry"]},
         "chain_instructions": {"value": counts[bootcost.CHAIN_STAGE] - counts["roottask_entry"]}}
+
+
+@pytest.mark.emu
+def test_riscv64_loader_cost_for_the_trend(artifacts, tmp_path, record_property):
+    """The riscv64 loader's count on the riscv64 stand-in: exact (Unicorn),
+    so the same twice; make verify compares it with the last commit's."""
+    build = os.path.dirname(os.path.dirname(artifacts.roottask))
+    first, message = costtrend.measure_riscv64(build, str(tmp_path / "a"))
+    assert first is not None, message
+    assert message == f"reached kernel entry 0x{expect_entry(build):x} after {first} instructions"
+    again, _ = costtrend.measure_riscv64(build, str(tmp_path / "b"))
+    assert again == first
+    record_property(costtrend.RISCV64_PROPERTY, first)
+    results = {"tests": [{"properties": [[costtrend.RISCV64_PROPERTY, first]]}]}
+    assert costtrend.from_results(results) == {"riscv64_loader_instructions": {"value": first}}
+
+
+def expect_entry(build):
+    return expect.elf_facts(os.path.join(build, "targets", "standin", "riscv64", "kernel.elf")).entry
 
 
 def wall(value, load=0.2, cpus=2, workers=3):

@@ -45,7 +45,7 @@ void check_str(const char *got, const char *want, const char *expr, const char *
 int main(void)
 {
     const struct unit_test *tables[] = { elf_tests, cpio_tests, plan_tests, fmt_tests,
-                                         fdt_scan_tests, fdt_header_tests };
+                                         fdt_scan_tests, fdt_header_tests, rv_libc_tests };
     unsigned tests = 0;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const struct unit_test *u = tables[t]; u->name != NULL; u++) {

@@ -13,7 +13,7 @@ struct unit_test {
 
 /* Each test file defines one NULL-terminated table. */
 extern const struct unit_test elf_tests[], cpio_tests[], plan_tests[], fmt_tests[],
-    fdt_scan_tests[], fdt_header_tests[];
+    fdt_scan_tests[], fdt_header_tests[], rv_libc_tests[];
 
 void check_true(int ok, const char *expr, const char *file, int line);
 void check_u64(uint64_t got, uint64_t want, const char *expr, const char *file, int line);

@@ -185,7 +185,33 @@ static void refuses_data_past_end(void)
                                      "bytes, 0 left (no TRAILER!!! entry)");
 }
 
+/* One pass for several names: what each finds equals cpio_find's, a missing
+ * name is reported as missing, and the pass stops at the last wanted member
+ * (a broken header after it is not read; with a name missing it is). */
+static void finds_each_in_one_pass(void)
+{
+    struct archive a;
+    good(&a);
+    static const char *const names[] = { "kernel.dtb", PAYLOAD_KERNEL, PAYLOAD_ROOTTASK };
+    struct cpio_member m[3];
+    int found[3] = { 7, 7, 7 };
+    char err[CPIO_ERR_LEN] = "";
+    CHECK(cpio_find_each(a.bytes, a.len, names, 3, m, found, err) == 0);
+    CHECK(found[0] == 0 && found[1] == 1 && found[2] == 1);
+    CHECK(m[1].data == a.bytes + 0x7c && m[1].size == 5);
+    CHECK_STR(m[2].name, "roottask.elf");
+    CHECK(m[2].data == a.bytes + 0x100 && m[2].size == 8);
+    good(&a);
+    a.bytes[0x108] = 'x';   /* the trailer's magic */
+    CHECK(cpio_find_each(a.bytes, a.len, names + 1, 2, m, found, err) == 0);
+    CHECK(found[0] == 1 && found[1] == 1);
+    CHECK(cpio_find_each(a.bytes, a.len, names, 3, m, found, err) == -1);
+    CHECK_STR(err, "payload archive: bad CPIO magic at offset 0x108 (want 070701, newc)");
+    CHECK_STR(refusal(&a, a.len), err);
+}
+
 const struct unit_test cpio_tests[] = {
+    { "cpio: finds each of several names in one pass", finds_each_in_one_pass },
     { "cpio: layout is as documented", layout_is_as_documented },
     { "cpio: finds members", finds_members },
     { "cpio: accepts 070702 and lowercase hex", accepts_crc_magic_and_lowercase_hex },

@@ -9,7 +9,8 @@ UNIT_COMMON  := $(addprefix $(COMMON_DIR)/,elf.c cpio.c plan.c fmt.c fdt_scan.c 
 UNIT_CFLAGS  := $(HOST_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 
-$(UNIT_TEST): $(UNIT_SRCS) $(wildcard harness/unit/*.h) $(UNIT_COMMON) $(wildcard $(COMMON_DIR)/*.h)
+$(UNIT_TEST): $(UNIT_SRCS) $(wildcard harness/unit/*.h) $(UNIT_COMMON) $(wildcard $(COMMON_DIR)/*.h) \
+              loader/arch/riscv64/libc.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_COMMON)
 

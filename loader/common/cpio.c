@@ -115,6 +115,30 @@ int cpio_find(const void *archive, uint64_t size, const char *name,
     return r;
 }
 
+int cpio_find_each(const void *archive, uint64_t size, const char *const names[], unsigned n,
+                   struct cpio_member out[], int found[], char err[CPIO_ERR_LEN])
+{
+    uint64_t off = 0;
+    struct cpio_member m;
+    unsigned missing = n;
+    for (unsigned i = 0; i < n; i++)
+        found[i] = 0;
+    while (missing > 0) {
+        int r = next_member(archive, size, &off, &m, err);
+        if (r <= 0)
+            return r;
+        /* The first member of a name wins, as with cpio_find. */
+        for (unsigned i = 0; i < n; i++) {
+            if (!found[i] && streq(m.name, names[i])) {
+                out[i] = m;
+                found[i] = 1;
+                missing--;
+            }
+        }
+    }
+    return 0;
+}
+
 int cpio_member_at(const void *archive, uint64_t size, unsigned index,
                    struct cpio_member *out, char err[CPIO_ERR_LEN])
 {

@@ -10,6 +10,16 @@
 static void read_bytes(void *dst, const uint8_t *src, size_t n)
 {
     uint8_t *d = dst;
+    /* Eight bytes at a time where the archive aligns the member so (the
+     * riscv64 pack does, for the loader's copies): half the loads. */
+    if ((((uintptr_t)d | (uintptr_t)src | n) & 7) == 0) {
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t w;
+            __builtin_memcpy(&w, __builtin_assume_aligned(src + i, 8), 8);
+            __builtin_memcpy(__builtin_assume_aligned(d + i, 8), &w, 8);
+        }
+        return;
+    }
     if ((((uintptr_t)d | (uintptr_t)src | n) & 3) == 0) {
         for (size_t i = 0; i < n; i += 4) {
             uint32_t w;

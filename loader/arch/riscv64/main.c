@@ -30,22 +30,36 @@ int loader_handed_off;
  * the position-independent code finds itself running. */
 static volatile const uintptr_t linked_start = (uintptr_t)__loader_start;
 
-static int find_member(const char *name, struct cpio_member *m)
+/* The payload's members, read in one pass over the archive. */
+struct payload {
+    struct cpio_member kernel, roottask, dtb;
+    int has_kernel, has_roottask, has_dtb;
+};
+
+static void find_members(struct payload *p)
 {
+    static const char *const names[3] = { PAYLOAD_DTB, PAYLOAD_KERNEL, PAYLOAD_ROOTTASK };
+    struct cpio_member m[3];
+    int found[3];
     char err[CPIO_ERR_LEN];
-    int r = cpio_find(_payload_start, (uint64_t)(_payload_end - _payload_start), name, m, err);
-    if (r < 0)
+    if (cpio_find_each(_payload_start, (uint64_t)(_payload_end - _payload_start), names, 3, m, found,
+                       err) != 0)
         loader_fail("%s", err);
-    return r;
+    p->dtb = m[0];
+    p->kernel = m[1];
+    p->roottask = m[2];
+    p->has_dtb = found[0];
+    p->has_kernel = found[1];
+    p->has_roottask = found[2];
 }
 
-static void validate_elf(const char *name, struct elf_image *img)
+static void validate_elf(const char *name, int present, const struct cpio_member *m,
+                         struct elf_image *img)
 {
-    struct cpio_member m;
     char err[ELF_ERR_LEN];
-    if (!find_member(name, &m))
+    if (!present)
         loader_fail("payload has no %s", name);
-    if (elf_validate_machine(img, m.data, m.size, ELF_EM_RISCV, err) != 0)
+    if (elf_validate_machine(img, m->data, m->size, ELF_EM_RISCV, err) != 0)
         loader_fail("%s: %s", name, err);
 }
 
@@ -62,14 +76,14 @@ static void check_where_linked(void)
 }
 
 /* The payload's kernel.dtb if it has one, else the firmware's (a1). */
-static void read_dtb(uint64_t fw_dtb, const void **fdt, uint32_t *size, struct dtb_facts *facts)
+static void read_dtb(const struct payload *p, uint64_t fw_dtb, const void **fdt, uint32_t *size,
+                     struct dtb_facts *facts)
 {
-    struct cpio_member m;
     const char *what = "kernel.dtb (payload)", *source = "payload";
     uint64_t avail;
-    if (find_member(PAYLOAD_DTB, &m)) {
-        *fdt = m.data;
-        avail = m.size;
+    if (p->has_dtb) {
+        *fdt = p->dtb.data;
+        avail = p->dtb.size;
     } else {
         if (fw_dtb == 0)
             loader_fail("no DTB: the payload has no kernel.dtb and the firmware passed a1 = 0");
@@ -92,13 +106,6 @@ static void read_dtb(uint64_t fw_dtb, const void **fdt, uint32_t *size, struct d
                    (unsigned long)(uintptr_t)*fdt, *size, facts->ncpus);
 }
 
-static void print_elf(const char *what, const struct elf_image *img, struct mem_range phys)
-{
-    console_printf("loader: %s paddr [0x%lx..0x%lx) vaddr [0x%lx..0x%lx) entry 0x%lx\n", what,
-                   (unsigned long)phys.start, (unsigned long)phys.end, (unsigned long)img->vaddr_min,
-                   (unsigned long)img->vaddr_max, (unsigned long)img->entry);
-}
-
 /* OpenSBI keeps the RAM below its next stage's address (qemu_virt.h):
  * nothing may be placed there. */
 #define SBI_FIRMWARE_END ((uint64_t)RISCV_SBI_FIRMWARE_END)
@@ -112,22 +119,24 @@ static void check_above_firmware(const char *what, struct mem_range r)
 
 void loader_main(uint64_t hart, uint64_t fw_dtb)
 {
-    console_printf("\nbootcheck loader (riscv64): started on hart %lu in S-mode, image [0x%lx..0x%lx),"
-                   " a1 0x%lx\n", (unsigned long)hart, (unsigned long)(uintptr_t)__loader_start,
-                   (unsigned long)(uintptr_t)__loader_end, (unsigned long)fw_dtb);
+    /* Four lines on a good boot: every character is an SBI call and a dozen
+     * instructions. What they leave out is in the hand-off line (a0, a1:
+     * where the root task went; a4, a5: the DTB copy) or in the ELFs (the
+     * kernel sits at its physical addresses); every refusal names the
+     * ranges involved. */
+    console_printf("\nbootcheck loader (riscv64): started on hart %lu in S-mode\n", (unsigned long)hart);
     check_where_linked();
 
+    struct payload payload;
+    find_members(&payload);
     const void *fdt;
     uint32_t dtb_size;
     struct dtb_facts dtb;
-    read_dtb(fw_dtb, &fdt, &dtb_size, &dtb);
-    for (unsigned i = 0; i < dtb.nram; i++)
-        console_printf("loader: RAM [0x%lx..0x%lx)\n", (unsigned long)dtb.ram[i].start,
-                       (unsigned long)dtb.ram[i].end);
+    read_dtb(&payload, fw_dtb, &fdt, &dtb_size, &dtb);
 
     struct elf_image kernel, roottask;
-    validate_elf(PAYLOAD_KERNEL, &kernel);
-    validate_elf(PAYLOAD_ROOTTASK, &roottask);
+    validate_elf(PAYLOAD_KERNEL, payload.has_kernel, &payload.kernel, &kernel);
+    validate_elf(PAYLOAD_ROOTTASK, payload.has_roottask, &payload.roottask, &roottask);
     if (kernel.entry % 2 != 0)
         loader_fail("kernel entry 0x%lx is not 2-byte aligned (the jump would take an instruction"
                     " address misaligned trap)", (unsigned long)kernel.entry);
@@ -148,11 +157,6 @@ void loader_main(uint64_t hart, uint64_t fw_dtb)
     check_above_firmware("kernel", plan.kernel_phys);
     check_above_firmware("DTB copy", plan.dtb_phys);
     check_above_firmware("roottask", plan.user_phys);
-
-    print_elf("kernel", &kernel, plan.kernel_phys);
-    console_printf("loader: dtb paddr [0x%lx..0x%lx)\n", (unsigned long)plan.dtb_phys.start,
-                   (unsigned long)plan.dtb_phys.end);
-    print_elf("roottask", &roottask, plan.user_phys);
 
     /* The DTB first: the firmware's copy may lie where an image goes. */
     memmove((void *)(uintptr_t)plan.dtb_phys.start, fdt, dtb_size);

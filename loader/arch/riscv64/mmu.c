@@ -17,8 +17,11 @@
 #define GIB (UINT64_C(1) << 30)
 #define MIB2 (UINT64_C(1) << 21)
 
-static uint64_t root_table[512] __attribute__((aligned(4096), section(".noinit.pagetables")));
-static uint64_t kernel_l2[512] __attribute__((aligned(4096), section(".noinit.pagetables")));
+/* Zero-filled in the image file (.data.pagetables is loaded, not .bss), as
+ * the AArch64 loader's boot map is a constant table: the firmware's load of
+ * the image clears them, and the loader writes only the entries it uses. */
+static uint64_t root_table[512] __attribute__((aligned(4096), section(".data.pagetables")));
+static uint64_t kernel_l2[512] __attribute__((aligned(4096), section(".data.pagetables")));
 
 static uint64_t pte(uint64_t phys, uint64_t bits)
 {
@@ -56,8 +59,6 @@ uint64_t mmu_build_handoff(const struct boot_plan *plan, struct mem_range loader
         loader_fail("the loader [0x%lx..0x%lx) cannot be identity-mapped beside the kernel window"
                     " at 0x%lx", (unsigned long)loader.start, (unsigned long)loader.end,
                     (unsigned long)vstart);
-    for (unsigned i = 0; i < 512; i++)
-        root_table[i] = kernel_l2[i] = 0;
 
     root_table[vpn2(loader.start)] = pte(loader.start & ~(GIB - 1), PTE_LEAF_RWX);
     root_table[vpn2(vstart)] = pte((uintptr_t)kernel_l2, PTE_V);

@@ -54,6 +54,22 @@ enum rv_outcome { RV_REACHED_KERNEL, RV_SHUTDOWN, RV_BUDGET, RV_TRAP, RV_SBI_UNM
 
 struct rv_sbi_count { uint64_t ext, fid; unsigned n; };
 
+/* Instructions per loader phase on the boot hart (rv_phases.c). */
+#define RV_MAX_PHASES        12
+#define RV_MAX_PHASE_ENTRIES 64
+struct rv_phase_entry { uint64_t addr; unsigned phase; };
+struct rv_phases {
+    int active;                    /* --phases given and parsed */
+    uint64_t main;                 /* the C entry: before it is reset_to_c */
+    struct { char name[24]; char symbols[512]; uint64_t instructions; unsigned calls; } phase[RV_MAX_PHASES];
+    unsigned nphases;
+    struct rv_phase_entry entry[RV_MAX_PHASE_ENTRIES];
+    unsigned nentries;
+    char missing[512];             /* symbols the image lacks */
+    int main_seen, open;           /* open: the phase now running, -1 none */
+    uint64_t main_at, opened_at, ret, sp;
+};
+
 struct rv_run {
     enum rv_outcome outcome;
     char message[1024];
@@ -67,6 +83,7 @@ struct rv_run {
     unsigned nsbi;
     uint64_t sbi_ext, sbi_fid;     /* the call that stopped the run (unmodelled / shutdown) */
     uint64_t kernel_entry, kernel_entry_pa;
+    struct rv_phases phases;
 };
 
 /* Machine: RAM at 0x80000000, the kernel window alias, a 16550 whose writes
@@ -89,6 +106,11 @@ void rv_tlb_flush(struct emu_machine *m);
 int rv_sbi_call(struct emu_machine *m, struct rv_run *r, unsigned hart);
 
 void rv_run(struct emu_machine *m, const struct emu_image *img, struct rv_run *r);
+
+/* --phases "main=SYM;NAME=SYM,SYM;..." resolved against the image's symbols. */
+int rv_phases_parse(struct rv_phases *p, const char *spec, const struct emu_symbols *syms, char *err,
+                    size_t errlen);
+void rv_phases_step(struct rv_phases *p, struct emu_machine *m, uint64_t pc, uint64_t done);
 void rv_run_free(struct rv_run *r);
 const char *rv_outcome_name(enum rv_outcome o);
 const char *rv_hart_state_name(enum rv_hart_state s);

@@ -5,12 +5,14 @@
  *
  * usage: emu-check IMAGE [--ram-mib N] [--budget N] [--json FILE] [--qemu-dtb FILE]
  *                        [--kernel ELF] [--roottask ELF] [--dtb FILE] [--el N (ignored)]
+ *                        [--phases main=SYM;PHASE=SYM,SYM;...]
  *        emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]
  *
  * The DTB OpenSBI hands the loader in a1 is QEMU's for the machine (dumped by
  * emu.mk; --qemu-dtb for another -smp), where QEMU 7.2 puts it: the last
  * 2 MiB-aligned slot below min(end of RAM, 3 GiB). The number of harts is the
- * number of /cpus/cpu@ nodes in it. */
+ * number of /cpus/cpu@ nodes in it. --phases splits the boot hart's
+ * instructions by the loader's functions (rv_phases.c; the JSON's "phases"). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <libfdt.h>
@@ -27,14 +29,14 @@
 #define POISON_SPAN (64 * MIB)   /* poisoned from the kernel's load address up */
 
 struct options {
-    const char *image, *json, *qemu_dtb, *kernel, *roottask, *dtb, *extract;
+    const char *image, *json, *qemu_dtb, *kernel, *roottask, *dtb, *extract, *phases;
     uint64_t ram_mib, budget;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: emu-check IMAGE [--ram-mib N] [--budget N] [--json FILE] [--qemu-dtb FILE]"
-                    " [--kernel ELF] [--roottask ELF] [--dtb FILE]\n"
+                    " [--kernel ELF] [--roottask ELF] [--dtb FILE] [--phases SPEC]\n"
                     "       emu-check IMAGE --extract DIR [--kernel ELF] [--roottask ELF] [--dtb FILE]\n");
     exit(2);
 }
@@ -72,6 +74,7 @@ static void parse(int argc, char **argv, struct options *o)
         else if (strcmp(a, "--roottask") == 0) o->roottask = v;
         else if (strcmp(a, "--dtb") == 0) o->dtb = v;
         else if (strcmp(a, "--extract") == 0) o->extract = v;
+        else if (strcmp(a, "--phases") == 0) o->phases = v;
         else if (strcmp(a, "--el") == 0) (void)v;   /* AArch64's; RISC-V loaders start in S-mode */
         else usage();
     }
@@ -202,6 +205,8 @@ int main(int argc, char **argv)
     struct emu_machine m;
     static struct rv_run run;
     run.budget = o.budget;
+    if (o.phases != NULL && rv_phases_parse(&run.phases, o.phases, &img.syms, err, sizeof err) != 0)
+        return die("phases", err);
     run.nharts = count_harts(fdt);
     if (run.nharts > RV_MAX_HARTS)
         run.nharts = RV_MAX_HARTS;

@@ -72,6 +72,44 @@ static void json_regs(FILE *f, const uint64_t *v, int n)
     fputc(']', f);
 }
 
+/* "phases": instructions before the C entry, per phase, and the rest up to
+ * the kernel's entry (null when either was not reached). */
+static void json_phases(FILE *f, const struct rv_run *r)
+{
+    const struct rv_phases *p = &r->phases;
+    const struct rv_hart *b = &r->harts[r->boot_hart];
+    int complete = p->main_seen && r->outcome == RV_REACHED_KERNEL;
+    uint64_t in_phases = 0;
+    fputs(",\n  \"phases\": {\"list\": [", f);
+    fprintf(f, "{\"name\": \"reset_to_c\", \"instructions\": ");
+    if (p->main_seen)
+        fprintf(f, "%lu}", (unsigned long)p->main_at);
+    else
+        fputs("null}", f);
+    for (unsigned i = 0; i < p->nphases; i++) {
+        in_phases += p->phase[i].instructions;
+        fputs(",\n    {\"name\": ", f);
+        json_cstr(f, p->phase[i].name);
+        fprintf(f, ", \"instructions\": %lu, \"calls\": %u, \"symbols\": ",
+                (unsigned long)p->phase[i].instructions, p->phase[i].calls);
+        json_cstr(f, p->phase[i].symbols);
+        fputc('}', f);
+    }
+    fputs(",\n    {\"name\": \"other\", \"instructions\": ", f);
+    if (complete)
+        fprintf(f, "%lu}", (unsigned long)(b->instructions - p->main_at - in_phases));
+    else
+        fputs("null}", f);
+    fputs("],\n    \"open_at_end\": ", f);
+    if (p->open >= 0)
+        json_cstr(f, p->phase[p->open].name);
+    else
+        fputs("null", f);
+    fputs(", \"missing_symbols\": ", f);
+    json_cstr(f, p->missing);
+    fputc('}', f);
+}
+
 int rv_report_json(const char *path, const char *image, const struct rv_ctx *x, const struct rv_check *c)
 {
     FILE *f = fopen(path, "w");
@@ -134,6 +172,9 @@ int rv_report_json(const char *path, const char *image, const struct rv_ctx *x, 
         json_cstr(f, n);
         fprintf(f, ", \"count\": %u}", r->sbi[i].n);
     }
-    fputs("]}\n}\n", f);
+    fputs("]}", f);
+    if (r->phases.active)
+        json_phases(f, r);
+    fputs("\n}\n", f);
     return fclose(f) == 0 ? 0 : -1;
 }

@@ -68,6 +68,8 @@ static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
         return;
     }
     h->last_pc = address;
+    if (s->r->phases.active && s->cur == s->r->boot_hart)
+        rv_phases_step(&s->r->phases, s->m, address, h->instructions);
     h->instructions++;
     if (++s->r->total > s->r->budget) {
         s->r->outcome = RV_BUDGET;
