@@ -116,7 +116,7 @@ def kill_qemu(pidfile):
 
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
-        firmware=None, fail_fast=True):
+        firmware=None, fail_fast=True, cancel=None):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
     (None: run on until an end_on line, shutdown or the time budget).
@@ -124,7 +124,9 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     boot failed (qemu.DECISIVE: a root task's fault report, its boot FAILED,
     a kernel assertion, a loader error), not at the time budget.
     firmware: boot the image through firmware instead of QEMU's -kernel (e.g.
-    bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile)."""
+    bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile).
+    cancel: a threading.Event; once set, the run ends at once, gdb and QEMU
+    killed (for a caller that ran it beside other work that failed)."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
@@ -179,7 +181,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             if ended_by is not None and now - last_stop_sent > 0.5:
                 _monitor_stop(monitor)
                 last_stop_sent = now
-            if now - start > seconds + GRACE_SECONDS:
+            if now - start > seconds + GRACE_SECONDS or (cancel is not None and cancel.is_set()):
                 killed = True
                 break
             time.sleep(0.05)

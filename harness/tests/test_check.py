@@ -9,7 +9,6 @@ mistake; each test asserts the exact diagnosis line, with the numbers
 computed from the input files and the altloader's documented placement
 (fixtures/altloader/README.md), and the exit status."""
 
-import json
 import os
 import re
 import subprocess
@@ -18,11 +17,11 @@ import pytest
 
 from bootcheck import contract, expect, facts, images, qemu_machine, target
 
+from check_runs import run_check
 from conftest import BUILD, ROOT, Artifacts, virt_dtb_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow]
 
-BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 ALT = os.path.join(BUILD, "fixtures", "altloader")
 PAGE = expect.PAGE
 MIB = 1 << 20
@@ -32,19 +31,6 @@ PASS_LINE = "bootcheck: PASS: every link of seL4's boot contract holds"
 
 def hx(v):
     return f"0x{v:x}"
-
-
-def run_check(tmp_path, image, *args, seconds=None):
-    """bootcheck check with its own budget (20 s per core) unless seconds."""
-    out = tmp_path / "report"
-    budget = ["--seconds", str(seconds)] if seconds else []
-    r = subprocess.run([BOOTCHECK, "check", str(image), "--out", str(out), *budget,
-                        *args], capture_output=True, text=True, timeout=(seconds or 80) + 60)
-    verdict = None
-    if (out / "verdict.json").exists():
-        verdict = json.loads((out / "verdict.json").read_text())
-    print(r.stdout, r.stderr)
-    return r, verdict, out
 
 
 def last_line(r):
@@ -187,7 +173,7 @@ def test_root_task_fault_is_decoded_into_its_source(tmp_path):
 
 
 def test_kernel_never_reached_is_bounded_and_explained(tmp_path):
-    r, v, _ = run_check(tmp_path, alt_image("never-reaches-kernel"), *files_args(), seconds=4)
+    r, v, _ = run_check(tmp_path, alt_image("never-reaches-kernel"), *files_args(), seconds=4, shared=False)
     assert r.returncode == 1
     k = expect.elf_facts(Artifacts.standin_kernel)
     line = last_line(r)
