@@ -220,6 +220,16 @@ def default_budget(cores):
     return 20.0 * max(1, int(cores or 1))
 
 
+def _stalled_line(emu_report):
+    """The last console line of a loader the emulation saw take an exception
+    before the kernel's entry, or None (it reached the kernel, stopped the
+    machine, ran out of budget, or printed nothing)."""
+    if emu_report.get("outcome") != "exception":
+        return None
+    lines = [l.strip() for l in str(emu_report.get("uart") or "").replace("\r", "").split("\n") if l.strip()]
+    return lines[-1] if lines else None
+
+
 class Beside:
     """run(cancel) in a thread of its own, started now: the QEMU + GDB boot
     needs nothing from the emulation, so both run at once (the boot's gdb
@@ -337,9 +347,13 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         own = roottask_failures.prints_our_grammar(u_path)
         plan = contract_plan(inp, image, cpus)
         t1 = time.monotonic()
+        # What the emulation says of a loader that never reached the kernel,
+        # for the boot to end where the emulation's did (gdbrun.run's stalled).
+        emu_stalled = []
         boot = Beside(lambda cancel: gdbrun.run(plan, image, machine, cpu, mem, seconds, end_on=END_ON,
                                                 keep_serial=serial_log, linger=None if own else linger,
-                                                smp=cpus, cancel=cancel))
+                                                smp=cpus, cancel=cancel,
+                                                stalled=lambda: emu_stalled[0] if emu_stalled else None))
         # QEMU's own DTB for the memory map, made meanwhile too (an SMP
         # kernel's emulation makes it first, in run_emu).
         dtb_dump = None
@@ -352,6 +366,9 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
                                      machine, cpu, cpus)
                 st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
             timings["emu_s"] = time.monotonic() - t0
+            stalled_line = _stalled_line(emu_report)
+            if stalled_line is not None:
+                emu_stalled.append(stalled_line)
             findings = contract.judge_emu(inp, emu_report)
             with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
                 run = boot.result()
