@@ -88,6 +88,10 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    # The browser tests' one Chromium (bootcheck.browser.shared), if they ran
+    # here: ended with the run, not left to the interpreter's exit.
+    if "bootcheck.browser" in sys.modules:
+        sys.modules["bootcheck.browser"].close_shared()
     runcache.end_run(getattr(config, "_bootcheck_run_cache", None))
 
 
