@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -220,6 +221,49 @@ def default_budget(cores):
     return 20.0 * max(1, int(cores or 1))
 
 
+def _stalled_line(emu_report):
+    """The last console line of a loader the emulation saw take an exception
+    before the kernel's entry, or None (it reached the kernel, stopped the
+    machine, ran out of budget, or printed nothing)."""
+    if emu_report.get("outcome") != "exception":
+        return None
+    lines = [l.strip() for l in str(emu_report.get("uart") or "").replace("\r", "").split("\n") if l.strip()]
+    return lines[-1] if lines else None
+
+
+class Beside:
+    """run(cancel) in a thread of its own, started now: the QEMU + GDB boot
+    needs nothing from the emulation, so both run at once (the boot's gdb
+    and QEMU start-up is most of its time). result() waits for it; close()
+    (always, in a finally) sets cancel, which ends a boot still running
+    (the emulation failed, Ctrl-C), and waits for it to clean up."""
+
+    def __init__(self, run):
+        self._cancel = threading.Event()
+        self._value = self._error = None
+        self.elapsed = None
+
+        def body():
+            t = time.monotonic()
+            try:
+                self._value = run(self._cancel)
+            except BaseException as e:     # re-raised in the caller's thread
+                self._error = e
+            self.elapsed = time.monotonic() - t
+        self._thread = threading.Thread(target=body, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def close(self):
+        self._cancel.set()
+        self._thread.join()
+
+
 def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work, timings, seconds):
     """A RISC-V image: the riscv64 emu-check's observations judged in seL4's
     RISC-V terms (bootcheck.rv_contract), then QEMU + GDB (bootcheck.rv_gdb)
@@ -229,25 +273,29 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
     mem = facts.mem if mem == 1024 else mem        # 1024: the AArch64 default, not asked for
     cpus = cpus or inp.target.nodes
     t0 = time.monotonic()
-    out = os.path.join(work, "emu.json")
-    args = [emu_check_path(), image, "--ram-mib", str(mem), "--json", out, "--budget", str(budget),
-            *_file_args(kernel, roottask, dtb)]
-    if cpus > 1:
-        try:
-            args += ["--qemu-dtb", qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), facts.machine, facts.cpu,
-                                                         mem, cpus, arch="riscv64")]
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            raise CheckError(str(e))
-    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
-    if not os.path.exists(out):
-        raise CheckError(f"emu-check wrote no report: {r.stderr.strip() or r.stdout.strip()}")
-    with open(out) as f:
-        report = json.load(f)
-    timings["emu_s"] = time.monotonic() - t0
-    findings = rv_contract.judge_emu(inp, report)
-    t1 = time.monotonic()
-    run = rv_gdb.run(image, rv_contract.gdb_stops(inp), mem, cpus, seconds=seconds)
-    timings["qemu_gdb_s"] = time.monotonic() - t1
+    boot = Beside(lambda cancel: rv_gdb.run(image, rv_contract.gdb_stops(inp), mem, cpus, seconds=seconds,
+                                            cancel=cancel))
+    try:
+        out = os.path.join(work, "emu.json")
+        args = [emu_check_path(), image, "--ram-mib", str(mem), "--json", out, "--budget", str(budget),
+                *_file_args(kernel, roottask, dtb)]
+        if cpus > 1:
+            try:
+                args += ["--qemu-dtb", qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), facts.machine,
+                                                             facts.cpu, mem, cpus, arch="riscv64")]
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                raise CheckError(str(e))
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        if not os.path.exists(out):
+            raise CheckError(f"emu-check wrote no report: {r.stderr.strip() or r.stdout.strip()}")
+        with open(out) as f:
+            report = json.load(f)
+        timings["emu_s"] = time.monotonic() - t0
+        findings = rv_contract.judge_emu(inp, report)
+        run = boot.result()
+        timings["qemu_gdb_s"] = boot.elapsed
+    finally:
+        boot.close()
     emu_a = report.get("observations", {}).get("a")
     emu_a = [int(v, 16) for v in emu_a] if emu_a else None
     findings += rv_contract.judge_qemu(inp, run, emu_a)
@@ -295,22 +343,47 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
             cpus = cpus or inp.nodes
             st.set_result(f"{fmt} payload")
         seconds = seconds or default_budget(cpus)
-        with progress.stage("emulation (Unicorn)") as st:
-            emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
-                                    machine, cpu, cpus)
-            st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
-        timings["emu_s"] = time.monotonic() - t0
-        findings = contract.judge_emu(inp, emu_report)
-        t1 = time.monotonic()
         # bootcheck's own root task ends with a verdict and a halt: watch it to
         # the end (seL4's `halting...`, or the budget). Any other root task
         # need not end: watch it `linger` seconds after its entry.
         own = roottask_failures.prints_our_grammar(u_path)
-        with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
-            run = gdbrun.run(contract_plan(inp, image, cpus), image, machine, cpu, mem, seconds,
-                             end_on=END_ON, keep_serial=serial_log, linger=None if own else linger,
-                             smp=cpus)
-        timings["qemu_gdb_s"] = time.monotonic() - t1
+        plan = contract_plan(inp, image, cpus)
+        t1 = time.monotonic()
+        # What the emulation says of a loader that never reached the kernel,
+        # for the boot to end where the emulation's did (gdbrun.run's stalled).
+        emu_stalled = []
+        boot = Beside(lambda cancel: gdbrun.run(plan, image, machine, cpu, mem, seconds, end_on=END_ON,
+                                                keep_serial=serial_log, linger=None if own else linger,
+                                                smp=cpus, cancel=cancel,
+                                                stalled=lambda: emu_stalled[0] if emu_stalled else None))
+        # QEMU's own DTB for the memory map, made meanwhile too (an SMP
+        # kernel's emulation makes it first, in run_emu).
+        dtb_dump = None
+        if d_path is None and cpus == 1:
+            dtb_dump = Beside(lambda cancel: qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), machine, cpu,
+                                                                  mem, cpus))
+        try:
+            with progress.stage("emulation (Unicorn)") as st:
+                emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,
+                                     machine, cpu, cpus)
+                st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
+            timings["emu_s"] = time.monotonic() - t0
+            stalled_line = _stalled_line(emu_report)
+            if stalled_line is not None:
+                emu_stalled.append(stalled_line)
+            findings = contract.judge_emu(inp, emu_report)
+            with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
+                run = boot.result()
+            timings["qemu_gdb_s"] = time.monotonic() - t1
+            if dtb_dump is not None:
+                try:
+                    dtb_dump.result()
+                except (RuntimeError, OSError, subprocess.TimeoutExpired):
+                    pass        # memory_map tries again, and then shows RAM as the target knows it
+        finally:
+            boot.close()
+            if dtb_dump is not None:
+                dtb_dump.close()
         run.watched = None if own else linger     # how long the root task was watched after its entry
         run.budget = seconds
         with progress.stage("the contract's verdict") as st:

@@ -26,6 +26,10 @@ GDB = os.environ.get("GDB", "gdb-multiarch")
 HARNESS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RUN_SCRIPT = os.path.join(HARNESS_DIR, "gdb", "run_scenario.py")
 GRACE_SECONDS = 10.0
+# A loader the emulation saw take an exception before the kernel (see run's
+# `stalled`): once QEMU's console has printed the same last line and stayed
+# silent this long, the boot is where the emulation's ended.
+STALLED_QUIET = 2.0
 
 
 @dataclass
@@ -51,6 +55,11 @@ def _read(path):
             return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     except OSError:
         return ""
+
+
+def _last_line(text):
+    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    return lines[-1] if lines else None
 
 
 MONITOR_PROMPT = b"(qemu) "
@@ -116,7 +125,7 @@ def kill_qemu(pidfile):
 
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
-        firmware=None, fail_fast=True):
+        firmware=None, fail_fast=True, cancel=None, stalled=None):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
     (None: run on until an end_on line, shutdown or the time budget).
@@ -124,7 +133,14 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     boot failed (qemu.DECISIVE: a root task's fault report, its boot FAILED,
     a kernel assertion, a loader error), not at the time budget.
     firmware: boot the image through firmware instead of QEMU's -kernel (e.g.
-    bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile)."""
+    bootcheck.uboot.BootiFirmware, which drives U-Boot's console meanwhile).
+    cancel: a threading.Event; once set, the run ends at once, gdb and QEMU
+    killed (for a caller that ran it beside other work that failed).
+    stalled: a callable giving, once the emulation of the same image saw the
+    loader take an exception before the kernel, the last console line it
+    printed then (else None): the run ends when QEMU's console ends with that
+    line and has been silent for STALLED_QUIET s, instead of at the budget
+    (the guest loops in the exception vectors; gdb then reads where)."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
@@ -155,6 +171,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     decided = None
     killed = False
     last_stop_sent = 0.0
+    serial_length, serial_changed = 0, start
     interrupted = True      # until the loop ends normally (Ctrl-C, SIGTERM: see below)
     try:
         while proc.poll() is None:
@@ -165,6 +182,9 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
                 if decider is not None:
                     decider.update(serial, now)
                     decided = decider.ended(now)
+                if len(serial) != serial_length:
+                    serial_length, serial_changed = len(serial), now
+                stalled_at = stalled() if stalled is not None else None
                 if hit:
                     ended_by = f"serial line {hit!r} (end of run)"
                 elif decided is not None:
@@ -172,6 +192,10 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
                                 f"(run ended {now - decider.seen_at:.1f} s after it)")
                 elif now - start > seconds:
                     ended_by = f"time budget of {seconds} s spent"
+                elif (stalled_at is not None and now - serial_changed >= STALLED_QUIET
+                      and _last_line(serial) == stalled_at):
+                    ended_by = (f"serial silent for {STALLED_QUIET} s after {stalled_at!r}, where the "
+                                "emulation saw the loader take an exception")
                 elif linger is not None and os.path.exists(plan["all_reached_flag"]):
                     reached_at = os.path.getmtime(plan["all_reached_flag"])
                     if time.time() - reached_at > linger:
@@ -179,7 +203,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             if ended_by is not None and now - last_stop_sent > 0.5:
                 _monitor_stop(monitor)
                 last_stop_sent = now
-            if now - start > seconds + GRACE_SECONDS:
+            if now - start > seconds + GRACE_SECONDS or (cancel is not None and cancel.is_set()):
                 killed = True
                 break
             time.sleep(0.05)

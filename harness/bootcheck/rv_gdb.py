@@ -75,10 +75,10 @@ class RvRun:
     elapsed: float = 0.0
 
 
-def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
+def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None):
     """stops: [(name, address)] in boot order. After the last stop, the
     guest runs `linger` seconds more so the root task's first lines reach the
-    serial log."""
+    serial log. cancel: a threading.Event; once set, the run ends at once."""
     facts = arch_facts.facts("riscv64")
     work = tempfile.mkdtemp(prefix="bcrv")
     serial = os.path.join(work, "serial.log")
@@ -108,6 +108,9 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5):
                 break
             if time.monotonic() - start > seconds:
                 result.ended = f"time budget of {seconds} s spent"
+                break
+            if cancel is not None and cancel.is_set():
+                result.ended = "cancelled"
                 break
             time.sleep(0.05)
     finally:

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -21,23 +22,76 @@ BUILD = os.path.abspath(os.environ.get("BUILD", os.path.join(ROOT, "build")))
 REPORTS = os.path.join(ROOT, "reports")
 
 
-def _interrupt_on_sigterm(signum, frame):
+# A pytest-xdist worker may get one interrupt twice: Ctrl-C reaches it from
+# the terminal and from the controller, which passes on what it gets. The
+# second, within this many seconds, is the same interrupt: raised again it
+# would break the clean-up the first started (QEMU left running). execnet's
+# own SIGINT, 5 s after a worker that did not stop, still counts.
+SAME_INTERRUPT_SECONDS = 2.0
+_interrupted_at = []
+
+
+def _worker_interrupt(signum, frame):
+    now = time.monotonic()
+    if _interrupted_at and now - _interrupted_at[-1] < SAME_INTERRUPT_SECONDS:
+        return
+    _interrupted_at.append(now)
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def _workers_dir(controller_pid):
+    base = runcache.run_dir()
+    return os.path.join(base, "xdist-workers", str(controller_pid)) if base else None
+
+
+def _is_child(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _controller_interrupt(signum, frame):
+    """The controller of an xdist run passes SIGINT or SIGTERM on to its
+    workers at once: only the controller gets it from `kill PID` (or from a
+    runner that signals one process), and execnet would interrupt a busy
+    worker only 5 s after the controller ended it."""
+    folder = _workers_dir(os.getpid())
+    for name in (os.listdir(folder) if folder and os.path.isdir(folder) else []):
+        if name.isdigit() and _is_child(int(name)):
+            try:
+                os.kill(int(name), signum)
+            except ProcessLookupError:
+                pass
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 def pytest_configure(config):
-    # SIGTERM (kill, a CI cancel) would end Python without running finally
-    # blocks, and QEMU, in its own session, would keep running. Handled like
-    # Ctrl-C, the runner kills its process group on the way out
-    # (harness/tests/test_hygiene.py).
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     # One cache on disk for the whole run, which the xdist workers inherit
     # through the environment (bootcheck.runcache).
     config._bootcheck_run_cache = runcache.start_run(BUILD)
+    # SIGTERM (kill, a CI cancel) would end Python without running finally
+    # blocks, and QEMU, in its own session, would keep running. Handled like
+    # Ctrl-C, the runner kills its process group on the way out
+    # (harness/tests/test_hygiene.py). Under pytest-xdist the controller
+    # passes either on to its workers (each says where it is by its pid).
+    worker = hasattr(config, "workerinput")
+    if worker and _workers_dir(os.getppid()):
+        os.makedirs(_workers_dir(os.getppid()), exist_ok=True)
+        open(os.path.join(_workers_dir(os.getppid()), str(os.getpid())), "w").close()
+    handler = _worker_interrupt if worker else _controller_interrupt
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, handler)
 
 
 def pytest_unconfigure(config):
+    # The browser tests' one Chromium (bootcheck.browser.shared), if they ran
+    # here: ended with the run, not left to the interpreter's exit.
+    if "bootcheck.browser" in sys.modules:
+        sys.modules["bootcheck.browser"].close_shared()
     runcache.end_run(getattr(config, "_bootcheck_run_cache", None))
 
 

@@ -4,9 +4,12 @@ passes with a page-table map, one fails at a known stop with a write map and a
 serial from `booter`, one is skipped, one errors in its fixture."""
 
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
+
+from bootcheck import runcache
 
 HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -63,7 +66,20 @@ NODE = "test_synthetic.py::"
 
 
 def run_synthetic(tmp_path, *extra):
-    """Returns (completed process, reports directory)."""
+    """Returns (completed process, reports directory). The same run (same
+    extra arguments) is made once per test run, by whichever pytest-xdist
+    worker asks first (bootcheck.runcache): test_report.py and
+    test_report_chromium.py read the same reports."""
+    base = runcache.run_dir()
+    if base is None:
+        return _run_synthetic(tmp_path, *extra)
+    key = runcache.key_of("synthetic-report-run", extra)
+    folder = pathlib.Path(base) / "synthetic-report-runs" / key
+    return runcache.shared("synthetic-report-run", key, lambda: _run_synthetic(folder, *extra))
+
+
+def _run_synthetic(tmp_path, *extra):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_synthetic.py").write_text(SYNTHETIC)
     out = tmp_path / "reports"

@@ -9,7 +9,6 @@ mistake; each test asserts the exact diagnosis line, with the numbers
 computed from the input files and the altloader's documented placement
 (fixtures/altloader/README.md), and the exit status."""
 
-import json
 import os
 import re
 import subprocess
@@ -18,11 +17,13 @@ import pytest
 
 from bootcheck import contract, expect, facts, images, qemu_machine, target
 
+from check_runs import run_check
 from conftest import BUILD, ROOT, Artifacts, virt_dtb_for
 
-pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow]
+# The bad-input tests end before any emulation or boot (well under a second):
+# they stay in make verify-quick; every test that makes a check is `slow`.
+pytestmark = [pytest.mark.qemu, pytest.mark.emu]
 
-BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 ALT = os.path.join(BUILD, "fixtures", "altloader")
 PAGE = expect.PAGE
 MIB = 1 << 20
@@ -32,19 +33,6 @@ PASS_LINE = "bootcheck: PASS: every link of seL4's boot contract holds"
 
 def hx(v):
     return f"0x{v:x}"
-
-
-def run_check(tmp_path, image, *args, seconds=None):
-    """bootcheck check with its own budget (20 s per core) unless seconds."""
-    out = tmp_path / "report"
-    budget = ["--seconds", str(seconds)] if seconds else []
-    r = subprocess.run([BOOTCHECK, "check", str(image), "--out", str(out), *budget,
-                        *args], capture_output=True, text=True, timeout=(seconds or 80) + 60)
-    verdict = None
-    if (out / "verdict.json").exists():
-        verdict = json.loads((out / "verdict.json").read_text())
-    print(r.stdout, r.stderr)
-    return r, verdict, out
 
 
 def last_line(r):
@@ -85,6 +73,7 @@ def files_args():
 
 # --- passing images -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_our_loader_image_passes(tmp_path):
     image = images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "ours.elf")
     r, v, out = run_check(tmp_path, image)
@@ -102,6 +91,7 @@ def test_our_loader_image_passes(tmp_path):
     assert PASS_LINE in (out / "verdict.md").read_text()
 
 
+@pytest.mark.slow
 def test_foreign_loader_with_another_placement_passes(tmp_path):
     """The altloader places the root task and the DTB where our loader never
     would; by the contract that is right, so the check passes."""
@@ -156,6 +146,7 @@ MUTANTS = ["write-rootserver", "pv-offset-page-high", "x1-page-short", "x3-not-e
            "roottask-bss-not-zeroed", "kernel-window-device", "dtb-overlaps-user"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS)
 def test_mutant_gets_its_diagnosis(tmp_path, mutant):
     r, v, _ = run_check(tmp_path, alt_image(mutant), *files_args())
@@ -163,6 +154,7 @@ def test_mutant_gets_its_diagnosis(tmp_path, mutant):
     assert re.fullmatch(_mutant_lines(Alt())[mutant], last_line(r)), last_line(r)
 
 
+@pytest.mark.slow
 def test_roottask_bss_not_zeroed_names_the_root_task_bss(tmp_path):
     """The .bss range in the sentence is the root task's own, at x0."""
     a = Alt()
@@ -173,6 +165,7 @@ def test_roottask_bss_not_zeroed_names_the_root_task_bss(tmp_path):
     assert f"bytes of [{hx(start)}, {hx(end)}) are not, first at paddr {hx(start)}" in last_line(r)
 
 
+@pytest.mark.slow
 def test_root_task_fault_is_decoded_into_its_source(tmp_path):
     """pv_offset one page high: the root task is mapped one page low and
     faults; the fault report is decoded into the root task's function."""
@@ -186,8 +179,9 @@ def test_root_task_fault_is_decoded_into_its_source(tmp_path):
     assert f" at PC {hx(pc)} ({func}" in runs["sentence"]
 
 
+@pytest.mark.slow
 def test_kernel_never_reached_is_bounded_and_explained(tmp_path):
-    r, v, _ = run_check(tmp_path, alt_image("never-reaches-kernel"), *files_args(), seconds=4)
+    r, v, _ = run_check(tmp_path, alt_image("never-reaches-kernel"), *files_args(), seconds=4, shared=False)
     assert r.returncode == 1
     k = expect.elf_facts(Artifacts.standin_kernel)
     line = last_line(r)
@@ -289,6 +283,7 @@ def _stripped_image(tmp_path, kernel):
     return images.pack_ok(k, u, tmp_path / "stripped.elf"), k
 
 
+@pytest.mark.slow
 def test_stripped_payload_is_incomplete_and_says_what_to_give(tmp_path):
     """Every rule appears; the ones that need the kernel's symbols are not
     observed, and the verdict says so instead of PASS (exit 3)."""
@@ -308,6 +303,7 @@ def test_stripped_payload_is_incomplete_and_says_what_to_give(tmp_path):
     assert "PASS" not in r.stdout.splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_unstripped_files_serve_a_stripped_payload(tmp_path):
     image, _ = _stripped_image(tmp_path, Artifacts.standin_kernel)
     r, v, _ = run_check(tmp_path, image, "--kernel", Artifacts.standin_kernel, "--roottask", Artifacts.roottask)
@@ -339,6 +335,7 @@ def test_make_check_needs_an_image():
     assert "make check: IMAGE=path/to/loader-image.elf is required" in r.stderr
 
 
+@pytest.mark.slow
 def test_make_check_runs_the_tool(tmp_path):
     image = images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "viamake.elf")
     r = subprocess.run(["make", "-s", "--no-print-directory", "check", f"IMAGE={image}"], cwd=ROOT,
@@ -350,6 +347,7 @@ def test_make_check_runs_the_tool(tmp_path):
 
 # --- real seL4 --------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_sel4_with_our_loader_passes(tmp_path, sel4_kernel):
     image = images.pack_ok(sel4_kernel, Artifacts.roottask, tmp_path / "ours-sel4.elf")
@@ -374,6 +372,7 @@ def _check_sel4_with_the_foreign_loader(tmp_path, sel4_kernel):
     return r, v
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_sel4_with_the_foreign_loader_passes(tmp_path, sel4_kernel, request):
     t = target.read(sel4_kernel)
@@ -386,6 +385,7 @@ def test_sel4_with_the_foreign_loader_passes(tmp_path, sel4_kernel, request):
     assert last_line(r) == PASS_LINE
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_sel4_smp_with_the_one_core_foreign_loader_hangs(tmp_path, sel4_kernel, request):
     """The altloader starts no other core: on a real SMP seL4 the boot core
@@ -410,6 +410,7 @@ def test_sel4_smp_with_the_one_core_foreign_loader_hangs(tmp_path, sel4_kernel, 
     assert "Bootstrapping kernel" in v["serial"] and "Booting all finished" not in v["serial"], v["serial"]
 
 
+@pytest.mark.slow
 def test_prefilled_rootserver_is_refused_like_sel4(tmp_path):
     """seL4 13.0.0 asserts when rootserver.extra_bi was pre-filled; the
     stand-in must refuse it the same way (../shared facts, third-party-loader
@@ -450,6 +451,7 @@ NONMCS_ON_MCS = re.compile(
     r"\(-9\), so printing 'r' waited on cap 0x72 and faulted")
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_nonmcs_roottask_on_a_real_mcs_kernel(tmp_path, sel4_kernel):
     """The reported bug: this check used to say PASS."""
@@ -462,6 +464,7 @@ def test_nonmcs_roottask_on_a_real_mcs_kernel(tmp_path, sel4_kernel):
     assert m and m["kernel"] == f"seL4 {t.release}", last_line(r)
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_13_labels_on_a_real_14plus_kernel(tmp_path, sel4_kernel):
     t = target.read(sel4_kernel)
@@ -482,6 +485,7 @@ def _standin_build(name):
     return path
 
 
+@pytest.mark.slow
 def test_nonmcs_roottask_on_the_mcs_stand_in(tmp_path):
     k = _standin_build("kernel-16.0.0-mcs.elf")
     r, _, _ = _check_kernel_with_13_roottask(tmp_path, k)
@@ -490,6 +494,7 @@ def test_nonmcs_roottask_on_the_mcs_stand_in(tmp_path):
            "16.0.0) MCS, read from the kernel ELF: " in last_line(r), last_line(r)
 
 
+@pytest.mark.slow
 def test_13_labels_on_the_16_stand_in(tmp_path):
     k = _standin_build("kernel-16.0.0.elf")
     r, _, _ = _check_kernel_with_13_roottask(tmp_path, k)
@@ -510,6 +515,7 @@ MCS_ON_NONMCS = ("the root task uses MCS syscall numbers on a non-MCS kernel ({k
                  "kernel ELF: ")
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_mcs_roottask_on_a_real_nonmcs_kernel(tmp_path, sel4_kernel):
     t = target.read(sel4_kernel)
@@ -528,6 +534,7 @@ def test_mcs_roottask_on_a_real_nonmcs_kernel(tmp_path, sel4_kernel):
     assert ". Diagnosis: " + MCS_ON_NONMCS.format(kernel=f"seL4 {t.release}") in last_line(r)
 
 
+@pytest.mark.slow
 def test_mcs_roottask_on_the_nonmcs_stand_in(tmp_path):
     r, _, _ = _check_kernel_with_mcs_roottask(tmp_path, _standin_build("kernel-16.0.0.elf"))
     assert r.returncode == 1, r.stdout + r.stderr
@@ -543,6 +550,7 @@ def test_mcs_roottask_on_the_nonmcs_stand_in(tmp_path):
 STOCK_IMAGE = os.environ.get("SEL4_STOCK_IMAGE_SH", "")
 
 
+@pytest.mark.slow
 @pytest.mark.sel4
 def test_stock_image_of_a_real_kernel(tmp_path, sel4_kernel):
     """The stock elfloader (seL4_tools 2025+) packs a stripped kernel and a

@@ -5,8 +5,8 @@ one page short), and the rendered DOM must show the boot chain with the
 status colours, the first broken link (the verdict's) as the one highlighted,
 and the memory map with the boxes and marks the failure is about."""
 
+import concurrent.futures
 import html.parser
-import json
 import os
 import pathlib
 import re
@@ -16,9 +16,13 @@ import pytest
 
 from bootcheck import browser, images
 
+from check_runs import run_check
 from conftest import BUILD, Artifacts
 
-pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow]
+# One worker runs this module and test_report_chromium.py: the module's
+# reports are made once, and one Chromium (bootcheck.browser.shared) serves
+# every page of both.
+pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow, pytest.mark.xdist_group("chromium")]
 
 BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 ALT = os.path.join(BUILD, "fixtures", "altloader")
@@ -80,17 +84,25 @@ class Dom(html.parser.HTMLParser):
 def reports(tmp_path_factory):
     if browser.CHROMIUM is None:
         pytest.skip("chromium is not installed (make deps installs Debian's chromium)")
-    out = {}
+    images = {}
     for name in CASES:
-        image = os.path.join(ALT, f"{name}.elf")
-        if not os.path.exists(image):
-            pytest.fail(f"{image} is missing: run `make all` first")
-        d = tmp_path_factory.mktemp(name) / "report"
-        r = subprocess.run([BOOTCHECK, "check", image, "--kernel", Artifacts.standin_kernel,
-                            "--roottask", Artifacts.roottask, "--out", str(d)],
-                           capture_output=True, text=True, timeout=120)
-        verdict = json.loads((d / "verdict.json").read_text())
-        out[name] = (r, verdict, Dom(browser.dump_dom(d / "report.html")), d)
+        images[name] = os.path.join(ALT, f"{name}.elf")
+        if not os.path.exists(images[name]):
+            pytest.fail(f"{images[name]} is missing: run `make all` first")
+    dirs = {name: tmp_path_factory.mktemp(name) for name in CASES}
+    # The checks (the same as test_check.py's of these images: each made once
+    # per run) wait mostly for QEMU and gdb: they run side by side, and
+    # beside the browser's start.
+    with concurrent.futures.ThreadPoolExecutor(len(CASES) + 1) as pool:
+        started = pool.submit(browser.shared)
+        runs = {name: pool.submit(run_check, dirs[name], images[name], "--kernel", Artifacts.standin_kernel,
+                                  "--roottask", Artifacts.roottask) for name in CASES}
+        started.result()
+        out = {}
+        for name in CASES:
+            r, verdict, d = runs[name].result()
+            assert verdict is not None, r.stdout + r.stderr
+            out[name] = (r, verdict, Dom(browser.dump_dom(d / "report.html")), d)
     return out
 
 

@@ -121,6 +121,20 @@ def qemu_of(marker):
     return [p for p in processes_with(marker) if "qemu-system" in p[1]]
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+GUEST_RUNS_CPU_SECONDS = 0.3
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("kind,xdist", [("boot", []), ("boot", ["-n", "2"]), ("gdb", [])],
                          ids=["boot", "boot-xdist", "gdb-scenario"])
@@ -164,8 +178,10 @@ def test_interrupted_run_leaves_no_qemu_and_no_temporary_files(tmp_path, artifac
             inner.kill()
             out = inner.communicate(timeout=10)[0].decode("utf-8", "replace")
             pytest.fail(f"QEMU of the inner run never started; its output:\n{out}")
-        # QEMU has really begun: the spin kernel is reached well within a second.
-        time.sleep(1.0)
+        # QEMU has really begun: the spin kernel keeps a host CPU busy, so
+        # QEMU's CPU time shows the guest runs (however loaded the machine).
+        guest_runs = wait_for(lambda: all(cpu_seconds(pid) >= GUEST_RUNS_CPU_SECONDS for pid, _ in running), 30)
+        assert guest_runs, f"QEMU of the inner run used no CPU for its guest: {qemu_of(marker)}"
         assert inner.poll() is None, "the inner run ended before it was interrupted"
 
         inner.send_signal(signum)

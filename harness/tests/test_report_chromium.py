@@ -6,49 +6,30 @@ non-blank image. The screenshot is kept as reports/screenshots/ for CI."""
 import os
 import re
 import shutil
-import signal
 import struct
-import subprocess
 import zlib
 
 import pytest
 
+from bootcheck import browser
+
 from report_run import FAILING_STOP, FAILING_TEST, run_synthetic
 
-pytestmark = [pytest.mark.unit, pytest.mark.slow]
+# With test_check_report_chromium.py on one worker: one Chromium
+# (bootcheck.browser.shared) for the pages of both.
+pytestmark = [pytest.mark.unit, pytest.mark.slow, pytest.mark.xdist_group("chromium")]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REPORTS = os.path.join(os.path.dirname(__file__), "..", "..", "reports")
 
 
 @pytest.fixture(scope="module")
 def failing_report(tmp_path_factory):
-    if CHROMIUM is None:
+    if browser.CHROMIUM is None:
         pytest.skip("chromium is not installed (make deps installs Debian's chromium)")
     tmp = tmp_path_factory.mktemp("failing-run")
     proc, out = run_synthetic(tmp)
     assert proc.returncode == 1, proc.stdout
     return out / "report.html"
-
-
-def chromium(tmp_path, *args):
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)      # a new, empty profile: no state between runs
-    proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=120)
-    finally:
-        # Chromium's helpers (zygote, crashpad) may outlive the browser.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def png_pixels(path):
@@ -67,10 +48,9 @@ def png_pixels(path):
     return size[0], size[1], len(set(zlib.decompress(idat)))
 
 
-def test_dom_shows_failing_test_and_stop(failing_report, tmp_path):
-    r = chromium(tmp_path, "--dump-dom", failing_report.as_uri())
-    assert r.returncode == 0, r.stderr[-2000:]
-    rows = re.findall(r"<tr>(.*?)</tr>", r.stdout, re.S)
+def test_dom_shows_failing_test_and_stop(failing_report):
+    dom = browser.dump_dom(failing_report)      # raises BrowserError when it cannot render it
+    rows = re.findall(r"<tr>(.*?)</tr>", dom, re.S)
     failing = [row for row in rows if FAILING_TEST in row]
     assert failing, f"no row for {FAILING_TEST} in the rendered DOM"
     assert re.search(r'<td class="failed">failed</td>', failing[0]), failing[0]
@@ -79,9 +59,8 @@ def test_dom_shows_failing_test_and_stop(failing_report, tmp_path):
 
 def test_screenshot_is_rendered(failing_report, tmp_path):
     shot = tmp_path / "report.png"
-    r = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,900",
-                 failing_report.as_uri())
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    browser.screenshot(failing_report, shot, 1200, 900)     # raises BrowserError when it makes none
+    assert shot.exists()
     width, height, distinct = png_pixels(shot)
     assert (width, height) == (1200, 900)
     assert distinct > 16, "the screenshot is blank"

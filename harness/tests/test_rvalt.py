@@ -14,13 +14,14 @@ build/roottask/riscv64/roottask.elf, or RVALT_ROOTTASK=path."""
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 
 import pytest
 
 from bootcheck import arch as arch_facts
-from bootcheck import expect, qemu_machine, target
+from bootcheck import expect, qemu_machine, runcache, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
 
@@ -82,16 +83,25 @@ _BUILT = {}
 
 
 def _images(tmp_path, kernel, roottask):
-    """All ten images around kernel and roottask, built once per pair."""
-    if (kernel, roottask) in _BUILT:
-        return _BUILT[kernel, roottask]
-    out = tmp_path / "images"
-    r = subprocess.run(["make", "-s", "--no-print-directory", "rvalt-images", f"KERNEL={kernel}",
-                        f"ROOTTASK={roottask}", f"RVALT_OUT_DIR={out}"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    _BUILT[kernel, roottask] = {m: str(out / f"{m}.elf") for m in MUTANTS}
-    return _BUILT[kernel, roottask]
+    """All ten images around kernel and roottask, built once per pair and
+    test run, by whichever pytest-xdist worker asks first (bootcheck.runcache)."""
+    key = runcache.key_of("rvalt-images", kernel, runcache.file_digest(kernel), roottask,
+                          runcache.file_digest(roottask))
+    if key in _BUILT:
+        return _BUILT[key]
+    base = runcache.run_dir()
+    out = pathlib.Path(base) / "rvalt-images" / key if base else tmp_path / "images"
+
+    def make():
+        r = subprocess.run(["make", "-s", "--no-print-directory", "rvalt-images", f"KERNEL={kernel}",
+                            f"ROOTTASK={roottask}", f"RVALT_OUT_DIR={out}"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=600)
+        return r.returncode, r.stdout + r.stderr
+
+    status, output = runcache.shared("rvalt-images", key, make) if base else make()
+    assert status == 0, output
+    _BUILT[key] = {m: str(out / f"{m}.elf") for m in MUTANTS}
+    return _BUILT[key]
 
 
 def _boot(image, seconds=60):

@@ -1,0 +1,49 @@
+"""`bootcheck check` runs for the tests, one per verdict: several tests judge
+the same image's verdict (its last line, its findings, its report.html in a
+browser), so a check with the same image (path and bytes), the same
+arguments (files by their bytes) and the same budget is made once per test
+run, by whichever pytest-xdist worker asks first (bootcheck.runcache). Its
+report folder then lives in the run cache and every test reads that one."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+from bootcheck import runcache
+
+from conftest import BUILD
+
+BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
+
+
+def _digest(value):
+    value = str(value)
+    return runcache.file_digest(value) if os.path.isfile(value) else None
+
+
+def _run(image, args, seconds, out):
+    budget = ["--seconds", str(seconds)] if seconds else []
+    return subprocess.run([BOOTCHECK, "check", str(image), "--out", str(out), *budget, *args],
+                          capture_output=True, text=True, timeout=(seconds or 80) + 60)
+
+
+def run_check(tmp_path, image, *args, seconds=None, shared=True):
+    """(CompletedProcess, verdict.json's dict or None, the report folder).
+    seconds: the QEMU boot's budget (default: bootcheck's own, 20 s per
+    core). shared=False: a run of its own, for a test about the run itself
+    (what it leaves behind)."""
+    base = runcache.run_dir()
+    if not shared or base is None:
+        out = tmp_path / "report"
+        r = _run(image, args, seconds, out)
+    else:
+        key = runcache.key_of("check", str(image), _digest(image), BOOTCHECK, _digest(BOOTCHECK),
+                              tuple((str(a), _digest(a)) for a in args), seconds)
+        out = pathlib.Path(base) / "checks" / key
+        r = runcache.shared("check", key, lambda: _run(image, args, seconds, out))
+    verdict = None
+    if (out / "verdict.json").exists():
+        verdict = json.loads((out / "verdict.json").read_text())
+    print(r.stdout, r.stderr)
+    return r, verdict, out
