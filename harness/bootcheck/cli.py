@@ -94,7 +94,13 @@ def main(argv=None):
     c.add_argument("--out", help="report directory (default reports/check/<image name>)")
     c.set_defaults(func=cmd_check)
     a = p.parse_args(argv)
-    return a.func(a)
+    try:
+        return a.func(a)
+    except KeyboardInterrupt:
+        # The check's boots end themselves on the way out (their finally
+        # blocks); the user asked for the stop, so no traceback.
+        print("bootcheck: interrupted; the check's QEMU and gdb were ended, no verdict", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
