@@ -35,6 +35,11 @@ SHELL_SYNTAX = re.compile(r"[$`\\;&|<>(){}*?\[\]~#!\n]")
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # Set by pytest for each test; no make variable reads them.
 VOLATILE_ENV = ("PYTEST_CURRENT_TEST",)
+# Read by pack.sh alone, from the environment its recipe line inherits (the
+# call's own: see command()); no make fragment names them, so they do not
+# change the recipe (test_packcmd checks both). Keyed on them, every broken
+# payload archive (PAYLOAD_CPIO, one per case) cost a make -n of its own.
+PACK_SCRIPT_ENV = ("PACK_UNCHECKED", "PAYLOAD_CPIO")
 
 
 def _marker(name):
@@ -48,7 +53,7 @@ def _template(root, target, fixed, filled, env):
     """The recipe lines of `make -n target`, with markers for the filled
     names, or None when make will not say (then every call runs make)."""
     key = (root, target, fixed, filled,
-           tuple(sorted((k, v) for k, v in env.items() if k not in VOLATILE_ENV)))
+           tuple(sorted((k, v) for k, v in env.items() if k not in VOLATILE_ENV + PACK_SCRIPT_ENV)))
     if key not in _templates:
         cmd = ["make", "-n", "-s", "--no-print-directory", "-C", root, target,
                *[f"{k}={v}" for k, v in fixed], *[f"{n}={_marker(n)}" for n in filled]]

@@ -128,3 +128,29 @@ def test_images_pack_uses_the_direct_command(tmp_path, monkeypatch):
     asked = [c for c in calls if (os.path.basename(c[0]) == "make" and "-n" in c) or
              c[1:] == ["-print-libgcc-file-name"]]
     assert [os.path.basename(c[0]) for c in calls if c not in asked] == ["pack.sh"] * 2, calls
+
+
+def test_pack_script_env_is_not_in_the_templates_key(tmp_path, monkeypatch):
+    """PACK_UNCHECKED and PAYLOAD_CPIO (packcmd.PACK_SCRIPT_ENV) do not make
+    a template of their own: no make fragment reads them, so make's recipe is
+    the same whatever they are, and a pack that sets them (a payload archive,
+    packed unchecked) gives make's bytes and lines."""
+    fragments = [os.path.join(ROOT, "Makefile")] + [
+        os.path.join(d, f) for d, dirs, files in os.walk(ROOT)
+        if not os.path.relpath(d, ROOT).split(os.sep)[0] in ("build", ".git", "reports")
+        for f in files if f.endswith(".mk")]
+    assert len(fragments) > 5, fragments
+    for name in packcmd.PACK_SCRIPT_ENV:
+        readers = [f for f in fragments if name in open(f).read()]
+        assert not readers, f"make reads {name} ({readers}): packcmd must key its template on it"
+    monkeypatch.setenv("PACK_UNCHECKED", "1")
+    monkeypatch.setenv("PAYLOAD_CPIO", os.path.join(FIXTURES, "broken", "good-payload.cpio"))
+    args = image_args(kernel="", roottask="")
+    made = through_make(args, tmp_path / "make.elf")
+    assert made.returncode == 0, made.stdout
+    code, output = directly(args, tmp_path / "direct.elf")
+    assert code == 0, output
+    assert output.replace(str(tmp_path / "direct.elf"), "OUT") == \
+        made.stdout.replace(str(tmp_path / "make.elf"), "OUT")
+    with open(tmp_path / "make.elf", "rb") as a, open(tmp_path / "direct.elf", "rb") as b:
+        assert a.read() == b.read(), "the images differ"
