@@ -206,10 +206,12 @@ endef
 $(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_config,$(c))))
 
 # Where seL4 links its qemu-riscv-virt kernel: 13.0 at physBase + 64 MiB,
-# 14.0 on at physBase (right after OpenSBI's 2 MiB).
+# 14.0 on at physBase (right after OpenSBI's 2 MiB). The kernel window maps
+# physBase 0x80000000 at 0xffffffff80000000, so a paddr's vaddr is the paddr
+# under 0xffffffff (text, not a $(shell), which every make parse would pay).
 standin_rv_paddr = $(if $(filter 13,$(firstword $(subst ., ,$(1)))),0x84000000,0x80200000)
 standin_rv_link_at = -Wl,--defsym=KERNEL_PADDR=$(call standin_rv_paddr,$(1)) \
-                     -Wl,--defsym=KERNEL_VADDR=$(shell printf '0x%x' $$((0xffffffff80000000 + $(call standin_rv_paddr,$(1)) - 0x80000000)))
+                     -Wl,--defsym=KERNEL_VADDR=$(patsubst 0x%,0xffffffff%,$(call standin_rv_paddr,$(1)))
 
 # $(call standin_rv_build,RELEASE,CONFIG)
 define standin_rv_build
