@@ -63,6 +63,8 @@ $(SANITIZE_BUILD)/pack-check: $(wildcard loader/host/*.c loader/host/*.h $(COMMO
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(SANITIZE_CFLAGS) -o $@ $(wildcard loader/host/*.c) $(wildcard $(COMMON_DIR)/*.c) -lfdt
 
+all: $(SANITIZE_BUILD)/pack-check
+
 # Other host C (unit tests, the Unicorn runner) can join by adding
 # prerequisites to verify-sanitize in their own fragments.
 verify-sanitize: $(SANITIZE_BUILD)/pack-check fuzz-replays $(BROKEN_MANIFEST)
