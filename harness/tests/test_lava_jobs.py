@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import lava_jobs, lava_local, qemu_machine, scenario
+from bootcheck import arch as arch_facts
+from bootcheck import lava_jobs, lava_local, qemu_machine, scenario, target
 
 from conftest import BUILD, ROOT, Artifacts
 from lava_support import generated, job_files, load, require_lava_run
@@ -102,16 +103,29 @@ def test_one_job_per_given_kernel(tmp_path, monkeypatch):
 
 def test_job_follows_its_scenario_and_kernel(tmp_path_factory):
     out, jobs, _ = generated(tmp_path_factory)
+    assert {target.read(lava_jobs.known_kernels(BUILD)[j.kernel_name]).arch for j in jobs.values()} == \
+        {"aarch64", "riscv64"}, "the stand-in jobs are AArch64's and riscv64's"
     for name, job in jobs.items():
         data = scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, job.scenario))
         kernel = lava_jobs.known_kernels(BUILD)[job.kernel_name]
         d = job.definition
-        m = data.get("machine", {})
-        assert d["context"]["machine"] == m.get("machine", qemu_machine.machine_for(kernel)), name
-        assert d["context"]["cpu"] == m.get("cpu", "cortex-a53") and d["context"]["memory"] == m.get("mem", 1024)
+        arch = target.read(kernel).arch
         nodes = qemu_machine.kernel_nodes(kernel)
+        if arch == "aarch64":
+            m = data.get("machine", {})
+            machine, cpu, mem = m.get("machine", qemu_machine.machine_for(kernel)), m.get("cpu", "cortex-a53"), \
+                m.get("mem", 1024)
+            assert d["context"]["arch"] == "arm64" and "no_kvm" not in d["context"], name
+            budget = data.get("budget", {}).get("seconds", 20)
+        else:
+            # the architecture's facts file, not the scenario's AArch64 machine
+            facts = arch_facts.facts(arch)
+            machine, cpu, mem = facts.machine, facts.cpu, facts.mem
+            assert d["context"]["arch"] == arch and d["context"]["no_kvm"] is True, name
+            budget = data.get("budget", {}).get("seconds", 20) * nodes
+        assert d["context"]["machine"] == machine, name
+        assert d["context"]["cpu"] == cpu and d["context"]["memory"] == mem, name
         assert d["context"]["extra_options"] == ([f"-smp {nodes}"] if nodes > 1 else []), name
-        budget = data.get("budget", {}).get("seconds", 20)
         test = [a["test"] for a in d["actions"] if "test" in a][0]
         assert test["timeout"]["seconds"] == budget
         assert d["timeouts"]["job"]["seconds"] > budget + sum(
@@ -125,9 +139,20 @@ def test_job_follows_its_scenario_and_kernel(tmp_path_factory):
             case = lava_jobs.case_of_line(line)
             assert (case and case[0] in job.required) or line in job.serial_lines, (name, line)
         # the device dictionary boots exactly what the context says
-        opts = load(job_files(out, name)[1])["actions"]["boot"]["methods"]["qemu"]["parameters"]["options"]
+        device = load(job_files(out, name)[1])
+        params = device["actions"]["boot"]["methods"]["qemu"]["parameters"]
+        opts = params["options"]
         assert f"-machine {d['context']['machine']}" in opts and f"-m {d['context']['memory']}" in opts
         assert "-nic none" in opts and all(o in opts for o in d["context"]["extra_options"])
+        assert params["command"] == arch_facts.facts(arch).qemu and device["available_architectures"] == \
+            [d["context"]["arch"]], name
+        assert ("-bios default" in opts) == (arch == "riscv64"), name
+        # the monitor starts at this architecture's loader banner
+        with open(job.image, "rb") as f:
+            image = f.read()
+        start = test["monitors"][0]["start"]
+        banner = lava_jobs.LOADER_BANNERS[arch]
+        assert re.fullmatch(start, banner) and banner.encode() in image, (name, start)
         assert d["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + job.image
 
 
@@ -150,7 +175,10 @@ def test_kernel_and_roottask_pick_the_scenarios_of_their_flavour(tmp_path_factor
 def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
     require_lava_run()
     out, jobs, _ = generated(tmp_path_factory)
+    from lava_common import schemas
     for name in jobs:
+        # the schema a LAVA server checks a submitted job against, strict
+        schemas.validate(load(job_files(out, name)[0]), strict=True)
         r = lava_local.run(*job_files(out, name), str(tmp_path), validate=True)
         assert r.returncode == 0 and not r.leftovers, r.describe()
         assert not os.path.exists(r.scratch)
