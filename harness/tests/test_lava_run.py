@@ -24,7 +24,7 @@ from test_hygiene import spin_kernel_elf
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
-HANG_TEST_SECONDS = 3
+HANG_TEST_SECONDS = 2
 
 
 @pytest.fixture
