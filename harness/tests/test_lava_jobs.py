@@ -4,6 +4,7 @@ turns the console's stage lines into LAVA cases by the root task's output
 grammar (roottask/README.md); LAVA's own dispatcher accepts every job
 (`lava-run --validate`); wrong input gets one line and exit 2."""
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -179,7 +180,12 @@ def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
     for name in jobs:
         # the schema a LAVA server checks a submitted job against, strict
         schemas.validate(load(job_files(out, name)[0]), strict=True)
-        r = lava_local.run(*job_files(out, name), str(tmp_path), validate=True)
+    # lava-run --validate on every job at once: each is a process of its own
+    # (its own job id and scratch directory), mostly starting Python
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda name: lava_local.run(*job_files(out, name), str(tmp_path), validate=True),
+                             jobs))
+    for r in runs:
         assert r.returncode == 0 and not r.leftovers, r.describe()
         assert not os.path.exists(r.scratch)
         with open(r.log) as f:
