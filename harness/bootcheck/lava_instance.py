@@ -4,8 +4,8 @@ cluster of its own (initdb in DIR, 127.0.0.1 and a socket in DIR),
 lava-server's code from Debian's lava-server package unpacked into the
 build tree (its maintainer scripts never run, so nothing in /etc or the
 system's PostgreSQL changes), its web/API process under gunicorn, the
-lava-scheduler, and a lava-worker (Debian's lava-dispatcher) with one qemu
-device whose dictionary is bootcheck's (lava_jobs.server_device_dictionary).
+lava-scheduler, and a lava-worker (Debian's lava-dispatcher) with two qemu
+devices whose dictionary is bootcheck's (lava_jobs.server_device_dictionary).
 Every process runs in its own session; `stop` ends them by their pids and
 removes DIR.
 
@@ -41,7 +41,9 @@ import urllib.request
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WORKER = "bootcheck-worker"
-DEVICE = "bootcheck-qemu-01"
+# Two qemu devices on the one worker: two jobs (an AArch64 and a riscv64
+# one) run side by side, not one after the other.
+DEVICES = ("bootcheck-qemu-01", "bootcheck-qemu-02")
 USER = "bootcheck"
 PG_ROOT_PREFIX = "bootcheck-lava-pg-"
 STOP_SECONDS = 1
@@ -52,7 +54,7 @@ SETUP = (("migrate", "--noinput"),
          ("tokens", "add", "--user", USER),
          ("device-types", "add", "qemu"),
          ("workers", "add", WORKER),
-         ("devices", "add", "--device-type", "qemu", "--worker", WORKER, DEVICE))
+         *(("devices", "add", "--device-type", "qemu", "--worker", WORKER, d) for d in DEVICES))
 # The layout of a template directory: a new one makes new templates.
 TEMPLATE_FORMAT = 1
 
@@ -240,8 +242,9 @@ class Instance:
         self.state.update(token=tokens["token"])
         self._save()
         from . import lava_jobs          # here only: `stop` needs none of its imports
-        with open(os.path.join(self.work, "etc", "devices", f"{DEVICE}.jinja2"), "w") as f:
-            f.write(lava_jobs.server_device_dictionary())
+        for device in DEVICES:
+            with open(os.path.join(self.work, "etc", "devices", f"{device}.jinja2"), "w") as f:
+                f.write(lava_jobs.server_device_dictionary())
         # the worker's scratch directories get a prefix of this instance's own
         with open(os.path.join(self.work, "etc", "dispatcher.d", f"{WORKER}.yaml"), "w") as f:
             f.write(f"prefix: bootcheck-instance-{self.state['http_port']}-\n")
@@ -400,19 +403,21 @@ class Instance:
                             f"(see {self.work}/logs/gunicorn.out)")
 
     def _wait_device_idle(self):
-        """The worker is online once the scheduler has seen it: its device Idle.
-        Asked of the web API (a `manage ... details` would start Django twice
-        a second)."""
+        """The worker is online once the scheduler has seen it: its devices
+        Idle. Asked of the web API (a `manage ... details` would start Django
+        twice a second)."""
         deadline = time.monotonic() + 120
         last = ""
         while time.monotonic() < deadline:
-            device = self._api(f"devices/{DEVICE}/") or {}
-            last = f"state {device.get('state', '?')}, health {device.get('health', '?')}"
-            worker = (self._api(f"workers/{WORKER}/") or {}) if device.get("state") == "Idle" else {}
-            if device.get("state") == "Idle" and worker.get("state") == "Online":
+            devices = [self._api(f"devices/{d}/") or {} for d in DEVICES]
+            last = ", ".join(f"{d}: state {v.get('state', '?')}, health {v.get('health', '?')}"
+                             for d, v in zip(DEVICES, devices))
+            idle = all(v.get("state") == "Idle" for v in devices)
+            worker = (self._api(f"workers/{WORKER}/") or {}) if idle else {}
+            if idle and worker.get("state") == "Online":
                 return
             time.sleep(0.2)
-        raise InstanceError(f"the worker never brought {DEVICE} online within 120 s ({last}; "
+        raise InstanceError(f"the worker never brought {' and '.join(DEVICES)} online within 120 s ({last}; "
                             f"see {self.work}/logs/worker.log)")
 
     def stop(self):
