@@ -5,6 +5,7 @@ URL nobody serves) the right case fails or never comes, the job ends within
 its own timeout, no QEMU survives it and LAVA's scratch directory is gone;
 `make lava-report` turns the logs into bootcheck's reports."""
 
+import concurrent.futures
 import json
 import os
 import re
@@ -239,8 +240,11 @@ def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, a
     for name, job in jobs.items():
         assert job.definition["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + str(image)
     generated_jobs = lava_results.load_jobs(os.path.join(out, "jobs"))
-    for name in jobs:
-        r = run_clean(*job_files(out, name), tmp_path / "run")
+    # both at once: separate lava-run processes, job ids and scratch
+    # directories (and each QEMU runs its own deployed copy of the image)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(zip(jobs, pool.map(lambda name: run_clean(*job_files(out, name), tmp_path / "run"), jobs)))
+    for name, r in runs.items():
         got = cases(r.log)
         assert r.returncode == 0 and set(jobs[name].required) <= set(got), r.describe()
         assert all(v == "pass" for v in got.values()), got
