@@ -4,16 +4,26 @@ cluster of its own (initdb in DIR, 127.0.0.1 and a socket in DIR),
 lava-server's code from Debian's lava-server package unpacked into the
 build tree (its maintainer scripts never run, so nothing in /etc or the
 system's PostgreSQL changes), its web/API process under gunicorn, the
-lava-scheduler, and a lava-worker (Debian's lava-dispatcher) with one qemu
-device whose dictionary is bootcheck's (lava_jobs.server_device_dictionary).
+lava-scheduler, and a lava-worker (Debian's lava-dispatcher) with two qemu
+devices whose dictionary is bootcheck's (lava_jobs.server_device_dictionary).
 Every process runs in its own session; `stop` ends them by their pids and
 removes DIR.
+
+What makes an instance slow to come up is made once and kept: the migrated
+database with the user, its token, the device type, the worker and the
+device (SETUP) is a stopped PostgreSQL cluster under the server tree,
+named by lava-server's package, PostgreSQL and SETUP (template_dir); each
+instance starts on a copy of it, so no Django command runs at start-up.
+lava-publisher runs beside the scheduler, as in a packaged install: a
+submitted job is an event that wakes the scheduler at once (without it the
+scheduler looks for work every 20 s) and a scheduled one wakes the worker.
 
     python3 -m bootcheck.lava_instance start DIR --server-tree TREE   (make lava-instance)
     python3 -m bootcheck.lava_instance stop DIR                       (make lava-instance-stop)
 """
 
 import argparse
+import fcntl
 import json
 import os
 import pwd
@@ -28,13 +38,25 @@ import tempfile
 import time
 import urllib.request
 
-from . import lava_jobs
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 WORKER = "bootcheck-worker"
-DEVICE = "bootcheck-qemu-01"
+# Two qemu devices on the one worker: two jobs (an AArch64 and a riscv64
+# one) run side by side, not one after the other.
+DEVICES = ("bootcheck-qemu-01", "bootcheck-qemu-02")
 USER = "bootcheck"
-START_SECONDS = 300
+PG_ROOT_PREFIX = "bootcheck-lava-pg-"
+STOP_SECONDS = 1
+# The lava-server manage commands that make an instance's database: run once
+# into the template (template_dir), never at an instance's start.
+SETUP = (("migrate", "--noinput"),
+         ("users", "add", "--staff", "--superuser", "--passwd", "bootcheck", USER),
+         ("tokens", "add", "--user", USER),
+         ("device-types", "add", "qemu"),
+         ("workers", "add", WORKER),
+         *(("devices", "add", "--device-type", "qemu", "--worker", WORKER, d) for d in DEVICES))
+# The layout of a template directory: a new one makes new templates.
+TEMPLATE_FORMAT = 1
 
 
 def postgres_user_problem():
@@ -117,6 +139,15 @@ class Instance:
             "LAVA_SETTINGS_DISPATCHER_CONFIG_PATH": os.path.join(self.work, "etc", "dispatcher.d"),
             "LAVA_YAML_SETTINGS_DEVICE_TYPES_PATHS": json.dumps([s["device_types"]]),
         })
+        if "event_port" in s:
+            # Events (lava-publisher): the web process and the scheduler push
+            # them to the publisher, which publishes them to the scheduler
+            # and (its websocket) to the worker. Loopback ports of its own.
+            e.update({
+                "LAVA_SETTINGS_EVENT_NOTIFICATION": "1",
+                "LAVA_SETTINGS_INTERNAL_EVENT_SOCKET": f"tcp://127.0.0.1:{s['internal_event_port']}",
+                "LAVA_SETTINGS_EVENT_SOCKET": f"tcp://127.0.0.1:{s['event_port']}",
+            })
         return e
 
     def manage(self, *args, timeout=180):
@@ -197,117 +228,167 @@ class Instance:
             os.makedirs(os.path.join(self.work, "etc", sub), exist_ok=True)
         pythonpath = server_python_path(server_tree)
         self.state = {"pythonpath": pythonpath, "device_types": _device_types(pythonpath),
-                      "pg_port": _free_port(), "http_port": _free_port(), "started": time.time()}
+                      "pg_port": _free_port(), "http_port": _free_port(), "event_port": _free_port(),
+                      "internal_event_port": _free_port(), "publisher_port": _free_port(),
+                      "started": time.time()}
+        # The cluster lives where the postgres user can reach it (DIR may be
+        # inside a private directory, e.g. pytest's tmp_path), in memory
+        # where there is a tmpfs: copying it in and removing it (40 MB,
+        # 1700 files) then costs no disk I/O.
+        self.state["pg_root"] = tempfile.mkdtemp(prefix=PG_ROOT_PREFIX, dir=_cluster_base())
         self._save()
-        self._postgres()
-        # lava-server's ~200 migrations cost tens of seconds; their result for
-        # this lava-server and PostgreSQL is kept beside the server tree (a
-        # pg_dump) and loaded into the next instance's fresh database, where
-        # migrate (in manage_all below) then finds nothing left to do.
-        schema = self._schema_dump(server_tree)
-        restored = os.path.isfile(schema) and self._psql_file(schema)
-        if not restored:
-            self.manage("migrate", "--noinput", timeout=600)
-            self._dump_schema(schema)
-        with open(os.path.join(self.work, "etc", "devices", f"{DEVICE}.jinja2"), "w") as f:
-            f.write(lava_jobs.server_device_dictionary())
+        os.chmod(self.state["pg_root"], 0o711)
+        tokens = self._database(template_dir(server_tree, pythonpath))
+        self.state.update(token=tokens["token"])
+        self._save()
+        from . import lava_jobs          # here only: `stop` needs none of its imports
+        for device in DEVICES:
+            with open(os.path.join(self.work, "etc", "devices", f"{device}.jinja2"), "w") as f:
+                f.write(lava_jobs.server_device_dictionary())
         # the worker's scratch directories get a prefix of this instance's own
         with open(os.path.join(self.work, "etc", "dispatcher.d", f"{WORKER}.yaml"), "w") as f:
             f.write(f"prefix: bootcheck-instance-{self.state['http_port']}-\n")
-        # The user, its token, the device type, the worker and the device: one
-        # Django start (each `manage` is ~2 CPU-s of imports) for five commands.
-        said = self.manage_all([
-            ("migrate", "--noinput"),
-            ("users", "add", "--staff", "--superuser", "--passwd", "bootcheck", USER),
-            ("tokens", "add", "--user", USER),
-            ("device-types", "add", "qemu"),
-            ("workers", "add", WORKER),
-            ("devices", "add", "--device-type", "qemu", "--worker", WORKER, DEVICE)])
-        self.state["token"] = said[2].strip().splitlines()[-1]
-        worker_token = said[4].strip().split()[-1]
-        self._save()
+        # Everything at once: each waits for what it needs (the worker pings
+        # until the web process answers, the scheduler connects to the
+        # publisher whenever it is up).
         self._spawn("gunicorn", ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
-                                 "-w", "2", "--timeout", "120", "lava_server.wsgi"], env=self.env())
+                                 # one process, so Django's URLs and views load once
+                                 "-w", "1", "--threads", "8", "--timeout", "120", "lava_server.wsgi"],
+                    env=self.env())
         user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
-        self._spawn("scheduler", self._manage_argv("lava-scheduler", "-u", user, "-g", group, "--log-file",
-                                                   os.path.join(self.work, "logs", "scheduler.log")), env=self.env())
-        self._wait_http()
-        self._spawn("worker", ["lava-worker", "--name", WORKER, "--url", self.url + "/", "--token", worker_token,
+        self._spawn("publisher", self._manage_argv(
+            "lava-publisher", "-u", user, "-g", group, "--host", "127.0.0.1", "--port",
+            str(self.state["publisher_port"]), "--log-file", os.path.join(self.work, "logs", "publisher.log")),
+            env=self.env())
+        self._spawn("scheduler", self._manage_argv(
+            "lava-scheduler", "-u", user, "-g", group, "--event-url", f"tcp://127.0.0.1:{self.state['event_port']}",
+            "--log-file", os.path.join(self.work, "logs", "scheduler.log")), env=self.env())
+        self._spawn("worker", ["lava-worker", "--name", WORKER, "--url", self.url + "/",
+                               "--ws-url", f"http://127.0.0.1:{self.state['publisher_port']}/ws/",
+                               "--token", tokens["worker_token"],
                                "--worker-dir", os.path.join(self.work, "worker"),
-                               # ask for work every 2 s, not every 20: jobs start sooner
-                               "--ping-interval", "2", "--job-log-interval", "2",
+                               # ask for work every second, not every 20 s
+                               "--ping-interval", "1", "--job-log-interval", "1",
                                "--log-file", os.path.join(self.work, "logs", "worker.log")])
+        self._wait_http()
         self._wait_device_idle()
+        self._wait_events()
         return self
 
-    def _postgres(self):
-        # The cluster lives where the postgres user can reach it (DIR may be
-        # inside a private directory, e.g. pytest's tmp_path).
-        pg_root = tempfile.mkdtemp(prefix="bootcheck-lava-pg-")
-        self.state["pg_root"] = pg_root
-        self._save()
-        os.chmod(pg_root, 0o711)
-        data, sock = os.path.join(pg_root, "data"), os.path.join(pg_root, "sock")
-        for d in (data, sock):
-            os.makedirs(d)
-            if os.geteuid() == 0:
-                shutil.chown(d, "postgres")
+    def _wait_events(self):
+        """A job submitted before the scheduler listens to the publisher
+        would wait for the scheduler's 20 s round: both say in their logs
+        when they are listening."""
+        ready = {"publisher": "[PROXY] waiting for events", "scheduler": "[INIT] Starting main loop"}
+        deadline = time.monotonic() + 60
+        while ready and time.monotonic() < deadline:
+            for name, line in list(ready.items()):
+                try:
+                    with open(os.path.join(self.work, "logs", f"{name}.log")) as f:
+                        if line in f.read():
+                            del ready[name]
+                except OSError:
+                    pass
+            if ready:
+                time.sleep(0.1)
+        if ready:
+            raise InstanceError(f"lava-{' and lava-'.join(ready)} did not start within 60 s "
+                                f"(see {self.work}/logs/)")
+
+    def _database(self, template):
+        """PostgreSQL up on a copy of the template (made first if missing);
+        the template's tokens {token, worker_token}."""
+        data = os.path.join(self.state["pg_root"], "data")
+        os.makedirs(os.path.join(self.state["pg_root"], "sock"))
+        if os.geteuid() == 0:
+            shutil.chown(os.path.join(self.state["pg_root"], "sock"), "postgres")
+        os.makedirs(os.path.dirname(template), exist_ok=True)
+        with open(template + ".lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)          # one maker; the others wait and copy
+            if not os.path.isfile(os.path.join(template, "tokens.json")):
+                self._make_template(template, data)
+            else:
+                _copy_tree(os.path.join(template, "data"), data)
+            with open(os.path.join(template, "tokens.json")) as f:
+                tokens = json.load(f)
+        self._postgres_start(data)
+        return tokens
+
+    def _make_template(self, template, data):
+        """A new cluster in data, migrated and set up (SETUP), stopped and
+        copied to template: what every later instance starts from."""
+        os.makedirs(data)
+        if os.geteuid() == 0:
+            shutil.chown(data, "postgres")
+        # 1 MiB WAL segments, not 16: a smaller cluster to copy and remove
         r = subprocess.run(self._as_postgres([os.path.join(PG_BIN, "initdb"), "-D", data, "-U", "lava",
-                                              "--auth=trust"]), capture_output=True, text=True, timeout=120)
+                                              "--auth=trust", "--wal-segsize=1"]),
+                           capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
             raise InstanceError(f"initdb: {(r.stderr.strip().splitlines() or ['failed'])[-1]}")
-        pg = self._spawn("postgres", self._as_postgres([
-            os.path.join(PG_BIN, "postgres"), "-D", data, "-k", sock, "-p", str(self.state["pg_port"]),
-            "-c", "listen_addresses=127.0.0.1"]))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-h", "127.0.0.1", "-p",
-                                str(self.state["pg_port"])], capture_output=True)
-            if r.returncode == 0:
-                break
-            if pg.poll() is not None:
-                raise InstanceError(f"postgres exited: see {self.work}/logs/postgres.out")
-            time.sleep(0.3)
-        else:
-            raise InstanceError("postgres did not accept connections within 60 s")
-        r = subprocess.run([os.path.join(PG_BIN, "createdb"), "-h", "127.0.0.1", "-p", str(self.state["pg_port"]),
-                            "-U", "lava", "lavaserver"], capture_output=True, text=True, timeout=60)
+        pg = self._postgres_start(data)
+        r = subprocess.run([*self._pg_client("createdb"), "lavaserver"], capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise InstanceError(f"createdb: {r.stderr.strip()}")
+        # lava-server's ~200 migrations and the rest: one Django start
+        said = self.manage_all(SETUP, timeout=900)
+        tokens = {"token": said[2].strip().splitlines()[-1], "worker_token": said[4].strip().split()[-1]}
+        self._postgres_stop(pg, data)
+        tmp = f"{template}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        _copy_tree(data, os.path.join(tmp, "data"))
+        with open(os.path.join(tmp, "tokens.json"), "w") as f:
+            json.dump(tokens, f)
+        shutil.rmtree(template, ignore_errors=True)
+        os.replace(tmp, template)
 
-    def _schema_dump(self, server_tree):
-        """Where the migrated database of this lava-server package and this
-        PostgreSQL is kept (named by both)."""
-        debs = os.path.join(server_tree, "debs")
-        names = sorted(os.listdir(debs)) if os.path.isdir(debs) else [self.state["pythonpath"]]
-        key = hashlib.sha256(repr((names, PG_BIN, os.path.realpath(os.path.join(PG_BIN, "postgres"))))
-                             .encode()).hexdigest()[:16]
-        return os.path.join(server_tree, f"bootcheck-migrated-{key}.sql")
+    def _postgres_start(self, data):
+        pg = self._spawn("postgres", self._as_postgres([
+            os.path.join(PG_BIN, "postgres"), "-D", data, "-k", os.path.join(self.state["pg_root"], "sock"),
+            "-p", str(self.state["pg_port"]), "-c", "listen_addresses=127.0.0.1"]))
+        # postmaster.pid's 8th line is the server's status: "ready" once it
+        # accepts connections (no pg_isready process per poll).
+        pid_file = os.path.join(data, "postmaster.pid")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with open(pid_file) as f:
+                    lines = f.read().splitlines()
+                if len(lines) >= 8 and lines[7].strip() == "ready":
+                    return pg
+            except OSError:
+                pass
+            if pg.poll() is not None:
+                raise InstanceError(f"postgres exited: see {self.work}/logs/postgres.out")
+            time.sleep(0.05)
+        raise InstanceError("postgres did not accept connections within 60 s")
+
+    def _signal_postmaster(self, sig):
+        """The postmaster itself (its pid is postmaster.pid's first line), not
+        its process group: as root it runs under runuser, which would answer
+        a signal of its own with SIGTERM (a smart shutdown) and wait 2 s to
+        SIGKILL it; runuser ends as soon as the postmaster has."""
+        try:
+            with open(os.path.join(self.state["pg_root"], "data", "postmaster.pid")) as f:
+                os.kill(int(f.readline()), sig)
+        except (OSError, ValueError, KeyError):
+            pass
+
+    def _postgres_stop(self, pg, data):
+        """A fast shutdown (SIGINT): a clean cluster on disk, to copy."""
+        self._signal_postmaster(signal.SIGINT)
+        try:
+            pg.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise InstanceError("postgres did not stop within 60 s of a fast shutdown") from None
+        if os.path.exists(os.path.join(data, "postmaster.pid")):
+            raise InstanceError(f"postgres left {data}/postmaster.pid: not a clean shutdown")
+        del self.state["pids"]["postgres"]
+        self._save()
 
     def _pg_client(self, tool):
         return [os.path.join(PG_BIN, tool), "-h", "127.0.0.1", "-p", str(self.state["pg_port"]), "-U", "lava"]
-
-    def _psql_file(self, path):
-        """Loads a dump into the fresh lavaserver database; False if it fails
-        (then the caller migrates, as without a dump)."""
-        r = subprocess.run([*self._pg_client("psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", "lavaserver",
-                            "-f", path], capture_output=True, text=True, timeout=120)
-        if r.returncode == 0:
-            return True
-        # Start again from an empty database.
-        for tool in ("dropdb", "createdb"):
-            subprocess.run([*self._pg_client(tool), "lavaserver"], capture_output=True, timeout=60)
-        return False
-
-    def _dump_schema(self, path):
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            r = subprocess.run([*self._pg_client("pg_dump"), "--no-owner", "lavaserver"], stdout=f,
-                               stderr=subprocess.PIPE, text=True, timeout=120)
-        if r.returncode == 0:
-            os.replace(tmp, path)
-        else:
-            os.unlink(tmp)
 
     def _wait_http(self):
         deadline = time.monotonic() + 60
@@ -317,57 +398,118 @@ class Instance:
                     if r.status == 200:
                         return
             except OSError:
-                time.sleep(0.5)
+                time.sleep(0.1)
         raise InstanceError(f"lava-server's web process did not answer on {self.url} within 60 s "
                             f"(see {self.work}/logs/gunicorn.out)")
 
     def _wait_device_idle(self):
-        """The worker is online once the scheduler has seen it: its device Idle.
-        Asked of the web API (a `manage ... details` would start Django twice
-        a second)."""
+        """The worker is online once the scheduler has seen it: its devices
+        Idle. Asked of the web API (a `manage ... details` would start Django
+        twice a second)."""
         deadline = time.monotonic() + 120
         last = ""
         while time.monotonic() < deadline:
-            device = self._api(f"devices/{DEVICE}/") or {}
-            last = f"state {device.get('state', '?')}, health {device.get('health', '?')}"
-            worker = (self._api(f"workers/{WORKER}/") or {}) if device.get("state") == "Idle" else {}
-            if device.get("state") == "Idle" and worker.get("state") == "Online":
+            devices = [self._api(f"devices/{d}/") or {} for d in DEVICES]
+            last = ", ".join(f"{d}: state {v.get('state', '?')}, health {v.get('health', '?')}"
+                             for d, v in zip(DEVICES, devices))
+            idle = all(v.get("state") == "Idle" for v in devices)
+            worker = (self._api(f"workers/{WORKER}/") or {}) if idle else {}
+            if idle and worker.get("state") == "Online":
                 return
-            time.sleep(0.5)
-        raise InstanceError(f"the worker never brought {DEVICE} online within 120 s ({last}; "
+            time.sleep(0.2)
+        raise InstanceError(f"the worker never brought {' and '.join(DEVICES)} online within 120 s ({last}; "
                             f"see {self.work}/logs/worker.log)")
 
     def stop(self):
         pids = self.state.get("pids", {})
-        # The LAVA processes together (each may take seconds to end), then
-        # PostgreSQL, whose clients they are.
-        for names in (("worker", "scheduler", "gunicorn"), ("postgres",)):
-            groups = [pids[n] for n in names if pids.get(n) is not None]
-            for pid in list(groups):
-                try:
-                    os.killpg(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    groups.remove(pid)
-            deadline = time.monotonic() + 10
-            while groups and time.monotonic() < deadline:
-                for pid in list(groups):
-                    try:
-                        os.killpg(pid, 0)
-                    except ProcessLookupError:
-                        groups.remove(pid)
-                if groups:
-                    time.sleep(0.2)
+        # The LAVA processes together, then PostgreSQL, whose clients they
+        # are: an immediate shutdown (SIGQUIT), as its cluster is removed
+        # next. Whatever still runs after STOP_SECONDS is killed: a graceful
+        # end is worth nothing to an instance that is thrown away
+        # (lava-publisher's and gunicorn's take 3 to 8 s).
+        for names, sig in ((("worker", "scheduler", "publisher", "gunicorn"), signal.SIGTERM),
+                           (("postgres",), signal.SIGQUIT)):
+            groups = [pids[n] for n in names if running_in_group(pids.get(n))]
             for pid in groups:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                if names == ("postgres",):
+                    self._signal_postmaster(sig)
+                else:
+                    _killpg(pid, sig)
+            deadline = time.monotonic() + STOP_SECONDS
+            while groups and time.monotonic() < deadline:
+                time.sleep(0.05)
+                groups = [pid for pid in groups if running_in_group(pid)]
+            for pid in groups:
+                _killpg(pid, signal.SIGKILL)
         scratch = lava_jobs_scratch(self.state.get("http_port"))
         for d in scratch:
             shutil.rmtree(d, ignore_errors=True)
-        if self.state.get("pg_root", "").startswith(tempfile.gettempdir()):
+        if os.path.basename(self.state.get("pg_root", "")).startswith(PG_ROOT_PREFIX):
             shutil.rmtree(self.state["pg_root"], ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _killpg(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def process_state(pid):
+    """A process's state letter (R, S, Z...: /proc/PID/stat), None if none."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def running_in_group(pgid):
+    """The processes of a process group that still run: a zombie has ended
+    (its parent, here init, reaps it when it gets to it, up to seconds later)."""
+    if not pgid:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def template_dir(server_tree, pythonpath):
+    """Where the set-up database of this lava-server package, this
+    PostgreSQL and this SETUP is kept: a stopped cluster (data/) and the
+    tokens SETUP made (tokens.json)."""
+    debs = os.path.join(server_tree, "debs")
+    names = sorted(os.listdir(debs)) if os.path.isdir(debs) else [pythonpath]
+    postgres = os.path.realpath(os.path.join(PG_BIN, "postgres"))
+    st = os.stat(postgres)
+    key = hashlib.sha256(repr((TEMPLATE_FORMAT, names, postgres, st.st_size, st.st_mtime_ns, SETUP))
+                         .encode()).hexdigest()[:16]
+    return os.path.join(server_tree, f"bootcheck-instance-{key}")
+
+
+def _cluster_base():
+    """/dev/shm where it is a directory anyone may use (a tmpfs), else the
+    temporary directory."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.stat(shm).st_mode & 0o1777 == 0o1777:
+        return shm
+    return tempfile.gettempdir()
+
+
+def _copy_tree(src, dst):
+    """cp -a: owners and modes kept (a cluster belongs to the postgres user)."""
+    r = subprocess.run(["cp", "-a", "--reflink=auto", src, dst], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise InstanceError(f"copying {src}: {(r.stderr.strip().splitlines() or ['failed'])[-1]}")
 
 
 def lava_jobs_scratch(port):

@@ -15,11 +15,21 @@ kernel (bootcheck.qemu_machine) and go into the job's `context` (the names
 LAVA's qemu device type reads) and into the device dictionary for a local
 `lava-run`.
 
+A riscv64 kernel (its ELF's e_machine) gets the same console scenarios: their
+lines are the root task's and the kernel's on either architecture. Its
+machine, CPU, RAM and firmware are riscv64's facts
+(loader/arch/riscv64/machine.mk: virt, rv64, 3 GiB, OpenSBI by -bios
+default), not the scenario's AArch64 [machine]; its image is packed with
+bootcheck's riscv64 root task and no DTB (the loader takes QEMU's from
+OpenSBI), and its job's context says `arch: riscv64`, which LAVA's qemu
+device type turns into qemu-system-riscv64.
+
     python3 -m bootcheck.lava_jobs --out DIR [--image IMG | --kernel K --roottask R] [--machine M]
                                    [--url-base URL]   (make lava-jobs)
 """
 
 import argparse
+import filecmp
 import json
 import os
 import re
@@ -29,6 +39,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import arch as arch_facts
 from . import checkrun, images, qemu, qemu_machine, scenario, target
 from .images import ROOT
 
@@ -64,6 +75,12 @@ FIXUP = {word: result for _, words, _ in STAGES for word, result in words.items(
 MONITOR_PATTERN = (r"(?<![^\n])(?P<test_case_id>" + "|".join(s for s, _, _ in STAGES) + r")[:,]? "
                    r"(?P<result>" + "|".join(sorted(FIXUP, key=lambda w: (-len(w), w))) + r")\b")
 OUR_LOADER_BANNER = "bootcheck loader: started"
+# Where a job of our loader starts watching: its banner on each architecture.
+LOADER_BANNERS = {"aarch64": OUR_LOADER_BANNER, "riscv64": "bootcheck loader (riscv64): started"}
+# LAVA's name of each architecture (the job context's `arch`, the device's
+# available_architectures): its qemu device type runs qemu-system-<arch>,
+# with arm64 meaning aarch64.
+LAVA_ARCH = {"aarch64": "arm64", "riscv64": "riscv64"}
 LOADER_HANDOFF_LINE = "loader: jumping to kernel"
 KERNEL_DONE_LINE = "Booting all finished, dropped to user space"
 # What every kernel prints first (seL4 and the stand-in): where a foreign
@@ -74,6 +91,10 @@ SUITE = "bootcheck"           # the monitor's name = the LAVA test suite of the 
 # Kernel names the scenarios use -> (hyp, SMP), as in the gdb scenario runner.
 FLAVOURS = {"standin": (False, False), "standin-smp4": (False, True), "sel4": (False, False),
             "sel4-hyp": (True, False), "sel4-smp4": (False, True)}
+# The stand-in builds that get jobs (job label -> build/targets/standin/...)
+# and the scenarios' name for each.
+STANDIN_BUILDS = {"standin": ("kernel.elf", "standin"), "standin-smp4": ("kernel-smp4.elf", "standin-smp4"),
+                  "standin-riscv64": ("riscv64/kernel.elf", "standin")}
 # What LAVA's qemu method puts around a boot, on top of the scenario's budget:
 # downloading the image (a local file, or an http(s) fetch) and QEMU's start.
 DEPLOY_SECONDS = 60
@@ -83,6 +104,12 @@ JOB_MARGIN_SECONDS = 30
 
 class LavaJobError(Exception):
     """Wrong input: one line naming what is wrong."""
+
+
+def regex_literal(text):
+    """text as a regex matching itself (LAVA's monitor start is a regex),
+    spaces left as they are, unlike re.escape."""
+    return re.sub(r"([\\.^$*+?{}\[\]|()])", r"\\\1", text)
 
 
 def case_name(subject):
@@ -149,24 +176,19 @@ SEL4_FLAVOUR_NAMES = {flavour: name for name, flavour in FLAVOURS.items() if nam
 
 def known_kernels(build):
     """Job label -> kernel path, for those present on this machine: the
-    stand-in builds the scenarios name, and every real seL4 in SEL4_KERNEL
-    (and SEL4_SMP_KERNEL, its alias) of a flavour some scenario is written
-    for, labelled with its target description's id (sel4-16.0.0-mcs-el1; a
+    stand-in builds (STANDIN_BUILDS: AArch64's EL1 and SMP ones, riscv64's),
+    and every real seL4 in SEL4_KERNEL (and SEL4_SMP_KERNEL, its alias) of a
+    flavour some scenario is written for, AArch64 or riscv64, labelled with
+    its target description's id (sel4-16.0.0-mcs-el1, sel4-16.0.0-rv64; a
     second kernel with the same id gets -2, -3...), as the gdb scenarios
     name them."""
-    out = {"standin": os.path.join(build, "targets", "standin", "kernel.elf"),
-           "standin-smp4": os.path.join(build, "targets", "standin", "kernel-smp4.elf")}
+    out = {label: os.path.join(build, "targets", "standin", rel) for label, (rel, _) in STANDIN_BUILDS.items()}
     out = {k: v for k, v in out.items() if os.path.isfile(v)}
     paths = os.environ.get("SEL4_KERNEL", "").split() + os.environ.get("SEL4_SMP_KERNEL", "").split()
     seen, given = {}, set()
     for path in paths:
         path = os.path.abspath(path)
         if path in given or not os.path.isfile(path) or kernel_flavour(path) not in SEL4_FLAVOUR_NAMES:
-            continue
-        if target.read(path).arch != "aarch64":
-            # The LAVA scenarios are written for AArch64's QEMU and gdb stops.
-            print(f"lava-jobs: {target.read(path).id()}: no LAVA job for a {target.read(path).arch} kernel yet"
-                  " (the scenarios are AArch64's)", file=sys.stderr)
             continue
         given.add(path)
         fid = target.read(path).id()
@@ -178,21 +200,45 @@ def known_kernels(build):
 def scenario_kernel_name(label, path):
     """The name scenarios give the kernel of a known_kernels label: the
     stand-in build's own, or its flavour's (sel4, sel4-hyp, sel4-smp4)."""
-    return label if label in FLAVOURS else SEL4_FLAVOUR_NAMES.get(kernel_flavour(path))
+    if label in STANDIN_BUILDS:
+        return STANDIN_BUILDS[label][1]
+    return SEL4_FLAVOUR_NAMES.get(kernel_flavour(path))
+
+
+def kernel_arch(kernel):
+    return target.read(kernel).arch
+
+
+def roottask_for(build, kernel):
+    """bootcheck's root task for the kernel's architecture."""
+    arch = kernel_arch(kernel)
+    return os.path.join(build, "roottask", *([] if arch == "aarch64" else [arch]), "roottask.elf")
+
+
+def machine_of(data, kernel):
+    """(machine or None, cpu, RAM MiB) a scenario's job runs on: the
+    scenario's [machine] for AArch64, the architecture's facts otherwise
+    (the scenarios' machines are AArch64's)."""
+    arch = kernel_arch(kernel)
+    if arch == "aarch64":
+        m = data.get("machine", {})
+        return m.get("machine"), m.get("cpu", "cortex-a53"), m.get("mem", 1024)
+    facts = arch_facts.facts(arch)
+    return facts.machine, facts.cpu, facts.mem
 
 
 def _timeout(seconds):
     return {"seconds": int(seconds)}
 
 
-def device_dictionary(context):
+def device_dictionary(context, arch="aarch64"):
     """The device dictionary lava-run needs for a qemu device on this machine,
     with the QEMU options LAVA's qemu device type renders from the job's
     context (arch, machine, cpu, memory, extra_options)."""
-    argv = qemu.console_argv(context["machine"], context["cpu"], context["memory"], context["smp"])
+    argv = qemu.console_argv(context["machine"], context["cpu"], context["memory"], context["smp"], arch)
     options = _option_words(argv)
     return {
-        "available_architectures": ["arm64"],
+        "available_architectures": [LAVA_ARCH[arch]],
         "constants": {
             # what lava_dispatcher asks every device for, even without a shell
             "failure_retry": 1, "boot_retry": 1, "spawn_maxread": 4092,
@@ -216,13 +262,18 @@ def server_device_dictionary():
     qemu.jinja2 with its QEMU options replaced by the suite's (no NIC, so no
     NIC ROM package on the worker; serial on stdio), the machine, CPU, RAM
     and -smp still taken from each job's context."""
-    argv = qemu.console_argv("{{ machine|default('%s') }}" % qemu_machine.VIRT,
-                             "{{ cpu|default('cortex-a53') }}", "{{ memory|default(1024) }}")
     lines = ["{% extends 'qemu.jinja2' %}",
              "{# bootcheck (make lava-jobs): QEMU as every boot of the suite runs it #}",
              "{% block qemu_options %}"]
-    lines += [f"          - {o}" for o in _option_words(argv)]
-    lines += ["{% if extra_options %}", "          extra: {{ extra_options }}", "{% endif %}",
+    for i, arch in enumerate(sorted(LAVA_ARCH, key=lambda a: a != "riscv64")):
+        # riscv64's options (with its firmware) for arch riscv64, AArch64's otherwise
+        facts = arch_facts.facts(arch)
+        argv = qemu.console_argv("{{ machine|default('%s') }}" % facts.machine,
+                                 "{{ cpu|default('%s') }}" % facts.cpu, "{{ memory|default(%d) }}" % facts.mem,
+                                 arch=arch)
+        lines += [f"{{% if arch == '{LAVA_ARCH[arch]}' %}}" if i == 0 else "{% else %}"]
+        lines += [f"          - {o}" for o in _option_words(argv)]
+    lines += ["{% endif %}", "{% if extra_options %}", "          extra: {{ extra_options }}", "{% endif %}",
               "{% endblock qemu_options %}"]
     return "\n".join(lines) + "\n"
 
@@ -243,12 +294,15 @@ def _option_words(argv):
 def make_job(name, scenario_path, data, kernel_name, kernel, image, url, machine, own_loader,
              own_roottask):
     """One LAVA job for one scenario on one packed (or foreign) image."""
-    m = data.get("machine", {})
+    arch = kernel_arch(kernel)
+    _, cpu, mem = machine_of(data, kernel)
     smp = target.read(kernel).nodes
-    context = {"arch": "arm64", "machine": machine, "cpu": m.get("cpu", "cortex-a53"),
-               "memory": m.get("mem", 1024), "smp": smp,
+    context = {"arch": LAVA_ARCH[arch], "machine": machine, "cpu": cpu, "memory": mem, "smp": smp,
                "extra_options": [f"-smp {smp}"] if smp > 1 else []}
-    budget = data.get("budget", {}).get("seconds", 20)
+    if arch != "aarch64":
+        # LAVA's own qemu device type would add -enable-kvm for it
+        context["no_kvm"] = True
+    budget = job_budget(data, kernel)
     serial = data.get("serial", {})
     ours = ("roottask:", "system_init:")
     expect = [l for l in serial.get("expect", []) if isinstance(l, str)
@@ -261,6 +315,13 @@ def make_job(name, scenario_path, data, kernel_name, kernel, image, url, machine
             required.append(case[0])
         else:
             lines.append(line)       # a fact line (e.g. numNodes = 4): judged from the log
+    for line in serial["end_on"]:
+        case = case_of_line(line)
+        if case is not None and case[0] in required:
+            # LAVA ends the monitor there (on a tie the end wins), so that
+            # case never comes: the line is judged from the console instead
+            required.remove(case[0])
+            lines.append(line)
     end = "|".join(re.escape(l) for l in serial["end_on"])
     if not own_roottask:
         # Another root task need not halt (seL4's `halting...` comes from
@@ -290,15 +351,27 @@ def make_job(name, scenario_path, data, kernel_name, kernel, image, url, machine
             {"boot": {"method": "qemu", "media": "tmpfs", "timeout": _timeout(BOOT_SECONDS)}},
             {"test": {"timeout": _timeout(budget), "monitors": [{
                 "name": SUITE,
-                "start": OUR_LOADER_BANNER if own_loader else KERNEL_BANNER,
+                # a regex to LAVA: riscv64's banner has parentheses
+                "start": regex_literal(LOADER_BANNERS[arch] if own_loader else KERNEL_BANNER),
                 "end": end,
                 "pattern": MONITOR_PATTERN,
                 "fixupdict": FIXUP}]}},
         ],
     }
     return Job(name=name, scenario=os.path.basename(scenario_path), kernel_name=kernel_name,
-               image=image, definition=definition, device=device_dictionary(context),
+               image=image, definition=definition, device=device_dictionary(context, arch),
                required=required, serial_lines=lines, forbid=list(serial.get("forbid", [])))
+
+
+def job_budget(data, kernel):
+    """The test action's seconds: the scenario's budget; an AArch64
+    scenario's on riscv64 per core, as an SMP riscv64 seL4 boots slowly
+    under QEMU (every map is an SBI remote fence that waits for each other
+    hart)."""
+    budget = data.get("budget", {}).get("seconds", 20)
+    if kernel_arch(kernel) == "riscv64" and data.get("arch") != "riscv64":
+        budget *= target.read(kernel).nodes
+    return budget
 
 
 def image_url(image, url_base):
@@ -352,7 +425,7 @@ def _candidates(build, image, kernel, roottask, dtb, work):
             found = checkrun.find_payload(image, kernel, roottask, dtb, work)
         except checkrun.CheckError as e:
             raise LavaJobError(f"IMAGE={image}: {e}") from None
-        with open(found[1], "rb") as a, open(os.path.join(build, "roottask", "roottask.elf"), "rb") as b:
+        with open(found[1], "rb") as a, open(roottask_for(build, found[0]), "rb") as b:
             own_roottask = a.read() == b.read()
         return {"image": (found[0], kernel_flavour(found[0]), None)}, found[3] == "pack", own_roottask
     if kernel is not None:
@@ -362,36 +435,66 @@ def _candidates(build, image, kernel, roottask, dtb, work):
         True, True
 
 
+def scenario_fits(data, kernel, declared):
+    """Whether a scenario is for this kernel's architecture: one that names
+    an `arch` is for that one only; one that names none (the AArch64
+    scenarios, whose console lines hold on every architecture) is for
+    AArch64, and for another architecture while no scenario names it."""
+    arch, named = kernel_arch(kernel), data.get("arch")
+    if named is not None:
+        return named == arch
+    return arch == "aarch64" or arch not in declared
+
+
+def names_kernel_file(data, kernel, build):
+    """Whether the scenario's kernels list this kernel by path (ROOT- or
+    build-relative, `build/...`), by its contents (a stand-in's kernel.elf
+    is a copy of one release's build)."""
+    for entry in data["kernels"]:
+        if "/" not in entry:
+            continue
+        p = os.path.join(build, entry[len("build/"):]) if entry.startswith("build/") else os.path.join(ROOT, entry)
+        if os.path.isfile(p) and filecmp.cmp(p, kernel, shallow=False):
+            return True
+    return False
+
+
 def _generate(build, image, kernel, roottask, dtb, machine, url_base, image_dir, work):
     candidates, own_loader, own_roottask = _candidates(build, image, kernel, roottask, dtb, work)
     jobs, skipped = [], []
-    for path, data, why_not in scenarios():
+    found = scenarios()
+    declared = {d["arch"] for _, d, _ in found if d.get("arch")}
+    for path, data, why_not in found:
         stem = os.path.splitext(os.path.basename(path))[0]
         if why_not:
             skipped.append((stem, why_not))
             continue
         wanted = {FLAVOURS.get(k) for k in data["kernels"]}
         for label, (kpath, flavour, sname) in candidates.items():
-            if image is None and kernel is None and sname not in data["kernels"]:
+            if not scenario_fits(data, kpath, declared):
                 continue
-            if flavour not in wanted:
+            by_file = names_kernel_file(data, kpath, build)
+            if image is None and kernel is None and sname not in data["kernels"] and not by_file:
+                continue
+            if flavour not in wanted and not by_file:
                 continue
             if data.get("roottask_specific") and not own_roottask:
                 skipped.append((f"{stem}-{label}", "it follows bootcheck's own root task; IMAGE carries another"))
                 continue
-            mach = machine or data.get("machine", {}).get("machine") or qemu_machine.machine_for(kpath)
+            mach = machine or machine_of(data, kpath)[0] or qemu_machine.machine_for(kpath)
             check_machine(mach, kpath)
             name = f"{stem}-{label}"
             if image is not None:
                 img = image
             else:
-                rt = roottask or os.path.join(build, "roottask", "roottask.elf")
+                rt = roottask or roottask_for(build, kpath)
                 d = dtb
-                if d is None and kernel is None:
+                if d is None and kernel is None and kernel_arch(kpath) == "aarch64" and sname in data["kernels"]:
+                    # (riscv64: none; the loader takes QEMU's, from OpenSBI)
                     d = scenario.resolve_inputs(path, data, data["kernels"].index(sname),
                                                 {sname: kpath}, ROOT, build, _fixture_dtbs(build))[2]
                 img = os.path.join(image_dir, f"{name}.elf")
-                r = images.pack(kpath, rt, img, dtb=d, mem=data.get("machine", {}).get("mem", 1024))
+                r = images.pack(kpath, rt, img, dtb=d, mem=machine_of(data, kpath)[2])
                 if r.returncode != 0:
                     raise LavaJobError(f"packing {name} failed: " +
                                        (r.output.strip().splitlines() or ["?"])[-1])

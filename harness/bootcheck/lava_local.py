@@ -214,18 +214,30 @@ def main(argv=None):
         if not os.path.isfile(job):
             print(f"lava-run: error: no job {job}", file=sys.stderr)
             return 2
+    try:
+        return run_named(a.jobs, a.logs, names)
+    except (LavaRunMissing, UnreachableImage) as e:
+        print(f"lava-run: error: {e}", file=sys.stderr)
+        return 2
+
+
+def run_named(jobs, logs, names, runs=None):
+    """Every named job of lava-jobs' OUT through run(), one progress line
+    each; 1 if one failed or left something behind, else 0. runs, if given,
+    gets each LocalRun."""
     status = 0
     stages = progress.Progress("lava-run", len(names))
     for name in names:
-        job = os.path.join(jobs_dir, f"{name}.yaml")
+        job = os.path.join(jobs, "jobs", f"{name}.yaml")
         try:
             with stages.stage(name) as st:
-                r = run(job, os.path.join(a.jobs, "devices", f"{name}.yaml"), a.logs)
+                r = run(job, os.path.join(jobs, "devices", f"{name}.yaml"), logs)
                 st.set_result(f"exit {r.returncode}")
                 st.set_tail(f"log {r.log}" + "".join(f"; left behind (removed): {x}" for x in r.leftovers))
         except (LavaRunMissing, UnreachableImage) as e:
-            print(f"lava-run: error: {name}: {e}", file=sys.stderr)
-            return 2
+            raise type(e)(f"{name}: {e}") from None
+        if runs is not None:
+            runs.append(r)
         status = status or (1 if r.returncode != 0 or r.leftovers else 0)
     return status
 

@@ -2,11 +2,18 @@
 lavacli), waits for each to finish, fetches its log and definition, and
 hands them to bootcheck.lava_results for the reports.
 
+lavacli runs in this process (its `main`, with the command line it would
+get): each lavacli process would spend a second or more importing what it
+never uses here (its event client's aiohttp), five times per job. With
+LAVACLI=path, that program runs instead, one process per call.
+
     python3 -m bootcheck.lava_submit --jobs OUT --url http(s)://host [--user U --token T | --identity ID]
                                      [NAME ...]   (make lava-submit)
 """
 
 import argparse
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -17,9 +24,9 @@ import urllib.parse
 
 import yaml
 
-from . import lava_local, lava_results
+from . import lava_local
 
-LAVACLI = os.environ.get("LAVACLI", "lavacli")
+LAVACLI = os.environ.get("LAVACLI")      # None: Debian's lavacli, in this process
 CONNECT_SECONDS = 20
 # Beyond a job's own timeout: time in the instance's queue, and a worker's
 # start-up and clean-up.
@@ -47,22 +54,54 @@ def rpc_uri(url, user=None, token=None):
 
 class Lavacli:
     def __init__(self, uri=None, identity=None):
-        path = shutil.which(LAVACLI)
-        if path is None:
-            raise SubmitError("lavacli is not installed (Debian's lavacli; `make deps` installs it)")
-        self.base = [path] + (["--uri", uri] if uri else ["--identity", identity or "default"])
+        if LAVACLI:
+            path = shutil.which(LAVACLI)
+            if path is None:
+                raise SubmitError(f"LAVACLI={LAVACLI} is not a program")
+            self.program = [path]
+        else:
+            try:
+                import lavacli
+            except ImportError:
+                raise SubmitError("lavacli is not installed (Debian's lavacli; `make deps` installs it)") \
+                    from None
+            self.program = None
+            self.main = lavacli.main
+        self.base = ["--uri", uri] if uri else ["--identity", identity or "default"]
         self.where = re.sub(r"//[^@/]*@", "//", uri) if uri else f"identity {identity or 'default'}"
+
+    def _run(self, args, timeout):
+        """(exit status, stdout, stderr) of lavacli ARGS."""
+        if self.program:
+            r = subprocess.run([*self.program, *self.base, *args], capture_output=True, text=True,
+                               timeout=timeout)
+            return r.returncode, r.stdout, r.stderr
+        # lavacli's own waits are bounded: 20 s per request (its transport's
+        # timeout), `jobs wait` by its --timeout.
+        out, err = io.StringIO(), io.StringIO()
+        argv = sys.argv
+        sys.argv = ["lavacli", *self.base, *args]
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    status = self.main()
+                except SystemExit as e:
+                    status = e.code
+        finally:
+            sys.argv = argv
+        return (status if isinstance(status, int) else (0 if status is None else 1)), out.getvalue(), \
+            err.getvalue()
 
     def __call__(self, *args, timeout=CONNECT_SECONDS):
         try:
-            r = subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=timeout)
+            returncode, stdout, stderr = self._run(args, timeout)
         except subprocess.TimeoutExpired:
             raise SubmitError(f"lavacli {' '.join(args[:2])} on {self.where}: no answer within {timeout} s") \
                 from None
-        if r.returncode != 0 or r.stdout.startswith(("Unable to", "Unknown identity")):
-            said = (r.stdout + r.stderr).strip().splitlines() or [f"exit {r.returncode}"]
+        if returncode != 0 or stdout.startswith(("Unable to", "Unknown identity")):
+            said = (stdout + stderr).strip().splitlines() or [f"exit {returncode}"]
             raise SubmitError(f"lavacli {' '.join(args[:2])} on {self.where}: {said[-1]}")
-        return r.stdout
+        return stdout
 
     def version(self):
         """The instance's LAVA version: the first call, so an unreachable
@@ -88,7 +127,7 @@ def submit(cli, job_file):
 
 def wait_and_fetch(cli, name, job_id, logs_dir, wait_seconds):
     """(log path, definition path) of one finished job."""
-    cli("jobs", "wait", job_id, "--polling", "2", "--timeout", str(wait_seconds), timeout=wait_seconds + 30)
+    cli("jobs", "wait", job_id, "--polling", "1", "--timeout", str(wait_seconds), timeout=wait_seconds + 30)
     log = os.path.join(logs_dir, f"{name}.log")
     with open(log, "w") as f:
         f.write(cli("jobs", "logs", "--raw", "--no-follow", job_id, timeout=120))
@@ -136,6 +175,7 @@ def main(argv=None):
     except (SubmitError, lava_local.UnreachableImage) as e:
         print(f"lava-submit: error: {e}", file=sys.stderr)
         return 2
+    from . import lava_results
     return lava_results.main(["--out", a.jobs, "--jobs", jobs_dir, *specs])
 
 

@@ -1,15 +1,18 @@
-"""Shared by the LAVA tests: the jobs `make lava-jobs` generates (once per
-session and worker, into a directory of its own), a skip with the reason
-when LAVA's dispatcher is not installed, and jobs re-pointed at another
-image (the same job, a broken image)."""
+"""Shared by the LAVA tests: the jobs `make lava-jobs` generates and the
+lava-run runs several tests judge, each made once per test run whatever
+worker asks first (bootcheck.runcache; their files in the run's cache
+directory), a skip with the reason when LAVA's dispatcher is not installed,
+and jobs re-pointed at another image (the same job, a broken image)."""
 
+import contextlib
 import copy
+import io
 import os
 
 import pytest
 import yaml
 
-from bootcheck import lava_jobs, lava_local
+from bootcheck import lava_jobs, lava_local, runcache
 
 from conftest import BUILD
 
@@ -25,14 +28,62 @@ def require_lava_run():
         pytest.skip(f"lava-run needs to write {lava_local.DISPATCHER_DOWNLOAD_DIR} (run as root, as CI does)")
 
 
+def _shared_dir(tmp_path_factory, kind, key):
+    """A directory of its own for one shared value: in the run's cache (every
+    worker sees it), or a temporary one without a run cache."""
+    base = runcache.run_dir()
+    if base is None:
+        return str(tmp_path_factory.mktemp(kind))
+    path = os.path.join(base, kind, key)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 def generated(tmp_path_factory, **kw):
-    """(out dir, {job name: Job}) of lava_jobs.generate(**kw), once per arguments."""
+    """(out dir, {job name: Job}, skipped) of lava_jobs.generate(**kw), once
+    per arguments and run."""
     key = tuple(sorted(kw.items()))
     if key not in _generated:
-        out = str(tmp_path_factory.mktemp("lava-jobs"))
-        jobs, skipped = lava_jobs.generate(out, BUILD, **kw)
-        _generated[key] = (out, {j.name: j for j in jobs}, skipped)
+        digest = runcache.key_of("lava-jobs", key, os.environ.get("SEL4_KERNEL", ""),
+                                 os.environ.get("SEL4_SMP_KERNEL", ""), BUILD)
+
+        def make():
+            out = _shared_dir(tmp_path_factory, "lava-jobs", digest)
+            jobs, skipped = lava_jobs.generate(out, BUILD, **kw)
+            return out, {j.name: j for j in jobs}, skipped
+        _generated[key] = runcache.shared("lava-jobs", digest, make)
     return _generated[key]
+
+
+def _files_key(*paths):
+    return runcache.key_of(*(runcache.file_digest(p) for p in paths))
+
+
+def shared_runner(tmp_path_factory, out, names):
+    """make lava-run's runner (lava_local.run_named) on these jobs of out,
+    once per run: (status, its stdout lines, {name: LocalRun}, logs dir)."""
+    paths = [p for n in names for p in job_files(out, n)]
+    digest = runcache.key_of("runner", tuple(names), _files_key(*paths))
+
+    def make():
+        logs = _shared_dir(tmp_path_factory, "lava-runner", digest)
+        said, runs = io.StringIO(), []
+        with contextlib.redirect_stdout(said):
+            status = lava_local.run_named(out, logs, names, runs)
+        return status, said.getvalue().splitlines(), {r.job: r for r in runs}, logs
+    return runcache.shared("lava-runner", digest, make)
+
+
+def shared_variant_run(tmp_path_factory, out, name, label, make_image):
+    """lava_local.run of a variant of job name whose image make_image(dir)
+    writes, once per run and label: (LocalRun, the variant's job file)."""
+    digest = runcache.key_of("variant", label, _files_key(*job_files(out, name)))
+
+    def make():
+        work = _shared_dir(tmp_path_factory, "lava-variant", digest)
+        job_file, device_file = variant(out, name, os.path.join(work, "job"), image=make_image(work))
+        return lava_local.run(job_file, device_file, os.path.join(work, "run")), job_file
+    return runcache.shared("lava-variant", digest, make)
 
 
 def job_files(out, name):

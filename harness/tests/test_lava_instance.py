@@ -19,6 +19,7 @@ from lava_support import generated, require_lava_run
 pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
+RV_JOB = "boot-el1-standin-riscv64"       # the server's device dictionary for arch riscv64
 
 
 def make(*args, timeout):
@@ -27,14 +28,8 @@ def make(*args, timeout):
 
 
 def pids_alive(pids):
-    alive = []
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-            alive.append(pid)
-        except ProcessLookupError:
-            pass
-    return alive
+    """The pids that still run (a zombie has ended; init reaps it later)."""
+    return [pid for pid in pids if lava_instance.process_state(pid) not in (None, "Z")]
 
 
 def test_a_local_instance_runs_a_generated_job(tmp_path_factory, tmp_path):
@@ -54,19 +49,22 @@ def test_a_local_instance_runs_a_generated_job(tmp_path_factory, tmp_path):
         assert line, r.stdout
         url = f"http://127.0.0.1:{state['http_port']}"
         assert f"LAVA_URL={url} LAVA_USER={lava_instance.USER} LAVA_TOKEN={state['token']}" in line[0]
-        s = make("lava-submit", f"OUT={out}", f"JOBS={JOB}", f"LAVA_URL={url}",
+        s = make("lava-submit", f"OUT={out}", f"JOBS={JOB} {RV_JOB}", f"LAVA_URL={url}",
                  f"LAVA_USER={lava_instance.USER}", f"LAVA_TOKEN={state['token']}", timeout=600)
         assert s.returncode == 0, s.stdout + s.stderr
-        assert f"lava-report: lava/{JOB}: PASSED" in s.stdout.splitlines(), s.stdout
-        log = os.path.join(out, "submitted", f"{JOB}.log")
         from bootcheck import lava_results
-        run = lava_results.read_log(log)
-        assert run.job_result == "pass"
-        assert {c for c, _, _ in run.cases} >= set(jobs[JOB].required)
-        assert all(r == "pass" for _, r, _ in run.cases)
-        # the server ran it with bootcheck's device dictionary: no NIC
-        boot = [l for l in open(log) if "Boot command" in l]
-        assert len(boot) == 1 and "-nic none" in boot[0], boot
+        for job, qemu_bin, firmware in ((JOB, "qemu-system-aarch64", False), (RV_JOB, "qemu-system-riscv64", True)):
+            assert f"lava-report: lava/{job}: PASSED" in s.stdout.splitlines(), s.stdout
+            log = os.path.join(out, "submitted", f"{job}.log")
+            run = lava_results.read_log(log)
+            assert run.job_result == "pass"
+            assert {c for c, _, _ in run.cases} >= set(jobs[job].required)
+            assert all(r == "pass" for _, r, _ in run.cases)
+            # the server ran it with bootcheck's device dictionary: no NIC;
+            # its architecture's QEMU, and OpenSBI for riscv64
+            boot = [l for l in open(log) if "Boot command" in l]
+            assert len(boot) == 1 and "-nic none" in boot[0] and f"/{qemu_bin} " in boot[0], boot
+            assert ("-bios default" in boot[0]) == firmware, boot
     finally:
         stop = make("lava-instance-stop", f"LAVA_INSTANCE_DIR={work}", timeout=120)
     assert stop.returncode == 0, stop.stdout + stop.stderr

@@ -4,6 +4,7 @@ turns the console's stage lines into LAVA cases by the root task's output
 grammar (roottask/README.md); LAVA's own dispatcher accepts every job
 (`lava-run --validate`); wrong input gets one line and exit 2."""
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -11,7 +12,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import lava_jobs, lava_local, qemu_machine, scenario
+from bootcheck import arch as arch_facts
+from bootcheck import lava_jobs, lava_local, qemu_machine, scenario, target
 
 from conftest import BUILD, ROOT, Artifacts
 from lava_support import generated, job_files, load, require_lava_run
@@ -57,14 +59,19 @@ def test_monitor_pattern_turns_stage_lines_into_cases(line, want):
 def test_every_console_scenario_becomes_a_job(tmp_path_factory):
     out, jobs, skipped = generated(tmp_path_factory)
     expected = set()
-    for name in sorted(os.listdir(lava_jobs.SCENARIO_DIR)):
-        data = scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, name))
-        stem = name[:-5]
+    loaded = {name[:-5]: scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, name))
+              for name in sorted(os.listdir(lava_jobs.SCENARIO_DIR)) if name.endswith(".toml")}
+    declared = {d["arch"] for d in loaded.values() if d.get("arch")}
+    for stem, data in loaded.items():
         if lava_jobs.lava_can_run(data) is not None:
             assert stem in dict(skipped), f"{stem} is neither a job nor listed as skipped"
             continue
+        # a kernel the scenario names (by its flavour's name, or its file),
+        # of the scenario's architecture
         expected |= {f"{stem}-{label}" for label, path in lava_jobs.known_kernels(BUILD).items()
-                     if lava_jobs.scenario_kernel_name(label, path) in data["kernels"]}
+                     if lava_jobs.scenario_fits(data, path, declared)
+                     and (lava_jobs.scenario_kernel_name(label, path) in data["kernels"]
+                          or lava_jobs.names_kernel_file(data, path, BUILD))}
     assert expected and set(jobs) == expected
     for name, job in jobs.items():
         job_file, device_file = job_files(out, name)
@@ -102,16 +109,29 @@ def test_one_job_per_given_kernel(tmp_path, monkeypatch):
 
 def test_job_follows_its_scenario_and_kernel(tmp_path_factory):
     out, jobs, _ = generated(tmp_path_factory)
+    assert {target.read(lava_jobs.known_kernels(BUILD)[j.kernel_name]).arch for j in jobs.values()} == \
+        {"aarch64", "riscv64"}, "the stand-in jobs are AArch64's and riscv64's"
     for name, job in jobs.items():
         data = scenario.load(os.path.join(lava_jobs.SCENARIO_DIR, job.scenario))
         kernel = lava_jobs.known_kernels(BUILD)[job.kernel_name]
         d = job.definition
-        m = data.get("machine", {})
-        assert d["context"]["machine"] == m.get("machine", qemu_machine.machine_for(kernel)), name
-        assert d["context"]["cpu"] == m.get("cpu", "cortex-a53") and d["context"]["memory"] == m.get("mem", 1024)
+        arch = target.read(kernel).arch
         nodes = qemu_machine.kernel_nodes(kernel)
+        if arch == "aarch64":
+            m = data.get("machine", {})
+            machine, cpu, mem = m.get("machine", qemu_machine.machine_for(kernel)), m.get("cpu", "cortex-a53"), \
+                m.get("mem", 1024)
+            assert d["context"]["arch"] == "arm64" and "no_kvm" not in d["context"], name
+            budget = data.get("budget", {}).get("seconds", 20)
+        else:
+            # the architecture's facts file, not the scenario's AArch64 machine
+            facts = arch_facts.facts(arch)
+            machine, cpu, mem = facts.machine, facts.cpu, facts.mem
+            assert d["context"]["arch"] == arch and d["context"]["no_kvm"] is True, name
+            budget = data.get("budget", {}).get("seconds", 20) * (nodes if data.get("arch") != arch else 1)
+        assert d["context"]["machine"] == machine, name
+        assert d["context"]["cpu"] == cpu and d["context"]["memory"] == mem, name
         assert d["context"]["extra_options"] == ([f"-smp {nodes}"] if nodes > 1 else []), name
-        budget = data.get("budget", {}).get("seconds", 20)
         test = [a["test"] for a in d["actions"] if "test" in a][0]
         assert test["timeout"]["seconds"] == budget
         assert d["timeouts"]["job"]["seconds"] > budget + sum(
@@ -125,9 +145,20 @@ def test_job_follows_its_scenario_and_kernel(tmp_path_factory):
             case = lava_jobs.case_of_line(line)
             assert (case and case[0] in job.required) or line in job.serial_lines, (name, line)
         # the device dictionary boots exactly what the context says
-        opts = load(job_files(out, name)[1])["actions"]["boot"]["methods"]["qemu"]["parameters"]["options"]
+        device = load(job_files(out, name)[1])
+        params = device["actions"]["boot"]["methods"]["qemu"]["parameters"]
+        opts = params["options"]
         assert f"-machine {d['context']['machine']}" in opts and f"-m {d['context']['memory']}" in opts
         assert "-nic none" in opts and all(o in opts for o in d["context"]["extra_options"])
+        assert params["command"] == arch_facts.facts(arch).qemu and device["available_architectures"] == \
+            [d["context"]["arch"]], name
+        assert ("-bios default" in opts) == (arch == "riscv64"), name
+        # the monitor starts at this architecture's loader banner
+        with open(job.image, "rb") as f:
+            image = f.read()
+        start = test["monitors"][0]["start"]
+        banner = lava_jobs.LOADER_BANNERS[arch]
+        assert re.fullmatch(start, banner) and banner.encode() in image, (name, start)
         assert d["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + job.image
 
 
@@ -150,8 +181,16 @@ def test_kernel_and_roottask_pick_the_scenarios_of_their_flavour(tmp_path_factor
 def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
     require_lava_run()
     out, jobs, _ = generated(tmp_path_factory)
+    from lava_common import schemas
     for name in jobs:
-        r = lava_local.run(*job_files(out, name), str(tmp_path), validate=True)
+        # the schema a LAVA server checks a submitted job against, strict
+        schemas.validate(load(job_files(out, name)[0]), strict=True)
+    # lava-run --validate on every job at once: each is a process of its own
+    # (its own job id and scratch directory), mostly starting Python
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda name: lava_local.run(*job_files(out, name), str(tmp_path), validate=True),
+                             jobs))
+    for r in runs:
         assert r.returncode == 0 and not r.leftovers, r.describe()
         assert not os.path.exists(r.scratch)
         with open(r.log) as f:

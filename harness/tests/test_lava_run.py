@@ -5,6 +5,7 @@ URL nobody serves) the right case fails or never comes, the job ends within
 its own timeout, no QEMU survives it and LAVA's scratch directory is gone;
 `make lava-report` turns the logs into bootcheck's reports."""
 
+import concurrent.futures
 import json
 import os
 import re
@@ -15,15 +16,16 @@ import pytest
 
 from bootcheck import expect, images, lava_jobs, lava_local, lava_results, target
 
-from conftest import ROOT, SEL4_KERNELS
-from lava_support import cases, generated, job_files, load, require_lava_run, variant
+from conftest import BUILD, ROOT, SEL4_KERNELS
+from lava_support import (cases, generated, job_files, load, require_lava_run, shared_runner,
+                          shared_variant_run, variant)
 from test_broken_inputs import CASES as BROKEN_CASES, build_path
 from test_hygiene import spin_kernel_elf
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
-HANG_TEST_SECONDS = 3
+HANG_TEST_SECONDS = 2
 
 
 @pytest.fixture
@@ -35,7 +37,12 @@ def lava(tmp_path_factory):
 def run_clean(job_file, device_file, work):
     """One lava-run that must end within the job's own timeout and leave
     nothing behind."""
-    r = lava_local.run(job_file, device_file, str(work))
+    return check_clean(lava_local.run(job_file, device_file, str(work)), job_file)
+
+
+def check_clean(r, job_file):
+    """A lava-run (this test's or a shared one) ended within the job's own
+    timeout and left nothing behind."""
     assert not r.timed_out and r.elapsed < lava_local.job_timeout(job_file), r.describe()
     assert r.leftovers == [], r.describe()
     assert not os.path.exists(r.scratch)
@@ -44,12 +51,40 @@ def run_clean(job_file, device_file, work):
     return r
 
 
-def test_every_job_passes_on_good_images(lava, tmp_path):
+def standin_names(jobs):
+    return [name for name, job in jobs.items() if not job.kernel_name.startswith("sel4")]
+
+
+@pytest.fixture
+def runner(lava, tmp_path_factory):
+    """make lava-run's runner on every stand-in job (AArch64's and
+    riscv64's), once per run: the good runs several tests judge."""
     out, jobs, _ = lava
-    for name, job in jobs.items():
-        if job.kernel_name.startswith("sel4"):
-            continue                    # test_real_sel4_jobs_pass
-        r = run_clean(*job_files(out, name), tmp_path)
+    return shared_runner(tmp_path_factory, out, standin_names(jobs))
+
+
+def bad_dtb_run(tmp_path_factory, out):
+    """JOB on an image whose DTB has a bad magic (test_broken_inputs'
+    dtb-bad-magic), once per run: (LocalRun, its job file, the case)."""
+    case = next(c for c in BROKEN_CASES if c["id"] == "dtb-bad-magic")
+    p = {k: build_path(v) for k, v in case["payload"].items()}
+
+    def make_image(work):
+        packed = images.pack(p["kernel"], p["roottask"], os.path.join(work, "bad-dtb.elf"), dtb=p["dtb"],
+                             unchecked=True)
+        assert packed.returncode == 0, packed.output
+        return packed.image
+    r, job_file = shared_variant_run(tmp_path_factory, out, JOB, "dtb-bad-magic", make_image)
+    return r, job_file, case
+
+
+def test_every_job_passes_on_good_images(lava, runner):
+    out, jobs, _ = lava
+    assert {target.read(lava_jobs.known_kernels(BUILD)[jobs[n].kernel_name]).arch
+            for n in standin_names(jobs)} == {"aarch64", "riscv64"}
+    for name in standin_names(jobs):        # the real seL4 ones: test_real_sel4_jobs_pass
+        job = jobs[name]
+        r = check_clean(runner[2][name], job_files(out, name)[0])
         got = cases(r.log)
         assert r.returncode == 0, r.describe()
         assert all(result == "pass" for result in got.values()), (name, got)
@@ -62,19 +97,18 @@ def test_every_job_passes_on_good_images(lava, tmp_path):
         assert run.job_result == "pass"
 
 
-def test_lava_run_says_which_job_it_runs_and_how_long_it_took(lava, tmp_path, capsys):
+def test_lava_run_says_which_job_it_runs_and_how_long_it_took(lava, runner):
     """make lava-run's runner: one line per job, `lava-run: [i/N] NAME ...`
     finished with its exit status, its time and its log, not a silent wait."""
     out, jobs, _ = lava
-    names = [JOB]
-    status = lava_local.main(["--jobs", out, "--logs", str(tmp_path), *names])
-    lines = capsys.readouterr().out.splitlines()
+    names = standin_names(jobs)
+    status, lines, _, logs = runner
     assert status == 0, lines
     stage = [l for l in lines if l.startswith("lava-run: [")]
     assert len(stage) == len(names), lines
-    for i, line in enumerate(stage, 1):
-        assert re.fullmatch(rf"lava-run: \[{i}/{len(names)}\] {JOB} \.\.\. exit 0, \d+\.\d s; log "
-                            rf"{re.escape(str(tmp_path))}/{JOB}\.log", line), line
+    for i, (name, line) in enumerate(zip(names, stage), 1):
+        assert re.fullmatch(rf"lava-run: \[{i}/{len(names)}\] {re.escape(name)} \.\.\. exit 0, \d+\.\d s; log "
+                            rf"{re.escape(logs)}/{re.escape(name)}\.log", line), line
 
 
 def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts):
@@ -96,13 +130,10 @@ def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts
     assert "E case roottask_check_entry_x0 failed" in tests[0]["longrepr"].splitlines()
 
 
-def test_a_loader_error_fails_the_loader_case(lava, tmp_path):
+def test_a_loader_error_fails_the_loader_case(lava, tmp_path_factory):
     out, jobs, _ = lava
-    case = next(c for c in BROKEN_CASES if c["id"] == "dtb-bad-magic")
-    p = {k: build_path(v) for k, v in case["payload"].items()}
-    packed = images.pack(p["kernel"], p["roottask"], tmp_path / "bad-dtb.elf", dtb=p["dtb"], unchecked=True)
-    assert packed.returncode == 0, packed.output
-    r = run_clean(*variant(out, JOB, tmp_path / "job", image=packed.image), tmp_path)
+    r, job_file, case = bad_dtb_run(tmp_path_factory, out)
+    check_clean(r, job_file)
     got = cases(r.log)
     assert got == {"loader": "fail"}, got
     run = lava_results.read_log(r.log)
@@ -151,11 +182,10 @@ def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path):
         pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf [kernel-hyp.elf]\")")
     out, jobs, _ = generated(tmp_path_factory)
     real = [n for n, j in jobs.items() if j.kernel_name.startswith("sel4")]
-    # one job or more for every given kernel (of a flavour some scenario is written for)
+    # one job or more for every given kernel (of a flavour some scenario is
+    # written for), AArch64 or riscv64
     labels = {jobs[n].kernel_name for n in real}
-    # LAVA's scenarios are AArch64's: a riscv64 kernel gets no job (make lava-jobs says so).
-    assert labels == {fid for fid, path in SEL4_KERNELS if lava_jobs.scenario_kernel_name(fid, path)
-                      and target.read(path).arch == "aarch64"}, labels
+    assert labels == {fid for fid, path in SEL4_KERNELS if lava_jobs.scenario_kernel_name(fid, path)}, labels
     for name in real:
         r = run_clean(*job_files(out, name), tmp_path)
         got = cases(r.log)
@@ -163,16 +193,13 @@ def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path):
         assert set(jobs[name].required) <= set(got), name
 
 
-def test_lava_report_writes_bootchecks_reports(lava, tmp_path):
+def test_lava_report_writes_bootchecks_reports(lava, runner, tmp_path, tmp_path_factory):
     """make lava-report on one passing and one failing job: the job records
     and one record per LAVA case in results.json, junit.xml and report.html."""
     out, jobs, _ = lava
-    good = run_clean(*job_files(out, JOB), tmp_path / "good")
-    case = next(c for c in BROKEN_CASES if c["id"] == "dtb-bad-magic")
-    p = {k: build_path(v) for k, v in case["payload"].items()}
-    bad_image = images.pack(p["kernel"], p["roottask"], tmp_path / "bad.elf", dtb=p["dtb"], unchecked=True).image
-    bad_job, device = variant(out, JOB, tmp_path / "badjob", image=bad_image)
-    bad = run_clean(bad_job, device, tmp_path / "bad")
+    good = check_clean(runner[2][JOB], job_files(out, JOB)[0])
+    bad, bad_job, case = bad_dtb_run(tmp_path_factory, out)
+    check_clean(bad, bad_job)
     report = tmp_path / "report"
     r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "lava-report", f"OUT={report}",
                         f"LAVA_JOBS={out}/jobs", f"JOB_LOG={good.log} {bad.log}:{bad_job}"],
@@ -213,8 +240,11 @@ def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, a
     for name, job in jobs.items():
         assert job.definition["actions"][0]["deploy"]["images"]["kernel"]["url"] == "file://" + str(image)
     generated_jobs = lava_results.load_jobs(os.path.join(out, "jobs"))
-    for name in jobs:
-        r = run_clean(*job_files(out, name), tmp_path / "run")
+    # both at once: separate lava-run processes, job ids and scratch
+    # directories (and each QEMU runs its own deployed copy of the image)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(zip(jobs, pool.map(lambda name: run_clean(*job_files(out, name), tmp_path / "run"), jobs)))
+    for name, r in runs.items():
         got = cases(r.log)
         assert r.returncode == 0 and set(jobs[name].required) <= set(got), r.describe()
         assert all(v == "pass" for v in got.values()), got
