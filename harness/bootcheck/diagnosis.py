@@ -63,7 +63,7 @@ def cpu_problems(result, nodes):
         if len(cpus) < nodes:
             out.append(f'stop "{name}": {len(cpus)} of {nodes} CPUs passed it (gdb threads '
                        f'{", ".join(sorted(cpus))})')
-        boot = cpus.get("1", {})
+        boot = cpus.get(str(stop.get("boot_thread", 1)), {})
         own = set(LOGICAL_ID) | {HART_ID}
         for thread, values in sorted(cpus.items(), key=lambda kv: int(kv[0])):
             for key, value in values.items():

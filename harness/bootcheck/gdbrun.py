@@ -204,9 +204,14 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
         result = {"error": "gdb wrote no result" + (" (killed after the grace period)" if killed else "")}
     if ended_by is None:
         end = result.get("end", {})
-        how = "SBI shutdown" if plan.get("arch") == "riscv64" else "PSCI SYSTEM_OFF"
-        ended_by = (f"guest shut down ({how})" if end.get("event") == "SIGQUIT"
-                    else f"gdb saw {end.get('event')}")
+        if end.get("event") == "SIGQUIT":
+            ended_by = "guest shut down (PSCI SYSTEM_OFF)"
+        elif plan.get("arch") == "riscv64" and "Remote connection closed" in str(end.get("event")):
+            # OpenSBI's shutdown on QEMU virt writes the test finisher, which
+            # ends QEMU at once (-no-shutdown does not hold it)
+            ended_by = "guest shut down (SBI shutdown: QEMU exited)"
+        else:
+            ended_by = f"gdb saw {end.get('event')}"
     if keep_serial:
         shutil.copyfile(serial_log, keep_serial) if os.path.exists(serial_log) else None
     shutil.rmtree(rundir, ignore_errors=True)

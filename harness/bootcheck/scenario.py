@@ -105,10 +105,21 @@ def pending_reason(data, kernel_index):
     return data.get("kernels_pending", {}).get(data["kernels"][kernel_index])
 
 
+def kernel_id(name):
+    """A kernel name's test-id suffix: the name, or for a path its file's
+    stem, a stand-in build's as standin-<build> (standin-13.0.0, from
+    build/targets/standin/riscv64/kernel-13.0.0.elf)."""
+    if "/" not in name:
+        return name
+    stem = os.path.splitext(os.path.basename(name))[0]
+    if "/targets/standin/" in "/" + name:
+        return "standin-" + stem.removeprefix("kernel-")
+    return stem
+
+
 def kernel_ids(path):
     """Test-id suffixes for the kernels a scenario runs on."""
-    return [os.path.splitext(os.path.basename(k))[0] if "/" in k else k
-            for k in load(path)["kernels"]]
+    return [kernel_id(k) for k in load(path)["kernels"]]
 
 
 def _resolve_path(value, root, build):

@@ -37,11 +37,17 @@ class RiscvEvaluator(Evaluator):
 
 
 class RiscvCoreRecorder(stops.CoreRecorder):
-    """bcgdb.stops.CoreRecorder reading priv for every other hart."""
+    """bcgdb.stops.CoreRecorder reading priv, for every hart the boot one
+    included: which gdb thread boots is the firmware's choice (below)."""
+
+    def __init__(self, run, stop, values):
+        super().__init__(run, stop, values)
+        self.stop_name = stop["name"]
+        run.recorders.append(self)
 
     def stop(self):
         thread = gdb.selected_thread().num
-        if thread != 1 and thread not in self.seen:
+        if thread not in self.seen:
             ev = self.run.evaluator(dict(self.values))
             cpu = {"priv": priv()}
             for name, text in self.lets:
@@ -72,7 +78,63 @@ def loader_printout(serial, kernel, roottask):
     return values
 
 
+class BootHartBreakpoint(gdb.Breakpoint):
+    """Stops only the boot hart. OpenSBI lets the harts race for booting
+    (under gdb hart 1 or 2 sometimes wins), so unlike AArch64's CPU 0 the
+    boot hart is not always gdb thread 1; it is the hart our loader says it
+    started on, known by the time any stop after the loader is hit."""
+
+    def __init__(self, address, run):
+        super().__init__(f"*0x{address:x}", internal=True)
+        self.run = run
+
+    def stop(self):
+        return gdb.selected_thread().num == self.run.boot_thread()
+
+
 class RiscvRun(stops.Run):
+    def __init__(self, plan):
+        super().__init__(plan)
+        self.recorders = []
+
+    def serial(self):
+        try:
+            with open(self.plan["serial_log"], errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def boot_thread(self):
+        """The boot hart's gdb thread: QEMU numbers them by CPU index + 1, and
+        on virt a hart's id is its CPU index."""
+        m = BOOT_HART.search(self.serial())
+        return int(m.group(1)) + 1 if m else 1
+
+    def resume(self, address):
+        bp = BootHartBreakpoint(address, self) if address is not None else None
+        self.last_event = None
+        try:
+            target.quiet("continue")
+        except gdb.error as e:
+            self.last_event = f"gdb error: {e}"
+        finally:
+            if bp is not None and bp.is_valid():
+                bp.delete()
+        if address is None or self.last_event != "breakpoint":
+            return False
+        return target.register("pc") == address
+
+    def execute(self):
+        result = super().execute()
+        # Every hart's values as its recorder saw them, by gdb thread, and
+        # which thread booted (diagnosis.cpu_problems compares with it).
+        for rec in self.recorders:
+            record = next((r for r in result["stops"] if r["name"] == rec.stop_name), None)
+            if record is not None and "cpus" in record:
+                record["cpus"] = {str(t): v for t, v in sorted(rec.seen.items())}
+                record["boot_thread"] = self.boot_thread()
+        return result
+
     def connect(self):
         target.quiet(f"set architecture {self.plan['gdb_arch']}")
         super().connect()
@@ -83,13 +145,8 @@ class RiscvRun(stops.Run):
     def loader_values(self):
         import sys
         sys.path.insert(0, self.plan["harness_dir"])
-        try:
-            with open(self.plan["serial_log"], errors="replace") as f:
-                serial = f.read()
-        except OSError:
-            return {}
         files = self.plan["symbol_files"]
-        return loader_printout(serial, files["kernel"], files["roottask"])
+        return loader_printout(self.serial(), files["kernel"], files["roottask"])
 
     def run_stop(self, stop, values):
         record = {"name": stop["name"], "address": stop["address"], "reached": False}
