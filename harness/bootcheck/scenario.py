@@ -88,6 +88,10 @@ def arches(path, data):
     return names
 
 
+def _a(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def not_for(path, data, kernel):
     """Why this scenario does not apply to this kernel (its architecture,
     read from the ELF, is not one the scenario is written for), or None."""
@@ -95,7 +99,7 @@ def not_for(path, data, kernel):
     have = target.read(kernel).arch
     if have in written_for:
         return None
-    return (f"{kernel} is {'an' if have[0] in 'aeiou' else 'a'} {have} kernel; scenario {os.path.basename(path)} is written for "
+    return (f"{kernel} is {_a(have)} {have} kernel; scenario {os.path.basename(path)} is written for "
             f"{' and '.join(written_for)} (arch = ...)")
 
 
@@ -167,7 +171,7 @@ def _check_names(path, where, text, known, arch="aarch64"):
     runtime = facts_mod.RV_RUNTIME_NAMES if arch == "riscv64" else RUNTIME_NAMES
     for n in used:
         if n in FOREIGN_NAMES[arch] and n not in known:
-            raise ScenarioError(path, where, f"{n!r} is not a {arch} register: use {FOREIGN_NAMES[arch][n]}")
+            raise ScenarioError(path, where, f"{n!r} is not {_a(arch)} {arch} register: use {FOREIGN_NAMES[arch][n]}")
         if "." in n and n not in known and n not in runtime:
             raise ScenarioError(path, where, f"unknown name {n!r} in {text!r}")
         if "." not in n and n not in known and not REGISTER_NAME.match(n):
