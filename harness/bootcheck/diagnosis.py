@@ -21,13 +21,13 @@ LOGICAL_ID = {"tpidr_el1": "TPIDR_EL1", "core": "a7 (core id)"}
 HART_ID = "hart"
 
 
-def scause_words(v):
+def _scause_words(v):
     if v >> 63:
         return SCAUSE_INTERRUPTS.get(v & ~(1 << 63), "reserved interrupt")
     return SCAUSE_NAMES.get(v, "reserved cause")
 
 
-def level(record):
+def _level(record):
     """' EL=1' or ' priv=1 (S-mode)' for a stop record or end state."""
     if "priv" in record:
         return f' priv={record["priv"]} ({PRIV_NAMES.get(record["priv"], "reserved")})'
@@ -95,9 +95,9 @@ def end_state_lines(end):
     if "pc" not in end:
         return [f"state at end: unreadable ({end.get('unreadable', 'no target')})"]
     if "priv" in end:
-        return [f"state at end: PC={_hex(end['pc'])}{level(end)} sstatus={_hex(end.get('sstatus'))} "
+        return [f"state at end: PC={_hex(end['pc'])}{_level(end)} sstatus={_hex(end.get('sstatus'))} "
                 f"satp={_hex(end.get('satp'))}",
-                f"  scause={_hex(end.get('scause'))} ({scause_words(end.get('scause', 0))}) "
+                f"  scause={_hex(end.get('scause'))} ({_scause_words(end.get('scause', 0))}) "
                 f"stval={_hex(end.get('stval'))} sepc={_hex(end.get('sepc'))}"]
     line = f"state at end: PC={_hex(end['pc'])} EL={end['el']} CPSR={_hex(end['cpsr'])}"
     lines = [line]
@@ -125,7 +125,7 @@ def describe(prepared, run):
     if reached:
         last = reached[-1]
         lines.append(f'last stop reached: {stop_number(stops, last)} "{last["name"]}" at PC={_hex(last.get("pc", last["address"]))}'
-                     + level(last))
+                     + _level(last))
     else:
         lines.append("last stop reached: none")
     lines += failed_checks(r)
