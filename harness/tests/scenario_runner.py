@@ -183,8 +183,14 @@ def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None, s
         name = data["kernels"][kernel_index]
         getters = kernel_paths(request)
         paths = {k: None for k in getters}
+        arches = scenario.arches(path, data)
         if name in SEL4_FLAVOURS and sel4_kernel is not None:
             paths[name] = sel4_kernel
+        elif name in SEL4_FLAVOURS and "aarch64" not in arches:
+            smp = SEL4_FLAVOURS[name][1]
+            pytest.skip(f"no {'SMP' if smp else 'single-core'} {' or '.join(arches)} seL4 kernel given "
+                        "(make verify SEL4_KERNEL=\"kernel.elf ...\" of such a build); this scenario is "
+                        "for that flavour")
         elif name in getters:
             paths[name] = getters[name]()
         pending = scenario.pending_reason(data, kernel_index)
