@@ -35,13 +35,17 @@ IDLE_TCB_SIZE = 0x800               # ._idle_thread: ksIdleThreadTCB[cores][BIT(
 RELEASES = ("13.0.0", "14.0.0", "15.0.0", "16.0.0")
 MACHINES = {183: "aarch64", 243: "riscv64", 62: "x86_64", 40: "arm"}
 
-# (release, symbols that must be present, symbols that must be absent); the
-# first row that matches decides. Functions and plain globals only.
+# (release, symbols that must be present, symbols that must be absent, the
+# architectures the row holds on); the first row that matches decides.
+# Functions and plain globals only. 16.0 renamed AArch64's SError vector
+# entries (cur_el_serr); on riscv64 15.0 and 16.0 have the same symbol names
+# (measured on debug builds of both), so there only a printing build's boot
+# texts (RELEASE_STRINGS) tell them apart.
 RELEASE_SYMBOLS = (
-    ("16.0.0", ("ksDomScheduleStart",), ("cur_el_serr",)),
-    ("15.0.0", ("ksDomScheduleStart", "cur_el_serr"), ()),
-    ("14.0.0", ("fpuRelease",), ("ksDomScheduleStart",)),
-    ("13.0.0", ("fpuThreadDelete",), ("fpuRelease",)),
+    ("16.0.0", ("ksDomScheduleStart",), ("cur_el_serr",), ("aarch64",)),
+    ("15.0.0", ("ksDomScheduleStart", "cur_el_serr"), (), ("aarch64",)),
+    ("14.0.0", ("fpuRelease",), ("ksDomScheduleStart",), None),
+    ("13.0.0", ("fpuThreadDelete",), ("fpuRelease",), None),
 )
 # (release, texts that must be in the loaded bytes, texts that must not).
 RELEASE_STRINGS = (
@@ -156,9 +160,11 @@ def _symbols(elf):
     return {s.name: (s["st_value"], s["st_size"]) for s in symtab.iter_symbols() if s.name}
 
 
-def _release(symbols, data):
+def _release(symbols, data, arch):
     if symbols is not None:
-        for release, present, absent in RELEASE_SYMBOLS:
+        for release, present, absent, arches in RELEASE_SYMBOLS:
+            if arches is not None and arch not in arches:
+                continue
             if all(s in symbols for s in present) and not any(s in symbols for s in absent):
                 return release, ("symbols " + ", ".join(present)
                                  + (" without " + ", ".join(absent) if absent else ""))
@@ -166,6 +172,9 @@ def _release(symbols, data):
         if all(s in data for s in present) and not any(s in data for s in absent):
             shown = ", ".join(repr(s.decode()) for s in present)
             return release, f"text {shown} in its loaded bytes"
+    if symbols is not None and "ksDomScheduleStart" in symbols:
+        return None, (f"symbol ksDomScheduleStart says 15.0 or later; on {arch} only a printing build's boot "
+                      "texts tell 15.0 from 16.0, and this kernel has none of them")
     if symbols is not None:
         return None, ("none of seL4 13.0-16.0's release marker symbols (fpuThreadDelete, fpuRelease, "
                       "ksDomScheduleStart, cur_el_serr) nor release-specific texts")
@@ -218,7 +227,7 @@ def _read(path):
         ev = {}
         arch = MACHINES.get(e_machine, f"e_machine {e_machine}")
         ev["arch"] = f"e_machine {e_machine}"
-        release, ev["release"] = _release(symbols, data)
+        release, ev["release"] = _release(symbols, data, arch)
         mcs, ev["mcs"] = _flag(symbols, data, MCS_SYMBOL, MCS_STRING, "MCS")
         debug, ev["debug"] = _flag(symbols, data, DEBUG_SYMBOL, DEBUG_STRING, "a debug build")
         if debug is False and DEBUG_STRING in data:     # the stand-in's own assertions

@@ -40,10 +40,12 @@ def test_stand_in_reads_as_the_release_it_imitates(tmp_path):
 def _standin_builds():
     """The stand-in's per-release builds, named kernel-<release>[-mcs][-smp<n>].elf."""
     out = []
-    for path in sorted(glob.glob(os.path.join(BUILD, "targets", "standin", "kernel-*.elf"))):
-        m = re.fullmatch(r"kernel-(\d+\.\d+\.\d+)(-mcs)?(?:-smp(\d+))?\.elf", os.path.basename(path))
-        if m:
-            out.append(pytest.param(path, m[1], bool(m[2]), int(m[3] or 1), id=os.path.basename(path)))
+    for arch_dir in ("", "riscv64"):
+        for path in sorted(glob.glob(os.path.join(BUILD, "targets", "standin", arch_dir, "kernel-*.elf"))):
+            m = re.fullmatch(r"kernel-(\d+\.\d+\.\d+)(-mcs)?(?:-smp(\d+))?\.elf", os.path.basename(path))
+            if m:
+                out.append(pytest.param(path, m[1], bool(m[2]), int(m[3] or 1),
+                                        id=os.path.join(arch_dir, os.path.basename(path))))
     smp = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
     if os.path.exists(smp):
         out.append(pytest.param(smp, "13.0.0", False, 4, id="kernel-smp4.elf"))
@@ -54,6 +56,23 @@ def _standin_builds():
 def test_stand_in_builds(path, release, mcs, cores):
     t = target.read(path)
     assert (t.kind, t.release, t.mcs, t.cores, t.hyp) == ("stand-in", release, mcs, cores, False), t.evidence
+
+
+def test_riscv64_15_or_16_without_boot_texts_cannot_be_told(tmp_path):
+    """On riscv64 seL4 15.0 and 16.0 have the same symbol names (AArch64's
+    cur_el_serr is what tells them apart there): a non-printing riscv64 kernel
+    with ksDomScheduleStart is not guessed to be either."""
+    src = tmp_path / "k.S"
+    src.write_text(".globl _start\n_start: j _start\n.data\n.globl ksDomScheduleStart\n"
+                   "ksDomScheduleStart: .quad 0\n")
+    elf = tmp_path / "k.elf"
+    subprocess.run(["riscv64-linux-gnu-gcc", "-nostdlib", "-static", "-Wl,-Ttext=0x80200000", "-o", str(elf),
+                    str(src)], check=True)
+    t = target.read(str(elf))
+    assert (t.arch, t.release) == ("riscv64", None)
+    assert t.unknown_line().startswith(
+        "release cannot be told: symbol ksDomScheduleStart says 15.0 or later; on riscv64 only a printing "
+        "build's boot texts tell 15.0 from 16.0, and this kernel has none of them")
 
 
 def test_probe_kernel_release_cannot_be_told(tmp_path):
