@@ -1,8 +1,37 @@
 """Human-readable verdicts of a gdb scenario run: which stop failed or was
 never reached, the last stop reached, where the guest was when the run
-ended (PC, EL, ESR/ELR/FAR) and the last serial lines."""
+ended (AArch64: PC, EL, ESR/ELR/FAR; riscv64: PC, priv, scause in words,
+stval, sepc) and the last serial lines."""
 
 SERIAL_TAIL = 12
+# The privilege levels QEMU's `priv` register names, and the RISC-V
+# privileged spec's scause exception codes (the words loader/common/scause.c
+# prints for the loader's own traps).
+PRIV_NAMES = {0: "U-mode", 1: "S-mode", 3: "M-mode"}
+SCAUSE_NAMES = {0: "instruction address misaligned", 1: "instruction access fault", 2: "illegal instruction",
+                3: "breakpoint", 4: "load address misaligned", 5: "load access fault",
+                6: "store/AMO address misaligned", 7: "store/AMO access fault",
+                8: "environment call from U-mode", 9: "environment call from S-mode",
+                12: "instruction page fault", 13: "load page fault", 15: "store/AMO page fault"}
+SCAUSE_INTERRUPTS = {1: "supervisor software interrupt", 5: "supervisor timer interrupt",
+                     9: "supervisor external interrupt"}
+# The `let` names an each_cpu stop may give a CPU's own logical id (0..n-1,
+# each once) and, on riscv64, its hart id (distinct, any numbers).
+LOGICAL_ID = {"tpidr_el1": "TPIDR_EL1", "core": "a7 (core id)"}
+HART_ID = "hart"
+
+
+def _scause_words(v):
+    if v >> 63:
+        return SCAUSE_INTERRUPTS.get(v & ~(1 << 63), "reserved interrupt")
+    return SCAUSE_NAMES.get(v, "reserved cause")
+
+
+def _level(record):
+    """' EL=1' or ' priv=1 (S-mode)' for a stop record or end state."""
+    if "priv" in record:
+        return f' priv={record["priv"]} ({PRIV_NAMES.get(record["priv"], "reserved")})'
+    return f' EL={record["el"]}' if "el" in record else ""
 
 
 def _hex(v):
@@ -34,15 +63,20 @@ def cpu_problems(result, nodes):
         if len(cpus) < nodes:
             out.append(f'stop "{name}": {len(cpus)} of {nodes} CPUs passed it (gdb threads '
                        f'{", ".join(sorted(cpus))})')
-        boot = cpus.get("1", {})
+        boot = cpus.get(str(stop.get("boot_thread", 1)), {})
+        own = set(LOGICAL_ID) | {HART_ID}
         for thread, values in sorted(cpus.items(), key=lambda kv: int(kv[0])):
             for key, value in values.items():
-                if key != "tpidr_el1" and key in boot and value != boot[key]:
+                if key not in own and key in boot and value != boot[key]:
                     out.append(f'stop "{name}": CPU {int(thread) - 1} (gdb thread {thread}) has '
                                f'{key} = {_hex(value)}, the boot core {_hex(boot[key])}')
-        ids = sorted(v.get("tpidr_el1", -1) for v in cpus.values())
-        if "tpidr_el1" in boot and ids != list(range(len(cpus))):
-            out.append(f'stop "{name}": TPIDR_EL1 of the CPUs = {ids}, not their logical ids 0..{len(cpus) - 1}')
+        for key, words in LOGICAL_ID.items():
+            ids = sorted(v.get(key, -1) for v in cpus.values())
+            if key in boot and ids != list(range(len(cpus))):
+                out.append(f'stop "{name}": {words} of the CPUs = {ids}, not their logical ids 0..{len(cpus) - 1}')
+        harts = [v.get(HART_ID) for v in cpus.values()]
+        if HART_ID in boot and len(set(harts)) != len(harts):
+            out.append(f'stop "{name}": a6 (hart id) of the CPUs = {harts}: not one hart each')
     return out
 
 
@@ -60,6 +94,11 @@ def first_unreached(result):
 def end_state_lines(end):
     if "pc" not in end:
         return [f"state at end: unreadable ({end.get('unreadable', 'no target')})"]
+    if "priv" in end:
+        return [f"state at end: PC={_hex(end['pc'])}{_level(end)} sstatus={_hex(end.get('sstatus'))} "
+                f"satp={_hex(end.get('satp'))}",
+                f"  scause={_hex(end.get('scause'))} ({_scause_words(end.get('scause', 0))}) "
+                f"stval={_hex(end.get('stval'))} sepc={_hex(end.get('sepc'))}"]
     line = f"state at end: PC={_hex(end['pc'])} EL={end['el']} CPSR={_hex(end['cpsr'])}"
     lines = [line]
     for el in (1, 2):
@@ -86,7 +125,7 @@ def describe(prepared, run):
     if reached:
         last = reached[-1]
         lines.append(f'last stop reached: {stop_number(stops, last)} "{last["name"]}" at PC={_hex(last.get("pc", last["address"]))}'
-                     + (f' EL={last["el"]}' if "el" in last else ""))
+                     + _level(last))
     else:
         lines.append("last stop reached: none")
     lines += failed_checks(r)

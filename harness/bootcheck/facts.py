@@ -13,6 +13,13 @@ PADDR_TOP = 0x7fc0000000
 USER_TOP_EL1 = 0x00007fffffffffff
 USER_TOP_HYP = 0x000000ffffffffff
 RAM_BASE = 0x40000000
+# seL4 riscv64 (Sv39, include/arch/riscv/arch/64/mode/hardware.h): the
+# kernel window maps PA 0 at PPTR_BASE up to PPTR_TOP, where the kernel ELF's
+# own window (KERNEL_ELF_BASE) begins; QEMU virt's RAM starts at 2 GiB.
+PPTR_BASE_RV64 = 0xffffffc000000000
+PADDR_TOP_RV64 = 0xffffffff80000000 - PPTR_BASE_RV64
+RAM_BASE_RV64 = 0x80000000
+USER_TOP_RV64 = 0x0000003ffffff000     # seL4_UserTop (Sv39)
 BOOTINFO_HEADER_BYTES = 16
 MASK64 = (1 << 64) - 1
 
@@ -49,18 +56,35 @@ def user_layout(prefix, x, hyp):
     }
 
 
+# A riscv64 scenario's names known only in the run (read in gdb from the
+# loader's serial lines): what our loader printed (loader.a0..a5, satp, the
+# boot hart) and the hand-off seL4's rules give for the DTB size it printed.
+RV_RUNTIME_NAMES = ({f"loader.a{i}" for i in range(6)} | {"loader.satp", "loader.hart"}
+                    | {f"handoff.a{i}" for i in range(6)})
+
+
 def symbol_facts(prefix, elf):
     return {f"{prefix}.sym.{name}": value for name, (value, _) in elf.symbols.items()}
 
 
+def window(t):
+    """(kernel window base VA, PADDR_TOP, RAM base) of a kernel (its target)."""
+    if t.arch == "riscv64":
+        return PPTR_BASE_RV64, PADDR_TOP_RV64, RAM_BASE_RV64
+    return (PPTR_BASE_HYP if t.hyp else PPTR_BASE_EL1), PADDR_TOP, RAM_BASE
+
+
 def compute(kernel, roottask, loader_image, dtb, mem_mib):
-    """All facts for one boot of `kernel` + `roottask` (+ `dtb`)."""
+    """All facts for one boot of `kernel` + `roottask` (+ `dtb`). A riscv64
+    kernel's hand-off a0..a5 is not among them: our riscv64 loader hands on
+    the firmware's DTB, whose size only the run shows (handoff.a0..a5 are
+    worked out in gdb from the size the loader printed: RV_RUNTIME_NAMES)."""
     k = expect.elf_facts(kernel)
     u = expect.elf_facts(roottask)
     t = target.read(kernel)
     dtb_size = expect.dtb_handover_size(dtb) if dtb else 0
     h = expect.expected_handoff(kernel, roottask, dtb_size)
-    window = PPTR_BASE_HYP if t.hyp else PPTR_BASE_EL1
+    base, paddr_top, ram_base = window(t)
     facts = {
         "kernel.entry": k.entry,
         "kernel.phys_start": h.kernel_phys[0],
@@ -71,10 +95,10 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
         # from the target description: 16 for seL4 16.0.0, 0 when it cannot be told
         "kernel.release_major": int(t.release.split(".")[0]) if t.release else 0,
         "kernel.mcs": {True: 1, False: 0, None: -1}[t.mcs],
-        "kernel.window": window,
-        "kernel.ram_window_start": window + RAM_BASE,
-        "kernel.ram_window_end": window + RAM_BASE + mem_mib * 1024 * 1024,
-        "kernel.paddr_top": PADDR_TOP,
+        "kernel.window": base,
+        "kernel.ram_window_start": base + ram_base,
+        "kernel.ram_window_end": base + ram_base + mem_mib * 1024 * 1024,
+        "kernel.paddr_top": paddr_top,
         "roottask.entry": u.entry,
         "roottask.virt_start": h.user_virt[0],
         "roottask.virt_end": h.user_virt[1],
@@ -82,8 +106,12 @@ def compute(kernel, roottask, loader_image, dtb, mem_mib):
         "bootinfo.va": h.user_virt[1] + PAGE,
         "ipc_buffer.va": h.user_virt[1],
     }
-    facts.update({f"handoff.x{i}": v for i, v in enumerate(h.x)})
-    facts.update(user_layout("expected", h.x, t.hyp))
+    if t.arch == "riscv64":
+        if not dtb:
+            del facts["dtb.size"]     # the firmware's: only the run shows it
+    else:
+        facts.update({f"handoff.x{i}": v for i, v in enumerate(h.x)})
+        facts.update(user_layout("expected", h.x, t.hyp))
     facts.update(symbol_facts("kernel", k))
     facts.update(symbol_facts("roottask", u))
     if loader_image:

@@ -43,8 +43,8 @@ class GdbRun:
     decided_by: str | None = None   # the serial line that decided the boot failed (qemu.DECISIVE)
 
 
-def qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp=1):
-    return [*machine_argv(machine, cpu, mem, smp),
+def qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp=1, arch="aarch64"):
+    return [*machine_argv(machine, cpu, mem, smp, arch),
             "-monitor", f"unix:{monitor},server=on,wait=off", "-serial", f"file:{serial_log}",
             "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", str(image)]
 
@@ -145,7 +145,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
     if firmware is None:
-        argv = qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp)
+        argv = qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp, plan.get("arch", "aarch64"))
     else:
         argv = [*firmware.qemu_argv(image, rundir, machine, cpu, mem, smp),
                 "-monitor", f"unix:{monitor},server=on,wait=off", "-no-shutdown", "-S", "-gdb", "stdio"]
@@ -228,8 +228,14 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
         result = {"error": "gdb wrote no result" + (" (killed after the grace period)" if killed else "")}
     if ended_by is None:
         end = result.get("end", {})
-        ended_by = ("guest shut down (PSCI SYSTEM_OFF)" if end.get("event") == "SIGQUIT"
-                    else f"gdb saw {end.get('event')}")
+        if end.get("event") == "SIGQUIT":
+            ended_by = "guest shut down (PSCI SYSTEM_OFF)"
+        elif plan.get("arch") == "riscv64" and "Remote connection closed" in str(end.get("event")):
+            # OpenSBI's shutdown on QEMU virt writes the test finisher, which
+            # ends QEMU at once (-no-shutdown does not hold it)
+            ended_by = "guest shut down (SBI shutdown: QEMU exited)"
+        else:
+            ended_by = f"gdb saw {end.get('event')}"
     if keep_serial:
         shutil.copyfile(serial_log, keep_serial) if os.path.exists(serial_log) else None
     shutil.rmtree(rundir, ignore_errors=True)

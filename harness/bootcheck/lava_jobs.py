@@ -141,6 +141,9 @@ class Job:
 
 def lava_can_run(data):
     """None if LAVA can judge this scenario from the console, else why not."""
+    written_for = scenario.arches("", data)
+    if "aarch64" not in written_for:
+        return f"it is written for {' and '.join(written_for)}; these LAVA jobs are AArch64's"
     if any(isinstance(s, dict) and s.get("set") for s in data.get("stops", [])):
         return "it corrupts the hand-off from gdb (`set`), which LAVA cannot do"
     if data.get("outcome"):

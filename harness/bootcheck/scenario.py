@@ -8,6 +8,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 
+from . import arch as arch_facts
 from . import bootlog, qemu_machine, target
 from . import facts as facts_mod
 
@@ -16,10 +17,15 @@ from bcgdb import expr, pagetable  # noqa: E402
 
 ELF_ROLES = ("kernel", "roottask", "loader")
 OPS = ("eq", "ne", "in")
-TOP_KEYS = {"description", "kernels", "roottask", "dtb", "machine", "budget", "stops", "serial",
-            "outcome", "roottask_specific"}
+TOP_KEYS = {"description", "arch", "kernels", "kernels_pending", "roottask", "dtb", "machine", "budget",
+            "stops", "serial", "outcome", "roottask_specific"}
 STOP_KEYS = {"name", "elf", "at", "returns", "let", "expect", "set", "each_cpu"}
 RUNTIME_NAMES = {f"loader.x{i}" for i in range(6)}   # read from the serial log in gdb
+# Names that belong to one architecture's registers: a scenario of the other
+# is refused with the name to use instead (AArch64's `el` is riscv64's `priv`).
+FOREIGN_NAMES = {"riscv64": {"el": "priv (S-mode = 1, U-mode = 0)", "SCTLR": "satp / sstatus",
+                             "SP_EL0": "sp", "TPIDR_EL1": "a7 (the core id)", "cpsr": "priv / sstatus"},
+                 "aarch64": {"priv": "el", "satp": "TTBR0_EL1 / TTBR1_EL1", "sstatus": "SPSR / SCTLR"}}
 REGISTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TEMPLATE = re.compile(r"\{([A-Za-z0-9_.]+)(?::(x|d))?\}")
 
@@ -43,6 +49,7 @@ class Prepared:
     serial_forbid: list
     unreached: str | None
     facts: dict = field(repr=False, default_factory=dict)
+    arch: str = "aarch64"
 
 
 def load(path):
@@ -60,13 +67,63 @@ def load(path):
     stops = data.get("stops", [])
     if not isinstance(stops, list):
         raise ScenarioError(path, "stops", "must be an array of tables ([[stops]])")
+    arches(path, data)
+    pending = data.get("kernels_pending", {})
+    if not isinstance(pending, dict) or not all(isinstance(v, str) and v for v in pending.values()):
+        raise ScenarioError(path, "kernels_pending", "must map kernel paths to the reason they are not built yet")
+    for k in pending:
+        if k not in kernels:
+            raise ScenarioError(path, f'kernels_pending."{k}"', "not one of the scenario's kernels")
     return data
+
+
+def arches(path, data):
+    """The architectures a scenario is written for: `arch = "riscv64"` or a
+    list; AArch64 when it does not say (the scenarios written before RISC-V)."""
+    value = data.get("arch", "aarch64")
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(n in arch_facts.ARCHES for n in names):
+        raise ScenarioError(path, "arch", f"must be one of {', '.join(arch_facts.ARCHES)} or a list of them, "
+                                          f"not {value!r}")
+    return names
+
+
+def _a(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def not_for(path, data, kernel):
+    """Why this scenario does not apply to this kernel (its architecture,
+    read from the ELF, is not one the scenario is written for), or None."""
+    written_for = arches(path, data)
+    have = target.read(kernel).arch
+    if have in written_for:
+        return None
+    return (f"{kernel} is {_a(have)} {have} kernel; scenario {os.path.basename(path)} is written for "
+            f"{' and '.join(written_for)} (arch = ...)")
+
+
+def pending_reason(data, kernel_index):
+    """The reason a kernel the scenario lists is not built yet
+    (kernels_pending), or None."""
+    return data.get("kernels_pending", {}).get(data["kernels"][kernel_index])
+
+
+def kernel_id(name):
+    """A kernel name's test-id suffix: the name, or for a path its file's
+    stem, a stand-in build's as standin-<build> (standin-13.0.0, from
+    build/targets/standin/riscv64/kernel-13.0.0.elf)."""
+    if "/" not in name:
+        return name
+    stem = os.path.splitext(os.path.basename(name))[0]
+    if "/targets/standin/" in "/" + name:
+        return "standin-" + stem.removeprefix("kernel-")
+    return stem
 
 
 def kernel_ids(path):
     """Test-id suffixes for the kernels a scenario runs on."""
-    return [os.path.splitext(os.path.basename(k))[0] if "/" in k else k
-            for k in load(path)["kernels"]]
+    return [kernel_id(k) for k in load(path)["kernels"]]
 
 
 def _resolve_path(value, root, build):
@@ -89,7 +146,11 @@ def resolve_inputs(path, data, kernel_index, kernel_paths, root, build, fixtures
     if kernel is not None and not os.path.isfile(kernel):
         raise ScenarioError(path, where, f"kernel image {kernel} does not exist")
     rt = data.get("roottask", "roottask")
-    roottask = os.path.join(build, "roottask", "roottask.elf") if rt == "roottask" else _resolve_path(rt, root, build)
+    if rt == "roottask":    # ours, built for the kernel's architecture
+        riscv = kernel is not None and os.path.isfile(kernel) and target.read(kernel).arch == "riscv64"
+        roottask = os.path.join(build, "roottask", *(["riscv64"] if riscv else []), "roottask.elf")
+    else:
+        roottask = _resolve_path(rt, root, build)
     if not os.path.isfile(roottask):
         raise ScenarioError(path, "roottask", f"root task image {roottask} does not exist")
     dtb = data.get("dtb", "virt-1g")
@@ -102,13 +163,16 @@ def resolve_inputs(path, data, kernel_index, kernel_paths, root, build, fixtures
     return kernel, roottask, dtb
 
 
-def _check_names(path, where, text, known):
+def _check_names(path, where, text, known, arch="aarch64"):
     try:
         used = expr.names_used(text)
     except expr.ExprError as e:
         raise ScenarioError(path, where, str(e)) from None
+    runtime = facts_mod.RV_RUNTIME_NAMES if arch == "riscv64" else RUNTIME_NAMES
     for n in used:
-        if "." in n and n not in known and n not in RUNTIME_NAMES:
+        if n in FOREIGN_NAMES[arch] and n not in known:
+            raise ScenarioError(path, where, f"{n!r} is not {_a(arch)} {arch} register: use {FOREIGN_NAMES[arch][n]}")
+        if "." in n and n not in known and n not in runtime:
             raise ScenarioError(path, where, f"unknown name {n!r} in {text!r}")
         if "." not in n and n not in known and not REGISTER_NAME.match(n):
             raise ScenarioError(path, where, f"bad register or name {n!r}")
@@ -130,13 +194,13 @@ def _stop_address(path, i, stop, elfs):
     raise ScenarioError(path, f"{where}.at", f"unknown stop symbol {at!r} in the {role} ELF")
 
 
-def _conditions(path, where, table, known):
+def _conditions(path, where, table, known, arch="aarch64"):
     if not isinstance(table, dict):
         raise ScenarioError(path, where, "must be a table")
     out = []
     for lhs, rhs in table.items():
         w = f'{where}."{lhs}"'
-        _check_names(path, w, lhs, known)
+        _check_names(path, w, lhs, known, arch)
         if isinstance(rhs, dict):
             if len(rhs) != 1 or next(iter(rhs)) not in OPS:
                 raise ScenarioError(path, w, f"a condition table has one key of {', '.join(OPS)}")
@@ -147,7 +211,7 @@ def _conditions(path, where, table, known):
         if op == "in" and (not isinstance(value, list) or len(value) != 2):
             raise ScenarioError(path, w, "in = [low, high] (high exclusive)")
         for v in values:
-            _check_names(path, w, v, known)
+            _check_names(path, w, v, known, arch)
         out.append({"lhs": lhs, "op": op, "rhs": value})
     return out
 
@@ -182,7 +246,7 @@ def _serial_items(path, where, items, known, allow_regex):
 
 def _mentions_loader_printout(cond):
     texts = [cond["lhs"]] + (cond["rhs"] if isinstance(cond["rhs"], list) else [cond["rhs"]])
-    return any(isinstance(t, str) and "loader.x" in t for t in texts)
+    return any(isinstance(t, str) and ("loader.x" in t or "loader.a" in t) for t in texts)
 
 
 def _foreign_facts(known, observed, hyp):
@@ -206,8 +270,18 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
     with another root task (own_roottask False) neither do serial lines of
     ours ("roottask: ...", "system_init: ...")."""
     from . import expect
+    reason = not_for(path, data, kernel)
+    if reason is not None:
+        raise ScenarioError(path, "arch", reason)
+    arch = target.read(kernel).arch
     machine = data.get("machine", {})
-    mem = machine.get("mem", 1024)
+    if arch == "aarch64":
+        defaults = {"machine": qemu_machine.VIRT, "cpu": "cortex-a53", "mem": 1024}
+    else:   # that architecture's machine, from its facts file (bootcheck.arch)
+        f = arch_facts.facts(arch)
+        defaults = {"machine": f.machine, "cpu": f.cpu, "mem": f.mem}
+    machine = {**defaults, **machine}
+    mem = machine["mem"]
     known = facts_mod.compute(kernel, roottask, loader_image, dtb, mem)
     if observed is not None:
         _foreign_facts(known, observed, bool(known["kernel.hyp"]))
@@ -215,7 +289,7 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
     known["pagetable.MAIR_VALUE"] = pagetable.MAIR_VALUE
     elfs = {"kernel": expect.elf_facts(kernel), "roottask": expect.elf_facts(roottask),
             "loader": expect.elf_facts(loader_image)}
-    effective = [known[f"handoff.x{i}"] for i in range(6)]
+    effective = [known.get(f"handoff.x{i}", 0) for i in range(6)]
     plan_stops = []
     for i, stop in enumerate(data.get("stops", [])):
         where = f"stops[{i}]"
@@ -230,10 +304,10 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
         local = dict(known)
         lets = []
         for name, text in stop.get("let", {}).items():
-            _check_names(path, f"{where}.let.{name}", text, local)
+            _check_names(path, f"{where}.let.{name}", text, local, arch)
             local[name] = 0       # known from here on; its value exists only in gdb
             lets.append([name, text])
-        conds = _conditions(path, f"{where}.expect", stop.get("expect", {}), local)
+        conds = _conditions(path, f"{where}.expect", stop.get("expect", {}), local, arch)
         if observed is not None:
             conds = [c for c in conds if not _mentions_loader_printout(c)]
         sets = []
@@ -241,7 +315,7 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
             w = f"{where}.set.{reg}"
             if not REGISTER_NAME.match(reg):
                 raise ScenarioError(path, w, "not a register name")
-            _check_names(path, w, text, local)
+            _check_names(path, w, text, local, arch)
             sets.append([reg, text])
             m = re.fullmatch(r"x([0-5])", reg)
             if m:
@@ -254,8 +328,9 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
                            # every CPU passes this stop (an SMP kernel): record each one's
                            # lets, and the judge compares them with the boot core's
                            "each_cpu": known["kernel.nodes"] if stop.get("each_cpu") else 1})
-    known.update(facts_mod.user_layout("effective", effective, bool(known["kernel.hyp"])))
-    known.update({f"effective.x{i}": v for i, v in enumerate(effective)})
+    if arch == "aarch64":
+        known.update(facts_mod.user_layout("effective", effective, bool(known["kernel.hyp"])))
+        known.update({f"effective.x{i}": v for i, v in enumerate(effective)})
     serial = data.get("serial", {})
     budget = data.get("budget", {})
     for key in set(budget) - {"seconds"}:
@@ -284,11 +359,12 @@ def prepare(path, data, kernel_index, kernel, roottask, dtb, loader_image, obser
     plan = {
         "name": name, "stops": plan_stops, "facts": known,
         "symbol_files": {"loader": loader_image, "kernel": kernel, "roottask": roottask},
-        "kernel_window": [known["kernel.window"], facts_mod.PADDR_TOP],
+        "kernel_window": [known["kernel.window"], known["kernel.paddr_top"]],
+        "arch": arch, "gdb_arch": arch_facts.facts(arch).gdb_arch,
     }
     return Prepared(
-        name=name, plan=plan, machine=machine.get("machine", qemu_machine.VIRT),
-        cpu=machine.get("cpu", "cortex-a53"), mem=mem, seconds=seconds,
+        name=name, plan=plan, machine=machine["machine"],
+        cpu=machine["cpu"], mem=mem, seconds=seconds, arch=arch,
         end_on=serial.get("end_on", []),
         serial_expect=serial_expect, serial_forbid=serial_forbid,
         unreached=unreached, facts=known)

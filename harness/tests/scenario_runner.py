@@ -50,9 +50,17 @@ def scenario_cases():
                 cases += [pytest.param(path, i, kpath, id=f"{stem}-{fid}") for fid, kpath in real]
             else:
                 cases.append(pytest.param(path, i, None, id=f"{stem}-{k}"))
-        if any(k in SEL4_FLAVOURS for k in ids):
+        # IMAGE= (another loader's image) is judged by the AArch64 emu-check only.
+        if any(k in SEL4_FLAVOURS for k in ids) and _is_aarch64_scenario(path):
             cases.append(pytest.param(path, FOREIGN, None, id=f"{stem}-{FOREIGN}"))
     return cases
+
+
+def _is_aarch64_scenario(path):
+    try:
+        return "aarch64" in scenario.arches(path, scenario.load(path))
+    except scenario.ScenarioError:
+        return True
 
 
 class ForeignImage:
@@ -175,12 +183,26 @@ def run_scenario(path, kernel_index, request, tmp_path_factory, firmware=None, s
         name = data["kernels"][kernel_index]
         getters = kernel_paths(request)
         paths = {k: None for k in getters}
+        arches = scenario.arches(path, data)
         if name in SEL4_FLAVOURS and sel4_kernel is not None:
             paths[name] = sel4_kernel
+        elif name in SEL4_FLAVOURS and "aarch64" not in arches:
+            smp = SEL4_FLAVOURS[name][1]
+            pytest.skip(f"no {'SMP' if smp else 'single-core'} {' or '.join(arches)} seL4 kernel given "
+                        "(make verify SEL4_KERNEL=\"kernel.elf ...\" of such a build); this scenario is "
+                        "for that flavour")
         elif name in getters:
             paths[name] = getters[name]()
+        pending = scenario.pending_reason(data, kernel_index)
+        if pending and not os.path.isfile(scenario._resolve_path(name, ROOT, BUILD)):
+            pytest.skip(f"{name} is not built yet: {pending}")
         kernel, roottask, dtb = scenario.resolve_inputs(path, data, kernel_index, paths, ROOT,
                                                         BUILD, FIXTURE_DTBS)
+        # A scenario meets only kernels of the architectures it is written
+        # for (the kernel's ELF says which): any other skips, saying so.
+        wrong_arch = scenario.not_for(path, data, kernel)
+        if wrong_arch:
+            pytest.skip(wrong_arch)
         mem = data.get("machine", {}).get("mem", 1024)
         image = pack_once(kernel, roottask, dtb, mem, str(tmp_path_factory.getbasetemp()))
         prepared = scenario.prepare(path, data, kernel_index, kernel, roottask, dtb, image)

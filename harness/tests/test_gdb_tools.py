@@ -168,11 +168,24 @@ def prepare_text(tmp_path, artifacts, text, kernel_paths=None):
     ('kernels = ["standin"]\n[serial]\nexpect = ["{no.such.fact:x}"]\n', "serial.expect[0]"),
     ('kernels = ["standin"]\n' + GOOD_STOP + '[outcome]\nunreached = "other"\n', "outcome.unreached"),
     ('kernels = ["standin"]\n[budget]\ninstructions = 1000\n', "budget.instructions"),
+    ('arch = "mips"\nkernels = ["standin"]\n', "arch"),
+    ('kernels = ["standin"]\n[kernels_pending]\n"build/other.elf" = "later"\n', 'kernels_pending."build/other.elf"'),
+    ('arch = "riscv64"\nkernels = ["standin"]\n', "arch"),         # an AArch64 kernel
+    ('kernels = ["standin"]\n' + GOOD_STOP + '[stops.expect]\npriv = 1\n', 'stops[0].expect."priv"'),
 ])
 def test_malformed_scenario_names_file_and_field(text, field, tmp_path, artifacts):
     with pytest.raises(scenario.ScenarioError) as e:
         prepare_text(tmp_path, artifacts, text)
     assert str(e.value).startswith(f"{tmp_path / 'bad.toml'}: {field}: "), str(e.value)
+
+
+@pytest.mark.unit
+def test_foreign_register_names_the_one_to_use(tmp_path, artifacts):
+    """An AArch64 scenario naming RISC-V's priv is told to use el (the
+    riscv64 direction is test_scenarios.py's, on a riscv64 kernel)."""
+    with pytest.raises(scenario.ScenarioError) as e:
+        prepare_text(tmp_path, artifacts, 'kernels = ["standin"]\n' + GOOD_STOP + '[stops.expect]\npriv = 1\n')
+    assert str(e.value) == f"{tmp_path / 'bad.toml'}: stops[0].expect.\"priv\": 'priv' is not an aarch64 register: use el"
 
 
 @pytest.mark.unit

@@ -199,7 +199,8 @@ class Run:
             if record is not None:
                 cpus = {str(t): v for t, v in sorted(rec.seen.items())}
                 if record.get("reached"):
-                    cpus["1"] = {"el": record["el"], **record["let"]}
+                    # the level its record has: el (AArch64) or priv (riscv64, scenario_riscv)
+                    cpus["1"] = {k: record[k] for k in ("el", "priv") if k in record} | record["let"]
                 record["cpus"] = dict(sorted(cpus.items(), key=lambda kv: int(kv[0])))
         if all_reached and self.plan.get("all_reached_flag"):
             # Tells the supervisor (bootcheck.gdbrun) that the last stop is
