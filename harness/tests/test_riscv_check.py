@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, runcache, target, tinyelf
+from bootcheck import expect, images, runcache, target, tinyelf
 from conftest import BUILD, SEL4_KERNELS, sel4_kernel_path
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -67,6 +67,36 @@ def test_legacy_console_and_shutdown(tmp_path):
     assert rep["message"].startswith(
         f"loader shut the machine down (SBI legacy shutdown) at PC 0x{first + 16:x}"), rep["message"]
     assert [c["call"] for c in rep["observations"]["sbi"]] == ["legacy console_putchar", "legacy shutdown"]
+
+
+# li a0, -1; li a7, 0; ecall (legacy set_timer); li a7, 0x54494d45 (TIME); li a6, 0; ecall (set_timer);
+# li a7, 8; ecall (legacy shutdown); j .
+SET_TIMERS_SHUTDOWN = [0xfff00513, 0x00000893, 0x00000073, 0x544958b7, 0xd458889b, 0x00000813, 0x00000073,
+                       0x00800893, 0x00000073, 0x0000006f]
+
+
+def test_set_timer_is_modelled(tmp_path):
+    """Our loader's boot hart sleeps (wfi) until an SBI timer while it waits
+    for the other harts (loader/arch/riscv64/smp.c): both set_timer calls are
+    answered, counted, and the run goes on."""
+    image, first = tiny_loader(tmp_path, SET_TIMERS_SHUTDOWN)
+    proc, rep = run(image, tmp_path)
+    assert rep["outcome"] == "stopped_machine", rep["message"]
+    assert [c["call"] for c in rep["observations"]["sbi"]] == ["legacy set_timer", "TIME set_timer",
+                                                               "legacy shutdown"]
+
+
+def test_our_loader_on_the_standin_smp_build(tmp_path):
+    """Our loader starts every hart of the riscv64 stand-in's SMP build in the
+    emulator as under QEMU (hart_start, and set_timer while it waits)."""
+    kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel-smp4.elf")
+    roottask = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
+    image = images.pack_ok(kernel, roottask, str(tmp_path / "ours.elf"))
+    proc, rep = run(image, tmp_path, *smp_dtb(tmp_path, kernel))
+    assert_contract(rep, kernel, roottask)
+    calls = {c["call"]: c for c in rep["observations"]["sbi"]}
+    assert "HSM hart_start" in calls and "TIME set_timer" in calls, rep["observations"]["sbi"]
+    assert [h["state"] for h in rep["observations"]["harts"]].count("entered the kernel") == 4, rep["observations"]
 
 
 RV_KERNELS = [(fid, p) for fid, p in SEL4_KERNELS if os.path.isfile(p) and target.read(p).arch == "riscv64"]

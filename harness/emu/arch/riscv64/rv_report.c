@@ -20,13 +20,15 @@ static void sbi_name(uint64_t ext, uint64_t fid, char *buf, size_t len)
     static const char *const base[] = { "get_spec_version", "get_impl_id", "get_impl_version",
                                         "probe_extension", "get_mvendorid", "get_marchid", "get_mimpid" };
     static const char *const hsm[] = { "hart_start", "hart_stop", "hart_get_status", "hart_suspend" };
-    if (ext == 0x01) snprintf(buf, len, "legacy console_putchar");
+    if (ext == 0x00) snprintf(buf, len, "legacy set_timer");
+    else if (ext == 0x01) snprintf(buf, len, "legacy console_putchar");
     else if (ext == 0x02) snprintf(buf, len, "legacy console_getchar");
     else if (ext == 0x08) snprintf(buf, len, "legacy shutdown");
     else if (ext < 0x10) snprintf(buf, len, "legacy extension 0x%lx", (unsigned long)ext);
     else if (ext == 0x10 && fid < 7) snprintf(buf, len, "base %s", base[fid]);
     else if (ext == 0x48534d && fid < 4) snprintf(buf, len, "HSM %s", hsm[fid]);
     else if (ext == 0x53525354) snprintf(buf, len, "SRST system_reset");
+    else if (ext == 0x54494d45 && fid == 0) snprintf(buf, len, "TIME set_timer");
     else snprintf(buf, len, "extension 0x%lx function %lu", (unsigned long)ext, (unsigned long)fid);
 }
 

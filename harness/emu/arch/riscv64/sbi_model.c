@@ -1,6 +1,7 @@
 /* The SBI the loader sees (OpenSBI 1.1 implements SBI 1.0), as far as a boot
  * loader should need it: base, the legacy console, HSM hart_start /
- * hart_stop / hart_get_status, legacy and SRST shutdown. Any other call stops
+ * hart_stop / hart_get_status, legacy and TIME set_timer, legacy and SRST
+ * shutdown. Any other call stops
  * the run and is named: answering it with a made-up value would hide what
  * the loader depends on. */
 #include "rv.h"
@@ -12,6 +13,7 @@
 #define SBI_EXT_BASE             0x10u
 #define SBI_EXT_HSM              0x48534du
 #define SBI_EXT_SRST             0x53525354u
+#define SBI_EXT_TIME             0x54494d45u
 
 #define SBI_SUCCESS              0
 #define SBI_ERR_INVALID_PARAM    (-3)
@@ -32,7 +34,7 @@ static void ret(struct emu_machine *m, int64_t error, uint64_t value)
 
 static int modelled(uint64_t ext)
 {
-    return ext == SBI_EXT_BASE || ext == SBI_EXT_HSM || ext == SBI_EXT_SRST ||
+    return ext == SBI_EXT_BASE || ext == SBI_EXT_HSM || ext == SBI_EXT_SRST || ext == SBI_EXT_TIME ||
            ext == SBI_EXT_LEGACY_PUTCHAR || ext == SBI_EXT_LEGACY_GETCHAR ||
            ext == SBI_EXT_LEGACY_SHUTDOWN;
 }
@@ -102,6 +104,19 @@ int rv_sbi_call(struct emu_machine *m, struct rv_run *r, unsigned hart)
     count(r, ext, legacy ? 0 : fid);
     int res = -1;
     switch (ext) {
+    case SBI_EXT_LEGACY_SET_TIMER:
+        /* A loader that waits for other harts may sleep (wfi) until a timer
+         * rather than spin. The model has no timer interrupt to deliver: its
+         * wfi does not sleep (the harts run in turns), so the deadline only
+         * needs accepting. */
+        rv_reg_set(m, UC_RISCV_REG_A0, 0);
+        return 0;
+    case SBI_EXT_TIME:
+        if (fid == 0) {   /* set_timer(stime_value) */
+            ret(m, SBI_SUCCESS, 0);
+            return 0;
+        }
+        break;
     case SBI_EXT_LEGACY_PUTCHAR:
         rv_console_putc(m, (char)rv_reg(m, UC_RISCV_REG_A0));
         rv_reg_set(m, UC_RISCV_REG_A0, 0);
