@@ -94,7 +94,9 @@ FLAVOURS = {"standin": (False, False), "standin-smp4": (False, True), "sel4": (F
 # The stand-in builds that get jobs (job label -> build/targets/standin/...)
 # and the scenarios' name for each.
 STANDIN_BUILDS = {"standin": ("kernel.elf", "standin"), "standin-smp4": ("kernel-smp4.elf", "standin-smp4"),
-                  "standin-riscv64": ("riscv64/kernel.elf", "standin")}
+                  "standin-riscv64": ("riscv64/kernel.elf", "standin"),
+                  "standin-riscv64-16.0.0": ("riscv64/kernel-16.0.0.elf", "standin"),
+                  "standin-riscv64-smp4": ("riscv64/kernel-smp4.elf", "standin-smp4")}
 # What LAVA's qemu method puts around a boot, on top of the scenario's budget:
 # downloading the image (a local file, or an http(s) fetch) and QEMU's start.
 DEPLOY_SECONDS = 60
@@ -142,8 +144,9 @@ class Job:
 def lava_can_run(data):
     """None if LAVA can judge this scenario from the console, else why not."""
     written_for = scenario.arches("", data)
-    if "aarch64" not in written_for:
-        return f"it is written for {' and '.join(written_for)}; these LAVA jobs are AArch64's"
+    if not any(a in LAVA_ARCH for a in written_for):
+        return (f"it is written for {' and '.join(written_for)}; LAVA jobs are made for "
+                f"{' and '.join(sorted(LAVA_ARCH))}")
     if any(isinstance(s, dict) and s.get("set") for s in data.get("stops", [])):
         return "it corrupts the hand-off from gdb (`set`), which LAVA cannot do"
     if data.get("outcome"):

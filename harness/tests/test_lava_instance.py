@@ -19,7 +19,7 @@ from lava_support import generated, require_lava_run
 pytestmark = [pytest.mark.lava_instance, pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
-RV_JOB = "boot-el1-standin-riscv64"       # the server's device dictionary for arch riscv64
+RV_JOB = "boot-riscv-standin-riscv64"       # the server's device dictionary for arch riscv64
 
 
 def make(*args, timeout):
