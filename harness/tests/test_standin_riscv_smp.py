@@ -115,10 +115,15 @@ def _check_every_hart_arrived(result, kernel):
     assert sorted(c for _, c in started) == list(range(1, nodes)), text
     harts = [h for h, _ in started]
     assert len(set(harts)) == nodes - 1 and boot_hart not in harts, text
-    assert lines.count("Init local IRQ") == nodes, text
     finished = lines.index("Booting all finished, dropped to user space")
     regions = max(i for i, l in enumerate(lines) if re.match(r"^  \[[0-9a-f]+\.\.[0-9a-f]+[\])]$", l))
-    assert lines[regions + 1:finished] == ["Init local IRQ"] * (nodes - 1), text
+    assert lines[:regions].count("Init local IRQ") == 1, text      # the boot hart's, before the others start
+    # Then each other hart's. Real seL4's secondaries may print at once, so
+    # their lines can come interleaved (seen once on 13.0.0-rv64-smp4 under
+    # load): then the same characters, in any order across the harts.
+    between = lines[regions + 1:finished]
+    if between != ["Init local IRQ"] * (nodes - 1):
+        assert sorted("".join(between)) == sorted("Init local IRQ" * (nodes - 1)), text
     assert f"roottask: numNodes = {nodes}" in lines, text
     assert "roottask: components OK" in lines, text
     assert not [l for l in lines if l.startswith(("stand-in:", "loader: error", "ERROR"))], text
