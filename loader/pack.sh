@@ -40,9 +40,22 @@ if [ -n "$payload_cpio" ]; then
 else
     [ -n "$kernel" ] || die "no kernel given (KERNEL=path)"
 fi
+# Whether file $1 has the Linux arm64 Image magic "ARM\x64" at offset 0x38,
+# read with builtins: the file as NUL-separated chunks (a variable cannot
+# hold a NUL), at most 57 of them before offset 0x38 is passed.
+is_linux_image() {
+    local LC_ALL=C chunk pos=0 more
+    while (( pos <= 56 )); do
+        more=0
+        IFS= read -r -d '' chunk || more=1
+        if (( pos + ${#chunk} >= 60 )); then [[ ${chunk:56-pos:4} == ARM$'\x64' ]]; return; fi
+        (( more == 0 )) || return 1
+        pos=$(( pos + ${#chunk} + 1 ))
+    done
+    return 1
+} 2>/dev/null
 linux=0
-if [ -z "$payload_cpio" ] && [ -f "$kernel" ] &&
-        magic=$(od -An -tx4 -j56 -N4 "$kernel" 2>/dev/null) && [ "${magic// /}" = 644d5241 ]; then
+if [ -z "$payload_cpio" ] && [ -f "$kernel" ] && is_linux_image < "$kernel" 2>/dev/null; then
     linux=1
     [ -z "${INITRD:-}" ] || [ -f "$INITRD" ] || die "initrd '$INITRD' does not exist"
 fi
@@ -82,62 +95,48 @@ esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bootcheck-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# The members are made under their archive names in $work/payload, beside
-# nothing else, and archived with their times set to 0 (reproducible).
-archive() {
-    local list member paths=()
-    for member in "${members[@]}"; do paths+=("$work/payload/$member"); done
-    touch -d @0 "${paths[@]}"
-    printf -v list '%s\n' "${members[@]}"
-    cpio -o -H newc --reproducible --quiet -D "$work/payload" <<< "${list%$'\n'}" > "$work/payload.cpio"
-}
+# The archive is written by pack-check (loader/host/cpio_write.h) straight
+# from the member files, under their archive names, byte for byte what cpio
+# made of copies of them with their times set to 0. It prints the kernel's
+# core count and the DTB's size, which the link needs.
+nodes=0 dtb_size=0 sizes=
 if [ -n "$payload_cpio" ]; then
     cp "$payload_cpio" "$work/payload.cpio"
     members_listed=$(cpio -it --quiet < "$work/payload.cpio" 2>/dev/null || true)
 elif [ "$linux" = 1 ]; then
     "$PACK_CHECK" --linux-image "$kernel"
-    mkdir "$work/payload"
-    cp "$kernel" "$work/payload/linux.Image"
-    members=(linux.Image)
-    if [ -n "${INITRD:-}" ]; then cp "$INITRD" "$work/payload/linux.initrd"; members+=(linux.initrd); fi
-    if [ -n "${BOOTARGS:-}" ]; then printf '%s' "$BOOTARGS" > "$work/payload/linux.bootargs"; members+=(linux.bootargs); fi
-    if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; members+=(kernel.dtb); fi
-    archive
-    printf -v members_listed '%s\n' "${members[@]}"
+    members=("linux.Image=$kernel")
+    if [ -n "${INITRD:-}" ]; then members+=("linux.initrd=$INITRD"); fi
+    if [ -n "${BOOTARGS:-}" ]; then
+        printf '%s' "$BOOTARGS" > "$work/linux.bootargs"
+        members+=("linux.bootargs=$work/linux.bootargs")
+    fi
+    if [ -n "$dtb" ]; then members+=("kernel.dtb=$dtb"); fi
+    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${members[@]}")
 else
-    mkdir "$work/payload"
-    cp "$kernel" "$work/payload/kernel.elf"
-    cp "$roottask" "$work/payload/roottask.elf"
-    members=(kernel.elf)
     # riscv64: the loader copies a member fastest when its bytes are 8-byte
     # aligned in memory (RISC-V has no cheap misaligned load; see
     # loader/arch/riscv64/libc.c). loader.ld starts the archive 4 bytes past
     # an 8-byte boundary, which aligns kernel.elf's bytes (at offset 124);
-    # a later member whose bytes would sit 4 bytes off gets an empty member
-    # before it (pad.r, pad.d: header and name take 116 bytes, moving it by
-    # 4). The loader looks members up by name and never reads these.
-    at=$(( 124 + $(stat -c %s "$kernel") ))   # end of kernel.elf's bytes
-    add_member() {   # NAME PAD_NAME: append NAME (its file in $work/payload), padded when needed
-        local header=$(( (at + 3) / 4 * 4 )) data
-        data=$(( (header + 110 + ${#1} + 1 + 3) / 4 * 4 ))
-        if [ "$arch" = riscv64 ] && (( data % 8 == 0 )); then
-            : > "$work/payload/$2"
-            members+=("$2")
-            header=$(( header + 116 ))
-            data=$(( data + 116 ))
-        fi
-        members+=("$1")
-        at=$(( data + $(stat -c %s "$work/payload/$1") ))
-    }
-    add_member roottask.elf pad.r
-    if [ -n "$dtb" ]; then cp "$dtb" "$work/payload/kernel.dtb"; add_member kernel.dtb pad.d; fi
-    if [ -n "${OVERRIDE:-}" ]; then cp "$OVERRIDE" "$work/payload/handoff.override"; members+=(handoff.override); fi
+    # with --align8 a later member PAD/NAME whose bytes would sit 4 bytes off
+    # gets an empty member PAD before it (pad.r, pad.d: header and name take
+    # 116 bytes, moving it by 4). The loader looks members up by name and
+    # never reads these.
+    members=("kernel.elf=$kernel" "pad.r/roottask.elf=$roottask")
+    if [ -n "$dtb" ]; then members+=("pad.d/kernel.dtb=$dtb"); fi
+    if [ -n "${OVERRIDE:-}" ]; then members+=("handoff.override=$OVERRIDE"); fi
     if [ -n "${HANDOFF_RECORD:-}" ]; then
-        "$PACK_CHECK" --handoff-record "$kernel" "$HANDOFF_RECORD" "$work/payload/handoff.record"
-        members+=(handoff.record)
+        "$PACK_CHECK" --handoff-record "$kernel" "$HANDOFF_RECORD" "$work/handoff.record"
+        members+=("handoff.record=$work/handoff.record")
     fi
-    archive
-    printf -v members_listed '%s\n' "${members[@]}"
+    align=()
+    if [ "$arch" = riscv64 ]; then align=(--align8); fi
+    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${align[@]}" --nodes "$kernel" "${members[@]}")
+fi
+if [ -z "$payload_cpio" ]; then
+    read -r nodes dtb_size <<< "$sizes"
+    names=("${members[@]%%=*}")
+    printf -v members_listed '%s\n' "${names[@]#*/}"
 fi
 
 # The payload object: the archive in section .payload, and absolute symbols
@@ -155,8 +154,7 @@ fi
 # gets none, and its boot pays nothing for SMP.
 # (A kernel pack-check cannot read gets nothing: the pre-check or the loader
 # refuses it with its own message.)
-if [ -z "$payload_cpio" ] && nodes=$("$PACK_CHECK" --kernel-nodes "$kernel" 2>/dev/null) &&
-        [ "$nodes" -gt 1 ]; then
+if [ "$nodes" -gt 1 ]; then
     printf -v nodes_s '\n\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u' "$nodes"
     payload_s+=$nodes_s
 fi
@@ -169,9 +167,8 @@ fi
 # The loader copies a payload DTB to an 8-byte aligned scratch area before
 # reading it: sized here for this DTB (any size the placement allows), none
 # without one. (A test archive: its whole size bounds every member.)
-scratch=0
-if [ -n "$payload_cpio" ]; then scratch=$(stat -c %s "$work/payload.cpio")
-elif [ -n "$dtb" ]; then scratch=$(stat -c %s "$dtb"); fi
+scratch=$dtb_size
+if [ -n "$payload_cpio" ]; then scratch=$(stat -c %s "$work/payload.cpio"); fi
 scratch=$(( (scratch + 4095) / 4096 * 4096 ))
 
 # ld itself, with what the gcc driver would give it for this static,
@@ -221,8 +218,8 @@ if [ "$arch" = riscv64 ] && [ "${PACK_UNCHECKED:-0}" != 1 ]; then
 fi
 
 if [ "${PACK_UNCHECKED:-0}" != 1 ] && [ "$linux" = 0 ]; then
-    loader_end
-    "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "$end"
+    # @image: pack-check reads __loader_end from the image itself.
+    "$PACK_CHECK" "$kernel" "$roottask" "${dtb:--}" "${PACK_RAM_MIB:-1024}" "$LOADER_LINK_ADDR" "@$work/image.elf"
 fi
 case $out in */*) outdir=${out%/*}; [ -d "${outdir:-/}" ] || mkdir -p "$outdir" ;; esac
 mv "$work/image.elf" "$out"

@@ -18,6 +18,8 @@ void check_writes(const struct emu_ctx *x, struct emu_check *c)
 {
     const struct emu_run *r = x->run;
     size_t bad = 0;
+    /* A record coalescing several stores lies inside one allowed region (the
+     * run's coalesce regions are this map), so each of its stores does too. */
     for (size_t i = 0; i < r->nstores; i++) {
         const struct emu_store *s = &r->stores[i];
         if (region_of(x->exp, s->addr, s->size) != NULL)
@@ -31,7 +33,8 @@ void check_writes(const struct emu_ctx *x, struct emu_check *c)
         }
     }
     if (bad == 0) {
-        sb_printf(&c->message, "all %lu recorded stores inside the allowed-write map", (unsigned long)r->nstores);
+        sb_printf(&c->message, "all %lu recorded stores inside the allowed-write map",
+                  (unsigned long)r->store_count);
         return;
     }
     c->status = EMU_CHECK_FAIL;

@@ -139,7 +139,11 @@ int emu_linux_check(struct emu_machine *m, const struct emu_image *img, const st
     uint64_t jump = plan.entry, target = plan.entry;
     int at_jump = emu_loader_symbol(img, "linux_jump", &jump) == 0;
     struct emu_run run;
-    struct emu_run_config cfg = { .budget = o->budget, .kernel_entry = jump, .kernel_entry_pa = jump };
+    /* Only check_writes reads the stores here, and only whether each lies in
+     * the allowed-write map: inside it they are coalesced (the Image's copy
+     * alone is four million stores). */
+    struct emu_run_config cfg = { .budget = o->budget, .kernel_entry = jump, .kernel_entry_pa = jump,
+                                  .coalesce = exp.ok ? exp.allowed : NULL, .ncoalesce = exp.ok ? exp.nallowed : 0 };
     emu_run(m, img, &cfg, &run);
     if (run.outcome == EMU_REACHED_KERNEL && at_jump) {
         target = emu_reg(m, UC_ARM64_REG_X9);

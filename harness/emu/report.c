@@ -108,7 +108,7 @@ int emu_report_json(const char *path, const struct emu_report *r)
     json_hex(f, r->run->last_pc);
     fputs(",\n  \"kernel_entry\": ", f);
     json_hex(f, r->run->kernel_entry);
-    fprintf(f, ",\n  \"stores\": %lu,\n  \"uart\": ", (unsigned long)r->run->nstores);
+    fprintf(f, ",\n  \"stores\": %lu,\n  \"uart\": ", (unsigned long)r->run->store_count);
     json_string(f, r->m->uart ? r->m->uart : "", r->m->uart_len);
     fputs(",\n", f);
     json_expected(f, r->exp);

@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* QEMU's exception numbers as Unicorn reports them to UC_HOOK_INTR. */
@@ -37,17 +36,39 @@ struct run_state {
     int core_parked;         /* the running core executed WFE */
     int core_entered;        /* the running core reached the kernel entry */
     int park_on_wfe;         /* first run of a started core: park it at its first WFE */
+    const struct emu_region *coalesce;
+    unsigned ncoalesce;
+    int last_region;         /* the coalesce region holding the log's last record, -1: none */
+    struct emu_store tail;   /* the last record (a store or a run of zero stores), not yet logged */
+    int has_tail;
 };
 
-/* While memory hooks are installed, Unicorn performs DC ZVA as single-byte
- * stores; runs of zero stores from one PC are merged into one record. */
-static void record_store(struct emu_run *r, uint64_t addr, uint32_t size, uint64_t value, uint64_t pc)
+static int coalesce_region(const struct run_state *s, const struct emu_store *st)
 {
-    if (r->nstores > 0 && value == 0) {
+    for (unsigned i = 0; i < s->ncoalesce; i++)
+        if (st->addr >= s->coalesce[i].start && st->addr + st->size <= s->coalesce[i].end)
+            return (int)i;
+    return -1;
+}
+
+/* Logs the tail record: as a record of its own, or, when it and the log's
+ * last record lie in one coalesce region and touch, as part of that one. */
+static void log_tail(struct run_state *s)
+{
+    struct emu_run *r = s->out;
+    const struct emu_store *st = &s->tail;
+    if (!s->has_tail)
+        return;
+    s->has_tail = 0;
+    if (s->last_region >= 0) {
         struct emu_store *last = &r->stores[r->nstores - 1];
-        if (last->pc == pc && last->value == 0 && last->addr + last->size == addr &&
-            last->size < UINT32_MAX - size) {
-            last->size += size;
+        const struct emu_region *in = &s->coalesce[s->last_region];
+        if (last->addr + last->size == st->addr && st->addr >= in->start && st->addr + st->size <= in->end &&
+            last->size < UINT32_MAX - st->size) {
+            last->size += st->size;
+            last->value = 0;
+            last->spans = 1;
+            r->store_count++;
             return;
         }
     }
@@ -59,7 +80,26 @@ static void record_store(struct emu_run *r, uint64_t addr, uint32_t size, uint64
         r->stores = p;
         r->stores_cap = cap;
     }
-    r->stores[r->nstores++] = (struct emu_store){ addr, pc, value, size };
+    r->stores[r->nstores++] = *st;
+    r->store_count++;
+    s->last_region = coalesce_region(s, st);
+}
+
+/* Every store is a record but for runs of zero stores from one PC, which are
+ * one (while memory hooks are installed, Unicorn performs DC ZVA as
+ * single-byte stores). Records wholly inside one coalesce region that touch
+ * are logged as one, whose values and PCs no caller reads. */
+static void record_store(struct run_state *s, uint64_t addr, uint32_t size, uint64_t value, uint64_t pc)
+{
+    struct emu_store *p = &s->tail;
+    if (s->has_tail && value == 0 && p->value == 0 && p->pc == pc && p->addr + p->size == addr &&
+        p->size < UINT32_MAX - size) {
+        p->size += size;
+        return;
+    }
+    log_tail(s);
+    *p = (struct emu_store){ addr, pc, value, size, 0 };
+    s->has_tail = 1;
 }
 
 static void on_core_code(uc_engine *uc, uint64_t address, struct run_state *s)
@@ -112,7 +152,7 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
     struct run_state *s = user;
     uint64_t pc;
     uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
-    record_store(s->out, addr, (uint32_t)size, (uint64_t)value, pc);
+    record_store(s, addr, (uint32_t)size, (uint64_t)value, pc);
 }
 
 /* PSCI CPU_ON: record the core and answer SUCCESS; emu_run then runs it. */
@@ -302,7 +342,7 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     out->kernel_entry = cfg->kernel_entry;
     out->outcome = EMU_ERROR;
     struct run_state s = { m, img, out, cfg->budget, cfg->kernel_entry, cfg->kernel_entry_pa, -1, -1,
-                           0, 0, 0 };
+                           0, 0, 0, cfg->coalesce, cfg->ncoalesce, -1, { 0, 0, 0, 0, 0 }, 0 };
 
     uc_hook code, write, intr;
     uc_hook_add(m->uc, &code, UC_HOOK_CODE, on_code, &s, 1, 0);
@@ -324,6 +364,7 @@ void emu_run(struct emu_machine *m, const struct emu_image *img, const struct em
     }
     if (out->outcome == EMU_REACHED_KERNEL && !m->unmodelled)
         run_cores_to_kernel(&s);
+    log_tail(&s);
     uint64_t now = emu_reg(m, UC_ARM64_REG_PC);
     if (m->unmodelled) {
         out->outcome = EMU_UNMODELLED_ACCESS;

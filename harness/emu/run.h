@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expected.h"
 #include "image.h"
 #include "machine.h"
 
@@ -18,11 +19,16 @@ enum emu_outcome {
     EMU_ERROR,              /* Unicorn itself failed */
 };
 
-/* One guest store. The loader runs identity-mapped, so addr is physical. */
+/* One guest store, or a run of them. The loader runs identity-mapped, so
+ * addr is physical. A run of zero stores from one PC is one record (value 0,
+ * size their total). Records wholly inside one coalesce region
+ * (emu_run_config) that touch are one record too: `spans` is set, size
+ * covers them all, pc is the first one's and value (0) means nothing. */
 struct emu_store {
     uint64_t addr, pc;
-    uint64_t value;          /* the stored bytes; a record over 8 bytes is all zeros */
+    uint64_t value;          /* the stored bytes (size <= 8) */
     uint32_t size;
+    uint8_t spans;           /* stores of several values or PCs, coalesced */
 };
 
 /* A core the loader started with PSCI CPU_ON. Unicorn has one CPU, so each
@@ -49,6 +55,9 @@ struct emu_run {
     uint64_t psci_function;
     struct emu_store *stores;
     size_t nstores, stores_cap;
+    /* The records there would be without coalesce regions (one per guest
+     * store, a run of zero stores from one PC as one): what reports count. */
+    uint64_t store_count;
     char message[512];       /* one sentence describing the outcome */
     struct emu_core cores[EMU_MAX_CORES];
     unsigned ncores;
@@ -59,6 +68,11 @@ struct emu_run_config {
     uint64_t budget;         /* instructions */
     uint64_t kernel_entry;   /* 0: run until something else stops it */
     uint64_t kernel_entry_pa; /* the same entry reached with the MMU off (0: none) */
+    /* Regions where the caller reads only whether stores stayed inside (Linux
+     * mode: the allowed-write map): records there are coalesced, so a 32 MB
+     * Image copy is one record, not four million. None: every record kept. */
+    const struct emu_region *coalesce;
+    unsigned ncoalesce;
 };
 
 /* Runs m (already reset) with the image's symbols for messages. */

@@ -145,6 +145,28 @@ def test_emu_check_names_broken_linux_handoff(mutant, rule, sentence, tmp_path, 
         "\n".join(f"{k}: {f.status}: {f.sentence}" for k, f in findings.items())
 
 
+@pytest.mark.emu
+def test_emu_check_names_a_stray_store_after_the_image_copy(tmp_path, tmp_path_factory):
+    """The stray_write mutant stores a word at __loader_end right after the
+    Image's copy, whose four million stores emu-check logs as one record (they
+    all lie in the Image's allowed region): the stray store is still named,
+    with its size, address and the loader code that made it."""
+    _skip_without_kernel()
+    image = _image(tmp_path_factory, "stray_write")
+    r, _ = _emu(image, tmp_path, 1)
+    checks = {c["name"]: c for c in r.report["checks"]}
+    assert checks["linux_images"]["status"] == "pass", r.describe()
+    assert checks["writes"]["status"] == "fail", r.describe()
+    end = linux_loader.symbol(image, "__loader_end")
+    # The word is stored as the compiler splits it (-mstrict-align: bytes).
+    message = checks["writes"]["message"]
+    stores = re.findall(r"^(\d)-byte store at 0x([0-9a-f]+) from PC 0x[0-9a-f]+ \(linux_boot\+0x[0-9a-f]+\) is outside"
+                        r" the allowed-write map$", message, re.M)
+    assert stores and int(stores[0][1], 16) == end, message
+    assert all(end <= int(a, 16) and int(a, 16) + int(n) <= end + 8 for n, a in stores), message
+    assert r.returncode == 1, r.describe()
+
+
 def _check(image, tmp_path):
     import subprocess
     return subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "check", str(image), "--out",

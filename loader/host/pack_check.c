@@ -13,6 +13,17 @@
  *        pack-check --arch KERNEL   (aarch64 or riscv64, from e_machine)
  *        pack-check --link-addr KERNEL ROOTTASK DTB|- RAM_MIB 0 LOADER_SIZE   (riscv64)
  *        pack-check --linux-image IMAGE   (a Linux arm64 Image's header)
+ *        pack-check --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH...
+ *
+ * LOADER_END may be @IMAGE: the __loader_end symbol of that linked loader
+ * image (0 if it has none), read here instead of by readelf in pack.sh.
+ *
+ * --payload writes the payload archive (cpio_write.h) from the member files
+ * and prints "NODES DTB_SIZE": the kernel's core count as --kernel-nodes
+ * prints it (0 without --nodes, or for a kernel it cannot read: the checks
+ * name that) and the size of member kernel.dtb (0: none), which the link
+ * needs. One process for what were a copy, touch, cpio, stat and
+ * --kernel-nodes per image.
  *
  * The second form is the pack step of the opt-in hand-off record protocol
  * (loader/common/handoff_record.h): it resolves SYMBOL in KERNEL and writes
@@ -20,18 +31,22 @@
  * The third prints how many cores the kernel needs (plan_kernel_nodes); the
  * pack step links it into the image, so the loader need not search the
  * kernel's symbol table at boot. */
+#define _POSIX_C_SOURCE 200809L   /* fileno */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "../common/cpio.h"
 #include "../common/dtb_parse.h"
 #include "../common/elf.h"
 #include "../common/handoff_record.h"
 #include "../common/linux_image.h"
 #include "../common/plan.h"
 #include "../common/qemu_virt.h"
+#include "cpio_write.h"
 #include "record_symbol.h"
 
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
@@ -128,16 +143,29 @@ static int write_record_member(const char *kernel_path, const char *symbol, cons
     return 0;
 }
 
-/* The Linux payload kind: the Image's header, checked by the loader's code. */
+/* The Linux payload kind: the Image's header, checked by the loader's code.
+ * Only the header is read (the file is tens of MB); the size is the file's. */
 static int check_linux_image(const char *path)
 {
-    uint64_t size;
-    unsigned char *data = read_file(path, "Linux Image", &size);
+    unsigned char head[LINUX_HEADER_SIZE] = { 0 };
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
+        fprintf(stderr, "pack: error: cannot open Linux Image '%s': %s\n", path, strerror(errno));
+        if (f != NULL)
+            fclose(f);
+        return 1;
+    }
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    uint64_t size = (uint64_t)st.st_size;
+    if (got < sizeof head && got < size) {
+        fprintf(stderr, "pack: error: cannot read Linux Image '%s'\n", path);
+        return 1;
+    }
     struct linux_header h;
     char err[LINUX_ERR_LEN];
-    int r = linux_header_read(data, size, &h, err);
-    free(data);
-    if (r != 0) {
+    if (linux_header_read(head, size, &h, err) != 0) {
         fprintf(stderr, "pack: error: %s: %s\n", path, err);
         return 1;
     }
@@ -146,10 +174,97 @@ static int check_linux_image(const char *path)
     return 0;
 }
 
+/* The kernel's core count, 0 when it is no ELF this tool reads (quietly: the
+ * pre-check or the loader refuses it in its own words). */
+static unsigned kernel_nodes_quiet(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
+    unsigned nodes = 0;
+    struct elf_image kernel;
+    char err[ELF_ERR_LEN];
+    if (data != NULL && fread(data, 1, (size_t)n, f) == (size_t)n &&
+        elf_validate_machine(&kernel, data, (uint64_t)n, file_machine(data, (uint64_t)n) == ELF_EM_RISCV ?
+                             ELF_EM_RISCV : ELF_EM_AARCH64, err) == 0)
+        nodes = plan_kernel_nodes(&kernel);
+    fclose(f);
+    free(data);
+    return nodes;
+}
+
+/* --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH... */
+static int write_payload(int argc, char **argv)
+{
+    const char *out = argv[2], *nodes_of = NULL;
+    int align8 = 0, i = 3;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--align8") == 0)
+            align8 = 1;
+        else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
+            nodes_of = argv[++i];
+        else
+            break;
+    }
+    static struct newc_member members[16];
+    unsigned n = 0;
+    for (; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (eq == NULL || n == sizeof members / sizeof members[0]) {
+            fprintf(stderr, "usage: pack-check --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH...\n");
+            return 2;
+        }
+        *eq = '\0';
+        char *slash = strchr(argv[i], '/');
+        if (slash != NULL)
+            *slash = '\0';
+        members[n++] = (struct newc_member){ .name = slash ? slash + 1 : argv[i], .path = eq + 1,
+                                             .pad_name = slash ? argv[i] : NULL };
+    }
+    if (newc_write(out, members, n, align8) != 0)
+        return 1;
+    uint64_t dtb_size = 0;
+    for (unsigned k = 0; k < n; k++)
+        if (strcmp(members[k].name, PAYLOAD_DTB) == 0)
+            dtb_size = members[k].size;
+    printf("%u %lu\n", nodes_of ? kernel_nodes_quiet(nodes_of) : 0, (unsigned long)dtb_size);
+    return 0;
+}
+
+/* LOADER_END: a number, or @IMAGE for the linked image's __loader_end. */
+static uint64_t loader_end_arg(const char *arg)
+{
+    if (arg[0] != '@')
+        return strtoull(arg, NULL, 0);
+    FILE *f = fopen(arg + 1, "rb");
+    if (f == NULL)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
+    uint64_t end = 0, size;
+    struct elf_image img;
+    char err[ELF_ERR_LEN];
+    if (data != NULL && fread(data, 1, (size_t)n, f) == (size_t)n &&
+        elf_validate_machine(&img, data, (uint64_t)n, file_machine(data, (uint64_t)n), err) == 0 &&
+        elf_symbol_lookup(&img, "__loader_end", &end, &size) != 0)
+        end = 0;
+    fclose(f);
+    free(data);
+    return end;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--linux-image") == 0)
         return check_linux_image(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "--payload") == 0)
+        return write_payload(argc, argv);
     if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
         return write_record_member(argv[2], argv[3], argv[4]);
     if (argc == 3 && strcmp(argv[1], "--arch") == 0) {
@@ -185,7 +300,7 @@ int main(int argc, char **argv)
     in.ram[0].end = ram_base + strtoull(argv[4], NULL, 0) * 1024 * 1024;
     in.nram = 1;
     in.loader.start = strtoull(argv[5], NULL, 0);
-    in.loader.end = strtoull(argv[6], NULL, 0);
+    in.loader.end = loader_end_arg(argv[6]);
 
     if (strcmp(argv[3], "-") != 0) {
         uint64_t size;

@@ -103,6 +103,9 @@ void linux_boot(const struct dtb_info *dtb)
     p.dtb.start += 4;
 #endif
     load_copy((void *)(uintptr_t)p.entry, image.data, image.size);
+#ifdef BC_MUTATE_STRAY_WRITE
+    *(volatile uint64_t *)(uintptr_t)__loader_end = BC_MUTANT_STRAY_VALUE;
+#endif
     if (have_initrd)
         load_copy((void *)(uintptr_t)p.initrd.start, initrd.data, initrd.size);
     clean_to_poc(p.entry, p.entry + image.size);

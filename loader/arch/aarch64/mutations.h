@@ -17,7 +17,8 @@
  *   BC_MUTATE_WRONG_X1          hands over x1 (root task end) one page too high.
  *                               Caught by: handoff_registers.
  *   BC_MUTATE_STRAY_WRITE       stores a word at __loader_end, memory the
- *                               loader does not own. Caught by: writes.
+ *                               loader does not own (with a Linux payload too,
+ *                               right after the Image's copy). Caught by: writes.
  *   BC_MUTATE_CACHES_OFF        enters the kernel with SCTLR.C clear.
  *                               Caught by: cpu_state.
  *   BC_MUTATE_SECONDARY_X3      an SMP kernel's other cores enter it with
