@@ -442,11 +442,38 @@ class Instance:
             for pid in groups:
                 _killpg(pid, signal.SIGKILL)
         scratch = lava_jobs_scratch(self.state.get("http_port"))
+        # lava-worker runs each job's lava-run in a session of its own, so a
+        # job still running when the worker ends (a failed test stops the
+        # instance mid-job) outlives its group: found by its working
+        # directory, inside the instance's, and killed.
+        for pid in processes_working_in([self.work, *scratch]):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for d in scratch:
             shutil.rmtree(d, ignore_errors=True)
         if os.path.basename(self.state.get("pg_root", "")).startswith(PG_ROOT_PREFIX):
             shutil.rmtree(self.state["pg_root"], ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def processes_working_in(dirs):
+    """Pids of the processes whose working directory is one of dirs or under
+    it (as /proc/PID/cwd reads, also once the directory is deleted)."""
+    roots = [os.path.realpath(d) for d in dirs if d]
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        cwd = cwd[:-len(" (deleted)")] if cwd.endswith(" (deleted)") else cwd
+        if any(cwd == r or cwd.startswith(r + "/") for r in roots):
+            out.append(int(entry))
+    return out
 
 
 def _killpg(pgid, sig):

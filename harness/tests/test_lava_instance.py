@@ -72,3 +72,22 @@ def test_a_local_instance_runs_a_generated_job(tmp_path_factory, tmp_path):
     assert pids_alive(state.get("pids", {}).values()) == []
     assert lava_instance.lava_jobs_scratch(state.get("http_port")) == []
     assert not os.path.exists("/var/lib/lava-server"), "the instance must keep its files in its directory"
+
+
+def test_stop_ends_a_job_process_that_left_the_workers_group(tmp_path):
+    """lava-worker starts each job's lava-run in a session of its own: a job
+    still running when the instance stops (a failed test stops it mid-job)
+    was left spinning, reparented to init. The stop finds such a process by
+    its working directory inside the instance's and ends it."""
+    work = tmp_path / "instance"
+    work.mkdir()
+    job = subprocess.Popen(["sleep", "120"], cwd=str(work), start_new_session=True)
+    try:
+        assert lava_instance.processes_working_in([str(work)]) == [job.pid]
+        lava_instance.Instance(str(work)).stop()
+        assert job.wait(timeout=5) == -9
+        assert not os.path.exists(work)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
