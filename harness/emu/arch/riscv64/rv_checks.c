@@ -412,6 +412,20 @@ static int kernel_byte(const struct elf_image *k, uint64_t pa)
     return -1;
 }
 
+/* Whether the store at physical pa left a byte of [rs, end) other than the
+ * kernel ELF's: a store of the ELF's own value changes nothing seL4 reads. */
+static int store_changes_rootserver(const struct rv_ctx *x, const struct rv_store *s, uint64_t pa,
+                                    uint64_t rs, uint64_t end)
+{
+    uint64_t lo = pa > rs ? pa : rs, hi = pa + s->size < end ? pa + s->size : end;
+    for (uint64_t b = lo; b < hi; b++) {
+        unsigned byte = s->size <= 8 ? (unsigned)((s->value >> (8 * (b - pa))) & 0xff) : 0;
+        if ((int)byte != kernel_byte(&x->img->kernel.elf, b))
+            return 1;
+    }
+    return 0;
+}
+
 static void check_rootserver(const struct rv_ctx *x, struct rv_check *c)
 {
     uint64_t va, size;
@@ -427,20 +441,15 @@ static void check_rootserver(const struct rv_ctx *x, struct rv_check *c)
     for (size_t i = 0; i < x->run->nstores; i++) {
         const struct rv_store *s = &x->run->stores[i];
         uint64_t pa = store_pa(x, s->addr);
-        uint64_t lo = pa > rs ? pa : rs, hi = pa + s->size < end ? pa + s->size : end;
-        int differs = 0;
-        for (uint64_t b = lo; b < hi && !differs; b++) {
-            unsigned byte = s->size <= 8 ? (unsigned)((s->value >> (8 * (b - pa))) & 0xff) : 0;
-            differs = (int)byte != kernel_byte(&x->img->kernel.elf, b);
-        }
-        if (!differs)
+        if (!store_changes_rootserver(x, s, pa, rs, end))
             continue;
         if (bad++ == 0)
             sb_printf(&c->msg, "the loader wrote seL4's rootserver structure, which init_kernel fills itself"
                       " (rootserver at paddr [0x%lx..0x%lx)):\n", (unsigned long)rs, (unsigned long)end);
         if (bad <= MAX_LISTED)
             sb_printf(&c->msg, "  %u-byte store of 0x%lx at 0x%lx (rootserver+0x%lx) from PC 0x%lx (%s)\n",
-                      s->size, (unsigned long)s->value, (unsigned long)pa, (unsigned long)(lo - rs),
+                      s->size, (unsigned long)s->value, (unsigned long)pa,
+                      (unsigned long)((pa > rs ? pa : rs) - rs),
                       (unsigned long)s->pc, emu_symbolize(&x->img->syms, s->pc, sym, sizeof sym));
     }
     if (bad) {
@@ -608,13 +617,7 @@ void rv_observations_json(FILE *f, const struct rv_ctx *x)
     for (size_t i = 0; i < x->run->nstores && listed < MAX_RS_STORES; i++) {
         const struct rv_store *s = &x->run->stores[i];
         uint64_t pa = store_pa(x, s->addr);
-        uint64_t lo = pa > rs ? pa : rs, hi = pa + s->size < end ? pa + s->size : end;
-        int differs = 0;
-        for (uint64_t b = lo; b < hi && !differs; b++) {
-            unsigned byte = s->size <= 8 ? (unsigned)((s->value >> (8 * (b - pa))) & 0xff) : 0;
-            differs = (int)byte != kernel_byte(&x->img->kernel.elf, b);
-        }
-        if (!differs)
+        if (!store_changes_rootserver(x, s, pa, rs, end))
             continue;
         fputs(listed++ ? ", {\"paddr\": " : "{\"paddr\": ", f);
         json_hex(f, pa);
