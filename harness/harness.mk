@@ -17,9 +17,19 @@ PYTEST_WORKERS ?= 3
 PYTEST_XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 SANITIZE_LOG = $(abspath $(BUILD))/verify-sanitize.log
 
+# Compiled Python (the suite's modules, pytest's rewritten test modules, the
+# CLI and gdb scripts every child process imports) is kept under
+# build/pycache, also when the environment says PYTHONDONTWRITEBYTECODE:
+# without it each of the suite's hundreds of Python starts compiles
+# everything it imports again, and each pytest worker rewrites every test
+# module's asserts again (about 1 CPU-s per worker). The source tree stays
+# free of __pycache__.
+PYCACHE = $(abspath $(BUILD))/pycache
+
 # $(call run_pytest,extra pytest arguments)
 define run_pytest
-cd harness && SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
+cd harness && PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(PYCACHE)" \
+    SEL4_KERNEL="$(abspath $(SEL4_KERNEL))" BUILD="$(abspath $(BUILD))" \
     SEL4_SMP_KERNEL="$(if $(SEL4_SMP_KERNEL),$(abspath $(SEL4_SMP_KERNEL)))" \
     IMAGE="$(if $(IMAGE),$(abspath $(IMAGE)))" \
     IMAGE_KERNEL="$(if $(filter command line,$(origin KERNEL)),$(abspath $(KERNEL)))" \
