@@ -131,7 +131,15 @@ else
     fi
     align=()
     if [ "$arch" = riscv64 ]; then align=(--align8); fi
-    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${align[@]}" --nodes "$kernel" "${members[@]}")
+    # The pre-check's checks of the inputs on their own (ELF, DTB blob) run
+    # here, before the archive is written: a broken input is refused, with
+    # the same line the full pre-check prints, before the assembler and
+    # linker run. The plan, which needs the linked loader's extent, is
+    # checked after the link.
+    check=()
+    if [ "${PACK_UNCHECKED:-0}" != 1 ]; then check=(--check "$kernel" "$roottask" "${dtb:--}"); fi
+    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${align[@]}" --nodes "$kernel" "${check[@]}" \
+            "${members[@]}")
 fi
 if [ -z "$payload_cpio" ]; then
     read -r nodes dtb_size <<< "$sizes"
