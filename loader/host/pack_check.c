@@ -47,6 +47,7 @@
 #include "../common/plan.h"
 #include "../common/qemu_virt.h"
 #include "cpio_write.h"
+#include "payload_object.h"
 #include "record_symbol.h"
 
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
@@ -249,13 +250,17 @@ static int check_inputs(const char *kernel_path, const char *roottask_path, cons
 static int write_payload(int argc, char **argv)
 {
     const char *out = argv[2], *nodes_of = NULL, *check[3] = { NULL, NULL, NULL };
+    const char *object = NULL, *object_arch = NULL;
     int align8 = 0, i = 3;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--align8") == 0)
             align8 = 1;
         else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
             nodes_of = argv[++i];
-        else if (strcmp(argv[i], "--check") == 0 && i + 3 < argc) {
+        else if (strcmp(argv[i], "--object") == 0 && i + 2 < argc) {
+            object = argv[++i];
+            object_arch = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0 && i + 3 < argc) {
             check[0] = argv[++i];
             check[1] = argv[++i];
             check[2] = argv[++i];
@@ -276,7 +281,7 @@ static int write_payload(int argc, char **argv)
     for (; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (eq == NULL || n == sizeof members / sizeof members[0]) {
-            fprintf(stderr, "usage: pack-check --payload OUT [--align8] [--nodes KERNEL] [--check KERNEL ROOTTASK DTB|-] [PAD/]NAME=PATH...\n");
+            fprintf(stderr, "usage: pack-check --payload OUT [--align8] [--nodes KERNEL] [--object OBJ ARCH] [--check KERNEL ROOTTASK DTB|-] [PAD/]NAME=PATH...\n");
             return 2;
         }
         *eq = '\0';
@@ -289,10 +294,31 @@ static int write_payload(int argc, char **argv)
     if (newc_write(out, members, n, align8) != 0)
         return 1;
     uint64_t dtb_size = 0;
-    for (unsigned k = 0; k < n; k++)
+    int has_record = 0, is_linux = 0;
+    for (unsigned k = 0; k < n; k++) {
         if (strcmp(members[k].name, PAYLOAD_DTB) == 0)
             dtb_size = members[k].size;
-    printf("%u %lu\n", nodes_of ? kernel_nodes_quiet(nodes_of) : 0, (unsigned long)dtb_size);
+        has_record |= strcmp(members[k].name, "handoff.record") == 0;
+        is_linux |= strcmp(members[k].name, "linux.Image") == 0;
+    }
+    unsigned nodes = nodes_of ? kernel_nodes_quiet(nodes_of) : 0;
+    if (object != NULL) {
+        /* The symbols the loader reads, in the order pack.sh once assembled
+         * them: the hand-off record's presence (the loader searches the
+         * archive only then), the kernel's core count when it has more than
+         * one, the Linux payload kind. */
+        struct payload_symbol symbols[3];
+        unsigned nsymbols = 0;
+        if (has_record)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_has_handoff_record", 1 };
+        if (nodes > 1)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_kernel_nodes", nodes };
+        if (is_linux)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_is_linux", 1 };
+        if (payload_object_write(object, out, object_arch, symbols, nsymbols) != 0)
+            return 1;
+    }
+    printf("%u %lu\n", nodes, (unsigned long)dtb_size);
     return 0;
 }
 
