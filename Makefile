@@ -2,6 +2,11 @@
 # Each room contributes one make fragment; this file holds the shared
 # variables and the user-facing targets.
 
+# No built-in implicit rules (every rule here is written out): without them
+# make does not try its ~90 built-in patterns on each of the ~400 fragments
+# and dependency files it reads, for whether it could remake them, which
+# was about half of the CPU of every make invocation (the suite starts ~100).
+MAKEFLAGS  += -r
 SHELL      := /bin/bash
 BUILD      ?= build
 CROSS      ?= aarch64-linux-gnu-
@@ -26,11 +31,18 @@ MEM        ?= $(aarch64_MEM)
 CPUS       ?=
 KERNEL_CPUS = $(or $(CPUS),$(shell $(PACK_CHECK) --kernel-nodes "$(KERNEL)" 2>/dev/null),1)
 
+# $(call gcc_include,CC): CC's own header directory (-print-file-name=include),
+# asked of CC once per make and only when a recipe or rule needs it: the flag
+# variables that hold it are recursive (=), so a make that compiles nothing
+# (make -n image, make check, ...) starts no compiler, nor the shell around it.
+gcc_include = $(if $(filter undefined,$(origin gcc_include_of_$(1))),$(eval \
+    gcc_include_of_$(1) := $$(shell $(1) -print-file-name=include 2>/dev/null)))$(gcc_include_of_$(1))
+
 # Flags for everything that runs on bare metal. -nostdinc: no host or cross
 # libc header is ever seen; only GCC's own freestanding headers (stdint.h,
 # stddef.h, stdarg.h, stdbool.h) and the project's.
-TARGET_INCLUDE := $(shell $(CC_TARGET) -print-file-name=include 2>/dev/null)
-TARGET_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+TARGET_INCLUDE = $(call gcc_include,$(CC_TARGET))
+TARGET_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                  -nostdinc -isystem $(TARGET_INCLUDE) \
                  -fno-pic -fno-pie -mcpu=cortex-a53 -mstrict-align -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -mgeneral-regs-only
@@ -58,9 +70,17 @@ OUT       ?= $(BUILD)/image.elf
 # e_machine: 243 EM_RISCV, else AArch64); no flag. The root task defaults to
 # that architecture's, and run / debug take that architecture's machine, with
 # MACHINE= CPU= MEM= QEMU= on the command line still winning.
-KERNEL_ARCH := $(if $(filter 243,$(shell od -An -tu2 -j18 -N2 "$(KERNEL)" 2>/dev/null)),riscv64,aarch64)
+# The kernel is read once, and only by a make that needs its architecture
+# (image, run, debug, ...): KERNEL_ARCH and the default ROOTTASK are
+# recursive, and the rules that name them in their prerequisites defer them
+# to the second expansion, so other makes (check, all, ...) start no od.
+kernel_arch_of = $(if $(filter 243,$(shell od -An -tu2 -j18 -N2 "$(1)" 2>/dev/null)),riscv64,aarch64)
+KERNEL_ARCH = $(if $(filter undefined,$(origin kernel_arch_once)),$(eval \
+    kernel_arch_once := $$(call kernel_arch_of,$$(KERNEL))))$(kernel_arch_once)
+ifeq ($(origin ROOTTASK),file)
+ROOTTASK   = $(if $(filter riscv64,$(KERNEL_ARCH)),$(BUILD)/roottask/riscv64/roottask.elf,$(BUILD)/roottask/roottask.elf)
+else ifeq ($(origin ROOTTASK),environment)
 ifeq ($(KERNEL_ARCH),riscv64)
-ifneq ($(origin ROOTTASK),command line)
 ROOTTASK  := $(BUILD)/roottask/riscv64/roottask.elf
 endif
 endif
@@ -75,6 +95,11 @@ PYTEST_ARGS ?=
 
 .PHONY: all deps verify image run debug bench clean pristine-check
 all:
+
+# Prerequisites written with $$ are expanded once more when make needs them
+# (image's and altloader-image's, which read the kernel's architecture); no
+# other prerequisite list has a $ left after the first expansion.
+.SECONDEXPANSION:
 
 # Every room's fragments: <room>/*.mk and one level below (e.g. harness/emu/emu.mk).
 include loader/loader.mk
@@ -103,8 +128,8 @@ $(LIBFDT_ARM64):
 
 # Packs any kernel + root task (+ DTB) into a bootable loader image, without
 # recompiling the loader.
-image: $(if $(filter riscv64,$(KERNEL_ARCH)),$(RISCV_LOADER_LIB),$(LOADER_LIB)) $(LOADER_PACK_DEPS) $(if $(filter $(BUILD)/%,$(KERNEL)),$(KERNEL)) \
-       $(if $(filter $(BUILD)/%,$(ROOTTASK)),$(ROOTTASK))
+image: $$(if $$(filter riscv64,$$(KERNEL_ARCH)),$$(RISCV_LOADER_LIB),$$(LOADER_LIB)) $$(LOADER_PACK_DEPS) \
+       $$(if $$(filter $$(BUILD)/%,$$(KERNEL)),$$(KERNEL)) $$(if $$(filter $$(BUILD)/%,$$(ROOTTASK)),$$(ROOTTASK))
 	$(LOADER_PACK) "$(KERNEL)" "$(ROOTTASK)" "$(DTB)" "$(OUT)"
 
 run: image

@@ -12,7 +12,7 @@ LOADER_LDS     := loader/arch/aarch64/loader.ld
 # Extra -D flags for deliberately broken loader builds used by the tests.
 LOADER_DEFINES ?=
 
-LOADER_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
+LOADER_CFLAGS  = $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns \
                   -Iloader/arch/aarch64/include -I$(ARM64_SYSROOT)/usr/include $(LOADER_DEFINES)
 
 $(LOADER_BUILD)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h loader/arch/aarch64/include/*.h $(COMMON_DIR)/*.h)
@@ -67,11 +67,11 @@ RISCV_LOADER_OBJS  := $(patsubst %.c,$(RISCV_LOADER_BUILD)/obj/%.o,$(RISCV_LOADE
                       $(patsubst %.S,$(RISCV_LOADER_BUILD)/obj/%.o,$(RISCV_LOADER_SRCS_S))
 RISCV_LOADER_LIB   := $(RISCV_LOADER_BUILD)/loader.a
 RISCV_LOADER_LDS   := loader/arch/riscv64/loader.ld
-RISCV_INCLUDE      := $(shell $(RISCV_CC) -print-file-name=include 2>/dev/null)
+RISCV_INCLUDE      = $(call gcc_include,$(RISCV_CC))
 # lp64 (no FP registers: the loader never touches the FPU, which the firmware
 # may leave off) and medany (it is linked at 0x80200000, above 2 GiB).
 RISCV_ARCH_FLAGS   := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
-RISCV_LOADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+RISCV_LOADER_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                        -nostdinc -isystem $(RISCV_INCLUDE) $(RISCV_ARCH_FLAGS) -fno-pic -fno-pie \
                        -fno-stack-protector -fno-asynchronous-unwind-tables \
                        -fno-tree-loop-distribute-patterns

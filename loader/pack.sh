@@ -112,7 +112,7 @@ elif [ "$linux" = 1 ]; then
         members+=("linux.bootargs=$work/linux.bootargs")
     fi
     if [ -n "$dtb" ]; then members+=("kernel.dtb=$dtb"); fi
-    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${members[@]}")
+    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" --object "$work/payload.o" "$arch" "${members[@]}")
 else
     # riscv64: the loader copies a member fastest when its bytes are 8-byte
     # aligned in memory (RISC-V has no cheap misaligned load; see
@@ -131,7 +131,15 @@ else
     fi
     align=()
     if [ "$arch" = riscv64 ]; then align=(--align8); fi
-    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${align[@]}" --nodes "$kernel" "${members[@]}")
+    # The pre-check's checks of the inputs on their own (ELF, DTB blob) run
+    # here, before the archive is written: a broken input is refused, with
+    # the same line the full pre-check prints, before the assembler and
+    # linker run. The plan, which needs the linked loader's extent, is
+    # checked after the link.
+    check=()
+    if [ "${PACK_UNCHECKED:-0}" != 1 ]; then check=(--check "$kernel" "$roottask" "${dtb:--}"); fi
+    sizes=$("$PACK_CHECK" --payload "$work/payload.cpio" "${align[@]}" --nodes "$kernel" "${check[@]}" \
+            --object "$work/payload.o" "$arch" "${members[@]}")
 fi
 if [ -z "$payload_cpio" ]; then
     read -r nodes dtb_size <<< "$sizes"
@@ -140,29 +148,24 @@ if [ -z "$payload_cpio" ]; then
 fi
 
 # The payload object: the archive in section .payload, and absolute symbols
-# the loader reads (assembled from a here-string: no file, no preprocessor).
-printf -v payload_s '\t.section .payload, "a"\n\t.incbin "%s"' "$work/payload.cpio"
-# The loader looks for handoff.record only in images that say they have one
-# (loader/arch/aarch64/handoff_record.h), so a boot without the protocol does not pay
-# for a search of the archive.
-if [[ $'\n'"$members_listed"$'\n' == *$'\n'handoff.record$'\n'* ]]; then
-    payload_s+=$'\n\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1'
+# the loader reads: payload_has_handoff_record when the archive holds
+# handoff.record (loader/arch/aarch64/handoff_record.h: a boot without the
+# protocol does not pay for a search of the archive), payload_kernel_nodes
+# for an SMP kernel (seL4's MAX_NUM_NODES > 1, read from the kernel ELF by
+# the loader's shared code; loader/arch/aarch64/smp.h: a single-core kernel
+# gets none and pays nothing for SMP; a kernel pack-check cannot read gets
+# none either, and the pre-check or the loader refuses it), payload_is_linux
+# for the Linux payload kind (loader/arch/aarch64/linux_boot.h).
+# pack-check --payload --object wrote it beside the archive (no assembler
+# process). A test archive (PAYLOAD_CPIO; no kernel, so neither of the last
+# two) is assembled here, from a here-string (no file, no preprocessor).
+if [ -n "$payload_cpio" ]; then
+    printf -v payload_s '\t.section .payload, "a"\n\t.incbin "%s"' "$work/payload.cpio"
+    if [[ $'\n'"$members_listed"$'\n' == *$'\n'handoff.record$'\n'* ]]; then
+        payload_s+=$'\n\t.globl payload_has_handoff_record\n\t.set payload_has_handoff_record, 1'
+    fi
+    "${CROSS}as" "${as_flags[@]}" -o "$work/payload.o" <<< "$payload_s"
 fi
-# An SMP kernel (seL4's MAX_NUM_NODES > 1) needs its other cores started: the
-# count is read from the kernel ELF here, by the loader's shared code, and
-# linked in as an absolute symbol (loader/arch/aarch64/smp.h). A single-core kernel
-# gets none, and its boot pays nothing for SMP.
-# (A kernel pack-check cannot read gets nothing: the pre-check or the loader
-# refuses it with its own message.)
-if [ "$nodes" -gt 1 ]; then
-    printf -v nodes_s '\n\t.globl payload_kernel_nodes\n\t.set payload_kernel_nodes, %u' "$nodes"
-    payload_s+=$nodes_s
-fi
-# The Linux payload kind (loader/arch/aarch64/linux_boot.h), flagged like the record.
-if [ "$linux" = 1 ]; then
-    payload_s+=$'\n\t.globl payload_is_linux\n\t.set payload_is_linux, 1'
-fi
-"${CROSS}as" "${as_flags[@]}" -o "$work/payload.o" <<< "$payload_s"
 
 # The loader copies a payload DTB to an 8-byte aligned scratch area before
 # reading it: sized here for this DTB (any size the placement allows), none

@@ -38,7 +38,7 @@ ROOTTASK_DETECT_OBJ := $(ROOTTASK_OBJDIR)/roottask/abi_detect.o
 ROOTTASK_COMMON_OBJS := $(patsubst %.c,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_C_SRCS)) \
                     $(patsubst %.S,$(ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_S_SRCS)) $(ROOTTASK_ABI_OBJS)
 ROOTTASK_OBJS    := $(ROOTTASK_COMMON_OBJS) $(ROOTTASK_DETECT_OBJ)
-ROOTTASK_CFLAGS  := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -I$(ROOTTASK_ARCH_DIR) \
+ROOTTASK_CFLAGS  = $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -I$(ROOTTASK_ARCH_DIR) \
                     -Iroottask -I$(COMMON_DIR) \
                     -Itargets/include $(SEL4_ABI_INCLUDE) -MMD -MP
 GEN_COMPONENTS   := roottask/gen_components.py
@@ -54,7 +54,7 @@ COMPONENT_RT_OBJS := $(ROOTTASK_OBJDIR)/$(ROOTTASK_ARCH_DIR)/component_crt0.o \
 SPAWN_LIB_OBJS    := $(addprefix $(ROOTTASK_OBJDIR)/roottask/,spawn.o alloc.o map.o elf_image.o \
                        run_components.o fault_message.o)
 COMPONENT_LDS     := $(ROOTTASK_ARCH_DIR)/component.ld
-COMPONENT_CFLAGS  := $(ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
+COMPONENT_CFLAGS  = $(ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
 SYSTEM_INIT_ELF   := $(BUILD)/roottask/system_init.elf
 IPC_PRODUCER_ELF  := $(BUILD)/roottask/ipc_producer.elf
 IPC_CONSUMER_ELF  := $(BUILD)/roottask/ipc_consumer.elf
@@ -100,9 +100,9 @@ $(3)/components_gen.c $(3)/components_gen.S: $(2) $(GEN_COMPONENTS) $(4)
 	$(PYTHON) $(GEN_COMPONENTS) $(2) --build $(BUILD) --out-c $(3)/components_gen.c \
 	    --out-s $(3)/components_gen.S --depfile $(3)/components_gen.d
 $(3)/components_gen_c.o: $(3)/components_gen.c roottask/components.h
-	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $$< -o $$@
+	$(CC_TARGET) $$(ROOTTASK_CFLAGS) -c $$< -o $$@
 $(3)/components_gen_s.o: $(3)/components_gen.S
-	$(CC_TARGET) $(ROOTTASK_CFLAGS) -c $$< -o $$@
+	$(CC_TARGET) $$(ROOTTASK_CFLAGS) -c $$< -o $$@
 $(1): $(ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(ROOTTASK_LDS)
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) $(TARGET_LDFLAGS) -T $(ROOTTASK_LDS) -o $$@ $(ROOTTASK_OBJS) \

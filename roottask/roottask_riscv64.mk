@@ -13,8 +13,8 @@ include roottask/roottask.mk
 
 RV_CROSS          ?= riscv64-linux-gnu-
 RV_CC             := $(RV_CROSS)gcc
-RV_TARGET_INCLUDE := $(shell $(RV_CC) -print-file-name=include 2>/dev/null)
-RV_TARGET_CFLAGS  := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+RV_TARGET_INCLUDE = $(call gcc_include,$(RV_CC))
+RV_TARGET_CFLAGS  = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                      -nostdinc -isystem $(RV_TARGET_INCLUDE) \
                      -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
                      -mno-relax -msmall-data-limit=0 -fno-stack-protector \
@@ -26,9 +26,9 @@ RV_ROOTTASK_ELF      := $(RV_ROOTTASK_DIR)/roottask.elf
 RV_ROOTTASK_OBJDIR   := $(RV_ROOTTASK_DIR)/obj
 RV_ROOTTASK_ARCH_DIR := roottask/arch/riscv64
 RV_ROOTTASK_LDS      := $(RV_ROOTTASK_ARCH_DIR)/roottask.ld
-RV_ROOTTASK_CFLAGS   := $(RV_TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -I$(RV_ROOTTASK_ARCH_DIR) \
+RV_ROOTTASK_CFLAGS   = $(RV_TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -I$(RV_ROOTTASK_ARCH_DIR) \
                         -Iroottask -I$(COMMON_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -MMD -MP
-RV_COMPONENT_CFLAGS  := $(RV_ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
+RV_COMPONENT_CFLAGS  = $(RV_ROOTTASK_CFLAGS) -Iroottask/component_rt -Iroottask/ipc_pair
 RV_ROOTTASK_ABI_OBJS := $(RV_ROOTTASK_OBJDIR)/roottask/kernel_abi.o $(RV_ROOTTASK_OBJDIR)/abi/sel4_abi_table.o
 RV_ROOTTASK_OBJS     := $(patsubst %.c,$(RV_ROOTTASK_OBJDIR)/%.o,$(ROOTTASK_SHARED_C_SRCS) \
                           $(RV_ROOTTASK_ARCH_DIR)/entry_check.c roottask/abi_detect.c) \
@@ -86,9 +86,9 @@ $(3)/components_gen.c $(3)/components_gen.S: $(3)/manifest.toml $(GEN_COMPONENTS
 	$(PYTHON) $(GEN_COMPONENTS) $$< --build $(BUILD) --out-c $(3)/components_gen.c \
 	    --out-s $(3)/components_gen.S --depfile $(3)/components_gen.d
 $(3)/components_gen_c.o: $(3)/components_gen.c roottask/components.h
-	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
+	$(RV_CC) $$(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
 $(3)/components_gen_s.o: $(3)/components_gen.S
-	$(RV_CC) $(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
+	$(RV_CC) $$(RV_ROOTTASK_CFLAGS) -c $$< -o $$@
 $(1): $(RV_ROOTTASK_OBJS) $(3)/components_gen_c.o $(3)/components_gen_s.o $(RV_ROOTTASK_LDS)
 	@mkdir -p $$(dir $$@)
 	$(RV_CC) $(RV_TARGET_LDFLAGS) -T $(RV_ROOTTASK_LDS) -o $$@ $(RV_ROOTTASK_OBJS) \

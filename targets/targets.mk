@@ -50,7 +50,7 @@ STANDIN_COMMON_SRCS := fmt.c esr.c
 
 # -fno-tree-loop-distribute-patterns: memset/memcpy are ours and must not
 # be compiled into calls to themselves.
-STANDIN_CFLAGS := $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
+STANDIN_CFLAGS = $(TARGET_CFLAGS) -fno-tree-loop-distribute-patterns -mcmodel=small \
                   -I$(STANDIN_DIR) -I$(STANDIN_ARCH_DIR) -Itargets/include $(SEL4_ABI_INCLUDE) -I$(COMMON_DIR) -MMD -MP
 
 # Per configuration: object directory (the single-core non-MCS one keeps
@@ -75,23 +75,23 @@ standin_conf_objs = $(foreach s,$(call standin_conf_srcs,$(1)) $(STANDIN_S_SRCS)
 define standin_config
 $(call standin_conf_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+	$(CC_TARGET) $$(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
 $(call standin_conf_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+	$(CC_TARGET) $$(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
 $(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+	$(CC_TARGET) $$(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
 $(call standin_conf_dir,$(1))/arch/aarch64/%.o: $(STANDIN_ARCH_DIR)/%.S
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+	$(CC_TARGET) $$(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
 $(call standin_conf_dir,$(1))/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(1)) -c $$< -o $$@
+	$(CC_TARGET) $$(call standin_conf_cflags,$(1)) -c $$< -o $$@
 
 -include $(patsubst %.o,%.d,$(call standin_conf_objs,$(1)))
 endef
@@ -103,7 +103,7 @@ standin_build_dir = $(BUILD)/targets/standin-builds/$(1)$(call standin_suffix,$(
 define standin_build
 $(call standin_build_dir,$(1),$(2))/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(CC_TARGET) $(call standin_conf_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	$(CC_TARGET) $$(call standin_conf_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
 	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
 
 -include $(call standin_build_dir,$(1),$(2))/release.d
@@ -167,8 +167,8 @@ STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_v
 STANDIN_RV_SMP_SRCS    := smp.c
 STANDIN_RV_CONFIGS     := up mcs smp$(STANDIN_SMP_NODES) mcs-smp$(STANDIN_SMP_NODES)
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
-STANDIN_RV_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
-                     -nostdinc -isystem $(shell $(STANDIN_RV_CC) -print-file-name=include 2>/dev/null) \
+STANDIN_RV_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+                     -nostdinc -isystem $(call gcc_include,$(STANDIN_RV_CC)) \
                      -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
                      -mno-relax -fno-stack-protector -fno-asynchronous-unwind-tables \
                      -fno-tree-loop-distribute-patterns \
@@ -188,19 +188,19 @@ standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHAR
 define standin_rv_config
 $(call standin_rv_obj_dir,$(1))/%.o: $(STANDIN_DIR)/%.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(1)) -c $$< -o $$@
 $(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(1)) -c $$< -o $$@
 $(call standin_rv_obj_dir,$(1))/arch/riscv64/%.o: $(STANDIN_RV_DIR)/%.S
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(1)) -c $$< -o $$@
 $(call standin_rv_obj_dir,$(1))/common/%.o: $(COMMON_DIR)/%.c
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(1)) -c $$< -o $$@
 $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o: $(SEL4_ABI_C) $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(1)) -c $$< -o $$@
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(1)) -c $$< -o $$@
 -include $(patsubst %.o,%.d,$(call standin_rv_objs,$(1)))
 endef
 $(foreach c,$(STANDIN_RV_CONFIGS),$(eval $(call standin_rv_config,$(c))))
@@ -217,7 +217,7 @@ standin_rv_link_at = -Wl,--defsym=KERNEL_PADDR=$(call standin_rv_paddr,$(1)) \
 define standin_rv_build
 $(call standin_rv_obj_dir,$(2))/release-$(1)/release.o: $(STANDIN_DIR)/release.c | $(SEL4_ABI_H)
 	@mkdir -p $$(@D)
-	$(STANDIN_RV_CC) $(call standin_rv_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
+	$(STANDIN_RV_CC) $$(call standin_rv_cflags,$(2)) -DSTANDIN_RELEASE_MAJOR=$(firstword $(subst ., ,$(1))) \
 	    -DSTANDIN_RELEASE_NAME='"$(1)"' -c $$< -o $$@
 -include $(call standin_rv_obj_dir,$(2))/release-$(1)/release.d
 

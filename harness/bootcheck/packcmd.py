@@ -2,7 +2,7 @@
 asked of make once per process, so that a test's pack step need not start
 make.
 
-Going through make costs a parse of every make fragment (about 0.12 CPU-s
+Going through make costs a parse of every make fragment (about 0.05 CPU-s
 here) before pack.sh starts, and the suite packs a few hundred images per
 run. `make -n` prints the recipe make would run; asked with each value a
 test gives (KERNEL=, DTB=, OUT=...) replaced by a marker, that recipe is a
@@ -33,8 +33,9 @@ UNSAFE_VALUE = re.compile(r'[$"\\`\n\0]')
 # A recipe line without these is one simple command: run without a shell.
 SHELL_SYNTAX = re.compile(r"[$`\\;&|<>(){}*?\[\]~#!\n]")
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-# Set by pytest for each test; no make variable reads them.
-VOLATILE_ENV = ("PYTEST_CURRENT_TEST",)
+# Set by pytest for each test or each xdist worker; no make variable reads
+# them (a template is then the same for every worker: see _template).
+VOLATILE_ENV = ("PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER")
 # Read by pack.sh alone, from the environment its recipe line inherits (the
 # call's own: see command()); no make fragment names them, so they do not
 # change the recipe (test_packcmd checks both). Keyed on them, every broken
@@ -55,21 +56,36 @@ def _template(root, target, fixed, filled, env):
     key = (root, target, fixed, filled,
            tuple(sorted((k, v) for k, v in env.items() if k not in VOLATILE_ENV + PACK_SCRIPT_ENV)))
     if key not in _templates:
-        cmd = ["make", "-n", "-s", "--no-print-directory", "-C", root, target,
-               *[f"{k}={v}" for k, v in fixed], *[f"{n}={_marker(n)}" for n in filled]]
-        try:
-            p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, timeout=60)
-            lines = p.stdout.splitlines() if p.returncode == 0 else []
-        except (OSError, subprocess.TimeoutExpired):
-            lines = []
-        # A line names the output (a recipe that does not is not a pack step),
-        # and none goes on to the next (make -n prints a continued line as
-        # written; splitting it would change it).
-        ok = lines and any(_marker("OUT") in line for line in lines) and \
-            not any(line.endswith("\\") for line in lines)
-        _templates[key] = lines if ok else None
+        _templates[key] = _once_per_run(key, lambda: _ask_make(root, target, fixed, filled, env))
     return _templates[key]
+
+
+def _once_per_run(key, ask):
+    """ask()'s answer, asked once per test run rather than once per xdist
+    worker when a run cache is set (bootcheck.runcache, which imports this
+    module: hence imported here)."""
+    from . import runcache
+    if runcache.run_dir() is None:
+        return ask()
+    return runcache.shared("pack-template", runcache.key_of("pack-template", key), ask)
+
+
+def _ask_make(root, target, fixed, filled, env):
+    """make -n's recipe lines for the template, or None."""
+    cmd = ["make", "-n", "-s", "--no-print-directory", "-C", root, target,
+           *[f"{k}={v}" for k, v in fixed], *[f"{n}={_marker(n)}" for n in filled]]
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, timeout=60)
+        lines = p.stdout.splitlines() if p.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired):
+        lines = []
+    # A line names the output (a recipe that does not is not a pack step),
+    # and none goes on to the next (make -n prints a continued line as
+    # written; splitting it would change it).
+    ok = lines and any(_marker("OUT") in line for line in lines) and \
+        not any(line.endswith("\\") for line in lines)
+    return lines if ok else None
 
 
 def command(target_args, out, env, root, build):

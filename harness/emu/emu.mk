@@ -69,14 +69,16 @@ EMU_MUTANTS       := skip_bss_zero kernel_device write_rootserver wrong_x1 stray
                      linux_x1 linux_mmu_on linux_dtb_misaligned linux_dtb_over_2m \
                      linux_image_misplaced linux_initrd_outside_ram
 EMU_MUTANTS_DIR   := $(BUILD)/emu/mutants
-EMU_MUTATED_SRCS  := $(shell grep -l 'mutations\.h' $(LOADER_SRCS_C) $(LOADER_SRCS_S))
+# The loader sources that name mutations.h (as grep -l would list them), read
+# by make itself: no shell on every parse.
+EMU_MUTATED_SRCS  := $(foreach f,$(LOADER_SRCS_C) $(LOADER_SRCS_S),$(if $(findstring mutations.h,$(file <$(f))),$(f)))
 EMU_SHARED_OBJS   := $(filter-out $(patsubst %,$(LOADER_BUILD)/obj/%.o,$(basename $(EMU_MUTATED_SRCS))),\
                                   $(LOADER_OBJS))
 
 define EMU_MUTANT_RULES
 $(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.c $(LIBFDT_ARM64) $(wildcard loader/arch/aarch64/*.h $(COMMON_DIR)/*.h)
 	@mkdir -p $$(dir $$@)
-	$(CC_TARGET) $(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
+	$(CC_TARGET) $$(LOADER_CFLAGS) -DBC_MUTATE_$(2) -c $$< -o $$@
 $(EMU_MUTANTS_DIR)/$(1)/obj/%.o: %.S loader/arch/aarch64/mutations.h
 	@mkdir -p $$(dir $$@)
 	$(CC_TARGET) -DBC_MUTATE_$(2) -c $$< -o $$@

@@ -1,11 +1,13 @@
 """`make verify-sanitize`: the host-side C under ASan + UBSan on every input
 the project has: the fuzz replays on their seeds and regressions, and
-pack-check on each ELF and DTB of the broken-input corpus and the seeds.
+pack-check on each ELF and DTB of the broken-input corpus and the seeds
+(each distinct file once: the seeds hold copies of the corpus).
 A rejection (exit 1 with `pack: error:`) is fine; a sanitizer report is not.
 
 usage: sanitize_run.py BUILD SANITIZE_BUILD REGRESSIONS"""
 
 import glob
+import hashlib
 import os
 import subprocess
 import sys
@@ -31,6 +33,20 @@ def files(*patterns):
     return sorted(p for pat in patterns for p in glob.glob(pat) if os.path.isfile(p))
 
 
+def distinct(paths):
+    """paths without those whose bytes an earlier one has: the seed corpus
+    holds copies of the broken-input corpus (make_seeds.py), and pack-check
+    reads only a file's bytes, so a copy is the same run again."""
+    seen, kept = set(), []
+    for p in paths:
+        with open(p, "rb") as f:
+            digest = hashlib.sha256(f.read()).digest()
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(p)
+    return kept
+
+
 def main(build, sanitize, regressions):
     failures = []
     for t in TARGETS:
@@ -44,10 +60,10 @@ def main(build, sanitize, regressions):
     kernel = os.path.join(build, "fixtures", "probe-el1.elf")
     roottask = os.path.join(build, "roottask", "roottask.elf")
     machine = ["1024", "0x48000000", "0x48100000"]
-    elves = files(os.path.join(build, "fixtures", "broken", "*.elf"),
-                  os.path.join(build, "fuzz", "seeds", "elf", "*"))
-    dtbs = files(os.path.join(build, "fixtures", "broken", "*.dtb"),
-                 os.path.join(build, "fixtures", "*.dtb"), os.path.join(regressions, "dtb", "*"))
+    elves = distinct(files(os.path.join(build, "fixtures", "broken", "*.elf"),
+                           os.path.join(build, "fuzz", "seeds", "elf", "*")))
+    dtbs = distinct(files(os.path.join(build, "fixtures", "broken", "*.dtb"),
+                 os.path.join(build, "fixtures", "*.dtb"), os.path.join(regressions, "dtb", "*")))
     cases = ([[e, roottask, "-"] for e in elves] + [[kernel, e, "-"] for e in elves] +
              [[kernel, roottask, d] for d in dtbs])
     accepted = 0

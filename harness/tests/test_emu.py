@@ -5,10 +5,11 @@ own test. Every check is shown failing on a mutant loader
 Unicorn with its exact error, and the UART transcript must equal QEMU's."""
 
 import os
+import pathlib
 
 import pytest
 
-from bootcheck import emu, expect, qemu, qemu_machine, tinyelf
+from bootcheck import emu, expect, images, qemu, qemu_machine, runcache, tinyelf
 from conftest import BUILD, SEL4_PARAMS, Artifacts, qemu_dtb_for, sel4_kernel_path, virt_dtb_for
 
 pytestmark = pytest.mark.emu
@@ -53,8 +54,33 @@ def _record_symbol(attr):
     return Artifacts.probe_record_symbol if attr == "probe_record_el1" else None
 
 
+def once_per_run(kind, params, inputs, fallback_dir, make):
+    """make(folder)'s value, made once per test run by the first worker that
+    asks (bootcheck.runcache), not once per worker: a pack and an emu-check
+    run. The files go to a folder of the run's cache that every worker reads,
+    so the image path the report and output name is the same for all. The key
+    holds the parameters and the contents of every input file (None: none).
+    Without a run cache (a plain pytest), made per session in fallback_dir."""
+    base = runcache.run_dir()
+    if base is None:
+        return make(fallback_dir)
+    key = runcache.key_of(kind, params, tuple((p, p and runcache.file_digest(p)) for p in inputs))
+    folder = pathlib.Path(base, f"{kind}-files", key)
+
+    def made():
+        folder.mkdir(parents=True, exist_ok=True)
+        return make(folder)
+    return runcache.shared(kind, key, made)
+
+
+# What every pack and emu-check run reads besides its own inputs.
+PACK_TOOLS = (os.path.join(BUILD, "loader", "loader.a"), os.path.join(BUILD, "loader", "pack-check"),
+              os.path.join(images.ROOT, "loader", "pack.sh"),
+              emu.emu_check_path(BUILD))
+
+
 class EmuRuns:
-    """Packs and runs each configuration once per session."""
+    """Packs and runs each configuration once per test run (once_per_run)."""
 
     def __init__(self, tmp):
         self.tmp = tmp
@@ -76,12 +102,17 @@ class EmuRuns:
                 el = 2 if qemu_machine.kernel_is_hyp(kernel) else 1
             # An SMP kernel: the DTBs (payload and QEMU's) list its cores.
             dtb = virt_dtb_for(kernel) if payload_dtb else None
-            image = self.tmp / f"{cid}.elf"
-            from bootcheck import images
-            images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem,
-                           handoff_record=_record_symbol(attr))
-            result = emu.run(BUILD, image, self.tmp / f"{cid}.json", el=el, ram_mib=mem,
-                             qemu_dtb=qemu_dtb_for(kernel, el))
+            qemu_dtb = qemu_dtb_for(kernel, el)
+
+            def make(folder):
+                image = folder / f"{cid}.elf"
+                images.pack_ok(kernel, Artifacts.roottask, image, dtb=dtb, mem=mem,
+                               handoff_record=_record_symbol(attr))
+                return image, emu.run(BUILD, image, folder / f"{cid}.json", el=el, ram_mib=mem,
+                                      qemu_dtb=qemu_dtb)
+            image, result = once_per_run(
+                "emu-config", (cid, kernel, el, mem, _record_symbol(attr), qemu_dtb),
+                (kernel, Artifacts.roottask, dtb, qemu_dtb, *PACK_TOOLS), self.tmp, make)
             self.cache[cid] = (image, kernel, dtb, el, mem, result)
         return self.cache[cid]
 
@@ -155,10 +186,16 @@ def mutant_runs(tmp_path_factory):
         if mutant not in cache:
             record = mutant in RECORD_MUTANTS
             kernel = Artifacts.probe_record_el1 if record else Artifacts.standin_kernel
-            image = emu.pack_mutant(mutant, kernel, Artifacts.roottask, tmp / f"{mutant}.elf",
-                                    dtb=Artifacts.virt_dtb,
-                                    handoff_record=Artifacts.probe_record_symbol if record else None)
-            cache[mutant] = (image, emu.run(BUILD, image, tmp / f"{mutant}.json", el=1))
+            symbol = Artifacts.probe_record_symbol if record else None
+
+            def make(folder):
+                image = emu.pack_mutant(mutant, kernel, Artifacts.roottask, folder / f"{mutant}.elf",
+                                        dtb=Artifacts.virt_dtb, handoff_record=symbol)
+                return image, emu.run(BUILD, image, folder / f"{mutant}.json", el=1)
+            mutant_lib = os.path.join(BUILD, "emu", "mutants", mutant, "loader.a")
+            cache[mutant] = once_per_run(
+                "emu-mutant", (mutant, kernel, symbol),
+                (kernel, Artifacts.roottask, Artifacts.virt_dtb, mutant_lib, *PACK_TOOLS), tmp, make)
         return cache[mutant]
     return get
 
@@ -266,7 +303,6 @@ def test_broken_payload_stops_loader_with_its_error(bid, tmp_path, artifacts, bo
         kernel = _corrupt(kernel, tmp_path / "kernel.elf", offset, data)
     elif what == "roottask":
         roottask = _corrupt(roottask, tmp_path / "roottask.elf", offset, data)
-    from bootcheck import images
     r = images.pack(kernel, roottask, tmp_path / "image.elf", unchecked=True)
     assert r.returncode == 0, r.output
     res = emu.run(BUILD, tmp_path / "image.elf", tmp_path / "r.json", el=el)

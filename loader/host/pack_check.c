@@ -47,6 +47,7 @@
 #include "../common/plan.h"
 #include "../common/qemu_virt.h"
 #include "cpio_write.h"
+#include "payload_object.h"
 #include "record_symbol.h"
 
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
@@ -198,24 +199,89 @@ static unsigned kernel_nodes_quiet(const char *path)
 }
 
 /* --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH... */
+/* The checks of the inputs on their own, before any plan: the kernel's and
+ * the root task's ELF (one architecture) and the DTB's blob (DTB "-": none).
+ * Prints the `pack: error:` line and exits or returns 1 on the first
+ * failure. The full pre-check runs them first; --payload --check runs them
+ * before the link, so a broken input costs no assembler or linker. */
+static int check_inputs(const char *kernel_path, const char *roottask_path, const char *dtb_path,
+                        unsigned *machine, struct elf_image *kernel, struct elf_image *roottask,
+                        unsigned char **fdt_out, uint64_t *fdt_size)
+{
+    *machine = kernel_machine(kernel_path);
+    check_same_arch(kernel_path, roottask_path, *machine);
+    load_elf_for(kernel_path, "kernel.elf", *machine, kernel);
+    load_elf_for(roottask_path, "roottask.elf", *machine, roottask);
+    *fdt_out = NULL;
+    if (strcmp(dtb_path, "-") == 0)
+        return 0;
+    uint64_t size;
+    unsigned char *fdt = read_file(dtb_path, "DTB", &size);
+    int err = size < sizeof(struct fdt_header) ? -FDT_ERR_TRUNCATED : fdt_check_header(fdt);
+    if (err == 0 && fdt_totalsize(fdt) > size)
+        err = -FDT_ERR_TRUNCATED;
+    /* Before version 16 node names are full paths, and libfdt 1.6.1's
+     * fdt_check_full dereferences the NULL name fdt_get_name returns for a
+     * root without a '/' (found by harness/fuzz/fuzz_dtb.c). */
+    if (err == 0 && fdt_version(fdt) < 16) {
+        fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: version %u is older"
+                " than 16, the oldest the loader reads\n", dtb_path, fdt_version(fdt));
+        return 1;
+    }
+    if (err == 0)
+        err = fdt_check_full(fdt, fdt_totalsize(fdt));
+    if (err != 0) {
+        fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: %s\n", dtb_path,
+                fdt_strerror(err));
+        return 1;
+    }
+    /* The loader's remaining blob checks (the reservation map), in its words. */
+    char what[300], why[DTB_ERR_LEN];
+    snprintf(what, sizeof what, "kernel.dtb (%s)", dtb_path);
+    if (dtb_check_blob(fdt, size, what, why) != 0) {
+        fprintf(stderr, "pack: error: %s\n", why);
+        return 1;
+    }
+    *fdt_out = fdt;
+    *fdt_size = size;
+    return 0;
+}
+
 static int write_payload(int argc, char **argv)
 {
-    const char *out = argv[2], *nodes_of = NULL;
+    const char *out = argv[2], *nodes_of = NULL, *check[3] = { NULL, NULL, NULL };
+    const char *object = NULL, *object_arch = NULL;
     int align8 = 0, i = 3;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--align8") == 0)
             align8 = 1;
         else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
             nodes_of = argv[++i];
-        else
+        else if (strcmp(argv[i], "--object") == 0 && i + 2 < argc) {
+            object = argv[++i];
+            object_arch = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0 && i + 3 < argc) {
+            check[0] = argv[++i];
+            check[1] = argv[++i];
+            check[2] = argv[++i];
+        } else
             break;
+    }
+    if (check[0] != NULL) {
+        struct elf_image kernel, roottask;
+        unsigned char *fdt;
+        uint64_t fdt_size;
+        unsigned machine;
+        if (check_inputs(check[0], check[1], check[2], &machine, &kernel, &roottask, &fdt,
+                         &fdt_size) != 0)
+            return 1;
     }
     static struct newc_member members[16];
     unsigned n = 0;
     for (; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (eq == NULL || n == sizeof members / sizeof members[0]) {
-            fprintf(stderr, "usage: pack-check --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH...\n");
+            fprintf(stderr, "usage: pack-check --payload OUT [--align8] [--nodes KERNEL] [--object OBJ ARCH] [--check KERNEL ROOTTASK DTB|-] [PAD/]NAME=PATH...\n");
             return 2;
         }
         *eq = '\0';
@@ -228,10 +294,31 @@ static int write_payload(int argc, char **argv)
     if (newc_write(out, members, n, align8) != 0)
         return 1;
     uint64_t dtb_size = 0;
-    for (unsigned k = 0; k < n; k++)
+    int has_record = 0, is_linux = 0;
+    for (unsigned k = 0; k < n; k++) {
         if (strcmp(members[k].name, PAYLOAD_DTB) == 0)
             dtb_size = members[k].size;
-    printf("%u %lu\n", nodes_of ? kernel_nodes_quiet(nodes_of) : 0, (unsigned long)dtb_size);
+        has_record |= strcmp(members[k].name, "handoff.record") == 0;
+        is_linux |= strcmp(members[k].name, "linux.Image") == 0;
+    }
+    unsigned nodes = nodes_of ? kernel_nodes_quiet(nodes_of) : 0;
+    if (object != NULL) {
+        /* The symbols the loader reads, in the order pack.sh once assembled
+         * them: the hand-off record's presence (the loader searches the
+         * archive only then), the kernel's core count when it has more than
+         * one, the Linux payload kind. */
+        struct payload_symbol symbols[3];
+        unsigned nsymbols = 0;
+        if (has_record)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_has_handoff_record", 1 };
+        if (nodes > 1)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_kernel_nodes", nodes };
+        if (is_linux)
+            symbols[nsymbols++] = (struct payload_symbol){ "payload_is_linux", 1 };
+        if (payload_object_write(object, out, object_arch, symbols, nsymbols) != 0)
+            return 1;
+    }
+    printf("%u %lu\n", nodes, (unsigned long)dtb_size);
     return 0;
 }
 
@@ -289,10 +376,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct elf_image kernel, roottask;
-    unsigned machine = kernel_machine(argv[1]);
-    check_same_arch(argv[1], argv[2], machine);
-    load_elf_for(argv[1], "kernel.elf", machine, &kernel);
-    load_elf_for(argv[2], "roottask.elf", machine, &roottask);
+    unsigned char *fdt;
+    uint64_t fdt_size;
+    unsigned machine;
+    if (check_inputs(argv[1], argv[2], argv[3], &machine, &kernel, &roottask, &fdt, &fdt_size) != 0)
+        return 1;
 
     struct plan_inputs in = { .kernel = &kernel, .roottask = &roottask };
     uint64_t ram_base = machine == ELF_EM_RISCV ? RISCV_VIRT_RAM_BASE : VIRT_RAM_BASE;
@@ -302,34 +390,7 @@ int main(int argc, char **argv)
     in.loader.start = strtoull(argv[5], NULL, 0);
     in.loader.end = loader_end_arg(argv[6]);
 
-    if (strcmp(argv[3], "-") != 0) {
-        uint64_t size;
-        unsigned char *fdt = read_file(argv[3], "DTB", &size);
-        int err = size < sizeof(struct fdt_header) ? -FDT_ERR_TRUNCATED : fdt_check_header(fdt);
-        if (err == 0 && fdt_totalsize(fdt) > size)
-            err = -FDT_ERR_TRUNCATED;
-        /* Before version 16 node names are full paths, and libfdt 1.6.1's
-         * fdt_check_full dereferences the NULL name fdt_get_name returns for a
-         * root without a '/' (found by harness/fuzz/fuzz_dtb.c). */
-        if (err == 0 && fdt_version(fdt) < 16) {
-            fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: version %u is older"
-                    " than 16, the oldest the loader reads\n", argv[3], fdt_version(fdt));
-            return 1;
-        }
-        if (err == 0)
-            err = fdt_check_full(fdt, fdt_totalsize(fdt));
-        if (err != 0) {
-            fprintf(stderr, "pack: error: kernel.dtb (%s) is not a valid DTB: %s\n", argv[3],
-                    fdt_strerror(err));
-            return 1;
-        }
-        /* The loader's remaining blob checks (the reservation map), in its words. */
-        char what[300], why[DTB_ERR_LEN];
-        snprintf(what, sizeof what, "kernel.dtb (%s)", argv[3]);
-        if (dtb_check_blob(fdt, size, what, why) != 0) {
-            fprintf(stderr, "pack: error: %s\n", why);
-            return 1;
-        }
+    if (fdt != NULL) {
         in.dtb_size = dtb_handover_size(fdt);   /* what the loader hands over, packed */
         /* The loader takes RAM from the payload DTB, not from RAM_MIB, with
          * the same code (loader/common/dtb_parse.c). */
