@@ -67,6 +67,101 @@ static void relax(void)
     __asm__ volatile("yield" : : : "memory");
 }
 
+/* The boot core sleeps (wfi) until the virtual timer fires 1 ms ahead
+ * rather than spin through its wait: a spinning vCPU costs the host a core
+ * for the whole wait (2 s when a core never comes), and can starve the core
+ * it waits for when QEMU runs every vCPU on one host thread. wfi ends when
+ * the GIC signals the timer's interrupt, which stays masked (DAIF.I), so no
+ * exception is taken; the GIC is set up for that alone and left as found.
+ * Only with neither EL2 nor EL3 implemented: there an IRQ could only be
+ * routed to EL1. Otherwise the core spins as before. */
+#define VTIMER_INTID       27       /* QEMU virt: PPI 11, the EL1 virtual timer */
+#define VTIMER_BIT         (1u << VTIMER_INTID)
+#define DOZE_PRIORITY      0x80u    /* above DOZE_PRIORITY_MASK: signalled */
+#define DOZE_PRIORITY_MASK 0xf0u
+#define GICD_CTLR          0x000
+#define GICD_ISENABLER0    0x100
+#define GICD_ICENABLER0    0x180
+#define GICD_ICPENDR0      0x280
+#define GICD_IPRIORITYR    0x400
+#define GICC_CTLR          0x000
+#define GICC_PMR           0x004
+#define CNTV_CTL_ENABLE    1u
+
+static volatile uint32_t *gicd(unsigned offset)
+{
+    return (volatile uint32_t *)(GICD_VADDR + offset);
+}
+
+static volatile uint32_t *gicc(unsigned offset)
+{
+    return (volatile uint32_t *)(GICC_VADDR + offset);
+}
+
+/* What doze_begin changed, for doze_end to put back. */
+static struct {
+    bool on;
+    uint32_t gicd_ctlr, gicc_ctlr, gicc_pmr, enabled;
+    uint8_t priority;
+} doze_saved;
+
+static bool no_el2_or_el3(void)
+{
+    uint64_t pfr0;
+    __asm__ volatile("mrs %0, id_aa64pfr0_el1" : "=r"(pfr0));
+    return ((pfr0 >> 8) & 0xff) == 0;       /* EL2 [11:8] and EL3 [15:12] */
+}
+
+static void doze_begin(void)
+{
+    if (!no_el2_or_el3())
+        return;
+    volatile uint8_t *priority = (volatile uint8_t *)gicd(GICD_IPRIORITYR) + VTIMER_INTID;
+    doze_saved.gicd_ctlr = *gicd(GICD_CTLR);
+    doze_saved.gicc_ctlr = *gicc(GICC_CTLR);
+    doze_saved.gicc_pmr = *gicc(GICC_PMR);
+    doze_saved.enabled = *gicd(GICD_ISENABLER0) & VTIMER_BIT;
+    doze_saved.priority = *priority;
+    *priority = DOZE_PRIORITY;
+    *gicd(GICD_ISENABLER0) = VTIMER_BIT;
+    *gicc(GICC_PMR) = DOZE_PRIORITY_MASK;
+    *gicc(GICC_CTLR) = doze_saved.gicc_ctlr | 1;
+    *gicd(GICD_CTLR) = doze_saved.gicd_ctlr | 1;
+    doze_saved.on = true;
+}
+
+/* Sleeps about 1 ms (or spins once when dozing is off). */
+static void doze(void)
+{
+    if (!doze_saved.on) {
+        relax();
+        return;
+    }
+    uint64_t hz;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+    uint64_t wake = counter_now() + (hz != 0 ? hz : FALLBACK_COUNTER_HZ) / 1000;
+    __asm__ volatile("msr cntv_cval_el0, %0\n msr cntv_ctl_el0, %1\n isb"
+                     : : "r"(wake), "r"((uint64_t)CNTV_CTL_ENABLE) : "memory");
+    /* The timer's line is low again now; drop what the last wake latched. */
+    *gicd(GICD_ICPENDR0) = VTIMER_BIT;
+    __asm__ volatile("dsb sy\n wfi" : : : "memory");
+}
+
+static void doze_end(void)
+{
+    if (!doze_saved.on)
+        return;
+    __asm__ volatile("msr cntv_ctl_el0, xzr\n isb" : : : "memory");
+    *gicd(GICD_CTLR) = doze_saved.gicd_ctlr;
+    *gicc(GICC_CTLR) = doze_saved.gicc_ctlr;
+    *gicc(GICC_PMR) = doze_saved.gicc_pmr;
+    if (!doze_saved.enabled)
+        *gicd(GICD_ICENABLER0) = VTIMER_BIT;
+    *gicd(GICD_ICPENDR0) = VTIMER_BIT;
+    *((volatile uint8_t *)gicd(GICD_IPRIORITYR) + VTIMER_INTID) = doze_saved.priority;
+    doze_saved.on = false;
+}
+
 static unsigned count_cores(uint64_t min_state)
 {
     unsigned n = 0;
@@ -152,6 +247,7 @@ void smp_release_secondary_cores(void)
     ksNumCPUs = 1;
     store_release(&node_boot_lock, 1);
     uint64_t deadline = counter_deadline(CORE_ARRIVAL_TIMEOUT_SECONDS);
+    doze_begin();
     for (;;) {
         report_refused_cores();
         ksNumCPUs = count_cores(CORE_STARTED);
@@ -159,8 +255,9 @@ void smp_release_secondary_cores(void)
             break;
         if (counter_now() >= deadline)
             report_missing_cores();
-        relax();
+        doze();
     }
+    doze_end();
     check_entry_registers();
 }
 
