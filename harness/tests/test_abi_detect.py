@@ -40,9 +40,11 @@ def kernel(request, artifacts):
 
 
 def boot_once(kind, kernel_path, roottask, booter):
+    """Each image boots once per kernel for the whole run (booter.boot_shared,
+    across xdist workers)."""
     key = (kind, roottask)
     if key not in _boots:
-        _boots[key] = booter.boot(booter.pack(kernel_path, roottask), timeout=90)
+        _boots[key] = booter.boot_shared(booter.pack(kernel_path, roottask), timeout=90)
     return _boots[key]
 
 

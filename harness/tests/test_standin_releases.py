@@ -58,9 +58,12 @@ _boots = {}
 
 
 def roottask_run(build, artifacts, booter):
+    """The root task booted once per build for the whole run (booter.boot_shared,
+    across xdist workers; the 13.0.0 builds' images are also test_chain's,
+    test_abi_detect's and test_standin_smp's, byte for byte)."""
     if build not in _boots:
         image = booter.pack(require_build(build), artifacts.roottask)
-        _boots[build] = booter.boot(image, timeout=90)
+        _boots[build] = booter.boot_shared(image, timeout=90)
     return _boots[build]
 
 

@@ -25,7 +25,10 @@ import sel4abi  # noqa: E402
 
 pytestmark = pytest.mark.qemu
 
-CC = os.environ.get("CROSS", "aarch64-linux-gnu-") + "gcc"
+# Assembled and linked without the compiler driver (which would start the
+# preprocessor and collect2 besides): the sources use no preprocessor.
+AS = os.environ.get("CROSS", "aarch64-linux-gnu-") + "as"
+LD = os.environ.get("CROSS", "aarch64-linux-gnu-") + "ld"
 
 # Each root task prints a banner through DebugPutChar, then runs `body`.
 # `trap_pc` labels the instruction that is expected to trap. {Name} is the
@@ -112,14 +115,15 @@ def syscalls_of(kernel):
 
 
 def build_roottask(tmp_path, name, kernel):
-    src = tmp_path / f"{name}.S"
+    src = tmp_path / f"{name}.s"
+    obj = tmp_path / f"{name}.o"
     elf = tmp_path / f"{name}.elf"
     numbers = syscalls_of(kernel)
     src.write_text(re.sub(r"\{(\w+)\}", lambda m: str(numbers[m.group(1)]),
                           PROLOGUE + BODIES[name] + EPILOGUE))
-    subprocess.run([CC, "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none",
-                    "-Wl,-Ttext=0x400000", "-Wl,-e,_start", str(src), "-o", str(elf)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run([AS, str(src), "-o", str(obj)], check=True, capture_output=True, text=True)
+    subprocess.run([LD, "-static", "--build-id=none", "-Ttext=0x400000", "-e", "_start", str(obj),
+                    "-o", str(elf)], check=True, capture_output=True, text=True)
     return str(elf), expect.elf_facts(str(elf)).symbols["trap_pc"][0]
 
 

@@ -31,10 +31,14 @@
 #define MAX_UNTYPED_BITS    47
 
 /* Frames seL4 keeps for itself on this board (GIC distributor and CPU
- * interface): they are left out of the device untypeds, as seL4 does, even
- * though the stand-in never touches the GIC. */
+ * interface): they are left out of the device untypeds, as seL4 does. Only
+ * the SMP builds touch the GIC, and only to wake a waiting boot core. */
 #define GICD_PADDR          0x08000000
 #define GICC_PADDR          0x08010000
+/* Where the SMP builds map them, after the UART: the boot core sleeps on
+ * the virtual timer's interrupt while it waits for the other cores (smp.c). */
+#define GICD_VADDR          (KDEV_BASE + 0x1000)
+#define GICC_VADDR          (KDEV_BASE + 0x2000)
 /* The cap of a VSpace root (seL4's isValidVTableRoot). */
 #define VSPACE_ROOT_CAP_TAG SEL4_CAP_TAG_VSPACE
 /* Physical frames the kernel keeps out of the device untypeds. */

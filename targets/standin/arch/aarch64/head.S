@@ -77,7 +77,9 @@ _start:
     .ltorg
 
 #if MAX_NUM_NODES > 1
-    /* Parked cores run no C and use no stack; wfe keeps them quiet. */
+    /* Parked cores run no C and use no stack. wfi keeps them asleep: with
+     * every interrupt masked and no GIC set up for them nothing wakes them
+     * (QEMU runs wfe as a yield, a spin costing the host a core). */
 park_core_id_taken:
     clrex
     mov     x11, #1
@@ -92,7 +94,7 @@ park_core_id_out_of_range:
     add     x10, x10, #CORE_REFUSAL_SEEN
     stlr    x11, [x10]
 park_core:
-    wfe
+    wfi
     b       park_core
 #endif
 

@@ -52,9 +52,17 @@ _Static_assert(sizeof(struct core_entry) == 1u << CORE_ENTRY_SIZE_BITS, "CORE_EN
 
 /* A core parked because its TPIDR_EL1 was MAX_NUM_NODES or more. */
 struct core_id_refusal {
-    uint64_t seen;        /* 1 once a core was parked (written after tpidr) */
-    uint64_t tpidr;       /* its TPIDR_EL1 (any one of them, if several) */
+    uint64_t seen;        /* 1 once a core was parked (written after id) */
+    uint64_t id;          /* its TPIDR_EL1 (any one of them, if several) */
 };
+_Static_assert(__builtin_offsetof(struct core_id_refusal, id) == CORE_REFUSAL_TPIDR,
+               "CORE_REFUSAL_TPIDR");
+
+/* The words of smp.c's lines (smp_arch.h). */
+#define SMP_CORES        "cores"
+#define SMP_IDS          "logical ids"
+#define SMP_NO_BOOT_CORE "no core entered with logical id 0 (TPIDR_EL1 = 0)"
+#define SMP_PARKED       "a core with TPIDR_EL1"
 
 /* In .bss: all zero when the loader hands over. */
 extern struct core_entry core_entries[MAX_NUM_NODES];

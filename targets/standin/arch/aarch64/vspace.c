@@ -53,6 +53,10 @@ static void build_kernel_tables(void)
     kernel_level1[PT_INDEX(KDEV_BASE, 1)] = table_descriptor(kernel_device_level2);
     kernel_device_level2[PT_INDEX(KDEV_BASE, 2)] = table_descriptor(kernel_device_level3);
     kernel_device_level3[PT_INDEX(UART_VADDR, 3)] = UART_PADDR | KERNEL_DEVICE_PAGE;
+#if MAX_NUM_NODES > 1
+    kernel_device_level3[PT_INDEX(GICD_VADDR, 3)] = GICD_PADDR | KERNEL_DEVICE_PAGE;
+    kernel_device_level3[PT_INDEX(GICC_VADDR, 3)] = GICC_PADDR | KERNEL_DEVICE_PAGE;
+#endif
 }
 
 void vspace_activate_kernel(void)

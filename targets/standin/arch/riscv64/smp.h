@@ -64,6 +64,12 @@ struct core_id_refusal {
     uint64_t id;          /* its a7 (any one of them, if several) */
 };
 
+/* The words of smp.c's lines (smp_arch.h). */
+#define SMP_CORES        "harts"
+#define SMP_IDS          "core ids"
+#define SMP_NO_BOOT_CORE "no hart entered with logical core id 0 (a7 = 0)"
+#define SMP_PARKED       "a hart with a7"
+
 /* In .bss: all zero when the loader hands over. */
 extern struct core_entry core_entries[MAX_NUM_NODES];
 extern struct core_id_refusal core_id_out_of_range;
