@@ -23,7 +23,7 @@ STANDIN_DIR       := targets/standin
 # AArch64-specific sources (entry, vectors, page tables, PL011, PSCI, SMP,
 # the ARM VSpace invocations, link script, platform constants).
 STANDIN_ARCH_DIR  := $(STANDIN_DIR)/arch/aarch64
-STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp.c inv_vspace.c trap.c boot_arch.c
+STANDIN_ARCH_SRCS := head.S vectors.S vspace.c uart.c power.c smp_arch.c inv_vspace.c trap.c boot_arch.c
 STANDIN_OUT       := $(BUILD)/targets/standin
 STANDIN_RELEASES  := 13.0.0 14.0.0 15.0.0 16.0.0
 STANDIN_SMP_NODES := 4
@@ -43,7 +43,7 @@ STANDIN_C_SRCS := abi.c abi_table.c boot.c boot_arch.c bootinfo.c bootinfo_frame
                   inv_vspace.c invocation.c ipc.c fault.c notification.c kassert.c kstring.c \
                   power.c sched.c \
                   syscall.c trap.c thread.c uart.c vspace.c
-STANDIN_SMP_C_SRCS := smp.c
+STANDIN_SMP_C_SRCS := smp.c smp_arch.c
 STANDIN_MCS_C_SRCS := inv_sched.c reply.c sched_context.c
 STANDIN_S_SRCS := head.S vectors.S
 STANDIN_COMMON_SRCS := fmt.c esr.c
@@ -164,7 +164,7 @@ STANDIN_RV_SHARED_SRCS := abi.c abi_table.c boot.c bootinfo.c bootinfo_frame.c h
                           freemem.c inv_cnode.c inv_domain.c inv_tcb.c inv_untyped.c invocation.c \
                           ipc.c fault.c notification.c kassert.c kstring.c sched.c syscall.c thread.c
 STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_vspace.c
-STANDIN_RV_SMP_SRCS    := smp.c
+STANDIN_RV_SMP_SRCS    := smp_arch.c
 STANDIN_RV_CONFIGS     := up mcs smp$(STANDIN_SMP_NODES) mcs-smp$(STANDIN_SMP_NODES)
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
 STANDIN_RV_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
@@ -180,7 +180,8 @@ standin_rv_obj_dir = $(STANDIN_RV_OBJ)$(call standin_suffix,$(1))
 standin_rv_cflags = $(STANDIN_RV_CFLAGS) -DCONFIG_KERNEL_MCS=$(if $(findstring mcs,$(1)),1,0) \
                     $(if $(findstring smp,$(1)),-DMAX_NUM_NODES=$(STANDIN_SMP_NODES))
 standin_rv_objs = $(addprefix $(call standin_rv_obj_dir,$(1))/,$(STANDIN_RV_SHARED_SRCS:.c=.o) \
-                      $(if $(findstring mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o))) \
+                      $(if $(findstring mcs,$(1)),$(STANDIN_MCS_C_SRCS:.c=.o)) \
+                      $(if $(findstring smp,$(1)),smp.o)) \
                   $(addprefix $(call standin_rv_obj_dir,$(1))/arch/riscv64/,$(patsubst %.S,%.o,$(STANDIN_RV_ARCH_SRCS:.c=.o)) \
                       $(if $(findstring smp,$(1)),$(STANDIN_RV_SMP_SRCS:.c=.o))) \
                   $(call standin_rv_obj_dir,$(1))/common/fmt.o $(call standin_rv_obj_dir,$(1))/abi/sel4_abi_table.o
