@@ -25,8 +25,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from . import expect
-from .qemu_machine import kernel_nodes, machine_argv, machine_for
+# expect and qemu_machine (which read ELF files with pyelftools, 0.08 CPU-s
+# to import on the test host) are imported where a boot is measured: the
+# baseline, the reports and regress.py need only the stage names below.
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
 
@@ -77,6 +78,7 @@ class BootCost:
 def stages_for(kernel_elf, roottask_elf, chain=False):
     """The stage addresses, from the ELF files; stages whose symbol is missing
     (a stripped kernel) are left out and named in the notes."""
+    from . import expect
     k = expect.elf_facts(kernel_elf)
     u = expect.elf_facts(roottask_elf)
     stages, notes = [Stage("kernel_entry", k.entry)], []
@@ -154,6 +156,7 @@ def measure(image, kernel_elf, roottask_elf, label=None, machine=None, cpu="cort
     smp: QEMU's CPUs, by default the kernel's cores. On an SMP machine the
     counter is the replay's, over every CPU (QEMU runs them in turn under
     -icount), and each stage is its first instruction on any CPU."""
+    from .qemu_machine import kernel_nodes, machine_argv, machine_for
     stages, notes = stages_for(kernel_elf, roottask_elf, chain)
     machine = machine or machine_for(kernel_elf)
     smp = smp or kernel_nodes(kernel_elf)

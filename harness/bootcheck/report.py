@@ -25,7 +25,6 @@ import time
 
 import pytest
 
-from . import baseline, report_html, report_md
 from .images import ROOT
 
 LONGREPR_LIMIT = 20000
@@ -89,6 +88,10 @@ def _check_verdicts(tmp_path):
 def write_reports(outdir, results, cmp):
     """results.json, report.html and summary.md of one run (a pytest
     session, or LAVA jobs: bootcheck.lava_results)."""
+    # Imported here, by the one process that writes: the HTML report pulls in
+    # the check report's pictures and seL4's contract (0.05 CPU-s), which
+    # every pytest-xdist worker and nested pytest would import for nothing.
+    from . import report_html, report_md
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
@@ -146,6 +149,7 @@ class Collector:
     def pytest_sessionfinish(self, session):
         outdir = self.config.getoption("--bootcheck-reports")
         os.makedirs(outdir, exist_ok=True)
+        from . import baseline
         results = self.results()
         base_path = (self.config.getoption("--bootcheck-baseline") or
                      os.path.join(outdir, "baseline.json"))

@@ -10,7 +10,7 @@ import os
 import pathlib
 import subprocess
 
-from bootcheck import runcache
+from bootcheck import images, runcache
 
 from conftest import BUILD
 
@@ -47,3 +47,21 @@ def run_check(tmp_path, image, *args, seconds=None, shared=True):
         verdict = json.loads((out / "verdict.json").read_text())
     print(r.stdout, r.stderr)
     return r, verdict, out
+
+
+def packed_once(tmp_path, kernel, roottask):
+    """kernel and roottask packed (`make image`, no DTB) once per test run,
+    at one path in the run cache: a check's key holds its image's path, so
+    tests that check the same image share that check only when they also
+    share the image (test_smp_loader.py and test_check_report_chromium.py
+    check the 4-core stand-in's). Without a run cache: under tmp_path."""
+    base = runcache.run_dir()
+    if base is None:
+        return images.pack_ok(kernel, roottask, tmp_path / "packed.elf")
+    key = runcache.key_of("packed-once", runcache.file_digest(kernel), runcache.file_digest(roottask))
+    out = pathlib.Path(base) / "packed-once" / f"{key}.elf"
+
+    def pack():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return images.pack_ok(kernel, roottask, out)
+    return runcache.shared("packed-once", key, pack)

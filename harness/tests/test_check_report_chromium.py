@@ -10,13 +10,12 @@ import html.parser
 import os
 import pathlib
 import re
-import subprocess
 
 import pytest
 
-from bootcheck import browser, images
+from bootcheck import browser
 
-from check_runs import run_check
+from check_runs import packed_once, run_check
 from conftest import BUILD, Artifacts
 
 # One worker runs this module and test_report_chromium.py: the module's
@@ -24,7 +23,6 @@ from conftest import BUILD, Artifacts
 # every page of both.
 pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow, pytest.mark.xdist_group("chromium")]
 
-BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 ALT = os.path.join(BUILD, "fixtures", "altloader")
 # The colours the report promises (docs/report.md): passed, broken, not reached.
 GREEN, RED, GREY = "#1a7f37", "#cf222e", "#8c959f"
@@ -206,11 +204,11 @@ def test_smp_kernel_gets_one_lane_per_core(tmp_path):
     if browser.CHROMIUM is None:
         pytest.skip("chromium is not installed (make deps installs Debian's chromium)")
     kernel = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
-    image = images.pack_ok(kernel, Artifacts.roottask, tmp_path / "smp4.elf")
-    r = subprocess.run([BOOTCHECK, "check", str(image), "--out", str(tmp_path / "report")],
-                       capture_output=True, text=True, timeout=120)
+    # The same image and check as test_smp_loader.py's four-core check: made once per run.
+    image = packed_once(tmp_path, kernel, Artifacts.roottask)
+    r, _, report = run_check(tmp_path, image, seconds=15)
     assert r.returncode == 0, r.stdout + r.stderr
-    dom = Dom(browser.dump_dom(tmp_path / "report" / "report.html"))
+    dom = Dom(browser.dump_dom(report / "report.html"))
     lanes = dom.root.find_all("svg", cls="bootchain")[0].find_all("g", cls="lane")
     assert [l.attrs["data-core"] for l in lanes] == ["0", "1", "2", "3"]
     for lane in lanes:

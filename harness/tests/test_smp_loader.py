@@ -16,6 +16,7 @@ import pytest
 
 from bootcheck import emu, expect, images, qemu_machine
 
+import check_runs
 from conftest import BUILD, Artifacts
 
 pytestmark = pytest.mark.qemu
@@ -117,8 +118,9 @@ def run_check(tmp_path, image, *args):
 @pytest.mark.slow
 @pytest.mark.emu
 def test_check_passes_our_loader_on_four_cores(tmp_path):
-    image = images.pack_ok(SMP_KERNEL, Artifacts.roottask, tmp_path / "smp.elf")
-    r, v = run_check(tmp_path, image)
+    # The same image and check as test_check_report_chromium.py's lanes: made once per run.
+    image = check_runs.packed_once(tmp_path, SMP_KERNEL, Artifacts.roottask)
+    r, v, _ = check_runs.run_check(tmp_path, image, seconds=15)
     assert r.returncode == 0, r.stdout + r.stderr
     cores = next(f for f in v["findings"] if f["rule"] == "cores")
     assert cores["sentence"] == ("4 cores: the boot core (TPIDR_EL1 0) and cores 1, 2, 3 entered at EL1 "
