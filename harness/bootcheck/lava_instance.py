@@ -128,7 +128,12 @@ class Instance:
         e = dict(os.environ)
         e.update({
             "PYTHONPATH": s["pythonpath"],
-            "DATABASE_URL": f"postgres://lava@127.0.0.1:{s['pg_port']}/lavaserver",
+            # conn_max_age: each Django thread keeps its database connection.
+            # Without it every request (the worker's ping and job-log posts,
+            # lavacli's polls, each once a second) connected anew, and
+            # PostgreSQL forked and set up a backend for each: 4-5 CPU-s of
+            # the instance test's ~20.
+            "DATABASE_URL": f"postgres://lava@127.0.0.1:{s['pg_port']}/lavaserver?conn_max_age=600",
             "SECRET_KEY": "bootcheck-local-instance-" + str(s["pg_port"]),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LAVA_SETTINGS_DJANGO_LOGFILE": os.path.join(self.work, "logs", "django.log"),
