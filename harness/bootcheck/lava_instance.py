@@ -220,6 +220,23 @@ class Instance:
         self._save()
         return proc
 
+    def _spawn_server(self, commands):
+        """lava-server's processes {name: argv}, forked from one that loads
+        Django and lava-server once (bootcheck/lava_server_fork.py): each
+        in a session of its own, as _spawn starts them."""
+        specs = [[name, os.path.join(self.work, "logs", f"{name}.out"), argv[1:] if argv[0] == "/usr/bin/python3"
+                  else argv] for name, argv in commands.items()]
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lava_server_fork.py")
+        r = subprocess.run(["/usr/bin/python3", script, json.dumps(specs)], env=self.env(), cwd=self.work,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        try:
+            pids = json.loads(r.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            said = (r.stderr.strip() or r.stdout.strip()).splitlines() or [f"exit {r.returncode}"]
+            raise InstanceError(f"lava-server's processes did not start: {said[-1]}") from None
+        self.state.setdefault("pids", {}).update(pids)
+        self._save()
+
     def _prepare(self, server_tree, tools):
         """The instance's directories and state, up to its database."""
         if os.path.exists(self.state_file):
@@ -273,18 +290,18 @@ class Instance:
         # Everything at once: each waits for what it needs (the worker pings
         # until the web process answers, the scheduler connects to the
         # publisher whenever it is up).
-        self._spawn("gunicorn", ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
-                                 # one process, so Django's URLs and views load once
-                                 "-w", "1", "--threads", "8", "--timeout", "120", "lava_server.wsgi"],
-                    env=self.env())
         user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
-        self._spawn("publisher", self._manage_argv(
-            "lava-publisher", "-u", user, "-g", group, "--host", "127.0.0.1", "--port",
-            str(self.state["publisher_port"]), "--log-file", os.path.join(self.work, "logs", "publisher.log")),
-            env=self.env())
-        self._spawn("scheduler", self._manage_argv(
-            "lava-scheduler", "-u", user, "-g", group, "--event-url", f"tcp://127.0.0.1:{self.state['event_port']}",
-            "--log-file", os.path.join(self.work, "logs", "scheduler.log")), env=self.env())
+        self._spawn_server({
+            "gunicorn": ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
+                         # one process, so Django's URLs and views load once
+                         "-w", "1", "--threads", "8", "--timeout", "120", "lava_server.wsgi"],
+            "publisher": self._manage_argv(
+                "lava-publisher", "-u", user, "-g", group, "--host", "127.0.0.1", "--port",
+                str(self.state["publisher_port"]), "--log-file", os.path.join(self.work, "logs", "publisher.log")),
+            "scheduler": self._manage_argv(
+                "lava-scheduler", "-u", user, "-g", group, "--event-url",
+                f"tcp://127.0.0.1:{self.state['event_port']}",
+                "--log-file", os.path.join(self.work, "logs", "scheduler.log"))})
         self._spawn("worker", ["lava-worker", "--name", WORKER, "--url", self.url + "/",
                                "--ws-url", f"http://127.0.0.1:{self.state['publisher_port']}/ws/",
                                "--token", tokens["worker_token"],
