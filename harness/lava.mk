@@ -68,6 +68,10 @@ lava-submit:
 # gunicorn, lava-scheduler and a lava-worker with one qemu device.
 #   make lava-instance        prints LAVA_URL=... LAVA_USER=... LAVA_TOKEN=... for make lava-submit
 #   make lava-instance-stop
+#   make lava-instance-template   the set-up database every instance starts from
+#                                 (initdb, lava-server's migrations, user, token, worker,
+#                                 devices: a minute of CPU), made once; make deps runs it,
+#                                 so no test run makes it
 LAVA_SERVER_TREE := $(BUILD)/deps/lava-server
 LAVA_INSTANCE_DIR ?= $(BUILD)/lava-instance
 
@@ -78,8 +82,10 @@ $(LAVA_SERVER_TREE)/usr/bin/lava-server:
 	dpkg-deb -x $(LAVA_SERVER_TREE)/debs/lava-server_*_all.deb $(LAVA_SERVER_TREE)
 	@test -f $@ || { echo "error: $@ missing after unpacking lava-server" >&2; exit 1; }
 
-.PHONY: lava-instance lava-instance-stop lava-server-tree
+.PHONY: lava-instance lava-instance-stop lava-server-tree lava-instance-template
 lava-server-tree: $(LAVA_SERVER_TREE)/usr/bin/lava-server
+lava-instance-template: $(LAVA_SERVER_TREE)/usr/bin/lava-server
+	$(LAVA_PY) bootcheck.lava_instance template --server-tree "$(abspath $(LAVA_SERVER_TREE))"
 lava-instance: $(LAVA_SERVER_TREE)/usr/bin/lava-server
 	$(LAVA_PY) bootcheck.lava_instance start "$(abspath $(LAVA_INSTANCE_DIR))" --server-tree "$(abspath $(LAVA_SERVER_TREE))"
 lava-instance-stop:

@@ -20,6 +20,7 @@ scheduler looks for work every 20 s) and a scheduled one wakes the worker.
 
     python3 -m bootcheck.lava_instance start DIR --server-tree TREE   (make lava-instance)
     python3 -m bootcheck.lava_instance stop DIR                       (make lava-instance-stop)
+    python3 -m bootcheck.lava_instance template --server-tree TREE    (make lava-instance-template)
 """
 
 import argparse
@@ -127,7 +128,12 @@ class Instance:
         e = dict(os.environ)
         e.update({
             "PYTHONPATH": s["pythonpath"],
-            "DATABASE_URL": f"postgres://lava@127.0.0.1:{s['pg_port']}/lavaserver",
+            # conn_max_age: each Django thread keeps its database connection.
+            # Without it every request (the worker's ping and job-log posts,
+            # lavacli's polls, each once a second) connected anew, and
+            # PostgreSQL forked and set up a backend for each: 4-5 CPU-s of
+            # the instance test's ~20.
+            "DATABASE_URL": f"postgres://lava@127.0.0.1:{s['pg_port']}/lavaserver?conn_max_age=600",
             "SECRET_KEY": "bootcheck-local-instance-" + str(s["pg_port"]),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LAVA_SETTINGS_DJANGO_LOGFILE": os.path.join(self.work, "logs", "django.log"),
@@ -214,10 +220,28 @@ class Instance:
         self._save()
         return proc
 
-    def start(self, server_tree):
+    def _spawn_server(self, commands):
+        """lava-server's processes {name: argv}, forked from one that loads
+        Django and lava-server once (bootcheck/lava_server_fork.py): each
+        in a session of its own, as _spawn starts them."""
+        specs = [[name, os.path.join(self.work, "logs", f"{name}.out"), argv[1:] if argv[0] == "/usr/bin/python3"
+                  else argv] for name, argv in commands.items()]
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lava_server_fork.py")
+        r = subprocess.run(["/usr/bin/python3", script, json.dumps(specs)], env=self.env(), cwd=self.work,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        try:
+            pids = json.loads(r.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            said = (r.stderr.strip() or r.stdout.strip()).splitlines() or [f"exit {r.returncode}"]
+            raise InstanceError(f"lava-server's processes did not start: {said[-1]}") from None
+        self.state.setdefault("pids", {}).update(pids)
+        self._save()
+
+    def _prepare(self, server_tree, tools):
+        """The instance's directories and state, up to its database."""
         if os.path.exists(self.state_file):
             raise InstanceError(f"an instance already lives in {self.work} (make lava-instance-stop)")
-        for tool in (os.path.join(PG_BIN, "initdb"), shutil.which("gunicorn"), shutil.which("lava-worker")):
+        for tool in tools:
             if not tool or not os.path.exists(tool):
                 raise InstanceError(f"{tool or 'gunicorn/lava-worker'} is not installed (make deps)")
         problem = postgres_user_problem()
@@ -238,7 +262,22 @@ class Instance:
         self.state["pg_root"] = tempfile.mkdtemp(prefix=PG_ROOT_PREFIX, dir=_cluster_base())
         self._save()
         os.chmod(self.state["pg_root"], 0o711)
-        tokens = self._database(template_dir(server_tree, pythonpath))
+        return template_dir(server_tree, pythonpath)
+
+    def make_template(self, server_tree):
+        """The set-up database (template_dir) made now if missing, as `make
+        deps` does (lava-instance-template), so no test run makes it; True
+        if it was made. The instance directory is removed (stop)."""
+        try:
+            template = self._prepare(server_tree, [os.path.join(PG_BIN, "initdb")])
+            return self._database(template, start=False)[1]
+        finally:
+            self.stop()
+
+    def start(self, server_tree):
+        template = self._prepare(server_tree, [os.path.join(PG_BIN, "initdb"), shutil.which("gunicorn"),
+                                               shutil.which("lava-worker")])
+        tokens, _ = self._database(template)
         self.state.update(token=tokens["token"])
         self._save()
         from . import lava_jobs          # here only: `stop` needs none of its imports
@@ -251,18 +290,18 @@ class Instance:
         # Everything at once: each waits for what it needs (the worker pings
         # until the web process answers, the scheduler connects to the
         # publisher whenever it is up).
-        self._spawn("gunicorn", ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
-                                 # one process, so Django's URLs and views load once
-                                 "-w", "1", "--threads", "8", "--timeout", "120", "lava_server.wsgi"],
-                    env=self.env())
         user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
-        self._spawn("publisher", self._manage_argv(
-            "lava-publisher", "-u", user, "-g", group, "--host", "127.0.0.1", "--port",
-            str(self.state["publisher_port"]), "--log-file", os.path.join(self.work, "logs", "publisher.log")),
-            env=self.env())
-        self._spawn("scheduler", self._manage_argv(
-            "lava-scheduler", "-u", user, "-g", group, "--event-url", f"tcp://127.0.0.1:{self.state['event_port']}",
-            "--log-file", os.path.join(self.work, "logs", "scheduler.log")), env=self.env())
+        self._spawn_server({
+            "gunicorn": ["gunicorn", "--chdir", self.work, "-b", f"127.0.0.1:{self.state['http_port']}",
+                         # one process, so Django's URLs and views load once
+                         "-w", "1", "--threads", "8", "--timeout", "120", "lava_server.wsgi"],
+            "publisher": self._manage_argv(
+                "lava-publisher", "-u", user, "-g", group, "--host", "127.0.0.1", "--port",
+                str(self.state["publisher_port"]), "--log-file", os.path.join(self.work, "logs", "publisher.log")),
+            "scheduler": self._manage_argv(
+                "lava-scheduler", "-u", user, "-g", group, "--event-url",
+                f"tcp://127.0.0.1:{self.state['event_port']}",
+                "--log-file", os.path.join(self.work, "logs", "scheduler.log"))})
         self._spawn("worker", ["lava-worker", "--name", WORKER, "--url", self.url + "/",
                                "--ws-url", f"http://127.0.0.1:{self.state['publisher_port']}/ws/",
                                "--token", tokens["worker_token"],
@@ -295,9 +334,10 @@ class Instance:
             raise InstanceError(f"lava-{' and lava-'.join(ready)} did not start within 60 s "
                                 f"(see {self.work}/logs/)")
 
-    def _database(self, template):
-        """PostgreSQL up on a copy of the template (made first if missing);
-        the template's tokens {token, worker_token}."""
+    def _database(self, template, start=True):
+        """PostgreSQL up (unless not start) on a copy of the template (made
+        first if missing): (the template's tokens {token, worker_token},
+        whether the template was made now)."""
         data = os.path.join(self.state["pg_root"], "data")
         os.makedirs(os.path.join(self.state["pg_root"], "sock"))
         if os.geteuid() == 0:
@@ -305,14 +345,16 @@ class Instance:
         os.makedirs(os.path.dirname(template), exist_ok=True)
         with open(template + ".lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)          # one maker; the others wait and copy
-            if not os.path.isfile(os.path.join(template, "tokens.json")):
+            made = not os.path.isfile(os.path.join(template, "tokens.json"))
+            if made:
                 self._make_template(template, data)
-            else:
+            elif start:
                 _copy_tree(os.path.join(template, "data"), data)
             with open(os.path.join(template, "tokens.json")) as f:
                 tokens = json.load(f)
-        self._postgres_start(data)
-        return tokens
+        if start:
+            self._postgres_start(data)
+        return tokens, made
 
     def _make_template(self, template, data):
         """A new cluster in data, migrated and set up (SETUP), stopped and
@@ -550,10 +592,23 @@ def lava_jobs_scratch(port):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="lava-instance", description=__doc__.split("\n\n")[0])
-    p.add_argument("action", choices=("start", "stop"))
-    p.add_argument("dir")
+    p.add_argument("action", choices=("start", "stop", "template"))
+    p.add_argument("dir", nargs="?", help="the instance's directory (start, stop)")
     p.add_argument("--server-tree", default="")
     a = p.parse_args(argv)
+    if a.action == "template":
+        t0 = time.monotonic()
+        try:
+            made = Instance(tempfile.mkdtemp(prefix="bootcheck-lava-template-")).make_template(a.server_tree)
+        except (InstanceError, subprocess.TimeoutExpired) as e:
+            print(f"lava-instance: error: {e}", file=sys.stderr)
+            return 2
+        pythonpath = server_python_path(a.server_tree)
+        print(f"lava-instance: set-up database {'made in ' + format(time.monotonic() - t0, '.0f') + ' s' if made else 'kept'}: "
+              f"{template_dir(a.server_tree, pythonpath)}")
+        return 0
+    if not a.dir:
+        p.error(f"{a.action} needs the instance's directory")
     inst = Instance(a.dir)
     if a.action == "stop":
         if not inst.state:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from . import arch as arch_facts
-from . import checkrun, images, qemu, qemu_machine, scenario, target
+from . import images, qemu, qemu_machine, scenario, target
 from .images import ROOT
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")
@@ -158,6 +158,15 @@ def lava_can_run(data):
 
 def check_machine(machine, kernel):
     """Refuses a MACHINE that LAVA's qemu method cannot express for this kernel."""
+    check_machine_form(machine)
+    try:
+        qemu_machine.check_agrees(kernel, machine)
+    except qemu_machine.MachineMismatch as e:
+        raise LavaJobError(f"MACHINE={machine}: {e}") from None
+
+
+def check_machine_form(machine):
+    """Refuses a MACHINE that LAVA's qemu method cannot express for any kernel."""
     if not machine or re.search(r"[\s'\"\\]", machine):
         raise LavaJobError(f"MACHINE={machine!r} cannot be expressed: LAVA's qemu method joins its "
                            "options into one command line, so the machine must be one word "
@@ -165,10 +174,6 @@ def check_machine(machine, kernel):
     if not qemu_machine.is_virt(machine):
         raise LavaJobError(f"MACHINE={machine} is not QEMU virt: bootcheck's loader and scenarios "
                            "are written for the virt machine only")
-    try:
-        qemu_machine.check_agrees(kernel, machine)
-    except qemu_machine.MachineMismatch as e:
-        raise LavaJobError(f"MACHINE={machine}: {e}") from None
 
 
 def kernel_flavour(kernel):
@@ -414,6 +419,10 @@ def generate(out, build, image=None, kernel=None, roottask=None, dtb=None, machi
             raise LavaJobError(f"{what}={path} does not exist")
     if image is None and (kernel is None) != (roottask is None):
         raise LavaJobError("give both KERNEL= and ROOTTASK= (or IMAGE=, or neither)")
+    # what needs no kernel is refused before any image is packed
+    if machine is not None:
+        check_machine_form(machine)
+    image_url("image.elf", url_base)
     image_dir = os.path.join(out, "images")
     os.makedirs(image_dir, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lava-jobs-") as work:
@@ -427,6 +436,10 @@ def _candidates(build, image, kernel, roottask, dtb, work):
     """({label: (kernel path, flavour, the scenarios' name for it or None)},
     own loader?, own root task?)"""
     if image is not None:
+        # here only: the payload finder brings the contract checker and
+        # pyelftools (half a CPU-second to import), which nothing else here
+        # (nor make lava-report, which imports this module) needs
+        from . import checkrun
         try:
             found = checkrun.find_payload(image, kernel, roottask, dtb, work)
         except checkrun.CheckError as e:

@@ -9,12 +9,15 @@ scratch directory) is removed and reported.
 """
 
 import argparse
+import contextlib
 import itertools
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from . import progress
+from . import lava_fork, progress
 
 LAVA_RUN = os.environ.get("LAVA_RUN", "lava-run")
 # lava_common.constants.DISPATCHER_DOWNLOAD_DIR: where lava-run makes its
@@ -138,8 +141,120 @@ def check_image_urls(definition, timeout=5):
                     raise UnreachableImage(f"image URL {url} is unreachable: {reason}") from None
 
 
-def run(job_file, device_file, work, validate=False, bound=None):
-    """lava-run on one job; its log (lava-run's output) goes to work/<name>.log."""
+class Dispatcher:
+    """lava-run with its imports paid once (bootcheck.lava_fork): each job
+    started through it is still a lava-run process of its own, forked from
+    one that has lava-run's program loaded. For several jobs (make lava-run,
+    the LAVA tests); thread-safe. The server starts with the first job and
+    ends with close(). A LAVA_RUN that is no Python script (forks False)
+    gets one process per job, as run() without a dispatcher."""
+
+    def __init__(self):
+        self.path = lava_run_path()
+        self.forks = lava_fork.is_python_program(self.path)
+        self.server = None
+        self.lock = threading.RLock()
+        self.changed = threading.Condition()
+        self.pids, self.status = {}, {}
+        self.ids = itertools.count(1)
+        self.ready = False
+
+    def _start_server(self):
+        harness = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [harness, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        self.ready = False
+        self.server = subprocess.Popen(["/usr/bin/python3", "-m", "bootcheck.lava_fork", self.path],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.reader = threading.Thread(target=self._read, args=(self.server,), daemon=True)
+        self.reader.start()
+        with self.changed:
+            self.changed.wait_for(lambda: self.ready or self.server.poll() is not None, timeout=120)
+        if not self.ready:
+            self.close()
+            raise LavaRunMissing(f"{self.path} could not be loaded by bootcheck.lava_fork")
+
+    def _read(self, server):
+        for line in server.stdout:
+            said = json.loads(line)
+            with self.changed:
+                if "ready" in said:
+                    self.ready = True
+                elif "status" in said:
+                    self.status[said["pid"]] = said["status"]
+                else:
+                    self.pids[said["id"]] = said["pid"]
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()       # the server has ended: waiters see its poll()
+
+    def start(self, argv, log):
+        """The pid of `lava-run ARGV[1:] > LOG 2>&1 < /dev/null` in a session of its own."""
+        with self.lock:
+            if self.server is None:
+                self._start_server()
+            server = self.server
+            request = next(self.ids)
+            server.stdin.write((json.dumps({"id": request, "argv": argv[1:], "log": log}) + "\n").encode())
+            server.stdin.flush()
+        with self.changed:
+            self.changed.wait_for(lambda: request in self.pids or server.poll() is not None, 60)
+            if request not in self.pids:
+                raise LavaRunMissing("bootcheck.lava_fork did not start lava-run")
+            return self.pids.pop(request)
+
+    def wait(self, pid, timeout=None):
+        """pid's exit status (as Popen.returncode); TimeoutExpired after timeout s."""
+        server = self.server
+        with self.changed:
+            if not self.changed.wait_for(lambda: pid in self.status or server is None or server.poll() is not None,
+                                         timeout):
+                raise subprocess.TimeoutExpired(f"lava-run (pid {pid})", timeout)
+            if pid not in self.status:
+                raise LavaRunMissing(f"bootcheck.lava_fork ended while lava-run (pid {pid}) ran")
+            return self.status.pop(pid)
+
+    def close(self):
+        """Ends the server once its jobs have ended (it waits for them)."""
+        with self.lock:
+            server, self.server = self.server, None
+        if server is None:
+            return
+        try:
+            server.stdin.close()
+        except OSError:
+            pass
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            _kill(_descendants(server.pid) + [server.pid])
+            server.wait()
+        self.reader.join(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Process:
+    """A lava-run process started by a Dispatcher, waited on as a Popen."""
+
+    def __init__(self, dispatcher, argv, log):
+        self.dispatcher = dispatcher
+        self.pid = dispatcher.start(argv, log)
+        self.returncode = None
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self.returncode = self.dispatcher.wait(self.pid, timeout)
+        return self.returncode
+
+
+def run(job_file, device_file, work, validate=False, bound=None, dispatcher=None):
+    """lava-run on one job; its log (lava-run's output) goes to work/<name>.log.
+    With a Dispatcher, lava-run is forked from its preloaded one."""
     lava_run = lava_run_path()
     with open(job_file) as f:
         check_image_urls(yaml.safe_load(f))
@@ -147,21 +262,24 @@ def run(job_file, device_file, work, validate=False, bound=None):
     os.makedirs(work, exist_ok=True)
     job_id = f"{os.getpid()}{next(_serial)}"
     prefix = f"bootcheck-{name}-"
-    dispatcher = os.path.join(work, f"{name}.dispatcher.yaml")
-    with open(dispatcher, "w") as f:
+    dispatcher_config = os.path.join(work, f"{name}.dispatcher.yaml")
+    with open(dispatcher_config, "w") as f:
         yaml.safe_dump({"prefix": prefix}, f)
     scratch = os.path.join(DISPATCHER_DOWNLOAD_DIR, prefix + job_id)
     log = os.path.join(work, f"{name}{'.validate' if validate else ''}.log")
     argv = [lava_run, "--job-id", job_id, "--output-dir", os.path.join(work, f"{name}.out"),
-            "--dispatcher", dispatcher, "--device", device_file, job_file]
+            "--dispatcher", dispatcher_config, "--device", device_file, job_file]
     if validate:
         argv.insert(1, "--validate")
     bound = bound or job_timeout(job_file) + GRACE_SECONDS
     start = time.monotonic()
     timed_out = False
     with open(log, "w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        if dispatcher is not None and dispatcher.forks:
+            proc = _Process(dispatcher, argv, log)
+        else:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
         try:
             proc.wait(timeout=bound)
         except subprocess.TimeoutExpired:
@@ -221,24 +339,26 @@ def main(argv=None):
         return 2
 
 
-def run_named(jobs, logs, names, runs=None):
+def run_named(jobs, logs, names, runs=None, dispatcher=None):
     """Every named job of lava-jobs' OUT through run(), one progress line
     each; 1 if one failed or left something behind, else 0. runs, if given,
-    gets each LocalRun."""
+    gets each LocalRun. The jobs' lava-runs are forked from one Dispatcher
+    (lava-run's imports once for all), this one's or one of their own."""
     status = 0
     stages = progress.Progress("lava-run", len(names))
-    for name in names:
-        job = os.path.join(jobs, "jobs", f"{name}.yaml")
-        try:
-            with stages.stage(name) as st:
-                r = run(job, os.path.join(jobs, "devices", f"{name}.yaml"), logs)
-                st.set_result(f"exit {r.returncode}")
-                st.set_tail(f"log {r.log}" + "".join(f"; left behind (removed): {x}" for x in r.leftovers))
-        except (LavaRunMissing, UnreachableImage) as e:
-            raise type(e)(f"{name}: {e}") from None
-        if runs is not None:
-            runs.append(r)
-        status = status or (1 if r.returncode != 0 or r.leftovers else 0)
+    with contextlib.nullcontext(dispatcher) if dispatcher else Dispatcher() as dispatcher:
+        for name in names:
+            job = os.path.join(jobs, "jobs", f"{name}.yaml")
+            try:
+                with stages.stage(name) as st:
+                    r = run(job, os.path.join(jobs, "devices", f"{name}.yaml"), logs, dispatcher=dispatcher)
+                    st.set_result(f"exit {r.returncode}")
+                    st.set_tail(f"log {r.log}" + "".join(f"; left behind (removed): {x}" for x in r.leftovers))
+            except (LavaRunMissing, UnreachableImage) as e:
+                raise type(e)(f"{name}: {e}") from None
+            if runs is not None:
+                runs.append(r)
+            status = status or (1 if r.returncode != 0 or r.leftovers else 0)
     return status
 
 

@@ -17,6 +17,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -115,6 +116,23 @@ class Lavacli:
             raise
 
 
+def check_reachable(uri):
+    """Refuses an instance nothing answers for (connection refused, no such
+    host) before lavacli and its imports (a CPU-second) are loaded, with the
+    line lavacli's own failure would give."""
+    p = urllib.parse.urlsplit(uri)
+    where = re.sub(r"//[^@/]*@", "//", uri)
+    try:
+        socket.create_connection((p.hostname, p.port or (443 if p.scheme == "https" else 80)),
+                                 timeout=CONNECT_SECONDS).close()
+    except socket.gaierror as e:
+        raise SubmitError(f"LAVA instance {where} is unreachable: [Errno {e.errno}] {e.strerror}") from None
+    except OSError as e:
+        if e.errno is None:         # a timeout: lavacli's own wait says more
+            return
+        raise SubmitError(f"LAVA instance {where} is unreachable: [Errno {e.errno}] {e.strerror}") from None
+
+
 def submit(cli, job_file):
     """The instance's id of the submitted job."""
     name = os.path.splitext(os.path.basename(job_file))[0]
@@ -154,7 +172,10 @@ def main(argv=None):
         if not os.path.isdir(jobs_dir):
             raise SubmitError(f"{jobs_dir} does not exist (make lava-jobs first)")
         names = a.names or sorted(n[:-5] for n in os.listdir(jobs_dir) if n.endswith(".yaml"))
-        cli = Lavacli(rpc_uri(a.url, a.user, a.token) if a.url else None, a.identity)
+        uri = rpc_uri(a.url, a.user, a.token) if a.url else None
+        if uri:
+            check_reachable(uri)
+        cli = Lavacli(uri, a.identity)
         print(f"lava-submit: {cli.where}: LAVA {cli.version()}", flush=True)
         os.makedirs(logs_dir, exist_ok=True)
         submitted = []

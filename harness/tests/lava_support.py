@@ -17,6 +17,7 @@ from bootcheck import lava_jobs, lava_local, runcache
 from conftest import BUILD
 
 _generated = {}
+_dispatchers = []
 
 
 def require_lava_run():
@@ -26,6 +27,24 @@ def require_lava_run():
         pytest.skip(str(e))
     if not os.access(os.path.dirname(lava_local.DISPATCHER_DOWNLOAD_DIR), os.W_OK):
         pytest.skip(f"lava-run needs to write {lava_local.DISPATCHER_DOWNLOAD_DIR} (run as root, as CI does)")
+
+
+def dispatcher(request):
+    """The one lava_local.Dispatcher of this test process: every job a LAVA
+    test runs is a lava-run forked from one preloaded lava-run, so lava-run's
+    imports (~0.9 CPU-s) are paid once per process, not once per job. Its
+    server starts with the first job and ends with the session (inside the
+    last test, so its jobs' CPU counts in the run's)."""
+    require_lava_run()
+    if not _dispatchers:
+        d = lava_local.Dispatcher()
+        _dispatchers.append(d)
+
+        def close():
+            _dispatchers.remove(d)
+            d.close()
+        request.session.addfinalizer(close)
+    return _dispatchers[0]
 
 
 def _shared_dir(tmp_path_factory, kind, key):
@@ -59,7 +78,7 @@ def _files_key(*paths):
     return runcache.key_of(*(runcache.file_digest(p) for p in paths))
 
 
-def shared_runner(tmp_path_factory, out, names):
+def shared_runner(tmp_path_factory, out, names, dispatcher=None):
     """make lava-run's runner (lava_local.run_named) on these jobs of out,
     once per run: (status, its stdout lines, {name: LocalRun}, logs dir)."""
     paths = [p for n in names for p in job_files(out, n)]
@@ -69,12 +88,12 @@ def shared_runner(tmp_path_factory, out, names):
         logs = _shared_dir(tmp_path_factory, "lava-runner", digest)
         said, runs = io.StringIO(), []
         with contextlib.redirect_stdout(said):
-            status = lava_local.run_named(out, logs, names, runs)
+            status = lava_local.run_named(out, logs, names, runs, dispatcher=dispatcher)
         return status, said.getvalue().splitlines(), {r.job: r for r in runs}, logs
     return runcache.shared("lava-runner", digest, make)
 
 
-def shared_variant_run(tmp_path_factory, out, name, label, make_image):
+def shared_variant_run(tmp_path_factory, out, name, label, make_image, dispatcher=None):
     """lava_local.run of a variant of job name whose image make_image(dir)
     writes, once per run and label: (LocalRun, the variant's job file)."""
     digest = runcache.key_of("variant", label, _files_key(*job_files(out, name)))
@@ -82,7 +101,7 @@ def shared_variant_run(tmp_path_factory, out, name, label, make_image):
     def make():
         work = _shared_dir(tmp_path_factory, "lava-variant", digest)
         job_file, device_file = variant(out, name, os.path.join(work, "job"), image=make_image(work))
-        return lava_local.run(job_file, device_file, os.path.join(work, "run")), job_file
+        return lava_local.run(job_file, device_file, os.path.join(work, "run"), dispatcher=dispatcher), job_file
     return runcache.shared("lava-variant", digest, make)
 
 

@@ -34,9 +34,10 @@ BRANCH_TO_SELF = 0x14000000            # AArch64 `b .`
 PAGE = 0x1000
 
 
-def spin_kernel_elf():
-    """An ELF64 AArch64 ET_EXEC whose one segment is a branch to itself."""
-    code = struct.pack("<I", BRANCH_TO_SELF)
+def spin_kernel_elf(instructions=(BRANCH_TO_SELF,)):
+    """An ELF64 AArch64 ET_EXEC whose one segment is a branch to itself (or
+    the instructions given)."""
+    code = struct.pack(f"<{len(instructions)}I", *instructions)
     ehdr_size, phdr_size = 64, 56
     ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
     ehdr = ident + struct.pack("<HHIQQQIHHHHHH", 2, 183, 1, KERNEL_VADDR, ehdr_size, 0, 0,

@@ -16,7 +16,7 @@ from bootcheck import arch as arch_facts
 from bootcheck import lava_jobs, lava_local, qemu_machine, scenario, target
 
 from conftest import BUILD, ROOT, Artifacts
-from lava_support import generated, job_files, load, require_lava_run
+from lava_support import dispatcher, generated, job_files, load, require_lava_run
 
 pytestmark = pytest.mark.unit
 
@@ -178,7 +178,7 @@ def test_kernel_and_roottask_pick_the_scenarios_of_their_flavour(tmp_path_factor
 
 @pytest.mark.slow
 @pytest.mark.qemu
-def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
+def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path, request):
     require_lava_run()
     out, jobs, _ = generated(tmp_path_factory)
     from lava_common import schemas
@@ -186,10 +186,13 @@ def test_lava_validates_every_generated_job(tmp_path_factory, tmp_path):
         # the schema a LAVA server checks a submitted job against, strict
         schemas.validate(load(job_files(out, name)[0]), strict=True)
     # lava-run --validate on every job at once: each is a process of its own
-    # (its own job id and scratch directory), mostly starting Python
+    # (its own job id and scratch directory), forked from the test process's
+    # preloaded lava-run (lava_support.dispatcher), so Python and LAVA's
+    # imports are not started again for each
+    d = dispatcher(request)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        runs = list(pool.map(lambda name: lava_local.run(*job_files(out, name), str(tmp_path), validate=True),
-                             jobs))
+        runs = list(pool.map(lambda name: lava_local.run(*job_files(out, name), str(tmp_path), validate=True,
+                                                         dispatcher=d), jobs))
     for r in runs:
         assert r.returncode == 0 and not r.leftovers, r.describe()
         assert not os.path.exists(r.scratch)

@@ -17,7 +17,7 @@ import pytest
 from bootcheck import expect, images, lava_jobs, lava_local, lava_results, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
-from lava_support import (cases, generated, job_files, load, require_lava_run, shared_runner,
+from lava_support import (cases, dispatcher, generated, job_files, load, require_lava_run, shared_runner,
                           shared_variant_run, variant)
 from test_broken_inputs import CASES as BROKEN_CASES, build_path
 from test_hygiene import spin_kernel_elf
@@ -26,6 +26,10 @@ pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 JOB = "boot-el1-standin"
 HANG_TEST_SECONDS = 2
+# AArch64 `wfi; b .-4`: a kernel that never gets anywhere and, waiting for an
+# interrupt that never comes (none is enabled), leaves QEMU idle while
+# LAVA's monitor and its clean-up wait, instead of spinning a host core.
+WAIT_FOR_INTERRUPT_FOREVER = (0xd503207f, 0x17ffffff)
 
 
 @pytest.fixture
@@ -34,10 +38,16 @@ def lava(tmp_path_factory):
     return generated(tmp_path_factory)
 
 
-def run_clean(job_file, device_file, work):
-    """One lava-run that must end within the job's own timeout and leave
-    nothing behind."""
-    return check_clean(lava_local.run(job_file, device_file, str(work)), job_file)
+@pytest.fixture
+def lava_dispatcher(request):
+    """lava-run, preloaded once for this test process (lava_support.dispatcher)."""
+    return dispatcher(request)
+
+
+def run_clean(job_file, device_file, work, dispatcher):
+    """One lava-run (forked from the test process's preloaded one) that must
+    end within the job's own timeout and leave nothing behind."""
+    return check_clean(lava_local.run(job_file, device_file, str(work), dispatcher=dispatcher), job_file)
 
 
 def check_clean(r, job_file):
@@ -56,14 +66,14 @@ def standin_names(jobs):
 
 
 @pytest.fixture
-def runner(lava, tmp_path_factory):
+def runner(lava, tmp_path_factory, lava_dispatcher):
     """make lava-run's runner on every stand-in job (AArch64's and
     riscv64's), once per run: the good runs several tests judge."""
     out, jobs, _ = lava
-    return shared_runner(tmp_path_factory, out, standin_names(jobs))
+    return shared_runner(tmp_path_factory, out, standin_names(jobs), dispatcher=lava_dispatcher)
 
 
-def bad_dtb_run(tmp_path_factory, out):
+def bad_dtb_run(tmp_path_factory, out, dispatcher):
     """JOB on an image whose DTB has a bad magic (test_broken_inputs'
     dtb-bad-magic), once per run: (LocalRun, its job file, the case)."""
     case = next(c for c in BROKEN_CASES if c["id"] == "dtb-bad-magic")
@@ -74,7 +84,7 @@ def bad_dtb_run(tmp_path_factory, out):
                              unchecked=True)
         assert packed.returncode == 0, packed.output
         return packed.image
-    r, job_file = shared_variant_run(tmp_path_factory, out, JOB, "dtb-bad-magic", make_image)
+    r, job_file = shared_variant_run(tmp_path_factory, out, JOB, "dtb-bad-magic", make_image, dispatcher)
     return r, job_file, case
 
 
@@ -111,7 +121,7 @@ def test_lava_run_says_which_job_it_runs_and_how_long_it_took(lava, runner):
                             rf"{re.escape(logs)}/{re.escape(name)}\.log", line), line
 
 
-def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts):
+def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts, lava_dispatcher):
     """x1 half a page long: seL4 (and the stand-in) boot, and the root task
     finds its BootInfo pointer mid-page (test_standin's misaligned-x1 case)."""
     out, jobs, _ = lava
@@ -120,7 +130,7 @@ def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts
     override = images.write_override(tmp_path / "x1.override", x1=h.x[1] + 0x800)
     image = images.pack_ok(kernel, artifacts.roottask, tmp_path / "x1-half-page.elf", dtb=artifacts.virt_dtb,
                            override=override)
-    r = run_clean(*variant(out, JOB, tmp_path / "job", image=image), tmp_path)
+    r = run_clean(*variant(out, JOB, tmp_path / "job", image=image), tmp_path, lava_dispatcher)
     got = cases(r.log)
     assert got["roottask_check_entry_x0"] == "fail" and got["roottask_boot"] == "fail", got
     assert {c for c, v in got.items() if v == "fail"} == {"roottask_check_entry_x0", "roottask_boot"}, got
@@ -130,9 +140,9 @@ def test_a_failing_root_task_check_is_the_failing_case(lava, tmp_path, artifacts
     assert "E case roottask_check_entry_x0 failed" in tests[0]["longrepr"].splitlines()
 
 
-def test_a_loader_error_fails_the_loader_case(lava, tmp_path_factory):
+def test_a_loader_error_fails_the_loader_case(lava, tmp_path_factory, lava_dispatcher):
     out, jobs, _ = lava
-    r, job_file, case = bad_dtb_run(tmp_path_factory, out)
+    r, job_file, case = bad_dtb_run(tmp_path_factory, out, lava_dispatcher)
     check_clean(r, job_file)
     got = cases(r.log)
     assert got == {"loader": "fail"}, got
@@ -143,15 +153,16 @@ def test_a_loader_error_fails_the_loader_case(lava, tmp_path_factory):
         f"{case['loader_error']!r})" in tests[0]["longrepr"].splitlines()
 
 
-def test_a_job_that_never_ends_times_out_within_its_own_timeout(lava, tmp_path, artifacts):
-    """A kernel that spins at its first instruction: the loader hands over
-    and nothing else is ever printed; the monitor's timeout ends the job."""
+def test_a_job_that_never_ends_times_out_within_its_own_timeout(lava, tmp_path, artifacts, lava_dispatcher):
+    """A kernel that waits forever at its first instruction: the loader
+    hands over and nothing else is ever printed; the monitor's timeout ends
+    the job, and LAVA's clean-up ends the QEMU that would never end."""
     out, jobs, _ = lava
-    spin = tmp_path / "spin-kernel.elf"
-    spin.write_bytes(spin_kernel_elf())
-    image = images.pack_ok(str(spin), artifacts.roottask, tmp_path / "spin.elf")
+    hang = tmp_path / "hang-kernel.elf"
+    hang.write_bytes(spin_kernel_elf(WAIT_FOR_INTERRUPT_FOREVER))
+    image = images.pack_ok(str(hang), artifacts.roottask, tmp_path / "hang.elf")
     job_file, device_file = variant(out, JOB, tmp_path / "job", image=image, test_seconds=HANG_TEST_SECONDS)
-    r = run_clean(job_file, device_file, tmp_path)
+    r = run_clean(job_file, device_file, tmp_path, lava_dispatcher)
     assert r.elapsed < lava_local.job_timeout(job_file)
     assert r.returncode != 0, r.describe()
     run = lava_results.read_log(r.log)
@@ -176,7 +187,7 @@ def test_an_unreachable_image_url_is_refused_before_lava_run(lava, tmp_path):
     assert not os.path.exists(tmp_path / f"{JOB}.log"), "lava-run must not have started"
 
 
-def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path):
+def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path, request):
     require_lava_run()
     if not SEL4_KERNELS:
         pytest.skip("no real seL4 kernel given (make verify SEL4_KERNEL=\"kernel.elf [kernel-hyp.elf]\")")
@@ -187,18 +198,18 @@ def test_real_sel4_jobs_pass(tmp_path_factory, tmp_path):
     labels = {jobs[n].kernel_name for n in real}
     assert labels == {fid for fid, path in SEL4_KERNELS if lava_jobs.scenario_kernel_name(fid, path)}, labels
     for name in real:
-        r = run_clean(*job_files(out, name), tmp_path)
+        r = run_clean(*job_files(out, name), tmp_path, dispatcher(request))
         got = cases(r.log)
         assert r.returncode == 0 and got and all(v == "pass" for v in got.values()), (name, got)
         assert set(jobs[name].required) <= set(got), name
 
 
-def test_lava_report_writes_bootchecks_reports(lava, runner, tmp_path, tmp_path_factory):
+def test_lava_report_writes_bootchecks_reports(lava, runner, tmp_path, tmp_path_factory, lava_dispatcher):
     """make lava-report on one passing and one failing job: the job records
     and one record per LAVA case in results.json, junit.xml and report.html."""
     out, jobs, _ = lava
     good = check_clean(runner[2][JOB], job_files(out, JOB)[0])
-    bad, bad_job, case = bad_dtb_run(tmp_path_factory, out)
+    bad, bad_job, case = bad_dtb_run(tmp_path_factory, out, lava_dispatcher)
     check_clean(bad, bad_job)
     report = tmp_path / "report"
     r = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "lava-report", f"OUT={report}",
@@ -229,7 +240,7 @@ def test_lava_report_refuses_what_is_no_lava_log(tmp_path):
         "or `lavacli jobs logs ID`)" in r.stderr.splitlines(), r.stderr
 
 
-def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, artifacts):
+def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, artifacts, request):
     """make lava-jobs IMAGE=...: the image runs as it is; its kernel (found
     by the payload finder) picks the scenarios, and its jobs pass."""
     require_lava_run()
@@ -242,8 +253,9 @@ def test_a_given_image_gets_the_jobs_of_its_kernel(tmp_path_factory, tmp_path, a
     generated_jobs = lava_results.load_jobs(os.path.join(out, "jobs"))
     # both at once: separate lava-run processes, job ids and scratch
     # directories (and each QEMU runs its own deployed copy of the image)
+    d = dispatcher(request)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(zip(jobs, pool.map(lambda name: run_clean(*job_files(out, name), tmp_path / "run"), jobs)))
+        runs = dict(zip(jobs, pool.map(lambda name: run_clean(*job_files(out, name), tmp_path / "run", d), jobs)))
     for name, r in runs.items():
         got = cases(r.log)
         assert r.returncode == 0 and set(jobs[name].required) <= set(got), r.describe()
