@@ -111,6 +111,9 @@ deps:
 	@# Debian's arm64 Linux kernel for the Linux tests (harness/uboot.mk); without
 	@# it those tests skip with the reason, so a failed download does not fail deps.
 	-$(MAKE) --no-print-directory linux-image
+	@# The set-up database every local LAVA instance starts from (harness/lava.mk),
+	@# made here once instead of by the first instance test of make verify.
+	-$(MAKE) --no-print-directory lava-instance-template
 
 # The README's two commands on the committed HEAD in a brand-new minimal
 # Debian 12 root (debootstrap; root only). See .ci/pristine-check.
