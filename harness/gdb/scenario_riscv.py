@@ -8,7 +8,7 @@ what our riscv64 loader printed is `loader: handoff a0=... satp=...`.
 Our riscv64 loader hands on the firmware's DTB (OpenSBI's, whose size only
 the run shows), so the hand-off seL4's rules give, handoff.a0..a5, is worked
 out here at each stop from the ELF files and the DTB size the loader printed
-(bootcheck.expect.expected_handoff: the same placement rule as on AArch64)."""
+(bootcheck.placement.handoff_words: the same placement rule as on AArch64)."""
 
 import re
 
@@ -34,9 +34,11 @@ class RiscvEvaluator(Evaluator):
         return super()._name(name, text)
 
 
-def loader_printout(serial, kernel, roottask):
+def loader_printout(serial, facts):
     """loader.a0..a5, loader.satp, loader.hart as printed, and handoff.a0..a5
-    by seL4's placement rule for the DTB size printed."""
+    by seL4's placement rule for the DTB size printed (the kernel's and the
+    root task's placement from the plan's facts, which the host read from
+    their ELF files)."""
     values = {}
     m = HANDOFF_LINE.search(serial)
     if m:
@@ -47,9 +49,10 @@ def loader_printout(serial, kernel, roottask):
         values["loader.hart"] = int(m.group(1))
     m = DTB_LINE.search(serial)
     if m:
-        from bootcheck import expect
-        h = expect.expected_handoff(kernel, roottask, int(m.group(1)))
-        values.update({f"handoff.a{i}": v for i, v in enumerate(h.x)})
+        from bootcheck.placement import handoff_words
+        x, _, _ = handoff_words(facts["kernel.phys_end"], (facts["roottask.virt_start"], facts["roottask.virt_end"]),
+                                facts["roottask.entry"], int(m.group(1)))
+        values.update({f"handoff.a{i}": v for i, v in enumerate(x)})
     return values
 
 
@@ -117,8 +120,7 @@ class RiscvRun(stops.Run):
     def loader_values(self):
         import sys
         sys.path.insert(0, self.plan["harness_dir"])
-        files = self.plan["symbol_files"]
-        return loader_printout(self.serial(), files["kernel"], files["roottask"])
+        return loader_printout(self.serial(), self.plan["facts"])
 
     def end_registers(self, state):
         state["priv"] = priv()
