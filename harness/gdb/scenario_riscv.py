@@ -119,14 +119,11 @@ class RiscvRun(stops.Run):
 
     def loader_values(self):
         import sys
-        sys.path.insert(0, self.plan["harness_dir"])
+        if self.plan["harness_dir"] not in sys.path:
+            sys.path.insert(0, self.plan["harness_dir"])
         return loader_printout(self.serial(), self.plan["facts"])
 
     def end_registers(self, state):
         state["priv"] = priv()
         for name in END_REGISTERS:
             state[name] = target.register(name)
-
-
-def main():
-    stops.main(RiscvRun)

@@ -61,8 +61,18 @@ class Run:
         self.memory = target.Memory(tuple(window) if window else None)
         self.last_event = None
         self.exited = None
+        self.recorders = {}
         gdb.events.stop.connect(self._on_stop)
         gdb.events.exited.connect(self._on_exit)
+
+    def close(self):
+        """Leaves gdb as it was before this run (a gdb that runs plan after
+        plan, harness/gdb/run_scenario.py): no handler, no recorder."""
+        gdb.events.stop.disconnect(self._on_stop)
+        gdb.events.exited.disconnect(self._on_exit)
+        for rec in self.recorders.values():
+            if rec.is_valid():
+                rec.delete()
 
     def _on_stop(self, event):
         if isinstance(event, gdb.BreakpointEvent):
@@ -130,7 +140,8 @@ class Run:
 
     def loader_values(self):
         """loader.x0..x5: the hand-off the loader printed on the serial line."""
-        sys.path.insert(0, self.plan["harness_dir"])
+        if self.plan["harness_dir"] not in sys.path:
+            sys.path.insert(0, self.plan["harness_dir"])
         from bootcheck.placement import parse_loader_handoff
         try:
             with open(self.plan["serial_log"], errors="replace") as f:
@@ -218,8 +229,9 @@ class Run:
         target.load_symbols(files.get("loader"), files.get("kernel"), files.get("roottask"))
         self.connect()
         values = dict(self.plan["facts"])
-        recorders = {i: CoreRecorder(self, stop, values)
-                     for i, stop in enumerate(self.plan["stops"]) if stop.get("each_cpu", 1) > 1}
+        self.recorders = recorders = {i: CoreRecorder(self, stop, values)
+                                      for i, stop in enumerate(self.plan["stops"])
+                                      if stop.get("each_cpu", 1) > 1}
         all_reached = True
         for stop in self.plan["stops"]:
             record = self.run_stop(stop, values)
@@ -254,17 +266,18 @@ class Run:
         return result
 
 
-def main(runner=Run):
-    """Runs the plan BOOTCHECK_PLAN names with runner (a Run class) and
-    writes its result."""
-    plan_path = os.environ["BOOTCHECK_PLAN"]
-    with open(plan_path) as f:
-        plan = json.load(f)
-    run = runner(plan)
+def run_plan(plan, runner=Run):
+    """Runs one plan with runner (a Run class), writes its result and ends
+    its QEMU."""
     try:
-        result = run.execute()
+        run = runner(plan)
     except Exception as e:  # the result file must say what went wrong
-        result = {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
+        run, result = None, {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
+    else:
+        try:
+            result = run.execute()
+        except Exception as e:  # the result file must say what went wrong
+            result = {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
     tmp = plan["result"] + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
@@ -273,3 +286,5 @@ def main(runner=Run):
         target.quiet("kill")
     except gdb.error:
         pass
+    if run is not None:
+        run.close()
