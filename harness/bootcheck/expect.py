@@ -36,7 +36,23 @@ class ElfFacts:
         return max(s[1] + s[4] for s in self.segments)
 
 
+_facts_cache = {}
+
+
 def elf_facts(path):
+    """Entry, PT_LOAD segments and symbols of the ELF at path. Parsed once
+    while the file is unchanged (pyelftools' symbol table walk is the
+    costliest Python of a scenario's preparation, which asks for the same
+    kernel several times); each caller gets its own list and dict."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _facts_cache:
+        _facts_cache[key] = _parse_elf_facts(path)
+    f = _facts_cache[key]
+    return ElfFacts(f.entry, list(f.segments), dict(f.symbols))
+
+
+def _parse_elf_facts(path):
     with open(path, "rb") as f:
         elf = ELFFile(f)
         segs = [(p["p_vaddr"], p["p_paddr"], p["p_offset"], p["p_filesz"], p["p_memsz"],
