@@ -158,6 +158,7 @@ class GdbServer:
             os.close(replies_w)
         self._pending = b""
         self.closed = False
+        self.owner = os.getpid()
 
     def alive(self):
         return not self.closed and self.proc.poll() is None
@@ -245,7 +246,8 @@ def close_servers():
         servers = list(_idle_servers)
         _idle_servers.clear()
     for server in servers:
-        server.close()
+        if server.owner == os.getpid():     # not a forked child's copy of the parent's
+            server.close()
 
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
