@@ -137,6 +137,9 @@ class GdbServer:
     per run from where the run began."""
 
     def __init__(self):
+        # gdb (and the shell and QEMU it starts) has the environment of its
+        # start: a server is reused only while the process's is the same.
+        self.environ = dict(os.environ)
         self.dir = tempfile.mkdtemp(prefix="bcgs", dir=_socket_safe_tmpdir())
         self.log = os.path.join(self.dir, "gdb.out")
         requests_r, self._requests = os.pipe()
@@ -146,7 +149,7 @@ class GdbServer:
                 self.proc = subprocess.Popen(
                     [GDB, "-nx", "-batch", "-x", RUN_SCRIPT], stdin=subprocess.DEVNULL, stdout=out,
                     stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(requests_r, replies_w),
-                    env=dict(os.environ, BOOTCHECK_REQUESTS=str(requests_r),
+                    env=dict(self.environ, BOOTCHECK_REQUESTS=str(requests_r),
                              BOOTCHECK_REPLIES=str(replies_w), BOOTCHECK_SERVER_DIR=self.dir))
         except BaseException:
             for fd in (self._requests, self._replies):
@@ -223,15 +226,19 @@ _servers_lock = threading.Lock()
 
 
 def _take_server():
-    """An idle gdb of this process, or a new one (runs at once in several
-    threads each get their own)."""
+    """An idle gdb of this process started with its present environment, or
+    a new one (runs at once in several threads each get their own)."""
+    stale = []
     with _servers_lock:
-        while _idle_servers:
-            server = _idle_servers.pop()
-            if server.alive():
-                return server
-            server.close(kill=True)
-    return GdbServer()
+        found = next((s for s in _idle_servers if s.alive() and s.environ == os.environ), None)
+        for server in list(_idle_servers):
+            if server is found or not server.alive() or server.environ != os.environ:
+                _idle_servers.remove(server)
+                if server is not found:
+                    stale.append(server)
+    for server in stale:
+        server.close()
+    return found or GdbServer()
 
 
 def _give_back(server):
