@@ -139,7 +139,7 @@ class GdbServer:
     def __init__(self):
         # gdb (and the shell and QEMU it starts) has the environment of its
         # start: a server is reused only while the process's is the same.
-        self.environ = dict(os.environ)
+        self.environ = _environment()
         self.dir = tempfile.mkdtemp(prefix="bcgs", dir=_socket_safe_tmpdir())
         self.log = os.path.join(self.dir, "gdb.out")
         requests_r, self._requests = os.pipe()
@@ -221,6 +221,14 @@ class GdbServer:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _environment():
+    """The environment a gdb gets; pytest's name of the running test, which
+    changes with every test, does not count."""
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
 _idle_servers = []
 _servers_lock = threading.Lock()
 
@@ -230,9 +238,10 @@ def _take_server():
     a new one (runs at once in several threads each get their own)."""
     stale = []
     with _servers_lock:
-        found = next((s for s in _idle_servers if s.alive() and s.environ == os.environ), None)
+        env = _environment()
+        found = next((s for s in _idle_servers if s.alive() and s.environ == env), None)
         for server in list(_idle_servers):
-            if server is found or not server.alive() or server.environ != os.environ:
+            if server is found or not server.alive() or server.environ != env:
                 _idle_servers.remove(server)
                 if server is not found:
                     stale.append(server)
