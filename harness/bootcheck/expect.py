@@ -9,17 +9,8 @@ from dataclasses import dataclass
 from elftools.elf.elffile import ELFFile
 
 from . import target
+from .placement import PAGE, handoff_words, parse_loader_handoff, round_down, round_up  # noqa: F401
 from .target import UPPER_HALF  # noqa: F401  (kept for callers; bootcheck.target decides hyp)
-
-PAGE = 0x1000
-
-
-def round_up(v, a):
-    return (v + a - 1) & ~(a - 1)
-
-
-def round_down(v, a):
-    return v & ~(a - 1)
 
 
 @dataclass
@@ -45,7 +36,23 @@ class ElfFacts:
         return max(s[1] + s[4] for s in self.segments)
 
 
+_facts_cache = {}
+
+
 def elf_facts(path):
+    """Entry, PT_LOAD segments and symbols of the ELF at path. Parsed once
+    while the file is unchanged (pyelftools' symbol table walk is the
+    costliest Python of a scenario's preparation, which asks for the same
+    kernel several times); each caller gets its own list and dict."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _facts_cache:
+        _facts_cache[key] = _parse_elf_facts(path)
+    f = _facts_cache[key]
+    return ElfFacts(f.entry, list(f.segments), dict(f.symbols))
+
+
+def _parse_elf_facts(path):
     with open(path, "rb") as f:
         elf = ELFFile(f)
         segs = [(p["p_vaddr"], p["p_paddr"], p["p_offset"], p["p_filesz"], p["p_memsz"],
@@ -74,16 +81,9 @@ def expected_handoff(kernel_path, roottask_path, dtb_size):
     k = elf_facts(kernel_path)
     u = elf_facts(roottask_path)
     kernel_phys = (k.pmin, round_up(k.pmax, PAGE))
-    nxt = kernel_phys[1]
-    dtb_phys = (0, 0)
-    if dtb_size:
-        dtb_phys = (nxt, nxt + dtb_size)
-        nxt = round_up(dtb_phys[1], PAGE)
     uv = (round_down(u.vmin, PAGE), round_up(u.vmax, PAGE))
-    up = (nxt, nxt + uv[1] - uv[0])
-    pv = (up[0] - uv[0]) & 0xffffffffffffffff
-    return Handoff([up[0], up[1], pv, u.entry, dtb_phys[0], dtb_size], kernel_phys, dtb_phys,
-                   up, uv, hyp=target.read(kernel_path).hyp)
+    x, dtb_phys, up = handoff_words(kernel_phys[1], uv, u.entry, dtb_size)
+    return Handoff(x, kernel_phys, dtb_phys, up, uv, hyp=target.read(kernel_path).hyp)
 
 
 # The opt-in hand-off record (loader/common/handoff_record.h): its fields in
@@ -158,12 +158,3 @@ def handed_over_dtb_size(dtb_path, serial):
         return dtb_handover_size(dtb_path)
     m = re.search(r"^loader: DTB from QEMU at 0x40000000, (\d+) bytes", serial, re.M)
     return int(m.group(1)) if m else None
-
-
-def parse_loader_handoff(serial):
-    """The six values the loader printed, or None."""
-    for line in serial.splitlines():
-        if line.startswith("loader: handoff "):
-            regs = dict(kv.split("=") for kv in line.split()[2:])
-            return [int(regs[f"x{i}"], 16) for i in range(6)]
-    return None

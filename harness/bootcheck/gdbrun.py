@@ -9,13 +9,16 @@ QEMU. If gdb does not finish within a grace period after that, gdb's process
 group and QEMU's (gdb starts the pipe command in a group of its own; its pid
 is written to a file) are killed. Nothing outlives run()."""
 
+import atexit
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -124,6 +127,145 @@ def kill_qemu(pidfile):
             os.kill(pid, signal.SIGKILL)
 
 
+class GdbServer:
+    """One gdb-multiarch running scenario plans one after another
+    (harness/gdb/run_scenario.py with BOOTCHECK_REQUESTS/REPLIES): a plan's
+    path goes down one pipe, and comes back up the other once its result is
+    written and its QEMU is gone. gdb's start costs more CPU than the rest of
+    a run's gdb side; a process that runs many scenarios (a pytest worker)
+    pays it once. gdb's output goes to a file in a folder of its own, read
+    per run from where the run began."""
+
+    def __init__(self):
+        # gdb (and the shell and QEMU it starts) has the environment of its
+        # start: a server is reused only while the process's is the same.
+        self.environ = _environment()
+        self.dir = tempfile.mkdtemp(prefix="bcgs", dir=_socket_safe_tmpdir())
+        self.log = os.path.join(self.dir, "gdb.out")
+        requests_r, self._requests = os.pipe()
+        self._replies, replies_w = os.pipe()
+        try:
+            with open(self.log, "wb") as out:
+                self.proc = subprocess.Popen(
+                    [GDB, "-nx", "-batch", "-x", RUN_SCRIPT], stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(requests_r, replies_w),
+                    env=dict(self.environ, BOOTCHECK_REQUESTS=str(requests_r),
+                             BOOTCHECK_REPLIES=str(replies_w), BOOTCHECK_SERVER_DIR=self.dir))
+        except BaseException:
+            for fd in (self._requests, self._replies):
+                os.close(fd)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        finally:
+            os.close(requests_r)
+            os.close(replies_w)
+        self._pending = b""
+        self.closed = False
+        self.owner = os.getpid()
+
+    def alive(self):
+        return not self.closed and self.proc.poll() is None
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log)
+        except OSError:
+            return 0
+
+    def output_since(self, offset):
+        try:
+            with open(self.log, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+        except OSError:
+            return ""
+
+    def submit(self, plan_path):
+        os.write(self._requests, plan_path.encode() + b"\n")
+
+    def wait_done(self, plan_path, timeout):
+        """True once gdb has finished plan_path; False after timeout seconds
+        (or at once when gdb has ended: it wrote what it could)."""
+        ready, _, _ = select.select([self._replies], [], [], timeout)
+        if ready:
+            chunk = os.read(self._replies, 4096)
+            if not chunk:       # gdb is gone
+                return True
+            self._pending += chunk
+        if (plan_path.encode() + b"\n") in self._pending:
+            self._pending = b""
+            return True
+        return self.proc.poll() is not None
+
+    def close(self, kill=False):
+        """Ends gdb: at once (kill: its process group) or by closing its
+        requests pipe, then waiting for it; its folder goes too."""
+        if self.closed:
+            return
+        self.closed = True
+        os.close(self._requests)
+        if not kill:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                kill = True
+        if kill and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        finally:
+            os.close(self._replies)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _environment():
+    """The environment a gdb gets; pytest's name of the running test, which
+    changes with every test, does not count."""
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+_idle_servers = []
+_servers_lock = threading.Lock()
+
+
+def _take_server():
+    """An idle gdb of this process started with its present environment, or
+    a new one (runs at once in several threads each get their own)."""
+    stale = []
+    with _servers_lock:
+        env = _environment()
+        found = next((s for s in _idle_servers if s.alive() and s.environ == env), None)
+        for server in list(_idle_servers):
+            if server is found or not server.alive() or server.environ != env:
+                _idle_servers.remove(server)
+                if server is not found:
+                    stale.append(server)
+    for server in stale:
+        server.close()
+    return found or GdbServer()
+
+
+def _give_back(server):
+    with _servers_lock:
+        _idle_servers.append(server)
+
+
+@atexit.register
+def close_servers():
+    """Ends this process's idle gdbs (an interrupted run killed its own)."""
+    with _servers_lock:
+        servers = list(_idle_servers)
+        _idle_servers.clear()
+    for server in servers:
+        if server.owner == os.getpid():     # not a forked child's copy of the parent's
+            server.close()
+
+
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
         firmware=None, fail_fast=True, cancel=None, stalled=None):
     """plan: the dict bootcheck.scenario built (without the run-specific paths).
@@ -158,14 +300,16 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     plan_path = os.path.join(rundir, "plan.json")
     with open(plan_path, "w") as f:
         json.dump(plan, f)
-    gdb_log = os.path.join(rundir, "gdb.out")
     start = time.monotonic()
-    with open(gdb_log, "wb") as out:
-        proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", RUN_SCRIPT], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env=dict(os.environ, BOOTCHECK_PLAN=plan_path))
+    server = _take_server()
+    log_from = server.log_size()
+    server.submit(plan_path)
+    done = False
+
+    def running():
+        return not done and server.alive()
     if firmware is not None:
-        firmware.start(serial_log, alive=lambda: proc.poll() is None)
+        firmware.start(serial_log, alive=running)
     ended_by = None
     decider = qemu.Decider() if fail_fast else None
     decided = None
@@ -174,7 +318,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     serial_length, serial_changed = 0, start
     interrupted = True      # until the loop ends normally (Ctrl-C, SIGTERM: see below)
     try:
-        while proc.poll() is None:
+        while running():
             now = time.monotonic()
             if ended_by is None:
                 serial = _read(serial_log)
@@ -206,13 +350,15 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             if now - start > seconds + GRACE_SECONDS or (cancel is not None and cancel.is_set()):
                 killed = True
                 break
-            time.sleep(0.05)
+            done = server.wait_done(plan_path, 0.05)
         interrupted = False
     finally:
-        if proc.poll() is None:
-            killed = True
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        gdb_output = server.output_since(log_from)
+        if done and server.alive():
+            _give_back(server)
+        else:   # gdb still in this run (killed, interrupted) or gone: never reused
+            killed = killed or server.alive()
+            server.close(kill=True)
         kill_qemu(plan["pidfile"])
         if firmware is not None:
             firmware.stop()
@@ -220,7 +366,6 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
             shutil.rmtree(rundir, ignore_errors=True)
     elapsed = time.monotonic() - start
     serial = _read(serial_log)
-    gdb_output = _read(gdb_log)
     try:
         with open(plan["result"]) as f:
             result = json.load(f)

@@ -8,10 +8,8 @@ what our riscv64 loader printed is `loader: handoff a0=... satp=...`.
 Our riscv64 loader hands on the firmware's DTB (OpenSBI's, whose size only
 the run shows), so the hand-off seL4's rules give, handoff.a0..a5, is worked
 out here at each stop from the ELF files and the DTB size the loader printed
-(bootcheck.expect.expected_handoff: the same placement rule as on AArch64)."""
+(bootcheck.placement.handoff_words: the same placement rule as on AArch64)."""
 
-import json
-import os
 import re
 
 import gdb
@@ -36,32 +34,11 @@ class RiscvEvaluator(Evaluator):
         return super()._name(name, text)
 
 
-class RiscvCoreRecorder(stops.CoreRecorder):
-    """bcgdb.stops.CoreRecorder reading priv, for every hart the boot one
-    included: which gdb thread boots is the firmware's choice (below)."""
-
-    def __init__(self, run, stop, values):
-        super().__init__(run, stop, values)
-        self.stop_name = stop["name"]
-        run.recorders.append(self)
-
-    def stop(self):
-        thread = gdb.selected_thread().num
-        if thread not in self.seen:
-            ev = self.run.evaluator(dict(self.values))
-            cpu = {"priv": priv()}
-            for name, text in self.lets:
-                try:
-                    cpu[name] = ev.values[name] = ev.eval(text)
-                except ExprError as e:
-                    cpu[name] = f"error: {e}"
-            self.seen[thread] = cpu
-        return False
-
-
-def loader_printout(serial, kernel, roottask):
+def loader_printout(serial, facts):
     """loader.a0..a5, loader.satp, loader.hart as printed, and handoff.a0..a5
-    by seL4's placement rule for the DTB size printed."""
+    by seL4's placement rule for the DTB size printed (the kernel's and the
+    root task's placement from the plan's facts, which the host read from
+    their ELF files)."""
     values = {}
     m = HANDOFF_LINE.search(serial)
     if m:
@@ -72,9 +49,10 @@ def loader_printout(serial, kernel, roottask):
         values["loader.hart"] = int(m.group(1))
     m = DTB_LINE.search(serial)
     if m:
-        from bootcheck import expect
-        h = expect.expected_handoff(kernel, roottask, int(m.group(1)))
-        values.update({f"handoff.a{i}": v for i, v in enumerate(h.x)})
+        from bootcheck.placement import handoff_words
+        x, _, _ = handoff_words(facts["kernel.phys_end"], (facts["roottask.virt_start"], facts["roottask.virt_end"]),
+                                facts["roottask.entry"], int(m.group(1)))
+        values.update({f"handoff.a{i}": v for i, v in enumerate(x)})
     return values
 
 
@@ -93,9 +71,14 @@ class BootHartBreakpoint(gdb.Breakpoint):
 
 
 class RiscvRun(stops.Run):
-    def __init__(self, plan):
-        super().__init__(plan)
-        self.recorders = []
+    """bcgdb.stops.Run with RISC-V's hooks: priv for the level, ra for the
+    return address, the boot hart (not always gdb thread 1) for the stops,
+    every hart recorded by the each_cpu recorders and the S-mode trap
+    registers where the run ended."""
+
+    RETURN_REGISTER = "ra"
+    # The harts race (below): every hart that passed the stop by the end counts.
+    CPUS_AT_END = True
 
     def serial(self):
         try:
@@ -110,30 +93,22 @@ class RiscvRun(stops.Run):
         m = BOOT_HART.search(self.serial())
         return int(m.group(1)) + 1 if m else 1
 
-    def resume(self, address):
-        bp = BootHartBreakpoint(address, self) if address is not None else None
-        self.last_event = None
-        try:
-            target.quiet("continue")
-        except gdb.error as e:
-            self.last_event = f"gdb error: {e}"
-        finally:
-            if bp is not None and bp.is_valid():
-                bp.delete()
-        if address is None or self.last_event != "breakpoint":
-            return False
-        return target.register("pc") == address
+    def level(self):
+        return {"priv": priv()}
 
-    def execute(self):
-        result = super().execute()
-        # Every hart's values as its recorder saw them, by gdb thread, and
-        # which thread booted (diagnosis.cpu_problems compares with it).
-        for rec in self.recorders:
-            record = next((r for r in result["stops"] if r["name"] == rec.stop_name), None)
-            if record is not None and "cpus" in record:
-                record["cpus"] = {str(t): v for t, v in sorted(rec.seen.items())}
-                record["boot_thread"] = self.boot_thread()
-        return result
+    def boot_breakpoint(self, address):
+        return BootHartBreakpoint(address, self)
+
+    def records_thread(self, thread):
+        """Every hart, the boot one included: which gdb thread boots is the
+        firmware's choice."""
+        return True
+
+    def cpus_of(self, record, recorder):
+        """Every hart's values as its recorder saw them, by gdb thread, and
+        which thread booted (diagnosis.cpu_problems compares with it)."""
+        record["cpus"] = {str(t): v for t, v in sorted(recorder.seen.items())}
+        record["boot_thread"] = self.boot_thread()
 
     def connect(self):
         target.quiet(f"set architecture {self.plan['gdb_arch']}")
@@ -144,64 +119,11 @@ class RiscvRun(stops.Run):
 
     def loader_values(self):
         import sys
-        sys.path.insert(0, self.plan["harness_dir"])
-        files = self.plan["symbol_files"]
-        return loader_printout(self.serial(), files["kernel"], files["roottask"])
+        if self.plan["harness_dir"] not in sys.path:
+            sys.path.insert(0, self.plan["harness_dir"])
+        return loader_printout(self.serial(), self.plan["facts"])
 
-    def run_stop(self, stop, values):
-        record = {"name": stop["name"], "address": stop["address"], "reached": False}
-        if not self.resume(stop["address"]):
-            return record
-        record["reached"] = True
-        record["pc"] = target.register("pc")
-        record["priv"] = priv()
-        values = dict(values)
-        values.update(self.loader_values())
-        ev = self.evaluator(values)
-        record["let"] = {}
-        for name, text in stop.get("let", []):
-            try:
-                ev.values[name] = ev.eval(text)
-                record["let"][name] = ev.values[name]
-            except ExprError as e:
-                record["let"][name] = f"error: {e}"
-        record["checks"] = [self.check(ev, c) for c in stop.get("expect", [])]
-        record["set"] = {}
-        for reg, text in stop.get("set", []):
-            target.quiet(f"set ${reg} = 0x{ev.eval(text):x}")
-            record["set"][reg] = target.register(reg)
-        if stop.get("returns"):
-            record["return_address"] = target.register("ra")
-        return record
-
-    def end_state(self):
-        state = {"event": self.last_event, "exited": self.exited}
-        try:
-            state["pc"] = target.register("pc")
-            state["priv"] = priv()
-            for name in END_REGISTERS:
-                state[name] = target.register(name)
-        except (gdb.error, ExprError) as e:
-            state["unreadable"] = str(e)
-        return state
-
-
-def main():
-    with open(os.environ["BOOTCHECK_PLAN"]) as f:
-        plan = json.load(f)
-    # bcgdb.stops.Run.execute makes its recorders for each_cpu stops by this
-    # module-level name; in this gdb process (one per run) they read priv.
-    stops.CoreRecorder = RiscvCoreRecorder
-    run = RiscvRun(plan)
-    try:
-        result = run.execute()
-    except Exception as e:  # the result file must say what went wrong
-        result = {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
-    tmp = plan["result"] + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, plan["result"])
-    try:
-        target.quiet("kill")
-    except gdb.error:
-        pass
+    def end_registers(self, state):
+        state["priv"] = priv()
+        for name in END_REGISTERS:
+            state[name] = target.register(name)

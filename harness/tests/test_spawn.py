@@ -29,8 +29,11 @@ def spawn_fixture(artifacts, name):
 
 
 def boot(booter, kernel, roottask):
+    """Each image boots once in the run (booter.boot_shared, across xdist
+    workers): the default root task's boot with test_chain's, whose key
+    (image bytes, kernel, timeout) it shares."""
     image = booter.pack(kernel, roottask)
-    return booter.boot(image, timeout=60)
+    return booter.boot_shared(image, timeout=90)
 
 
 def check_component_ran(r, index, name, elf):

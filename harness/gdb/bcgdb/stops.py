@@ -21,9 +21,10 @@ END_REGISTERS = ("ESR_EL1", "ELR_EL1", "FAR_EL1", "SPSR_EL1", "ESR_EL2", "ELR_EL
 
 
 class CoreRecorder(gdb.Breakpoint):
-    """On an SMP run, records what every other CPU (gdb thread) has when it
-    passes an address, without stopping it: the stops themselves follow the
-    boot core (thread 1)."""
+    """On an SMP run, records what the CPUs (gdb threads) have when they
+    pass an address, without stopping them: the stops themselves follow the
+    boot core. Which threads it records and the level it reads are the
+    run's (Run.records_thread, Run.level)."""
 
     def __init__(self, run, stop, values):
         super().__init__(f"*0x{stop['address']:x}", internal=True)
@@ -31,9 +32,9 @@ class CoreRecorder(gdb.Breakpoint):
 
     def stop(self):
         thread = gdb.selected_thread().num
-        if thread != 1 and thread not in self.seen:
+        if self.run.records_thread(thread) and thread not in self.seen:
             ev = self.run.evaluator(dict(self.values))
-            cpu = {"el": (target.register("cpsr") >> 2) & 3}
+            cpu = self.run.level()
             for name, text in self.lets:
                 try:
                     cpu[name] = ev.values[name] = ev.eval(text)
@@ -44,14 +45,34 @@ class CoreRecorder(gdb.Breakpoint):
 
 
 class Run:
+    """The runner in AArch64's words. A runner for another architecture
+    (scenario_riscv.RiscvRun) overrides the hooks below: the level read at a
+    stop, the register a call returns to, the breakpoint that stops only the
+    boot core, which CPUs a recorder records and the end-state registers."""
+
+    RETURN_REGISTER = "x30"
+    # Whether every CPU's record is taken once the run has ended (the CPUs
+    # that passed the stop by then) instead of right after the last stop.
+    CPUS_AT_END = False
+
     def __init__(self, plan):
         self.plan = plan
         window = plan.get("kernel_window")
         self.memory = target.Memory(tuple(window) if window else None)
         self.last_event = None
         self.exited = None
+        self.recorders = {}
         gdb.events.stop.connect(self._on_stop)
         gdb.events.exited.connect(self._on_exit)
+
+    def close(self):
+        """Leaves gdb as it was before this run (a gdb that runs plan after
+        plan, harness/gdb/run_scenario.py): no handler, no recorder."""
+        gdb.events.stop.disconnect(self._on_stop)
+        gdb.events.exited.disconnect(self._on_exit)
+        for rec in self.recorders.values():
+            if rec.is_valid():
+                rec.delete()
 
     def _on_stop(self, event):
         if isinstance(event, gdb.BreakpointEvent):
@@ -73,14 +94,35 @@ class Run:
         target.quiet("set remotetimeout 30")
         target.quiet(f"target remote | echo $$ > {pidfile}; exec {qemu}")
 
+    def level(self):
+        """The privilege level where the selected CPU is, as a record's fields."""
+        return {"el": (target.register("cpsr") >> 2) & 3}
+
+    def boot_breakpoint(self, address):
+        """A breakpoint at address that stops only the boot core."""
+        bp = gdb.Breakpoint(f"*0x{address:x}", internal=True)
+        # With -smp N every core is a gdb thread and passes the kernel's
+        # entry; the stops follow the boot core (CPU 0, thread 1).
+        bp.condition = "$_thread == 1"
+        return bp
+
+    def records_thread(self, thread):
+        """Whether a CoreRecorder records this gdb thread: not the boot
+        core's, whose values are the stop's own record (cpus_of)."""
+        return thread != 1
+
+    def cpus_of(self, record, recorder):
+        """Every CPU's values at an each_cpu stop: the boot core's record
+        and the others' as recorded."""
+        cpus = {str(t): v for t, v in sorted(recorder.seen.items())}
+        if record.get("reached"):
+            cpus["1"] = {k: record[k] for k in ("el", "priv") if k in record} | record["let"]
+        record["cpus"] = dict(sorted(cpus.items(), key=lambda kv: int(kv[0])))
+
     def resume(self, address):
         """Continues until `address` is hit (True) or anything else stops the
         guest (False: shutdown, interrupt by the supervisor, exit)."""
-        bp = gdb.Breakpoint(f"*0x{address:x}", internal=True) if address is not None else None
-        if bp is not None:
-            # With -smp N every core is a gdb thread and passes the kernel's
-            # entry; the stops follow the boot core (CPU 0, thread 1).
-            bp.condition = "$_thread == 1"
+        bp = self.boot_breakpoint(address) if address is not None else None
         self.last_event = None
         try:
             target.quiet("continue")
@@ -98,8 +140,9 @@ class Run:
 
     def loader_values(self):
         """loader.x0..x5: the hand-off the loader printed on the serial line."""
-        sys.path.insert(0, self.plan["harness_dir"])
-        from bootcheck.expect import parse_loader_handoff
+        if self.plan["harness_dir"] not in sys.path:
+            sys.path.insert(0, self.plan["harness_dir"])
+        from bootcheck.placement import parse_loader_handoff
         try:
             with open(self.plan["serial_log"], errors="replace") as f:
                 printed = parse_loader_handoff(f.read())
@@ -113,7 +156,7 @@ class Run:
             return record
         record["reached"] = True
         record["pc"] = target.register("pc")
-        record["el"] = (target.register("cpsr") >> 2) & 3
+        record.update(self.level())
         values = dict(values)
         values.update(self.loader_values())
         ev = self.evaluator(values)
@@ -131,7 +174,7 @@ class Run:
             target.quiet(f"set ${reg} = 0x{value:x}")
             record["set"][reg] = target.register(reg)
         if stop.get("returns"):
-            record["return_address"] = target.register("x30")
+            record["return_address"] = target.register(self.RETURN_REGISTER)
         return record
 
     def check(self, ev, cond):
@@ -152,21 +195,31 @@ class Run:
             out["error"] = str(e)
         return out
 
+    def end_registers(self, state):
+        """The level and the exception registers where the run ended."""
+        state["cpsr"] = target.register("cpsr")
+        state["el"] = (state["cpsr"] >> 2) & 3
+        for name in END_REGISTERS:
+            if target.has_register(name):
+                state[name] = target.register(name)
+        for name in ("ESR_EL1", "ESR_EL2"):
+            if name in state:
+                state[name + "_decoded"] = esr.describe(state[name])
+
     def end_state(self):
         state = {"event": self.last_event, "exited": self.exited}
         try:
             state["pc"] = target.register("pc")
-            state["cpsr"] = target.register("cpsr")
-            state["el"] = (state["cpsr"] >> 2) & 3
-            for name in END_REGISTERS:
-                if target.has_register(name):
-                    state[name] = target.register(name)
-            for name in ("ESR_EL1", "ESR_EL2"):
-                if name in state:
-                    state[name + "_decoded"] = esr.describe(state[name])
+            self.end_registers(state)
         except (gdb.error, ExprError) as e:
             state["unreadable"] = str(e)
         return state
+
+    def record_cpus(self, result, recorders):
+        for i, rec in recorders.items():
+            record = next((r for r in result["stops"] if r["name"] == self.plan["stops"][i]["name"]), None)
+            if record is not None:
+                self.cpus_of(record, rec)
 
     def execute(self):
         started = time.monotonic()
@@ -176,8 +229,9 @@ class Run:
         target.load_symbols(files.get("loader"), files.get("kernel"), files.get("roottask"))
         self.connect()
         values = dict(self.plan["facts"])
-        recorders = {i: CoreRecorder(self, stop, values)
-                     for i, stop in enumerate(self.plan["stops"]) if stop.get("each_cpu", 1) > 1}
+        self.recorders = recorders = {i: CoreRecorder(self, stop, values)
+                                      for i, stop in enumerate(self.plan["stops"])
+                                      if stop.get("each_cpu", 1) > 1}
         all_reached = True
         for stop in self.plan["stops"]:
             record = self.run_stop(stop, values)
@@ -193,15 +247,8 @@ class Run:
                 if not ret["reached"]:
                     all_reached = False
                     break
-        for i, rec in recorders.items():
-            # Every CPU: the boot core's record and the others' as recorded.
-            record = next((r for r in result["stops"] if r["name"] == self.plan["stops"][i]["name"]), None)
-            if record is not None:
-                cpus = {str(t): v for t, v in sorted(rec.seen.items())}
-                if record.get("reached"):
-                    # the level its record has: el (AArch64) or priv (riscv64, scenario_riscv)
-                    cpus["1"] = {k: record[k] for k in ("el", "priv") if k in record} | record["let"]
-                record["cpus"] = dict(sorted(cpus.items(), key=lambda kv: int(kv[0])))
+        if not self.CPUS_AT_END:
+            self.record_cpus(result, recorders)
         if all_reached and self.plan.get("all_reached_flag"):
             # Tells the supervisor (bootcheck.gdbrun) that the last stop is
             # behind us, so it can end the run after a short watch.
@@ -214,18 +261,23 @@ class Run:
         result["all_reached"] = all_reached
         result["end"] = self.end_state()
         result["elapsed"] = time.monotonic() - started
+        if self.CPUS_AT_END:
+            self.record_cpus(result, recorders)
         return result
 
 
-def main():
-    plan_path = os.environ["BOOTCHECK_PLAN"]
-    with open(plan_path) as f:
-        plan = json.load(f)
-    run = Run(plan)
+def run_plan(plan, runner=Run):
+    """Runs one plan with runner (a Run class), writes its result and ends
+    its QEMU."""
     try:
-        result = run.execute()
+        run = runner(plan)
     except Exception as e:  # the result file must say what went wrong
-        result = {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
+        run, result = None, {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
+    else:
+        try:
+            result = run.execute()
+        except Exception as e:  # the result file must say what went wrong
+            result = {"scenario": plan.get("name"), "error": f"{type(e).__name__}: {e}"}
     tmp = plan["result"] + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
@@ -234,3 +286,5 @@ def main():
         target.quiet("kill")
     except gdb.error:
         pass
+    if run is not None:
+        run.close()
