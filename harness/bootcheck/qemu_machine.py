@@ -20,6 +20,7 @@ binary, machine, CPU, RAM and firmware of each come from
 loader/arch/<arch>/machine.mk (bootcheck.arch), which make reads too.
 """
 import os
+import shutil
 
 from . import arch as arch_facts
 from . import target
@@ -122,7 +123,31 @@ def dump_arch_dtb(out, arch, smp=1):
 
 def dump_dtb(out, machine=VIRT, cpu="cortex-a53", mem=1024, smp=1, timeout=30, arch="aarch64"):
     """QEMU's own DTB for this machine (what it writes for an ELF -kernel),
-    e.g. for the emulator to model a machine with smp CPUs."""
+    e.g. for the emulator to model a machine with smp CPUs. Within a test
+    run (bootcheck.runcache) one machine's DTB is dumped once, by the first
+    to ask (a QEMU start each), and copied to out for every other."""
+    from . import runcache
+    if runcache.run_dir() is None:
+        return _dump_dtb(out, machine, cpu, mem, smp, timeout, arch)
+    argv = machine_argv(machine, cpu, mem, smp, arch)
+    qemu = shutil.which(argv[0]) or argv[0]
+    st = os.stat(qemu) if os.path.exists(qemu) else None
+    key = runcache.key_of("dump_dtb", tuple(argv), qemu, st and (st.st_size, st.st_mtime_ns))
+    stored = os.path.join(runcache.run_dir(), "dtb", f"{key}.dtb")
+
+    def make():               # a failed dump raises: nothing stored, the next asker tries again
+        os.makedirs(os.path.dirname(stored), exist_ok=True)
+        _dump_dtb(stored, machine, cpu, mem, smp, timeout, arch)
+        return stored
+
+    runcache.shared("dump_dtb", key, make)
+    tmp = f"{out}.{os.getpid()}.tmp"
+    shutil.copyfile(stored, tmp)
+    os.replace(tmp, out)
+    return out
+
+
+def _dump_dtb(out, machine, cpu, mem, smp, timeout, arch):
     import subprocess
     argv = machine_argv(f"{machine},dumpdtb={out}", cpu, mem, smp, arch)
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)

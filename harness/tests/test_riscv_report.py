@@ -10,13 +10,14 @@ asserted comes from the ELF files or the emulator's registers."""
 
 import os
 import re
-import subprocess
 
 import pytest
 
-from bootcheck import checkreport, checkrun, expect, memmap, target
+from bootcheck import checkrun, expect, memmap, target
+from bootcheck import images as images_mod
 
-from conftest import BUILD, ROOT, SEL4_KERNELS
+import rvalt_support
+from conftest import BUILD, SEL4_KERNELS
 
 KERNEL_ARCHES = ("riscv64",)
 pytestmark = [pytest.mark.qemu, pytest.mark.emu]
@@ -24,7 +25,6 @@ pytestmark = [pytest.mark.qemu, pytest.mark.emu]
 KERNEL = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
 ROOTTASK = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
 PAGE = 0x1000
-MUTANTS = ("good", "dtb-overlaps-user", "write-rootserver", "a1-page-short", "never-reaches-kernel")
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +32,17 @@ def images(tmp_path_factory):
     for path in (KERNEL, ROOTTASK):
         if not os.path.isfile(path):
             pytest.skip(f"{path} is not built (`make all`)")
-    out = tmp_path_factory.mktemp("rvalt")
-    r = subprocess.run(["make", "-s", "--no-print-directory", "rvalt-images", f"KERNEL={KERNEL}",
-                        f"ROOTTASK={ROOTTASK}", f"RVALT_OUT_DIR={out}"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return {m: str(out / f"{m}.elf") for m in MUTANTS}
-
-
-_VERDICTS = {}
+    # The images test_rvalt.py checks too: built once per run for both.
+    return rvalt_support.images(tmp_path_factory.mktemp("rvalt"), KERNEL, ROOTTASK)
 
 
 def verdict(image, tmp_path, kernel=KERNEL, roottask=ROOTTASK):
-    """The verdict and its report.html, once per image."""
-    if image not in _VERDICTS:
-        v = checkrun.check(image, kernel=kernel, roottask=roottask, seconds=40)
-        out = tmp_path / "report"
-        checkreport.write_all(v, str(out))
-        _VERDICTS[image] = v, (out / "report.html").read_text()
-    return _VERDICTS[image]
+    """The verdict `bootcheck check --seconds 40` wrote (verdict.json) and
+    its report.html; each check is made once per run, and test_rvalt.py
+    reads the same one's last line."""
+    r, data, out = rvalt_support.check(tmp_path, image, kernel, roottask)
+    assert data is not None, r.stdout + r.stderr
+    return rvalt_support.verdict_of(data), (out / "report.html").read_text()
 
 
 def regions(v, kind):
@@ -196,10 +188,8 @@ def test_our_image_draws_its_boot_stub_under_the_kernel_without_an_overlap(tmp_p
     for path in (kernel, ROOTTASK):
         if not os.path.isfile(path):
             pytest.skip(f"{path} is not built (`make all`)")
-    image = tmp_path / "ours.elf"
-    r = subprocess.run(["make", "-s", "--no-print-directory", "image", f"KERNEL={kernel}", f"ROOTTASK={ROOTTASK}",
-                        f"OUT={image}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
+    # `make image` (bootcheck.images: the same pack step, made once per run).
+    image = images_mod.pack_ok(kernel, ROOTTASK, tmp_path / "ours.elf")
     v, _ = verdict(str(image), tmp_path, kernel=kernel)
     assert v.status == "pass", v.diagnosis_line()
     k = expect.elf_facts(kernel)

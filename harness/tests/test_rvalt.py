@@ -12,17 +12,16 @@ Kernels: the riscv64 stand-in (build/targets/standin/riscv64/kernel.elf)
 when built, and every riscv64 kernel in SEL4_KERNEL. Root task:
 build/roottask/riscv64/roottask.elf, or RVALT_ROOTTASK=path."""
 
-import json
 import os
-import pathlib
 import re
 import subprocess
 
 import pytest
 
 from bootcheck import arch as arch_facts
-from bootcheck import expect, qemu_machine, runcache, target
+from bootcheck import expect, qemu_machine, target
 
+import rvalt_support
 from conftest import BUILD, ROOT, SEL4_KERNELS
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -30,11 +29,9 @@ KERNEL_ARCHES = ("aarch64", "riscv64")
 
 pytestmark = [pytest.mark.qemu]
 
-FIXTURE = os.path.join(ROOT, "fixtures", "altloader", "arch", "riscv64")
 RVALT_BUILD = os.path.join(BUILD, "fixtures", "altloader", "riscv64")
-with open(os.path.join(FIXTURE, "expected.json")) as f:
-    EXPECTED = json.load(f)
-MUTANTS = list(EXPECTED["mutants"])
+EXPECTED = rvalt_support.EXPECTED
+MUTANTS = rvalt_support.MUTANTS
 PAGE = 0x1000
 EM_RISCV = 243
 GIB = 1 << 30
@@ -79,29 +76,10 @@ def rv_kernel(request):
     return request.param, dict(KERNELS)[request.param]
 
 
-_BUILT = {}
-
-
 def _images(tmp_path, kernel, roottask):
     """All ten images around kernel and roottask, built once per pair and
-    test run, by whichever pytest-xdist worker asks first (bootcheck.runcache)."""
-    key = runcache.key_of("rvalt-images", kernel, runcache.file_digest(kernel), roottask,
-                          runcache.file_digest(roottask))
-    if key in _BUILT:
-        return _BUILT[key]
-    base = runcache.run_dir()
-    out = pathlib.Path(base) / "rvalt-images" / key if base else tmp_path / "images"
-
-    def make():
-        r = subprocess.run(["make", "-s", "--no-print-directory", "rvalt-images", f"KERNEL={kernel}",
-                            f"ROOTTASK={roottask}", f"RVALT_OUT_DIR={out}"], cwd=ROOT, capture_output=True,
-                           text=True, timeout=600)
-        return r.returncode, r.stdout + r.stderr
-
-    status, output = runcache.shared("rvalt-images", key, make) if base else make()
-    assert status == 0, output
-    _BUILT[key] = {m: str(out / f"{m}.elf") for m in MUTANTS}
-    return _BUILT[key]
+    test run (tests/rvalt_support.py; test_riscv_report reads the same)."""
+    return rvalt_support.images(tmp_path, kernel, roottask)
 
 
 def _boot(image, seconds=60):
@@ -247,9 +225,8 @@ def test_make_check_names_the_mutant(rv_kernel, tmp_path, mutant):
         _skip_smp_for_good(fid, kernel)
     roottask = _roottask()
     image = _images(tmp_path, kernel, roottask)[mutant]
-    bootcheck = os.path.join(BUILD, "bin", "bootcheck")
-    r = subprocess.run([bootcheck, "check", image, "--out", str(tmp_path / "report"), "--seconds", "40",
-                        "--kernel", kernel, "--roottask", roottask], capture_output=True, text=True, timeout=300)
+    # The check is made once per run: test_riscv_report draws the same verdicts.
+    r, _, _ = rvalt_support.check(tmp_path, image, kernel, roottask)
     want = EXPECTED["mutants"][mutant]
     last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr
     assert re.match(r"bootcheck: (PASS|FAIL at link \d+ )", last), r.stdout + r.stderr   # a verdict, not an error
