@@ -138,17 +138,38 @@ class Run:
     def evaluator(self, values):
         return Evaluator(values, read_register=target.register, read_memory=self.memory.read)
 
-    def loader_values(self):
-        """loader.x0..x5: the hand-off the loader printed on the serial line."""
+    # How long a stop whose expressions name loader.x0..x5 waits for the
+    # loader's hand-off line to reach the serial log. The loader printed it
+    # before it jumped, but a log written by the host (U-Boot's console
+    # thread reads QEMU's pipe) can be behind the CPU that gdb stopped.
+    LOADER_LINE_WAIT = 3.0
+
+    def loader_values(self, needed=False):
+        """loader.x0..x5: the hand-off the loader printed on the serial line
+        (waited for, up to LOADER_LINE_WAIT, when the stop needs them)."""
         if self.plan["harness_dir"] not in sys.path:
             sys.path.insert(0, self.plan["harness_dir"])
         from bootcheck.placement import parse_loader_handoff
-        try:
-            with open(self.plan["serial_log"], errors="replace") as f:
-                printed = parse_loader_handoff(f.read())
-        except OSError:
-            printed = None
+        deadline = time.monotonic() + (self.LOADER_LINE_WAIT if needed else 0)
+        while True:
+            try:
+                with open(self.plan["serial_log"], errors="replace") as f:
+                    printed = parse_loader_handoff(f.read())
+            except OSError:
+                printed = None
+            if printed or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
         return {f"loader.x{i}": v for i, v in enumerate(printed)} if printed else {}
+
+    @staticmethod
+    def names_loader_values(stop):
+        """Whether any of the stop's expressions reads loader.x0..x5."""
+        texts = [t for _, t in stop.get("let", [])] + [t for _, t in stop.get("set", [])]
+        for c in stop.get("expect", []):
+            rhs = c["rhs"] if isinstance(c["rhs"], list) else [c["rhs"]]
+            texts += [c["lhs"], *rhs]
+        return any("loader." in str(t) for t in texts)
 
     def run_stop(self, stop, values):
         record = {"name": stop["name"], "address": stop["address"], "reached": False}
@@ -158,7 +179,7 @@ class Run:
         record["pc"] = target.register("pc")
         record.update(self.level())
         values = dict(values)
-        values.update(self.loader_values())
+        values.update(self.loader_values(needed=self.names_loader_values(stop)))
         ev = self.evaluator(values)
         record["let"] = {}
         for name, text in stop.get("let", []):
