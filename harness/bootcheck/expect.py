@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from elftools.elf.elffile import ELFFile
 
 from . import target
+from .handoff_line import parse_loader_handoff  # noqa: F401  (the loader's handoff line; callers use it here)
 from .target import UPPER_HALF  # noqa: F401  (kept for callers; bootcheck.target decides hyp)
 
 PAGE = 0x1000
@@ -160,10 +161,3 @@ def handed_over_dtb_size(dtb_path, serial):
     return int(m.group(1)) if m else None
 
 
-def parse_loader_handoff(serial):
-    """The six values the loader printed, or None."""
-    for line in serial.splitlines():
-        if line.startswith("loader: handoff "):
-            regs = dict(kv.split("=") for kv in line.split()[2:])
-            return [int(regs[f"x{i}"], 16) for i in range(6)]
-    return None

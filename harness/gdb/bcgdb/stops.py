@@ -99,7 +99,7 @@ class Run:
     def loader_values(self):
         """loader.x0..x5: the hand-off the loader printed on the serial line."""
         sys.path.insert(0, self.plan["harness_dir"])
-        from bootcheck.expect import parse_loader_handoff
+        from bootcheck.handoff_line import parse_loader_handoff   # imports nothing (not pyelftools)
         try:
             with open(self.plan["serial_log"], errors="replace") as f:
                 printed = parse_loader_handoff(f.read())
