@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow      # Debian's Linux, booted
 
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
 INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
-BOOTARGS = "console=ttyAMA0 panic=-1"
+BOOTARGS = uboot_linux.BOOTARGS      # the console, power off on a panic, no work no test observes
 
 _packed = {}
 _boots = {}
