@@ -13,7 +13,6 @@ user runs it (build/bin/bootcheck's script, `python3 -m bootcheck.cli`)
 is run by test_check.py's test_make_check_runs_the_tool, through `make
 check`, and by the other modules that start build/bin/bootcheck."""
 
-import contextlib
 import io
 import json
 import os
@@ -37,19 +36,17 @@ def run_cli(argv):
     """build/bin/bootcheck's argv, run in this process: a CompletedProcess
     with the exit status, stdout and stderr the program would have had (an
     exception it did not handle: its traceback on stderr, exit 1, as
-    Python's own)."""
+    Python's own). Thread-safe: each call writes to streams of its own (the
+    Chromium report tests run four checks at once)."""
     argv = [str(a) for a in argv]
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = cli.main(argv)
-        except SystemExit as e:          # argparse's refusals, exit 2
-            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            if isinstance(e.code, str):
-                print(e.code, file=err)
-        except Exception:                # noqa: BLE001 (the program would die with it)
-            traceback.print_exc(file=err)
-            status = 1
+    try:
+        status = cli.main(argv, stdout=out, stderr=err)
+    except SystemExit as e:              # argparse's refusals (its message is on sys.stderr)
+        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except Exception:                    # noqa: BLE001 (the program would die with it)
+        traceback.print_exc(file=err)
+        status = 1
     if status == 130:
         # cli.main turned Ctrl-C (or the worker's SIGTERM) into its exit
         # status; a separate process would have ended, and so does the run.
