@@ -78,8 +78,8 @@ def cmd_check(a, stdout, stderr):
 
 def main(argv=None, stdout=None, stderr=None):
     """stdout, stderr: where the check writes (default: sys.stdout and
-    sys.stderr as they are when it writes); a caller running several checks
-    at once in one process (the tests) gives each its own."""
+    sys.stderr as they are when main is called); a caller running several
+    checks at once in one process (the tests) gives each its own."""
     p = argparse.ArgumentParser(prog="bootcheck", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="judge a loader image against seL4's contract",
