@@ -155,6 +155,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
         serial_log=serial_log, pidfile=os.path.join(rundir, "qemu.pid"),
         result=os.path.join(rundir, "result.json"), harness_dir=HARNESS_DIR,
         all_reached_flag=os.path.join(rundir, "all-reached"))
+    if firmware is not None:
+        plan["serial_settle"] = 2.0     # the log is copied from the console by a thread (bcgdb.stops)
     plan_path = os.path.join(rundir, "plan.json")
     with open(plan_path, "w") as f:
         json.dump(plan, f)

@@ -17,6 +17,7 @@ import gdb
 from . import esr, target
 from .expr import Evaluator, ExprError
 
+SETTLE_QUIET = 0.5      # s: a serial log copied by a thread has settled (loader_values)
 END_REGISTERS = ("ESR_EL1", "ELR_EL1", "FAR_EL1", "SPSR_EL1", "ESR_EL2", "ELR_EL2", "FAR_EL2")
 
 
@@ -100,11 +101,26 @@ class Run:
         """loader.x0..x5: the hand-off the loader printed on the serial line."""
         sys.path.insert(0, self.plan["harness_dir"])
         from bootcheck.handoff_line import parse_loader_handoff   # imports nothing (not pyelftools)
-        try:
-            with open(self.plan["serial_log"], errors="replace") as f:
-                printed = parse_loader_handoff(f.read())
-        except OSError:
-            printed = None
+
+        def read():
+            try:
+                with open(self.plan["serial_log"], errors="replace") as f:
+                    return f.read()
+            except OSError:
+                return ""
+        text = read()
+        printed = parse_loader_handoff(text)
+        # Through firmware (bootcheck.uboot.BootiFirmware) the serial log is
+        # written by a thread of the supervisor that copies the console: at
+        # a stop the loader's last lines may still be on their way. Read
+        # again until the log has not grown for SETTLE_QUIET s.
+        deadline = time.monotonic() + self.plan.get("serial_settle", 0)
+        while printed is None and time.monotonic() < deadline:
+            time.sleep(SETTLE_QUIET)
+            again = read()
+            if again == text:
+                break
+            text, printed = again, parse_loader_handoff(again)
         return {f"loader.x{i}": v for i, v in enumerate(printed)} if printed else {}
 
     def run_stop(self, stop, values):
