@@ -120,6 +120,37 @@ def _file_args(kernel, roottask, dtb):
     return args
 
 
+def _prebuilt_qemu_dtb(machine, cpu, mem, cpus):
+    """The DTB `make all` had QEMU dump for this machine (harness/emu/emu.mk:
+    build/harness/qemu-virt-el1.dtb, -el2, -el1-smp4, ...; -m 1024, -cpu $(CPU)),
+    or None: another machine, CPU or RAM size, or a copy older than the QEMU
+    binary that would write it now."""
+    name = {qemu_machine.VIRT: "el1", qemu_machine.VIRT_EL2: "el2"}.get(machine)
+    if name is None or mem != 1024:
+        return None
+    path = os.path.join(build_dir(), "harness", f"qemu-virt-{name}{f'-smp{cpus}' if cpus > 1 else ''}.dtb")
+    qemu = shutil.which(qemu_machine.QEMU)
+    try:
+        if qemu is None or os.path.getmtime(path) < os.path.getmtime(qemu):
+            return None
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return None
+    return path if f"arm,{cpu}".encode() + b"\0" in blob else None     # its CPUs' compatible
+
+
+def qemu_dtb(path, machine, cpu, mem, cpus):
+    """QEMU's own DTB for the machine, at path: the copy `make all` made when
+    there is one for it (the same bytes but for /chosen's random seeds), else
+    dumped by QEMU now (a QEMU start: ~0.15 CPU-s)."""
+    prebuilt = _prebuilt_qemu_dtb(machine, cpu, mem, cpus)
+    if prebuilt is None:
+        return qemu_machine.dump_dtb(path, machine, cpu, mem, cpus)
+    shutil.copyfile(prebuilt, path)
+    return path
+
+
 def find_payload(image, kernel, roottask, dtb, work):
     """Kernel, root task and DTB paths (extracted into work) and the format."""
     r = subprocess.run([emu_check_path(), image, "--extract", work, *_file_args(kernel, roottask, dtb)],
@@ -142,7 +173,7 @@ def run_emu(image, el, mem, kernel, roottask, dtb, work, budget, machine=None, c
             "--budget", str(budget), *_file_args(kernel, roottask, dtb)]
     if cpus > 1:
         try:
-            qdtb = qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), machine, cpu, mem, cpus)
+            qdtb = qemu_dtb(os.path.join(work, "qemu.dtb"), machine, cpu, mem, cpus)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             raise CheckError(str(e))
         args += ["--qemu-dtb", qdtb]
@@ -192,7 +223,7 @@ def memory_map(image, inp, obs, dtb_path, work, machine, cpu, mem, cpus):
     try:
         path = dtb_path or os.path.join(work, "qemu.dtb")
         if not os.path.exists(path):
-            qemu_machine.dump_dtb(path, machine, cpu, mem, cpus)
+            qemu_dtb(path, machine, cpu, mem, cpus)
         with open(path, "rb") as f:
             blob = f.read()
     except (RuntimeError, OSError, subprocess.TimeoutExpired):
@@ -360,8 +391,7 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         # kernel's emulation makes it first, in run_emu).
         dtb_dump = None
         if d_path is None and cpus == 1:
-            dtb_dump = Beside(lambda cancel: qemu_machine.dump_dtb(os.path.join(work, "qemu.dtb"), machine, cpu,
-                                                                  mem, cpus))
+            dtb_dump = Beside(lambda cancel: qemu_dtb(os.path.join(work, "qemu.dtb"), machine, cpu, mem, cpus))
         try:
             with progress.stage("emulation (Unicorn)") as st:
                 emu_report = run_emu(image, start_el, mem, kernel, roottask, dtb, work, emu_budget,

@@ -40,40 +40,46 @@ def _report_dir(image, out):
     return os.path.join(checkrun.ROOT, "reports", "check", stem)
 
 
-def cmd_check(a):
+def cmd_check(a, stdout, stderr):
+    def say(*text):
+        print(*text, file=stdout)
+
     if linux_check.is_linux_image(a.image):   # our loader with a Linux payload: Linux's contract
         status, lines = linux_check.check(a.image, a.machine, a.mem, a.seconds or 20.0,
-                                          _report_dir(a.image, a.out), progress.Progress("bootcheck", 3))
-        print("\n".join(lines))
+                                          _report_dir(a.image, a.out), progress.Progress("bootcheck", 3, stdout))
+        say("\n".join(lines))
         return status
     try:
         v = checkrun.check(a.image, kernel=a.kernel, roottask=a.roottask, dtb=a.dtb, machine=a.machine,
                            cpu=a.cpu, mem=a.mem, seconds=a.seconds, cpus=a.cpus,
-                           progress=progress.Progress("bootcheck", 4))
+                           progress=progress.Progress("bootcheck", 4, stdout))
     except checkrun.CheckError as e:
-        print(f"bootcheck: error: {e}", file=sys.stderr)
+        print(f"bootcheck: error: {e}", file=stderr)
         return 2
     out = _report_dir(a.image, a.out)
     checkreport.write_all(v, out)
-    print(f"bootcheck: {a.image}: payload {v.payload}, machine {v.machine}")
-    print(v.kernel_line())
+    say(f"bootcheck: {a.image}: payload {v.payload}, machine {v.machine}")
+    say(v.kernel_line())
     if v.target.unknown_line():
-        print(f"bootcheck: kernel: {v.target.unknown_line()}")
+        say(f"bootcheck: kernel: {v.target.unknown_line()}")
     for f in v.findings:
         link = contract.CHAIN_ORDER[f.rule] + 1
         source = f"  [{f.source}]" if f.source else ""
-        print(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
-    print(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
+        say(f"{f.status.upper():12} {link:2} {f.rule:15} {f.sentence}{source}")
+    say(f"bootcheck: reports in {os.path.relpath(out)}/ (report.html, verdict.md, junit.xml, verdict.json)")
     # The map of what a failed placement, overlap or write rule involves,
     # right above the diagnosis, which stays the last line (CI and the
     # tests read it there).
     for line in v.text_map():
-        print(line)
-    print(v.diagnosis_line())
+        say(line)
+    say(v.diagnosis_line())
     return v.exit_status
 
 
-def main(argv=None):
+def main(argv=None, stdout=None, stderr=None):
+    """stdout, stderr: where the check writes (default: sys.stdout and
+    sys.stderr as they are when main is called); a caller running several
+    checks at once in one process (the tests) gives each its own."""
     p = argparse.ArgumentParser(prog="bootcheck", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="judge a loader image against seL4's contract",
@@ -94,12 +100,13 @@ def main(argv=None):
     c.add_argument("--out", help="report directory (default reports/check/<image name>)")
     c.set_defaults(func=cmd_check)
     a = p.parse_args(argv)
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
-        return a.func(a)
+        return a.func(a, stdout, stderr)
     except KeyboardInterrupt:
         # The check's boots end themselves on the way out (their finally
         # blocks); the user asked for the stop, so no traceback.
-        print("bootcheck: interrupted; the check's QEMU and gdb were ended, no verdict", file=sys.stderr)
+        print("bootcheck: interrupted; the check's QEMU and gdb were ended, no verdict", file=stderr)
         return 130
 
 

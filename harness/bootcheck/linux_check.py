@@ -8,10 +8,8 @@ import html
 import json
 import os
 import shutil
+import struct
 import tempfile
-
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 
 from . import bootchain, checkreport, checkrun, expect, linux_contract, linux_loader, memmap, qemu_machine
 from . import progress as progress_mod
@@ -19,39 +17,85 @@ from . import progress as progress_mod
 CPIO_MAGIC = b"070701"
 
 
+def _payload_index(image):
+    """{name: (file offset, size)} of the members of a pack.sh payload (CPIO
+    newc between the symbols _payload_start and _payload_end), or {} when
+    the image has none. Reads the ELF's headers, its symbol table and the
+    CPIO headers, not the members: every `bootcheck check` asks this first,
+    and a Linux payload's Image is tens of MiB (pyelftools took ~0.2 CPU-s
+    per image for the symbols alone). ValueError: not a little-endian ELF64
+    file, or a broken header."""
+    with open(image, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+            raise ValueError("not a little-endian ELF64 file")
+        phoff, shoff = struct.unpack_from("<QQ", head, 0x20)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from("<HHHH", head, 0x36)
+
+        def table(offset, entsize, count, fmt):
+            f.seek(offset)
+            raw = f.read(entsize * count)
+            if len(raw) < entsize * count or entsize < struct.calcsize(fmt):
+                raise ValueError("truncated ELF header table")
+            return [struct.unpack_from(fmt, raw, i * entsize) for i in range(count)]
+
+        # (name, type, flags, addr, offset, size, link, info, addralign, entsize)
+        sections = table(shoff, shentsize, shnum, "<IIQQQQIIQQ") if shnum else []
+        symtab = next((s for s in sections if s[1] == 2), None)          # SHT_SYMTAB
+        if symtab is None or symtab[6] >= len(sections):
+            return {}
+        strtab = sections[symtab[6]]
+        f.seek(strtab[4])
+        names = f.read(strtab[5])
+        f.seek(symtab[4])
+        raw = f.read(symtab[5] - symtab[5] % 24)
+        syms = {}
+        for name, _, _, _, value, _ in struct.iter_unpack("<IBBHQQ", raw):
+            n = names[name:names.find(b"\0", name)]
+            if n in (b"_payload_start", b"_payload_end"):
+                syms[n] = value
+        if b"_payload_start" not in syms:
+            return {}
+        start, end = syms[b"_payload_start"], syms[b"_payload_end"]
+        for p_type, _, offset, vaddr, _, filesz, _, _ in table(phoff, phentsize, phnum, "<IIQQQQQQ"):
+            if p_type == 1 and vaddr <= start < vaddr + filesz:     # PT_LOAD
+                break
+        else:
+            return {}
+        pos, limit = offset + start - vaddr, offset + min(end, vaddr + filesz) - vaddr
+        members = {}
+        while pos + 110 <= limit:
+            f.seek(pos)
+            header = f.read(110)
+            if header[:6] != CPIO_MAGIC:
+                break
+            size, namesize = (int(header[6 + 8 * i:14 + 8 * i], 16) for i in (6, 11))
+            name = f.read(max(0, min(namesize - 1, limit - pos - 110))).decode()
+            body = (pos + 110 + namesize + 3) & ~3
+            if name == "TRAILER!!!":
+                break
+            members[name] = (body, max(0, min(size, limit - body)))
+            pos = (body + size + 3) & ~3
+    return members
+
+
+def _member_bytes(image, where):
+    offset, size = where
+    with open(image, "rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
 def payload_members(image):
     """{name: bytes} of a pack.sh payload (CPIO newc between _payload_start
     and _payload_end), or {} when the image has none."""
-    with open(image, "rb") as f:
-        elf = ELFFile(f)
-        symtab = elf.get_section_by_name(".symtab")
-        if symtab is None:
-            return {}
-        syms = {s.name: s["st_value"] for s in symtab.iter_symbols()}
-        if "_payload_start" not in syms:
-            return {}
-        start, end = syms["_payload_start"], syms["_payload_end"]
-        data = b""
-        for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= start < seg["p_vaddr"] + seg["p_filesz"]:
-                data = seg.data()[start - seg["p_vaddr"]:end - seg["p_vaddr"]]
-    members, pos = {}, 0
-    while data[pos:pos + 6] == CPIO_MAGIC:
-        field = lambda i: int(data[pos + 6 + 8 * i:pos + 14 + 8 * i], 16)  # noqa: E731
-        size, namesize = field(6), field(11)
-        name = data[pos + 110:pos + 110 + namesize - 1].decode()
-        body = (pos + 110 + namesize + 3) & ~3
-        if name == "TRAILER!!!":
-            break
-        members[name] = data[body:body + size]
-        pos = (body + size + 3) & ~3
-    return members
+    return {name: _member_bytes(image, where) for name, where in _payload_index(image).items()}
 
 
 def is_linux_image(image):
     try:
-        return "linux.Image" in payload_members(image)
-    except (OSError, ValueError, KeyError, ELFError):   # not ours to judge: checkrun says why
+        return "linux.Image" in _payload_index(image)
+    except (OSError, ValueError, struct.error):   # not ours to judge: checkrun says why
         return False
 
 
@@ -61,20 +105,20 @@ def check(image, machine=None, mem=1024, seconds=30.0, out_dir=None, progress=No
     QEMU + GDB boot), or None (silent)."""
     progress = progress or progress_mod.silent()
     with progress.stage("payload finder") as st:
-        members = payload_members(image)
+        members = _payload_index(image)
         work = tempfile.mkdtemp(prefix="bclc")
         kernel = os.path.join(work, "Image")
         with open(kernel, "wb") as f:
-            f.write(members["linux.Image"])
+            f.write(_member_bytes(image, members["linux.Image"]))
         initrd = None
         if "linux.initrd" in members:
             initrd = os.path.join(work, "initrd")
             with open(initrd, "wb") as f:
-                f.write(members["linux.initrd"])
+                f.write(_member_bytes(image, members["linux.initrd"]))
         st.set_result("linux payload")
     machine = machine or qemu_machine.VIRT_EL2
     el = qemu_machine.starts_at_el(machine)
-    lines = [f"bootcheck: {image}: payload linux (Image {len(members['linux.Image'])} bytes"
+    lines = [f"bootcheck: {image}: payload linux (Image {members['linux.Image'][1]} bytes"
              f"{', initrd' if initrd else ''}), machine {machine}"]
 
     with progress.stage("emulation (Unicorn)") as st:

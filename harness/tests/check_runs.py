@@ -3,14 +3,24 @@ the same image's verdict (its last line, its findings, its report.html in a
 browser), so a check with the same image (path and bytes), the same
 arguments (files by their bytes) and the same budget is made once per test
 run, by whichever pytest-xdist worker asks first (bootcheck.runcache). Its
-report folder then lives in the run cache and every test reads that one."""
+report folder then lives in the run cache and every test reads that one.
 
+A check runs the command line's own code (bootcheck.cli.main, with its
+stdout, stderr and exit status captured) in the test's process: a new
+Python for every check would spend more CPU on interpreter start and
+imports (~0.4 CPU-s) than the check's own verdict costs. The program as a
+user runs it (build/bin/bootcheck's script, `python3 -m bootcheck.cli`)
+is run by test_check.py's test_make_check_runs_the_tool, through `make
+check`, and by the other modules that start build/bin/bootcheck."""
+
+import io
 import json
 import os
 import pathlib
 import subprocess
+import traceback
 
-from bootcheck import images, runcache
+from bootcheck import cli, images, runcache
 
 from conftest import BUILD
 
@@ -22,10 +32,31 @@ def _digest(value):
     return runcache.file_digest(value) if os.path.isfile(value) else None
 
 
+def run_cli(argv):
+    """build/bin/bootcheck's argv, run in this process: a CompletedProcess
+    with the exit status, stdout and stderr the program would have had (an
+    exception it did not handle: its traceback on stderr, exit 1, as
+    Python's own). Thread-safe: each call writes to streams of its own (the
+    Chromium report tests run four checks at once)."""
+    argv = [str(a) for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        status = cli.main(argv, stdout=out, stderr=err)
+    except SystemExit as e:              # argparse's refusals (its message is on sys.stderr)
+        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except Exception:                    # noqa: BLE001 (the program would die with it)
+        traceback.print_exc(file=err)
+        status = 1
+    if status == 130:
+        # cli.main turned Ctrl-C (or the worker's SIGTERM) into its exit
+        # status; a separate process would have ended, and so does the run.
+        raise KeyboardInterrupt(err.getvalue().strip())
+    return subprocess.CompletedProcess([BOOTCHECK, *argv], status or 0, out.getvalue(), err.getvalue())
+
+
 def _run(image, args, seconds, out):
     budget = ["--seconds", str(seconds)] if seconds else []
-    return subprocess.run([BOOTCHECK, "check", str(image), "--out", str(out), *budget, *args],
-                          capture_output=True, text=True, timeout=(seconds or 80) + 60)
+    return run_cli(["check", str(image), "--out", str(out), *budget, *args])
 
 
 def run_check(tmp_path, image, *args, seconds=None, shared=True):

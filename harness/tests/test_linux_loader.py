@@ -12,13 +12,14 @@ import re
 import pytest
 
 from bootcheck import emu, linux_loader, qemu_machine, uboot_linux
+from check_runs import run_cli
 from conftest import BUILD, REPORTS
 
 pytestmark = pytest.mark.slow      # Debian's Linux, booted
 
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")
 INITRAMFS = os.path.join(BUILD, "fixtures", "linux_init", "initramfs.cpio")
-BOOTARGS = "console=ttyAMA0 panic=-1"
+BOOTARGS = uboot_linux.BOOTARGS      # the console, power off on a panic, no work no test observes
 
 _packed = {}
 _boots = {}
@@ -168,9 +169,7 @@ def test_emu_check_names_a_stray_store_after_the_image_copy(tmp_path, tmp_path_f
 
 
 def _check(image, tmp_path):
-    import subprocess
-    return subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "check", str(image), "--out",
-                           str(tmp_path / "report")], capture_output=True, text=True, timeout=120)
+    return run_cli(["check", str(image), "--out", str(tmp_path / "report")])
 
 
 @pytest.mark.qemu

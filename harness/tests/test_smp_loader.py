@@ -17,13 +17,13 @@ import pytest
 from bootcheck import emu, expect, images, qemu_machine
 
 import check_runs
+from check_runs import run_cli
 from conftest import BUILD, Artifacts
 
 pytestmark = pytest.mark.qemu
 
 NODES = 4
 SMP_KERNEL = os.path.join(BUILD, "targets", "standin", "kernel-smp4.elf")
-BOOTCHECK = os.path.join(BUILD, "bin", "bootcheck")
 NEED = f"the kernel needs {NODES} cores (its kernel_stack_alloc holds {NODES} stacks)"
 
 
@@ -108,8 +108,7 @@ def test_single_core_kernel_starts_no_core(booter, artifacts):
 
 def run_check(tmp_path, image, *args):
     out = tmp_path / "report"
-    r = subprocess.run([BOOTCHECK, "check", str(image), "--out", str(out), "--seconds", "15", *args],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli(["check", str(image), "--out", str(out), "--seconds", "15", *args])
     print(r.stdout, r.stderr)
     v = json.loads((out / "verdict.json").read_text()) if (out / "verdict.json").exists() else None
     return r, v
