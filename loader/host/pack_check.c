@@ -50,6 +50,27 @@
 #include "payload_object.h"
 #include "record_symbol.h"
 
+/* The whole file in a malloc'd buffer, or NULL (nothing said) when it cannot
+ * be opened or read or is empty: for the quiet lookups below, which leave
+ * the refusal to the pre-check or the loader. */
+static unsigned char *read_file_quiet(const char *path, uint64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
+    if (data != NULL && fread(data, 1, (size_t)n, f) != (size_t)n) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    *size = data != NULL ? (uint64_t)n : 0;
+    return data;
+}
+
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -179,21 +200,15 @@ static int check_linux_image(const char *path)
  * pre-check or the loader refuses it in its own words). */
 static unsigned kernel_nodes_quiet(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return 0;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
+    uint64_t n;
+    unsigned char *data = read_file_quiet(path, &n);
     unsigned nodes = 0;
     struct elf_image kernel;
     char err[ELF_ERR_LEN];
-    if (data != NULL && fread(data, 1, (size_t)n, f) == (size_t)n &&
-        elf_validate_machine(&kernel, data, (uint64_t)n, file_machine(data, (uint64_t)n) == ELF_EM_RISCV ?
+    if (data != NULL &&
+        elf_validate_machine(&kernel, data, n, file_machine(data, n) == ELF_EM_RISCV ?
                              ELF_EM_RISCV : ELF_EM_AARCH64, err) == 0)
         nodes = plan_kernel_nodes(&kernel);
-    fclose(f);
     free(data);
     return nodes;
 }
@@ -327,21 +342,15 @@ static uint64_t loader_end_arg(const char *arg)
 {
     if (arg[0] != '@')
         return strtoull(arg, NULL, 0);
-    FILE *f = fopen(arg + 1, "rb");
-    if (f == NULL)
-        return 0;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
+    uint64_t n;
+    unsigned char *data = read_file_quiet(arg + 1, &n);
     uint64_t end = 0, size;
     struct elf_image img;
     char err[ELF_ERR_LEN];
-    if (data != NULL && fread(data, 1, (size_t)n, f) == (size_t)n &&
-        elf_validate_machine(&img, data, (uint64_t)n, file_machine(data, (uint64_t)n), err) == 0 &&
+    if (data != NULL &&
+        elf_validate_machine(&img, data, n, file_machine(data, n), err) == 0 &&
         elf_symbol_lookup(&img, "__loader_end", &end, &size) != 0)
         end = 0;
-    fclose(f);
     free(data);
     return end;
 }
