@@ -100,7 +100,11 @@ void smp_release_harts(void)
 void smp_secondary_main(uint64_t hart, uint64_t core)
 {
     __atomic_store_n(&shared.arrived[core], 1, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&shared.release, __ATOMIC_ACQUIRE) == 0)
-        ;
+    /* Asleep until released, as the boot hart waits: under -icount a
+     * spinning started hart took the one host thread's turns from the boot
+     * hart while it started the next (each hart took twice as long as the
+     * one before). No bound: the boot hart releases every hart it started,
+     * or stops the machine. */
+    wait_for_flag(&shared.release, UINT64_MAX);
     enter_kernel(&shared.h, hart, core);
 }
