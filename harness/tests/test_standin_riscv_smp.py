@@ -216,13 +216,16 @@ def test_real_sel4_waits_forever_for_harts_that_never_arrive(fid, kernel, booter
 # (any hart may be the boot hart, so the hart is chosen by its a7), gdb
 # changes one register as a broken loader would have set it.
 
-GDB_SCRIPT = r'''
+GDB_PROLOGUE = r"""
 import gdb
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("set architecture riscv:rv64")
 gdb.execute("set remotetimeout 30")
 gdb.execute("target remote | exec " + QEMU_CMD)
+"""
+
+CHANGE_ENTRY = r"""
 class Change(gdb.Breakpoint):
     def stop(self):
         if int(gdb.parse_and_eval("$a7")) & (2**64 - 1) != CORE:
@@ -233,15 +236,16 @@ class Change(gdb.Breakpoint):
         return False
 Change("*" + hex(ENTRY))
 gdb.execute("continue")
-'''
+"""
 
 
-def boot_with_changed_entry(booter, tmp_path, core, register, value, seconds=90):
-    """Serial lines of the SMP stand-in (16.0.0) behind our loader on -smp 4,
-    core `core`'s `register` set to the gdb expression `value` at _start."""
+def _boot_under_gdb(booter, tmp_path, kernel, script, seconds=90):
+    """Serial text and lines of `kernel` behind our loader on -smp 4 (QEMU
+    started by gdb, stopped at reset), and gdb's output. `script`: gdb
+    Python run after the prologue (QEMU_CMD defined), or a function of the
+    packed image's path that gives it."""
     if shutil.which("gdb-multiarch") is None:
         pytest.skip("gdb-multiarch is not installed")
-    kernel = rv_build_path("16.0.0-smp4")
     for p in (kernel, ROOTTASK):
         if not os.path.isfile(p):
             pytest.fail(f"{p} is missing: run `make all` first", pytrace=False)
@@ -250,10 +254,11 @@ def boot_with_changed_entry(booter, tmp_path, core, register, value, seconds=90)
     argv = [*qemu_machine.machine_argv(RV.machine, RV.cpu, RV.mem, _nodes(kernel), "riscv64"),
             "-monitor", "none", "-serial", f"file:{serial}", "-no-reboot", "-S", "-gdb", "stdio",
             "-kernel", str(image), "-pidfile", str(pidfile)]
-    script = tmp_path / "change_entry.py"
-    script.write_text(f"QEMU_CMD = {' '.join(argv)!r}\nENTRY = {expect.elf_facts(kernel).entry}\n"
-                      f"CORE = {core}\nREGISTER = {register!r}\nVALUE = {value!r}\n" + GDB_SCRIPT)
-    proc = subprocess.Popen(["gdb-multiarch", "-nx", "-batch", "-x", str(script)], stdout=subprocess.PIPE,
+    path = tmp_path / "boot_under_gdb.py"
+    if callable(script):
+        script = script(str(image))
+    path.write_text(f"QEMU_CMD = {' '.join(argv)!r}\n" + GDB_PROLOGUE + script)
+    proc = subprocess.Popen(["gdb-multiarch", "-nx", "-batch", "-x", str(path)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=seconds)
@@ -267,8 +272,75 @@ def boot_with_changed_entry(booter, tmp_path, core, register, value, seconds=90)
         gdbrun.kill_qemu(str(pidfile))
     text = serial.read_text(errors="replace").replace("\r\n", "\n") if serial.exists() else ""
     print(f"--- gdb ---\n{out}\n--- serial ---\n{text}")
+    return text, [l.rstrip("\r") for l in text.split("\n")], out
+
+
+def boot_with_changed_entry(booter, tmp_path, core, register, value, seconds=90):
+    """Serial lines of the SMP stand-in (16.0.0) behind our loader on -smp 4,
+    core `core`'s `register` set to the gdb expression `value` at _start."""
+    kernel = rv_build_path("16.0.0-smp4")
+    script = (f"ENTRY = {expect.elf_facts(kernel).entry}\nCORE = {core}\nREGISTER = {register!r}\n"
+              f"VALUE = {value!r}\n" + CHANGE_ENTRY)
+    serial, lines, out = _boot_under_gdb(booter, tmp_path, kernel, script, seconds)
     assert f"BC-CHANGED {register}" in out, out
-    return text, [l.rstrip("\r") for l in text.split("\n")]
+    return serial, lines
+
+
+# --- a started hart sent where the boot hart was entered ------------------------
+# OpenSBI before v1.3 (Debian 12 ships 1.1 with QEMU 7.2, and 1.2) sets a
+# started hart's HSM state to START_PENDING before it stores the hart's start
+# address and argument; a hart spinning in its HSM wait (the cold-boot IPI
+# still pending keeps its wfi from sleeping) can leave with the address and
+# argument the boot hart was given. Measured 2026-12-07 on this machine under
+# load: 1 boot in about 280; gdb then showed the hart in S-mode at 0x80204654,
+# inside the kernel the loader had copied over its branch at 0x80200000, and
+# the loader stopped with `hart 1 (core 1, cpu@1) did not report in within
+# 1 s of SBI hart_start`. gdb makes that boot happen every time: the first
+# hart the loader starts is moved from the loader's secondary_entry to
+# OpenSBI's next address (the image's lowest address, where QEMU 7.2's
+# fw_dynamic enters the boot hart) with a1 = the boot hart's a1 (its DTB).
+
+SEND_TO_BOOT_ENTRY = r"""
+state = {}
+class Boot(gdb.Breakpoint):
+    def stop(self):
+        state["a1"] = int(gdb.parse_and_eval("$a1")) & (2**64 - 1)
+        self.enabled = False
+        return False
+class Divert(gdb.Breakpoint):
+    def stop(self):
+        print("BC-DIVERTED hart %d" % (int(gdb.parse_and_eval("$a0")) & (2**64 - 1)))
+        gdb.execute("set $a1 = %d" % state["a1"])
+        gdb.execute("set $pc = %d" % NEXT)
+        self.enabled = False
+        return False
+Boot("*" + hex(START))
+Divert("*" + hex(SECONDARY))
+gdb.execute("continue")
+"""
+
+
+@pytest.mark.parametrize("build", ["13.0.0-smp4", "16.0.0-smp4"])
+def test_a_started_hart_sent_to_the_boot_entry_still_starts(build, booter, tmp_path):
+    """13.0.0's kernel lies above the loader (the loader is at OpenSBI's next
+    address); 16.0.0's is at 0x80200000 itself, so the loader sits higher and
+    8 bytes at 0x80200000 branch to it, which the kernel is copied over: the
+    loader starts every hart before it copies anything."""
+    def script(image):
+        facts = expect.elf_facts(image)
+        return (f"START = {facts.symbols['_start'][0]}\nSECONDARY = {facts.symbols['secondary_entry'][0]}\n"
+                f"NEXT = {facts.pmin}\n" + SEND_TO_BOOT_ENTRY)
+    serial, lines, out = _boot_under_gdb(booter, tmp_path, rv_build_path(build), script)
+    diverted = re.search(r"^BC-DIVERTED hart (\d+)$", out, re.M)
+    assert diverted, out
+    hart = diverted.group(1)
+    assert f"loader: hart {hart} started as core 1" in lines, serial
+    assert (f"loader: hart {hart} came in at the loader's boot entry, not where SBI hart_start sent it (an "
+            "OpenSBI before v1.3 can start a hart before it stores the hart's start address); taken in as "
+            "core 1") in lines, serial
+    assert serial.count("bootcheck loader (riscv64): started on hart") == 1, serial
+    assert "roottask: numNodes = 4" in lines and "roottask: components OK" in lines, serial
+    assert not [l for l in lines if l.startswith(("stand-in:", "loader: error"))], serial
 
 
 def test_hart_with_other_entry_registers(booter, tmp_path):

@@ -158,6 +158,12 @@ void loader_main(uint64_t hart, uint64_t fw_dtb)
     check_above_firmware("DTB copy", plan.dtb_phys);
     check_above_firmware("roottask", plan.user_phys);
 
+    /* The other harts first, while OpenSBI's next address still leads to
+     * _start (see smp.h). */
+    unsigned nodes = smp_kernel_nodes();
+    if (nodes > 1)
+        smp_start_harts(&dtb, nodes, hart);
+
     /* The DTB first: the firmware's copy may lie where an image goes. */
     memmove((void *)(uintptr_t)plan.dtb_phys.start, fdt, dtb_size);
     load_elf(&kernel, 0, 0, plan.kernel_phys);
@@ -172,13 +178,10 @@ void loader_main(uint64_t hart, uint64_t fw_dtb)
                    (unsigned long)h.a[0], (unsigned long)h.a[1], (unsigned long)h.a[2],
                    (unsigned long)h.a[3], (unsigned long)h.a[4], (unsigned long)h.a[5],
                    (unsigned long)h.satp);
-    unsigned nodes = smp_kernel_nodes();
-    if (nodes > 1)
-        smp_start_harts(&dtb, nodes, hart, &h);
     console_printf("loader: jumping to kernel at 0x%lx (hart %lu, core 0)\n",
                    (unsigned long)plan.kernel_entry, (unsigned long)hart);
     loader_handed_off = 1;
     if (nodes > 1)
-        smp_release_harts();
+        smp_release_harts(&h);
     enter_kernel(&h, hart, 0);
 }

@@ -16,7 +16,13 @@ static struct {
     struct riscv_handoff h;
     volatile uint64_t arrived[SMP_MAX_CORES];
     volatile uint64_t release;
+    volatile uint64_t starting_hart;
+    volatile uint64_t at_boot_entry[SMP_MAX_CORES];
 } shared;
+
+/* The core id of the hart being started; crt0.S's secondary_entry reads it
+ * (an OpenSBI before v1.3 can hand the hart a stale a1). */
+volatile uint64_t smp_starting_core;
 
 static uint64_t now_ticks(void)
 {
@@ -54,8 +60,7 @@ static int wait_for_flag(volatile uint64_t *flag, uint64_t timeout)
     return set;
 }
 
-void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_hart,
-                     const struct riscv_handoff *h)
+void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_hart)
 {
     if (nodes > SMP_MAX_CORES)
         loader_fail("the kernel needs %u cores (its kernel_stack_alloc holds %u stacks); the loader"
@@ -67,8 +72,6 @@ void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_
     if (sbi_probe_extension(SBI_EXT_HSM) == 0)
         loader_fail("the kernel needs %u cores, but the SBI firmware has no HSM extension to start"
                     " harts with", nodes);
-    shared.h = *h;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     unsigned core = 1;
     for (unsigned i = 0; i < dtb->ncpus && core < nodes; i++) {
         const struct dtb_cpu *c = &dtb->cpu[i];
@@ -77,6 +80,9 @@ void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_
                         " hart_start (the kernel needs %u cores)", c->name, nodes);
         if (c->mpidr == boot_hart)
             continue;
+        shared.starting_hart = c->mpidr;
+        smp_starting_core = core;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         struct sbi_ret r = sbi_hart_start(c->mpidr, (uintptr_t)secondary_entry, core);
         if (r.error != 0)
             loader_fail("SBI HSM hart_start for hart %lu (core %u, %s) returned %ld (%s)",
@@ -85,6 +91,10 @@ void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_
             loader_fail("hart %lu (core %u, %s) did not report in within 1 s of SBI hart_start",
                             (unsigned long)c->mpidr, core, c->name);
         console_printf("loader: hart %lu started as core %u\n", (unsigned long)c->mpidr, core);
+        if (shared.at_boot_entry[core])
+            console_printf("loader: hart %lu came in at the loader's boot entry, not where SBI hart_start"
+                           " sent it (an OpenSBI before v1.3 can start a hart before it stores the hart's"
+                           " start address); taken in as core %u\n", (unsigned long)c->mpidr, core);
         core++;
     }
     if (core < nodes)
@@ -92,13 +102,19 @@ void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_
                     " boot hart %lu could be started", nodes, core - 1, (unsigned long)boot_hart);
 }
 
-void smp_release_harts(void)
+void smp_release_harts(const struct riscv_handoff *h)
 {
+    shared.h = *h;
     __atomic_store_n(&shared.release, 1, __ATOMIC_RELEASE);
 }
 
-void smp_secondary_main(uint64_t hart, uint64_t core)
+void smp_secondary_main(uint64_t hart, uint64_t core, uint64_t at_boot_entry)
 {
+    if (hart != shared.starting_hart)
+        loader_fail("hart %lu entered the loader while hart %lu was being started as core %lu;"
+                    " the SBI firmware started a hart it was not asked to",
+                    (unsigned long)hart, (unsigned long)shared.starting_hart, (unsigned long)core);
+    shared.at_boot_entry[core] = at_boot_entry;
     __atomic_store_n(&shared.arrived[core], 1, __ATOMIC_RELEASE);
     /* Asleep until released, as the boot hart waits: under -icount a
      * spinning started hart took the one host thread's turns from the boot

@@ -25,11 +25,12 @@ static inline unsigned smp_kernel_nodes(void)
 }
 
 /* Starts harts for cores 1..nodes-1 and waits until each has reported in;
- * stops the machine with one line when that cannot be done. h must be final. */
-void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_hart,
-                     const struct riscv_handoff *h);
+ * stops the machine with one line when that cannot be done. Called before
+ * anything is copied: a hart that an OpenSBI before v1.3 sends to the boot
+ * hart's entry instead (crt0.S) must still find the loader's code there. */
+void smp_start_harts(const struct dtb_facts *dtb, unsigned nodes, uint64_t boot_hart);
 
-/* Lets the parked harts enter the kernel. */
-void smp_release_harts(void);
+/* Lets the parked harts enter the kernel with the hand-off h. */
+void smp_release_harts(const struct riscv_handoff *h);
 
 #endif
