@@ -24,6 +24,8 @@ import select
 import signal
 import sys
 
+from . import forkchild
+
 
 def is_python_program(path):
     """Whether path is a Python script this server can load (a LAVA_RUN
@@ -47,38 +49,13 @@ def load(path):
 def _child(program, path, argv, log):
     """In the forked child: become `lava-run ARGV > LOG 2>&1 < /dev/null` in
     a new session, as subprocess.Popen(start_new_session=True) makes it."""
-    status = 1
-    try:
-        os.setsid()
+    def lava_run():
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
-        os.close(null)
-        sys.stdin = open(0, closefd=False)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)
-        sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.argv = [path, *argv]
-        try:
-            status = program.main()
-        except SystemExit as e:
-            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        status = status if isinstance(status, int) else (0 if status is None else 1)
-    except BaseException:
-        import traceback
-        traceback.print_exc()
-        status = 1
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(status & 0xFF)
+        return program.main()
+    forkchild.run(log, lava_run)
 
 
 def serve(path):

@@ -8,7 +8,8 @@ and exits, leaving them running (bootcheck.lava_instance records the pids
 and ends them by their process groups).
 
 Run with lava-server's environment (DATABASE_URL, LAVA_SETTINGS_*, its
-code on PYTHONPATH); no bootcheck module is imported here:
+code on PYTHONPATH); of bootcheck's modules only forkchild, from this
+script's own folder:
 
     python3 lava_server_fork.py '[[NAME, LOG, [ARGV...]], ...]'
 """
@@ -16,6 +17,8 @@ code on PYTHONPATH); no bootcheck module is imported here:
 import json
 import os
 import sys
+
+import forkchild            # from this script's own folder (stdlib only)
 
 
 def preload():
@@ -41,37 +44,6 @@ def run(argv):
     return 0
 
 
-def child(argv, log, cwd):
-    status = 1
-    try:
-        os.setsid()
-        os.chdir(cwd)
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        for target, source in ((0, null), (1, fd), (2, fd)):
-            os.dup2(source, target)
-        os.close(fd)
-        os.close(null)
-        sys.stdin = open(0, closefd=False)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)
-        sys.stderr = open(2, "w", buffering=1, closefd=False)
-        try:
-            status = run(argv)
-        except SystemExit as e:
-            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        status = status if isinstance(status, int) else 0
-    except BaseException:
-        import traceback
-        traceback.print_exc()
-        status = 1
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(status & 0xFF)
-
-
 def main():
     specs = json.loads(sys.argv[1])
     preload()
@@ -80,7 +52,7 @@ def main():
     for name, log, argv in specs:
         pid = os.fork()
         if pid == 0:
-            child(argv, log, os.getcwd())
+            forkchild.run(log, lambda argv=argv: run(argv), cwd=os.getcwd())
         pids[name] = pid
     print(json.dumps(pids), flush=True)
     return 0

@@ -68,6 +68,24 @@ static __attribute__((noreturn)) void report_missing_cores(void)
     power_off();
 }
 
+/* Cores head.S parked instead of letting them in. */
+static void report_refused_cores(void)
+{
+    if (smp_load_acquire(&core_id_out_of_range.seen)) {
+        smp_arch_console_claim(false);
+        kprintf(SMP_LINE_ID_OUT_OF_RANGE, (unsigned long)core_id_out_of_range.id,
+                (unsigned)MAX_NUM_NODES);
+        power_off();
+    }
+    for (unsigned id = 0; id < MAX_NUM_NODES; id++) {
+        if (smp_load_acquire(&core_entries[id].duplicate)) {
+            smp_arch_console_claim(false);
+            kprintf(SMP_LINE_ID_TWICE, id, (unsigned)MAX_NUM_NODES - 1);
+            power_off();
+        }
+    }
+}
+
 void smp_release_secondary_cores(void)
 {
     smp_store_release(&core_entries[0].state, CORE_STARTED);
@@ -76,7 +94,7 @@ void smp_release_secondary_cores(void)
     uint64_t deadline = deadline_after(CORE_ARRIVAL_TIMEOUT_SECONDS);
     smp_arch_doze_begin(true);
     for (;;) {
-        smp_arch_report_refused_cores();
+        report_refused_cores();
         ksNumCPUs = count_cores(CORE_STARTED);
         if (ksNumCPUs == MAX_NUM_NODES)
             break;

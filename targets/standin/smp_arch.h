@@ -6,7 +6,10 @@
  *   SMP_CORES         "cores" / "harts": what arrives at the kernel entry
  *   SMP_IDS           "logical ids" / "core ids": how the lines name ids
  *   SMP_NO_BOOT_CORE  who did not enter with logical id 0, and in what register
- *   SMP_PARKED        the parked core with the register its id came in */
+ *   SMP_PARKED        the parked core with the register its id came in
+ *   SMP_LINE_ID_OUT_OF_RANGE, SMP_LINE_ID_TWICE
+ *                     the lines for a core head.S parked: its id was no
+ *                     logical id / was taken */
 #ifndef STANDIN_SMP_ARCH_H
 #define STANDIN_SMP_ARCH_H
 
@@ -50,9 +53,8 @@ void smp_arch_doze_end(bool boot_core);
  * follows). */
 void smp_arch_console_claim(bool from_loader_tables);
 
-/* The boot core's checks of what head.S parked and what the others entered
- * with; each prints its one line and powers off on a finding. */
-void smp_arch_report_refused_cores(void);
+/* The boot core's check of what the others entered with; prints its one
+ * line and powers off on a finding. */
 void smp_arch_check_entry_registers(void);
 
 #endif

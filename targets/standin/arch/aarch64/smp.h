@@ -63,6 +63,17 @@ _Static_assert(__builtin_offsetof(struct core_id_refusal, id) == CORE_REFUSAL_TP
 #define SMP_IDS          "logical ids"
 #define SMP_NO_BOOT_CORE "no core entered with logical id 0 (TPIDR_EL1 = 0)"
 #define SMP_PARKED       "a core with TPIDR_EL1"
+/* (the id it came in with, MAX_NUM_NODES) */
+#define SMP_LINE_ID_OUT_OF_RANGE                                                            \
+    "stand-in: a core entered the kernel with TPIDR_EL1 = 0x%lx, which is no logical core "  \
+    "id below %u (MAX_NUM_NODES); the loader must put each core's logical id in TPIDR_EL1 "  \
+    "(boot core 0); seL4 would take that core's kernel stack from past the end of "          \
+    "kernel_stack_alloc\n"
+/* (the id, MAX_NUM_NODES - 1) */
+#define SMP_LINE_ID_TWICE                                                                    \
+    "stand-in: two cores entered the kernel with logical core id %u in TPIDR_EL1; the "      \
+    "loader must give each core its own id 0..%u (boot core 0); seL4 would run both on one " \
+    "kernel stack\n"
 
 /* In .bss: all zero when the loader hands over. */
 extern struct core_entry core_entries[MAX_NUM_NODES];

@@ -145,28 +145,6 @@ void smp_arch_console_claim(bool from_loader_tables)
         vspace_activate_kernel();
 }
 
-/* Cores head.S parked instead of letting them in. */
-void smp_arch_report_refused_cores(void)
-{
-    if (smp_load_acquire(&core_id_out_of_range.seen)) {
-        kprintf("stand-in: a core entered the kernel with TPIDR_EL1 = 0x%lx, which is no logical "
-                "core id below %u (MAX_NUM_NODES); the loader must put each core's logical id "
-                "in TPIDR_EL1 (boot core 0); seL4 would take that core's kernel stack from past "
-                "the end of kernel_stack_alloc\n",
-                (unsigned long)core_id_out_of_range.id, (unsigned)MAX_NUM_NODES);
-        power_off();
-    }
-    for (unsigned id = 0; id < MAX_NUM_NODES; id++) {
-        if (smp_load_acquire(&core_entries[id].duplicate)) {
-            kprintf("stand-in: two cores entered the kernel with logical core id %u in "
-                    "TPIDR_EL1; the loader must give each core its own id 0..%u (boot core 0); "
-                    "seL4 would run both on one kernel stack\n",
-                    id, (unsigned)MAX_NUM_NODES - 1);
-            power_off();
-        }
-    }
-}
-
 /* seL4 lets the other cores ignore x0..x5, but its elfloader hands every
  * core the boot core's values, and the contract says so. */
 void smp_arch_check_entry_registers(void)

@@ -69,6 +69,17 @@ struct core_id_refusal {
 #define SMP_IDS          "core ids"
 #define SMP_NO_BOOT_CORE "no hart entered with logical core id 0 (a7 = 0)"
 #define SMP_PARKED       "a hart with a7"
+/* (the id it came in with, MAX_NUM_NODES) */
+#define SMP_LINE_ID_OUT_OF_RANGE                                                            \
+    "stand-in: a hart entered the kernel with a7 = 0x%lx, which is no logical core id "      \
+    "below %u (MAX_NUM_NODES); the loader must put each hart's logical core id in a7 (boot " \
+    "hart 0); seL4 would take that hart's kernel stack from past the end of "                \
+    "kernel_stack_alloc\n"
+/* (the id, MAX_NUM_NODES - 1) */
+#define SMP_LINE_ID_TWICE                                                                    \
+    "stand-in: two harts entered the kernel with logical core id %u in a7; the loader must " \
+    "give each hart its own id 0..%u (boot hart 0); seL4 would run both on one kernel "     \
+    "stack\n"
 
 /* In .bss: all zero when the loader hands over. */
 extern struct core_entry core_entries[MAX_NUM_NODES];

@@ -70,30 +70,6 @@ void smp_arch_console_claim(bool from_loader_tables)
     console_claim();
 }
 
-/* Harts head.S parked instead of letting them in. */
-void smp_arch_report_refused_cores(void)
-{
-    if (smp_load_acquire(&core_id_out_of_range.seen)) {
-        console_claim();
-        kprintf("stand-in: a hart entered the kernel with a7 = 0x%lx, which is no logical core id "
-                "below %u (MAX_NUM_NODES); the loader must put each hart's logical core id in a7 "
-                "(boot hart 0); seL4 would take that hart's kernel stack from past the end of "
-                "kernel_stack_alloc\n",
-                (unsigned long)core_id_out_of_range.id, (unsigned)MAX_NUM_NODES);
-        power_off();
-    }
-    for (unsigned id = 0; id < MAX_NUM_NODES; id++) {
-        if (smp_load_acquire(&core_entries[id].duplicate)) {
-            console_claim();
-            kprintf("stand-in: two harts entered the kernel with logical core id %u in a7; the "
-                    "loader must give each hart its own id 0..%u (boot hart 0); seL4 would run "
-                    "both on one kernel stack\n",
-                    id, (unsigned)MAX_NUM_NODES - 1);
-            power_off();
-        }
-    }
-}
-
 /* seL4 lets the other harts ignore a0..a5, but its elfloader hands every
  * hart the boot hart's values, and the contract says so. seL4 keeps a
  * hart-to-core map from a6 to address IPIs (SBI send_ipi takes hart ids), so
