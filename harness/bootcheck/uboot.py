@@ -202,7 +202,11 @@ def _until_end(console, patterns, timeout, alive, decider):
     """_first_of, read in short slices so that a boot whose failure is
     decided (the decider, a qemu.Decider, says so) ends early: then None."""
     deadline = time.monotonic() + timeout
-    since = len(console.text)          # what the booted image printed
+    # What the booted image printed starts after the echo of the command
+    # that started it (console.mark), not at what has been read so far: one
+    # read after that echo can already hold the whole boot, decisive line
+    # and all, and a boot that then idles prints nothing more to decide on.
+    since = console.mark
     while True:
         left = deadline - time.monotonic()
         try:

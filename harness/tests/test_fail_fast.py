@@ -13,6 +13,7 @@ test allows."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -196,3 +197,41 @@ def test_another_threads_fault_ends_the_boot_only_after_silence():
     d.update("Caught vm fault on data at address 0x0 with status 0x92000006\nprobe: next\n", now=1.0)
     assert d.ended(now=qemu.FAULT_QUIET + 0.5) is None          # it printed on
     assert d.ended(now=1.0 + qemu.FAULT_QUIET).startswith("Caught vm fault")
+
+
+class _ConsoleHoldingTheWholeBoot:
+    """A U-Boot console whose one read after booti's echo brought everything
+    the boot will ever print (what a slow reader on a loaded machine sees),
+    the root task's verdict included; then the guest idles."""
+
+    def __init__(self, echo, boot):
+        self.text = echo + boot
+        self.mark = len(echo)
+
+    def wait_for(self, pattern, timeout, what, alive=None):
+        m = pattern.search(self.text, self.mark)
+        if m:
+            return m
+        time.sleep(timeout)
+        raise uboot.ConsoleTimeout(f"waited {timeout:g} s for {what}")
+
+    def last_lines(self):
+        return self.text[-200:]
+
+
+@pytest.mark.unit
+def test_uboot_watch_decides_on_a_line_read_with_the_echo():
+    """Once seen (2026-12-07, a full run): the U-Boot watch began from what
+    had been read so far, not from booti's echo, so a decisive line read in
+    the same chunk as the echo was never looked at, and the boot waited out
+    its 120 s. Now it ends DECIDED_QUIET s after the watch begins."""
+    console = _ConsoleHoldingTheWholeBoot(
+        "=> booti 0x48000000\r\n",
+        "Starting kernel ...\r\n\r\nBooting all finished, dropped to user space\r\n"
+        f"{GAVE_UP}\r\n")
+    decider = qemu.Decider()
+    began = time.monotonic()
+    stopped_on = uboot._until_end(console, ("halting...",), 30.0, lambda: True, decider)
+    took = time.monotonic() - began
+    assert stopped_on is None and decider.line == GAVE_UP, (stopped_on, decider.line)
+    assert took < qemu.DECIDED_QUIET + 1.0, took
