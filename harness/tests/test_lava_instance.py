@@ -91,3 +91,19 @@ def test_stop_ends_a_job_process_that_left_the_workers_group(tmp_path):
         if job.poll() is None:
             job.kill()
             job.wait()
+
+
+def test_make_deps_skips_the_set_up_database_where_postgres_cannot_run(monkeypatch, capsys, tmp_path):
+    """make deps asks for the set-up database with --skip-if-unable: where
+    the postgres user cannot run PostgreSQL (a chroot whose / is mode 0700,
+    as pristine-check's), one line says it was skipped and why, and the step
+    succeeds instead of printing an error make ignores. Nothing is made."""
+    why = "the postgres user cannot run initdb (Permission denied); / has mode 0o700"
+    monkeypatch.setattr(lava_instance, "postgres_user_problem", lambda: why)
+    monkeypatch.setattr(lava_instance.tempfile, "mkdtemp",
+                        lambda **kw: pytest.fail("an instance folder was made"))
+    status = lava_instance.main(["template", "--skip-if-unable", "--server-tree", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, ""), (status, err)
+    assert out == (f"lava-instance: skipped the set-up database: {why}; the LAVA-instance tests skip "
+                   "with this reason\n")
