@@ -50,44 +50,55 @@
 #include "payload_object.h"
 #include "record_symbol.h"
 
-/* The whole file in a malloc'd buffer, or NULL (nothing said) when it cannot
- * be opened or read or is empty: for the quiet lookups below, which leave
- * the refusal to the pre-check or the loader. */
-static unsigned char *read_file_quiet(const char *path, uint64_t *size)
+/* The whole file in a malloc'd buffer (an empty file gets a 1-byte one), or
+ * NULL: *opened says whether fopen succeeded (if not, errno is fopen's). */
+static unsigned char *load_file(const char *path, uint64_t *size, int *opened)
 {
+    *size = 0;
     FILE *f = fopen(path, "rb");
+    *opened = f != NULL;
     if (f == NULL)
         return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
-    if (data != NULL && fread(data, 1, (size_t)n, f) != (size_t)n) {
+    unsigned char *buf = n >= 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL)
+        *size = (uint64_t)n;
+    return buf;
+}
+
+/* The whole file, or NULL (nothing said) when it cannot be opened or read
+ * or is empty: for the quiet lookups below, which leave the refusal to the
+ * pre-check or the loader. */
+static unsigned char *read_file_quiet(const char *path, uint64_t *size)
+{
+    int opened;
+    unsigned char *data = load_file(path, size, &opened);
+    if (data != NULL && *size == 0) {
         free(data);
         data = NULL;
     }
-    fclose(f);
-    *size = data != NULL ? (uint64_t)n : 0;
     return data;
 }
 
+/* The whole file, or the pack step stops with a line naming it. */
 static unsigned char *read_file(const char *path, const char *what, uint64_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "pack: error: cannot open %s '%s': %s\n", what, path, strerror(errno));
+    int opened;
+    unsigned char *buf = load_file(path, size, &opened);
+    if (buf == NULL) {
+        if (!opened)
+            fprintf(stderr, "pack: error: cannot open %s '%s': %s\n", what, path, strerror(errno));
+        else
+            fprintf(stderr, "pack: error: cannot read %s '%s'\n", what, path);
         exit(1);
     }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "pack: error: cannot read %s '%s'\n", what, path);
-        exit(1);
-    }
-    fclose(f);
-    *size = (uint64_t)n;
     return buf;
 }
 
