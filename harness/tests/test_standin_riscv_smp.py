@@ -392,3 +392,30 @@ def test_two_harts_with_one_hart_id(booter, tmp_path):
             f"{hart2 - 1} in a6; the loader must pass each hart its own hart id (seL4 maps each core to "
             "its hart id to send it IPIs)") in lines, serial
     assert "Booting all finished, dropped to user space" not in lines
+
+
+WRONG_HART = r"""
+class Wrong(gdb.Breakpoint):
+    def stop(self):
+        print("BC-STARTED hart %d" % (int(gdb.parse_and_eval("$a0")) & (2**64 - 1)))
+        gdb.execute("set $a0 = 7")
+        self.enabled = False
+        return False
+Wrong("*" + hex(SECONDARY))
+gdb.execute("continue")
+"""
+
+
+def test_a_hart_the_loader_did_not_start_is_refused(booter, tmp_path):
+    """The first hart to reach secondary_entry says it is hart 7 (a0), which
+    the loader was not starting: the secondary path checks a0 against the
+    hart it started (a hart an SBI firmware starts unasked must not take that
+    hart's core id) and stops the machine with one line."""
+    def script(image):
+        return f"SECONDARY = {expect.elf_facts(image).symbols['secondary_entry'][0]}\n" + WRONG_HART
+    serial, lines, out = _boot_under_gdb(booter, tmp_path, rv_build_path("16.0.0-smp4"), script)
+    started = re.search(r"^BC-STARTED hart (\d+)$", out, re.M)
+    assert started, out
+    assert (f"loader: error: hart 7 entered the loader while hart {started.group(1)} was being started as "
+            "core 1; the SBI firmware started a hart it was not asked to") in lines, serial
+    assert "Bootstrapping kernel" not in lines, serial
