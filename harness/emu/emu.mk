@@ -44,7 +44,7 @@ $(EMU_BUILD)/qemu-virt-el2-smp%.dtb:
 EMU_RV_DIR    := $(EMU_BUILD)/riscv64
 EMU_RV_CHECK  := $(EMU_RV_DIR)/emu-check
 EMU_RV_SRCS   := $(wildcard harness/emu/arch/riscv64/*.c) harness/emu/image.c harness/emu/symbols.c \
-                 harness/emu/strbuf.c harness/emu/json.c harness/emu/ram.c
+                 harness/emu/strbuf.c harness/emu/json.c harness/emu/ram.c harness/emu/host_file.c
 EMU_RV_COMMON := $(COMMON_DIR)/elf.c $(COMMON_DIR)/cpio.c $(COMMON_DIR)/fmt.c $(COMMON_DIR)/sv39walk.c \
                  $(COMMON_DIR)/scause.c $(COMMON_DIR)/linux_image.c
 EMU_RV_DTB    := $(EMU_RV_DIR)/qemu-virt.dtb

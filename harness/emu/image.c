@@ -1,4 +1,5 @@
 #include "image.h"
+#include "host_file.h"
 
 #include "../../loader/common/linux_image.h"
 
@@ -6,28 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint8_t *read_whole_file(const char *path, uint64_t *size, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL || n < 0 || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        snprintf(err, errlen, "cannot read '%s'", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *size = (uint64_t)n;
-    return buf;
-}
 
 /* File bytes behind a virtual address of the image, via its segments. */
 static const uint8_t *file_bytes_at(const struct emu_image *img, uint64_t vaddr, uint64_t len)
@@ -261,7 +240,7 @@ static int use_elf_file(struct emu_image *img, int slot, const char *path, const
                         struct emu_payload_elf *pe, char *err, size_t errlen)
 {
     uint64_t size;
-    uint8_t *data = read_whole_file(path, &size, err, errlen);
+    uint8_t *data = host_file_read(path, "", &size, err, errlen);
     if (data == NULL)
         return -1;
     img->given[slot] = data;
@@ -307,7 +286,7 @@ int emu_image_use_files(struct emu_image *img, const char *kernel, const char *r
         return -1;
     if (dtb != NULL) {
         uint64_t size;
-        uint8_t *data = read_whole_file(dtb, &size, err, errlen);
+        uint8_t *data = host_file_read(dtb, "", &size, err, errlen);
         if (data == NULL)
             return -1;
         free(img->dtb);
@@ -339,7 +318,7 @@ uint64_t emu_image_kernel_entry_pa(const struct emu_image *img)
 int emu_image_open(struct emu_image *img, const char *path, char *err, size_t errlen)
 {
     memset(img, 0, sizeof *img);
-    img->file = read_whole_file(path, &img->size, err, errlen);
+    img->file = host_file_read(path, "", &img->size, err, errlen);
     if (img->file == NULL)
         return -1;
     char why[ELF_ERR_LEN];

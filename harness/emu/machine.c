@@ -2,7 +2,6 @@
 
 #include "machine.h"
 
-#include <sys/mman.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,14 +77,8 @@ int emu_machine_create(struct emu_machine *m, uint64_t ram_size, char *err, size
     e = uc_ctl_set_cpu_model(m->uc, UC_CPU_ARM64_A53);
     if (e != UC_ERR_OK)
         return fail(err, errlen, "selecting cortex-a53", e);
-    /* Untouched pages cost nothing: RAM reads as zero, as QEMU's does. */
-    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-    if (ram == MAP_FAILED) {
-        snprintf(err, errlen, "cannot allocate %lu bytes of guest RAM", (unsigned long)ram_size);
+    if (emu_ram_create(m, ram_size, err, errlen) != 0)
         return -1;
-    }
-    m->ram = ram;
     e = uc_mem_map_ptr(m->uc, m->ram_base, ram_size, UC_PROT_ALL, m->ram);
     if (e != UC_ERR_OK)
         return fail(err, errlen, "mapping RAM", e);

@@ -17,6 +17,7 @@ struct emu_machine {
     uc_engine *uc;
     uint8_t *ram;              /* host copy of guest RAM, shared with Unicorn */
     uint64_t ram_base, ram_size;
+    int ram_huge;              /* RAM is on transparent huge pages (ram.c) */
     char *uart;                /* everything written to the PL011 data register */
     size_t uart_len, uart_cap;
     /* Set when the guest touched an address nothing is modelled at. */
@@ -32,6 +33,10 @@ void emu_machine_destroy(struct emu_machine *m);
 /* Makes the kernel window visible to Unicorn 2.0.1's VA check: RAM again at
  * RAM base + offset (translation still goes through the guest's tables). */
 int emu_machine_alias_ram(struct emu_machine *m, uint64_t va_offset, char *err, size_t errlen);
+
+/* Allocates guest RAM (m->ram, m->ram_size, m->ram_huge) for either
+ * architecture's machine; -1 with a message in err. */
+int emu_ram_create(struct emu_machine *m, uint64_t ram_size, char *err, size_t errlen);
 
 /* Fills guest physical [pa, pa + len) with EMU_RAM_POISON; -1 if not RAM. */
 int emu_ram_poison(struct emu_machine *m, uint64_t pa, uint64_t len);

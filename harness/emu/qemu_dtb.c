@@ -1,4 +1,5 @@
 #include "qemu_dtb.h"
+#include "host_file.h"
 
 #include <libfdt.h>
 #include <stdio.h>
@@ -26,30 +27,15 @@ static int set_memory_size(void *fdt, uint64_t base, uint64_t size, char *err, s
     return 0;
 }
 
-static void *read_blob(const char *path, const char *what, long *size, char *err, size_t errlen)
+/* Whether the n bytes at blob start with a valid FDT header of a tree no
+ * larger than them (an empty file included: the header is not read then). */
+static int dtb_header_fits(const void *blob, uint64_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "cannot open %s '%s'", what, path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *blob = malloc(n > 0 ? (size_t)n : 1);
-    if (blob == NULL || n <= 0 || fread(blob, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(blob);
-        snprintf(err, errlen, "cannot read %s '%s'", what, path);
-        return NULL;
-    }
-    fclose(f);
-    *size = n;
-    return blob;
+    return n >= sizeof(struct fdt_header) && fdt_check_header(blob) == 0 && fdt_totalsize(blob) <= n;
 }
 
 /* Fills out's sizes from the blob (kept by out on success, freed on error). */
-static int describe(const struct emu_machine *m, void *blob, long n, const char *path,
+static int describe(const struct emu_machine *m, void *blob, uint64_t n, const char *path,
                     struct emu_qemu_dtb *out, char *err, size_t errlen)
 {
     void *packed = NULL;
@@ -57,7 +43,7 @@ static int describe(const struct emu_machine *m, void *blob, long n, const char 
     out->used = fdt_off_dt_struct(blob) + fdt_size_dt_struct(blob);
     if (fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob) > out->used)
         out->used = fdt_off_dt_strings(blob) + fdt_size_dt_strings(blob);
-    if (out->size > (uint64_t)n || out->addr < m->ram_base ||
+    if (out->size > n || out->addr < m->ram_base ||
         out->addr - m->ram_base + out->size > m->ram_size) {
         snprintf(err, errlen, "%s DTB '%s' (%lu bytes at 0x%lx) does not fit in RAM", out->source, path,
                  (unsigned long)out->size, (unsigned long)out->addr);
@@ -84,14 +70,13 @@ int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t
 {
     memset(out, 0, sizeof *out);
     out->source = "QEMU";
-    char what[] = "QEMU DTB";
-    long n;
-    void *blob = read_blob(path, what, &n, err, errlen);
+    uint64_t n;
+    void *blob = host_file_read(path, "QEMU DTB ", &n, err, errlen);
     if (blob == NULL) {
         snprintf(err + strlen(err), errlen - strlen(err), " (run make all)");
         return -1;
     }
-    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
+    if (!dtb_header_fits(blob, n)) {
         snprintf(err, errlen, "'%s' is not a valid DTB", path);
         free(blob);
         return -1;
@@ -110,11 +95,11 @@ int emu_x0_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t a
 {
     memset(out, 0, sizeof *out);
     out->source = "x0 (previous stage)";
-    long n;
-    void *blob = read_blob(path, "captured DTB", &n, err, errlen);
+    uint64_t n;
+    void *blob = host_file_read(path, "captured DTB ", &n, err, errlen);
     if (blob == NULL)
         return -1;
-    if (fdt_check_header(blob) != 0 || fdt_totalsize(blob) > (uint64_t)n) {
+    if (!dtb_header_fits(blob, n)) {
         snprintf(err, errlen, "captured DTB '%s' is not a valid DTB", path);
         free(blob);
         return -1;

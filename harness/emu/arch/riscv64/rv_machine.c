@@ -2,7 +2,6 @@
 
 #include "rv.h"
 
-#include <sys/mman.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,13 +83,8 @@ int rv_machine_create(struct emu_machine *m, uint64_t ram_size, char *err, size_
     uc_err e = uc_open(UC_ARCH_RISCV, UC_MODE_RISCV64, &m->uc);
     if (e != UC_ERR_OK)
         return fail(err, errlen, "opening Unicorn (riscv64)", e);
-    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-    if (ram == MAP_FAILED) {
-        snprintf(err, errlen, "cannot allocate %lu bytes of guest RAM", (unsigned long)ram_size);
+    if (emu_ram_create(m, ram_size, err, errlen) != 0)
         return -1;
-    }
-    m->ram = ram;
     if ((e = uc_mem_map_ptr(m->uc, m->ram_base, ram_size, UC_PROT_ALL, m->ram)) != UC_ERR_OK)
         return fail(err, errlen, "mapping RAM", e);
     if ((e = uc_mmio_map(m->uc, RV_UART_BASE, UART_SIZE, uart_read, m, uart_write, m)) != UC_ERR_OK)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rv.h"
+#include "../../host_file.h"
 
 #define ERRLEN 1024
 #define PATHLEN 4096
@@ -86,24 +87,6 @@ static int die(const char *what, const char *err)
 {
     fprintf(stderr, "emu-check: %s: %s\n", what, err);
     return 2;
-}
-
-static void *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *p = n > 0 ? malloc((size_t)n) : NULL;
-    if (p != NULL && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 static unsigned count_harts(const void *fdt)
@@ -195,8 +178,9 @@ int main(int argc, char **argv)
         emu_image_close(&img);
         return r;
     }
-    size_t fdt_size = 0;
-    void *fdt = read_file(o.qemu_dtb, &fdt_size);
+    uint64_t fdt_size = 0;
+    char why[300];
+    void *fdt = host_file_read(o.qemu_dtb, "", &fdt_size, why, sizeof why);
     if (fdt == NULL || fdt_size < 40 || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > fdt_size) {
         snprintf(err, sizeof err, "cannot read QEMU's riscv64 virt DTB '%.900s' (make emu dumps it)", o.qemu_dtb);
         return die("machine", err);
