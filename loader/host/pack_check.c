@@ -31,13 +31,16 @@
  * The third prints how many cores the kernel needs (plan_kernel_nodes); the
  * pack step links it into the image, so the loader need not search the
  * kernel's symbol table at boot. */
-#define _POSIX_C_SOURCE 200809L   /* fileno */
+#define _POSIX_C_SOURCE 200809L   /* fileno, O_CLOEXEC */
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/cpio.h"
 #include "../common/dtb_parse.h"
@@ -50,27 +53,42 @@
 #include "payload_object.h"
 #include "record_symbol.h"
 
-/* The whole file in a malloc'd buffer (an empty file gets a 1-byte one), or
- * NULL: *opened says whether fopen succeeded (if not, errno is fopen's). */
+/* The whole file mapped copy-on-write (an empty file: a 1-byte buffer of
+ * its own), or NULL: *opened says whether open succeeded (if not, errno is
+ * open's). Mapped, not read: a pack reads kernel, root task and image (about
+ * 1.5 MB) several times, and reading them into malloc'd memory cost 4 KiB
+ * page faults (about 17 us each on a paravirtualised host) that the page
+ * cache's mapping, faulted in 64 KiB at a time, mostly avoids. */
+static unsigned char empty_file[1];
+
 static unsigned char *load_file(const char *path, uint64_t *size, int *opened)
 {
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    *opened = f != NULL;
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *opened = fd >= 0;
+    if (fd < 0)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = n >= 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
+    struct stat st;
+    unsigned char *buf = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size == 0) {
+            buf = empty_file;
+        } else {
+            void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+            buf = p == MAP_FAILED ? NULL : p;
+        }
     }
-    fclose(f);
+    close(fd);
     if (buf != NULL)
-        *size = (uint64_t)n;
+        *size = (uint64_t)st.st_size;
     return buf;
+}
+
+/* Gives back what load_file returned. */
+static void release_file(unsigned char *data, uint64_t size)
+{
+    if (data != NULL && data != empty_file)
+        munmap(data, (size_t)size);
 }
 
 /* The whole file, or NULL (nothing said) when it cannot be opened or read
@@ -81,7 +99,7 @@ static unsigned char *read_file_quiet(const char *path, uint64_t *size)
     int opened;
     unsigned char *data = load_file(path, size, &opened);
     if (data != NULL && *size == 0) {
-        free(data);
+        release_file(data, 0);
         data = NULL;
     }
     return data;
@@ -132,7 +150,7 @@ static unsigned kernel_machine(const char *path)
     uint64_t size;
     unsigned char *data = read_file(path, "kernel.elf", &size);
     unsigned m = file_machine(data, size);
-    free(data);
+    release_file(data, size);
     return m == ELF_EM_RISCV ? ELF_EM_RISCV : ELF_EM_AARCH64;
 }
 
@@ -142,7 +160,7 @@ static void check_same_arch(const char *kernel, const char *roottask, unsigned m
     uint64_t size;
     unsigned char *data = read_file(roottask, "roottask.elf", &size);
     unsigned m = file_machine(data, size);
-    free(data);
+    release_file(data, size);
     if ((m == ELF_EM_AARCH64 || m == ELF_EM_RISCV) && m != machine) {
         fprintf(stderr, "pack: error: roottask.elf (%s) is built for %s (%s %u) but kernel.elf (%s)"
                 " for %s (%s %u): build both for one architecture\n", roottask, elf_machine_arch(m),
@@ -220,7 +238,7 @@ static unsigned kernel_nodes_quiet(const char *path)
         elf_validate_machine(&kernel, data, n, file_machine(data, n) == ELF_EM_RISCV ?
                              ELF_EM_RISCV : ELF_EM_AARCH64, err) == 0)
         nodes = plan_kernel_nodes(&kernel);
-    free(data);
+    release_file(data, n);
     return nodes;
 }
 
@@ -362,7 +380,7 @@ static uint64_t loader_end_arg(const char *arg)
         elf_validate_machine(&img, data, n, file_machine(data, n), err) == 0 &&
         elf_symbol_lookup(&img, "__loader_end", &end, &size) != 0)
         end = 0;
-    free(data);
+    release_file(data, n);
     return end;
 }
 
