@@ -21,7 +21,11 @@ from bootcheck import expect, images, qemu, qemu_machine, uboot
 from conftest import Artifacts
 from scenario_runner import run_scenario
 
-pytestmark = pytest.mark.qemu
+# Most of these tests wait out DECIDED_QUIET with the CPU idle. On one
+# pytest-xdist worker (make verify: --dist loadgroup) they wait one after
+# another while the other workers use the cores; spread over all workers they
+# were once all waiting at the same time, and both cores idled for 2 s.
+pytestmark = [pytest.mark.qemu, pytest.mark.xdist_group("fail-fast-waits")]
 
 DEADLINE = 120.0          # the boot's own bound; a fast failure ends long before it
 # A decisive line ends the boot once the console has been silent for
