@@ -3,7 +3,6 @@
 
 #include "../../loader/common/linux_image.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,4 @@
-#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_NORESERVE */
-
 #include "machine.h"
-
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,4 @@
-#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MAP_NORESERVE */
-
 #include "rv.h"
-
 
 #include <stdlib.h>
 #include <string.h>

@@ -179,10 +179,15 @@ int main(int argc, char **argv)
         return r;
     }
     uint64_t fdt_size = 0;
-    char why[300];
-    void *fdt = host_file_read(o.qemu_dtb, "", &fdt_size, why, sizeof why);
-    if (fdt == NULL || fdt_size < 40 || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > fdt_size) {
-        snprintf(err, sizeof err, "cannot read QEMU's riscv64 virt DTB '%.900s' (make emu dumps it)", o.qemu_dtb);
+    char why[ERRLEN];
+    void *fdt = host_file_read(o.qemu_dtb, "QEMU's riscv64 virt DTB ", &fdt_size, why, sizeof why);
+    if (fdt == NULL) {
+        snprintf(err, sizeof err, "%.900s (make emu dumps it)", why);
+        return die("machine", err);
+    }
+    if (fdt_size < 40 || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > fdt_size) {
+        snprintf(err, sizeof err, "QEMU's riscv64 virt DTB '%.900s' is not a valid DTB (make emu dumps it)",
+                 o.qemu_dtb);
         return die("machine", err);
     }
 
