@@ -8,8 +8,8 @@
 # read one cached boot) on one worker; images and boots shared more widely
 # are made once per run in a cache every worker sees (bootcheck/runcache.py).
 # More workers than cores pays: many tests wait (for QEMU, gdb, LAVA). On 2
-# cores, 4 workers beat 3 in 4 of 6 interleaved pairs of whole runs (mean
-# 115 s against 121 s; the machine's noise is about 10%).
+# cores, 4 workers beat 3 in 5 of 8 interleaved pairs of whole runs (mean
+# 117 s against 121 s; the machine's noise is about 10%).
 # verify-quick is the developers' inner loop: every test but the `slow` tier
 # (pytest.ini), no sanitizer pass.
 
