@@ -150,7 +150,20 @@ def test_a_loader_error_fails_the_loader_case(lava, tmp_path_factory, lava_dispa
     assert case["loader_error"] in run.serial
     tests = lava_results.judge(run, jobs[JOB].definition)
     assert "E required case booting_all_finished never reported (the console stopped at: " \
-        f"{case['loader_error']!r})" in tests[0]["longrepr"].splitlines()
+        f"{case['loader_error']!r})" in tests[0]["longrepr"].splitlines(), \
+        tests[0]["longrepr"] + "\n--- the LAVA log's last console and input records ---\n" + console_tail(r.log)
+
+
+def console_tail(log, n=20):
+    """The last n records of a LAVA log that are console output or typed
+    input (once seen failing on a loaded machine: the console seemed to stop
+    at LAVA's own `poweroff`, which read_log drops as an echo of its input;
+    this says in which order LAVA logged them)."""
+    out = []
+    for rec in lava_results._records(log):
+        if rec.get("lvl") in ("target", "input"):
+            out.append(f"{rec.get('dt', '')} {rec['lvl']}: {rec.get('msg')!r}")
+    return "\n".join(out[-n:])
 
 
 def test_a_job_that_never_ends_times_out_within_its_own_timeout(lava, tmp_path, artifacts, lava_dispatcher):
