@@ -169,7 +169,6 @@ def boot(kernel, layout, dtb_path, regs):
                             stderr=subprocess.STDOUT)
     out = b""
     deadline = time.monotonic() + BOOT_TIMEOUT
-    halted = False
     try:
         while time.monotonic() < deadline:
             ready, _, _ = select.select([proc.stdout], [], [], 0.5)
@@ -178,10 +177,10 @@ def boot(kernel, layout, dtb_path, regs):
                 if not chunk:
                     break
                 out += chunk
-                if not halted and b"halting..." in out:
-                    # The rest of the line: up to 0.3 s more, or the end of
-                    # the output when the machine powers off (the stand-in).
-                    halted = True
+                if b"halting..." in out:
+                    # The rest of the line: up to 0.3 s after it first came
+                    # (min keeps that bound), or the end of the output when
+                    # the machine powers off (the stand-in).
                     deadline = min(deadline, time.monotonic() + 0.3)
             elif proc.poll() is not None:
                 break
