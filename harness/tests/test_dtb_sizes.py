@@ -8,6 +8,7 @@ extraLen = 16 + the DTB's size in as many frames as that covers."""
 
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -78,3 +79,17 @@ def test_pack_never_writes_over_a_non_file(tmp_path):
     r = images.pack(Artifacts.standin_kernel, Artifacts.roottask, tmp_path)
     assert r.returncode != 0
     assert f"pack: error: OUT={tmp_path} exists and is not a regular file" in r.output.splitlines()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("make_kernel", [lambda tmp: str(tmp), lambda tmp: os.devnull],
+                         ids=["directory", "device"])
+def test_pack_check_refuses_a_kernel_that_is_not_a_regular_file(tmp_path, make_kernel):
+    """pack-check maps its inputs: a directory or a device (pack.sh's own
+    `-f` test stops both before it; a direct caller does not) is named as
+    unreadable, not mapped or read as 0 bytes."""
+    kernel = make_kernel(tmp_path)
+    r = subprocess.run([os.path.join(BUILD, "loader", "pack-check"), kernel, Artifacts.roottask, "-", "1024",
+                        "0x48000000", "0"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [f"pack: error: cannot read kernel.elf '{kernel}'"], r.stderr

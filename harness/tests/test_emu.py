@@ -6,6 +6,7 @@ Unicorn with its exact error, and the UART transcript must equal QEMU's."""
 
 import os
 import pathlib
+import subprocess
 
 import pytest
 
@@ -344,3 +345,16 @@ def test_unmodelled_device_is_reported(tmp_path):
     assert r.report["outcome"] == "unmodelled_access", r.describe()
     assert r.report["message"].startswith(
         f"loader touched unmodelled device at 0x8000000 from PC 0x{code_at + 4:x}"), r.report["message"]
+
+
+@pytest.mark.emu
+def test_an_empty_qemu_dtb_is_not_a_valid_dtb(tmp_path):
+    """An empty --qemu-dtb file is refused by name (its header is not read
+    past the file's end)."""
+    image = images.pack_ok(Artifacts.standin_kernel, Artifacts.roottask, tmp_path / "image.elf")
+    dtb = tmp_path / "empty.dtb"
+    dtb.write_bytes(b"")
+    proc = subprocess.run([emu.emu_check_path(BUILD), image, "--qemu-dtb", str(dtb)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[-1] == f"emu-check: machine: '{dtb}' is not a valid DTB", proc.stderr

@@ -303,3 +303,20 @@ def test_check_names_pv_offset_a_page_high(tmp_path):
     assert v.diagnosis_line() == (
         "bootcheck: FAIL at link 7 (pv_offset): a2 (pv offset) 0x83d01000 is 1 page high: a0 - a2 = 0x3ff000, "
         "the root task starts at 0x400000, so seL4 would map its pages from the wrong frames")
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("content", [None, b"no DTB"], ids=["missing", "not-a-dtb"])
+def test_a_qemu_dtb_that_cannot_serve_is_named(tmp_path, content):
+    """--qemu-dtb: a file that is not there says why it cannot be opened;
+    one that is no DTB says so (emu-check stops with status 2)."""
+    image, _ = tiny_loader(tmp_path, PUTCHAR_SHUTDOWN)
+    dtb = tmp_path / "q.dtb"
+    if content is not None:
+        dtb.write_bytes(content)
+    proc = subprocess.run([EMU, str(image), "--qemu-dtb", str(dtb)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    want = (f"emu-check: machine: cannot open QEMU's riscv64 virt DTB '{dtb}': No such file or directory "
+            "(make emu dumps it)" if content is None else
+            f"emu-check: machine: QEMU's riscv64 virt DTB '{dtb}' is not a valid DTB (make emu dumps it)")
+    assert proc.stderr.splitlines()[-1] == want, proc.stderr
