@@ -66,11 +66,36 @@ def decisive_lines(text):
     return decisive, fault
 
 
+def _lines_from(text, start):
+    """(offset, line without its CR) of each line of text from offset start,
+    the last one too when it has no newline yet."""
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield start, text[start:end].replace("\r", "")
+        start = end + 1
+
+
+def _line_at(text, offset):
+    """(the line of text at offset without its CR, None when it is complete
+    or else offset: it is still being written)."""
+    end = text.find("\n", offset)
+    if end < 0:
+        return text[offset:].replace("\r", ""), offset
+    return text[offset:end].replace("\r", ""), None
+
+
 class Decider:
     """Watches a growing console text and says when a boot whose outcome is
     decided should end: after a DECISIVE line, once the console is silent for
     DECIDED_QUIET s or DECIDED_MAX s have passed; after a FAULT_REPORT line,
-    once the console is silent for FAULT_QUIET s."""
+    once the console is silent for FAULT_QUIET s.
+
+    A line is judged as soon as it starts arriving (its time counts from
+    then), but the line it names is the whole line: one still being written
+    when it matched is read again as it grows, until its newline. (Once seen:
+    a gdb run named 'roottask: boot FAILED: the tiny root task gives ', the
+    part QEMU had written to the serial log when it was read.)"""
 
     def __init__(self):
         self.kind = None             # "decisive" | "fault": the line that may end the boot
@@ -79,6 +104,7 @@ class Decider:
         self.last_output = time.monotonic()
         self._length = 0
         self._scanned = 0            # text[:_scanned] holds only complete lines already read
+        self._open = None            # offset of self.line while it has no newline yet
 
     def update(self, text, now=None):
         now = time.monotonic() if now is None else now
@@ -86,14 +112,19 @@ class Decider:
             return
         self._length = len(text)
         self.last_output = now
+        if self._open is not None:
+            self.line, self._open = _line_at(text, self._open)
         if self.kind == "decisive":
             return
-        decisive, fault = decisive_lines(text[self._scanned:])
+        for offset, line in _lines_from(text, self._scanned):
+            if _DECISIVE_RX.fullmatch(line):
+                self.kind, self.seen_at = "decisive", now
+                self.line, self._open = _line_at(text, offset)
+                break
+            if self.kind is None and _FAULT_RX.fullmatch(line):
+                self.kind, self.seen_at = "fault", now
+                self.line, self._open = _line_at(text, offset)
         self._scanned = text.rfind("\n") + 1
-        if decisive is not None:
-            self.kind, self.line, self.seen_at = "decisive", decisive, now
-        elif fault is not None and self.kind is None:
-            self.kind, self.line, self.seen_at = "fault", fault, now
 
     def ended(self, now=None):
         """The line that ends the boot now, or None."""

@@ -203,6 +203,31 @@ def test_another_threads_fault_ends_the_boot_only_after_silence():
     assert d.ended(now=1.0 + qemu.FAULT_QUIET).startswith("Caught vm fault")
 
 
+@pytest.mark.unit
+def test_a_decisive_line_read_half_written_is_named_whole():
+    """Once seen (2026-12-07, a full run): the gdb run's serial log was read
+    while QEMU was still writing the root task's verdict, and the run was
+    said to end on 'roottask: boot FAILED: the tiny root task gives '. The
+    wait counts from the first part; the line named is the whole line."""
+    half = GAVE_UP[:len(GAVE_UP) - 3]
+    d = qemu.Decider()
+    d.update("roottask: boot OK\n" + half, now=0.0)
+    assert d.kind == "decisive" and d.line == half
+    d.update("roottask: boot OK\n" + GAVE_UP + "\r\n", now=0.5)
+    assert d.ended(now=0.5 + qemu.DECIDED_QUIET) == GAVE_UP
+    assert d.ended(now=qemu.DECIDED_MAX) == GAVE_UP       # counted from the first part
+
+
+@pytest.mark.unit
+def test_a_fault_line_read_half_written_is_named_whole():
+    line = "Caught vm fault on data at address 0x0 with status 0x92000006"
+    d = qemu.Decider()
+    d.update(line[:20], now=0.0)
+    d.update(line + "\nprobe: wait", now=0.1)
+    d.update(line + "\nprobe: waiting\n", now=0.2)
+    assert d.ended(now=0.2 + qemu.FAULT_QUIET) == line
+
+
 class _ConsoleHoldingTheWholeBoot:
     """A U-Boot console whose one read after booti's echo brought everything
     the boot will ever print (what a slow reader on a loaded machine sees),
