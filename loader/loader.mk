@@ -34,14 +34,16 @@ $(PACK_CHECK): $(wildcard loader/host/*.c loader/host/*.h $(COMMON_DIR)/*.c $(CO
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(wildcard loader/host/*.c) $(wildcard $(COMMON_DIR)/*.c) -lfdt
 
-LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS) loader/pack.sh
-LOADER_PACK = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
+LOADER_PACK_DEPS := $(PACK_CHECK) $(LOADER_LDS)
+# The pack step's environment (loader/host/pack_step.c says what each is);
+# verify-sanitize runs the sanitizer build of the step with it too.
+LOADER_PACK_ENV = CROSS=$(CROSS) LOADER_LIB=$(LOADER_LIB) LOADER_LDS=$(LOADER_LDS) \
               LOADER_LINK_ADDR=$(LOADER_LINK_ADDR) LIBFDT_ARM64=$(LIBFDT_ARM64) \
-              PACK_CHECK=$(PACK_CHECK) PACK_RAM_MIB=$(RUN_MEM) OVERRIDE="$(OVERRIDE)" \
+              PACK_RAM_MIB=$(RUN_MEM) OVERRIDE="$(OVERRIDE)" \
               PACK_ARCH=$(KERNEL_ARCH) RISCV_CROSS=$(RISCV_CROSS) RISCV_LOADER_LIB=$(RISCV_LOADER_LIB) \
               RISCV_LOADER_LDS=$(RISCV_LOADER_LDS) RISCV_LOADER_LINK_ADDR=$(riscv64_LOADER_LINK_ADDR) \
-              HANDOFF_RECORD="$(HANDOFF_RECORD)" INITRD="$(INITRD)" BOOTARGS="$(BOOTARGS)" \
-              loader/pack.sh
+              HANDOFF_RECORD="$(HANDOFF_RECORD)" INITRD="$(INITRD)" BOOTARGS="$(BOOTARGS)"
+LOADER_PACK = $(LOADER_PACK_ENV) $(PACK_CHECK) --pack
 
 # Every header the freestanding loader's C files include, one per line
 # (harness/tests/test_setup.py checks that none comes from a libc).

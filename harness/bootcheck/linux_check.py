@@ -18,7 +18,7 @@ CPIO_MAGIC = b"070701"
 
 
 def _payload_index(image):
-    """{name: (file offset, size)} of the members of a pack.sh payload (CPIO
+    """{name: (file offset, size)} of the members of a pack-step payload (CPIO
     newc between the symbols _payload_start and _payload_end), or {} when
     the image has none. Reads the ELF's headers, its symbol table and the
     CPIO headers, not the members: every `bootcheck check` asks this first,
@@ -87,7 +87,7 @@ def _member_bytes(image, where):
 
 
 def payload_members(image):
-    """{name: bytes} of a pack.sh payload (CPIO newc between _payload_start
+    """{name: bytes} of a pack-step payload (CPIO newc between _payload_start
     and _payload_end), or {} when the image has none."""
     return {name: _member_bytes(image, where) for name, where in _payload_index(image).items()}
 

@@ -3,7 +3,7 @@ asked of make once per process, so that a test's pack step need not start
 make.
 
 Going through make costs a parse of every make fragment (about 0.05 CPU-s
-here) before pack.sh starts, and the suite packs a few hundred images per
+here) before the pack step starts, and the suite packs a few hundred images per
 run. `make -n` prints the recipe make would run; asked with each value a
 test gives (KERNEL=, DTB=, OUT=...) replaced by a marker, that recipe is a
 template, and filled with one call's values it is the very command line make
@@ -36,7 +36,7 @@ ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # Set by pytest for each test or each xdist worker; no make variable reads
 # them (a template is then the same for every worker: see _template).
 VOLATILE_ENV = ("PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER")
-# Read by pack.sh alone, from the environment its recipe line inherits (the
+# Read by the pack step alone, from the environment its recipe line inherits (the
 # call's own: see command()); no make fragment names them, so they do not
 # change the recipe (test_packcmd checks both). Keyed on them, every broken
 # payload archive (PAYLOAD_CPIO, one per case) cost a make -n of its own.
@@ -136,8 +136,8 @@ def command(target_args, out, env, root, build):
             step_env[name] = value
         if not words:
             return None
-        if words[0].endswith("pack.sh") and not step_env.get("LIBGCC"):
-            # What pack.sh would ask of gcc itself, asked once per process.
+        if words[1:2] == ["--pack"] and not step_env.get("LIBGCC"):
+            # What the pack step would ask of gcc itself, asked once per process.
             step_env["LIBGCC"] = _libgcc(step_env.get("CROSS", ""), run_env)
         steps.append((words, step_env))
     return steps

@@ -114,7 +114,7 @@ def _value_digest(value):
 # emu-mutant-image): the pack script, the loader's libraries, its linker
 # script and the host pre-check. Their contents do not change during a run
 # (make all ran first); a changed one makes a new key all the same.
-PACK_TOOLS = ("loader/pack.sh", "loader/arch/aarch64/loader.ld", "loader/arch/riscv64/loader.ld")
+PACK_TOOLS = ("loader/arch/aarch64/loader.ld", "loader/arch/riscv64/loader.ld")
 PACK_ENV = ("PACK_UNCHECKED", "PAYLOAD_CPIO", "INITRD", "BOOTARGS", "OVERRIDE", "HANDOFF_RECORD",
             "CROSS", "BUILD", "PACK_ARCH", "RISCV_LOADER_LINK_ADDR")
 

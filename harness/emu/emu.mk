@@ -96,7 +96,7 @@ EMU_MUTANT_LIBS := $(patsubst %,$(EMU_MUTANTS_DIR)/%/loader.a,$(EMU_MUTANTS))
 emu-mutants: $(EMU_MUTANT_LIBS)
 all: emu-mutants
 
-# Packs KERNEL/ROOTTASK/DTB into OUT with the MUTANT loader (pack.sh reads
+# Packs KERNEL/ROOTTASK/DTB into OUT with the MUTANT loader (the pack step reads
 # LOADER_LIB from its environment; LOADER_PACK passes this target's value).
 .PHONY: emu-mutant-image
 emu-mutant-image: LOADER_LIB = $(EMU_MUTANTS_DIR)/$(MUTANT)/loader.a

@@ -147,7 +147,7 @@ static void open_payload(struct emu_image *img)
     }
     if (img->payload_problem[0] == '\0')
         snprintf(img->payload_problem, sizeof img->payload_problem,
-                 "no payload found: neither pack.sh's _payload_start/_payload_end nor seL4 elfloader's"
+                 "no payload found: neither bootcheck's pack step's _payload_start/_payload_end nor seL4 elfloader's"
                  " _archive_start/_archive_start_end symbols; name the ELF files it carries with"
                  " KERNEL= and ROOTTASK= (emu-check --kernel/--roottask)");
 }

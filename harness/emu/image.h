@@ -1,6 +1,6 @@
 /* A loader image and the kernel, root task and DTB it carries. Three ways to
  * know them (the payload finder):
- * - `make image` / pack.sh: the payload archive (kernel.elf, roottask.elf,
+ * - `make image` (pack-check --pack): the payload archive (kernel.elf, roottask.elf,
  *   optional kernel.dtb and handoff.record) between _payload_start and
  *   _payload_end;
  * - seL4's stock elfloader (seL4_tools elfloader-tool): a CPIO newc archive
@@ -29,7 +29,7 @@ struct emu_payload_elf {
 
 enum emu_payload_format {
     EMU_PAYLOAD_NONE,            /* not recognised, no files given */
-    EMU_PAYLOAD_PACK,            /* made by pack.sh: our loader, plan checks apply */
+    EMU_PAYLOAD_PACK,            /* made by our pack step: our loader, plan checks apply */
     EMU_PAYLOAD_SEL4_ELFLOADER,  /* seL4_tools' elfloader archive */
     EMU_PAYLOAD_FILES,           /* --kernel/--roottask files of an unknown loader */
 };

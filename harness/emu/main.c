@@ -11,7 +11,7 @@
  * --extract writes the kernel.elf, roottask.elf and (if any) kernel.dtb the
  * payload finder found into DIR and exits without running anything.
  *
- * The kernel, root task and DTB come from the image's payload (pack.sh's, or
+ * The kernel, root task and DTB come from the image's payload (our pack step's, or
  * seL4's stock elfloader archive) or from --kernel/--roottask/--dtb for any
  * other loader. The plan checks (PASS/FAIL lines) apply to images of our own
  * loader only; for every image the JSON report carries the observations that

@@ -68,4 +68,4 @@ all: $(SANITIZE_BUILD)/pack-check
 # Other host C (unit tests, the Unicorn runner) can join by adding
 # prerequisites to verify-sanitize in their own fragments.
 verify-sanitize: $(SANITIZE_BUILD)/pack-check fuzz-replays $(BROKEN_MANIFEST)
-	$(PYTHON) $(FUZZ_DIR)/sanitize_run.py $(BUILD) $(SANITIZE_BUILD) $(FUZZ_DIR)/regressions
+	$(LOADER_PACK_ENV) $(PYTHON) $(FUZZ_DIR)/sanitize_run.py $(BUILD) $(SANITIZE_BUILD) $(FUZZ_DIR)/regressions

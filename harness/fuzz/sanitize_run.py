@@ -1,7 +1,9 @@
 """`make verify-sanitize`: the host-side C under ASan + UBSan on every input
 the project has: the fuzz replays on their seeds and regressions, and
 pack-check on each ELF and DTB of the broken-input corpus and the seeds
-(each distinct file once: the seeds hold copies of the corpus).
+(each distinct file once: the seeds hold copies of the corpus), and the
+whole pack step (pack-check --pack, run with the environment make gives it:
+fuzz.mk passes LOADER_PACK_ENV) once in each of its ways of packing.
 A rejection (exit 1 with `pack: error:`) is fine; a sanitizer report is not.
 
 usage: sanitize_run.py BUILD SANITIZE_BUILD REGRESSIONS"""
@@ -11,6 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 
 TARGETS = ("elf", "cpio", "plan", "dtb", "override")
 SANITIZER_EXIT = 99
@@ -47,6 +50,44 @@ def distinct(paths):
     return kept
 
 
+def pack_steps(build, pack_check):
+    """The pack step in each of its ways (pack_step.c): AArch64 with and
+    without a DTB, SMP, riscv64 relinked above a kernel at OpenSBI's
+    next-stage address, the Linux payload kind, the hand-off record, a test
+    archive, and a refusal. Each must end as it says (0 or 1) and write an
+    image exactly when it packs."""
+    b = lambda *p: os.path.join(build, *p)
+    ways = [
+        ("aarch64", [b("fixtures", "probe-el1.elf"), b("roottask", "roottask.elf"), ""], {}, 0),
+        ("aarch64 with a DTB", [b("fixtures", "probe-el1.elf"), b("roottask", "roottask.elf"),
+                                b("fixtures", "virt-1g.dtb")], {}, 0),
+        ("SMP", [b("targets", "standin", "kernel-smp4.elf"), b("roottask", "roottask.elf"),
+                 b("fixtures", "virt-1g-smp4.dtb")], {}, 0),
+        ("riscv64 relinked", [b("targets", "standin", "riscv64", "kernel-16.0.0.elf"),
+                              b("roottask", "riscv64", "roottask.elf"), ""], {"PACK_ARCH": "riscv64"}, 0),
+        ("Linux", [b("deps", "linux", "Image"), "", b("fixtures", "virt-1g.dtb")],
+         {"INITRD": b("fixtures", "linux_init", "initramfs.cpio"), "BOOTARGS": "console=ttyAMA0"}, 0),
+        ("hand-off record", [b("fixtures", "probe-record-el1.elf"), b("roottask", "roottask.elf"), ""],
+         {"HANDOFF_RECORD": "probe_handoff_record"}, 0),
+        ("test archive", ["", "", ""], {"PAYLOAD_CPIO": b("fixtures", "broken", "good-payload.cpio"),
+                                        "PACK_UNCHECKED": "1"}, 0),
+        ("refusal", [b("fixtures", "broken", "kernel-bad-magic.elf"), b("roottask", "roottask.elf"), ""],
+         {}, 1),
+    ]
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (what, args, env, status) in enumerate(ways):
+            out = os.path.join(tmp, f"image-{i}.elf")
+            proc = subprocess.run([pack_check, "--pack", *args, out], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, errors="replace", timeout=120,
+                                  env={**ENV, "PACK_ARCH": "aarch64", **env})
+            if sanitizer_failed(proc) or proc.returncode != status or os.path.exists(out) != (status == 0):
+                failures.append((f"pack-check --pack ({what}): exit {proc.returncode}, want {status}",
+                                 proc.stdout + proc.stderr))
+    print(f"sanitize: pack step: {len(ways)} ways of packing, {len(failures)} failures")
+    return failures
+
+
 def main(build, sanitize, regressions):
     failures = []
     for t in TARGETS:
@@ -74,6 +115,7 @@ def main(build, sanitize, regressions):
         accepted += proc.returncode == 0
     print(f"sanitize: pack-check: {len(cases)} runs ({accepted} accepted, "
           f"{len(cases) - accepted} refused), {len(failures)} failures in all")
+    failures += pack_steps(build, pack_check)
     for what, err in failures:
         print(f"sanitize: FAILED {what}\n" + "\n".join(err.splitlines()[-30:]))
     return 1 if failures else 0

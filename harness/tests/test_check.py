@@ -224,7 +224,7 @@ def test_an_elf_for_another_machine(tmp_path):
 def test_foreign_image_without_kernel_says_what_to_give(tmp_path):
     r, _, _ = run_check(tmp_path, alt_image("good"))
     assert r.returncode == 2
-    assert r.stderr == ("bootcheck: error: payload: no payload found: neither pack.sh's "
+    assert r.stderr == ("bootcheck: error: payload: no payload found: neither bootcheck's pack step's "
                         "_payload_start/_payload_end nor seL4 elfloader's _archive_start/_archive_start_end "
                         "symbols; name the ELF files it carries with KERNEL= and ROOTTASK= "
                         "(emu-check --kernel/--roottask)\n")

@@ -85,7 +85,7 @@ def test_pack_never_writes_over_a_non_file(tmp_path):
 @pytest.mark.parametrize("make_kernel", [lambda tmp: str(tmp), lambda tmp: os.devnull],
                          ids=["directory", "device"])
 def test_pack_check_refuses_a_kernel_that_is_not_a_regular_file(tmp_path, make_kernel):
-    """pack-check maps its inputs: a directory or a device (pack.sh's own
+    """pack-check maps its inputs: a directory or a device (the pack step's own
     `-f` test stops both before it; a direct caller does not) is named as
     unreadable, not mapped or read as 0 bytes."""
     kernel = make_kernel(tmp_path)

@@ -76,7 +76,6 @@ def once_per_run(kind, params, inputs, fallback_dir, make):
 
 # What every pack and emu-check run reads besides its own inputs.
 PACK_TOOLS = (os.path.join(BUILD, "loader", "loader.a"), os.path.join(BUILD, "loader", "pack-check"),
-              os.path.join(images.ROOT, "loader", "pack.sh"),
               emu.emu_check_path(BUILD))
 
 

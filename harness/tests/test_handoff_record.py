@@ -99,7 +99,7 @@ def test_pack_refuses_a_variable_too_small(artifacts, tmp_path):
 
 
 def _archive(tmp_path, members):
-    """A payload archive made as pack.sh makes one."""
+    """A payload archive made as the pack step makes one."""
     d = tmp_path / "payload"
     d.mkdir()
     for name, data in members:

@@ -127,7 +127,7 @@ def test_images_pack_uses_the_direct_command(tmp_path, monkeypatch):
                    dtb=os.path.join(FIXTURES, "virt-1g.dtb"))
     asked = [c for c in calls if (os.path.basename(c[0]) == "make" and "-n" in c) or
              c[1:] == ["-print-libgcc-file-name"]]
-    assert [os.path.basename(c[0]) for c in calls if c not in asked] == ["pack.sh"] * 2, calls
+    assert [os.path.basename(c[0]) for c in calls if c not in asked] == ["pack-check"] * 2, calls
 
 
 def test_pack_script_env_is_not_in_the_templates_key(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-/* Pack-time CPIO (newc) writer: the payload archive pack.sh links behind the
+/* Pack-time CPIO (newc) writer: the payload archive the pack step links behind the
  * loader, byte for byte what `cpio -o -H newc --reproducible` wrote from
  * copies of the member files with their times set to 0 (the archive format
  * the images have always had), without copying the files or a 512-byte
@@ -11,7 +11,7 @@
 /* One member: its name in the archive and the file it comes from (NULL: an
  * empty member). pad_name: with align8, an empty member of that name goes
  * before this one when this one's bytes would otherwise start 8-byte aligned
- * in the archive (see pack.sh: the riscv64 loader's archive starts 4 bytes
+ * in the archive (see pack_step.c: the riscv64 loader's archive starts 4 bytes
  * past an 8-byte boundary). */
 struct newc_member {
     const char *name, *path, *pad_name;

@@ -8,6 +8,9 @@
  * its /memory nodes say (as the loader reads it).
  *
  * usage: pack-check KERNEL ROOTTASK [DTB|-] RAM_MIB LOADER_START LOADER_END
+ *        pack-check --pack KERNEL ROOTTASK DTB OUT   (the whole pack step,
+ *                   `make image`: pack_step.c, which runs the modes below in
+ *                   this process)
  *        pack-check --handoff-record KERNEL SYMBOL MEMBER_OUT
  *        pack-check --kernel-nodes KERNEL
  *        pack-check --arch KERNEL   (aarch64 or riscv64, from e_machine)
@@ -16,7 +19,7 @@
  *        pack-check --payload OUT [--align8] [--nodes KERNEL] [PAD/]NAME=PATH...
  *
  * LOADER_END may be @IMAGE: the __loader_end symbol of that linked loader
- * image (0 if it has none), read here instead of by readelf in pack.sh.
+ * image (0 if it has none), read here instead of by readelf.
  *
  * --payload writes the payload archive (cpio_write.h) from the member files
  * and prints "NODES DTB_SIZE": the kernel's core count as --kernel-nodes
@@ -50,6 +53,7 @@
 #include "../common/plan.h"
 #include "../common/qemu_virt.h"
 #include "cpio_write.h"
+#include "pack_check.h"
 #include "payload_object.h"
 #include "record_symbol.h"
 
@@ -154,6 +158,25 @@ static unsigned kernel_machine(const char *path)
     return m == ELF_EM_RISCV ? ELF_EM_RISCV : ELF_EM_AARCH64;
 }
 
+/* The kernel's architecture as --arch prints it ("aarch64" or "riscv64"),
+ * or NULL after the line read_file prints when the file cannot be read. */
+const char *kernel_arch_name(const char *path)
+{
+    int opened;
+    uint64_t size;
+    unsigned char *data = load_file(path, &size, &opened);
+    if (data == NULL) {
+        if (!opened)
+            fprintf(stderr, "pack: error: cannot open kernel.elf '%s': %s\n", path, strerror(errno));
+        else
+            fprintf(stderr, "pack: error: cannot read kernel.elf '%s'\n", path);
+        return NULL;
+    }
+    unsigned m = file_machine(data, size);
+    release_file(data, size);
+    return elf_machine_arch(m == ELF_EM_RISCV ? ELF_EM_RISCV : ELF_EM_AARCH64);
+}
+
 /* Kernel and root task of two known architectures: one line naming both. */
 static void check_same_arch(const char *kernel, const char *roottask, unsigned machine)
 {
@@ -170,7 +193,7 @@ static void check_same_arch(const char *kernel, const char *roottask, unsigned m
     }
 }
 
-static int write_record_member(const char *kernel_path, const char *symbol, const char *out)
+int write_record_member(const char *kernel_path, const char *symbol, const char *out)
 {
     struct elf_image kernel;
     load_elf(kernel_path, "kernel.elf", &kernel);
@@ -196,7 +219,7 @@ static int write_record_member(const char *kernel_path, const char *symbol, cons
 
 /* The Linux payload kind: the Image's header, checked by the loader's code.
  * Only the header is read (the file is tens of MB); the size is the file's. */
-static int check_linux_image(const char *path)
+int check_linux_image(const char *path)
 {
     unsigned char head[LINUX_HEADER_SIZE] = { 0 };
     FILE *f = fopen(path, "rb");
@@ -291,7 +314,7 @@ static int check_inputs(const char *kernel_path, const char *roottask_path, cons
     return 0;
 }
 
-static int write_payload(int argc, char **argv)
+int payload_build(int argc, char **argv, unsigned *nodes_out, uint64_t *dtb_size_out)
 {
     const char *out = argv[2], *nodes_of = NULL, *check[3] = { NULL, NULL, NULL };
     const char *object = NULL, *object_arch = NULL;
@@ -347,7 +370,7 @@ static int write_payload(int argc, char **argv)
     }
     unsigned nodes = nodes_of ? kernel_nodes_quiet(nodes_of) : 0;
     if (object != NULL) {
-        /* The symbols the loader reads, in the order pack.sh once assembled
+        /* The symbols the loader reads, in the order the pack script once assembled
          * them: the hand-off record's presence (the loader searches the
          * archive only then), the kernel's core count when it has more than
          * one, the Linux payload kind. */
@@ -362,12 +385,23 @@ static int write_payload(int argc, char **argv)
         if (payload_object_write(object, out, object_arch, symbols, nsymbols) != 0)
             return 1;
     }
-    printf("%u %lu\n", nodes, (unsigned long)dtb_size);
+    *nodes_out = nodes;
+    *dtb_size_out = dtb_size;
     return 0;
 }
 
+static int write_payload(int argc, char **argv)
+{
+    unsigned nodes;
+    uint64_t dtb_size;
+    int status = payload_build(argc, argv, &nodes, &dtb_size);
+    if (status == 0)
+        printf("%u %lu\n", nodes, (unsigned long)dtb_size);
+    return status;
+}
+
 /* LOADER_END: a number, or @IMAGE for the linked image's __loader_end. */
-static uint64_t loader_end_arg(const char *arg)
+uint64_t loader_end_arg(const char *arg)
 {
     if (arg[0] != '@')
         return strtoull(arg, NULL, 0);
@@ -384,56 +418,34 @@ static uint64_t loader_end_arg(const char *arg)
     return end;
 }
 
-int main(int argc, char **argv)
+/* The pre-check's plan for KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START
+ * LOADER_END (args[0..5]): prints the plan's line, or the `pack: error:`
+ * line and returns 1. With link_addr_mode (riscv64; LOADER_START 0 and
+ * LOADER_END the loader's size) it prints nothing and says in *link_addr
+ * where to link the loader instead. */
+int plan_check(char **args, int link_addr_mode, uint64_t *link_addr)
 {
-    if (argc == 3 && strcmp(argv[1], "--linux-image") == 0)
-        return check_linux_image(argv[2]);
-    if (argc >= 3 && strcmp(argv[1], "--payload") == 0)
-        return write_payload(argc, argv);
-    if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
-        return write_record_member(argv[2], argv[3], argv[4]);
-    if (argc == 3 && strcmp(argv[1], "--arch") == 0) {
-        printf("%s\n", elf_machine_arch(kernel_machine(argv[2])));
-        return 0;
-    }
-    if (argc == 3 && strcmp(argv[1], "--kernel-nodes") == 0) {
-        struct elf_image kernel;
-        load_elf_for(argv[2], "kernel.elf", kernel_machine(argv[2]), &kernel);
-        printf("%u\n", plan_kernel_nodes(&kernel));
-        return 0;
-    }
-    /* --link-addr KERNEL ROOTTASK DTB|- RAM_MIB 0 LOADER_SIZE: where to link a
-     * riscv64 loader of that size (see below). */
-    int link_addr_mode = argc == 8 && strcmp(argv[1], "--link-addr") == 0;
-    if (link_addr_mode) {
-        argv++;
-        argc--;
-    }
-    if (argc != 7) {
-        fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
-        return 2;
-    }
     struct elf_image kernel, roottask;
     unsigned char *fdt;
     uint64_t fdt_size;
     unsigned machine;
-    if (check_inputs(argv[1], argv[2], argv[3], &machine, &kernel, &roottask, &fdt, &fdt_size) != 0)
+    if (check_inputs(args[0], args[1], args[2], &machine, &kernel, &roottask, &fdt, &fdt_size) != 0)
         return 1;
 
     struct plan_inputs in = { .kernel = &kernel, .roottask = &roottask };
     uint64_t ram_base = machine == ELF_EM_RISCV ? RISCV_VIRT_RAM_BASE : VIRT_RAM_BASE;
     in.ram[0].start = ram_base;
-    in.ram[0].end = ram_base + strtoull(argv[4], NULL, 0) * 1024 * 1024;
+    in.ram[0].end = ram_base + strtoull(args[3], NULL, 0) * 1024 * 1024;
     in.nram = 1;
-    in.loader.start = strtoull(argv[5], NULL, 0);
-    in.loader.end = loader_end_arg(argv[6]);
+    in.loader.start = strtoull(args[4], NULL, 0);
+    in.loader.end = loader_end_arg(args[5]);
 
     if (fdt != NULL) {
         in.dtb_size = dtb_handover_size(fdt);   /* what the loader hands over, packed */
         /* The loader takes RAM from the payload DTB, not from RAM_MIB, with
          * the same code (loader/common/dtb_parse.c). */
         char dtb_err[DTB_ERR_LEN];
-        if (dtb_read_memory(fdt, argv[3], in.ram, &in.nram, dtb_err) != 0) {
+        if (dtb_read_memory(fdt, args[2], in.ram, &in.nram, dtb_err) != 0) {
             fprintf(stderr, "pack: error: %s\n", dtb_err);
             return 1;
         }
@@ -463,7 +475,7 @@ int main(int argc, char **argv)
                 top = placed[i].end;
             clash |= placed[i].start < at + size && at < placed[i].end;
         }
-        printf("0x%lx\n", (unsigned long)(clash ? PLAN_ROUND_UP(top, 0x200000u) : at));
+        *link_addr = clash ? PLAN_ROUND_UP(top, 0x200000u) : at;
         return 0;
     }
     if (plan_boot(&in, &plan, err) != 0) {
@@ -482,11 +494,47 @@ int main(int argc, char **argv)
            (unsigned long)plan.kernel_phys.start, (unsigned long)plan.kernel_phys.end,
            (unsigned long)((plan.user_phys.end - plan.user_phys.start) >> 10),
            (unsigned long)roottask.entry);
-    if (strcmp(argv[3], "-") != 0)
+    if (strcmp(args[2], "-") != 0)
         printf("paddr [0x%lx..0x%lx)\n", (unsigned long)plan.user_phys.start,
                (unsigned long)plan.user_phys.end);
     else
         printf("placed after QEMU's DTB at boot (checked here for a DTB of up to %lu KiB)\n",
                (unsigned long)(in.dtb_size >> 10));
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--pack") == 0)
+        return pack_step(argc - 2, argv + 2);
+    if (argc == 3 && strcmp(argv[1], "--linux-image") == 0)
+        return check_linux_image(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "--payload") == 0)
+        return write_payload(argc, argv);
+    if (argc == 5 && strcmp(argv[1], "--handoff-record") == 0)
+        return write_record_member(argv[2], argv[3], argv[4]);
+    if (argc == 3 && strcmp(argv[1], "--arch") == 0) {
+        printf("%s\n", elf_machine_arch(kernel_machine(argv[2])));
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--kernel-nodes") == 0) {
+        struct elf_image kernel;
+        load_elf_for(argv[2], "kernel.elf", kernel_machine(argv[2]), &kernel);
+        printf("%u\n", plan_kernel_nodes(&kernel));
+        return 0;
+    }
+    /* --link-addr KERNEL ROOTTASK DTB|- RAM_MIB 0 LOADER_SIZE: where to link a
+     * riscv64 loader of that size (see plan_check). */
+    if (argc == 8 && strcmp(argv[1], "--link-addr") == 0) {
+        uint64_t at;
+        int status = plan_check(argv + 2, 1, &at);
+        if (status == 0)
+            printf("0x%lx\n", (unsigned long)at);
+        return status;
+    }
+    if (argc != 7) {
+        fprintf(stderr, "usage: pack-check KERNEL ROOTTASK DTB|- RAM_MIB LOADER_START LOADER_END\n");
+        return 2;
+    }
+    return plan_check(argv + 1, 0, NULL);
 }

@@ -1,4 +1,4 @@
-/* The payload object pack.sh links behind the loader: an ELF64 relocatable
+/* The payload object the pack step links behind the loader: an ELF64 relocatable
  * object holding the payload archive in section .payload and the absolute
  * symbols the loader reads (payload_kernel_nodes, ...), the same object the
  * assembler makes of `.incbin` and `.globl`/`.set` lines, written here so

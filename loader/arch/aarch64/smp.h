@@ -13,7 +13,7 @@
 #include "dtb.h"
 #include "enter.h"
 
-/* The kernel's core count, linked in by the pack step (loader/pack.sh) as an
+/* The kernel's core count, linked in by the pack step (loader/host/pack_step.c) as an
  * absolute symbol; absent (weak, address 0) for a single-core kernel. */
 extern const char payload_kernel_nodes[] __attribute__((weak));
 

@@ -3,7 +3,7 @@
 # (harness/bootcheck/arch.py). One `riscv64_NAME := value` per line.
 # OpenSBI (-bios default: QEMU's own build) starts the next stage in S-mode at
 # the ELF's entry; 0x80200000 is its default next-stage address, where the
-# loader is linked unless the kernel occupies it (loader/pack.sh, --link-addr).
+# loader is linked unless the kernel occupies it (loader/host/pack_step.c).
 # 3 GiB of RAM, as seL4's own qemu-riscv-virt simulation runs.
 riscv64_E_MACHINE       := 243
 riscv64_QEMU            := qemu-system-riscv64
