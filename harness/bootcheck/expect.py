@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from elftools.elf.elffile import ELFFile
 
-from . import target
+from . import elfsyms, target
 from .placement import PAGE, handoff_words, parse_loader_handoff, round_down, round_up  # noqa: F401
 from .target import UPPER_HALF  # noqa: F401  (kept for callers; bootcheck.target decides hyp)
 
@@ -41,8 +41,7 @@ _facts_cache = {}
 
 def elf_facts(path):
     """Entry, PT_LOAD segments and symbols of the ELF at path. Parsed once
-    while the file is unchanged (pyelftools' symbol table walk is the
-    costliest Python of a scenario's preparation, which asks for the same
+    while the file is unchanged (a scenario's preparation asks for the same
     kernel several times); each caller gets its own list and dict."""
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_ino, st.st_mtime_ns, st.st_size)
@@ -58,13 +57,8 @@ def _parse_elf_facts(path):
         segs = [(p["p_vaddr"], p["p_paddr"], p["p_offset"], p["p_filesz"], p["p_memsz"],
                  p["p_flags"])
                 for p in elf.iter_segments() if p["p_type"] == "PT_LOAD" and p["p_memsz"] > 0]
-        symbols = {}
-        symtab = elf.get_section_by_name(".symtab")
-        if symtab is not None:
-            for s in symtab.iter_symbols():
-                if s.name:
-                    symbols[s.name] = (s["st_value"], s["st_size"])
-        return ElfFacts(elf.header["e_entry"], segs, symbols)
+        symbols = elfsyms.symbols(elf)
+        return ElfFacts(elf.header["e_entry"], segs, {} if symbols is None else symbols)
 
 
 @dataclass

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from elftools.elf.elffile import ELFFile
 
+from . import elfsyms
+
 UPPER_HALF = 0xffff000000000000     # an EL1 seL4 is linked in the upper half, a hyp one is not
 KERNEL_STACK_SIZE = 0x1000          # kernel_stack_alloc: one 4 KiB stack per core
 IDLE_TCB_SIZE = 0x800               # ._idle_thread: ksIdleThreadTCB[cores][BIT(seL4_TCBBits = 11)]
@@ -153,13 +155,6 @@ def _loaded_bytes(elf):
                     if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0)
 
 
-def _symbols(elf):
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is None:
-        return None
-    return {s.name: (s["st_value"], s["st_size"]) for s in symtab.iter_symbols() if s.name}
-
-
 def _release(symbols, data, arch):
     if symbols is not None:
         for release, present, absent, arches in RELEASE_SYMBOLS:
@@ -222,7 +217,7 @@ def _read(path):
         e_machine = elf.header["e_machine"]
         e_machine = {"EM_AARCH64": 183, "EM_RISCV": 243, "EM_X86_64": 62, "EM_ARM": 40}.get(e_machine, e_machine)
         entry = elf.header["e_entry"]
-        symbols = _symbols(elf)
+        symbols = elfsyms.symbols(elf)
         data = _loaded_bytes(elf)
         ev = {}
         arch = MACHINES.get(e_machine, f"e_machine {e_machine}")
