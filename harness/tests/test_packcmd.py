@@ -6,7 +6,11 @@ ones; and the values make would not paste unchanged go through make."""
 
 import os
 import re
+import shutil
+import signal
 import subprocess
+import tempfile
+import time
 
 import pytest
 
@@ -154,3 +158,69 @@ def test_pack_script_env_is_not_in_the_templates_key(tmp_path, monkeypatch):
         made.stdout.replace(str(tmp_path / "make.elf"), "OUT")
     with open(tmp_path / "make.elf", "rb") as a, open(tmp_path / "direct.elf", "rb") as b:
         assert a.read() == b.read(), "the images differ"
+
+
+# The pack step's own housekeeping (loader/host/pack_step.c), which the
+# shell script it replaced left to mktemp, mv and a trap.
+
+def _pack_process(target_args, out, tmpdir):
+    """The pack step started (not waited for) with its temporaries in tmpdir."""
+    steps = packcmd.command(target_args, str(out), dict(os.environ), ROOT, BUILD)
+    assert steps and len(steps) == 1, steps
+    argv, env = steps[0]
+    assert argv[-5:-4] == ["--pack"], argv
+    return subprocess.Popen(argv, env=dict(env, TMPDIR=str(tmpdir)), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_an_interrupted_pack_leaves_no_temporary_file_and_no_image(tmp_path, sig):
+    """Signalled while its temporary folder exists (the Linux Image, 30 MB,
+    is still being archived or linked), the step removes the folder, writes
+    no image and dies of the signal."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    out = tmp_path / "image.elf"
+    proc = _pack_process(["image", f"KERNEL={LINUX_IMAGE}", f"INITRD={INITRAMFS}",
+                          f"DTB={os.path.join(FIXTURES, 'virt-1g.dtb')}"], out, tmpdir)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmpdir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert proc.poll() is None, f"the pack ended before it could be interrupted:\n{proc.stdout.read()}"
+        proc.send_signal(getattr(signal, sig))
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -getattr(signal, sig), proc.stdout.read()
+    assert list(tmpdir.iterdir()) == [], "temporary files left behind"
+    assert not out.exists()
+
+
+def test_an_image_for_another_filesystem_is_put_in_place_whole(tmp_path):
+    """OUT on another filesystem than the temporaries (rename cannot move
+    it): the image is copied beside OUT and renamed over it, with the
+    linker's file mode, and nothing else is left there."""
+    shm = "/dev/shm"
+    if not os.path.isdir(shm) or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip(f"{shm} is not another filesystem than {tmp_path} here")
+    there = tempfile.mkdtemp(dir=shm, prefix="bootcheck-test-")
+    try:
+        out = os.path.join(there, "image.elf")
+        with open(out, "w") as f:
+            f.write("an older image")          # replaced, as mv replaces it
+        proc = _pack_process(image_args(), out, tmp_path)
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, output
+        here = tmp_path / "here.elf"
+        status, _ = directly(image_args(), here)
+        assert status == 0
+        with open(out, "rb") as a, open(here, "rb") as b:
+            assert a.read() == b.read()
+        assert os.stat(out).st_mode & 0o777 == os.stat(here).st_mode & 0o777
+        assert os.listdir(there) == ["image.elf"]
+        assert [p for p in tmp_path.iterdir() if p.name.startswith("bootcheck-pack.")] == []
+    finally:
+        shutil.rmtree(there, ignore_errors=True)
