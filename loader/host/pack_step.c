@@ -138,9 +138,9 @@ static void make_work_dir(void)
     if (mkdtemp(templ) == NULL)
         die("cannot make a temporary directory in '%s': %s", tmp, strerror(errno));
     size_t n = strlen(templ);
+    memcpy(work_dir, templ, n + 1);
     for (int i = 0; i < F_COUNT; i++)
         memcpy(work_path[i], templ, n);     /* the XXXXXX as mkdtemp filled them in */
-    memcpy(work_dir, templ, n + 1);
 }
 
 /* How a child ended, as a shell reports it: its exit status, or 128 + the
@@ -379,7 +379,8 @@ int pack_step(int argc, char **argv)
     }
     as_flags[2] = NULL;
 
-    make_work_dir();
+    /* The clean-up is in place before the folder exists: a signal at any
+     * moment after leaves nothing behind. */
     atexit(remove_temporaries);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -388,6 +389,7 @@ int pack_step(int argc, char **argv)
     const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
     for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaction(fatal[i], &sa, NULL);
+    make_work_dir();
 
     /* The archive and the payload object (the archive in section .payload,
      * and absolute symbols the loader reads: payload_has_handoff_record when
