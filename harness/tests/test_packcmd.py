@@ -163,31 +163,36 @@ def test_pack_script_env_is_not_in_the_templates_key(tmp_path, monkeypatch):
 # The pack step's own housekeeping (loader/host/pack_step.c), which the
 # shell script it replaced left to mktemp, mv and a trap.
 
-def _pack_process(target_args, out, tmpdir):
+def _pack_process(target_args, out, tmpdir, **env):
     """The pack step started (not waited for) with its temporaries in tmpdir."""
     steps = packcmd.command(target_args, str(out), dict(os.environ), ROOT, BUILD)
     assert steps and len(steps) == 1, steps
-    argv, env = steps[0]
+    argv, step_env = steps[0]
     assert argv[-5:-4] == ["--pack"], argv
-    return subprocess.Popen(argv, env=dict(env, TMPDIR=str(tmpdir)), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(argv, env=dict(step_env, TMPDIR=str(tmpdir), **env), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
 def test_an_interrupted_pack_leaves_no_temporary_file_and_no_image(tmp_path, sig):
-    """Signalled while its temporary folder exists (the Linux Image, 30 MB,
-    is still being archived or linked), the step removes the folder, writes
-    no image and dies of the signal."""
-    tmpdir = tmp_path / "tmp"
+    """Signalled while the linker runs (a stand-in `ld` that says it started
+    and waits), the step ends that linker, removes its temporary folder,
+    writes no image and dies of the signal."""
+    tmpdir, tools = tmp_path / "tmp", tmp_path / "tools"
     tmpdir.mkdir()
+    tools.mkdir()
+    started = tmp_path / "ld.pid"
+    ld = tools / "fake-ld"
+    ld.write_text(f'#!/bin/sh\necho $$ > "{started}.part" && mv "{started}.part" "{started}"\nexec sleep 60\n')
+    ld.chmod(0o755)
     out = tmp_path / "image.elf"
-    proc = _pack_process(["image", f"KERNEL={LINUX_IMAGE}", f"INITRD={INITRAMFS}",
-                          f"DTB={os.path.join(FIXTURES, 'virt-1g.dtb')}"], out, tmpdir)
+    proc = _pack_process(image_args(), out, tmpdir, CROSS=str(tools / "fake-"))
     try:
         deadline = time.monotonic() + 30
-        while not list(tmpdir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert proc.poll() is None, f"the pack ended before it could be interrupted:\n{proc.stdout.read()}"
+        while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started.exists(), f"the pack step never started its linker:\n{proc.poll()}"
+        assert list(tmpdir.iterdir()), "no temporary folder while the linker runs"
         proc.send_signal(getattr(signal, sig))
         proc.wait(timeout=30)
     finally:
@@ -197,6 +202,9 @@ def test_an_interrupted_pack_leaves_no_temporary_file_and_no_image(tmp_path, sig
     assert proc.returncode == -getattr(signal, sig), proc.stdout.read()
     assert list(tmpdir.iterdir()) == [], "temporary files left behind"
     assert not out.exists()
+    linker = int(started.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(linker, 0)           # ended and reaped, not left sleeping
 
 
 def test_an_image_for_another_filesystem_is_put_in_place_whole(tmp_path):

@@ -127,6 +127,8 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
 static void make_work_dir(void)
 {
     const char *tmp = env_or("TMPDIR", "/tmp");
@@ -135,12 +137,23 @@ static void make_work_dir(void)
         die("TMPDIR '%s' is too long", tmp);
     for (int i = 0; i < F_COUNT; i++)
         snprintf(work_path[i], PATH_LEN, "%s/%s", templ, work_names[i]);
-    if (mkdtemp(templ) == NULL)
-        die("cannot make a temporary directory in '%s': %s", tmp, strerror(errno));
+    /* A signal between mkdtemp and the names' recording would find no name
+     * to remove: it waits until they are recorded. */
+    sigset_t fatal, before;
+    sigemptyset(&fatal);
+    for (unsigned i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&fatal, fatal_signals[i]);
+    sigprocmask(SIG_BLOCK, &fatal, &before);
+    if (mkdtemp(templ) == NULL) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &before, NULL);
+        die("cannot make a temporary directory in '%s': %s", tmp, strerror(e));
+    }
     size_t n = strlen(templ);
     memcpy(work_dir, templ, n + 1);
     for (int i = 0; i < F_COUNT; i++)
         memcpy(work_path[i], templ, n);     /* the XXXXXX as mkdtemp filled them in */
+    sigprocmask(SIG_SETMASK, &before, NULL);
 }
 
 /* How a child ended, as a shell reports it: its exit status, or 128 + the
@@ -386,9 +399,8 @@ int pack_step(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-    for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
-        sigaction(fatal[i], &sa, NULL);
+    for (unsigned i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaction(fatal_signals[i], &sa, NULL);
     make_work_dir();
 
     /* The archive and the payload object (the archive in section .payload,
