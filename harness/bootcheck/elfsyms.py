@@ -124,3 +124,56 @@ def _string_at(table, offset):
     if end < 0:
         raise NotPlain(f"a name at {offset:#x} runs past its string table")
     return table[offset:end]
+
+
+class ImpossibleTables(ValueError):
+    """The ELF header describes a section or program header table that
+    cannot be there: pyelftools would read garbage as table entries (with
+    e_shnum 0 and a section header offset, its entry count comes from
+    whatever lies at that offset: a broken ELF32 header made it walk
+    millions of sections for minutes)."""
+
+
+ELF_IDENT_LEN = 16
+# (class name, header layout after e_ident, section and program header entry sizes)
+ELF_CLASSES = {1: ("ELF32", "HHIIIIIHHHHHH", 40, 32), 2: ("ELF64", "HHIQQQIHHHHHH", 64, 56)}
+ENDIAN = {1: "<", 2: ">"}
+
+
+def check_tables(stream, what="the file"):
+    """Raises ImpossibleTables, naming what is wrong, when the ELF header at
+    the start of the binary `stream` gives a section or program header
+    table whose entries are not of the class's size or that runs past the
+    end of the file. Files that are not ELF, or of an unknown class or byte
+    order, are left to the reader (pyelftools names those itself)."""
+    stream.seek(0, 2)
+    file_size = stream.tell()
+    stream.seek(0)
+    ident = stream.read(ELF_IDENT_LEN)
+    if len(ident) < ELF_IDENT_LEN or ident[:4] != b"\x7fELF" or ident[4] not in ELF_CLASSES \
+            or ident[5] not in ENDIAN:
+        return
+    name, layout, shentsize_want, phentsize_want = ELF_CLASSES[ident[4]]
+    header = struct.Struct(ENDIAN[ident[5]] + layout)
+    raw = stream.read(header.size)
+    if len(raw) < header.size:
+        raise ImpossibleTables(f"{what}: its {name} header is cut short ({ELF_IDENT_LEN + len(raw)} bytes)")
+    _, _, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _ = header.unpack(raw)
+    for table, offset, count, entsize, want in (("section", shoff, shnum, shentsize, shentsize_want),
+                                                ("program", phoff, phnum, phentsize, phentsize_want)):
+        if offset == 0 or (count == 0 and table == "program"):
+            continue
+        if entsize != want:
+            raise ImpossibleTables(f"{what}: its {table} header entries are {entsize} bytes, "
+                                   f"not the {want} of {name}")
+        if count == 0:       # extended numbering: the count is section 0's sh_size
+            if offset + entsize > file_size:
+                count = 1    # said below: not even section 0 is there
+            else:
+                size_at, size_format = (20, "I") if name == "ELF32" else (32, "Q")
+                stream.seek(offset + size_at)
+                count = max(1, struct.unpack(ENDIAN[ident[5]] + size_format,
+                                             stream.read(struct.calcsize(size_format)))[0])
+        if offset + count * entsize > file_size:
+            raise ImpossibleTables(f"{what}: its {table} header table ({count} entries at {offset:#x}) "
+                                   f"runs past the end of the file ({file_size:#x} bytes)")

@@ -53,6 +53,7 @@ def elf_facts(path):
 
 def _parse_elf_facts(path):
     with open(path, "rb") as f:
+        elfsyms.check_tables(f, path)
         elf = ELFFile(f)
         segs = [(p["p_vaddr"], p["p_paddr"], p["p_offset"], p["p_filesz"], p["p_memsz"],
                  p["p_flags"])

@@ -213,6 +213,7 @@ def _cores(elf, symbols, idle_tcb_size=IDLE_TCB_SIZE):
 
 def _read(path):
     with open(path, "rb") as f:
+        elfsyms.check_tables(f, path)
         elf = ELFFile(f)
         e_machine = elf.header["e_machine"]
         e_machine = {"EM_AARCH64": 183, "EM_RISCV": 243, "EM_X86_64": 62, "EM_ARM": 40}.get(e_machine, e_machine)
@@ -256,15 +257,23 @@ def read(path):
 def main(argv=None):
     """python3 -m bootcheck.target KERNEL.elf...: each kernel's description and evidence."""
     import sys
+    from elftools.common.exceptions import ELFError
     paths = (argv if argv is not None else sys.argv[1:])
+    status = 0
     for p in paths:
-        t = read(p)
+        try:
+            t = read(p)
+        except (OSError, ELFError, elfsyms.ImpossibleTables) as e:
+            print(f"bootcheck.target: error: {p}: {e}" if isinstance(e, ELFError) else
+                  f"bootcheck.target: error: {e}", file=sys.stderr)
+            status = 1
+            continue
         print(f"{p}: {t.describe()}  [{t.id()}]")
         for k, v in t.evidence.items():
             print(f"  {k:9} {v}")
         if t.unknown_line():
             print(f"  {t.unknown_line()}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import io
 import os
 import struct
 import subprocess
+import sys
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -169,3 +170,41 @@ def test_symbols_is_the_struct_reader_on_a_plain_file(monkeypatch):
     monkeypatch.setattr(elfsyms, "pyelftools_symbols", refuse)
     with open(Artifacts.standin_kernel, "rb") as f:
         assert "kernel_stack_alloc" in elfsyms.symbols(ELFFile(f))
+
+
+# The ELF header's tables are checked before pyelftools reads the file: with
+# e_shnum 0 and a section header offset, pyelftools takes its section count
+# from whatever lies there (for kernel-elfclass32.elf it walked sections for
+# minutes: bootcheck.target hung on it).
+IMPOSSIBLE = {
+    "kernel-elfclass32.elf": "its section header entries are 0 bytes, not the 40 of ELF32",
+    "roottask-elfclass32.elf": "its section header entries are 0 bytes, not the 40 of ELF32",
+    "kernel-big-endian.elf": "its section header entries are 16384 bytes, not the 64 of ELF64",
+    "kernel-phentsize-64.elf": "its program header entries are 64 bytes, not the 56 of ELF64",
+    "kernel-truncated-to-40-bytes.elf": "its ELF64 header is cut short (40 bytes)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMPOSSIBLE))
+def test_impossible_header_tables_are_refused_at_once(name):
+    from bootcheck import expect, target
+    path = os.path.join(BUILD, "fixtures", "broken", name)
+    for read in (target.read, expect.elf_facts):
+        with pytest.raises(elfsyms.ImpossibleTables) as e:
+            read(path)
+        assert str(e.value) == f"{path}: {IMPOSSIBLE[name]}"
+
+
+def test_the_target_command_names_an_impossible_kernel_in_one_line():
+    path = os.path.join(BUILD, "fixtures", "broken", "kernel-elfclass32.elf")
+    p = subprocess.run([sys.executable, "-m", "bootcheck.target", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60,
+                       cwd=os.path.join(os.path.dirname(__file__), ".."))
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr == f"bootcheck.target: error: {path}: {IMPOSSIBLE['kernel-elfclass32.elf']}\n"
+
+
+def test_every_built_elf_has_possible_tables():
+    for path in BUILT_ELFS + [Artifacts.standin_kernel]:
+        with open(path, "rb") as f:
+            elfsyms.check_tables(f, path)      # raises if not
