@@ -77,17 +77,21 @@ def _records(path):
 def read_log(path):
     run = JobRun(log=path)
     seen = False
-    typed = []          # what LAVA typed on the console (its pty echoes it back)
+    # What LAVA typed on the console. Its pty echoes it back, once or more:
+    # seen 2026-12-07, one input 'poweroff' then two console records
+    # 'poweroff' 2 ms apart. A console line after an input that is exactly
+    # what was typed is taken for its echo, however often it comes (LAVA
+    # types commands such as poweroff, never a line a boot prints).
+    typed = set()
     for rec in _records(path):
         seen = True
         lvl, msg = rec["lvl"], rec.get("msg")
         run.started = run.started or str(rec.get("dt", ""))
         run.finished = str(rec.get("dt", run.finished))
         if lvl == "input" and isinstance(msg, str):
-            typed.append(msg.strip())
+            typed.add(msg.strip())
         elif lvl == "target" and isinstance(msg, str):
             if msg.strip() in typed:
-                typed.remove(msg.strip())
                 continue
             run.serial.append(msg.rstrip("\r"))
         elif lvl == "results" and isinstance(msg, dict):
