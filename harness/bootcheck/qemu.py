@@ -57,12 +57,21 @@ _FAULT_RX = re.compile(FAULT_REPORT)
 def decisive_lines(text):
     """(the first DECISIVE line, the first FAULT_REPORT line) of a console
     text; None for either when there is none."""
+    decisive, fault = _first_judged(text, 0)
+    return (None if decisive is None else _line_at(text, decisive)[0],
+            None if fault is None else _line_at(text, fault)[0])
+
+
+def _first_judged(text, start):
+    """(offset of the first DECISIVE line, offset of the first FAULT_REPORT
+    line) of text from offset start, the last line too while it has no
+    newline yet; None for either when there is none."""
     decisive = fault = None
-    for line in text.replace("\r", "").split("\n"):
+    for offset, line in _lines_from(text, start):
         if decisive is None and _DECISIVE_RX.fullmatch(line):
-            decisive = line
+            decisive = offset
         elif fault is None and _FAULT_RX.fullmatch(line):
-            fault = line
+            fault = offset
     return decisive, fault
 
 
@@ -116,15 +125,14 @@ class Decider:
             self.line, self._open = _line_at(text, self._open)
         if self.kind == "decisive":
             return
-        for offset, line in _lines_from(text, self._scanned):
-            if _DECISIVE_RX.fullmatch(line):
-                self.kind, self.seen_at = "decisive", now
-                self.line, self._open = _line_at(text, offset)
-                break
-            if self.kind is None and _FAULT_RX.fullmatch(line):
-                self.kind, self.seen_at = "fault", now
-                self.line, self._open = _line_at(text, offset)
+        decisive, fault = _first_judged(text, self._scanned)
         self._scanned = text.rfind("\n") + 1
+        if decisive is not None:
+            self.kind, self.seen_at = "decisive", now
+            self.line, self._open = _line_at(text, decisive)
+        elif fault is not None and self.kind is None:
+            self.kind, self.seen_at = "fault", now
+            self.line, self._open = _line_at(text, fault)
 
     def ended(self, now=None):
         """The line that ends the boot now, or None."""
