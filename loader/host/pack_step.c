@@ -171,6 +171,18 @@ struct child_io {
     int quiet;                  /* its stderr to /dev/null */
 };
 
+/* A pipe whose end child_end (0: read, 1: write) becomes the child's
+ * descriptor child_fd; the other end is this process's. */
+static void pipe_for_child(posix_spawn_file_actions_t *fa, int fds[2], int child_end, int child_fd,
+                           const char *tool)
+{
+    if (pipe(fds) != 0)
+        die("cannot make a pipe for %s: %s", tool, strerror(errno));
+    posix_spawn_file_actions_adddup2(fa, fds[child_end], child_fd);
+    posix_spawn_file_actions_addclose(fa, fds[0]);
+    posix_spawn_file_actions_addclose(fa, fds[1]);
+}
+
 /* Runs argv[0] (found on PATH) with argv and waits for it; returns its
  * status. One that cannot be started is a `pack: error:` line and 127, as
  * the shell's "command not found". */
@@ -179,22 +191,12 @@ static int run(char *const argv[], const struct child_io *io)
     int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 };
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    if (io != NULL && io->stdin_text != NULL) {
-        if (pipe(in_pipe) != 0)
-            die("cannot make a pipe for %s: %s", argv[0], strerror(errno));
-        posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
-        posix_spawn_file_actions_addclose(&fa, in_pipe[0]);
-        posix_spawn_file_actions_addclose(&fa, in_pipe[1]);
-    }
+    if (io != NULL && io->stdin_text != NULL)
+        pipe_for_child(&fa, in_pipe, 0, 0, argv[0]);
     if (io != NULL && io->stdin_file != NULL)
         posix_spawn_file_actions_addopen(&fa, 0, io->stdin_file, O_RDONLY, 0);
-    if (io != NULL && io->captured != NULL) {
-        if (pipe(out_pipe) != 0)
-            die("cannot make a pipe for %s: %s", argv[0], strerror(errno));
-        posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-        posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
-        posix_spawn_file_actions_addclose(&fa, out_pipe[1]);
-    }
+    if (io != NULL && io->captured != NULL)
+        pipe_for_child(&fa, out_pipe, 1, 1, argv[0]);
     if (io != NULL && io->quiet)
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     fflush(stdout);
@@ -413,11 +415,10 @@ int pack_step(int argc, char **argv)
      * gives the kernel's core count and the DTB's size, which the link needs. */
     uint64_t dtb_size = 0, scratch;
     unsigned nodes = 0;
-    char *pargs[MAX_ARGS];
-    int n = 0;
-    pargs[n++] = "pack-check";
-    pargs[n++] = "--payload";
-    pargs[n++] = work_path[F_PAYLOAD_CPIO];
+    /* The plan's view of the inputs, for the checks after the link. */
+    char *dtb_arg = dtb[0] != '\0' ? (char *)dtb : "-", *ram_mib = (char *)env_or("PACK_RAM_MIB", "1024");
+    char image_arg[PATH_LEN + 1];                /* @IMAGE: __loader_end read from the image */
+    snprintf(image_arg, sizeof image_arg, "@%s", work_path[F_IMAGE]);
     if (payload_cpio[0] != '\0') {
         /* A test archive is linked as it is. Its members as cpio(1) lists
          * them say whether it holds handoff.record (cpio, not the loader's
@@ -445,6 +446,11 @@ int pack_step(int argc, char **argv)
          * before reading it; a test archive's whole size bounds every member. */
         scratch = (uint64_t)st.st_size;
     } else {
+        char *pargs[MAX_ARGS];
+        int n = 0;
+        pargs[n++] = "pack-check";
+        pargs[n++] = "--payload";
+        pargs[n++] = work_path[F_PAYLOAD_CPIO];
         if (linux_kind) {
             if (check_linux_image(kernel) != 0)
                 exit(1);
@@ -485,7 +491,7 @@ int pack_step(int argc, char **argv)
                 pargs[n++] = "--check";
                 pargs[n++] = (char *)kernel;
                 pargs[n++] = (char *)roottask;
-                pargs[n++] = dtb[0] != '\0' ? (char *)dtb : "-";
+                pargs[n++] = dtb_arg;
             }
             pargs[n++] = "--object";
             pargs[n++] = work_path[F_PAYLOAD_O];
@@ -575,13 +581,11 @@ int pack_step(int argc, char **argv)
          * puts something there (seL4 16.0.0's kernel is linked at 0x80200000
          * itself); then at the first 2 MiB boundary above all it places,
          * where QEMU's OpenSBI (-bios default) starts it all the same. */
-        char image_arg[PATH_LEN + 1], size_arg[32];
-        snprintf(image_arg, sizeof image_arg, "@%s", work_path[F_IMAGE]);
+        char size_arg[32];
         uint64_t linked_at = strtoull(link_addr, NULL, 0);
         snprintf(size_arg, sizeof size_arg, "%lu",
                  (unsigned long)(loader_end_arg(image_arg) - linked_at));
-        char *plan_args[] = { (char *)kernel, (char *)roottask, dtb[0] != '\0' ? (char *)dtb : "-",
-                              (char *)env_or("PACK_RAM_MIB", "1024"), "0", size_arg };
+        char *plan_args[] = { (char *)kernel, (char *)roottask, dtb_arg, ram_mib, "0", size_arg };
         uint64_t at;
         if (plan_check(plan_args, 1, &at) != 0)
             exit(1);
@@ -605,11 +609,8 @@ int pack_step(int argc, char **argv)
     }
 
     if (!unchecked && !linux_kind) {
-        /* @image: the plan reads __loader_end from the image itself. */
-        char image_arg[PATH_LEN + 1];
-        snprintf(image_arg, sizeof image_arg, "@%s", work_path[F_IMAGE]);
-        char *plan_args[] = { (char *)kernel, (char *)roottask, dtb[0] != '\0' ? (char *)dtb : "-",
-                              (char *)env_or("PACK_RAM_MIB", "1024"), (char *)link_addr, image_arg };
+        char *plan_args[] = { (char *)kernel, (char *)roottask, dtb_arg, ram_mib, (char *)link_addr,
+                              image_arg };
         if (plan_check(plan_args, 0, NULL) != 0)
             exit(1);
     }
