@@ -16,12 +16,12 @@ HOSTCC     ?= gcc
 PYTHON     ?= /usr/bin/python3
 # Each architecture's machine facts (QEMU binary, machine, CPU, RAM, firmware,
 # gdb architecture, loader link address), in one file each that the harness
-# reads too (harness/bootcheck/arch.py): aarch64_QEMU, riscv64_MEM, ...
+# reads too (harness/bootcheck/kernel/arch.py): aarch64_QEMU, riscv64_MEM, ...
 include loader/arch/aarch64/machine.mk loader/arch/riscv64/machine.mk
 QEMU       ?= $(aarch64_QEMU)
 # Every QEMU command line asks for exactly the devices it uses: no default
 # NIC (its ROM, efi-virtio.rom, is in ipxe-qemu, absent on a minimal system)
-# and no display. The Python side has the same list (bootcheck/qemu_machine.py).
+# and no display. The Python side has the same list (bootcheck/boot/qemu_machine.py).
 QEMU_NO_DEFAULT_DEVICES := -nic none -display none
 MACHINE    ?= $(aarch64_MACHINE)
 CPU        ?= $(aarch64_CPU)

@@ -15,9 +15,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bootcheck import (bootcost, checkreport, checkrun, costtrend, expect, images,  # noqa: E402
-                       insn_trace, loader_phases, qemu, rv_bench, target)
-from bootcheck.images import ROOT  # noqa: E402
+from bootcheck.boot import insn_trace, qemu  # noqa: E402
+from bootcheck.check import checkrun  # noqa: E402
+from bootcheck.cost import bootcost, costtrend, loader_phases, rv_bench  # noqa: E402
+from bootcheck.kernel import expect, target  # noqa: E402
+from bootcheck.pack import images  # noqa: E402
+from bootcheck.reports import checkreport  # noqa: E402
+from bootcheck.pack.images import ROOT  # noqa: E402
 
 
 def payload_bytes(kernel, roottask):
@@ -119,7 +123,7 @@ def render_md(result):
         out += ["", "## Loader stage by phase", "",
                 "Guest instructions from reset to the kernel's entry, split at the loader's "
                 "functions by gdb breakpoints under the same counter "
-                "(`harness/bootcheck/loader_phases.py`); a call nested in a phase counts "
+                "(`harness/bootcheck/cost/loader_phases.py`); a call nested in a phase counts "
                 "in it, `other` is what no phase covers.", ""] + phases
     if result.get("comparison"):
         cmp = result["comparison"]
@@ -148,7 +152,7 @@ def main(argv=None):
 
     build = os.path.abspath(args.build)
     if args.sel4_kernel and target.read(args.sel4_kernel).arch == "riscv64":
-        return riscv_bench(build, args)      # its own measure (bootcheck.rv_bench)
+        return riscv_bench(build, args)      # its own measure (bootcheck.cost.rv_bench)
     standin = os.path.join(build, "targets", "standin", "kernel.elf")
     roottask = os.path.abspath(args.roottask or os.path.join(build, "roottask", "roottask.elf"))
     sel4 = os.path.abspath(args.sel4_kernel) if args.sel4_kernel else ""

@@ -14,7 +14,7 @@ import sys
 HARNESS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HARNESS)
 
-from bootcheck import browser  # noqa: E402
+from bootcheck.reports import browser  # noqa: E402
 
 PICTURE_CSS = "table,details{display:none}body{margin:1em 1.5em}"
 WIDTH = 1280

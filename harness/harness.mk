@@ -6,7 +6,7 @@
 # The tests run on PYTEST_WORKERS pytest-xdist workers (0: in one process).
 # --dist loadgroup keeps the tests marked with one xdist_group (those that
 # read one cached boot) on one worker; images and boots shared more widely
-# are made once per run in a cache every worker sees (bootcheck/runcache.py).
+# are made once per run in a cache every worker sees (bootcheck/pack/runcache.py).
 # More workers than cores pays: many tests wait (for QEMU, gdb, LAVA). On 2
 # cores, 4 workers beat 3 in 5 of 8 interleaved pairs of whole runs (mean
 # 117 s against 121 s; the machine's noise is about 10%).
@@ -53,7 +53,7 @@ endef
 # The sanitizer pass runs beside pytest (it is mostly waiting for its own
 # processes, as the suite is); its output follows pytest's. A whole default
 # run (no PYTEST_ARGS, no real kernel or image) gives regress.py its wall
-# time for the cost trend (bootcheck/costtrend.py).
+# time for the cost trend (bootcheck/cost/costtrend.py).
 VERIFY_TREND = $(if $(strip $(PYTEST_ARGS)$(SEL4_KERNEL)$(SEL4_SMP_KERNEL)$(IMAGE)),,\
     --started $$started --load-before $$load --workers $(PYTEST_WORKERS))
 .PHONY: verify verify-quick

@@ -1,8 +1,8 @@
 # harness/lava.mk: the suite on LAVA (Linaro's Automated Validation
 # Architecture). Jobs are generated from scenarios/*.toml
-# (harness/bootcheck/lava_jobs.py), run by LAVA's own dispatcher or a LAVA
+# (harness/bootcheck/lava/lava_jobs.py), run by LAVA's own dispatcher or a LAVA
 # instance, and their results come back as bootcheck's reports
-# (harness/bootcheck/lava_results.py). docs/lava.md.
+# (harness/bootcheck/lava/lava_results.py). docs/lava.md.
 #
 #   make lava-jobs   [IMAGE=... | KERNEL=... ROOTTASK=...] [DTB=] [MACHINE=] [OUT=reports/lava] [URL_BASE=http://...]
 #   make lava-run    [OUT=reports/lava] [JOBS="boot-el1-standin ..."]   every generated job through lava-run, then lava-report
@@ -26,7 +26,7 @@ LAVA_IDENTITY ?=
 
 .PHONY: lava-jobs lava-run lava-report lava-submit
 lava-jobs: all
-	$(LAVA_PY) bootcheck.lava_jobs --out "$(abspath $(LAVA_OUT))" \
+	$(LAVA_PY) bootcheck.lava.lava_jobs --out "$(abspath $(LAVA_OUT))" \
 	    $(if $(IMAGE),--image "$(abspath $(IMAGE))") \
 	    $(if $(filter command line,$(origin KERNEL)),--kernel "$(abspath $(KERNEL))") \
 	    $(if $(filter command line,$(origin ROOTTASK)),--roottask "$(abspath $(ROOTTASK))") \
@@ -39,7 +39,7 @@ lava-jobs: all
 # deployed its image (or name it: JOB_LOG=run.log:reports/lava/jobs/x.yaml).
 lava-report:
 	@test -n "$(JOB_LOG)" || { echo "make lava-report: JOB_LOG=lava-run.log (or \`lavacli jobs logs ID\` output) is required" >&2; exit 2; }
-	$(LAVA_PY) bootcheck.lava_results --out "$(abspath $(LAVA_OUT))" --jobs "$(abspath $(LAVA_JOBS))" \
+	$(LAVA_PY) bootcheck.lava.lava_results --out "$(abspath $(LAVA_OUT))" --jobs "$(abspath $(LAVA_JOBS))" \
 	    $(foreach l,$(JOB_LOG),"$(abspath $(firstword $(subst :, ,$(l))))$(if $(word 2,$(subst :, ,$(l))),:$(abspath $(word 2,$(subst :, ,$(l)))))")
 
 # Every generated job (or JOBS=) through LAVA's own dispatcher on this
@@ -47,7 +47,7 @@ lava-report:
 lava-run:
 	@test -d "$(LAVA_OUT)/jobs" || { echo "make lava-run: no jobs in $(LAVA_OUT)/jobs; run make lava-jobs first" >&2; exit 2; }
 	rm -rf "$(LAVA_OUT)/logs"
-	$(LAVA_PY) bootcheck.lava_local --jobs "$(abspath $(LAVA_OUT))" --logs "$(abspath $(LAVA_OUT))/logs" $(JOBS); \
+	$(LAVA_PY) bootcheck.lava.lava_local --jobs "$(abspath $(LAVA_OUT))" --logs "$(abspath $(LAVA_OUT))/logs" $(JOBS); \
 	    status=$$?; [ $$status -ne 2 ] || exit 2; \
 	    $(MAKE) -C .. --no-print-directory lava-report OUT="$(LAVA_OUT)" \
 	        JOB_LOG="$$(ls $(abspath $(LAVA_OUT))/logs/*.log | grep -v '\.validate\.log$$' | tr '\n' ' ')" || status=1; \
@@ -58,11 +58,11 @@ lava-run:
 # The images' URLs must be reachable from the instance's workers
 # (make lava-jobs URL_BASE=...; file:// only for a worker on this machine).
 lava-submit:
-	@$(LAVA_PY) bootcheck.lava_submit --jobs "$(abspath $(LAVA_OUT))" \
+	@$(LAVA_PY) bootcheck.lava.lava_submit --jobs "$(abspath $(LAVA_OUT))" \
 	    $(if $(LAVA_URL),--url "$(LAVA_URL)") $(if $(LAVA_USER),--user "$(LAVA_USER)") \
 	    $(if $(LAVA_TOKEN),--token "$(LAVA_TOKEN)") $(if $(LAVA_IDENTITY),--identity "$(LAVA_IDENTITY)") $(JOBS)
 
-# A whole LAVA instance here, on loopback, without systemd (bootcheck.lava_instance):
+# A whole LAVA instance here, on loopback, without systemd (bootcheck.lava.lava_instance):
 # its own PostgreSQL cluster, lava-server from Debian's package unpacked into
 # $(BUILD) (never installed, so no maintainer script touches the system),
 # gunicorn, lava-scheduler and a lava-worker with one qemu device.
@@ -87,8 +87,8 @@ lava-server-tree: $(LAVA_SERVER_TREE)/usr/bin/lava-server
 # LAVA_TEMPLATE_FLAGS=--skip-if-unable (make deps): where the postgres user
 # cannot run PostgreSQL at all, one line says so and the step succeeds.
 lava-instance-template: $(LAVA_SERVER_TREE)/usr/bin/lava-server
-	$(LAVA_PY) bootcheck.lava_instance template --server-tree "$(abspath $(LAVA_SERVER_TREE))" $(LAVA_TEMPLATE_FLAGS)
+	$(LAVA_PY) bootcheck.lava.lava_instance template --server-tree "$(abspath $(LAVA_SERVER_TREE))" $(LAVA_TEMPLATE_FLAGS)
 lava-instance: $(LAVA_SERVER_TREE)/usr/bin/lava-server
-	$(LAVA_PY) bootcheck.lava_instance start "$(abspath $(LAVA_INSTANCE_DIR))" --server-tree "$(abspath $(LAVA_SERVER_TREE))"
+	$(LAVA_PY) bootcheck.lava.lava_instance start "$(abspath $(LAVA_INSTANCE_DIR))" --server-tree "$(abspath $(LAVA_SERVER_TREE))"
 lava-instance-stop:
-	$(LAVA_PY) bootcheck.lava_instance stop "$(abspath $(LAVA_INSTANCE_DIR))"
+	$(LAVA_PY) bootcheck.lava.lava_instance stop "$(abspath $(LAVA_INSTANCE_DIR))"

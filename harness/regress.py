@@ -3,7 +3,7 @@
 
   regress.py check   compare reports/results.json (the last pytest run) with
                      reports/baseline.json, and its costs with the cost trend
-                     (reports/cost-history.json, bootcheck.costtrend); exit 1
+                     (reports/cost-history.json, bootcheck.cost.costtrend); exit 1
                      on a new failure, on a boot-cost stage more than 5 % above
                      the baseline, or on a cost worse than the last recorded
                      commit's beyond its tolerance
@@ -19,8 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bootcheck import baseline, costtrend  # noqa: E402
-from bootcheck.images import ROOT  # noqa: E402
+from bootcheck.cost import baseline, costtrend  # noqa: E402
+from bootcheck.pack.images import ROOT  # noqa: E402
 
 REPORTS = os.path.join(ROOT, "reports")
 

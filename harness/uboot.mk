@@ -32,5 +32,5 @@ $(LINUX_IMAGE):
 	@echo "linux-image: $@ from $$(basename $(LINUX_DIR)/linux-image-*.deb)"
 
 uboot-run: image
-	cd harness && $(PYTHON) -m bootcheck.uboot "$(abspath $(OUT))" --machine "$(MACHINE)" \
+	cd harness && $(PYTHON) -m bootcheck.board.uboot "$(abspath $(OUT))" --machine "$(MACHINE)" \
 	    --cpu "$(CPU)" --mem "$(MEM)"

@@ -18,7 +18,7 @@ void roottask_main(void) __attribute__((noreturn));
 
 /* The boot chain's summary line. Its own (never inlined) function: its
  * address is where `make bench` stops the count from the root task's entry
- * to every component's end (harness/bootcheck/bootcost.py). */
+ * to every component's end (harness/bootcheck/cost/bootcost.py). */
 __attribute__((noinline)) void components_report(bool ok);
 
 /* The chain as it ran, one line per spawning level, each component with

@@ -8,7 +8,10 @@ import os
 import re
 import sys
 
-from . import checkreport, checkrun, contract, linux_check, progress
+from .reports import checkreport
+from .check import checkrun, contract
+from .board import linux_check
+from .boot import progress
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)

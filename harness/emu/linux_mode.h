@@ -2,7 +2,7 @@
  * the loader until it enters the Image where its plan puts it, checks that
  * the Image and initrd are byte-exact there and that every store stayed in
  * the allowed-write map, and reports the entry state and the DTB at x0 for
- * the Linux contract (bootcheck.linux_contract) to judge. */
+ * the Linux contract (bootcheck.board.linux_contract) to judge. */
 #ifndef EMU_LINUX_MODE_H
 #define EMU_LINUX_MODE_H
 

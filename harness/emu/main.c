@@ -15,7 +15,7 @@
  * seL4's stock elfloader archive) or from --kernel/--roottask/--dtb for any
  * other loader. The plan checks (PASS/FAIL lines) apply to images of our own
  * loader only; for every image the JSON report carries the observations that
- * bootcheck.contract judges against seL4's contract. */
+ * bootcheck.check.contract judges against seL4's contract. */
 #define _POSIX_C_SOURCE 200809L   /* readlink */
 
 #include <libgen.h>

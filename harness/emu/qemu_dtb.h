@@ -27,7 +27,7 @@ struct emu_qemu_dtb {
 int emu_qemu_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t image_lowest_paddr,
                          struct emu_qemu_dtb *out, char *err, size_t errlen);
 /* A DTB a previous stage (firmware) passed in x0, captured at its jump
- * (bootcheck.uboot): placed at addr as it was, /memory untouched. */
+ * (bootcheck.board.uboot): placed at addr as it was, /memory untouched. */
 int emu_x0_dtb_prepare(const struct emu_machine *m, const char *path, uint64_t addr,
                        struct emu_qemu_dtb *out, char *err, size_t errlen);
 /* Writes it to RAM if QEMU (or the previous stage) would have. */

@@ -14,7 +14,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import images  # noqa: E402
+from bootcheck.pack import images  # noqa: E402
 
 SANITIZER_EXIT = 99
 ENV = dict(os.environ,

@@ -1,5 +1,5 @@
 /* A CPU state captured at a real firmware's jump to the image (gdb at
- * U-Boot's booti, bootcheck.uboot), to start the emulated run from instead of
+ * U-Boot's booti, bootcheck.board.uboot), to start the emulated run from instead of
  * reset. The file has one `name value` pair per line (values in C notation):
  *   el 1|2, x0..x3, sctlr tcr mair ttbr0 vbar (of that EL), cpacr_el1,
  *   hcr_el2 cptr_el2 (EL2 only), daif (PSTATE bits 9:6 in place), and

@@ -1,9 +1,9 @@
 """gdb-multiarch -batch -x harness/gdb/run_scenario.py: runs scenario plans
-(JSON written by bootcheck.gdbrun) one after another. BOOTCHECK_REQUESTS and
+(JSON written by bootcheck.boot.gdbrun) one after another. BOOTCHECK_REQUESTS and
 BOOTCHECK_REPLIES are pipe file descriptors: gdb reads a plan's path per
 line, runs it and writes the path back once its result is written and its
 QEMU is gone, until the requests pipe closes. One gdb then serves every
-scenario of a process (bootcheck.gdbrun.GdbServer): its start, about 0.2
+scenario of a process (bootcheck.boot.gdbrun.GdbServer): its start, about 0.2
 CPU-s, more than the rest of a run's gdb side, is paid once.
 
 The plan's architecture (the kernel's) chooses the runner: bcgdb.stops for

@@ -8,7 +8,7 @@ what our riscv64 loader printed is `loader: handoff a0=... satp=...`.
 Our riscv64 loader hands on the firmware's DTB (OpenSBI's, whose size only
 the run shows), so the hand-off seL4's rules give, handoff.a0..a5, is worked
 out here at each stop from the ELF files and the DTB size the loader printed
-(bootcheck.placement.handoff_words: the same placement rule as on AArch64)."""
+(bootcheck.kernel.placement.handoff_words: the same placement rule as on AArch64)."""
 
 import re
 
@@ -49,7 +49,7 @@ def loader_printout(serial, facts):
         values["loader.hart"] = int(m.group(1))
     m = DTB_LINE.search(serial)
     if m:
-        from bootcheck.placement import handoff_words
+        from bootcheck.kernel.placement import handoff_words
         x, _, _ = handoff_words(facts["kernel.phys_end"], (facts["roottask.virt_start"], facts["roottask.virt_end"]),
                                 facts["roottask.entry"], int(m.group(1)))
         values.update({f"handoff.a{i}": v for i, v in enumerate(x)})

@@ -2,7 +2,7 @@
 the same image's verdict (its last line, its findings, its report.html in a
 browser), so a check with the same image (path and bytes), the same
 arguments (files by their bytes) and the same budget is made once per test
-run, by whichever pytest-xdist worker asks first (bootcheck.runcache). Its
+run, by whichever pytest-xdist worker asks first (bootcheck.pack.runcache). Its
 report folder then lives in the run cache and every test reads that one.
 
 A check runs the command line's own code (bootcheck.cli.main, with its
@@ -20,7 +20,8 @@ import pathlib
 import subprocess
 import traceback
 
-from bootcheck import cli, images, runcache
+from bootcheck import cli
+from bootcheck.pack import images, runcache
 
 from conftest import BUILD
 

@@ -12,10 +12,12 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import arch as arch_facts  # noqa: E402
-from bootcheck import images, qemu, qemu_machine, runcache, target  # noqa: E402
+from bootcheck.kernel import arch as arch_facts  # noqa: E402
+from bootcheck.pack import images, runcache  # noqa: E402
+from bootcheck.boot import qemu, qemu_machine  # noqa: E402
+from bootcheck.kernel import target  # noqa: E402
 
-pytest_plugins = ["bootcheck.report"]   # reports/report.html, summary.md, results.json
+pytest_plugins = ["bootcheck.reports.report"]   # reports/report.html, summary.md, results.json
 
 ROOT = images.ROOT
 BUILD = os.path.abspath(os.environ.get("BUILD", os.path.join(ROOT, "build")))
@@ -69,7 +71,7 @@ def _controller_interrupt(signum, frame):
 
 def pytest_configure(config):
     # One cache on disk for the whole run, which the xdist workers inherit
-    # through the environment (bootcheck.runcache).
+    # through the environment (bootcheck.pack.runcache).
     config._bootcheck_run_cache = runcache.start_run(BUILD)
     # SIGTERM (kill, a CI cancel) would end Python without running finally
     # blocks, and QEMU, in its own session, would keep running. Handled like
@@ -88,10 +90,10 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    # The browser tests' one Chromium (bootcheck.browser.shared), if they ran
+    # The browser tests' one Chromium (bootcheck.reports.browser.shared), if they ran
     # here: ended with the run, not left to the interpreter's exit.
-    if "bootcheck.browser" in sys.modules:
-        sys.modules["bootcheck.browser"].close_shared()
+    if "bootcheck.reports.browser" in sys.modules:
+        sys.modules["bootcheck.reports.browser"].close_shared()
     runcache.end_run(getattr(config, "_bootcheck_run_cache", None))
 
 
@@ -164,7 +166,7 @@ def _sel4_kernels():
     """SEL4_KERNEL="kernel.elf kernel-hyp.elf kernel-smp4.elf ...", any mix
     of releases and configurations, single-core and SMP: (id, path) for
     each, the id naming what the kernel's target description
-    (bootcheck.target, read from its ELF) says it is: sel4-16.0.0-mcs-el1,
+    (bootcheck.kernel.target, read from its ELF) says it is: sel4-16.0.0-mcs-el1,
     sel4-13.0.0-smp4, sel4-hyp (release unknown); a second kernel with the
     same id gets -2, -3... Read at import: test ids depend on it."""
     out, seen = [], {}
@@ -357,7 +359,7 @@ class Booter:
         if smp is None:
             smp = qemu_machine.kernel_nodes(kernel) if kernel is not None else 1
         arch = qemu_machine.kernel_arch(kernel) if kernel is not None else "aarch64"
-        if arch != "aarch64":      # that architecture's machine facts (bootcheck.arch)
+        if arch != "aarch64":      # that architecture's machine facts (bootcheck.kernel.arch)
             facts = arch_facts.facts(arch)
             kw.setdefault("cpu", facts.cpu)
             kw.setdefault("mem", facts.mem)
@@ -379,7 +381,7 @@ class Booter:
     def boot_shared(self, image, **kw):
         """boot(), made once per test run for the same image bytes, kernel and
         arguments, by whichever pytest-xdist worker asks first (the others wait
-        for it: bootcheck.runcache): for the boots a whole module reads facts
+        for it: bootcheck.pack.runcache): for the boots a whole module reads facts
         from. The boot's serial log is the first asker's."""
         kernel = kw.get("kernel") or self.kernels.get(str(image))
         key = runcache.key_of("boot", runcache.file_digest(image),

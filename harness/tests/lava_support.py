@@ -1,6 +1,6 @@
 """Shared by the LAVA tests: the jobs `make lava-jobs` generates and the
 lava-run runs several tests judge, each made once per test run whatever
-worker asks first (bootcheck.runcache; their files in the run's cache
+worker asks first (bootcheck.pack.runcache; their files in the run's cache
 directory), a skip with the reason when LAVA's dispatcher is not installed,
 and jobs re-pointed at another image (the same job, a broken image)."""
 
@@ -12,7 +12,8 @@ import os
 import pytest
 import yaml
 
-from bootcheck import lava_jobs, lava_local, runcache
+from bootcheck.lava import lava_jobs, lava_local
+from bootcheck.pack import runcache
 
 from conftest import BUILD
 
@@ -133,5 +134,5 @@ def variant(out, name, work, image=None, test_seconds=None):
 
 def cases(log):
     """{case: result} of the bootcheck suite in a lava-run log."""
-    from bootcheck import lava_results
+    from bootcheck.lava import lava_results
     return {c: r for c, r, _ in lava_results.read_log(log).cases}

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 
-from bootcheck import runcache
+from bootcheck.pack import runcache
 
 HARNESS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -45,7 +45,7 @@ SYNTHETIC = textwrap.dedent(f'''
     def test_synthetic_check_verdict(tmp_path):
         # What `bootcheck check --out` leaves: the report plugin attaches its pictures.
         import json
-        from bootcheck import bootchain
+        from bootcheck.reports import bootchain
         chain = bootchain.from_rows([("loader", "loader", [("dtb", "fail", "{VERDICT_SENTENCE}")])])
         mm = {{"regions": [{{"name": "RAM", "kind": "ram", "column": "bus", "start": 0x1000, "end": 0x9000,
                             "note": ""}}], "marks": [], "overlaps": []}}
@@ -68,7 +68,7 @@ NODE = "test_synthetic.py::"
 def run_synthetic(tmp_path, *extra):
     """Returns (completed process, reports directory). The same run (same
     extra arguments) is made once per test run, by whichever pytest-xdist
-    worker asks first (bootcheck.runcache): test_report.py and
+    worker asks first (bootcheck.pack.runcache): test_report.py and
     test_report_chromium.py read the same reports."""
     base = runcache.run_dir()
     if base is None:
@@ -84,7 +84,7 @@ def _run_synthetic(tmp_path, *extra):
     (tmp_path / "test_synthetic.py").write_text(SYNTHETIC)
     out = tmp_path / "reports"
     env = dict(os.environ, PYTHONPATH=HARNESS)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "bootcheck.report",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "bootcheck.reports.report",
                            "-p", "no:cacheprovider", f"--bootcheck-reports={out}", "-q",
                            *extra, "test_synthetic.py"],
                           cwd=tmp_path, env=env, stdout=subprocess.PIPE,

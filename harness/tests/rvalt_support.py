@@ -3,7 +3,7 @@ verdicts on them, for test_rvalt.py and test_riscv_report.py: both judge the
 same mutants around the same kernel and root task, one by the verdict's
 last line and exit status, the other by its pictures. Each pair's ten images
 are built once per test run and each check is made once per run
-(bootcheck.runcache, tests/check_runs.py), by whichever pytest-xdist worker
+(bootcheck.pack.runcache, tests/check_runs.py), by whichever pytest-xdist worker
 asks first; the others read what it left."""
 
 import json
@@ -11,7 +11,8 @@ import os
 import pathlib
 import subprocess
 
-from bootcheck import checkrun, contract, runcache
+from bootcheck.check import checkrun, contract
+from bootcheck.pack import runcache
 
 from check_runs import run_check
 from conftest import ROOT

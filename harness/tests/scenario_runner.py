@@ -5,14 +5,16 @@ With IMAGE= (make verify IMAGE=their-loader.elf [KERNEL= ROOTTASK=]) every
 scenario written for real seL4 also runs on that image as it is, not packed
 by us: its kernel, root task and DTB come from the payload finder, and the
 hand-off the scenario expects is the one the image was observed to make in
-emulation, after seL4's contract (bootcheck.contract) accepted it."""
+emulation, after seL4's contract (bootcheck.check.contract) accepted it."""
 
 import os
 import re
 
 import pytest
 
-from bootcheck import checkrun, contract, diagnosis, gdbrun, images, qemu_machine, scenario
+from bootcheck.check import checkrun, contract, diagnosis
+from bootcheck.boot import gdbrun, qemu_machine, scenario
+from bootcheck.pack import images
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour, sel4_kernels_of_flavour
 
@@ -74,7 +76,7 @@ class ForeignImage:
                 self.image, env["IMAGE_KERNEL"], env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work)
             inp = contract.Inputs.load(self.kernel, self.roottask)
             # The machine the kernel needs (an SMP kernel: as many CPUs), as for
-            # every other boot (bootcheck.qemu_machine).
+            # every other boot (bootcheck.boot.qemu_machine).
             report = checkrun.run_emu(self.image, inp.el, 1024, env["IMAGE_KERNEL"],
                                       env["IMAGE_ROOTTASK"], env["IMAGE_DTB"], work, 100_000_000,
                                       machine=qemu_machine.machine_for(self.kernel),
@@ -82,7 +84,7 @@ class ForeignImage:
         except checkrun.CheckError as e:
             self.problem = f"IMAGE={self.image}: {e}"
             return
-        self.target = inp.target       # what the kernel is (bootcheck.target)
+        self.target = inp.target       # what the kernel is (bootcheck.kernel.target)
         broken = contract.diagnosis(contract.summarize(contract.judge_emu(inp, report)))
         self.problem = None
         if broken is not None:

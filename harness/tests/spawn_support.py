@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from bootcheck import expect
+from bootcheck.kernel import expect
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "targets", "abi"))

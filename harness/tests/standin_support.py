@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck import target  # noqa: E402
+from bootcheck.kernel import target  # noqa: E402
 from conftest import BUILD  # noqa: E402
 
 RELEASES = ("13.0.0", "14.0.0", "15.0.0", "16.0.0")

@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, qemu_machine
+from bootcheck.kernel import expect
+from bootcheck.boot import qemu_machine
 
 from conftest import KERNEL_PARAMS, ROOT, kernel_choice
 from spawn_support import detected_abi, facts, sel4abi

@@ -1,4 +1,4 @@
-"""The regression verdict (bootcheck.baseline, harness/regress.py): new
+"""The regression verdict (bootcheck.cost.baseline, harness/regress.py): new
 failures and boot-cost increases above 5 % fail; fixed tests, known failures,
 tests not run and cost decreases do not; `accept` makes a run the baseline."""
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bootcheck import baseline
+from bootcheck.cost import baseline
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bootcheck import bootlog, expect, roottask_failures, target
+from bootcheck.kernel import bootlog, expect, roottask_failures, target
 from conftest import KERNEL_PARAMS, kernel_choice
 
 pytestmark = pytest.mark.qemu

@@ -1,4 +1,4 @@
-"""Boot cost per stage, in guest instructions (bootcheck.bootcost): every stage
+"""Boot cost per stage, in guest instructions (bootcheck.cost.bootcost): every stage
 is reached in order, the count is the same on every run, and two independent
 counters agree on the loader stage (QEMU's exec trace; Unicorn's emu-check
 when it is built). Each measurement is attached to the report, which compares
@@ -11,7 +11,9 @@ import subprocess
 
 import pytest
 
-from bootcheck import bootcost, insn_trace, loader_phases, qemu_machine, runcache
+from bootcheck.cost import bootcost, loader_phases
+from bootcheck.boot import insn_trace, qemu_machine
+from bootcheck.pack import runcache
 from conftest import KERNEL_PARAMS, sel4_kernel_path, virt_dtb_for
 
 pytestmark = pytest.mark.qemu
@@ -43,7 +45,7 @@ def standin_image(artifacts, booter):
 
 def measure_ok(image, kernel, artifacts, label=None, fresh=False):
     """The image's boot cost, measured once per test run for the same image,
-    kernel and root task bytes and label (bootcheck.runcache: five tests
+    kernel and root task bytes and label (bootcheck.pack.runcache: five tests
     here read the stand-in boot's); fresh: measured again, for a test that
     needs a run of its own. Each caller asserts on what it gets."""
     def measure():

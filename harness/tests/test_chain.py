@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bootcheck import expect
+from bootcheck.kernel import expect
 
 from conftest import KERNEL_PARAMS, kernel_choice
 from spawn_support import (IPC_PAIR_HEADER, abi, badge, component_facts, facts, granted,

@@ -13,13 +13,13 @@ import re
 
 import pytest
 
-from bootcheck import browser
+from bootcheck.reports import browser
 
 from check_runs import packed_once, run_check
 from conftest import BUILD, Artifacts
 
 # One worker runs this module and test_report_chromium.py: the module's
-# reports are made once, and one Chromium (bootcheck.browser.shared) serves
+# reports are made once, and one Chromium (bootcheck.reports.browser.shared) serves
 # every page of both.
 pytestmark = [pytest.mark.qemu, pytest.mark.emu, pytest.mark.slow, pytest.mark.xdist_group("chromium")]
 

@@ -1,4 +1,4 @@
-"""The cost trend (bootcheck.costtrend, reports/cost-history.json): this run
+"""The cost trend (bootcheck.cost.costtrend, reports/cost-history.json): this run
 measures the stand-in boot's instruction counts as `make bench` does, for
 regress.py to compare with the last recorded commit; instruction counts 5 %
 worse fail, wall times only beyond their tolerance and only when both were
@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from bootcheck import bootcost, costtrend, expect
+from bootcheck.cost import bootcost, costtrend
+from bootcheck.kernel import expect
 
 REGRESS = os.path.join(os.path.dirname(__file__), "..", "regress.py")
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect
+from bootcheck.kernel import expect
 
 from conftest import ROOT
 

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from bootcheck import expect, target
+from bootcheck.kernel import expect, target
 
 from conftest import BUILD, SEL4_KERNELS
 from test_debug_session import run_debug

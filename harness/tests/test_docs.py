@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bootcheck import contract, diagnosis, roottask_failures, target
+from bootcheck.check import contract, diagnosis
+from bootcheck.kernel import roottask_failures, target
 
 from conftest import BUILD, ROOT
 

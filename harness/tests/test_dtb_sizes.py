@@ -12,7 +12,9 @@ import subprocess
 
 import pytest
 
-from bootcheck import emu, expect, images
+from bootcheck.check import emu
+from bootcheck.kernel import expect
+from bootcheck.pack import images
 
 from conftest import BUILD, KERNEL_PARAMS, Artifacts, kernel_choice, virt_dtb_for
 

@@ -1,4 +1,4 @@
-"""bootcheck.elfsyms reads a .symtab with struct instead of pyelftools: the
+"""bootcheck.kernel.elfsyms reads a .symtab with struct instead of pyelftools: the
 same {name: (st_value, st_size)} (same keys in the same order, a later
 symbol of a name replacing an earlier one) on every ELF the build makes,
 None on a stripped one, and on broken or unusual files either the same
@@ -15,7 +15,7 @@ import sys
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck import elfsyms
+from bootcheck.kernel import elfsyms
 
 from conftest import BUILD, Artifacts
 
@@ -175,7 +175,7 @@ def test_symbols_is_the_struct_reader_on_a_plain_file(monkeypatch):
 # The ELF header's tables are checked before pyelftools reads the file: with
 # e_shnum 0 and a section header offset, pyelftools takes its section count
 # from whatever lies there (for kernel-elfclass32.elf it walked sections for
-# minutes: bootcheck.target hung on it).
+# minutes: bootcheck.kernel.target hung on it).
 IMPOSSIBLE = {
     "kernel-elfclass32.elf": "its section header entries are 0 bytes, not the 40 of ELF32",
     "roottask-elfclass32.elf": "its section header entries are 0 bytes, not the 40 of ELF32",
@@ -187,7 +187,7 @@ IMPOSSIBLE = {
 
 @pytest.mark.parametrize("name", sorted(IMPOSSIBLE))
 def test_impossible_header_tables_are_refused_at_once(name):
-    from bootcheck import expect, target
+    from bootcheck.kernel import expect, target
     path = os.path.join(BUILD, "fixtures", "broken", name)
     for read in (target.read, expect.elf_facts):
         with pytest.raises(elfsyms.ImpossibleTables) as e:
@@ -197,11 +197,11 @@ def test_impossible_header_tables_are_refused_at_once(name):
 
 def test_the_target_command_names_an_impossible_kernel_in_one_line():
     path = os.path.join(BUILD, "fixtures", "broken", "kernel-elfclass32.elf")
-    p = subprocess.run([sys.executable, "-m", "bootcheck.target", path], stdout=subprocess.PIPE,
+    p = subprocess.run([sys.executable, "-m", "bootcheck.kernel.target", path], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=60,
                        cwd=os.path.join(os.path.dirname(__file__), ".."))
     assert p.returncode == 1 and p.stdout == ""
-    assert p.stderr == f"bootcheck.target: error: {path}: {IMPOSSIBLE['kernel-elfclass32.elf']}\n"
+    assert p.stderr == f"bootcheck.kernel.target: error: {path}: {IMPOSSIBLE['kernel-elfclass32.elf']}\n"
 
 
 def test_every_built_elf_has_possible_tables():

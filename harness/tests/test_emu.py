@@ -10,7 +10,10 @@ import subprocess
 
 import pytest
 
-from bootcheck import emu, expect, images, qemu, qemu_machine, runcache, tinyelf
+from bootcheck.check import emu
+from bootcheck.kernel import expect
+from bootcheck.pack import images, runcache, tinyelf
+from bootcheck.boot import qemu, qemu_machine
 from conftest import BUILD, SEL4_PARAMS, Artifacts, qemu_dtb_for, sel4_kernel_path, virt_dtb_for
 
 pytestmark = pytest.mark.emu
@@ -57,7 +60,7 @@ def _record_symbol(attr):
 
 def once_per_run(kind, params, inputs, fallback_dir, make):
     """make(folder)'s value, made once per test run by the first worker that
-    asks (bootcheck.runcache), not once per worker: a pack and an emu-check
+    asks (bootcheck.pack.runcache), not once per worker: a pack and an emu-check
     run. The files go to a folder of the run's cache that every worker reads,
     so the image path the report and output name is the same for all. The key
     holds the parameters and the contents of every input file (None: none).
@@ -150,7 +153,7 @@ def test_handoff_check(cid, check, emu_runs):
 
 @pytest.mark.parametrize("cid", CONFIGS)
 def test_expected_handoff_agrees_with_python_oracle(cid, emu_runs):
-    """emu-check plans with the loader's own C code; bootcheck.expect is an
+    """emu-check plans with the loader's own C code; bootcheck.kernel.expect is an
     independent Python reading of seL4's rules. They must agree."""
     _, kernel, dtb, _, _, r = emu_runs.get(cid)
     if dtb:

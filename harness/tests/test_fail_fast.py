@@ -1,6 +1,6 @@
-"""A failing boot fails fast: the boot watchers (bootcheck.qemu.boot, the
-QEMU + GDB runner bootcheck.gdbrun behind the scenarios and `make check`, and
-the U-Boot runner bootcheck.uboot) end a boot a few seconds after the console
+"""A failing boot fails fast: the boot watchers (bootcheck.boot.qemu.boot, the
+QEMU + GDB runner bootcheck.boot.gdbrun behind the scenarios and `make check`, and
+the U-Boot runner bootcheck.board.uboot) end a boot a few seconds after the console
 line that decides it failed, not at its deadline, and name that line.
 
 Real seL4 never powers off: after the root task's fault report, or its
@@ -17,7 +17,10 @@ import time
 
 import pytest
 
-from bootcheck import expect, images, qemu, qemu_machine, uboot
+from bootcheck.kernel import expect
+from bootcheck.pack import images
+from bootcheck.boot import qemu, qemu_machine
+from bootcheck.board import uboot
 from conftest import Artifacts
 from scenario_runner import run_scenario
 
@@ -160,7 +163,7 @@ def test_gdb_run_ends_on_a_failed_boot(request, tmp_path, tmp_path_factory):
 
 @pytest.mark.slow
 def test_uboot_boot_ends_on_a_failed_boot(artifacts, tmp_path):
-    """And through U-Boot's booti (bootcheck.uboot)."""
+    """And through U-Boot's booti (bootcheck.board.uboot)."""
     why = uboot.missing()
     if why:
         pytest.skip(why)

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import images, qemu
+from bootcheck.pack import images
+from bootcheck.boot import qemu
 
 ROOT = images.ROOT
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))

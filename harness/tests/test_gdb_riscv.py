@@ -1,6 +1,6 @@
 """Host-side tests of the riscv64 code that runs inside gdb for `make debug`
 (harness/gdb/bcgdb/sv39.py, scause.py, the firmware stage) and of the
-hand-off rules `handoff` prints (bootcheck.rv_contract.judge_handoff): the
+hand-off rules `handoff` prints (bootcheck.check.rv_contract.judge_handoff): the
 Sv39 walker on hand-built tables, its constants against
 loader/common/sv39walk.h, the cause names against loader/common/scause.c."""
 
@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from bootcheck import contract, expect, rv_contract
+from bootcheck.check import contract, rv_contract
+from bootcheck.kernel import expect
 
 from conftest import BUILD, ROOT
 
@@ -166,7 +167,7 @@ def test_firmware_stage_hints():
     assert "so a0 is not the BootInfo" in stage.bootinfo_hint(in_root, 0x400000, 0x437000, "a")
 
 
-# --- the rules `handoff` prints (bootcheck.rv_contract.judge_handoff) ---------------
+# --- the rules `handoff` prints (bootcheck.check.rv_contract.judge_handoff) ---------------
 
 def rv_inputs():
     kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bootcheck import scenario
+from bootcheck.boot import scenario
 
 from conftest import ROOT
 
@@ -190,7 +190,7 @@ def test_foreign_register_names_the_one_to_use(tmp_path, artifacts):
 
 @pytest.mark.unit
 def test_wellformed_scenario_resolves_stop_and_effective_facts(tmp_path, artifacts):
-    from bootcheck import expect
+    from bootcheck.kernel import expect
     p = prepare_text(tmp_path, artifacts, 'kernels = ["standin"]\n' + GOOD_STOP +
                      '[stops.set]\nx2 = "handoff.x0 - 0x7ffffffe0000"\n')
     probe = expect.elf_facts(artifacts.probe_el1)
@@ -205,7 +205,7 @@ def test_monitor_socket_path_fits_whatever_tmpdir(monkeypatch, tmp_path):
     to make every scenario end at once with "Target disconnected"."""
     import tempfile
 
-    from bootcheck import gdbrun
+    from bootcheck.boot import gdbrun
 
     long_dir = tmp_path / ("x" * 100)
     long_dir.mkdir()

@@ -1,7 +1,7 @@
 """The opt-in hand-off record protocol (loader/common/handoff_record.h):
 `make image HANDOFF_RECORD=<kernel symbol>` makes the loader fill that kernel
 variable with the plan's hand-off values. A probe kernel that declares one
-prints what it finds, and every field must equal bootcheck.expect's values;
+prints what it finds, and every field must equal bootcheck.kernel.expect's values;
 the pack step refuses a symbol that cannot hold the record; the loader
 refuses a record outside the kernel; and real seL4, packed without the
 protocol, gets no record member and no write."""
@@ -13,8 +13,10 @@ import subprocess
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck import emu, expect, images
-from bootcheck.qemu import DEFAULT_STOP_PATTERNS
+from bootcheck.check import emu
+from bootcheck.kernel import expect
+from bootcheck.pack import images
+from bootcheck.boot.qemu import DEFAULT_STOP_PATTERNS
 from conftest import BUILD, qemu_dtb_for, virt_dtb_for
 
 RECORD_SIZE = 8 * len(expect.RECORD_FIELDS)

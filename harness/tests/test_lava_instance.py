@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import lava_instance
+from bootcheck.lava import lava_instance
 
 from conftest import ROOT
 from lava_support import generated, require_lava_run
@@ -52,7 +52,7 @@ def test_a_local_instance_runs_a_generated_job(tmp_path_factory, tmp_path):
         s = make("lava-submit", f"OUT={out}", f"JOBS={JOB} {RV_JOB}", f"LAVA_URL={url}",
                  f"LAVA_USER={lava_instance.USER}", f"LAVA_TOKEN={state['token']}", timeout=600)
         assert s.returncode == 0, s.stdout + s.stderr
-        from bootcheck import lava_results
+        from bootcheck.lava import lava_results
         for job, qemu_bin, firmware in ((JOB, "qemu-system-aarch64", False), (RV_JOB, "qemu-system-riscv64", True)):
             assert f"lava-report: lava/{job}: PASSED" in s.stdout.splitlines(), s.stdout
             log = os.path.join(out, "submitted", f"{job}.log")

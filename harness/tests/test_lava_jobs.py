@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
-from bootcheck import arch as arch_facts
-from bootcheck import lava_jobs, lava_local, lava_results, qemu_machine, scenario, target
+from bootcheck.kernel import arch as arch_facts
+from bootcheck.lava import lava_jobs, lava_local, lava_results
+from bootcheck.boot import qemu_machine, scenario
+from bootcheck.kernel import target
 
 from conftest import BUILD, ROOT, Artifacts
 from lava_support import dispatcher, generated, job_files, load, require_lava_run
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 def lava_jobs_cli(*args):
     env = dict(os.environ, BUILD=BUILD)
-    return subprocess.run(["/usr/bin/python3", "-m", "bootcheck.lava_jobs", *args],
+    return subprocess.run(["/usr/bin/python3", "-m", "bootcheck.lava.lava_jobs", *args],
                           cwd=os.path.join(ROOT, "harness"), env=env, capture_output=True, text=True,
                           timeout=120)
 

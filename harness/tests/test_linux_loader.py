@@ -11,7 +11,9 @@ import re
 
 import pytest
 
-from bootcheck import emu, linux_loader, qemu_machine, uboot_linux
+from bootcheck.check import emu
+from bootcheck.board import linux_loader, uboot_linux
+from bootcheck.boot import qemu_machine
 from check_runs import run_cli
 from conftest import BUILD, REPORTS
 
@@ -207,7 +209,7 @@ def test_uboot_then_our_loader_then_linux(tmp_path, tmp_path_factory):
     to our init at EL2; emu-check started from the state gdb captured at
     U-Boot's jump reaches the same hand-off, and every Linux rule holds."""
     _skip_without_kernel()
-    from bootcheck import uboot
+    from bootcheck.board import uboot
     if uboot.missing():
         pytest.skip(uboot.missing())
     image = _image(tmp_path_factory)

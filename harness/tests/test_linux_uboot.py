@@ -2,7 +2,7 @@
 firmware: Debian's U-Boot `booti`s Debian's arm64 kernel Image (fetched by
 `make linux-image` into build/deps/linux) with our initramfs
 (fixtures/linux_init), at EL1 and at EL2. gdb stops at the Image's first
-instruction and bootcheck.linux_contract judges what it saw; our init's line
+instruction and bootcheck.board.linux_contract judges what it saw; our init's line
 on the serial console shows the kernel reached user space.
 
 A boot to our init takes about 3 s under TCG; each EL boots once and its
@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import linux_contract, qemu_machine, uboot_linux
+from bootcheck.board import linux_contract, uboot_linux
+from bootcheck.boot import qemu_machine
 from conftest import BUILD, REPORTS
 
 LINUX_IMAGE = os.path.join(BUILD, "deps", "linux", "Image")

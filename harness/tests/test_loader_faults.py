@@ -4,7 +4,7 @@ the fault and stop the machine instead of letting it spin silently."""
 
 import pytest
 
-from bootcheck import tinyelf
+from bootcheck.pack import tinyelf
 
 pytestmark = pytest.mark.qemu
 

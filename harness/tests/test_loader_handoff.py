@@ -1,13 +1,14 @@
 """The loader's hand-off, observed by a probe kernel on QEMU: registers,
 exception level, translation state and memory contents are what seL4
-requires, as computed from the ELF files by bootcheck.expect."""
+requires, as computed from the ELF files by bootcheck.kernel.expect."""
 
 import re
 
 import pytest
 
-from bootcheck import expect, qemu_machine
-from bootcheck.qemu import DEFAULT_STOP_PATTERNS
+from bootcheck.kernel import expect
+from bootcheck.boot import qemu_machine
+from bootcheck.boot.qemu import DEFAULT_STOP_PATTERNS
 
 pytestmark = pytest.mark.qemu
 

@@ -1,4 +1,4 @@
-"""bootcheck.memmap and its pictures on hand-made observations (no emulator):
+"""bootcheck.reports.memmap and its pictures on hand-made observations (no emulator):
 regions come from the observations, overlaps are found, the scale keeps a
 4 KiB region visible next to 1 GiB, the terminal map lists the regions a
 failed placement involves, and the chain marks the first broken link."""
@@ -7,7 +7,9 @@ import types
 
 import pytest
 
-from bootcheck import bootchain, contract, memmap, qemu_machine, report_chain_svg, report_memmap_svg
+from bootcheck.reports import bootchain, memmap, report_chain_svg, report_memmap_svg
+from bootcheck.check import contract
+from bootcheck.boot import qemu_machine
 
 pytestmark = [pytest.mark.unit]
 
@@ -165,7 +167,9 @@ def test_smp_lanes_one_per_core():
 def test_cli_prints_the_map_above_the_diagnosis(monkeypatch, capsys):
     """`make check`'s last line stays the diagnosis; the map comes right
     above it."""
-    from bootcheck import checkrun, checkreport, cli
+    from bootcheck.check import checkrun
+    from bootcheck.reports import checkreport
+    from bootcheck import cli
     findings = [finding(r, "pass") for r, _ in contract.CHAIN]
     findings[contract.CHAIN_ORDER["dtb"]] = finding("dtb", "fail")
     verdict = checkrun.Verdict(image="/x/img.elf", kernel="k", roottask="u", payload="files", machine=qemu_machine.VIRT,

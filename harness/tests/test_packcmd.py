@@ -1,5 +1,5 @@
 """The suite packs images by running the command `make image` (or `make
-emu-mutant-image`) would run, asked of make once (bootcheck.packcmd), not
+emu-mutant-image`) would run, asked of make once (bootcheck.pack.packcmd), not
 make itself. Here both ways pack the same inputs: the images are the same
 bytes and the pack step says the same lines, for good inputs and refused
 ones; and the values make would not paste unchanged go through make."""
@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bootcheck import images, packcmd
+from bootcheck.pack import images, packcmd
 
 from conftest import BUILD, ROOT, Artifacts
 

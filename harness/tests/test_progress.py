@@ -1,5 +1,5 @@
 """Long work says which stage it is in and how long each took, one line per
-stage (bootcheck.progress): the line's form, a stage that fails, and
+stage (bootcheck.boot.progress): the line's form, a stage that fails, and
 .ci/pristine-check's stages (the base, the fresh root, each part of its
 command). make check's lines are asserted where the README shows them
 (test_docs.py), lava-run's in test_lava_run.py."""
@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import progress
+from bootcheck.boot import progress
 
 from conftest import ROOT, real_kernel_lines
 

@@ -1,4 +1,4 @@
-"""The report plugin (bootcheck.report) on a synthetic session, serial and
+"""The report plugin (bootcheck.reports.report) on a synthetic session, serial and
 under pytest-xdist: every record reaches the controller, and the HTML and
 Markdown reports show each test's status, stop and evidence."""
 

@@ -11,12 +11,12 @@ import zlib
 
 import pytest
 
-from bootcheck import browser
+from bootcheck.reports import browser
 
 from report_run import FAILING_STOP, FAILING_TEST, run_synthetic
 
 # With test_check_report_chromium.py on one worker: one Chromium
-# (bootcheck.browser.shared) for the pages of both.
+# (bootcheck.reports.browser.shared) for the pages of both.
 pytestmark = [pytest.mark.unit, pytest.mark.slow, pytest.mark.xdist_group("chromium")]
 
 REPORTS = os.path.join(os.path.dirname(__file__), "..", "..", "reports")

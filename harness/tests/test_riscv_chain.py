@@ -25,7 +25,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, target
+from bootcheck.kernel import expect, target
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
 

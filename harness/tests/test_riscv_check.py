@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect, images, runcache, target, tinyelf
+from bootcheck.kernel import expect, target
+from bootcheck.pack import images, runcache, tinyelf
 from conftest import BUILD, SEL4_KERNELS, sel4_kernel_path
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -114,7 +115,7 @@ def smp_dtb(tmp_path, kernel):
     nodes = target.read(kernel).nodes
     if nodes == 1:
         return []
-    from bootcheck import qemu_machine
+    from bootcheck.boot import qemu_machine
     return ["--qemu-dtb", qemu_machine.dump_arch_dtb(str(tmp_path / "q.dtb"), "riscv64", nodes)]
 
 
@@ -172,7 +173,7 @@ def test_check_names_a_loader_that_never_reaches_the_kernel(tmp_path):
     with KERNEL=/ROOTTASK=, their bytes are in it) but its first instruction
     is illegal. The verdict's first broken link is the kernel's entry, with
     the trap in words."""
-    from bootcheck import checkrun
+    from bootcheck.check import checkrun
     kernel, roottask = tmp_path / "kernel.elf", tmp_path / "roottask.elf"
     tinyelf.write(kernel, [0x0000006f], vaddr=KERNEL_VADDR, paddr=KERNEL_PADDR, machine=tinyelf.EM_RISCV)
     tinyelf.write(roottask, [0x0000006f], vaddr=0x400000, machine=tinyelf.EM_RISCV)
@@ -190,7 +191,7 @@ def test_check_sel4_stock_and_ours(rv_kernel, tmp_path):
     """seL4's stock elfloader image and ours of the same kernel and root task:
     every link holds, in the emulator and in QEMU + GDB (the root task's
     first instruction in U-mode)."""
-    from bootcheck import checkrun
+    from bootcheck.check import checkrun
     stock = os.path.join(os.path.dirname(rv_kernel), "stock-image.elf")
     if not os.path.isfile(stock):
         pytest.skip(f"no stock elfloader image beside {rv_kernel}")
@@ -295,7 +296,7 @@ def test_roottask_not_copied(tmp_path):
 def test_check_names_pv_offset_a_page_high(tmp_path):
     """The verdict's first broken link is x2's RISC-V twin, a2, in seL4's
     words (make check with KERNEL=/ROOTTASK=, QEMU + GDB included)."""
-    from bootcheck import checkrun
+    from bootcheck.check import checkrun
     image, kernel, roottask, _ = handoff_loader(tmp_path, "A2_DELTA=0x1000")
     # The tiny kernel shuts the machine down at once: the root task is never
     # reached, a later link than the one named.

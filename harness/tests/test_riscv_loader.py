@@ -17,8 +17,10 @@ import subprocess
 
 import pytest
 
-from bootcheck import arch as arch_facts
-from bootcheck import expect, gdbrun, images, qemu_machine, runcache, target, tinyelf
+from bootcheck.kernel import arch as arch_facts
+from bootcheck.kernel import expect, target
+from bootcheck.boot import gdbrun, qemu_machine
+from bootcheck.pack import images, runcache, tinyelf
 from conftest import BUILD, ROOT, SEL4_KERNELS, sel4_kernel_path
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -254,7 +256,7 @@ def dtb_size_printed(serial):
 
 
 def check_entry_state(regs, serial, kernel, roottask):
-    """a0..a5 as the ELFs and the DTB imply (bootcheck.expect, computed apart
+    """a0..a5 as the ELFs and the DTB imply (bootcheck.kernel.expect, computed apart
     from the loader's planner) and satp: Sv39 with the kernel's entry
     translated by a 2 MiB leaf onto its physical address."""
     want = expect.expected_handoff(kernel, roottask, dtb_size_printed(serial))

@@ -1,4 +1,4 @@
-"""The pictures of a RISC-V `bootcheck check` verdict (bootcheck.rv_pictures):
+"""The pictures of a RISC-V `bootcheck check` verdict (bootcheck.reports.rv_pictures):
 the physical memory map, the boot chain with its first broken link and the
 terminal map, on rvalt's good image and its mutants around the riscv64
 stand-in (fixtures/altloader/arch/riscv64), and on seL4's stock elfloader
@@ -13,8 +13,10 @@ import re
 
 import pytest
 
-from bootcheck import checkrun, expect, memmap, target
-from bootcheck import images as images_mod
+from bootcheck.check import checkrun
+from bootcheck.kernel import expect, target
+from bootcheck.reports import memmap
+from bootcheck.pack import images as images_mod
 
 import rvalt_support
 from conftest import BUILD, SEL4_KERNELS
@@ -188,7 +190,7 @@ def test_our_image_draws_its_boot_stub_under_the_kernel_without_an_overlap(tmp_p
     for path in (kernel, ROOTTASK):
         if not os.path.isfile(path):
             pytest.skip(f"{path} is not built (`make all`)")
-    # `make image` (bootcheck.images: the same pack step, made once per run).
+    # `make image` (bootcheck.pack.images: the same pack step, made once per run).
     image = images_mod.pack_ok(kernel, ROOTTASK, tmp_path / "ours.elf")
     v, _ = verdict(str(image), tmp_path, kernel=kernel)
     assert v.status == "pass", v.diagnosis_line()
@@ -209,7 +211,7 @@ Domain0 Region02          : 0x0000000000000000-0xffffffffffffffff (R,W,X)
 
 @pytest.mark.unit
 def test_opensbi_region_from_its_banner():
-    from bootcheck import rv_pictures
+    from bootcheck.reports import rv_pictures
     got = rv_pictures.firmware_regions(BANNER)
     assert [(r["name"], r["kind"], r["start"], r["end"]) for r in got] == \
         [("OpenSBI v1.1 (M-mode only)", "firmware", 0x80000000, 0x80080000)]

@@ -5,7 +5,7 @@ root task, the firmware's DTB) reaches `roottask: components OK`.
 The kernels come from SEL4_KERNEL (any mix of AArch64 and riscv64 ones: an
 AArch64 kernel is skipped with its reason); without SEL4_KERNEL one case
 stays, skipped with the reason. What the root task must report is derived
-from the kernel ELF itself (bootcheck.target: release, MCS, core count),
+from the kernel ELF itself (bootcheck.kernel.target: release, MCS, core count),
 never written down here."""
 
 import os
@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from bootcheck import target
+from bootcheck.kernel import target
 from conftest import BUILD, SEL4_PARAMS, sel4_kernel_path
 
 # Real kernels of both architectures come here; each test picks its own.
@@ -80,7 +80,7 @@ def test_loader_handed_over(sel4_run):
 
 def test_abi_names_the_kernel(sel4_run):
     """The root task's `sel4.abi` line names the release, MCS and SMP that the
-    kernel ELF's own evidence gives (bootcheck.target)."""
+    kernel ELF's own evidence gives (bootcheck.kernel.target)."""
     t, r = sel4_run
     found = detected_abi(r.serial)
     assert found is not None, "no roottask: sel4.abi line\n" + r.describe()

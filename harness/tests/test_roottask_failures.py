@@ -1,6 +1,6 @@
 """Every way seL4 reports a user-level failure, read from real serial output
 (tests/serial/, captured from real seL4 13.0.0 and 16.0.0; README.md there
-says how each was made) by bootcheck.roottask_failures and judged by the
+says how each was made) by bootcheck.kernel.roottask_failures and judged by the
 contract's rule roottask_runs, with the ABI diagnoses read against the
 kernel's target description. The boot-log reader on both releases' words.
 
@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from bootcheck import bootlog, contract, expect, roottask_failures, target
+from bootcheck.kernel import bootlog, expect, roottask_failures, target
+from bootcheck.check import contract
 
 from conftest import Artifacts
 
@@ -29,7 +30,7 @@ def serial(name):
 
 
 def kernel(release, mcs, hyp=False, cores=1):
-    """A target description as bootcheck.target reads a real build of it."""
+    """A target description as bootcheck.kernel.target reads a real build of it."""
     return target.Target(path="-", kind="seL4", arch="aarch64", e_machine=183, entry=0, stripped=False,
                          release=release, mcs=mcs, hyp=hyp, cores=cores, debug=True, printing=True,
                          evidence={"release": f"(a {release} build)", "mcs": "(its MCS setting)"})

@@ -1,4 +1,4 @@
-"""make bench on riscv64 (bootcheck.rv_bench): the riscv64 emu-check's
+"""make bench on riscv64 (bootcheck.cost.rv_bench): the riscv64 emu-check's
 --phases split of our loader on the riscv64 stand-in adds up to its count,
 each phase holds the work the loader's code says it does, and a malformed
 phase spec is refused with one line."""
@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from bootcheck import images, rv_bench
+from bootcheck.pack import images
+from bootcheck.cost import rv_bench
 from conftest import BUILD
 
 EMU_RV = os.path.join(BUILD, "harness", "riscv64", "emu-check")

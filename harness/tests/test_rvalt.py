@@ -18,8 +18,9 @@ import subprocess
 
 import pytest
 
-from bootcheck import arch as arch_facts
-from bootcheck import expect, qemu_machine, target
+from bootcheck.kernel import arch as arch_facts
+from bootcheck.kernel import expect, target
+from bootcheck.boot import qemu_machine
 
 import rvalt_support
 from conftest import BUILD, ROOT, SEL4_KERNELS
@@ -168,7 +169,7 @@ def test_kernel_never_runs_and_the_trap_is_in_words(rv_kernel, tmp_path, mutant)
 # --- (c) make check names each mistake -------------------------------------------
 
 def _check_on_riscv():
-    return os.path.isfile(os.path.join(ROOT, "harness", "bootcheck", "rv_contract.py"))
+    return os.path.isfile(os.path.join(ROOT, "harness", "bootcheck", "check", "rv_contract.py"))
 
 
 def _values(kernel, roottask):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bootcheck import scenario
+from bootcheck.boot import scenario
 
 import scenario_runner
 from scenario_runner import FOREIGN, ROOT, judge, run_scenario, scenario_cases
@@ -27,7 +27,7 @@ def test_scenario(path, kernel_index, sel4_kernel, request, tmp_path_factory):
 def test_unreachable_stop_is_diagnosed(request, tmp_path_factory, artifacts):
     """The probe kernel powers off right after reporting: the root-task
     stop cannot be reached, and the diagnosis must say so precisely."""
-    from bootcheck import expect
+    from bootcheck.kernel import expect
     path = os.path.join(ROOT, "scenarios", "diagnose-probe-poweroff.toml")
     prepared, run = run_scenario(path, 0, request, tmp_path_factory)
     _, text = judge(prepared, run)
@@ -75,7 +75,7 @@ def test_scenario_runs_on_a_foreign_image(request, tmp_path_factory, monkeypatch
     """make verify IMAGE=...: the default boot scenario on a loader we did not
     pack, which puts the root task at the top of RAM: its stops expect the
     hand-off that loader made (accepted by the contract), not our plan."""
-    from bootcheck import expect
+    from bootcheck.kernel import expect
     image = os.path.join(os.environ.get("BUILD", os.path.join(ROOT, "build")), "fixtures", "altloader",
                          "good.elf")
     _foreign(monkeypatch, image, artifacts)
@@ -111,7 +111,7 @@ def test_smp_scenario_sees_every_cpu(request, tmp_path_factory):
     """boot-smp on the SMP stand-in: four gdb threads pass _start with ids
     0..3; the judge names a CPU whose hand-off differs from the boot core's."""
     import copy
-    from bootcheck import diagnosis
+    from bootcheck.check import diagnosis
     path = os.path.join(ROOT, "scenarios", "boot-smp.toml")
     prepared, run = run_scenario(path, 0, request, tmp_path_factory)
     problems, text = judge(prepared, run)
@@ -170,7 +170,7 @@ def test_riscv_scenario_names_a_wrong_a3(request, tmp_path):
     """rvalt's a3-not-entry mutant enters the riscv64 stand-in with a3 = the
     root task's entry + 4: a riscv64 stop at _start names exactly that, and
     only that (S-mode and Sv39 hold)."""
-    from bootcheck import expect
+    from bootcheck.kernel import expect
     kernel, roottask = _rv_inputs()
     image = _rvalt_image(tmp_path, "a3-not-entry", kernel, roottask)
     path = tmp_path / "a3.toml"
@@ -190,7 +190,7 @@ def test_riscv_boot_scenario_diagnoses_a_loader_that_never_reaches_the_kernel(re
     kernel's physical entry with paging on): the first stop is never
     reached, the run ends with rvalt's SBI shutdown, and its trap line,
     whose numbers come from the kernel's ELF, is in the diagnosis."""
-    from bootcheck import expect
+    from bootcheck.kernel import expect
     kernel, roottask = _rv_inputs()
     image = _rvalt_image(tmp_path, "never-reaches-kernel", kernel, roottask)
     path = os.path.join(ROOT, "scenarios", "boot-riscv.toml")
@@ -238,7 +238,8 @@ def test_riscv_smp_scenario_sees_every_hart(request, tmp_path_factory):
     _start with core ids 0..3 and distinct hart ids; the judge names a hart
     whose hand-off differs from the boot hart's, and repeated ids."""
     import copy
-    from bootcheck import diagnosis, target
+    from bootcheck.check import diagnosis
+    from bootcheck.kernel import target
     from conftest import SEL4_KERNELS
     path = os.path.join(ROOT, "scenarios", "boot-riscv-smp.toml")
     standin = os.path.join(RV_STANDIN, "kernel-smp4.elf")

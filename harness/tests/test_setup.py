@@ -14,8 +14,9 @@ import subprocess
 
 import pytest
 
-from bootcheck import images, qemu_machine
-from bootcheck.qemu_machine import machine_argv
+from bootcheck.pack import images
+from bootcheck.boot import qemu_machine
+from bootcheck.boot.qemu_machine import machine_argv
 
 pytestmark = pytest.mark.unit
 ROOT = images.ROOT
@@ -60,7 +61,7 @@ def test_the_kernel_decides_the_machine(artifacts):
     with pytest.raises(qemu_machine.MachineMismatch) as e:
         qemu_machine.check_agrees(artifacts.probe_hyp, "virt")
     assert str(e.value) == (f"{artifacts.probe_hyp} is a hyp (EL2) kernel but -machine virt starts the CPU "
-                            "at EL1; boot it under virt,virtualization=on (bootcheck.qemu_machine.machine_for)")
+                            "at EL1; boot it under virt,virtualization=on (bootcheck.boot.qemu_machine.machine_for)")
     qemu_machine.check_agrees(artifacts.probe_hyp, "virt", deliberate="a refusal test")
 
 
@@ -76,9 +77,9 @@ def test_a_boot_on_the_wrong_machine_fails_its_test(artifacts, booter):
 
 
 def test_no_machine_string_outside_qemu_machine():
-    """The machine names live in bootcheck/qemu_machine.py only."""
+    """The machine names live in bootcheck/boot/qemu_machine.py only."""
     offenders = _python_lines_matching(r"""["']virt(,virtualization=on)?["']""")
-    assert offenders == [], "machine strings outside bootcheck/qemu_machine.py:\n" + "\n".join(offenders)
+    assert offenders == [], "machine strings outside bootcheck/boot/qemu_machine.py:\n" + "\n".join(offenders)
 
 
 def test_machine_argv_asks_for_no_default_nic():
@@ -96,7 +97,7 @@ def _python_lines_matching(pattern):
         for f in files:
             path = os.path.join(dirpath, f)
             if not f.endswith(".py") or path.endswith(
-                    (os.path.join("bootcheck", "qemu_machine.py"), "test_setup.py")):
+                    (os.path.join("bootcheck", "boot", "qemu_machine.py"), "test_setup.py")):
                 continue
             with open(path) as fh:
                 for n, line in enumerate(fh, 1):
@@ -108,7 +109,7 @@ def _python_lines_matching(pattern):
 def test_every_python_qemu_command_goes_through_machine_argv():
     """A QEMU argv built by hand would bring back QEMU's default devices."""
     offenders = _python_lines_matching(r'["\']-machine["\']')
-    assert offenders == [], "QEMU command lines built outside bootcheck/qemu_machine.py:\n" \
+    assert offenders == [], "QEMU command lines built outside bootcheck/boot/qemu_machine.py:\n" \
         + "\n".join(offenders)
 
 

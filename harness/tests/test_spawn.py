@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import expect
+from bootcheck.kernel import expect
 
 from spawn_support import (ROOT, abi, badge, facts, hello_word, holds_line, kernel_mcs, manifest,
                            pages_of)

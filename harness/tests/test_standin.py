@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-from bootcheck import expect, facts, images, target
+from bootcheck.kernel import expect, facts, target
+from bootcheck.pack import images
 from conftest import KERNEL_PARAMS, kernel_choice, virt_dtb_for
 from standin_support import require_build
 
@@ -236,7 +237,7 @@ def test_accepts_misaligned_x1_like_sel4(kernel, artifacts, booter, tmp_path):
 
 
 def test_accepts_misaligned_pv_offset_like_sel4(kernel, artifacts, booter, tmp_path):
-    from bootcheck import contract
+    from bootcheck.check import contract
     _, h = planned(kernel, artifacts)
     r = boot_with_override(kernel, {"x2": (h.x[2] + 0x800) & MASK64}, artifacts, booter, tmp_path,
                            "pv-offset-half-page")

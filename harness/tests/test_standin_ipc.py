@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from bootcheck import expect, target
+from bootcheck.kernel import expect, target
 from conftest import ROOT, SEL4_PARAMS, sel4_kernel_path, sel4_param_is_hyp
 from spawn_support import facts
 from standin_support import BUILDS, paired_build, require_build

@@ -1,7 +1,7 @@
 """The stand-in's builds (one per seL4 release 13.0.0 .. 16.0.0, non-MCS and
 MCS, one and four cores; targets/targets.mk): each reads, from its ELF
 alone, as the release and configuration it imitates (the evidence real seL4
-builds carry, bootcheck.target; stripped too), prints the boot
+builds carry, bootcheck.kernel.target; stripped too), prints the boot
 log in that release's words, and runs the project's root task to
 `roottask: components OK`, the root task finding the release and
 configuration it runs on."""
@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import target
+from bootcheck.kernel import target
 from spawn_support import facts
 from standin_support import BUILDS, require_build
 

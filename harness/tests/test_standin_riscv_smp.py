@@ -33,8 +33,9 @@ import subprocess
 
 import pytest
 
-from bootcheck import arch as arch_facts
-from bootcheck import expect, gdbrun, qemu_machine, target
+from bootcheck.kernel import arch as arch_facts
+from bootcheck.kernel import expect, target
+from bootcheck.boot import gdbrun, qemu_machine
 
 from conftest import BUILD, ROOT, SEL4_KERNELS, Artifacts
 from standin_support import rv_build_path
@@ -82,7 +83,7 @@ RV_SMP_BUILDS = [pytest.param(r, mcs, id=f"{r}{'-mcs' if mcs else ''}-smp4")
 
 @pytest.mark.parametrize("release,mcs", RV_SMP_BUILDS)
 def test_harness_reads_each_smp_build_as_its_release_and_four_harts(release, mcs):
-    """bootcheck.target (what make run / check / verify read a kernel by)
+    """bootcheck.kernel.target (what make run / check / verify read a kernel by)
     sees each riscv64 SMP build as the seL4 it imitates: the release, MCS or
     not, riscv64, and 4 cores (kernel_stack_alloc: one 4 KiB stack per hart)."""
     path = rv_build_path(f"{release}{'-mcs' if mcs else ''}-smp4")

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from bootcheck import expect, target
+from bootcheck.kernel import expect, target
 from conftest import KERNEL_PARAMS, ROOT, kernel_choice, sel4_param_is_hyp
 from standin_support import require_build
 

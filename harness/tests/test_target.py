@@ -1,4 +1,4 @@
-"""The target description (bootcheck.target), read once from a kernel ELF:
+"""The target description (bootcheck.kernel.target), read once from a kernel ELF:
 release, MCS, hyp, cores, debug/printing, with the evidence, on the
 stand-in builds, the probe kernels, stripped copies of each and (with
 SEL4_KERNEL) real seL4 builds, whose expected values come from the build's
@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import target
+from bootcheck.kernel import target
 
 from conftest import BUILD, SEL4_KERNELS, Artifacts
 

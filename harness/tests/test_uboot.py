@@ -11,8 +11,11 @@ import re
 
 import pytest
 
-from bootcheck import bootlog, emu, expect, qemu_machine, target, uboot
-from bootcheck.uboot_console import Console, ConsoleTimeout, make_fifos
+from bootcheck.kernel import bootlog, expect, target
+from bootcheck.check import emu
+from bootcheck.boot import qemu_machine
+from bootcheck.board import uboot
+from bootcheck.board.uboot_console import Console, ConsoleTimeout, make_fifos
 from conftest import BUILD, REPORTS, SEL4_PARAMS, _safe_name, kernel_choice
 from test_boot_e2e import STAGES
 
@@ -46,7 +49,7 @@ def uboot_boot(request, artifacts, tmp_path_factory):
     machine = qemu_machine.machine_at_el(el) if el else qemu_machine.machine_for(kernel)
     key = (kernel, machine)
     if key not in _boots:
-        from bootcheck import images
+        from bootcheck.pack import images
         out = tmp_path_factory.mktemp("uboot") / "image.elf"
         image = images.pack_ok(kernel, artifacts.roottask, out)
         os.makedirs(os.path.join(REPORTS, "logs"), exist_ok=True)
@@ -143,7 +146,7 @@ def test_emu_check_refuses_bad_start_state(text, message, tmp_path, artifacts):
     import subprocess
     path = _state_file(tmp_path, text)
     image = tmp_path / "image.elf"
-    from bootcheck import images
+    from bootcheck.pack import images
     images.pack_ok(artifacts.standin_kernel, artifacts.roottask, image)
     p = subprocess.run([emu.emu_check_path(BUILD), str(image), "--start-state", path],
                        capture_output=True, text=True, timeout=30)
@@ -157,7 +160,7 @@ def test_loader_refuses_x0_dtb_over_2mib(tmp_path, artifacts):
     Linux contract allows: the loader stops with one line naming x0 and the
     size (run in emu-check from a start state holding that DTB)."""
     import subprocess
-    from bootcheck import images
+    from bootcheck.pack import images
     blob = tmp_path / "pad.bin"
     blob.write_bytes(bytes(0x200100))
     dts = tmp_path / "big.dts"
@@ -206,7 +209,8 @@ def test_uboot_bootelf_never_reaches_the_loader(artifacts, tmp_path):
     fails and bootelf can be used too."""
     _skip_without_uboot()
     import tempfile
-    from bootcheck import gdbrun, images
+    from bootcheck.boot import gdbrun
+    from bootcheck.pack import images
     image = images.pack_ok(artifacts.standin_kernel, artifacts.roottask, tmp_path / "image.elf")
     staging = 0x50000000
     rundir = tempfile.mkdtemp(prefix="bcu", dir=gdbrun._socket_safe_tmpdir())

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bootcheck import uboot
+from bootcheck.board import uboot
 from scenario_runner import ROOT, judge, run_scenario
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
@@ -15,7 +15,7 @@ SCENARIOS = ["boot-el1", "boot-hyp"]
 
 
 def cases():
-    from bootcheck import scenario
+    from bootcheck.boot import scenario
     out = []
     for stem in SCENARIOS:
         path = os.path.join(ROOT, "scenarios", f"{stem}.toml")

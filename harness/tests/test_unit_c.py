@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from bootcheck import images
+from bootcheck.pack import images
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@
  *
  * release.c also carries the release's evidence, the symbols and texts a
  * real build of that release has and bootcheck reads a kernel's release
- * from (harness/bootcheck/target.py), so
+ * from (harness/bootcheck/kernel/target.py), so
  * the stand-in reads as the release it imitates. */
 #ifndef STANDIN_RELEASE_H
 #define STANDIN_RELEASE_H

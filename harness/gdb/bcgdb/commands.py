@@ -51,7 +51,7 @@ def read_va(va, size):
 
 class Handoff(gdb.Command):
     """handoff: x0..x5 at the kernel's _start, decoded, against the values
-    computed from the ELF files (bootcheck.expect)."""
+    computed from the ELF files (bootcheck.kernel.expect)."""
 
     def __init__(self, expected, session):
         super().__init__("handoff", gdb.COMMAND_USER)
@@ -221,16 +221,16 @@ class Session:
             return False
 
     def inputs(self):
-        """The contract's view of the ELF files (bootcheck.contract.Inputs), read once."""
+        """The contract's view of the ELF files (bootcheck.check.contract.Inputs), read once."""
         if self._inputs is None:
-            from bootcheck import contract
+            from bootcheck.check import contract
             self._inputs = contract.Inputs.load(self.kernel_path, self.roottask_path)
         return self._inputs
 
     def bootinfo_layout(self):
         """(field -> byte offset, 'seL4 16.0.0 MCS layout') for the kernel's
         release and configuration, from the ABI table."""
-        from bootcheck.roottask_failures import _abi_tables
+        from bootcheck.kernel.roottask_failures import _abi_tables
         sel4abi = _abi_tables()
         t = self.inputs().target
         release = t.release or None

@@ -1,7 +1,7 @@
 """The riscv64 side of the `make debug` commands (commands.py dispatches
 here when the kernel is a RISC-V one): the privilege level from QEMU's
 virtual `priv` register, `handoff` as a0..a7 with satp, priv and sstatus
-judged by bootcheck.rv_contract, `pt-walk` through Sv39 from satp (physical
+judged by bootcheck.check.rv_contract, `pt-walk` through Sv39 from satp (physical
 reads through QEMU's gdbstub), and `el` as priv with the S-mode trap CSRs."""
 
 import gdb  # only importable inside gdb: this module runs there
@@ -56,7 +56,7 @@ def read_va(va, size):
 def handoff(expected, inputs):
     """a0..a7 at the kernel's entry, each against the value computed from
     the ELF files (when known), then seL4's RISC-V rules over a0..a5
-    (bootcheck.rv_contract), the DTB's header, satp, priv and sstatus."""
+    (bootcheck.check.rv_contract), the DTB's header, satp, priv and sstatus."""
     a = [target.register(f"a{i}") for i in range(8)]
     threads = gdb.selected_inferior().threads()
     if len(threads) > 1:      # SMP: which hart's registers these are
@@ -85,7 +85,7 @@ def handoff(expected, inputs):
     else:
         print("DTB: none (a4 = 0)")
     if inputs is not None:
-        from bootcheck import rv_contract
+        from bootcheck.check import rv_contract
         for f in rv_contract.judge_handoff(inputs(), a[:6], header):
             print(f"contract {f.status:4} {f.rule}: {f.sentence}")
     print(sv39.satp_describe(target.register("satp")))

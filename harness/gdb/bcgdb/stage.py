@@ -39,7 +39,7 @@ class Where:
 
 
 def images_from_elfs(loader, kernel, roottask, components):
-    """Images from ElfFacts (bootcheck.expect.elf_facts): the loader and the
+    """Images from ElfFacts (bootcheck.kernel.expect.elf_facts): the loader and the
     kernel at both their virtual and physical addresses (the kernel may run
     before its MMU is on), user images at their virtual addresses."""
     def both(f):

@@ -149,7 +149,7 @@ class Run:
         (waited for, up to LOADER_LINE_WAIT, when the stop needs them)."""
         if self.plan["harness_dir"] not in sys.path:
             sys.path.insert(0, self.plan["harness_dir"])
-        from bootcheck.placement import parse_loader_handoff
+        from bootcheck.kernel.placement import parse_loader_handoff
         deadline = time.monotonic() + (self.LOADER_LINE_WAIT if needed else 0)
         while True:
             try:
@@ -271,7 +271,7 @@ class Run:
         if not self.CPUS_AT_END:
             self.record_cpus(result, recorders)
         if all_reached and self.plan.get("all_reached_flag"):
-            # Tells the supervisor (bootcheck.gdbrun) that the last stop is
+            # Tells the supervisor (bootcheck.boot.gdbrun) that the last stop is
             # behind us, so it can end the run after a short watch.
             with open(self.plan["all_reached_flag"], "w") as f:
                 f.write("reached\n")

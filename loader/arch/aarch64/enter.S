@@ -143,7 +143,7 @@ enter_linux:
 #endif
     mov     x2, xzr
     mov     x3, xzr
-    /* The loader's last instruction: gdb stops here (harness/bootcheck/linux_loader.py). */
+    /* The loader's last instruction: gdb stops here (harness/bootcheck/board/linux_loader.py). */
     .global linux_jump
 linux_jump:
     br      x9

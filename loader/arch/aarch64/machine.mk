@@ -1,6 +1,6 @@
 # The machine an aarch64 image boots on: the one place these facts live. Read
 # by make (Makefile: run, debug, check, the loader's link address) and by the
-# harness (harness/bootcheck/arch.py). One `aarch64_NAME := value` per line.
+# harness (harness/bootcheck/kernel/arch.py). One `aarch64_NAME := value` per line.
 aarch64_E_MACHINE       := 183
 aarch64_QEMU            := qemu-system-aarch64
 aarch64_MACHINE         := virt

@@ -30,7 +30,7 @@
  *                               handoff_record.
  *
  * Broken Linux hand-offs (the Linux payload kind, loader/arch/aarch64/linux_boot.c),
- * each named by bootcheck.linux_contract at Linux's first instruction
+ * each named by bootcheck.board.linux_contract at Linux's first instruction
  * (harness/tests/test_linux_loader.py):
  *   BC_MUTATE_LINUX_X1                x1 = 0x1000 instead of 0. Rule: registers.
  *   BC_MUTATE_LINUX_MMU_ON            leaves the MMU and D-cache on. Rule: mmu.

@@ -1,6 +1,6 @@
 # The machine a riscv64 image boots on: the one place these facts live. Read
 # by make (Makefile: run, debug, the loader's link address) and by the harness
-# (harness/bootcheck/arch.py). One `riscv64_NAME := value` per line.
+# (harness/bootcheck/kernel/arch.py). One `riscv64_NAME := value` per line.
 # OpenSBI (-bios default: QEMU's own build) starts the next stage in S-mode at
 # the ELF's entry; 0x80200000 is its default next-stage address, where the
 # loader is linked unless the kernel occupies it (loader/host/pack_step.c).

@@ -529,7 +529,7 @@ void rv_checks_free(struct rv_check c[RV_NCHECKS])
         sb_free(&c[i].msg);
 }
 
-/* --- observations for the report's memory map (bootcheck.rv_memmap) ------- */
+/* --- observations for the report's memory map (bootcheck.reports.rv_pictures) */
 
 #define MAX_TABLE_PAGES 512
 #define MAX_RS_STORES 16

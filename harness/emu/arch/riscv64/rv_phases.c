@@ -1,5 +1,5 @@
 /* Where the boot hart's instructions go, phase by phase (emu-check
- * --phases): the riscv64 counterpart of harness/bootcheck/loader_phases.py,
+ * --phases): the riscv64 counterpart of harness/bootcheck/cost/loader_phases.py,
  * counted on the emulator's own instruction counter, so the phases add up
  * exactly to the instructions to the kernel's entry.
  *
