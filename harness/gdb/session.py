@@ -61,7 +61,18 @@ qemu = [*machine_argv(env["BC_MACHINE"], env["BC_CPU"], env["BC_MEM"], env.get("
         "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", image]
 pidfile = shlex.quote(env.get("BC_PIDFILE", "/dev/null"))
 gdb.execute("set remotetimeout 30")
-gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")
+# gdb runs this with $SHELL -c; bash without SHLVL would read ~/.bashrc
+# first (bootcheck.boot.gdbrun.gdb_environment). Only this command gets
+# /bin/sh: gdb's `shell` stays the user's.
+user_shell = os.environ.get("SHELL")
+os.environ["SHELL"] = "/bin/sh"
+try:
+    gdb.execute(f"target remote | echo $$ > {pidfile}; exec {shlex.join(qemu)}")
+finally:
+    if user_shell is None:
+        del os.environ["SHELL"]
+    else:
+        os.environ["SHELL"] = user_shell
 
 arch = env.get("BC_ARCH") or "aarch64"
 k, u, loader = expect.elf_facts(kernel), expect.elf_facts(roottask), expect.elf_facts(image)

@@ -580,3 +580,43 @@ def test_stock_image_of_a_real_kernel(tmp_path, sel4_kernel):
     r2, v2, _ = run_check(tmp_path, image, "--kernel", sel4_kernel, "--roottask", Artifacts.roottask)
     assert r2.returncode in (0, 1), r2.stdout + r2.stderr
     assert all(f["status"] != "not_observed" or f.get("why") == "earlier link broken" for f in v2["findings"])
+
+
+# --- a bare environment ----------------------------------------------------------
+
+def _bare_environment(home):
+    """os.environ as cron or a CI runner may give it: no SHLVL, bash as the
+    user's shell, and a ~/.bashrc that prints a greeting and leaves a mark."""
+    home.mkdir()
+    (home / ".bashrc").write_text('echo "Welcome to the build host"\ntouch "$HOME/bashrc-was-read"\n')
+    env = {k: v for k, v in os.environ.items() if k != "SHLVL"}
+    env.update(HOME=str(home), SHELL="/bin/bash")
+    return env
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["aarch64", "riscv64"])
+def test_the_users_bashrc_never_reaches_gdbs_pipe_to_qemu(tmp_path, arch):
+    """gdb starts QEMU with `target remote | ...` through `$SHELL -c`, on a
+    socket. Bash started so without SHLVL reads ~/.bashrc (as under sshd):
+    the user's start-up work would be paid on every boot, and its greeting
+    would go down the pipe gdb reads the remote protocol from. bootcheck's
+    gdbs run that command with /bin/sh."""
+    env = _bare_environment(tmp_path / "home")
+    mark = tmp_path / "home" / "bashrc-was-read"
+    # The environment is one where it matters: a gdb left with it reads the file.
+    subprocess.run(["gdb-multiarch", "-nx", "-batch", "-ex", "target remote | exit 0"], env=env,
+                   capture_output=True, timeout=60)
+    assert mark.exists(), "bash in this environment did not read ~/.bashrc: the test proves nothing"
+    mark.unlink()
+    if arch == "aarch64":
+        kernel, roottask = Artifacts.standin_kernel, Artifacts.roottask
+    else:
+        kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
+        roottask = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
+    image = images.pack_ok(kernel, roottask, tmp_path / f"bare-{arch}.elf")
+    r = subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "check", str(image), "--out",
+                        str(tmp_path / "report")], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert last_line(r) == PASS_LINE
+    assert not mark.exists(), "a gdb of bootcheck check ran the user's ~/.bashrc"

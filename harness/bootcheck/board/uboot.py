@@ -98,7 +98,7 @@ class _Machine:
         else:
             plan = {"qemu": shlex.join([*argv, "-S", "-gdb", "stdio"]), "pidfile": self.pidfile,
                     "entry": capture_at, "out": self.state_path, "step": step}
-            env = dict(os.environ, BOOTCHECK_UBOOT_CAPTURE=json.dumps(plan))
+            env = gdbrun.gdb_environment(dict(os.environ, BOOTCHECK_UBOOT_CAPTURE=json.dumps(plan)))
             self.proc = subprocess.Popen([gdbrun.GDB, "-nx", "-batch", "-x", CAPTURE_SCRIPT],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True, env=env)

@@ -221,10 +221,23 @@ class GdbServer:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def gdb_environment(base=None):
+    """The environment for a gdb that starts QEMU with `target remote |`
+    (base: os.environ). gdb runs that command with `$SHELL -c` on a socket;
+    bash started that way with SHLVL unset (cron, a CI runner, a process with
+    a bare environment) reads ~/.bashrc as if under sshd: the user's start-up
+    work (on this project's hosts, pyenv's: 0.85 CPU-s) runs on every boot,
+    and what it prints goes into the pipe gdb reads the remote protocol from.
+    /bin/sh (dash) reads no startup file when not interactive."""
+    env = dict(os.environ if base is None else base)
+    env["SHELL"] = "/bin/sh"
+    return env
+
+
 def _environment():
     """The environment a gdb gets; pytest's name of the running test, which
     changes with every test, does not count."""
-    env = dict(os.environ)
+    env = gdb_environment()
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..kernel import arch as arch_facts
-from .gdbrun import kill_qemu
+from .gdbrun import gdb_environment, kill_qemu
 from .qemu_machine import machine_argv
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -95,7 +95,8 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None):
     start = time.monotonic()
     with open(out_path, "w") as out:
         proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", script], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                env=gdb_environment())
     try:
         done_at = None
         while proc.poll() is None:

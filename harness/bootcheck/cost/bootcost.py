@@ -121,10 +121,12 @@ def _stop_qemu(pidfile):
 
 
 def _run_gdb(script, out_path, pidfile, timeout, notes):
+    from ..boot.gdbrun import gdb_environment
     with open(out_path, "w") as out:
         proc = subprocess.Popen([GDB, "-nx", "-q", "-batch", "-x", script],
                                 stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env=gdb_environment())
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from . import bootcost
 from ..kernel import expect
+from ..boot.gdbrun import gdb_environment
 from ..boot.qemu_machine import machine_argv, machine_for
 
 # Our loader (loader/arch/aarch64, loader/common). Validation (the payload archive,
@@ -250,7 +251,7 @@ def measure(image, kernel_elf, label=None, spec=None, machine=None, cpu="cortex-
         with open(os.path.join(work, "gdb.out"), "w") as log:
             proc = subprocess.Popen([bootcost.GDB, "-nx", "-q", "-batch", "-x", script],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True, env=gdb_environment())
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
