@@ -42,7 +42,11 @@ gcc_include = $(if $(filter undefined,$(origin gcc_include_of_$(1))),$(eval \
 # libc header is ever seen; only GCC's own freestanding headers (stdint.h,
 # stddef.h, stdarg.h, stdbool.h) and the project's.
 TARGET_INCLUDE = $(call gcc_include,$(CC_TARGET))
-TARGET_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+# Debug info names the checkout as ".": the same sources give the same ELF
+# bytes wherever they are cloned, so the payload's layout, and the loader's
+# instruction count that copies it, do not depend on the checkout's path.
+REPRO_CFLAGS  = -ffile-prefix-map=$(CURDIR)=.
+TARGET_CFLAGS = $(REPRO_CFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                  -nostdinc -isystem $(TARGET_INCLUDE) \
                  -fno-pic -fno-pie -mcpu=cortex-a53 -mstrict-align -fno-stack-protector \
                  -fno-asynchronous-unwind-tables -mgeneral-regs-only

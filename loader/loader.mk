@@ -73,7 +73,7 @@ RISCV_INCLUDE      = $(call gcc_include,$(RISCV_CC))
 # lp64 (no FP registers: the loader never touches the FPU, which the firmware
 # may leave off) and medany (it is linked at 0x80200000, above 2 GiB).
 RISCV_ARCH_FLAGS   := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
-RISCV_LOADER_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+RISCV_LOADER_CFLAGS = $(REPRO_CFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                        -nostdinc -isystem $(RISCV_INCLUDE) $(RISCV_ARCH_FLAGS) -fno-pic -fno-pie \
                        -fno-stack-protector -fno-asynchronous-unwind-tables \
                        -fno-tree-loop-distribute-patterns

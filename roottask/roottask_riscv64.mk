@@ -14,7 +14,7 @@ include roottask/roottask.mk
 RV_CROSS          ?= riscv64-linux-gnu-
 RV_CC             := $(RV_CROSS)gcc
 RV_TARGET_INCLUDE = $(call gcc_include,$(RV_CC))
-RV_TARGET_CFLAGS  = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+RV_TARGET_CFLAGS  = $(REPRO_CFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                      -nostdinc -isystem $(RV_TARGET_INCLUDE) \
                      -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
                      -mno-relax -msmall-data-limit=0 -fno-stack-protector \

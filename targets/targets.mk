@@ -167,7 +167,7 @@ STANDIN_RV_ARCH_SRCS   := head.S entry.S sbi.c vspace.c trap.c boot_arch.c inv_v
 STANDIN_RV_SMP_SRCS    := smp_arch.c
 STANDIN_RV_CONFIGS     := up mcs smp$(STANDIN_SMP_NODES) mcs-smp$(STANDIN_SMP_NODES)
 # No libgcc: Debian ships riscv64's only for lp64d, and nothing here needs it.
-STANDIN_RV_CFLAGS = -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
+STANDIN_RV_CFLAGS = $(REPRO_CFLAGS) -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -fno-builtin \
                      -nostdinc -isystem $(call gcc_include,$(STANDIN_RV_CC)) \
                      -fno-pic -fno-pie -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
                      -mno-relax -fno-stack-protector -fno-asynchronous-unwind-tables \
