@@ -110,6 +110,25 @@ include loader/loader.mk
 include $(sort $(filter-out loader/loader.mk,$(wildcard loader/*.mk targets/*.mk targets/*/*.mk \
     roottask/*.mk fixtures/*.mk fixtures/*/*.mk harness/*.mk harness/*/*.mk)))
 
+# make rebuilds what is older than its sources, not what was compiled with
+# other flags. The definitions of the target builds' flags (unexpanded: no
+# compiler is asked anything) are kept in $(BUILD)/flags.stamp; when they
+# differ, the objects are removed before anything is made, so a change of
+# flags reaches every image. Not under make -n, which changes nothing.
+TARGET_FLAG_VARS := REPRO_CFLAGS TARGET_CFLAGS TARGET_LDFLAGS LOADER_CFLAGS RISCV_LOADER_CFLAGS \
+    ROOTTASK_CFLAGS COMPONENT_CFLAGS RV_TARGET_CFLAGS RV_ROOTTASK_CFLAGS RV_COMPONENT_CFLAGS \
+    STANDIN_CFLAGS STANDIN_RV_CFLAGS ALTLOADER_CFLAGS RVALT_CFLAGS STANDIN_RV_FIX_CFLAGS
+TARGET_FLAGS_NOW := $(foreach v,$(TARGET_FLAG_VARS),$(v)=$(value $(v));)
+ifneq ($(wildcard $(BUILD)/.),)
+ifneq ($(file <$(BUILD)/flags.stamp),$(TARGET_FLAGS_NOW))
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+$(if $(wildcard $(BUILD)/flags.stamp),$(info make: the target builds' flags changed: their objects are rebuilt))
+$(shell find $(BUILD) -path $(BUILD)/deps -prune -o -name '*.o' -type f -exec rm -f {} +)
+$(file >$(BUILD)/flags.stamp,$(TARGET_FLAGS_NOW))
+endif
+endif
+endif
+
 deps:
 	./.ci/install-deps
 	@# Debian's arm64 Linux kernel for the Linux tests (harness/uboot.mk); without

@@ -232,3 +232,20 @@ def test_an_image_for_another_filesystem_is_put_in_place_whole(tmp_path):
         assert [p for p in tmp_path.iterdir() if p.name.startswith("bootcheck-pack.")] == []
     finally:
         shutil.rmtree(there, ignore_errors=True)
+
+
+@pytest.mark.parametrize("arch", ["aarch64", "riscv64"])
+def test_an_image_does_not_name_the_checkout(tmp_path, arch):
+    """The payload carries whole ELF files, debug info included; a checkout's
+    path in that debug info would change the files' sizes with the clone's
+    location, and with them the payload's layout and the loader's
+    instruction count (make bench). -ffile-prefix-map names it '.'."""
+    if arch == "aarch64":
+        kernel, roottask = Artifacts.standin_kernel, Artifacts.roottask
+    else:
+        kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
+        roottask = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
+    image = images.pack_ok(kernel, roottask, tmp_path / f"where-{arch}.elf")
+    with open(image, "rb") as f:
+        data = f.read()
+    assert os.path.realpath(ROOT).encode() not in data, "the image names the checkout's path"
