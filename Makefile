@@ -113,17 +113,23 @@ include $(sort $(filter-out loader/loader.mk,$(wildcard loader/*.mk targets/*.mk
 # make rebuilds what is older than its sources, not what was compiled with
 # other flags. The definitions of the target builds' flags (unexpanded: no
 # compiler is asked anything) are kept in $(BUILD)/flags.stamp; when they
-# differ, the objects are removed before anything is made, so a change of
-# flags reaches every image. Not under make -n, which changes nothing.
+# differ, everything built is removed before anything is made (objects are
+# also made as side effects of archives and links), but for what make deps
+# fetched ($(BUILD)/deps), a running test run's cache and a LAVA instance.
+# Not under make -n, which changes nothing.
 TARGET_FLAG_VARS := REPRO_CFLAGS TARGET_CFLAGS TARGET_LDFLAGS LOADER_CFLAGS RISCV_LOADER_CFLAGS \
     ROOTTASK_CFLAGS COMPONENT_CFLAGS RV_TARGET_CFLAGS RV_ROOTTASK_CFLAGS RV_COMPONENT_CFLAGS \
     STANDIN_CFLAGS STANDIN_RV_CFLAGS ALTLOADER_CFLAGS RVALT_CFLAGS STANDIN_RV_FIX_CFLAGS
 TARGET_FLAGS_NOW := $(foreach v,$(TARGET_FLAG_VARS),$(v)=$(value $(v));)
+BUILD_KEPT := deps run-cache lava-instance flags.stamp
 ifneq ($(wildcard $(BUILD)/.),)
 ifneq ($(file <$(BUILD)/flags.stamp),$(TARGET_FLAGS_NOW))
 ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
-$(if $(wildcard $(BUILD)/flags.stamp),$(info make: the target builds' flags changed: their objects are rebuilt))
-$(shell find $(BUILD) -path $(BUILD)/deps -prune -o -name '*.o' -type f -exec rm -f {} +)
+BUILT_WITH_OTHER_FLAGS := $(filter-out $(addprefix $(BUILD)/,$(BUILD_KEPT)),$(wildcard $(BUILD)/*))
+ifneq ($(BUILT_WITH_OTHER_FLAGS),)
+$(info make: the target builds' flags are not those $(BUILD) was built with: rebuilding it ($(BUILD)/deps is kept))
+$(shell rm -rf $(BUILT_WITH_OTHER_FLAGS))
+endif
 $(file >$(BUILD)/flags.stamp,$(TARGET_FLAGS_NOW))
 endif
 endif
