@@ -20,8 +20,8 @@ from bootcheck.check import checkrun  # noqa: E402
 from bootcheck.cost import bootcost, costtrend, loader_phases, rv_bench  # noqa: E402
 from bootcheck.kernel import expect, target  # noqa: E402
 from bootcheck.pack import images  # noqa: E402
-from bootcheck.reports import checkreport  # noqa: E402
 from bootcheck.pack.images import ROOT  # noqa: E402
+from bootcheck.reports import checkreport  # noqa: E402
 
 
 def payload_bytes(kernel, roottask):

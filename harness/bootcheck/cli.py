@@ -8,10 +8,10 @@ import os
 import re
 import sys
 
-from .reports import checkreport
-from .check import checkrun, contract
 from .board import linux_check
 from .boot import progress
+from .check import checkrun, contract
+from .reports import checkreport
 
 DESCRIPTION = """\
 Judge a loader image (bootcheck's own, seL4's stock elfloader, or any other)

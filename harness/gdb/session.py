@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 import gdb  # noqa: E402
 
 from bcgdb import commands, stage, target  # noqa: E402
-from bootcheck.kernel import expect  # noqa: E402
 from bootcheck.boot.qemu_machine import machine_argv  # noqa: E402
+from bootcheck.kernel import expect  # noqa: E402
 
 env = os.environ
 image, kernel, roottask = env["BC_IMAGE"], env["BC_KERNEL"], env["BC_ROOTTASK"]

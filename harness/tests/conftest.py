@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bootcheck.kernel import arch as arch_facts  # noqa: E402
-from bootcheck.pack import images, runcache  # noqa: E402
 from bootcheck.boot import qemu, qemu_machine  # noqa: E402
+from bootcheck.kernel import arch as arch_facts  # noqa: E402
 from bootcheck.kernel import target  # noqa: E402
+from bootcheck.pack import images, runcache  # noqa: E402
 
 pytest_plugins = ["bootcheck.reports.report"]   # reports/report.html, summary.md, results.json
 

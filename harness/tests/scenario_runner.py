@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from bootcheck.check import checkrun, contract, diagnosis
 from bootcheck.boot import gdbrun, qemu_machine, scenario
+from bootcheck.check import checkrun, contract, diagnosis
 from bootcheck.pack import images
 
 from conftest import BUILD, REPORTS, ROOT, Artifacts, sel4_kernel_of_flavour, sel4_kernels_of_flavour

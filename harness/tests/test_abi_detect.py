@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from bootcheck.kernel import expect
 from bootcheck.boot import qemu_machine
+from bootcheck.kernel import expect
 
 from conftest import KERNEL_PARAMS, ROOT, kernel_choice
 from spawn_support import detected_abi, facts, sel4abi

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from bootcheck.cost import bootcost, loader_phases
 from bootcheck.boot import insn_trace, qemu_machine
+from bootcheck.cost import bootcost, loader_phases
 from bootcheck.pack import runcache
 from conftest import KERNEL_PARAMS, sel4_kernel_path, virt_dtb_for
 

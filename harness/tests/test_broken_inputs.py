@@ -11,8 +11,8 @@ import os
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck.pack import images
 from bootcheck.boot import qemu_machine
+from bootcheck.pack import images
 
 BUILD = os.environ.get("BUILD", os.path.join(images.ROOT, "build"))
 MANIFEST = os.path.join(BUILD, "fixtures", "broken", "cases.json")

@@ -15,10 +15,10 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import qemu_machine
 from bootcheck.check import contract
 from bootcheck.kernel import expect, facts, target
 from bootcheck.pack import images
-from bootcheck.boot import qemu_machine
 
 from check_runs import run_check
 from conftest import BUILD, ROOT, Artifacts, virt_dtb_for

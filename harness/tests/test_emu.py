@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import qemu, qemu_machine
 from bootcheck.check import emu
 from bootcheck.kernel import expect
 from bootcheck.pack import images, runcache, tinyelf
-from bootcheck.boot import qemu, qemu_machine
 from conftest import BUILD, SEL4_PARAMS, Artifacts, qemu_dtb_for, sel4_kernel_path, virt_dtb_for
 
 pytestmark = pytest.mark.emu

@@ -17,10 +17,10 @@ import time
 
 import pytest
 
+from bootcheck.board import uboot
+from bootcheck.boot import qemu, qemu_machine
 from bootcheck.kernel import expect
 from bootcheck.pack import images
-from bootcheck.boot import qemu, qemu_machine
-from bootcheck.board import uboot
 from conftest import Artifacts
 from scenario_runner import run_scenario
 

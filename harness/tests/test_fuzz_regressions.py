@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from bootcheck.pack import images
 from bootcheck.boot import qemu
+from bootcheck.pack import images
 
 ROOT = images.ROOT
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))

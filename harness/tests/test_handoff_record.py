@@ -13,10 +13,10 @@ import subprocess
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from bootcheck.boot.qemu import DEFAULT_STOP_PATTERNS
 from bootcheck.check import emu
 from bootcheck.kernel import expect
 from bootcheck.pack import images
-from bootcheck.boot.qemu import DEFAULT_STOP_PATTERNS
 from conftest import BUILD, qemu_dtb_for, virt_dtb_for
 
 RECORD_SIZE = 8 * len(expect.RECORD_FIELDS)

@@ -59,8 +59,8 @@ import os
 import sys
 
 sys.path.insert(0, {harness!r})
-from bootcheck.pack import images
 from bootcheck.boot import qemu
+from bootcheck.pack import images
 
 
 def test_spins_until_interrupted(tmp_path):

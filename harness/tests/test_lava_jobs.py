@@ -12,10 +12,10 @@ import subprocess
 
 import pytest
 
-from bootcheck.kernel import arch as arch_facts
-from bootcheck.lava import lava_jobs, lava_local, lava_results
 from bootcheck.boot import qemu_machine, scenario
+from bootcheck.kernel import arch as arch_facts
 from bootcheck.kernel import target
+from bootcheck.lava import lava_jobs, lava_local, lava_results
 
 from conftest import BUILD, ROOT, Artifacts
 from lava_support import dispatcher, generated, job_files, load, require_lava_run

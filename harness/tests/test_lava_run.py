@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bootcheck.kernel import expect, target
-from bootcheck.pack import images
 from bootcheck.lava import lava_jobs, lava_local, lava_results
+from bootcheck.pack import images
 
 from conftest import BUILD, ROOT, SEL4_KERNELS
 from lava_support import (cases, dispatcher, generated, job_files, load, require_lava_run, shared_runner,

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from bootcheck.check import emu
 from bootcheck.board import linux_loader, uboot_linux
 from bootcheck.boot import qemu_machine
+from bootcheck.check import emu
 from check_runs import run_cli
 from conftest import BUILD, REPORTS
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bootcheck.kernel import expect
 from bootcheck.boot import qemu_machine
 from bootcheck.boot.qemu import DEFAULT_STOP_PATTERNS
+from bootcheck.kernel import expect
 
 pytestmark = pytest.mark.qemu
 

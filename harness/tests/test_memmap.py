@@ -7,9 +7,9 @@ import types
 
 import pytest
 
-from bootcheck.reports import bootchain, memmap, report_chain_svg, report_memmap_svg
-from bootcheck.check import contract
 from bootcheck.boot import qemu_machine
+from bootcheck.check import contract
+from bootcheck.reports import bootchain, memmap, report_chain_svg, report_memmap_svg
 
 pytestmark = [pytest.mark.unit]
 
@@ -167,9 +167,9 @@ def test_smp_lanes_one_per_core():
 def test_cli_prints_the_map_above_the_diagnosis(monkeypatch, capsys):
     """`make check`'s last line stays the diagnosis; the map comes right
     above it."""
+    from bootcheck import cli
     from bootcheck.check import checkrun
     from bootcheck.reports import checkreport
-    from bootcheck import cli
     findings = [finding(r, "pass") for r, _ in contract.CHAIN]
     findings[contract.CHAIN_ORDER["dtb"]] = finding("dtb", "fail")
     verdict = checkrun.Verdict(image="/x/img.elf", kernel="k", roottask="u", payload="files", machine=qemu_machine.VIRT,

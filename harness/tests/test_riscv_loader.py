@@ -17,9 +17,9 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import gdbrun, qemu_machine
 from bootcheck.kernel import arch as arch_facts
 from bootcheck.kernel import expect, target
-from bootcheck.boot import gdbrun, qemu_machine
 from bootcheck.pack import images, runcache, tinyelf
 from conftest import BUILD, ROOT, SEL4_KERNELS, sel4_kernel_path
 

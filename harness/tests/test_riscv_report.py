@@ -15,8 +15,8 @@ import pytest
 
 from bootcheck.check import checkrun
 from bootcheck.kernel import expect, target
-from bootcheck.reports import memmap
 from bootcheck.pack import images as images_mod
+from bootcheck.reports import memmap
 
 import rvalt_support
 from conftest import BUILD, SEL4_KERNELS

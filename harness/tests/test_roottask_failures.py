@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from bootcheck.kernel import bootlog, expect, roottask_failures, target
 from bootcheck.check import contract
+from bootcheck.kernel import bootlog, expect, roottask_failures, target
 
 from conftest import Artifacts
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from bootcheck.pack import images
 from bootcheck.cost import rv_bench
+from bootcheck.pack import images
 from conftest import BUILD
 
 EMU_RV = os.path.join(BUILD, "harness", "riscv64", "emu-check")

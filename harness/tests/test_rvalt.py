@@ -18,9 +18,9 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import qemu_machine
 from bootcheck.kernel import arch as arch_facts
 from bootcheck.kernel import expect, target
-from bootcheck.boot import qemu_machine
 
 import rvalt_support
 from conftest import BUILD, ROOT, SEL4_KERNELS

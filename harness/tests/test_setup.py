@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
-from bootcheck.pack import images
 from bootcheck.boot import qemu_machine
 from bootcheck.boot.qemu_machine import machine_argv
+from bootcheck.pack import images
 
 pytestmark = pytest.mark.unit
 ROOT = images.ROOT

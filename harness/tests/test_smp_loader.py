@@ -14,10 +14,10 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import qemu_machine
 from bootcheck.check import emu
 from bootcheck.kernel import expect
 from bootcheck.pack import images
-from bootcheck.boot import qemu_machine
 
 import check_runs
 from check_runs import run_cli

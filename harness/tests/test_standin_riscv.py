@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from bootcheck.kernel import arch as arch_facts
 from bootcheck.boot import qemu_machine
+from bootcheck.kernel import arch as arch_facts
 from conftest import BUILD, ROOT
 
 # Real kernels of both architectures come here; each test picks its own.

@@ -33,9 +33,9 @@ import subprocess
 
 import pytest
 
+from bootcheck.boot import gdbrun, qemu_machine
 from bootcheck.kernel import arch as arch_facts
 from bootcheck.kernel import expect, target
-from bootcheck.boot import gdbrun, qemu_machine
 
 from conftest import BUILD, ROOT, SEL4_KERNELS, Artifacts
 from standin_support import rv_build_path

@@ -36,9 +36,9 @@ import subprocess
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from bootcheck.boot.qemu_machine import VIRT, machine_argv
 from bootcheck.kernel import expect, target
 from bootcheck.pack import images
-from bootcheck.boot.qemu_machine import VIRT, machine_argv
 from conftest import SEL4_SMP_PARAMS, sel4_smp_kernel_path
 from spawn_support import facts
 from standin_support import paired_build, require_build

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from bootcheck.kernel import bootlog, expect, target
-from bootcheck.check import emu
-from bootcheck.boot import qemu_machine
 from bootcheck.board import uboot
 from bootcheck.board.uboot_console import Console, ConsoleTimeout, make_fifos
+from bootcheck.boot import qemu_machine
+from bootcheck.check import emu
+from bootcheck.kernel import bootlog, expect, target
 from conftest import BUILD, REPORTS, SEL4_PARAMS, _safe_name, kernel_choice
 from test_boot_e2e import STAGES
 

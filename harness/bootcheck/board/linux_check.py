@@ -11,12 +11,12 @@ import shutil
 import struct
 import tempfile
 
-from ..reports import bootchain, checkreport, memmap
+from ..boot import progress as progress_mod
+from ..boot import qemu_machine
 from ..check import checkrun
 from ..kernel import expect
+from ..reports import bootchain, checkreport, memmap
 from . import linux_contract, linux_loader
-from ..boot import qemu_machine
-from ..boot import progress as progress_mod
 
 CPIO_MAGIC = b"070701"
 

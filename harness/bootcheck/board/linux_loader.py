@@ -11,9 +11,9 @@ import tempfile
 import time
 
 from ..boot import gdbrun
-from . import linux_contract, uboot
-from ..pack import runcache
 from ..boot.qemu_machine import machine_argv
+from ..pack import runcache
+from . import linux_contract, uboot
 from .uboot_console import Console, make_fifos
 
 END_LINES = ("reboot: Power down", "Kernel panic")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from ..kernel import arch as arch_facts
 from ..kernel import bootlog, target
-from . import qemu_machine
 from ..kernel import facts as facts_mod
+from . import qemu_machine
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "gdb"))
 from bcgdb import expr, pagetable  # noqa: E402

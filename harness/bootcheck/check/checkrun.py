@@ -25,13 +25,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..kernel import arch as arch_facts
-from ..reports import bootchain, memmap
-from . import contract, rv_contract
-from ..kernel import expect, roottask_failures
 from ..boot import gdbrun, qemu_machine, rv_gdb
-from ..reports import rv_pictures
 from ..boot import progress as progress_mod
+from ..kernel import arch as arch_facts
+from ..kernel import expect, roottask_failures
+from ..reports import bootchain, memmap
+from ..reports import rv_pictures
+from . import contract, rv_contract
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ADDR2LINE = os.environ.get("ADDR2LINE", "aarch64-linux-gnu-addr2line")

@@ -10,8 +10,8 @@ hart enters with the same a0..a5, its hart id in a6 and a core id in a7.
 The links after the kernel entry (init_kernel, the root task's first context,
 its entry in U-mode and its run) are seen by QEMU + GDB (bootcheck.boot.rv_gdb)."""
 
-from . import contract
 from ..kernel import expect
+from . import contract
 
 PAGE = expect.PAGE
 Finding = contract.Finding

@@ -41,9 +41,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from . import bootcost
 from ..pack import images
 from ..pack.images import ROOT
+from . import bootcost
 
 HISTORY = os.path.join(ROOT, "reports", "cost-history.json")
 KEEP = 100                       # entries kept in the file

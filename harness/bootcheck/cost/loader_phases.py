@@ -27,10 +27,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from . import bootcost
-from ..kernel import expect
 from ..boot.gdbrun import gdb_environment
 from ..boot.qemu_machine import machine_argv, machine_for
+from ..kernel import expect
+from . import bootcost
 
 # Our loader (loader/arch/aarch64, loader/common). Validation (the payload archive,
 # both ELFs, the placement plan) is its own phase; the DTB phase is

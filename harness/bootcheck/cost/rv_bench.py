@@ -12,10 +12,10 @@ import os
 import subprocess
 import tempfile
 
-from ..pack import images
-from . import loader_phases
 from ..boot import qemu_machine
 from ..kernel import target
+from ..pack import images
+from . import loader_phases
 
 # Our riscv64 loader (loader/arch/riscv64, loader/common): the DTB phase is
 # the header check, the validating scan and reading its facts; load_elf's own

@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..kernel import arch as arch_facts
-from ..pack import images
 from ..boot import qemu, qemu_machine, scenario
+from ..kernel import arch as arch_facts
 from ..kernel import target
+from ..pack import images
 from ..pack.images import ROOT
 
 SCENARIO_DIR = os.path.join(ROOT, "scenarios")

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from . import lava_fork
 from ..boot import progress
+from . import lava_fork
 
 LAVA_RUN = os.environ.get("LAVA_RUN", "lava-run")
 # lava_common.constants.DISPATCHER_DOWNLOAD_DIR: where lava-run makes its

@@ -11,8 +11,8 @@ OpenSBI's own banner."""
 
 import re
 
-from . import bootchain, memmap
 from ..kernel import expect
+from . import bootchain, memmap
 
 # OpenSBI's banner (lib/sbi/sbi_init.c): the firmware image and the domain's
 # memory regions; one with no permissions, "()", is M-mode only (PMP).
@@ -168,8 +168,8 @@ def pictures(image, inp, report, serial, findings, work, mem, cpus, build_dir):
     for this -smp into work, or the 1-hart one make builds beside emu-check)."""
     import os
     import subprocess
-    from ..kernel import arch as arch_facts
     from ..boot import qemu_machine
+    from ..kernel import arch as arch_facts
     facts = arch_facts.facts("riscv64")
     blob = None
     candidates = [os.path.join(work, "qemu.dtb")]
