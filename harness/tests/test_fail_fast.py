@@ -14,11 +14,13 @@ import os
 import re
 import subprocess
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from bootcheck.board import uboot
-from bootcheck.boot import qemu, qemu_machine
+from bootcheck.boot import gdbrun, qemu, qemu_machine
+from bootcheck.check import contract, rv_contract
 from bootcheck.kernel import expect
 from bootcheck.pack import images
 from conftest import Artifacts
@@ -267,3 +269,65 @@ def test_uboot_watch_decides_on_a_line_read_with_the_echo():
     took = time.monotonic() - began
     assert stopped_on is None and decider.line == GAVE_UP, (stopped_on, decider.line)
     assert took < qemu.DECIDED_QUIET + 1.0, took
+
+
+# --- a kernel that waits for cores nobody starts -----------------------------------
+# seL4 13.0.0-rv64-smp4's console behind rvalt (which starts no other hart):
+# its memory regions, then silence, forever.
+REGIONS_13 = ("Bootstrapping kernel\nInitializing PLIC...\navailable phys memory regions: 1\n"
+              "  [80200000..140000000]\nreserved virt address space regions: 3\n"
+              "  [ffffffc084000000..ffffffc084032000]\n")
+REASON = "the loader started 0 of the 3 other harts the kernel needs"
+
+
+@pytest.mark.parametrize("console", [REGIONS_13, REGIONS_13.replace("available", "Available")
+                                     .replace("reserved", "Reserved").replace("]\n", ")\n")],
+                         ids=["13.0-words", "16.0-words"])
+def test_a_kernel_waiting_for_cores_nobody_starts_ends_after_its_regions_and_silence(console):
+    w = gdbrun.WaitingForever(lambda: REASON)
+    assert w.ended("Bootstrapping kernel\n", quiet_since=0.0, now=60.0) is None     # not yet at its wait
+    assert w.ended(console, quiet_since=10.0, now=10.0 + gdbrun.WAITING_QUIET - 0.1) is None
+    assert w.ended(console, quiet_since=10.0, now=10.0 + gdbrun.WAITING_QUIET) == (
+        f"serial silent for 2 s after seL4's memory regions, and {REASON}")
+
+
+def test_a_wait_the_emulation_did_not_decide_runs_to_the_budget():
+    decided = []
+    w = gdbrun.WaitingForever(lambda: decided[0] if decided else None)
+    assert w.ended(REGIONS_13, quiet_since=0.0, now=60.0) is None
+    decided.append(REASON)          # the emulation's report came in meanwhile
+    assert w.ended(REGIONS_13, quiet_since=0.0, now=60.0).endswith(REASON)
+
+
+def _inputs(nodes):
+    t = SimpleNamespace(cores=nodes, nodes=nodes)
+    return SimpleNamespace(target=t, nodes=nodes)
+
+
+@pytest.mark.parametrize("outcome, cores, nodes, left", [
+    ("reached_kernel", 0, 4, "the loader started 0 of the 3 other cores the kernel needs with PSCI CPU_ON: "
+                             "seL4's boot core waits for them forever"),
+    ("reached_kernel", 2, 4, "the loader started 2 of the 3 other cores the kernel needs with PSCI CPU_ON: "
+                             "seL4's boot core waits for them forever"),
+    ("reached_kernel", 3, 4, None),           # all started: whether they arrive is QEMU's to show
+    ("reached_kernel", 0, 1, None),           # a single-core kernel waits for nobody
+    ("exception", 0, 4, None),                # the loader never got to the kernel in emulation
+])
+def test_which_unstarted_cores_decide_the_boot(outcome, cores, nodes, left):
+    report = {"outcome": outcome, "observations": {"cores": [{"state": "entered"}] * cores}}
+    assert contract.cores_left_unstarted(_inputs(nodes), report) == left
+
+
+@pytest.mark.parametrize("states, left", [
+    (["entered the kernel"] + ["never started"] * 3,
+     "the loader started 0 of the 3 other harts the kernel needs with SBI hart_start: "
+     "seL4's boot hart waits for them forever"),
+    (["entered the kernel", "entered the kernel"] + ["never started"] * 2,
+     "the loader started 1 of the 3 other harts the kernel needs with SBI hart_start: "
+     "seL4's boot hart waits for them forever"),
+    (["entered the kernel"] * 3 + ["running (did not reach the kernel)"], None),   # started
+])
+def test_which_unstarted_harts_decide_the_boot(states, left):
+    report = {"outcome": "reached_kernel", "observations": {"harts": [{"state": s} for s in states]}}
+    assert rv_contract.harts_left_unstarted(_inputs(4), report) == left
+    assert rv_contract.harts_left_unstarted(_inputs(4), dict(report, outcome="budget")) is None

@@ -137,6 +137,25 @@ def _skip_smp_for_good(fid, kernel):
         pytest.skip(f"{fid} is an SMP kernel and rvalt starts no other hart")
 
 
+def test_on_real_smp_sel4_the_check_ends_at_its_wait(rv_kernel, tmp_path):
+    """rvalt starts no other hart: real SMP seL4 prints its memory regions,
+    then waits for them forever. The emulation decided that no hart will
+    come, so the check's QEMU boot ends at that wait, not at its budget, and
+    the verdict says why."""
+    fid, kernel = rv_kernel
+    t = target.read(kernel)
+    if fid == "standin" or t.nodes <= 1:
+        pytest.skip(f"{fid} is not a real SMP seL4 kernel (SEL4_KERNEL=\".../16.0.0-rv64-smp4/kernel.elf\")")
+    roottask = _roottask()
+    r, v, _ = rvalt_support.check(tmp_path, _images(tmp_path, kernel, roottask)["good"], kernel, roottask)
+    assert r.returncode == 1, r.stdout + r.stderr
+    user = next(f for f in v["findings"] if f["rule"] == "user_context")
+    assert user["sentence"].startswith(
+        "seL4 never reached restore_user_context (serial silent for 2 s after seL4's memory regions, and the "
+        f"loader started 0 of the {t.nodes - 1} other harts the kernel needs with SBI hart_start: seL4's boot "
+        "hart waits for them forever); last serial line: '  ["), user["sentence"]
+
+
 def test_good_image_boots_to_the_root_task(rv_kernel, tmp_path):
     fid, kernel = rv_kernel
     _skip_smp_for_good(fid, kernel)

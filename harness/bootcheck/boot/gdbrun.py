@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..kernel import bootlog
 from . import qemu
 from .qemu_machine import machine_argv
 
@@ -33,6 +34,36 @@ GRACE_SECONDS = 10.0
 # `stalled`): once QEMU's console has printed the same last line and stayed
 # silent this long, the boot is where the emulation's ended.
 STALLED_QUIET = 2.0
+# A kernel the emulation saw get fewer cores than it waits for (see run's
+# `waits_forever`): seL4 prints its memory regions, then waits in init_kernel
+# for the other cores, silently, forever. Once it has printed them and been
+# silent this long, the boot can only go on waiting.
+WAITING_QUIET = 2.0
+
+
+class WaitingForever:
+    """Says when a boot waits for cores nobody will start. reason() gives,
+    once the emulation of the same image has decided it, which cores the
+    loader left unstarted (else None); the boot ends once seL4 has printed
+    its memory regions (the last lines before its wait) and the console has
+    been silent WAITING_QUIET s since."""
+
+    def __init__(self, reason):
+        self.reason = reason
+        self._length = -1
+        self._regions_printed = False
+
+    def ended(self, serial, quiet_since, now):
+        """Why the boot ends now, or None."""
+        why = self.reason()
+        if why is None:
+            return None
+        if len(serial) != self._length:
+            self._length = len(serial)
+            self._regions_printed = bool(bootlog.parse(serial).headers)
+        if self._regions_printed and now - quiet_since >= WAITING_QUIET:
+            return f"serial silent for {WAITING_QUIET:g} s after seL4's memory regions, and {why}"
+        return None
 
 
 @dataclass
@@ -280,7 +311,7 @@ def close_servers():
 
 
 def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, linger=None, smp=1,
-        firmware=None, fail_fast=True, cancel=None, stalled=None):
+        firmware=None, fail_fast=True, cancel=None, stalled=None, waits_forever=None):
     """plan: the dict bootcheck.boot.scenario built (without the run-specific paths).
     linger: end the run this many seconds after the last stop was reached
     (None: run on until an end_on line, shutdown or the time budget).
@@ -295,7 +326,10 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     loader take an exception before the kernel, the last console line it
     printed then (else None): the run ends when QEMU's console ends with that
     line and has been silent for STALLED_QUIET s, instead of at the budget
-    (the guest loops in the exception vectors; gdb then reads where)."""
+    (the guest loops in the exception vectors; gdb then reads where).
+    waits_forever: a callable giving, once the emulation of the same image
+    saw the loader start fewer cores than the kernel waits for, which (else
+    None): the run ends as WaitingForever says, not at the budget."""
     rundir = tempfile.mkdtemp(prefix="bcg", dir=_socket_safe_tmpdir())
     serial_log = os.path.join(rundir, "serial.log")
     monitor = os.path.join(rundir, "mon.sock")
@@ -326,6 +360,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     ended_by = None
     decider = qemu.Decider() if fail_fast else None
     decided = None
+    waiting = WaitingForever(waits_forever) if waits_forever is not None else None
     killed = False
     last_stop_sent = 0.0
     serial_length, serial_changed = 0, start
@@ -353,6 +388,8 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
                       and _last_line(serial) == stalled_at):
                     ended_by = (f"serial silent for {STALLED_QUIET} s after {stalled_at!r}, where the "
                                 "emulation saw the loader take an exception")
+                elif waiting is not None and (waited := waiting.ended(serial, serial_changed, now)):
+                    ended_by = waited
                 elif linger is not None and os.path.exists(plan["all_reached_flag"]):
                     reached_at = os.path.getmtime(plan["all_reached_flag"])
                     if time.time() - reached_at > linger:

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 
 from ..kernel import arch as arch_facts
-from .gdbrun import gdb_environment, kill_qemu
+from . import qemu
+from .gdbrun import WaitingForever, gdb_environment, kill_qemu
 from .qemu_machine import machine_argv
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -75,10 +76,13 @@ class RvRun:
     elapsed: float = 0.0
 
 
-def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None):
+def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None, fail_fast=True, waits_forever=None):
     """stops: [(name, address)] in boot order. After the last stop, the
     guest runs `linger` seconds more so the root task's first lines reach the
-    serial log. cancel: a threading.Event; once set, the run ends at once."""
+    serial log. cancel: a threading.Event; once set, the run ends at once.
+    fail_fast: also end shortly after a serial line that decides the boot
+    failed (qemu.Decider), as gdbrun.run does. waits_forever: as gdbrun.run's
+    (harts the loader left unstarted: the run ends as WaitingForever says)."""
     facts = arch_facts.facts("riscv64")
     work = tempfile.mkdtemp(prefix="bcrv")
     serial = os.path.join(work, "serial.log")
@@ -97,9 +101,26 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None):
         proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", script], stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 env=gdb_environment())
+    decider = qemu.Decider() if fail_fast else None
+    waiting = WaitingForever(waits_forever) if waits_forever is not None else None
+    serial_length, serial_changed = 0, start
     try:
         done_at = None
         while proc.poll() is None:
+            now = time.monotonic()
+            console = _read(serial)
+            if len(console) != serial_length:
+                serial_length, serial_changed = len(console), now
+            if decider is not None:
+                decider.update(console, now)
+                decided = decider.ended(now)
+                if decided is not None:
+                    result.ended = (f"serial line {decided!r}, which decides the boot failed "
+                                    f"(run ended {now - decider.seen_at:.1f} s after it)")
+                    break
+            if waiting is not None and (waited := waiting.ended(console, serial_changed, now)):
+                result.ended = waited
+                break
             text = _read(out_path)
             if done_at is None and ("BC-DONE" in text or "BC-END" in text):
                 done_at = time.monotonic()

@@ -307,8 +307,12 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
     mem = facts.mem if mem == 1024 else mem        # 1024: the AArch64 default, not asked for
     cpus = cpus or inp.target.nodes
     t0 = time.monotonic()
+    # What the emulation decides of harts the loader never starts, for the
+    # boot to end once seL4 waits for them (rv_gdb.run's waits_forever).
+    unstarted = []
     boot = Beside(lambda cancel: rv_gdb.run(image, rv_contract.gdb_stops(inp), mem, cpus, seconds=seconds,
-                                            cancel=cancel))
+                                            cancel=cancel,
+                                            waits_forever=lambda: unstarted[0] if unstarted else None))
     try:
         out = os.path.join(work, "emu.json")
         args = [emu_check_path(), image, "--ram-mib", str(mem), "--json", out, "--budget", str(budget),
@@ -325,6 +329,8 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
         with open(out) as f:
             report = json.load(f)
         timings["emu_s"] = time.monotonic() - t0
+        if (left := rv_contract.harts_left_unstarted(inp, report)) is not None:
+            unstarted.append(left)
         findings = rv_contract.judge_emu(inp, report)
         run = boot.result()
         timings["qemu_gdb_s"] = boot.elapsed
@@ -386,10 +392,14 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         # What the emulation says of a loader that never reached the kernel,
         # for the boot to end where the emulation's did (gdbrun.run's stalled).
         emu_stalled = []
+        # ... and of cores it never starts, for the boot to end once seL4
+        # waits for them (gdbrun.run's waits_forever).
+        unstarted = []
         boot = Beside(lambda cancel: gdbrun.run(plan, image, machine, cpu, mem, seconds, end_on=END_ON,
                                                 keep_serial=serial_log, linger=None if own else linger,
                                                 smp=cpus, cancel=cancel,
-                                                stalled=lambda: emu_stalled[0] if emu_stalled else None))
+                                                stalled=lambda: emu_stalled[0] if emu_stalled else None,
+                                                waits_forever=lambda: unstarted[0] if unstarted else None))
         # QEMU's own DTB for the memory map, made meanwhile too (an SMP
         # kernel's emulation makes it first, in run_emu).
         dtb_dump = None
@@ -404,6 +414,8 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
             stalled_line = _stalled_line(emu_report)
             if stalled_line is not None:
                 emu_stalled.append(stalled_line)
+            if (left := contract.cores_left_unstarted(inp, emu_report)) is not None:
+                unstarted.append(left)
             findings = contract.judge_emu(inp, emu_report)
             with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
                 run = boot.result()

@@ -260,6 +260,21 @@ def judge_free_memory(inp, x0, x1, dtb_addr, dtb_size, source):
                    f"{listed}", source)
 
 
+def cores_left_unstarted(inp, emu_report):
+    """The other cores of an SMP kernel the emulation saw the loader never
+    start with PSCI CPU_ON, in words, or None (it started enough, the kernel
+    needs one core or cannot tell, or the emulation did not reach the
+    kernel). Decided: after the kernel's entry nobody starts a core (seL4
+    does not), so its boot core waits for them forever."""
+    if inp.target.cores is None or inp.nodes <= 1 or emu_report.get("outcome") != "reached_kernel":
+        return None
+    started = len(emu_report.get("observations", {}).get("cores", []))
+    if started >= inp.nodes - 1:
+        return None
+    return (f"the loader started {started} of the {inp.nodes - 1} other cores the kernel needs with PSCI "
+            "CPU_ON: seL4's boot core waits for them forever")
+
+
 def judge_cores(inp, obs, source):
     """SMP: seL4's boot core waits in init_kernel until all MAX_NUM_NODES
     cores have entered; each must come with the boot core's x0..x5, at the
@@ -588,7 +603,9 @@ def judge_qemu(inp, run, symbolize):
         out.append(Finding("kernel_init", "fail", "the kernel never reached init_kernel; "
                            + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
     else:
-        out.append(Finding("kernel_init", "fail", "seL4 did not finish booting; "
+        ended = getattr(run, "ended_by", None)
+        out.append(Finding("kernel_init", "fail", "seL4 did not finish booting"
+                           + (f" (the boot ended: {ended})" if ended else "") + "; "
                            + end_state_sentence(r.get("end", {}), serial), "QEMU + GDB"))
     uc = stops.get("restore_user_context")
     ue = stops.get("root task entry")

@@ -121,6 +121,23 @@ def judge_emu(inp, report):
     return out
 
 
+def harts_left_unstarted(inp, report):
+    """The harts of an SMP kernel the emulation saw the loader never start
+    (SBI HSM hart_start), in words, or None (it started enough, the kernel
+    needs one hart, or the emulation did not reach the kernel). Decided: a
+    hart OpenSBI holds stopped runs only when asked to, and seL4 does not
+    ask, so its boot hart waits for them forever."""
+    n = inp.target.nodes
+    if not n or n <= 1 or report.get("outcome") != "reached_kernel":
+        return None
+    harts = report.get("observations", {}).get("harts", [])
+    started = sum(1 for h in harts if h.get("state") != "never started")
+    if not harts or started >= n:
+        return None
+    return (f"the loader started {started - 1} of the {n - 1} other harts the kernel needs with SBI "
+            "hart_start: seL4's boot hart waits for them forever")
+
+
 QEMU_SOURCE = "QEMU + GDB (riscv64, OpenSBI -bios default)"
 
 
