@@ -43,6 +43,11 @@ def _report_dir(image, out):
     return os.path.join(checkrun.ROOT, "reports", "check", stem)
 
 
+def cmd_describe(a, stdout, stderr):
+    from .kernel import target
+    return target.main(a.kernel, stdout=stdout, stderr=stderr, prog="bootcheck describe")
+
+
 def cmd_check(a, stdout, stderr):
     def say(*text):
         print(*text, file=stdout)
@@ -102,6 +107,12 @@ def main(argv=None, stdout=None, stderr=None):
                    help="wall-clock budget of the QEMU boot (default 20 s per core)")
     c.add_argument("--out", help="report directory (default reports/check/<image name>)")
     c.set_defaults(func=cmd_check)
+    d = sub.add_parser("describe", help="what a kernel ELF is: architecture, seL4 release, MCS, hyp, cores",
+                       description="Each kernel's target description, read once from its ELF as every "
+                       "check reads it (architecture, seL4 release, MCS, hyp or EL1, cores, debug and "
+                       "printing, stand-in or seL4), with the evidence for each fact.")
+    d.add_argument("kernel", nargs="+", help="kernel ELF files (seL4's kernel.elf, or a stand-in)")
+    d.set_defaults(func=cmd_describe)
     a = p.parse_args(argv)
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:

@@ -15,7 +15,7 @@ import sys
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from bootcheck.kernel import elfsyms
+from bootcheck.kernel import elfsyms, target
 
 from conftest import BUILD, Artifacts
 
@@ -187,7 +187,7 @@ IMPOSSIBLE = {
 
 @pytest.mark.parametrize("name", sorted(IMPOSSIBLE))
 def test_impossible_header_tables_are_refused_at_once(name):
-    from bootcheck.kernel import expect, target
+    from bootcheck.kernel import expect
     path = os.path.join(BUILD, "fixtures", "broken", name)
     for read in (target.read, expect.elf_facts):
         with pytest.raises(elfsyms.ImpossibleTables) as e:
@@ -202,6 +202,20 @@ def test_the_target_command_names_an_impossible_kernel_in_one_line():
                        cwd=os.path.join(os.path.dirname(__file__), ".."))
     assert p.returncode == 1 and p.stdout == ""
     assert p.stderr == f"bootcheck.kernel.target: error: {path}: {IMPOSSIBLE['kernel-elfclass32.elf']}\n"
+
+
+def test_bootcheck_describe_describes_each_kernel_and_names_the_unreadable_one():
+    """The same description as -m bootcheck.kernel.target, from the program a
+    user has (build/bin/bootcheck): one kernel described, one refused in a
+    line, exit 1 for the run."""
+    broken = os.path.join(BUILD, "fixtures", "broken", "kernel-elfclass32.elf")
+    p = subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "describe", Artifacts.standin_kernel, broken],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    t = target.read(Artifacts.standin_kernel)
+    assert p.stdout.splitlines()[0] == f"{Artifacts.standin_kernel}: {t.describe()}  [{t.id()}]"
+    assert p.stdout.splitlines()[1:] == [f"  {k:9} {v}" for k, v in t.evidence.items()]
+    assert p.stderr == f"bootcheck describe: error: {broken}: {IMPOSSIBLE['kernel-elfclass32.elf']}\n"
 
 
 def test_every_built_elf_has_possible_tables():

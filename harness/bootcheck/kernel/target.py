@@ -254,25 +254,26 @@ def read(path):
     return _cache[key]
 
 
-def main(argv=None):
-    """python3 -m bootcheck.kernel.target KERNEL.elf...: each kernel's description and evidence."""
+def main(argv=None, stdout=None, stderr=None, prog="bootcheck.kernel.target"):
+    """`bootcheck describe KERNEL.elf...` (python3 -m bootcheck.kernel.target):
+    each kernel's description and evidence; exit 1 if one cannot be read."""
     import sys
     from elftools.common.exceptions import ELFError
     paths = (argv if argv is not None else sys.argv[1:])
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     status = 0
     for p in paths:
         try:
             t = read(p)
         except (OSError, ELFError, elfsyms.ImpossibleTables) as e:
-            print(f"bootcheck.kernel.target: error: {p}: {e}" if isinstance(e, ELFError) else
-                  f"bootcheck.kernel.target: error: {e}", file=sys.stderr)
+            print(f"{prog}: error: {p}: {e}" if isinstance(e, ELFError) else f"{prog}: error: {e}", file=stderr)
             status = 1
             continue
-        print(f"{p}: {t.describe()}  [{t.id()}]")
+        print(f"{p}: {t.describe()}  [{t.id()}]", file=stdout)
         for k, v in t.evidence.items():
-            print(f"  {k:9} {v}")
+            print(f"  {k:9} {v}", file=stdout)
         if t.unknown_line():
-            print(f"  {t.unknown_line()}")
+            print(f"  {t.unknown_line()}", file=stdout)
     return status
 
 
