@@ -122,16 +122,17 @@ TARGET_FLAG_VARS := REPRO_CFLAGS TARGET_CFLAGS TARGET_LDFLAGS LOADER_CFLAGS RISC
     STANDIN_CFLAGS STANDIN_RV_CFLAGS ALTLOADER_CFLAGS RVALT_CFLAGS STANDIN_RV_FIX_CFLAGS
 TARGET_FLAGS_NOW := $(foreach v,$(TARGET_FLAG_VARS),$(v)=$(value $(v));)
 BUILD_KEPT := deps run-cache lava-instance flags.stamp
-ifneq ($(wildcard $(BUILD)/.),)
-ifneq ($(file <$(BUILD)/flags.stamp),$(TARGET_FLAGS_NOW))
 ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
+ifneq ($(file <$(BUILD)/flags.stamp),$(TARGET_FLAGS_NOW))
 BUILT_WITH_OTHER_FLAGS := $(filter-out $(addprefix $(BUILD)/,$(BUILD_KEPT)),$(wildcard $(BUILD)/*))
 ifneq ($(BUILT_WITH_OTHER_FLAGS),)
 $(info make: the target builds' flags are not those $(BUILD) was built with: rebuilding it ($(BUILD)/deps is kept))
 $(shell rm -rf $(BUILT_WITH_OTHER_FLAGS))
 endif
+# A new build folder gets its stamp now, or the next make would take what
+# this one builds for a build made with other flags.
+$(if $(wildcard $(BUILD)/.),,$(shell mkdir -p $(BUILD)))
 $(file >$(BUILD)/flags.stamp,$(TARGET_FLAGS_NOW))
-endif
 endif
 endif
 

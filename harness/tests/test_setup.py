@@ -165,3 +165,43 @@ def test_the_loader_reaches_into_no_other_room():
                                 os.path.exists(target):
                             offenders.append(f"{os.path.relpath(path, ROOT)}:{n}: {m.group(1)}")
     assert offenders == [], "loader/ includes files of other rooms:\n" + "\n".join(offenders)
+
+
+def _make_question(build, *flags):
+    """make -q in the repository with BUILD=build: make's parse (where the
+    flags stamp is judged) and no recipe."""
+    return subprocess.run(["make", "-q", "--no-print-directory", f"BUILD={build}", *flags, "all"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_build_made_with_other_flags_is_rebuilt_but_its_deps_are_kept(tmp_path):
+    """make tracks times, not flags: a build whose flags stamp differs from
+    today's flag definitions is removed at parse time, but for what make deps
+    fetched, a running run cache and a LAVA instance; a new build folder
+    gets its stamp at once; make -n changes nothing."""
+    build = tmp_path / "build"
+    for kept in ("deps/arm64/x", "run-cache/r/x", "lava-instance/x"):
+        (build / kept).parent.mkdir(parents=True)
+        (build / kept).write_text("kept")
+    (build / "loader" / "obj").mkdir(parents=True)
+    (build / "loader" / "obj" / "old.o").write_text("made with other flags")
+    (build / "flags.stamp").write_text("TARGET_CFLAGS=-O0;\n")
+
+    r = _make_question(build, "-n")
+    assert (build / "loader" / "obj" / "old.o").exists(), "make -n removed a build"
+    r = _make_question(build)
+    assert f"make: the target builds' flags are not those {build} was built with: rebuilding it" in r.stdout
+    assert not (build / "loader").exists()
+    assert sorted(p.name for p in build.iterdir()) == ["deps", "flags.stamp", "lava-instance", "run-cache"]
+    stamp = (build / "flags.stamp").read_text()
+    assert "REPRO_CFLAGS=-ffile-prefix-map=$(CURDIR)=.;" in stamp and "TARGET_CFLAGS=$(REPRO_CFLAGS) " in stamp
+
+    # The same flags: nothing removed, nothing said.
+    (build / "loader").mkdir()
+    r = _make_question(build)
+    assert (build / "loader").exists() and "rebuilding" not in r.stdout
+
+    # A new build folder: stamped by its first make, so the second keeps it.
+    fresh = tmp_path / "fresh"
+    _make_question(fresh)
+    assert (fresh / "flags.stamp").read_text() == stamp
