@@ -13,12 +13,14 @@ user runs it (build/bin/bootcheck's script, `python3 -m bootcheck.cli`)
 is run by test_check.py's test_make_check_runs_the_tool, through `make
 check`, and by the other modules that start build/bin/bootcheck."""
 
+import dataclasses
 import io
 import json
 import os
 import pathlib
 import subprocess
 import traceback
+from types import SimpleNamespace
 
 from bootcheck import cli
 from bootcheck.pack import images, runcache
@@ -97,3 +99,13 @@ def packed_once(tmp_path, kernel, roottask):
         out.parent.mkdir(parents=True, exist_ok=True)
         return images.pack_ok(kernel, roottask, out)
     return runcache.shared("packed-once", key, pack)
+
+
+def as_if_sel4(rule):
+    """rule (contract.cores_left_unstarted or rv_contract.harts_left_unstarted)
+    judging the stand-in as it judges seL4, which it leaves out because the
+    stand-in names missing cores itself, 2 s into its wait."""
+    def judged(inp, report):
+        return rule(SimpleNamespace(target=dataclasses.replace(inp.target, kind="seL4"), nodes=inp.target.nodes),
+                    report)
+    return judged

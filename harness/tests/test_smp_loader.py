@@ -14,13 +14,13 @@ import subprocess
 
 import pytest
 
-from bootcheck.boot import qemu_machine
-from bootcheck.check import emu
+from bootcheck.boot import gdbrun, qemu_machine
+from bootcheck.check import contract, emu
 from bootcheck.kernel import expect
 from bootcheck.pack import images
 
 import check_runs
-from check_runs import run_cli
+from check_runs import as_if_sel4, run_cli
 from conftest import BUILD, Artifacts
 
 pytestmark = pytest.mark.qemu
@@ -146,6 +146,27 @@ def test_check_names_the_silent_hang(tmp_path):
         "them in init_kernel forever, silently]")
     init = next(f for f in v["findings"] if f["rule"] == "kernel_init")
     assert "only 1 of 4 cores arrived" in init["sentence"]
+
+
+@pytest.mark.slow
+@pytest.mark.emu
+def test_check_ends_the_boot_at_the_wait_for_cores_nobody_starts(tmp_path, monkeypatch):
+    """seL4 waits for the cores the altloader never starts silently, forever;
+    the check ends that boot once the kernel's memory regions are out and the
+    console is quiet. The stand-in plays seL4's silence for its first 2 s."""
+    monkeypatch.setattr(contract, "cores_left_unstarted", as_if_sel4(contract.cores_left_unstarted))
+    monkeypatch.setattr(gdbrun, "WAITING_QUIET", 0.2)
+    image = tmp_path / "alt-smp.elf"
+    subprocess.run(["make", "-s", "--no-print-directory", "-C", images.ROOT, "altloader-image",
+                    f"KERNEL={SMP_KERNEL}", f"ROOTTASK={Artifacts.roottask}", f"OUT={image}"],
+                   check=True, capture_output=True, timeout=300)
+    r, v = run_check(tmp_path, image, "--kernel", SMP_KERNEL, "--roottask", Artifacts.roottask)
+    assert r.returncode == 1, r.stdout + r.stderr
+    init = next(f for f in v["findings"] if f["rule"] == "kernel_init")
+    assert init["sentence"].startswith(
+        "seL4 did not finish booting (the boot ended: serial silent for 0.2 s after seL4's memory regions, "
+        f"and the loader started 0 of the {NODES - 1} other cores the kernel needs with PSCI CPU_ON: seL4's "
+        "boot core waits for them forever); "), init["sentence"]
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ loader starts no other hart.
   1, 2, 3) within 2 s; seL4 would wait here forever` and powers off.
   Neither drops to user space."""
 
+import json
 import os
 import re
 import shutil
@@ -34,9 +35,11 @@ import subprocess
 import pytest
 
 from bootcheck.boot import gdbrun, qemu_machine
+from bootcheck.check import rv_contract
 from bootcheck.kernel import arch as arch_facts
 from bootcheck.kernel import expect, target
 
+from check_runs import as_if_sel4, run_cli
 from conftest import BUILD, ROOT, SEL4_KERNELS, Artifacts
 from standin_support import rv_build_path
 
@@ -191,6 +194,27 @@ def test_loader_starting_no_other_hart_gets_the_missing_harts_line(booter, tmp_p
         f"stand-in: only 1 of {nodes} harts arrived at the kernel entry (missing core ids {missing}) "
         f"within 2 s; seL4 would wait here forever"], result.describe()
     assert result.exit_code is not None and not result.timed_out, result.describe()
+
+
+@pytest.mark.slow
+def test_check_ends_the_boot_at_the_wait_for_harts_nobody_starts(tmp_path, monkeypatch):
+    """seL4 waits for the harts rvalt never starts silently, forever; the
+    check ends that boot once the kernel's memory regions are out and the
+    console is quiet. The stand-in plays seL4's silence for its first 2 s."""
+    monkeypatch.setattr(rv_contract, "harts_left_unstarted", as_if_sel4(rv_contract.harts_left_unstarted))
+    monkeypatch.setattr(gdbrun, "WAITING_QUIET", 0.2)
+    kernel = rv_build_path("16.0.0-smp4")
+    nodes = _nodes(kernel)
+    out = tmp_path / "report"
+    r = run_cli(["check", str(_rvalt_image(tmp_path, kernel)), "--kernel", kernel, "--roottask", ROOTTASK,
+                 "--out", str(out), "--seconds", "15"])
+    assert r.returncode == 1, r.stdout + r.stderr
+    v = json.loads((out / "verdict.json").read_text())
+    user = next(f for f in v["findings"] if f["rule"] == "user_context")
+    assert user["sentence"].startswith(
+        "seL4 never reached restore_user_context (serial silent for 0.2 s after seL4's memory regions, and the "
+        f"loader started 0 of the {nodes - 1} other harts the kernel needs with SBI hart_start: seL4's boot "
+        "hart waits for them forever); "), user["sentence"]
 
 
 def _sel4_smp_kernels():
