@@ -197,7 +197,7 @@ def pytest_runtest_setup(item):
 
 RIVAL_TESTS = {"riscv64": "test_riscv_loader.py, test_riscv_sel4.py, test_riscv_check.py, test_rvalt.py, "
                           "test_standin_riscv.py, test_riscv_chain.py, test_debug_session_riscv.py, "
-                          "test_riscv_report.py",
+                          "test_riscv_report.py, test_lava_run.py",
                "aarch64": "every other test file"}
 # Without any, one "sel4" case per test stays, skipped with the reason.
 SEL4_PARAMS = [fid for fid, _ in SEL4_KERNELS] or ["sel4"]
