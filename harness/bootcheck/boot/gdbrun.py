@@ -66,6 +66,45 @@ class WaitingForever:
         return None
 
 
+class ConsoleWatch:
+    """What a boot's console says about ending it, for a runner's wait loop
+    (run here, rv_gdb.run): a line that decides the boot failed (qemu.Decider,
+    with fail_fast) and a wait seL4 never leaves (WaitingForever, with
+    waits_forever). update() with the console text as it grows; decided_end()
+    and waiting_end() then give the sentence that ends the boot, or None."""
+
+    def __init__(self, start, fail_fast=True, waits_forever=None):
+        self.decider = qemu.Decider() if fail_fast else None
+        self.waiting = WaitingForever(waits_forever) if waits_forever is not None else None
+        self.text = ""
+        self.changed = start         # time.monotonic() of the console's last growth
+        self.decided = None          # the Decider's line once it ends the boot
+
+    def update(self, text, now):
+        if len(text) != len(self.text):
+            self.changed = now
+        self.text = text
+        if self.decider is not None:
+            self.decider.update(text, now)
+            self.decided = self.decider.ended(now)
+
+    def decided_end(self, now):
+        if self.decided is None:
+            return None
+        return (f"serial line {self.decided!r}, which decides the boot failed "
+                f"(run ended {now - self.decider.seen_at:.1f} s after it)")
+
+    def waiting_end(self, now):
+        return self.waiting.ended(self.text, self.changed, now) if self.waiting is not None else None
+
+    def decided_by(self, serial):
+        """The whole decisive line of the finished boot's serial log, or None."""
+        d = self.decider
+        if d is None or (d.kind != "decisive" and self.decided is None):
+            return None
+        return qemu.complete_line(serial, d.line)
+
+
 @dataclass
 class GdbRun:
     result: dict            # what the gdb side wrote (or {"error": ...})
@@ -83,7 +122,8 @@ def qemu_argv(image, machine, cpu, mem, serial_log, monitor, smp=1, arch="aarch6
             "-no-reboot", "-no-shutdown", "-S", "-gdb", "stdio", "-kernel", str(image)]
 
 
-def _read(path):
+def read_text(path):
+    """A log file's text so far (\r\n as \n), or "" when it is not there yet."""
     try:
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
@@ -358,37 +398,29 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     if firmware is not None:
         firmware.start(serial_log, alive=running)
     ended_by = None
-    decider = qemu.Decider() if fail_fast else None
-    decided = None
-    waiting = WaitingForever(waits_forever) if waits_forever is not None else None
+    console = ConsoleWatch(start, fail_fast, waits_forever)
     killed = False
     last_stop_sent = 0.0
-    serial_length, serial_changed = 0, start
     interrupted = True      # until the loop ends normally (Ctrl-C, SIGTERM: see below)
     try:
         while running():
             now = time.monotonic()
             if ended_by is None:
-                serial = _read(serial_log)
+                serial = read_text(serial_log)
                 hit = next((p for p in end_on if p in serial), None)
-                if decider is not None:
-                    decider.update(serial, now)
-                    decided = decider.ended(now)
-                if len(serial) != serial_length:
-                    serial_length, serial_changed = len(serial), now
+                console.update(serial, now)
                 stalled_at = stalled() if stalled is not None else None
                 if hit:
                     ended_by = f"serial line {hit!r} (end of run)"
-                elif decided is not None:
-                    ended_by = (f"serial line {decided!r}, which decides the boot failed "
-                                f"(run ended {now - decider.seen_at:.1f} s after it)")
+                elif (decided := console.decided_end(now)) is not None:
+                    ended_by = decided
                 elif now - start > seconds:
                     ended_by = f"time budget of {seconds} s spent"
-                elif (stalled_at is not None and now - serial_changed >= STALLED_QUIET
+                elif (stalled_at is not None and now - console.changed >= STALLED_QUIET
                       and _last_line(serial) == stalled_at):
                     ended_by = (f"serial silent for {STALLED_QUIET} s after {stalled_at!r}, where the "
                                 "emulation saw the loader take an exception")
-                elif waiting is not None and (waited := waiting.ended(serial, serial_changed, now)):
+                elif (waited := console.waiting_end(now)) is not None:
                     ended_by = waited
                 elif linger is not None and os.path.exists(plan["all_reached_flag"]):
                     reached_at = os.path.getmtime(plan["all_reached_flag"])
@@ -415,7 +447,7 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
         if interrupted:     # the exception skips the clean-up at the end
             shutil.rmtree(rundir, ignore_errors=True)
     elapsed = time.monotonic() - start
-    serial = _read(serial_log)
+    serial = read_text(serial_log)
     try:
         with open(plan["result"]) as f:
             result = json.load(f)
@@ -434,7 +466,4 @@ def run(plan, image, machine, cpu, mem, seconds, end_on=(), keep_serial=None, li
     if keep_serial:
         shutil.copyfile(serial_log, keep_serial) if os.path.exists(serial_log) else None
     shutil.rmtree(rundir, ignore_errors=True)
-    decided_by = None
-    if decider is not None and (decider.kind == "decisive" or decided is not None):
-        decided_by = qemu.complete_line(serial, decider.line)
-    return GdbRun(result, serial, ended_by, elapsed, gdb_output, killed, decided_by)
+    return GdbRun(result, serial, ended_by, elapsed, gdb_output, killed, console.decided_by(serial))

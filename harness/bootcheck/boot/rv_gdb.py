@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..kernel import arch as arch_facts
-from . import qemu
-from .gdbrun import WaitingForever, gdb_environment, kill_qemu
+from .gdbrun import ConsoleWatch, gdb_environment, kill_qemu, read_text
 from .qemu_machine import machine_argv
 
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -101,27 +100,17 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None, fail_fast
         proc = subprocess.Popen([GDB, "-nx", "-batch", "-x", script], stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 env=gdb_environment())
-    decider = qemu.Decider() if fail_fast else None
-    waiting = WaitingForever(waits_forever) if waits_forever is not None else None
-    serial_length, serial_changed = 0, start
+    console = ConsoleWatch(start, fail_fast, waits_forever)
     try:
         done_at = None
         while proc.poll() is None:
             now = time.monotonic()
-            console = _read(serial)
-            if len(console) != serial_length:
-                serial_length, serial_changed = len(console), now
-            if decider is not None:
-                decider.update(console, now)
-                decided = decider.ended(now)
-                if decided is not None:
-                    result.ended = (f"serial line {decided!r}, which decides the boot failed "
-                                    f"(run ended {now - decider.seen_at:.1f} s after it)")
-                    break
-            if waiting is not None and (waited := waiting.ended(console, serial_changed, now)):
-                result.ended = waited
+            console.update(read_text(serial), now)
+            ended = console.decided_end(now) or console.waiting_end(now)
+            if ended:
+                result.ended = ended
                 break
-            text = _read(out_path)
+            text = read_text(out_path)
             if done_at is None and ("BC-DONE" in text or "BC-END" in text):
                 done_at = time.monotonic()
             if done_at is not None and time.monotonic() - done_at > linger:
@@ -141,27 +130,19 @@ def run(image, stops, mem, smp, seconds=20.0, linger=1.5, cancel=None, fail_fast
         proc.wait(timeout=10)
         kill_qemu(os.path.join(work, "qemu.pid"))
     import json
-    for line in _read(out_path).splitlines():
+    for line in read_text(out_path).splitlines():
         if line.startswith("BC-STOP "):
             name, regs = json.loads(line[len("BC-STOP "):])
             result.stops[name] = regs
         elif line.startswith("BC-END ") and not result.ended:
             result.ended = line[len("BC-END "):]
     if not result.ended:     # gdb ended by itself before any stop: say what it said
-        tail = [l for l in _read(out_path).splitlines() if l.strip() and not l.startswith("BC-")][-2:]
+        tail = [l for l in read_text(out_path).splitlines() if l.strip() and not l.startswith("BC-")][-2:]
         result.ended = "gdb exited: " + " / ".join(tail) if tail else "gdb exited"
-    result.serial = _read(serial)
+    result.serial = read_text(serial)
     result.elapsed = time.monotonic() - start
     shutil.rmtree(work, ignore_errors=True)
     return result
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
-    except OSError:
-        return ""
 
 
 PRIV = {0: "U-mode", 1: "S-mode", 3: "M-mode"}
