@@ -29,8 +29,7 @@ from ..boot import gdbrun, qemu_machine, rv_gdb
 from ..boot import progress as progress_mod
 from ..kernel import arch as arch_facts
 from ..kernel import expect, roottask_failures
-from ..reports import bootchain, memmap
-from ..reports import rv_pictures
+from ..reports import bootchain, memmap, rv_pictures
 from . import contract, rv_contract
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -265,6 +264,17 @@ def _stalled_line(emu_report):
     return lines[-1] if lines else None
 
 
+class Later:
+    """An answer of the emulation that a boot running beside it reads while
+    it waits: call it for the value, None until the emulation gave one."""
+
+    def __init__(self):
+        self.value = None
+
+    def __call__(self):
+        return self.value
+
+
 class Beside:
     """run(cancel) in a thread of its own, started now: the QEMU + GDB boot
     needs nothing from the emulation, so both run at once (the boot's gdb
@@ -309,10 +319,9 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
     t0 = time.monotonic()
     # What the emulation decides of harts the loader never starts, for the
     # boot to end once seL4 waits for them (rv_gdb.run's waits_forever).
-    unstarted = []
+    unstarted = Later()
     boot = Beside(lambda cancel: rv_gdb.run(image, rv_contract.gdb_stops(inp), mem, cpus, seconds=seconds,
-                                            cancel=cancel,
-                                            waits_forever=lambda: unstarted[0] if unstarted else None))
+                                            cancel=cancel, waits_forever=unstarted))
     try:
         out = os.path.join(work, "emu.json")
         args = [emu_check_path(), image, "--ram-mib", str(mem), "--json", out, "--budget", str(budget),
@@ -329,8 +338,7 @@ def _check_riscv(image, inp, fmt, kernel, roottask, dtb, mem, cpus, budget, work
         with open(out) as f:
             report = json.load(f)
         timings["emu_s"] = time.monotonic() - t0
-        if (left := rv_contract.harts_left_unstarted(inp, report)) is not None:
-            unstarted.append(left)
+        unstarted.value = rv_contract.harts_left_unstarted(inp, report)
         findings = rv_contract.judge_emu(inp, report)
         run = boot.result()
         timings["qemu_gdb_s"] = boot.elapsed
@@ -391,15 +399,14 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
         t1 = time.monotonic()
         # What the emulation says of a loader that never reached the kernel,
         # for the boot to end where the emulation's did (gdbrun.run's stalled).
-        emu_stalled = []
+        emu_stalled = Later()
         # ... and of cores it never starts, for the boot to end once seL4
         # waits for them (gdbrun.run's waits_forever).
-        unstarted = []
+        unstarted = Later()
         boot = Beside(lambda cancel: gdbrun.run(plan, image, machine, cpu, mem, seconds, end_on=END_ON,
                                                 keep_serial=serial_log, linger=None if own else linger,
-                                                smp=cpus, cancel=cancel,
-                                                stalled=lambda: emu_stalled[0] if emu_stalled else None,
-                                                waits_forever=lambda: unstarted[0] if unstarted else None))
+                                                smp=cpus, cancel=cancel, stalled=emu_stalled,
+                                                waits_forever=unstarted))
         # QEMU's own DTB for the memory map, made meanwhile too (an SMP
         # kernel's emulation makes it first, in run_emu).
         dtb_dump = None
@@ -411,11 +418,8 @@ def check(image, kernel=None, roottask=None, dtb=None, machine=None, cpu="cortex
                                      machine, cpu, cpus)
                 st.set_result(str(emu_report.get("outcome", "no outcome")).replace("_", " "))
             timings["emu_s"] = time.monotonic() - t0
-            stalled_line = _stalled_line(emu_report)
-            if stalled_line is not None:
-                emu_stalled.append(stalled_line)
-            if (left := contract.cores_left_unstarted(inp, emu_report)) is not None:
-                unstarted.append(left)
+            emu_stalled.value = _stalled_line(emu_report)
+            unstarted.value = contract.cores_left_unstarted(inp, emu_report)
             findings = contract.judge_emu(inp, emu_report)
             with progress.stage(f"QEMU + GDB boot ({machine}, {cpus} core{'s' if cpus != 1 else ''})"):
                 run = boot.result()
