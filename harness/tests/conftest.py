@@ -297,12 +297,20 @@ class Artifacts:
     standin_rv_kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
     standin_rv_smp_kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel-smp4.elf")
     roottask = os.path.join(BUILD, "roottask", "roottask.elf")
+    roottask_rv = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
     probe_el1 = os.path.join(BUILD, "fixtures", "probe-el1.elf")
     probe_hyp = os.path.join(BUILD, "fixtures", "probe-hyp.elf")
     probe_record_el1 = os.path.join(BUILD, "fixtures", "probe-record-el1.elf")
     probe_record_symbol = "probe_handoff_record"
     virt_dtb = os.path.join(BUILD, "fixtures", "virt-1g.dtb")
     fixtures = os.path.join(BUILD, "fixtures")
+
+    @classmethod
+    def standin_and_roottask(cls, arch):
+        """The single-core stand-in kernel and our root task of arch."""
+        if arch == "riscv64":
+            return cls.standin_rv_kernel, cls.roottask_rv
+        return cls.standin_kernel, cls.roottask
 
 
 @pytest.fixture(scope="session")

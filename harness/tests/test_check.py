@@ -615,11 +615,7 @@ def test_the_users_bashrc_never_reaches_gdbs_pipe_to_qemu(tmp_path, arch):
                    capture_output=True, timeout=60)
     assert mark.exists(), "bash in this environment did not read ~/.bashrc: the test proves nothing"
     mark.unlink()
-    if arch == "aarch64":
-        kernel, roottask = Artifacts.standin_kernel, Artifacts.roottask
-    else:
-        kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
-        roottask = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
+    kernel, roottask = Artifacts.standin_and_roottask(arch)
     image = images.pack_ok(kernel, roottask, tmp_path / f"bare-{arch}.elf")
     r = subprocess.run([os.path.join(BUILD, "bin", "bootcheck"), "check", str(image), "--out",
                         str(tmp_path / "report")], env=env, capture_output=True, text=True, timeout=300)

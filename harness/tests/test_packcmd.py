@@ -240,11 +240,7 @@ def test_an_image_does_not_name_the_checkout(tmp_path, arch):
     path in that debug info would change the files' sizes with the clone's
     location, and with them the payload's layout and the loader's
     instruction count (make bench). -ffile-prefix-map names it '.'."""
-    if arch == "aarch64":
-        kernel, roottask = Artifacts.standin_kernel, Artifacts.roottask
-    else:
-        kernel = os.path.join(BUILD, "targets", "standin", "riscv64", "kernel.elf")
-        roottask = os.path.join(BUILD, "roottask", "riscv64", "roottask.elf")
+    kernel, roottask = Artifacts.standin_and_roottask(arch)
     image = images.pack_ok(kernel, roottask, tmp_path / f"where-{arch}.elf")
     with open(image, "rb") as f:
         data = f.read()
